@@ -1,0 +1,1 @@
+"""The local stack: moto's server, Sheets and vendor emulators, demo data."""
