@@ -1,0 +1,56 @@
+"""What agents and the sheet read: the use cases a caller may see and each one's guardrail."""
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Optional
+
+from chalicelib.access import Caller
+from chalicelib.domain.organisation import Organisation
+from chalicelib.storage.guardrail_store import GuardrailStore
+
+CENT = Decimal("0.01")
+CPU_PLACES = Decimal("0.0001")  # a cost per unit can be far below a cent
+
+
+class UnknownUseCase(LookupError):
+    pass
+
+
+def money(value: Optional[Decimal], places: Decimal = CENT) -> Optional[str]:
+    """Money leaves the API as a string, so no client turns it into a float."""
+    return None if value is None else str(value.quantize(places, rounding=ROUND_HALF_EVEN))
+
+
+def visible_use_cases(caller: Caller, org: Organisation) -> list[dict]:
+    return [
+        {
+            "use_case": u.use_case_id,
+            "name": u.name,
+            "team": u.team,
+            "unit_of_work": u.unit_of_work,
+            "target": money(u.target_cpu, CPU_PLACES),
+            "paused": u.status == "paused",
+            "status": u.status,
+        }
+        for u in sorted(org.use_cases, key=lambda u: u.use_case_id)
+        if caller.may_see_use_case(u.team)
+    ]
+
+
+def guardrail_for(caller: Caller, use_case_id: str, org: Organisation, store: GuardrailStore) -> dict:
+    use_case = org.use_case(use_case_id)
+    if use_case is None or not caller.may_see_use_case(use_case.team):
+        raise UnknownUseCase(use_case_id)  # another team's use case is as unknown as a missing one
+    computed = store.get(use_case_id)
+    paused = use_case.status in ("paused", "retired") or bool(computed and computed.paused)
+    return {
+        "use_case": use_case_id,
+        "paused": paused,
+        "colour": computed.colour if computed else None,
+        "reason": computed.reason if computed and computed.reason else None,
+        "cost_per_unit": money(computed.cost_per_unit, CPU_PLACES) if computed else None,
+        "target": money(use_case.target_cpu, CPU_PLACES),
+        "month_to_date_cost": money(computed.month_to_date_cost) if computed else None,
+        "budget_remaining": money(computed.budget_remaining) if computed else None,
+        "as_of": computed.as_of if computed else None,
+    }

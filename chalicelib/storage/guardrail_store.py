@@ -1,0 +1,43 @@
+"""Each use case's latest computed guardrail, written by the pipeline, read by agents."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Iterable, Optional
+
+from chalicelib.storage.batching import batch_write, query_all
+from chalicelib.storage.records import from_item, to_item
+
+PK = "GUARDRAIL"
+
+
+@dataclass(frozen=True)
+class Guardrail:
+    use_case: str
+    paused: bool = False
+    colour: Optional[str] = None
+    reason: str = ""
+    cost_per_unit: Optional[Decimal] = None
+    target: Optional[Decimal] = None
+    month_to_date_cost: Optional[Decimal] = None
+    budget_remaining: Optional[Decimal] = None
+    as_of: Optional[str] = None
+
+
+class GuardrailStore:
+    def __init__(self, resource, table: str):
+        self._resource = resource
+        self._table_name = table
+
+    def get(self, use_case: str) -> Optional[Guardrail]:
+        row = self._resource.Table(self._table_name).get_item(Key={"pk": PK, "sk": use_case}).get("Item")
+        return from_item(Guardrail, row) if row else None
+
+    def all(self) -> list[Guardrail]:
+        rows = query_all(self._resource.Table(self._table_name), KeyConditionExpression="pk = :pk",
+                         ExpressionAttributeValues={":pk": PK})
+        return [from_item(Guardrail, r) for r in rows]
+
+    def put_all(self, guardrails: Iterable[Guardrail]) -> int:
+        requests = [{"PutRequest": {"Item": {"pk": PK, "sk": g.use_case, **to_item(g)}}} for g in guardrails]
+        return batch_write(self._resource, self._table_name, requests)

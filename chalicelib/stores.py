@@ -1,0 +1,53 @@
+"""The stores the running code uses, wired to the tables named in the environment."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+
+from chalicelib import runtime
+from chalicelib.storage.guardrail_store import GuardrailStore
+from chalicelib.storage.organisation_store import OrganisationStore
+from chalicelib.storage.tokens import TokenStore
+from chalicelib.storage.work_items import WorkItemStore
+
+ORG_CACHE_SECONDS = 30  # a sheet edit reaches the API within this long after a sync
+
+
+@dataclass
+class Stores:
+    tokens: TokenStore
+    organisation: OrganisationStore
+    work_items: WorkItemStore
+    guardrails: GuardrailStore
+
+
+@lru_cache(maxsize=None)
+def stores() -> Stores:
+    names = runtime.TableNames.from_env()
+    resource = runtime.dynamodb()
+    return Stores(
+        tokens=TokenStore(resource, names.config),
+        organisation=OrganisationStore(resource, names.config),
+        work_items=WorkItemStore(resource, names.work_items, names.unit_counts),
+        guardrails=GuardrailStore(resource, names.config),
+    )
+
+
+_org_cache: dict = {}
+
+
+def organisation():
+    """Finance's configuration, re-read at most every ORG_CACHE_SECONDS per warm Lambda."""
+    cached = _org_cache.get("org")
+    if cached and time.monotonic() - cached[0] < ORG_CACHE_SECONDS:
+        return cached[1]
+    org = stores().organisation.load()
+    _org_cache["org"] = (time.monotonic(), org)
+    return org
+
+
+def reset() -> None:
+    stores.cache_clear()
+    _org_cache.clear()
+    runtime.reset()

@@ -1,0 +1,156 @@
+"""POST /v1/work-items: what a team posting completions sees, and what gets counted."""
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+
+from tests.conftest import bearer
+
+
+def _now_iso(delta=timedelta()):
+    return (datetime.now(timezone.utc) + delta).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def item(i, use_case="claims-processing", **extra):
+    body = {"work_item_id": f"claim-{i}", "use_case": use_case, "completed_at": _now_iso(), "status": "success"}
+    body.update(extra)
+    return body
+
+
+def post(api, token, items=None, raw=None):
+    body = raw if raw is not None else json.dumps({"items": items})
+    response = api.http.post("/v1/work-items", headers=bearer(token), body=body)
+    return response.status_code, json.loads(response.body or b"{}")
+
+
+def units_today(use_case):
+    from chalicelib import stores
+
+    today = datetime.now(timezone.utc).date()
+    rows = stores.stores().work_items.units_between(use_case, today, today)
+    return (rows[0].units, rows[0].success_units, rows[0].review_minutes) if rows else (0, 0, 0)
+
+
+def test_accepted_items_are_counted_per_use_case_and_day(api, tokens):
+    status, answer = post(api, tokens["teams"]["claims"], [item(i) for i in range(3)])
+    assert status == 200
+    assert answer["accepted"] == 3 and answer["replaced"] == 0 and answer["rejected"] == 0
+    assert [r["status"] for r in answer["results"]] == ["accepted"] * 3
+    assert units_today("claims-processing")[:2] == (3, 3)
+
+
+def test_repost_replaces_and_never_counts_twice(api, tokens):
+    token = tokens["teams"]["claims"]
+    post(api, token, [item(1, human_review_minutes=10), item(2)])
+    status, answer = post(api, token, [item(1, status="failure", human_review_minutes=4)])
+    assert answer["results"][0]["status"] == "replaced" and answer["replaced"] == 1
+    units, success, minutes = units_today("claims-processing")
+    assert (units, success, minutes) == (2, 1, 4)
+
+
+def test_same_item_twice_in_one_batch_counts_once(api, tokens):
+    status, answer = post(api, tokens["teams"]["claims"], [item(7), item(7, status="failure")])
+    assert [r["status"] for r in answer["results"]] == ["accepted", "replaced"]
+    assert units_today("claims-processing")[:2] == (1, 0)
+
+
+def test_moving_an_item_to_another_day_moves_its_unit(api, tokens):
+    from chalicelib import stores
+
+    token = tokens["teams"]["claims"]
+    yesterday = (datetime.now(timezone.utc) - timedelta(days=1)).replace(microsecond=0)
+    post(api, token, [item(1)])
+    post(api, token, [item(1, completed_at=yesterday.isoformat())])
+    assert units_today("claims-processing")[0] == 0
+    rows = stores.stores().work_items.units_between("claims-processing", yesterday.date(), yesterday.date())
+    assert rows[0].units == 1
+
+
+def test_other_teams_use_case_is_rejected_as_unknown(api, tokens):
+    status, answer = post(api, tokens["teams"]["sales"], [item(1), item(2, use_case="no-such-thing")])
+    assert status == 200
+    errors = [r["error"] for r in answer["results"]]
+    assert errors[0] == errors[1] == {"field": "use_case", "reason": "unknown use case for this team"}
+    assert units_today("claims-processing")[0] == 0
+
+
+@pytest.mark.parametrize("override, field", [
+    ({"completed_at": "2026-11-23 10:00:00"}, "completed_at"),
+    ({"completed_at": "2026-11-23T10:00:00"}, "completed_at"),  # no offset
+    ({"completed_at": "2026-02-30T10:00:00Z"}, "completed_at"),
+    ({"status": "done"}, "status"),
+    ({"work_item_id": ""}, "work_item_id"),
+    ({"work_item_id": "x" * 129}, "work_item_id"),
+    ({"work_item_id": "line\nbreak"}, "work_item_id"),
+    ({"work_item_id": 42}, "work_item_id"),
+    ({"human_review_minutes": -1}, "human_review_minutes"),
+    ({"human_review_minutes": 1441}, "human_review_minutes"),
+    ({"human_review_minutes": "5"}, "human_review_minutes"),
+    ({"human_review_minutes": True}, "human_review_minutes"),
+    ({"attributes": [1, 2]}, "attributes"),
+    ({"attributes": {"blob": "x" * 2100}}, "attributes"),
+    ({"colour": "red"}, "colour"),
+])
+def test_bad_item_is_rejected_naming_the_field(api, tokens, override, field):
+    status, answer = post(api, tokens["teams"]["claims"], [item(1, **override), item(2)])
+    assert status == 200
+    assert answer["results"][0]["status"] == "rejected"
+    assert answer["results"][0]["error"]["field"] == field
+    assert answer["results"][0]["error"]["reason"]
+    assert answer["results"][1]["status"] == "accepted" and answer["rejected"] == 1
+    assert units_today("claims-processing")[0] == 1
+
+
+def test_future_completion_beyond_five_minutes_is_rejected(api, tokens):
+    ok = item(1, completed_at=_now_iso(timedelta(minutes=4)))
+    late = item(2, completed_at=_now_iso(timedelta(minutes=6)))
+    status, answer = post(api, tokens["teams"]["claims"], [ok, late])
+    assert [r["status"] for r in answer["results"]] == ["accepted", "rejected"]
+    assert "future" in answer["results"][1]["error"]["reason"]
+
+
+def test_offsets_are_converted_to_the_utc_day(api, tokens):
+    from chalicelib import stores
+
+    # 23:30 at -05:00 on the 1st is 04:30 UTC on the 2nd.
+    post(api, tokens["teams"]["claims"], [item(1, completed_at="2026-10-01T23:30:00-05:00")])
+    rows = stores.stores().work_items.units_between("claims-processing", date(2026, 10, 1), date(2026, 10, 2))
+    assert [(r.day, r.units) for r in rows] == [(date(2026, 10, 2), 1)]
+
+
+@pytest.mark.parametrize("raw, status, words", [
+    ("not json", 400, "not valid JSON"),
+    ("[]", 400, "JSON object"),
+    ('{"items": []}', 400, "empty"),
+    ('{"things": []}', 400, "items"),
+    (json.dumps({"items": [{}] * 501}), 400, "limit is 500"),
+    ('{"items": [{"human_review_minutes": NaN}]}', 400, "not valid JSON"),
+])
+def test_unusable_body_is_a_400_with_a_clear_message(api, tokens, raw, status, words):
+    code, answer = post(api, tokens["teams"]["claims"], raw=raw)
+    assert code == status
+    assert words in answer["error"]["message"]
+
+
+def test_body_over_one_megabyte_is_413(api, tokens):
+    raw = json.dumps({"items": [item(1, attributes={"pad": "x" * 1_100_000})]})
+    code, answer = post(api, tokens["teams"]["claims"], raw=raw)
+    assert code == 413 and "limit" in answer["error"]["message"]
+
+
+def test_missing_or_invalid_token_is_401_and_wrong_scope_403(api, tokens):
+    body = json.dumps({"items": [item(1)]})
+    assert api.http.post("/v1/work-items", headers={"Content-Type": "application/json"},
+                         body=body).status_code == 401
+    assert api.http.post("/v1/work-items", headers=bearer("fo_not-a-real-token"), body=body).status_code == 401
+    assert api.http.post("/v1/work-items", headers=bearer(tokens["admin"]), body=body).status_code == 403
+    assert units_today("claims-processing")[0] == 0
+
+
+def test_posting_emits_metrics_per_outcome(api, tokens, capsys):
+    post(api, tokens["teams"]["claims"], [item(1), item(2, status="nope")])
+    emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    values = {k: v for blob in emitted for k, v in blob.items() if k.startswith("WorkItems")}
+    assert values == {"WorkItemsAccepted": [1.0], "WorkItemsReplaced": [0.0], "WorkItemsRejected": [1.0]}
