@@ -1,0 +1,26 @@
+# Every target creates .venv from the requirement files when it is missing or stale.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: demo serve test bench clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+demo: $(VENV)/.installed  ## the main job on the local stack (no AWS or Google account)
+	$(PY) -m local.demo
+
+serve: $(VENV)/.installed  ## the local stack until Ctrl-C (API on PORT, default 8000)
+	$(PY) -m local.stack
+
+test: $(VENV)/.installed
+	$(PY) -m pytest -q
+
+bench: $(VENV)/.installed
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf $(VENV) .local demo-out build .pytest_cache .hypothesis
