@@ -89,7 +89,7 @@ def validate_item(raw: Any, own_use_cases: Mapping[str, Any], now: datetime) -> 
         return Rejection("item", "must be a JSON object")
     unknown = sorted(k for k in raw if k not in FIELDS)
     if unknown:
-        return Rejection(str(unknown[0])[:64], f"unknown field; allowed: {', '.join(FIELDS)}")
+        return Rejection(unknown[0][:64] or '""', f"unknown field; allowed: {', '.join(FIELDS)}")
 
     work_item_id = raw.get("work_item_id")
     if not isinstance(work_item_id, str):

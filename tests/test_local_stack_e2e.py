@@ -1,0 +1,52 @@
+"""End to end: the local stack on free ports, driven over real HTTP like a team's agent would."""
+from __future__ import annotations
+
+import io
+import json
+from datetime import datetime, timezone
+
+import pytest
+import requests
+
+from local.stack import TOKENS_FILE, LocalStack
+
+
+@pytest.fixture(scope="module")
+def stack():
+    with LocalStack() as running:
+        yield running
+
+
+def test_health_and_tokens_file(stack):
+    assert requests.get(stack.api_url + "/v1/health", timeout=10).json()["status"] == "ok"
+    saved = json.loads(TOKENS_FILE.read_text())
+    assert set(saved) == {"admin", "sheet", "teams"} and saved["teams"]["claims"] == stack.tokens["teams"]["claims"]
+
+
+def test_post_then_guardrail_over_http(stack):
+    claims = {"Authorization": "Bearer " + stack.tokens["teams"]["claims"]}
+    item = {"work_item_id": "e2e-1", "use_case": "claims-processing",
+            "completed_at": datetime.now(timezone.utc).isoformat(), "status": "success"}
+    first = requests.post(stack.api_url + "/v1/work-items", json={"items": [item]}, headers=claims, timeout=10)
+    again = requests.post(stack.api_url + "/v1/work-items", json={"items": [item]}, headers=claims, timeout=10)
+    assert first.status_code == again.status_code == 200
+    assert first.json()["accepted"] == 1 and again.json()["replaced"] == 1
+
+    guard = requests.get(stack.api_url + "/v1/use-cases/claims-processing/guardrail", headers=claims, timeout=10)
+    assert guard.status_code == 200 and guard.json()["paused"] is False
+
+    wrong = requests.post(stack.api_url + "/v1/work-items", json={"items": [item]},
+                          headers={"Authorization": "Bearer " + stack.tokens["admin"]}, timeout=10)
+    assert wrong.status_code == 403
+    anonymous = requests.post(stack.api_url + "/v1/work-items", json={"items": [item]}, timeout=10)
+    assert anonymous.status_code == 401
+
+
+def test_demo_day_is_stored_per_use_case(stack):
+    from local.demo import run_demo
+    from local.demo_org import DAILY_VOLUME
+
+    out = io.StringIO()
+    counts = run_demo(stack, datetime.now(timezone.utc), out=out)
+    assert {k: v.units for k, v in counts.items()} == DAILY_VOLUME
+    assert "rejected item" in out.getvalue()
