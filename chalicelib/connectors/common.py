@@ -153,3 +153,69 @@ def merge_facts(facts: Iterable[CostFact]) -> list[CostFact]:
 
 def in_window(day: date, start: Optional[date], end: Optional[date]) -> bool:
     return (start is None or day >= start) and (end is None or day < end)
+
+
+# --- CSV files (FOCUS and simple) -------------------------------------------------
+
+NULL_VALUES = frozenset({"", "null", "NULL", "Null"})
+
+
+def decode_text(data: "str | bytes", filename: str = "") -> str:
+    """File content as text: UTF-8 (a BOM, as Excel writes, is dropped)."""
+    from chalicelib.connectors.errors import CostImportError, RowError
+
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise CostImportError([RowError(1, "", "", f"file is not UTF-8 text ({exc.reason} at byte {exc.start})")], filename)
+    return data[1:] if data.startswith("\ufeff") else data
+
+
+def csv_records(text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """Header and data records, each with its row number (header = row 1, as a
+    spreadsheet numbers them; a quoted field spanning lines stays one row). Blank
+    rows are skipped but still counted."""
+    import csv
+    import io
+
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header: list[str] = []
+    records: list[tuple[int, list[str]]] = []
+    for index, record in enumerate(reader, start=1):
+        if index == 1:
+            header = [h.strip() for h in record]
+            continue
+        if not record or all(not cell.strip() for cell in record):
+            continue
+        records.append((index, record))
+    return header, records
+
+
+def null_or(value: Optional[str]) -> Optional[str]:
+    """None for empty and NULL cells, else the stripped value."""
+    if value is None:
+        return None
+    value = value.strip()
+    return None if value in NULL_VALUES else value
+
+
+def split_evenly_by_weight(amount: Decimal, weights: list[int]) -> list[Decimal]:
+    """Split ``amount`` in proportion to integer ``weights`` with largest-remainder
+    rounding to the cent (or to the amount's own finer precision), so the parts add up
+    exactly to ``amount``. Ties go to the earlier part."""
+    total_weight = sum(weights)
+    if total_weight <= 0 or any(w < 0 for w in weights):
+        raise ValueError("weights must be non-negative with a positive sum")
+    if not amount.is_finite():
+        raise ValueError(f"cannot split {amount}")
+    exponent = min(-2, int(amount.as_tuple().exponent))
+    quantum = Decimal(1).scaleb(exponent)
+    sign = -1 if amount < 0 else 1
+    units = int((abs(amount) / quantum).to_integral_exact())
+    shares = [units * w // total_weight for w in weights]
+    remainders = [units * w % total_weight for w in weights]
+    left = units - sum(shares)
+    for i in sorted(range(len(weights)), key=lambda i: (-remainders[i], i))[:left]:
+        shares[i] += 1
+    return [(Decimal(sign * s) * quantum) for s in shares]
