@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from chalicelib import runtime
+from chalicelib.storage.cost_ledger import CostLedger
+from chalicelib.storage.freshness_store import FreshnessStore
 from chalicelib.storage.guardrail_store import GuardrailStore
 from chalicelib.storage.organisation_store import OrganisationStore
 from chalicelib.storage.tokens import TokenStore
@@ -20,6 +22,8 @@ class Stores:
     organisation: OrganisationStore
     work_items: WorkItemStore
     guardrails: GuardrailStore
+    ledger: CostLedger
+    freshness: FreshnessStore
 
 
 @lru_cache(maxsize=None)
@@ -31,6 +35,8 @@ def stores() -> Stores:
         organisation=OrganisationStore(resource, names.config),
         work_items=WorkItemStore(resource, names.work_items, names.unit_counts),
         guardrails=GuardrailStore(resource, names.config),
+        ledger=CostLedger(resource, names.cost_facts),
+        freshness=FreshnessStore(resource, names.config),
     )
 
 

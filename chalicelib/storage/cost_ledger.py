@@ -1,0 +1,121 @@
+"""The cost ledger: daily cost facts in DynamoDB, replaced per (source, day), never added twice.
+
+Key (source_day = "<source>#<day>", fact_id = hash of the fact's identity). Re-pulling a day
+compares what the source says now with what is stored and writes only the difference, packed 25
+to a BatchWriteItem across days, so a month of facts costs about ceil(facts / 25) writes and a
+re-pull of unchanged days costs none. A GSI on month reads a whole month in one paged query.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from datetime import date
+from decimal import Decimal
+from typing import Iterable
+
+from chalicelib.domain.facts import CostFact
+from chalicelib.storage.batching import batch_write, query_all
+
+_STORED = ("category", "provider", "service", "billed_cost", "effective_cost", "currency",
+           "vendor_key", "team", "use_case", "provenance")
+
+
+@dataclass
+class LedgerWrite:
+    facts_in: int
+    puts: int
+    deletes: int
+    unchanged: int
+    write_requests: int
+
+
+def fact_id(fact: CostFact) -> str:
+    return hashlib.sha256(fact.identity.encode("utf-8")).hexdigest()[:32]
+
+
+def _item(fact: CostFact) -> dict:
+    day = fact.day.isoformat()
+    ident = fact_id(fact)
+    item = {"source_day": f"{fact.source}#{day}", "fact_id": ident, "source": fact.source, "day": day,
+            "month": day[:7], "month_key": f"{day}#{fact.source}#{ident}"}
+    for name in _STORED:
+        value = getattr(fact, name)
+        if value != "":
+            item[name] = value
+    return item
+
+
+def _fact(item: dict) -> CostFact:
+    return CostFact(
+        day=date.fromisoformat(item["day"]), source=item["source"], category=item["category"],
+        provider=item.get("provider", ""), service=item.get("service", ""),
+        billed_cost=Decimal(item["billed_cost"]), effective_cost=Decimal(item["effective_cost"]),
+        currency=item.get("currency", "USD"), vendor_key=item.get("vendor_key", ""),
+        team=item["team"], use_case=item["use_case"], provenance=item.get("provenance", ""),
+    )
+
+
+def _same(stored: dict, wanted: dict) -> bool:
+    return all(stored.get(k) == wanted.get(k) for k in _STORED)
+
+
+class CostLedger:
+    def __init__(self, resource, table: str):
+        self._resource = resource
+        self._table_name = table
+
+    def replace_days(self, source: str, days: Iterable[date], facts: Iterable[CostFact]) -> LedgerWrite:
+        """Make the stored facts of `source` on each of `days` exactly `facts` (summed by identity)."""
+        wanted: dict = defaultdict(dict)
+        merged: dict = {}
+        count = 0
+        for fact in facts:
+            count += 1
+            if fact.source != source:
+                raise ValueError(f"fact from source {fact.source!r} given to replace {source!r}")
+            key = (fact.day, fact_id(fact))
+            if key in merged:  # the same identity twice: one fact with the sum
+                prev = merged[key]
+                fact = replace(prev, billed_cost=prev.billed_cost + fact.billed_cost,
+                               effective_cost=prev.effective_cost + fact.effective_cost)
+            merged[key] = fact
+        for (day, ident), fact in merged.items():
+            wanted[day][ident] = _item(fact)
+        day_set = set(days) | set(wanted)
+
+        table = self._resource.Table(self._table_name)
+        requests, puts, deletes, unchanged = [], 0, 0, 0
+        for day in sorted(day_set):
+            stored = {row["fact_id"]: row for row in query_all(
+                table, KeyConditionExpression="source_day = :k",
+                ExpressionAttributeValues={":k": f"{source}#{day.isoformat()}"}, ConsistentRead=True)}
+            for ident, item in wanted.get(day, {}).items():
+                if ident in stored and _same(stored[ident], item):
+                    unchanged += 1
+                else:
+                    requests.append({"PutRequest": {"Item": item}})
+                    puts += 1
+            for ident, row in stored.items():
+                if ident not in wanted.get(day, {}):
+                    requests.append({"DeleteRequest": {"Key": {"source_day": row["source_day"], "fact_id": ident}}})
+                    deletes += 1
+        calls = batch_write(self._resource, self._table_name, requests)
+        return LedgerWrite(count, puts, deletes, unchanged, calls)
+
+    def facts_for_month(self, month: str) -> list[CostFact]:
+        rows = query_all(self._resource.Table(self._table_name), IndexName="by_month",
+                         KeyConditionExpression="#m = :m", ExpressionAttributeNames={"#m": "month"},
+                         ExpressionAttributeValues={":m": month})
+        return [_fact(r) for r in rows]
+
+    def facts_between(self, first: date, last: date) -> list[CostFact]:
+        months = sorted({f"{y:04d}-{m:02d}" for y, m in _months(first, last)})
+        return [f for month in months for f in self.facts_for_month(month) if first <= f.day <= last]
+
+
+def _months(first: date, last: date):
+    y, m = first.year, first.month
+    while (y, m) <= (last.year, last.month):
+        yield y, m
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
