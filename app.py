@@ -81,3 +81,28 @@ def guardrail(use_case_id):
         return guardrail_for(caller, use_case_id, stores.organisation(), stores.stores().guardrails)
     except UnknownUseCase:
         return _error(404, f"unknown use case: {use_case_id}")
+
+
+@app.route("/v1/cost-imports", methods=["POST"], authorizer=token_authorizer,
+           content_types=["text/csv", "application/csv", "text/plain"])
+def cost_imports():
+    from chalicelib.billing import FEED_PATTERN, import_cost_file
+    from chalicelib.guardrail import money
+
+    _caller("admin")
+    feed = (app.current_request.query_params or {}).get("feed")
+    if feed is not None and not FEED_PATTERN.match(feed):
+        return _error(400, "feed: 1 to 64 letters, digits, '.', '_', ':' or '-'")
+    body = app.current_request.raw_body or b""
+    if not body.strip():
+        return _error(400, "the body is empty: send a FOCUS or simple CSV file as text/csv")
+    result = import_cost_file(body, stores.organisation(), stores.stores().ledger, feed=feed)
+    answer = {"format": result.format, "feed": result.feed, "rows_read": result.rows_read,
+              "rows_stored": result.rows_stored, "facts_stored": result.facts_stored,
+              "total": money(result.total), "errors": result.errors,
+              "unmapped_keys": {k: money(v) for k, v in sorted(result.unmapped.items())}}
+    if result.errors:
+        answer["message"] = f"{len(result.errors)} invalid cell(s): nothing was stored; fix the rows listed"
+        return Response(body=answer, status_code=400)
+    logger.info("cost file imported", extra={"feed": result.feed, "rows": result.rows_stored})
+    return answer

@@ -1,0 +1,147 @@
+"""Pulling billing sources into the cost ledger, and importing cost files.
+
+Each source pulls a window of UTC days and replaces its facts for those days, so a vendor's
+restatement corrects the ledger and a rerun changes nothing. A failing source is recorded
+(freshness) and skipped: the others still land.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Callable, Iterable, Optional
+
+from chalicelib.domain.facts import CostFact
+from chalicelib.domain.mappings import apply_mappings
+from chalicelib.domain.organisation import Organisation
+
+FEED_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+# Secret names (Secrets Manager); the local stack stores demo keys under the same names in moto.
+OPENAI_KEY_SECRET = "OPENAI_ADMIN_KEY_SECRET"
+ANTHROPIC_KEY_SECRET = "ANTHROPIC_ADMIN_KEY_SECRET"
+
+
+@dataclass
+class SourceResult:
+    source: str
+    ok: bool
+    facts: int = 0
+    puts: int = 0
+    deletes: int = 0
+    write_requests: int = 0
+    error: str = ""
+
+
+@dataclass
+class PullReport:
+    window: tuple[date, date]  # [start, end)
+    results: list[SourceResult] = field(default_factory=list)
+    unmapped: dict = field(default_factory=dict)  # vendor key -> effective cost
+
+    @property
+    def write_requests(self) -> int:
+        return sum(r.write_requests for r in self.results)
+
+
+@dataclass(frozen=True)
+class BillingSource:
+    name: str
+    pull: Callable[[date, date], list[CostFact]]  # [start, end) -> facts
+
+
+def secret(env_name: str, default_name: str) -> str:
+    """A vendor admin key from Secrets Manager through Powertools Parameters (cached 5 minutes)."""
+    from aws_lambda_powertools.utilities import parameters
+
+    return parameters.get_secret(os.environ.get(env_name, default_name), max_age=300)
+
+
+def vendor_sources(org: Organisation, work_items) -> list[BillingSource]:
+    """The sources a scheduled pull reads: vendor APIs, AWS Cost Explorer, human review."""
+    from chalicelib import runtime
+    from chalicelib.connectors import anthropic_costs, aws_cost_explorer, human_review, openai_costs
+
+    def units_between(start: date, end: date):
+        last = end - timedelta(days=1)
+        return [u for uc in org.use_cases for u in work_items.units_between(uc.use_case_id, start, last)]
+
+    team_of = {u.use_case_id: u.team for u in org.use_cases}
+    return [
+        BillingSource("openai", lambda s, e: openai_costs.pull(
+            secret(OPENAI_KEY_SECRET, "finops/openai-admin-key"), s, e)),
+        BillingSource("anthropic", lambda s, e: anthropic_costs.pull(
+            secret(ANTHROPIC_KEY_SECRET, "finops/anthropic-admin-key"), s, e)),
+        BillingSource("aws", lambda s, e: aws_cost_explorer.pull(runtime.client("ce"), s, e)),
+        BillingSource("human_review", lambda s, e: human_review.facts_from_units(
+            units_between(s, e), org.settings.loaded_hourly_rate, team_of)),
+    ]
+
+
+def pull_sources(sources: Iterable[BillingSource], start: date, end: date, org: Organisation,
+                 ledger, freshness, now: datetime) -> PullReport:
+    report = PullReport((start, end))
+    days = [start + timedelta(days=n) for n in range((end - start).days)]
+    window = f"{start.isoformat()}..{(end - timedelta(days=1)).isoformat()}"
+    for source in sources:
+        try:
+            facts = [f if f.source == source.name else replace(f, source=source.name)
+                     for f in source.pull(start, end)]
+            mapped, unmapped = apply_mappings(facts, org.mappings)
+            written = ledger.replace_days(source.name, days, mapped)
+        except Exception as exc:  # noqa: BLE001 - any source failure is recorded, never fatal
+            freshness.failed(source.name, now.isoformat(), f"{type(exc).__name__}: {exc}")
+            report.results.append(SourceResult(source.name, False, error=str(exc)))
+            continue
+        freshness.succeeded(source.name, now.isoformat(), window, written.facts_in)
+        for key, amount in unmapped.items():
+            report.unmapped[key] = report.unmapped.get(key, Decimal(0)) + amount
+        report.results.append(SourceResult(source.name, True, written.facts_in, written.puts, written.deletes,
+                                           written.write_requests))
+    return report
+
+
+@dataclass
+class ImportResult:
+    format: str
+    feed: str
+    rows_read: int
+    rows_stored: int
+    facts_stored: int
+    total: Decimal
+    errors: list = field(default_factory=list)
+    unmapped: dict = field(default_factory=dict)
+
+
+def import_cost_file(data: bytes | str, org: Organisation, ledger, *, feed: Optional[str] = None,
+                     filename: str = "upload.csv") -> ImportResult:
+    """Parse a FOCUS or simple CSV file and store it all, or store nothing and list every bad row.
+
+    The file's facts replace what the same feed holds for the days the file covers, so importing
+    the same file twice changes nothing and a corrected file replaces the first.
+    """
+    from chalicelib.connectors.cost_import import parse_cost_file
+    from chalicelib.connectors.errors import CostImportError
+
+    text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
+    rows_read = max(0, sum(1 for line in text.splitlines() if line.strip()) - 1)
+    try:
+        fmt, facts = parse_cost_file(text, filename=filename)
+    except CostImportError as exc:
+        return ImportResult("unknown", feed or "", rows_read, 0, 0, Decimal(0),
+                            errors=[e.to_dict() for e in exc.errors])
+    feed_name = feed or _default_feed(fmt, facts)
+    source = f"import:{feed_name}"
+    facts = [replace(f, source=source) for f in facts]
+    mapped, unmapped = apply_mappings(facts, org.mappings)
+    days = sorted({f.day for f in mapped})
+    written = ledger.replace_days(source, days, mapped)
+    total = sum((f.effective_cost for f in mapped), Decimal(0))
+    return ImportResult(fmt, feed_name, rows_read, rows_read, written.facts_in, total, unmapped=unmapped)
+
+
+def _default_feed(fmt: str, facts: list[CostFact]) -> str:
+    providers = sorted({f.provider for f in facts if f.provider}) or ["unknown"]
+    return f"{fmt}:{'+'.join(providers)}"[:100]
