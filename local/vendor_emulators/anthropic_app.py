@@ -1,0 +1,152 @@
+"""Anthropic Admin API cost report emulator: ``GET /v1/organizations/cost_report``.
+
+Honours starting_at/ending_at (RFC 3339), bucket_width=1d, group_by[] (workspace_id,
+description), limit (1..31, default 7 buckets per page) and page. Needs ``x-api-key``
+(401 otherwise) and ``anthropic-version`` (400 otherwise). Amounts are decimal strings in
+CENTS; a day with no cost has ``results: []``; the default workspace is ``null``.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+from decimal import Decimal
+from typing import Any, Optional
+
+from werkzeug.routing import Rule
+from werkzeug.wrappers import Request, Response
+
+from local import demo_billing
+from local.vendor_emulators.base import (
+    EmulatorApp,
+    EmulatorHandle,
+    RowsForDay,
+    decode_cursor,
+    encode_cursor,
+    json_response,
+    serve_in_thread,
+    utc_today,
+)
+
+GROUP_FIELDS = ("workspace_id", "description")
+# Fields that only make sense per description (model, token type...): null when not grouped by it.
+DESCRIPTION_FIELDS = ("context_window", "cost_type", "inference_geo", "model", "service_tier", "token_type")
+
+
+def _parse_rfc3339(text: str) -> datetime:
+    value = text.strip()
+    if value.endswith(("Z", "z")):
+        value = value[:-1] + "+00:00"
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise ValueError("timestamp needs an offset")
+    return parsed.astimezone(timezone.utc)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class AnthropicCostReportApp(EmulatorApp):
+    vendor = "anthropic"
+
+    def __init__(self, api_key: str = demo_billing.ANTHROPIC_ADMIN_KEY, results_for_day: Optional[RowsForDay] = None):
+        self.results_for_day = results_for_day or demo_billing.anthropic_cost_results
+        super().__init__(api_key)
+
+    def api_rules(self) -> list[Rule]:
+        return [Rule("/v1/organizations/cost_report", endpoint="cost_report", methods=["GET"])]
+
+    def error(self, status: int, message: str, kind: str = "invalid_request_error") -> Response:
+        return json_response({"type": "error", "error": {"type": kind, "message": message}}, status)
+
+    def bad_shape_body(self) -> Any:
+        return {"data": {"unexpected": "object"}, "has_more": False, "next_page": None}
+
+    def auth_error(self, request: Request) -> Optional[Response]:
+        if request.headers.get("x-api-key", "") != self.api_key:
+            return self.error(401, "invalid x-api-key", "authentication_error")
+        if not request.headers.get("anthropic-version"):
+            return self.error(400, "anthropic-version: header is required")
+        return None
+
+    def _day_results(self, day: date, group_by: set[str]) -> list[dict[str, Any]]:
+        grouped: dict[tuple, dict[str, Any]] = {}
+        for row in self.results_for_day(day):
+            factor = self.faults.factor(day, row.get("workspace_id") or "default")
+            cents = Decimal(row["amount"]) * factor
+            if factor != 1:
+                cents = cents.quantize(Decimal("0.001"))
+            key = tuple(row.get(f) if f in group_by else None for f in GROUP_FIELDS)
+            if key not in grouped:
+                result = {f: (row.get(f) if "description" in group_by else None) for f in DESCRIPTION_FIELDS}
+                result.update(amount=Decimal(0), currency=row.get("currency", "USD"))
+                result.update(zip(GROUP_FIELDS, key))
+                grouped[key] = result
+            grouped[key]["amount"] += cents
+        out = []
+        for result in grouped.values():
+            result["amount"] = str(result["amount"])  # cents, as a decimal string
+            out.append(dict(sorted(result.items())))
+        return out
+
+    def on_cost_report(self, request: Request) -> Response:
+        args = request.args
+        try:
+            starting_at = _parse_rfc3339(args["starting_at"])
+        except (KeyError, ValueError):
+            return self.error(400, "starting_at: an RFC 3339 timestamp is required")
+        try:
+            ending_at = _parse_rfc3339(args["ending_at"]) if args.get("ending_at") else None
+        except ValueError:
+            return self.error(400, "ending_at: must be an RFC 3339 timestamp")
+        if args.get("bucket_width", "1d") != "1d":
+            return self.error(400, "bucket_width: only '1d' is supported")
+        try:
+            limit = int(args.get("limit", 7))
+        except ValueError:
+            return self.error(400, "limit: must be an integer")
+        if not 1 <= limit <= 31:
+            return self.error(400, "limit: must be between 1 and 31")
+        group_by: set[str] = set()
+        for raw in args.getlist("group_by[]") + args.getlist("group_by"):
+            group_by.update(x.strip() for x in raw.split(",") if x.strip())
+        if group_by - set(GROUP_FIELDS):
+            return self.error(400, f"group_by[]: unsupported {sorted(group_by - set(GROUP_FIELDS))}")
+        first_day = starting_at.date()
+        if ending_at is None:
+            ending_at = datetime.combine(utc_today() + timedelta(days=1), time(0), timezone.utc)
+        if ending_at <= starting_at:
+            return self.error(400, "ending_at: must be after starting_at")
+        last = ending_at.date() if ending_at.time() == time(0) else ending_at.date() + timedelta(days=1)
+        n_buckets = (last - first_day).days
+        try:
+            offset = decode_cursor(args["page"]) if args.get("page") else 0
+        except ValueError:
+            return self.error(400, "page: invalid cursor")
+        data = []
+        for i in range(offset, min(offset + limit, n_buckets)):
+            day = first_day + timedelta(days=i)
+            day_start = datetime.combine(day, time(0), timezone.utc)
+            data.append(
+                {
+                    "starting_at": _iso(day_start),
+                    "ending_at": _iso(day_start + timedelta(days=1)),
+                    "results": self._day_results(day, group_by),
+                }
+            )
+        has_more = offset + limit < n_buckets
+        return json_response(
+            {"data": data, "has_more": has_more, "next_page": encode_cursor(offset + limit) if has_more else None}
+        )
+
+
+def start_anthropic_emulator(
+    port: int = 0,
+    *,
+    host: str = "127.0.0.1",
+    api_key: str = demo_billing.ANTHROPIC_ADMIN_KEY,
+    results_for_day: Optional[RowsForDay] = None,
+    quiet: bool = True,
+) -> EmulatorHandle:
+    """Serve the Anthropic cost report in a thread; ``handle.url`` is an ANTHROPIC_BASE_URL."""
+    app = AnthropicCostReportApp(api_key=api_key, results_for_day=results_for_day)
+    return serve_in_thread(app, host=host, port=port, base_path="", quiet=quiet)

@@ -1,0 +1,157 @@
+"""OpenAI organization Costs API emulator: ``GET /v1/organization/costs``.
+
+Honours start_time/end_time (Unix seconds), bucket_width=1d, group_by (project_id,
+line_item, api_key_id; repeated or comma-separated), project_ids, limit (1..180,
+default 7 buckets per page) and page (the previous page's next_page). Bearer admin key
+required (401 otherwise). Amounts are dollars written as JSON numbers, exactly.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any, Optional
+
+from werkzeug.routing import Rule
+from werkzeug.wrappers import Request, Response
+
+from local import demo_billing
+from local.vendor_emulators.base import (
+    EmulatorApp,
+    EmulatorHandle,
+    RowsForDay,
+    decode_cursor,
+    encode_cursor,
+    json_response,
+    serve_in_thread,
+    utc_today,
+)
+
+GROUP_FIELDS = ("project_id", "line_item", "api_key_id")
+DAY = 86400
+
+
+class OpenAICostsApp(EmulatorApp):
+    vendor = "openai"
+
+    def __init__(self, api_key: str = demo_billing.OPENAI_ADMIN_KEY, results_for_day: Optional[RowsForDay] = None):
+        self.results_for_day = results_for_day or demo_billing.openai_cost_results
+        super().__init__(api_key)
+
+    def api_rules(self) -> list[Rule]:
+        return [Rule("/v1/organization/costs", endpoint="costs", methods=["GET"])]
+
+    def error(self, status: int, message: str, kind: str = "invalid_request_error") -> Response:
+        return json_response({"error": {"message": message, "type": kind, "param": None, "code": None}}, status)
+
+    def auth_error(self, request: Request) -> Optional[Response]:
+        header = request.headers.get("Authorization", "")
+        if not header.startswith("Bearer ") or header[7:].strip() != self.api_key:
+            return json_response(
+                {
+                    "error": {
+                        "message": "Incorrect API key provided. This endpoint needs an admin key.",
+                        "type": "invalid_request_error",
+                        "param": None,
+                        "code": "invalid_api_key",
+                    }
+                },
+                401,
+            )
+        return None
+
+    def _day_results(self, day: date, group_by: set[str], project_ids: list[str]) -> list[dict[str, Any]]:
+        grouped: dict[tuple, dict[str, Any]] = {}
+        for row in self.results_for_day(day):
+            project = row.get("project_id")
+            if project_ids and project not in project_ids:
+                continue
+            factor = self.faults.factor(day, project or "none")
+            value = Decimal(row["amount"]["value"]) * factor
+            if factor != 1:
+                value = value.quantize(Decimal("0.000001"))
+            key = tuple(row.get(f) if f in group_by else None for f in GROUP_FIELDS)
+            if key not in grouped:
+                grouped[key] = {
+                    "object": "organization.costs.result",
+                    "amount": {"value": Decimal(0), "currency": row["amount"].get("currency", "usd")},
+                    **{f: v for f, v in zip(GROUP_FIELDS, key)},
+                    "quantity": None,
+                    "quantity_unit": None,
+                }
+                if "line_item" in group_by:
+                    grouped[key]["quantity"] = 0
+                    grouped[key]["quantity_unit"] = row.get("quantity_unit")
+            result = grouped[key]
+            result["amount"]["value"] += value
+            if result["quantity"] is not None:
+                result["quantity"] += int(row.get("quantity") or 0)
+        return list(grouped.values())
+
+    def on_costs(self, request: Request) -> Response:
+        args = request.args
+        try:
+            start_time = int(args["start_time"])
+        except (KeyError, ValueError):
+            return self.error(400, "start_time (Unix seconds) is required")
+        try:
+            end_time = int(args["end_time"]) if args.get("end_time") else None
+        except ValueError:
+            return self.error(400, "end_time must be Unix seconds")
+        if args.get("bucket_width", "1d") != "1d":
+            return self.error(400, "bucket_width: only '1d' is supported")
+        try:
+            limit = int(args.get("limit", 7))
+        except ValueError:
+            return self.error(400, "limit must be an integer")
+        if not 1 <= limit <= 180:
+            return self.error(400, "limit must be between 1 and 180")
+        group_by: set[str] = set()
+        for raw in args.getlist("group_by") + args.getlist("group_by[]"):
+            group_by.update(x.strip() for x in raw.split(",") if x.strip())
+        if group_by - set(GROUP_FIELDS):
+            return self.error(400, f"group_by: unsupported {sorted(group_by - set(GROUP_FIELDS))}")
+        project_ids = args.getlist("project_ids") + args.getlist("project_ids[]")
+        if end_time is None:
+            end_time = int(datetime.combine(utc_today() + timedelta(days=1), datetime.min.time(), timezone.utc).timestamp())
+        if end_time <= start_time:
+            return self.error(400, "end_time must be after start_time")
+        n_buckets = -(-(end_time - start_time) // DAY)
+        try:
+            offset = decode_cursor(args["page"]) if args.get("page") else 0
+        except ValueError:
+            return self.error(400, "page: invalid cursor")
+        buckets = []
+        for i in range(offset, min(offset + limit, n_buckets)):
+            b_start = start_time + i * DAY
+            b_end = min(b_start + DAY, end_time)
+            day = datetime.fromtimestamp(b_start, tz=timezone.utc).date()
+            buckets.append(
+                {
+                    "object": "bucket",
+                    "start_time": b_start,
+                    "end_time": b_end,
+                    "results": self._day_results(day, group_by, project_ids),
+                }
+            )
+        has_more = offset + limit < n_buckets
+        return json_response(
+            {
+                "object": "page",
+                "data": buckets,
+                "has_more": has_more,
+                "next_page": encode_cursor(offset + limit) if has_more else None,
+            }
+        )
+
+
+def start_openai_emulator(
+    port: int = 0,
+    *,
+    host: str = "127.0.0.1",
+    api_key: str = demo_billing.OPENAI_ADMIN_KEY,
+    results_for_day: Optional[RowsForDay] = None,
+    quiet: bool = True,
+) -> EmulatorHandle:
+    """Serve the OpenAI Costs API in a thread; ``handle.url`` is an OPENAI_BASE_URL (…/v1)."""
+    app = OpenAICostsApp(api_key=api_key, results_for_day=results_for_day)
+    return serve_in_thread(app, host=host, port=port, base_path="/v1", quiet=quiet)
