@@ -1,0 +1,93 @@
+"""Money arithmetic: exact Decimal sums, cent rounding for display, and exact splits.
+
+Rules (DESIGN.md "Money"): Decimal end to end, never float; sums are exact; any split
+uses largest-remainder rounding so the parts add up to the whole; round half-even to
+cents only where a figure is shown.
+"""
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Sequence
+
+ZERO = Decimal(0)
+CENT = Decimal("0.01")
+_CENT_EXPONENT = -2
+
+
+def as_decimal(value: object) -> Decimal:
+    """A sheet or store value as Decimal; floats go through str so 0.1 stays 0.1."""
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, bool):
+        raise TypeError("a boolean is not an amount")
+    if isinstance(value, float):
+        return Decimal(str(value))
+    return Decimal(value)  # int or str; raises on anything else
+
+
+def cents(amount: Decimal) -> Decimal:
+    """Round half-even to the cent: only for figures that are shown or booked."""
+    return amount.quantize(CENT, rounding=ROUND_HALF_EVEN)
+
+
+def _integer_weights(weights: Sequence[Decimal]) -> list[int]:
+    """Scale Decimal weights to integers with one common power of ten (exact)."""
+    tuples = [w.as_tuple() for w in weights]
+    exponent = min(min((t.exponent for t in tuples), default=0), 0)
+    # Built from the digits, not scaleb: scaleb would round beyond 28 digits.
+    return [int("".join(map(str, t.digits)) or "0") * 10 ** (t.exponent - exponent) for t in tuples]
+
+
+def split(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
+    """Split `total` in proportion to `weights`, exact to the cent, parts summing to `total`.
+
+    Largest remainder: every part gets the floor of its exact share in cents, and the
+    cents left over go one each to the parts with the largest remainders (ties: the
+    earlier part, so the result is deterministic). Negative weights count as zero;
+    if every weight is zero the split is even. An amount finer than a cent (vendors
+    bill in fractions of a cent) is split in its own smallest unit so the parts still
+    add up exactly. A negative total (a credit) is split like its absolute value.
+    """
+    if not weights:
+        raise ValueError("cannot split an amount over no parts")
+    if not total.is_finite():
+        raise ValueError(f"cannot split a non-finite amount {total}")
+    if not all(w.is_finite() for w in weights):
+        raise ValueError("split weights must be finite")
+    clean = [w if w > 0 else ZERO for w in weights]
+    if not any(clean):
+        clean = [Decimal(1)] * len(weights)
+    exponent = min(total.as_tuple().exponent, _CENT_EXPONENT)
+    quanta = abs(int(total.scaleb(-exponent)))  # exact: total is a whole number of quanta
+    ints = _integer_weights(clean)
+    whole = sum(ints)
+    floors = [quanta * w // whole for w in ints]
+    left = quanta - sum(floors)
+    if left:
+        remainders = sorted(range(len(ints)), key=lambda i: (-(quanta * ints[i] % whole), i))
+        for i in remainders[:left]:
+            floors[i] += 1
+    sign = -1 if total < 0 else 1
+    return [Decimal(sign * q).scaleb(exponent) for q in floors]
+
+
+def show_money(amount: Decimal, currency: str = "USD") -> str:
+    """$1,234.56 (or 'EUR 1,234.56'); negative as -$1,234.56."""
+    rounded = cents(amount)
+    prefix = "$" if currency == "USD" else f"{currency} "
+    sign = "-" if rounded < 0 else ""
+    return f"{sign}{prefix}{abs(rounded):,.2f}"
+
+
+def show_cpu(amount: Decimal, currency: str = "USD") -> str:
+    """Cost per unit: cents when it is a dollar or more, else four decimals ($0.0034)."""
+    if abs(amount) >= 1:
+        return show_money(amount, currency)
+    prefix = "$" if currency == "USD" else f"{currency} "
+    sign = "-" if amount < 0 else ""
+    return f"{sign}{prefix}{abs(amount).quantize(Decimal('0.0001'), rounding=ROUND_HALF_EVEN)}"
+
+
+def show_percent(share: Decimal) -> str:
+    """0.245 -> '24.5 %'."""
+    return f"{(share * 100).quantize(Decimal('0.1'), rounding=ROUND_HALF_EVEN)} %"

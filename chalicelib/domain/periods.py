@@ -1,0 +1,51 @@
+"""Calendar periods: UTC days, ISO weeks (Monday to Sunday) and calendar months."""
+from __future__ import annotations
+
+import calendar
+from datetime import date, timedelta
+
+
+def week_start(day: date) -> date:
+    """The Monday of the ISO week holding `day`."""
+    return day - timedelta(days=day.weekday())
+
+
+def week_label(monday: date) -> str:
+    year, week, _ = monday.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def month_key(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def month_first_day(month: str) -> date:
+    """'2024-02' -> date(2024, 2, 1); raises ValueError on anything else."""
+    year, _, mon = month.partition("-")
+    if len(year) != 4 or len(mon) != 2:
+        raise ValueError(f"month must look like YYYY-MM, got {month!r}")
+    return date(int(year), int(mon), 1)
+
+
+def days_in_month(day: date) -> int:
+    return calendar.monthrange(day.year, day.month)[1]
+
+
+def month_last_day(day: date) -> date:
+    return day.replace(day=days_in_month(day))
+
+
+def next_month_first_day(day: date) -> date:
+    return month_last_day(day) + timedelta(days=1)
+
+
+def previous_month(day: date) -> str:
+    return month_key(day.replace(day=1) - timedelta(days=1))
+
+
+def quarter_label(day: date) -> str:
+    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+
+
+def quarter_first_day(day: date) -> date:
+    return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
