@@ -310,7 +310,7 @@ class EmulatorHandle:
 def serve_in_thread(app: EmulatorApp, *, host: str, port: int, base_path: str, quiet: bool = True) -> EmulatorHandle:
     server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler if quiet else None)
     actual = server.server_port
-    thread = threading.Thread(target=server.serve_forever, name=f"{app.vendor}-emulator:{actual}", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"{app.vendor}-emulator:{actual}", daemon=True)
     thread.start()
     root = f"http://{host}:{actual}"
     return EmulatorHandle(url=root + base_path, root=root, port=actual, app=app, _server=server, _thread=thread)
