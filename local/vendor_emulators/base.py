@@ -64,7 +64,8 @@ class Faults:
     ``POST /_emulator/faults`` with ``{"fail": {"count": 3, "status": 500,
     "retry_after": 0}, "bad_json": 1, "bad_shape": 1, "delay": {"count": 1, "seconds": 0.2},
     "restate": [{"day": "2026-11-03", "factor": "1.25", "key": "proj_claims"}],
-    "clear": true}`` (every field optional; ``clear`` runs first). ``GET`` shows the
+    "clear": true}`` (every field optional; ``clear`` runs first, the faults queue in the
+    order given). ``GET`` shows the
     state, ``DELETE`` clears it."""
 
     def __init__(self) -> None:
@@ -146,19 +147,20 @@ class Faults:
         try:
             if body.get("clear"):
                 self.clear()
-            if "fail" in body:
-                fail = body["fail"]
-                self.fail_next(int(fail.get("count", 1)), int(fail.get("status", 500)), fail.get("retry_after"))
-            if body.get("bad_json"):
-                self.bad_json_next(int(body["bad_json"]))
-            if body.get("bad_shape"):
-                self.bad_shape_next(int(body["bad_shape"]))
-            if "delay" in body:
-                delay = body["delay"]
-                self.delay_next(int(delay.get("count", 1)), float(delay.get("seconds", 1.0)))
-            restate = body.get("restate") or []
-            for item in [restate] if isinstance(restate, dict) else restate:
-                self.restate(date.fromisoformat(item["day"]), Decimal(str(item["factor"])), item.get("key"))
+            for name, spec in body.items():  # in the order given
+                if name == "fail":
+                    retry_after = spec.get("retry_after")
+                    retry_after = None if retry_after is None else float(retry_after)
+                    self.fail_next(int(spec.get("count", 1)), int(spec.get("status", 500)), retry_after)
+                elif name == "bad_json" and spec:
+                    self.bad_json_next(int(spec))
+                elif name == "bad_shape" and spec:
+                    self.bad_shape_next(int(spec))
+                elif name == "delay":
+                    self.delay_next(int(spec.get("count", 1)), float(spec.get("seconds", 1.0)))
+                elif name == "restate":
+                    for item in [spec] if isinstance(spec, dict) else spec:
+                        self.restate(date.fromisoformat(item["day"]), Decimal(str(item["factor"])), item.get("key"))
         except (KeyError, TypeError, AttributeError, InvalidOperation) as exc:
             raise ValueError(f"malformed fault: {exc!r}") from None
 
