@@ -85,7 +85,10 @@ def show_cpu(amount: Decimal, currency: str = "USD") -> str:
         return show_money(amount, currency)
     prefix = "$" if currency == "USD" else f"{currency} "
     sign = "-" if amount < 0 else ""
-    return f"{sign}{prefix}{abs(amount).quantize(Decimal('0.0001'), rounding=ROUND_HALF_EVEN)}"
+    digits = str(abs(amount).quantize(Decimal("0.0001"), rounding=ROUND_HALF_EVEN))
+    while digits.endswith("0") and len(digits.partition(".")[2]) > 2:
+        digits = digits[:-1]  # $0.40, $0.034, $0.0034
+    return f"{sign}{prefix}{digits}"
 
 
 def show_percent(share: Decimal) -> str:

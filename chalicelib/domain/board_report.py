@@ -1,0 +1,80 @@
+"""The monthly board report: one page answering "what is our AI ROI?".
+
+Built for the last complete month (the report goes out on the 1st): total spend vs
+budget (the sum of the teams' monthly budgets) and vs the prior month, CPU vs target
+per agent, margin benefit, anomalies of the month, the headcount plan, coverage,
+maturity stage and pool balances, plus a plain-English summary.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Optional
+
+from .money import ZERO, show_money, show_percent
+
+
+@dataclass(frozen=True)
+class BoardAgentLine:
+    use_case: str
+    name: str
+    unit_of_work: str
+    cost: Decimal
+    units: int
+    cpu: Optional[Decimal]
+    target_cpu: Optional[Decimal]
+    overrun: Optional[Decimal]
+    colour: Optional[str]
+    margin_benefit: Optional[Decimal]
+
+
+@dataclass(frozen=True)
+class BoardReport:
+    month: str
+    currency: str
+    total: Decimal
+    budget: Optional[Decimal]  # sum of team monthly budgets; None if no team has one
+    budget_variance: Optional[Decimal]  # total - budget (> 0: over budget)
+    prior_month: str
+    prior_total: Decimal
+    change: Decimal  # total - prior total
+    change_share: Optional[Decimal]  # change / prior total
+    coverage: Optional[Decimal]
+    agents: tuple  # BoardAgentLine, ... by cost, largest first
+    margin_benefit: Decimal  # sum over agents with a baseline
+    anomalies: tuple  # Anomaly, ... of the month
+    headcount: tuple  # HeadcountLine, ...
+    headcount_offset: Decimal
+    headcount_net: Decimal  # sum of offset - AI cost over agents replacing headcount
+    maturity_stage: int
+    pool_balances: dict
+    benchmarks: tuple
+    summary: str
+
+
+def build(month: str, prior_month: str, currency: str, total: Decimal, prior_total: Decimal,
+          budget: Optional[Decimal], coverage: Optional[Decimal], agents: tuple, anomalies: tuple,
+          headcount: tuple, maturity_stage: int, pool_balances: dict, benchmarks: tuple) -> BoardReport:
+    change = total - prior_total
+    change_share = change / prior_total if prior_total > 0 else None
+    variance = total - budget if budget is not None else None
+    margin = sum((a.margin_benefit for a in agents if a.margin_benefit is not None), ZERO)
+    offset = sum((h.monthly_offset for h in headcount), ZERO)
+    net = sum((h.net for h in headcount), ZERO)
+    parts = [f"AI spend in {month} was {show_money(total, currency)}"]
+    if budget is not None:
+        parts.append(f"{show_money(abs(variance), currency)} {'over' if variance > 0 else 'under'} the "
+                     f"{show_money(budget, currency)} budget")
+    if change_share is not None:
+        parts.append(f"{show_percent(abs(change_share))} {'up' if change >= 0 else 'down'} on {prior_month}")
+    summary = ", ".join(parts) + "."
+    hot = [a for a in agents if a.colour in ("red", "critical")]
+    summary += (f" {len(agents)} agents; {len(hot)} red or critical." if agents else "")
+    summary += f" Margin benefit vs manual work: {show_money(margin, currency)}."
+    if headcount:
+        summary += (f" Headcount offset {show_money(offset, currency)} against the agents' cost: "
+                    f"{'net saving' if net > 0 else 'net cost'} {show_money(abs(net), currency)}.")
+    summary += f" {len(anomalies)} cost anomalies. Maturity stage {maturity_stage} of 5."
+    return BoardReport(month, currency, total, budget, variance, prior_month, prior_total, change, change_share,
+                       coverage, agents, margin, anomalies, headcount, offset, net, maturity_stage,
+                       dict(pool_balances), benchmarks, summary)

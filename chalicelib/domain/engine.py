@@ -1,0 +1,341 @@
+"""The money engine: one call computes every figure the sheet, the alerts and the API show.
+
+Public API
+----------
+    from chalicelib.domain import engine
+
+    out = engine.compute(org, facts, units, today, pool_credits=None) -> engine.Outputs
+        org:           Organisation (the sheet's input tabs)
+        facts:         Iterable[CostFact]  (read once; any currency other than
+                       Settings.currency is rejected into out.rejected)
+        units:         Iterable[DailyUnits]
+        today:         date (UTC); never read from the clock. `today` is partial.
+        pool_credits:  {"YYYY-MM": [PoolCredit, ...]} of the months already closed
+                       (stored by the pipeline), or None when nothing is closed yet.
+
+    credits = engine.close_month(org, facts, units, today, pool_credits=None, month=None) -> dict
+        Closes `month` (default: the month before today's) and returns the new
+        {"YYYY-MM": (PoolCredit, ...)} to store; closing again replaces that month.
+        Pure equivalent: pool.close_month(pool_credits, month, out.closing_credits[month]).
+
+Outputs (frozen dataclasses; every amount an exact Decimal, round with money.cents to show):
+    out.statuses[use_case_id] -> UseCaseStatus     colour, reason, paused, flags, CPUs,
+                                                   month_to_date_cost, forecast,
+                                                   budget_remaining, tier, approval_required
+    out.status(use_case_id)   -> UseCaseStatus | None   (for the guardrail API)
+    out.teams                 -> (TeamBudget, ...)      budget vs month to date and forecast
+    out.allocation["YYYY-MM"] -> MonthAllocation        by team/use case/category/provider/
+                                                         service, shared splits, unallocated,
+                                                         coverage, reconciliation
+    out.unit_costs[use_case]  -> UseCaseUnitCosts       .days / .weeks / .months series;
+                                                         series.rows() yields UnitCost rows
+    out.anomalies             -> (Anomaly, ...)
+    out.pool                  -> PoolState              balances per tier, refused allocations,
+                                                         pending month and its credits
+    out.closing_credits       -> {"YYYY-MM": (PoolCredit, ...)} for every complete month
+    out.pnl                   -> (AgentPnL, ...)        one row per use case and month
+    out.board                 -> BoardReport            for the last complete month
+    out.maturity, out.benchmarks, out.risk_appetite, out.reminders, out.rejected, out.warnings
+
+Cost: one pass over the facts into per-(team, use case, day, category) sums, then
+per-use-case work on dense daily series: linear in days × use cases.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Iterable, Mapping, Optional, Sequence
+
+from . import board_report
+from .allocation import Ledger, build_ledger, month_allocations
+from .anomalies import detect
+from .benchmarks import compare
+from .experiments import reminders, risk_appetite
+from .facts import CATEGORIES, UNALLOCATED, CostFact, DailyUnits
+from .forecast import month_end_forecast
+from .headcount import headcount_line, monthly_offset
+from .maturity import assess
+from .money import ZERO
+from .organisation import Organisation
+from .periods import month_first_day, month_key, next_month_first_day, previous_month
+from .pnl import pnl_row
+from .pool import PoolCredit, close_month as close_pool_month, month_credit, pool_state
+from .slo import CRITICAL, band, colour_as_of, evaluate
+from .tiers import approval_required, estimated_monthly_cost, reminder_due, tier_for
+from .unit_costs import Calendar, dense_series, period_totals, unit_costs
+
+
+@dataclass(frozen=True)
+class UseCaseStatus:
+    """Everything the dashboard, the alerts and the guardrail API need about one use case now."""
+
+    use_case: str
+    name: str
+    team: str
+    owner_email: str
+    unit_of_work: str
+    sheet_status: str  # active | paused | retired, as finance set it
+    colour: Optional[str]  # green | yellow | red | critical | None (no target / no CPU yet)
+    reason: str
+    paused: bool
+    paused_reason: str
+    flags: tuple  # "investigate", "cost with zero units", "approval required", "reminder due", ...
+    target_cpu: Optional[Decimal]
+    band_low: Optional[Decimal]
+    band_high: Optional[Decimal]
+    latest_week: date  # Monday of the latest complete week
+    cpu_week: Optional[Decimal]  # latest complete week
+    cpu_prior_week: Optional[Decimal]
+    cpu_current_week: Optional[Decimal]
+    overrun_week: Optional[Decimal]
+    overrun_prior_week: Optional[Decimal]
+    overrun_current_week: Optional[Decimal]  # None until the current week counts
+    cpu_month: Optional[Decimal]  # month to date
+    month_to_date_cost: Decimal
+    month_to_date_units: int
+    daily_average: Decimal  # trailing window used by the forecast
+    forecast: Decimal  # month-end forecast
+    budget: Optional[Decimal]
+    budget_remaining: Optional[Decimal]  # budget - month to date
+    estimated_monthly_cost: Decimal  # max(finance's estimate, forecast)
+    tier: str  # from the estimated monthly cost
+    forecast_tier: str  # from the forecast alone
+    approved_tier: str
+    approval_required: bool
+    reminder_due: bool
+    headcount_offset: Optional[Decimal]
+    net_forecast: Optional[Decimal]  # headcount offset - forecast month cost
+
+
+@dataclass(frozen=True)
+class TeamBudget:
+    team: str
+    name: str
+    lead_email: str
+    budget: Optional[Decimal]
+    month_to_date_cost: Decimal
+    forecast: Decimal
+    remaining: Optional[Decimal]  # budget - month to date
+    used_share: Optional[Decimal]  # month to date / budget
+    forecast_over_budget: bool  # forecast strictly above the budget
+
+
+@dataclass(frozen=True)
+class Outputs:
+    today: date
+    month: str
+    currency: str
+    statuses: dict  # use case id -> UseCaseStatus, sorted by id
+    teams: tuple
+    allocation: dict  # "YYYY-MM" -> MonthAllocation
+    unit_costs: dict  # use case id -> UseCaseUnitCosts (use cases with any data)
+    anomalies: tuple
+    pool: object  # PoolState
+    closing_credits: dict  # "YYYY-MM" -> (PoolCredit, ...) for each complete month
+    pnl: tuple
+    board: board_report.BoardReport
+    maturity: object  # Maturity
+    benchmarks: tuple
+    risk_appetite: object  # RiskAppetite
+    reminders: tuple
+    rejected: tuple
+    warnings: tuple
+
+    def status(self, use_case_id: str) -> Optional[UseCaseStatus]:
+        return self.statuses.get(use_case_id)
+
+
+def _data_range(ledger: Ledger, today: date) -> tuple:
+    first = last = today
+    if ledger.first_day is not None:
+        first, last = min(first, ledger.first_day), max(last, ledger.last_day)
+    for days in ledger.units.values():
+        if days:
+            first, last = min(first, min(days)), max(last, max(days))
+    return first, last
+
+
+def _by_use_case_month(ledger: Ledger) -> dict:
+    """use case -> month -> category -> [effective, billed]."""
+    out: dict = defaultdict(lambda: defaultdict(dict))
+    for ((_, use_case), month, category), cell in ledger.month_cells.items():
+        if use_case != UNALLOCATED:
+            out[use_case][month][category] = cell
+    return out
+
+
+def _paused(u, colour: Optional[str]) -> tuple:
+    if u.status == "paused":
+        return True, "paused in the sheet"
+    if u.status == "retired":
+        return True, "retired in the sheet"
+    if colour == CRITICAL:
+        if u.critical_cleared:
+            return False, "critical, but cleared by finance in the sheet"
+        return True, "critical: paused until finance clears it in the sheet"
+    return False, ""
+
+
+def compute(org: Organisation, facts: Iterable[CostFact], units: Iterable[DailyUnits], today: date,
+            pool_credits: Optional[Mapping[str, Sequence[PoolCredit]]] = None) -> Outputs:
+    s = org.settings
+    ledger = build_ledger(org, facts, units)
+    allocation = month_allocations(org, ledger)
+    cal = Calendar(*_data_range(ledger, today))
+    today_index = cal.index(today)
+    current = month_key(today)
+    report_month = previous_month(today)
+    cells = _by_use_case_month(ledger)
+
+    statuses: dict = {}
+    series_out: dict = {}
+    anomalies: list = []
+    pnl: list = []
+    closing: dict = defaultdict(list)
+    for u in sorted(org.use_cases, key=lambda x: x.use_case_id):
+        uid = u.use_case_id
+        cost_days = ledger.owner_days.get((u.team, uid), {})
+        unit_days = ledger.units.get(uid, {})
+        starts = [min(d) for d in (cost_days, unit_days) if d]
+        weeks: dict = {}
+        months: dict = {}
+        if starts:
+            series = dense_series(cal, cost_days, unit_days, min(starts))
+            weeks = period_totals(cal.weeks, series)
+            months = period_totals(cal.months, series)
+            series_out[uid] = unit_costs(uid, cal, series, weeks, months, today)
+            anomalies.extend(detect(uid, cal.days[series.first_index:], series.costs, series.units, series.cpus,
+                                    today_index - series.first_index, s, u.unit_of_work))
+        fc = month_end_forecast(cost_days, today, s.forecast_window_days, min(cost_days) if cost_days else None)
+        slo = evaluate(u, s, weeks, today, fc.forecast)
+        estimated = estimated_monthly_cost(u.estimated_monthly_cost, fc.forecast)
+        tier = tier_for(estimated, s)
+        forecast_tier = tier_for(fc.forecast, s)
+        approval = approval_required(forecast_tier, u.approved_tier)
+        due = reminder_due(u, today)
+        paused, paused_reason = _paused(u, slo.colour)
+        flags = list(slo.flags)
+        if approval:
+            flags.append("approval required")
+        if due:
+            flags.append("reminder due")
+        mtd_units = months.get(current, (ZERO, 0))[1]
+        tolerance = u.tolerance if u.tolerance is not None else s.default_tolerance
+        low_high = band(u.target_cpu, tolerance) if u.target_cpu is not None and u.target_cpu > 0 else (None, None)
+        offset = monthly_offset(u)
+        reason = slo.reason + (f"; {paused_reason}" if paused_reason else "")
+        statuses[uid] = UseCaseStatus(
+            use_case=uid, name=u.name, team=u.team, owner_email=u.owner_email, unit_of_work=u.unit_of_work,
+            sheet_status=u.status, colour=slo.colour, reason=reason, paused=paused, paused_reason=paused_reason,
+            flags=tuple(flags), target_cpu=u.target_cpu, band_low=low_high[0], band_high=low_high[1],
+            latest_week=slo.latest_week, cpu_week=slo.cpu_latest, cpu_prior_week=slo.cpu_prior,
+            cpu_current_week=slo.cpu_current, overrun_week=slo.overrun_latest,
+            overrun_prior_week=slo.overrun_prior, overrun_current_week=slo.overrun_current,
+            cpu_month=fc.month_to_date / mtd_units if mtd_units else None,
+            month_to_date_cost=fc.month_to_date, month_to_date_units=mtd_units, daily_average=fc.daily_average,
+            forecast=fc.forecast, budget=u.monthly_budget,
+            budget_remaining=u.monthly_budget - fc.month_to_date if u.monthly_budget is not None else None,
+            estimated_monthly_cost=estimated, tier=tier, forecast_tier=forecast_tier,
+            approved_tier=u.approved_tier or "T1", approval_required=approval, reminder_due=due,
+            headcount_offset=offset, net_forecast=offset - fc.forecast if offset is not None else None)
+
+        by_month = cells.get(uid, {})
+        for month in sorted(months):
+            cost, n = months[month]
+            if cost == 0 and not n:
+                continue
+            cats = by_month.get(month, {})
+            by_category = {c: cats[c][0] if c in cats else ZERO for c in CATEGORIES}
+            billed = sum((cell[1] for cell in cats.values()), ZERO)
+            if month == current:
+                colour, month_tier, credit = slo.colour, tier, None
+            else:
+                first_day = month_first_day(month)
+                colour = colour_as_of(u, s, weeks, next_month_first_day(first_day), cost)
+                month_tier = tier_for(estimated_monthly_cost(u.estimated_monthly_cost, cost), s)
+                credit = month_credit(u, month, cost, n, month_tier) if month < current else None
+                if credit is not None:
+                    closing[month].append(credit)
+            pnl.append(pnl_row(u, month, month < current, cost, billed, by_category, n, colour, month_tier,
+                               credit.amount if credit is not None else ZERO, today))
+
+    teams = _team_budgets(org, ledger, statuses, today)
+    closing_credits = {m: tuple(c) for m, c in sorted(closing.items())}
+    pool = pool_state(org, pool_credits, report_month, closing_credits.get(report_month, ()))
+    colours = {k: v.colour for k, v in statuses.items()}
+
+    report_rows = [r for r in pnl if r.month == report_month]
+    assessed = report_month if report_month in allocation and allocation[report_month].total > 0 else current
+    maturity = assess(org, assessed, allocation.get(assessed),
+                      {r.use_case: (r.cost, r.units) for r in pnl if r.month == assessed}, colours)
+    benchmarks = compare(org, {r.use_case: r.cpu for r in report_rows})
+    tiers_now = {k: v.tier for k, v in statuses.items()}
+    board = _board(org, report_month, allocation, report_rows, anomalies, maturity.stage, pool, benchmarks)
+    anomalies.sort(key=lambda a: (a.day, a.use_case, a.metric))
+    return Outputs(
+        today=today, month=current, currency=s.currency, statuses=statuses, teams=teams, allocation=allocation,
+        unit_costs=series_out, anomalies=tuple(anomalies), pool=pool, closing_credits=closing_credits,
+        pnl=tuple(pnl), board=board, maturity=maturity, benchmarks=benchmarks,
+        risk_appetite=risk_appetite(org, today, tiers_now), reminders=reminders(org, today),
+        rejected=tuple(ledger.rejected), warnings=tuple(ledger.warnings))
+
+
+def _team_budgets(org: Organisation, ledger: Ledger, statuses: dict, today: date) -> tuple:
+    mtd: dict = defaultdict(lambda: ZERO)
+    forecast: dict = defaultdict(lambda: ZERO)
+    for st in statuses.values():
+        mtd[st.team] += st.month_to_date_cost
+        forecast[st.team] += st.forecast
+    # Team spend that reached no use case still counts against the team's budget.
+    window = org.settings.forecast_window_days
+    for (team, use_case), days in ledger.owner_days.items():
+        if use_case == UNALLOCATED and team != UNALLOCATED and days:
+            fc = month_end_forecast(days, today, window, min(days))
+            mtd[team] += fc.month_to_date
+            forecast[team] += fc.forecast
+    teams = {t.team_id: t for t in org.teams}
+    order = [t.team_id for t in org.teams] + sorted({u.team for u in org.use_cases} - set(teams))
+    out = []
+    for team_id in order:
+        t = teams.get(team_id)
+        budget = t.monthly_budget if t else None
+        spent = mtd[team_id]
+        out.append(TeamBudget(
+            team_id, t.name if t else "", t.lead_email if t else "", budget, spent, forecast[team_id],
+            budget - spent if budget is not None else None,
+            spent / budget if budget else None,
+            budget is not None and forecast[team_id] > budget))
+    return tuple(out)
+
+
+def _board(org, month, allocation, rows, anomalies, stage, pool, benchmarks) -> board_report.BoardReport:
+    s = org.settings
+    prior = previous_month(month_first_day(month))
+    this = allocation.get(month)
+    budgets = [t.monthly_budget for t in org.teams if t.monthly_budget is not None]
+    by_id = {u.use_case_id: u for u in org.use_cases}
+    agents = tuple(board_report.BoardAgentLine(
+        r.use_case, r.name, r.unit_of_work, r.cost, r.units, r.cpu, r.target_cpu, r.overrun, r.colour,
+        r.margin_benefit) for r in sorted(rows, key=lambda r: (-r.cost, r.use_case)))
+    costs = {r.use_case: r.cost for r in rows}
+    headcount = tuple(h for h in (headcount_line(u, month, costs.get(u.use_case_id, ZERO), s.currency)
+                                  for u in sorted(by_id.values(), key=lambda u: u.use_case_id)) if h)
+    return board_report.build(
+        month, prior, s.currency, this.total if this else ZERO,
+        allocation[prior].total if prior in allocation else ZERO,
+        sum(budgets, ZERO) if budgets else None, this.coverage if this else None, agents,
+        tuple(a for a in anomalies if month_key(a.day) == month), headcount, stage, pool.balances, benchmarks)
+
+
+def close_month(org: Organisation, facts: Iterable[CostFact], units: Iterable[DailyUnits], today: date,
+                pool_credits: Optional[Mapping[str, Sequence[PoolCredit]]] = None,
+                month: Optional[str] = None) -> dict:
+    """Compute and close `month` (default: last month). Only a complete month can be closed."""
+    month = month or previous_month(today)
+    month_first_day(month)  # validates the format
+    if month >= month_key(today):
+        raise ValueError(f"{month} is not complete on {today}: only a past month can be closed")
+    out = compute(org, facts, units, today, pool_credits)
+    return close_pool_month(pool_credits, month, out.closing_credits.get(month, ()))

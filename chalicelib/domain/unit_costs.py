@@ -1,0 +1,163 @@
+"""Cost per unit (CPU) per UTC day, ISO week (Monday–Sunday) and calendar month.
+
+CPU = allocated cost ÷ units for the period. With zero units the CPU is undefined
+(None) and, if money was spent, the period carries the flag "cost with zero units":
+nothing is ever divided by zero. A period that has not ended by `today` is flagged
+"partial period" (today's billing is still arriving).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Iterator, Mapping, Optional
+
+from .money import ZERO
+from .periods import month_key, week_label, week_start
+
+FLAG_ZERO_UNITS = "cost with zero units"
+FLAG_PARTIAL = "partial period"
+_NO_FLAGS: tuple = ()
+_ZERO_UNITS = (FLAG_ZERO_UNITS,)
+_PARTIAL = (FLAG_PARTIAL,)
+_BOTH = (FLAG_ZERO_UNITS, FLAG_PARTIAL)
+
+
+def cost_per_unit(cost: Decimal, units: int) -> Optional[Decimal]:
+    return cost / units if units else None
+
+
+def _flags(cost: Decimal, units: int, partial: bool) -> tuple:
+    zero = not units and cost != 0
+    if zero:
+        return _BOTH if partial else _ZERO_UNITS
+    return _PARTIAL if partial else _NO_FLAGS
+
+
+@dataclass(frozen=True)
+class UnitCost:
+    """One row of the Unit costs tab."""
+
+    use_case: str
+    period: str  # day | week | month
+    start: date
+    label: str  # 2024-03-05 | 2024-W10 | 2024-03
+    cost: Decimal
+    units: int
+    cpu: Optional[Decimal]
+    flags: tuple
+
+
+@dataclass(frozen=True)
+class UnitCostSeries:
+    """One use case's periods of one kind, as parallel tuples (cheap for 400 days × 500 use cases)."""
+
+    use_case: str
+    period: str
+    starts: tuple
+    labels: tuple
+    costs: tuple
+    units: tuple
+    cpus: tuple
+    flags: tuple
+
+    def rows(self) -> Iterator[UnitCost]:
+        for i in range(len(self.starts)):
+            yield UnitCost(self.use_case, self.period, self.starts[i], self.labels[i], self.costs[i],
+                           self.units[i], self.cpus[i], self.flags[i])
+
+    def get(self, start: date) -> Optional[UnitCost]:
+        """The period starting on `start` (a day, a Monday or a 1st), if in the series."""
+        if not self.starts or start < self.starts[0] or start > self.starts[-1]:
+            return None
+        if self.period == "day":
+            i = (start - self.starts[0]).days  # days are dense
+        else:
+            i = next((j for j, s in enumerate(self.starts) if s == start), None)
+            if i is None:
+                return None
+        return UnitCost(self.use_case, self.period, self.starts[i], self.labels[i], self.costs[i],
+                        self.units[i], self.cpus[i], self.flags[i])
+
+
+@dataclass(frozen=True)
+class UseCaseUnitCosts:
+    use_case: str
+    days: UnitCostSeries
+    weeks: UnitCostSeries
+    months: UnitCostSeries
+
+
+class Calendar:
+    """Day, week and month keys for every day of the run's range, computed once and shared."""
+
+    def __init__(self, first: date, last: date):
+        self.first = first
+        n = (last - first).days + 1
+        self.days = [first + timedelta(days=i) for i in range(n)]
+        self.weeks = [week_start(d) for d in self.days]
+        self.months = [month_key(d) for d in self.days]
+        self.day_labels = [d.isoformat() for d in self.days]
+
+    def index(self, day: date) -> int:
+        return (day - self.first).days
+
+
+@dataclass
+class DailySeries:
+    """A use case's dense daily cost and units from its first day to the end of the range."""
+
+    first_index: int  # into the Calendar
+    costs: list
+    units: list
+    cpus: list
+
+
+def dense_series(cal: Calendar, cost_by_day: Mapping[date, Decimal], units_by_day: Mapping[date, int],
+                 first: date) -> DailySeries:
+    start = cal.index(first)
+    days = cal.days[start:]
+    costs = [cost_by_day.get(d, ZERO) for d in days]
+    units = [units_by_day.get(d, 0) for d in days]
+    cpus = [c / u if u else None for c, u in zip(costs, units)]
+    return DailySeries(start, costs, units, cpus)
+
+
+def period_totals(keys: list, series: DailySeries) -> dict:
+    """Sum a dense daily series into periods: key (Monday or month) -> [cost, units]."""
+    totals: dict = {}
+    offset = series.first_index
+    for i, (c, u) in enumerate(zip(series.costs, series.units)):
+        key = keys[offset + i]
+        cell = totals.get(key)
+        if cell is None:
+            totals[key] = [c, u]
+        else:
+            cell[0] += c
+            cell[1] += u
+    return totals
+
+
+def unit_costs(use_case: str, cal: Calendar, series: DailySeries, weeks: dict, months: dict,
+               today: date) -> UseCaseUnitCosts:
+    offset = series.first_index
+    today_index = cal.index(today)
+    day_flags = tuple(_flags(c, u, offset + i >= today_index)
+                      for i, (c, u) in enumerate(zip(series.costs, series.units)))
+    days = UnitCostSeries(use_case, "day", tuple(cal.days[offset:]), tuple(cal.day_labels[offset:]),
+                          tuple(series.costs), tuple(series.units), tuple(series.cpus), day_flags)
+    week_keys = sorted(weeks)
+    week_partial_from = week_start(today)  # the current week (and any later) is partial
+    weeks_series = UnitCostSeries(
+        use_case, "week", tuple(week_keys), tuple(week_label(k) for k in week_keys),
+        tuple(weeks[k][0] for k in week_keys), tuple(weeks[k][1] for k in week_keys),
+        tuple(cost_per_unit(*weeks[k]) for k in week_keys),
+        tuple(_flags(weeks[k][0], weeks[k][1], k >= week_partial_from) for k in week_keys))
+    month_keys = sorted(months)
+    current = month_key(today)
+    months_series = UnitCostSeries(
+        use_case, "month", tuple(date(int(k[:4]), int(k[5:]), 1) for k in month_keys), tuple(month_keys),
+        tuple(months[k][0] for k in month_keys), tuple(months[k][1] for k in month_keys),
+        tuple(cost_per_unit(*months[k]) for k in month_keys),
+        tuple(_flags(months[k][0], months[k][1], k >= current) for k in month_keys))
+    return UseCaseUnitCosts(use_case, days, weeks_series, months_series)
