@@ -2,18 +2,10 @@
 HTTP config whose back-off is a millisecond so retries never slow the suite."""
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
 from chalicelib.connectors.vendor_http import HttpConfig
-
-# Tests use a fixed past month; the emulators serve any day deterministically.
-NOV_1 = date(2026, 11, 1)
-DEC_1 = date(2026, 12, 1)
-
-FAST = HttpConfig(retries=3, backoff_factor=0.001, backoff_max=0.005, retry_after_max=0.05,
-                  connect_timeout=2, read_timeout=2, deadline=30)
+from tests.connectors.window import FAST
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from chalicelib.connectors import anthropic_costs
 from chalicelib.connectors.errors import SourceUnavailable
 from local import demo_billing
 from local.vendor_emulators import start_anthropic_emulator
-from tests.connectors.conftest import DEC_1, NOV_1
+from tests.connectors.window import DEC_1, NOV_1
 
 REFERENCE = Path("/work/shared/reference/vendor-billing")
 

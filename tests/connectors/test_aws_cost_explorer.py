@@ -13,7 +13,7 @@ from moto.moto_api._internal.models import moto_api_backend
 from chalicelib.connectors import aws_cost_explorer
 from chalicelib.connectors.errors import SourceUnavailable
 from local import demo_billing
-from tests.connectors.conftest import DEC_1, NOV_1
+from tests.connectors.window import DEC_1, NOV_1
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import requests
 from chalicelib.connectors import openai_costs
 from chalicelib.connectors.errors import SourceUnavailable
 from local import demo_billing
-from tests.connectors.conftest import DEC_1, NOV_1
+from tests.connectors.window import DEC_1, NOV_1
 
 REFERENCE = Path("/work/shared/reference/vendor-billing")
 
