@@ -192,6 +192,16 @@ def csv_records(text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
     return header, records
 
 
+def fit_record(record: list[str], width: int) -> Optional[list[str]]:
+    """The record cut to the header's width when it only has extra empty cells at the end
+    (a trailing comma, as some exporters write); None when the field count is wrong."""
+    if len(record) == width:
+        return record
+    if len(record) > width and all(not cell.strip() for cell in record[width:]):
+        return record[:width]
+    return None
+
+
 def null_or(value: Optional[str]) -> Optional[str]:
     """None for empty and NULL cells, else the stripped value."""
     if value is None:

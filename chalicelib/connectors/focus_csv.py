@@ -50,6 +50,7 @@ from typing import Optional, Union
 from chalicelib.connectors.common import (
     csv_records,
     decode_text,
+    fit_record,
     in_window,
     merge_facts,
     null_or,
@@ -203,8 +204,10 @@ def _resolve_columns(header: list[str]) -> tuple[dict[str, int], list[RowError]]
 
 def _parse_row(number: int, record: list[str], header: list[str], columns: dict[str, int]) -> tuple[Optional[_Row], list[RowError]]:
     errors: list[RowError] = []
-    if len(record) != len(header):
+    fitted = fit_record(record, len(header))
+    if fitted is None:
         return None, [RowError(number, "", ",".join(record)[:80], f"row has {len(record)} fields, header has {len(header)}")]
+    record = fitted
 
     def cell(name: str) -> Optional[str]:
         i = columns.get(name)

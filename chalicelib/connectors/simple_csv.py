@@ -23,7 +23,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Optional, Union
 
-from chalicelib.connectors.common import csv_records, decode_text, in_window, merge_facts, null_or, parse_timestamp, to_decimal
+from chalicelib.connectors.common import csv_records, decode_text, fit_record, in_window, merge_facts, null_or, parse_timestamp, to_decimal
 from chalicelib.connectors.errors import CostImportError, RowError
 from chalicelib.domain.facts import CATEGORIES, UNALLOCATED, CostFact
 
@@ -107,9 +107,11 @@ def parse(
 
     facts: list[CostFact] = []
     for number, record in records:
-        if len(record) != len(header):
+        fitted = fit_record(record, len(header))
+        if fitted is None:
             errors.append(RowError(number, "", ",".join(record)[:80], f"row has {len(record)} fields, header has {len(header)}"))
             continue
+        record = fitted
 
         def cell(name: str) -> Optional[str]:
             i = columns.get(name)

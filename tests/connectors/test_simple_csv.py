@@ -98,3 +98,12 @@ def test_demo_invoices_parse_to_the_demo_amounts():
         assert demo_billing.expected_daily_spend(f.day)[f.vendor_key] == f.billed_cost
     assert D("290") < sum(f.billed_cost for f in pinecone) / 30 < D("310")
     assert D("115") < sum(f.billed_cost for f in datadog) / 30 < D("125")
+
+
+def test_a_trailing_comma_is_tolerated_but_a_missing_field_is_not():
+    text = "date,source,category,team,use_case,amount\n2026-11-01,X,other,t,u,1.00,\n2026-11-01,X,other,t,u,1.00,9\n"
+    with pytest.raises(CostImportError) as caught:
+        simple_csv.parse(text)
+    assert [(e.row, e.reason) for e in caught.value.errors] == [(3, "row has 7 fields, header has 6")]
+    [fact] = simple_csv.parse(text.rsplit("\n", 2)[0] + "\n")
+    assert fact.billed_cost == D("1.00")
