@@ -130,13 +130,14 @@ def pull(
 ) -> list[CostFact]:
     """Every OpenAI cost in [start, end) (UTC days), one fact per day/project/line item.
 
-    Raises SourceUnavailable on any failure (after retries)."""
+    ``config`` defaults to ``HttpConfig.from_env()``. Raises SourceUnavailable on any
+    failure (after retries)."""
     check_window(start, end)
     if not admin_key:
         raise SourceUnavailable(SOURCE, "no admin key configured")
     if not 1 <= limit <= MAX_LIMIT:
         raise ValueError(f"limit must be 1..{MAX_LIMIT}")
-    config = config or HttpConfig()
+    config = config or HttpConfig.from_env()
     own_session = session is None
     session = session or make_session(config)
     url = (base_url.rstrip("/") if base_url else base_url_from_env()) + "/organization/costs"

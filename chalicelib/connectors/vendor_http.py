@@ -15,6 +15,7 @@ Everything that goes wrong ends as ``SourceUnavailable(source, reason)``.
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -45,6 +46,35 @@ class HttpConfig:
     @property
     def timeout(self) -> tuple[float, float]:
         return (self.connect_timeout, self.read_timeout)
+
+    @classmethod
+    def from_env(cls, environ: Optional[Mapping[str, str]] = None) -> "HttpConfig":
+        """Defaults, overridden by VENDOR_HTTP_RETRIES, VENDOR_HTTP_BACKOFF_FACTOR,
+        VENDOR_HTTP_BACKOFF_MAX, VENDOR_HTTP_RETRY_AFTER_MAX, VENDOR_HTTP_CONNECT_TIMEOUT,
+        VENDOR_HTTP_READ_TIMEOUT and VENDOR_HTTP_DEADLINE (seconds) when set, so a
+        Lambda's budget or a local demo's patience can be set without code."""
+        env = os.environ if environ is None else environ
+        fields = {
+            "retries": ("VENDOR_HTTP_RETRIES", int),
+            "backoff_factor": ("VENDOR_HTTP_BACKOFF_FACTOR", float),
+            "backoff_max": ("VENDOR_HTTP_BACKOFF_MAX", float),
+            "retry_after_max": ("VENDOR_HTTP_RETRY_AFTER_MAX", float),
+            "connect_timeout": ("VENDOR_HTTP_CONNECT_TIMEOUT", float),
+            "read_timeout": ("VENDOR_HTTP_READ_TIMEOUT", float),
+            "deadline": ("VENDOR_HTTP_DEADLINE", float),
+        }
+        values = {}
+        for name, (var, kind) in fields.items():
+            raw = env.get(var)
+            if raw not in (None, ""):
+                try:
+                    value = kind(raw)
+                except ValueError:
+                    raise ValueError(f"{var}={raw!r} is not a number") from None
+                if value < 0:
+                    raise ValueError(f"{var} must not be negative")
+                values[name] = value
+        return cls(**values)
 
 
 class _BoundedRetry(Retry):

@@ -99,3 +99,13 @@ def test_deadline_stops_a_long_pull():
     time.sleep(0.002)
     with pytest.raises(SourceUnavailable, match="deadline"):
         deadline.check()
+
+
+def test_config_from_environment():
+    assert HttpConfig.from_env({}) == HttpConfig()
+    config = HttpConfig.from_env({"VENDOR_HTTP_RETRIES": "1", "VENDOR_HTTP_BACKOFF_FACTOR": "0.01",
+                                  "VENDOR_HTTP_READ_TIMEOUT": "3", "VENDOR_HTTP_DEADLINE": "50"})
+    assert (config.retries, config.backoff_factor, config.read_timeout, config.deadline) == (1, 0.01, 3, 50)
+    for bad in ({"VENDOR_HTTP_RETRIES": "many"}, {"VENDOR_HTTP_DEADLINE": "-1"}):
+        with pytest.raises(ValueError):
+            HttpConfig.from_env(bad)
