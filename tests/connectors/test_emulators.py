@@ -5,7 +5,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from datetime import date, timedelta
 from decimal import Decimal as D
 from pathlib import Path
