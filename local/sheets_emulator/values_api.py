@@ -1,0 +1,326 @@
+"""``spreadsheets.values.*``: get, batchGet, update, batchUpdate, append, clear,
+batchClear — answering with the shapes, trimming and counts Sheets uses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from .a1 import Rect, format_range, parse_a1
+from .errors import ApiError
+from .model import Sheet, Spreadsheet
+from .values import Renderer, parse_raw, parse_user_entered
+
+INPUT_OPTIONS = ("RAW", "USER_ENTERED")
+RENDER_OPTIONS = ("FORMATTED_VALUE", "UNFORMATTED_VALUE", "FORMULA")
+DATETIME_OPTIONS = ("SERIAL_NUMBER", "FORMATTED_STRING")
+DIMENSIONS = ("ROWS", "COLUMNS")
+
+
+@dataclass
+class Target:
+    sheet: Sheet
+    rect: Rect  # unclipped, as written in the request
+    whole_sheet: bool
+    text: str
+
+
+def resolve(book: Spreadsheet, a1: str) -> Target:
+    parsed = parse_a1(a1, book.titles())
+    sheet = book.sheet_by_title(parsed.sheet_title) if parsed.sheet_title else book.sheets[0]
+    return Target(sheet, parsed.rect, parsed.whole_sheet, a1)
+
+
+def grid_error(sheet: Sheet, rect: Rect) -> ApiError:
+    return ApiError(400, f"Range ({format_range(sheet.title, rect)}) exceeds grid limits. "
+                         f"Max rows: {sheet.row_count}, max columns: {sheet.col_count}")
+
+
+def _clip_for_read(t: Target) -> Rect:
+    sheet = t.sheet
+    if t.rect.r0 >= sheet.row_count or t.rect.c0 >= sheet.col_count:
+        r1 = t.rect.r1 if t.rect.r1 is not None else t.rect.r0 + 1
+        c1 = t.rect.c1 if t.rect.c1 is not None else t.rect.c0 + 1
+        raise grid_error(sheet, Rect(t.rect.r0, t.rect.c0, r1, c1))
+    return t.rect.clipped(sheet.row_count, sheet.col_count)
+
+
+def _option(value: Optional[str], allowed: tuple, default: str, name: str) -> str:
+    if value in (None, ""):
+        return default
+    if value not in allowed:
+        raise ApiError(400, f"Invalid value at '{name}' ({value})")
+    return value
+
+
+# ---------------------------------------------------------------------------
+# reading
+
+
+def read(book: Spreadsheet, a1: str, *, major: Optional[str] = None,
+         render: Optional[str] = None, dt_render: Optional[str] = None,
+         renderer: Optional[Renderer] = None) -> dict:
+    major = _option(major, DIMENSIONS, "ROWS", "major_dimension")
+    render = _option(render, RENDER_OPTIONS, "FORMATTED_VALUE", "value_render_option")
+    dt_render = _option(dt_render, DATETIME_OPTIONS, "SERIAL_NUMBER", "date_time_render_option")
+    renderer = renderer or Renderer(book)
+    t = resolve(book, a1)
+    rect = _clip_for_read(t)
+    out: dict[str, Any] = {"range": format_range(t.sheet.title, rect), "majorDimension": major}
+    values = range_values(t.sheet, rect, major, render, dt_render, renderer)
+    if values:
+        out["values"] = values
+    return out
+
+
+def range_values(sheet: Sheet, rect: Rect, major: str, render: str, dt_render: str,
+                 renderer: Renderer) -> list[list[Any]]:
+    """Values in a bounded rect: trailing empty cells and lines trimmed,
+    blank lines inside kept as ``[]``."""
+    lines: dict[int, dict[int, Any]] = {}
+    for (r, c), cell in sheet.cells.items():
+        if "userEnteredValue" not in cell or not rect.contains(r, c):
+            continue
+        value = renderer.render(sheet, r, c, render, dt_render)
+        if value == "":
+            continue
+        if major == "ROWS":
+            lines.setdefault(r - rect.r0, {})[c - rect.c0] = value
+        else:
+            lines.setdefault(c - rect.c0, {})[r - rect.r0] = value
+    if not lines:
+        return []
+    out = []
+    for i in range(max(lines) + 1):
+        line = lines.get(i)
+        if not line:
+            out.append([])
+            continue
+        out.append([line.get(j, "") for j in range(max(line) + 1)])
+    return out
+
+
+def batch_read(book: Spreadsheet, ranges: list[str], **options) -> dict:
+    renderer = Renderer(book)
+    out: dict[str, Any] = {"spreadsheetId": book.id}
+    if ranges:
+        out["valueRanges"] = [read(book, a1, renderer=renderer, **options) for a1 in ranges]
+    return out
+
+
+# ---------------------------------------------------------------------------
+# writing
+
+
+@dataclass
+class PlannedWrite:
+    target: Target
+    start_row: int
+    start_col: int
+    grid: list[list[Any]]  # row-major, ragged
+    input_option: str
+
+
+def _as_grid(values: Any, major: str) -> list[list[Any]]:
+    if values is None:
+        return []
+    if not isinstance(values, list) or any(not isinstance(row, list) for row in values):
+        raise ApiError(400, "Invalid value at 'data.values' (type.googleapis.com/"
+                            "google.protobuf.ListValue), values must be a list of lists")
+    for row in values:
+        for v in row:
+            if isinstance(v, (list, dict)):
+                raise ApiError(400, "Invalid values[][]: nested lists and objects are "
+                                    "not cell values")
+    if major == "COLUMNS":
+        height = max((len(col) for col in values), default=0)
+        return [[col[r] if r < len(col) else None for col in values] for r in range(height)]
+    return values
+
+
+def plan_write(book: Spreadsheet, a1: str, values: Any, major: Optional[str],
+               input_option: Optional[str], *, strict_grid: bool) -> PlannedWrite:
+    if input_option in (None, ""):
+        raise ApiError(400, "'valueInputOption' is required but not specified")
+    input_option = _option(input_option, INPUT_OPTIONS, "RAW", "value_input_option")
+    major = _option(major, DIMENSIONS, "ROWS", "major_dimension")
+    t = resolve(book, a1)
+    grid = _as_grid(values, major)
+    nrows = len(grid)
+    ncols = max((len(r) for r in grid), default=0)
+    rect = t.rect
+    single_cell = (not t.whole_sheet and rect.r1 == rect.r0 + 1 and rect.c1 == rect.c0 + 1)
+    if not t.whole_sheet and not single_cell:
+        if rect.r1 is not None and nrows > rect.r1 - rect.r0:
+            raise ApiError(400, f"Requested writing within range [{a1}], but tried writing "
+                                f"to row [{rect.r1 + 1}]")
+        if rect.c1 is not None and ncols > rect.c1 - rect.c0:
+            from .a1 import col_to_letters
+            raise ApiError(400, f"Requested writing within range [{a1}], but tried writing "
+                                f"to column [{col_to_letters(rect.c1)}]")
+    if nrows and ncols and strict_grid:
+        need = Rect(rect.r0, rect.c0, rect.r0 + nrows, rect.c0 + ncols)
+        if need.r1 > t.sheet.row_count or need.c1 > t.sheet.col_count:
+            raise grid_error(t.sheet, need)
+    return PlannedWrite(t, rect.r0, rect.c0, grid, input_option)
+
+
+def apply_write(book: Spreadsheet, plan: PlannedWrite) -> dict:
+    sheet = plan.target.sheet
+    nrows = len(plan.grid)
+    ncols = max((len(r) for r in plan.grid), default=0)
+    if nrows and ncols:
+        sheet.set_size(max(sheet.row_count, plan.start_row + nrows),
+                       max(sheet.col_count, plan.start_col + ncols))
+    rows_touched, cols_touched, cells = set(), set(), 0
+    for i, row in enumerate(plan.grid):
+        for j, raw in enumerate(row):
+            if plan.input_option == "RAW":
+                uev, nf = parse_raw(raw), None
+            else:
+                uev, nf = parse_user_entered(raw)
+            if uev is None:
+                continue
+            r, c = plan.start_row + i, plan.start_col + j
+            cell = sheet.cell_for_write(r, c)
+            if uev:
+                cell["userEnteredValue"] = uev
+            else:
+                cell.pop("userEnteredValue", None)
+            if nf and not (cell.get("userEnteredFormat") or {}).get("numberFormat"):
+                cell.setdefault("userEnteredFormat", {})["numberFormat"] = nf
+            sheet.prune(r, c)
+            rows_touched.add(r)
+            cols_touched.add(c)
+            cells += 1
+    out: dict[str, Any] = {"spreadsheetId": book.id}
+    if nrows and ncols:
+        out["updatedRange"] = format_range(
+            sheet.title, Rect(plan.start_row, plan.start_col,
+                              plan.start_row + nrows, plan.start_col + ncols))
+    else:
+        out["updatedRange"] = format_range(
+            sheet.title, Rect(plan.start_row, plan.start_col, plan.start_row + 1,
+                              plan.start_col + 1))
+    if rows_touched:
+        out["updatedRows"] = len(rows_touched)
+        out["updatedColumns"] = len(cols_touched)
+        out["updatedCells"] = cells
+    out["_touched"] = (sheet.sheet_id, rows_touched, cols_touched)
+    return out
+
+
+def _with_data(book: Spreadsheet, reply: dict, include: Any, render: Optional[str],
+               dt_render: Optional[str]) -> dict:
+    if str(include).lower() == "true" and "updatedRange" in reply:
+        reply["updatedData"] = read(book, reply["updatedRange"], render=render,
+                                    dt_render=dt_render)
+    return reply
+
+
+def update(book: Spreadsheet, a1: str, body: dict, params: dict, *, strict_grid: bool) -> dict:
+    body = body or {}
+    plan = plan_write(book, a1, body.get("values"), body.get("majorDimension"),
+                      params.get("valueInputOption"), strict_grid=strict_grid)
+    reply = apply_write(book, plan)
+    reply.pop("_touched")
+    return _with_data(book, reply, params.get("includeValuesInResponse"),
+                      params.get("responseValueRenderOption"),
+                      params.get("responseDateTimeRenderOption"))
+
+
+def batch_update(book: Spreadsheet, body: dict, *, strict_grid: bool) -> dict:
+    body = body or {}
+    option = body.get("valueInputOption")
+    data = body.get("data") or []
+    plans = [plan_write(book, vr.get("range", ""), vr.get("values"), vr.get("majorDimension"),
+                        option, strict_grid=strict_grid) for vr in data]
+    if not data and option in (None, ""):
+        raise ApiError(400, "'valueInputOption' is required but not specified")
+    responses = []
+    rows: set = set()
+    cols: set = set()
+    sheets: set = set()
+    cells = 0
+    for plan in plans:
+        reply = apply_write(book, plan)
+        sheet_id, rt, ct = reply.pop("_touched")
+        rows |= {(sheet_id, r) for r in rt}
+        cols |= {(sheet_id, c) for c in ct}
+        if rt:
+            sheets.add(sheet_id)
+        cells += reply.get("updatedCells", 0)
+        responses.append(_with_data(book, reply, body.get("includeValuesInResponse"),
+                                    body.get("responseValueRenderOption"),
+                                    body.get("responseDateTimeRenderOption")))
+    out: dict[str, Any] = {"spreadsheetId": book.id}
+    if cells:
+        out.update({"totalUpdatedRows": len(rows), "totalUpdatedColumns": len(cols),
+                    "totalUpdatedCells": cells, "totalUpdatedSheets": len(sheets)})
+    if responses:
+        out["responses"] = responses
+    return out
+
+
+def append(book: Spreadsheet, a1: str, body: dict, params: dict) -> dict:
+    body = body or {}
+    t = resolve(book, a1)
+    sheet = t.sheet
+    rect = t.rect.clipped(sheet.row_count, sheet.col_count)
+    insert_option = params.get("insertDataOption") or "OVERWRITE"
+    if insert_option not in ("OVERWRITE", "INSERT_ROWS"):
+        raise ApiError(400, f"Invalid value at 'insert_data_option' ({insert_option})")
+    # the "table": the data found inside the given range
+    data_rows = [r for (r, c), cell in sheet.cells.items()
+                 if "userEnteredValue" in cell and rect.contains(r, c)]
+    table = None
+    if data_rows:
+        top, bottom = min(data_rows), max(data_rows)
+        data_cols = [c for (r, c), cell in sheet.cells.items()
+                     if "userEnteredValue" in cell and rect.contains(r, c) and top <= r <= bottom]
+        table = Rect(top, min(data_cols), bottom + 1, max(data_cols) + 1)
+        start_row, start_col = bottom + 1, table.c0
+    else:
+        start_row, start_col = rect.r0, rect.c0
+    if params.get("valueInputOption") in (None, ""):
+        raise ApiError(400, "'valueInputOption' is required but not specified")
+    input_option = _option(params.get("valueInputOption"), INPUT_OPTIONS, "RAW",
+                           "value_input_option")
+    grid = _as_grid(body.get("values"), _option(body.get("majorDimension"), DIMENSIONS,
+                                                "ROWS", "major_dimension"))
+    nrows = len(grid)
+    if insert_option == "INSERT_ROWS" and nrows and start_row < sheet.row_count:
+        sheet.shift("ROWS", start_row, nrows, insert=True)
+    start_a1 = format_range(sheet.title, Rect(start_row, start_col, start_row + 1, start_col + 1))
+    plan = PlannedWrite(Target(sheet, Rect(start_row, start_col, start_row + 1, start_col + 1),
+                               False, start_a1), start_row, start_col, grid, input_option)
+    updates = apply_write(book, plan)
+    updates.pop("_touched")
+    updates = _with_data(book, updates, params.get("includeValuesInResponse"),
+                         params.get("responseValueRenderOption"),
+                         params.get("responseDateTimeRenderOption"))
+    out: dict[str, Any] = {"spreadsheetId": book.id}
+    if table is not None:
+        out["tableRange"] = format_range(sheet.title, table)
+    out["updates"] = updates
+    return out
+
+
+def clear(book: Spreadsheet, a1: str) -> str:
+    t = resolve(book, a1)
+    rect = _clip_for_read(t)
+    for key in [k for k, cell in t.sheet.cells.items()
+                if "userEnteredValue" in cell and rect.contains(*k)]:
+        t.sheet.cells[key].pop("userEnteredValue", None)
+        t.sheet.prune(*key)
+    return format_range(t.sheet.title, rect)
+
+
+def batch_clear(book: Spreadsheet, body: dict) -> dict:
+    ranges = (body or {}).get("ranges") or []
+    for a1 in ranges:  # validate everything before clearing anything
+        _clip_for_read(resolve(book, a1))
+    out: dict[str, Any] = {"spreadsheetId": book.id}
+    if ranges:
+        out["clearedRanges"] = [clear(book, a1) for a1 in ranges]
+    return out
