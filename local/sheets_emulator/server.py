@@ -135,8 +135,8 @@ def start_emulator(xlsx_path: Optional[os.PathLike | str] = None, port: int = 0,
     actual = server.socket.getsockname()[1]
     handle = EmulatorHandle(f"http://{HOST}:{actual}", actual, app, store, server, None)
     if background:
-        thread = threading.Thread(target=server.serve_forever, name=f"sheets-emulator-{actual}",
-                                  daemon=True)
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                                  name=f"sheets-emulator-{actual}", daemon=True)
         thread.start()
         handle._thread = thread
     return handle

@@ -455,7 +455,7 @@ def save(book: Spreadsheet, path: Path) -> None:
     os.close(fd)
     try:
         wb.save(tmp)
-        os.chmod(tmp, 0o666 & ~_umask())
+        os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -465,10 +465,13 @@ def save(book: Spreadsheet, path: Path) -> None:
         raise
 
 
-def _umask() -> int:
-    mask = os.umask(0)
+def _read_umask() -> int:
+    mask = os.umask(0o022)
     os.umask(mask)
     return mask
+
+
+_UMASK = _read_umask()  # once, at import: os.umask is process-wide
 
 
 # ---------------------------------------------------------------------------
