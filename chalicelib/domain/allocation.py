@@ -21,10 +21,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from operator import attrgetter
 from typing import Iterable, Optional
 
 from .facts import CATEGORIES, SHARED_TEAM, UNALLOCATED, CostFact, DailyUnits
-from .money import ZERO, as_decimal, show_money, show_percent, split
+from .money import ZERO, Splitter, as_decimal, show_money, show_percent
 from .organisation import Organisation, SharedCostRule
 from .periods import month_key
 
@@ -40,7 +41,16 @@ Owner = tuple  # (team, use case); use case is UNALLOCATED for cost that reached
 
 @dataclass(frozen=True)
 class RejectedFact:
-    fact: CostFact
+    """Cost not booked (e.g. in another currency), summed per day and line item."""
+
+    day: date
+    provider: str
+    service: str
+    vendor_key: str
+    team: str
+    use_case: str
+    currency: str
+    amount: Decimal  # effective cost in `currency`
     reason: str
 
 
@@ -110,7 +120,7 @@ class Ledger:
 
     owner_days: dict = field(default_factory=lambda: defaultdict(dict))  # owner -> {day: eff}
     month_cells: dict = field(default_factory=dict)  # (owner, month, category) -> [eff, billed]
-    vendor_days: dict = field(default_factory=dict)  # (day, provider, service) -> [eff, billed]
+    vendor_months: dict = field(default_factory=dict)  # (month, provider, service) -> [eff, billed]
     units: dict = field(default_factory=lambda: defaultdict(dict))  # use case -> {day: units}
     shared_splits: dict = field(default_factory=dict)  # (month, key, target) -> [eff, billed]
     unallocated: dict = field(default_factory=dict)  # (month, reason, key) -> [eff, billed]
@@ -131,55 +141,56 @@ def _add(table: dict, key, eff: Decimal, billed: Decimal) -> None:
 
 def build_ledger(org: Organisation, facts: Iterable[CostFact], units: Iterable[DailyUnits]) -> Ledger:
     ledger = Ledger()
-    cells = _group_facts(org, facts, ledger)
+    daily, monthly, odd = _group_facts(org, facts)
     _count_units(org, units, ledger)
-    shared_cells = _allocate_cells(org, cells, ledger)
+    shared_cells = _allocate(org, daily, monthly, odd, ledger)
     _split_shared(org, shared_cells, ledger)
     return ledger
 
 
-def _group_facts(org: Organisation, facts: Iterable[CostFact], ledger: Ledger) -> dict:
-    """The one pass over raw facts: everything after works on these sums."""
+# Keys are built in C by attrgetter so the grouping pass costs little more per fact than
+# the plain "sum per (use case, day)" floor; every decision is then taken once per sum.
+_FIELDS = attrgetter("team", "use_case", "currency", "effective_cost", "billed_cost", "day", "category",
+                     "provider", "service")
+_ODD_KEY = attrgetter("team", "use_case", "day", "category", "provider", "service", "vendor_key", "currency")
+
+
+def _group_facts(org: Organisation, facts: Iterable[CostFact]) -> tuple:
+    """The one pass over raw facts.
+
+    Ordinary facts (booked currency, use case set) are summed twice: per
+    (team, use case, day) for the daily series and per (team, use case, month, category,
+    provider, service) for the breakdowns. The few others (unallocated, shared, foreign
+    currency) keep their vendor key and day for mapping, splitting or rejection.
+    """
     currency = org.settings.currency
-    mapping = {m.vendor_key: (m.team, m.use_case) for m in org.mappings}
-    cells: dict = {}
-    vendor = ledger.vendor_days
-    unmapped: dict = {}
-    rejected = ledger.rejected
+    special = {UNALLOCATED} | {r.key for r in org.shared_rules}
+    daily: dict = {}
+    monthly: dict = {}
+    odd: dict = {}
+    fields = _FIELDS
     for f in facts:
-        if f.currency != currency:
-            rejected.append(RejectedFact(f, (
-                f"{f.source} cost on {f.day} is in {f.currency} but this deployment books {currency}: "
-                "convert it before import (no exchange rate is configured)")))
-            continue
-        team = f.team
-        use_case = f.use_case
-        day = f.day
-        eff = f.effective_cost
-        billed = f.billed_cost
-        if use_case == UNALLOCATED:
-            hit = mapping.get(f.vendor_key)
-            if hit is None:
-                _add(unmapped, (day, f.vendor_key or f"{f.provider}:{f.service}"), eff, billed)
+        team, use_case, cur, eff, billed, day, category, provider, service = fields(f)
+        if use_case in special or cur != currency:
+            key = _ODD_KEY(f)
+            cell = odd.get(key)
+            if cell is None:
+                odd[key] = [eff, billed]
             else:
-                team, use_case = hit
-        key = (team, use_case, day, f.category)
-        cell = cells.get(key)
+                cell[0] += eff
+                cell[1] += billed
+            continue
+        key = (team, use_case, day)
+        total = daily.get(key)
+        daily[key] = eff if total is None else total + eff
+        key = (team, use_case, day.year, day.month, category, provider, service)
+        cell = monthly.get(key)
         if cell is None:
-            cells[key] = [eff, billed]
+            monthly[key] = [eff, billed]
         else:
             cell[0] += eff
             cell[1] += billed
-        key = (day, f.provider, f.service)
-        cell = vendor.get(key)
-        if cell is None:
-            vendor[key] = [eff, billed]
-        else:
-            cell[0] += eff
-            cell[1] += billed
-    for (day, vendor_key), (eff, billed) in unmapped.items():
-        _add(ledger.unallocated, (month_key(day), REASON_UNMAPPED, vendor_key), eff, billed)
-    return cells
+    return daily, monthly, odd
 
 
 def _count_units(org: Organisation, units: Iterable[DailyUnits], ledger: Ledger) -> None:
@@ -199,69 +210,112 @@ def _count_units(org: Organisation, units: Iterable[DailyUnits], ledger: Ledger)
         ledger.warnings.append(f"work items posted for unknown use case {use_case!r} are not counted")
 
 
-def _resolver(org: Organisation):
+def _resolver(org: Organisation, ledger: Ledger):
     known = {u.use_case_id: u for u in org.use_cases}
     rules = {r.key for r in org.shared_rules}
     teams = {t.team_id for t in org.teams} | {u.team for u in org.use_cases}
+    mapping = {m.vendor_key: (m.team, m.use_case) for m in org.mappings}
 
-    def resolve(team: str, use_case: str):
-        """-> (is_shared, owner, unallocated reason or None)."""
+    def resolve(team: str, use_case: str, vendor_key: str):
+        """-> (is_shared, owner, that owner's {day: cost}, unallocated reason, key to list it under)."""
+        if use_case == UNALLOCATED:
+            hit = mapping.get(vendor_key)
+            if hit is not None:
+                team, use_case = hit
         u = known.get(use_case)
         if u is not None:
-            return False, (u.team, use_case), None
+            owner = (u.team, use_case)
+            return False, owner, ledger.owner_days[owner], None, None
         if team == SHARED_TEAM and use_case in rules:
-            return True, None, None
+            return True, use_case, None, None, None
         owner = (team if team in teams else UNALLOCATED, UNALLOCATED)
         if use_case == UNALLOCATED:
-            return False, owner, None  # listed by vendor key in the grouping pass
-        if team == SHARED_TEAM:
-            return False, owner, REASON_SHARED_NO_RULE
-        return False, owner, REASON_UNKNOWN_USE_CASE
+            reason, key = REASON_UNMAPPED, vendor_key
+        elif team == SHARED_TEAM:
+            reason, key = REASON_SHARED_NO_RULE, use_case
+        else:
+            reason, key = REASON_UNKNOWN_USE_CASE, use_case
+        return False, owner, ledger.owner_days[owner], reason, key
 
     return resolve
 
 
-def _allocate_cells(org: Organisation, cells: dict, ledger: Ledger) -> dict:
-    resolve = _resolver(org)
+def _allocate(org: Organisation, daily: dict, monthly: dict, odd: dict, ledger: Ledger) -> dict:
+    """Resolve each sum to its owner; returns the shared cells (key, day, category) to split."""
+    currency = org.settings.currency
+    resolve = _resolver(org, ledger)
     resolved: dict = {}
-    months: dict = {}
-    owner_days = ledger.owner_days
+    unallocated = ledger.unallocated
     month_cells = ledger.month_cells
-    shared_cells: dict = {}
-    odd_categories = set()
-    first = last = None
-    for (team, use_case, day, category), (eff, billed) in cells.items():
-        r = resolved.get((team, use_case))
+    vendor_months = ledger.vendor_months
+    odd_categories: set = set()
+
+    def owner_of(team: str, use_case: str, vendor_key: str = ""):
+        r = resolved.get((team, use_case, vendor_key))
         if r is None:
-            r = resolved[(team, use_case)] = resolve(team, use_case)
-        month = months.get(day)
-        if month is None:
-            month = months[day] = month_key(day)
-            first = day if first is None or day < first else first
-            last = day if last is None or day > last else last
-        if category not in _CATEGORY_SET:
-            odd_categories.add(category)
-            category = "other"
-        is_shared, owner, reason = r
-        if is_shared:
-            _add(shared_cells, (use_case, day, category), eff, billed)
+            r = resolved[(team, use_case, vendor_key)] = resolve(team, use_case, vendor_key)
+        return r
+
+    def category_of(category: str) -> str:
+        if category in _CATEGORY_SET:
+            return category
+        odd_categories.add(category)
+        return "other"
+
+    seen_days: set = set()
+    for (team, use_case, day), eff in daily.items():
+        r = resolved.get((team, use_case, ""))
+        if r is None:
+            r = owner_of(team, use_case)
+        days = r[2]
+        days[day] = days.get(day, ZERO) + eff
+        seen_days.add(day)
+    first = min(seen_days, default=None)
+    last = max(seen_days, default=None)
+    for (team, use_case, year, mon, category, provider, service), (eff, billed) in monthly.items():
+        _, owner, _, reason, list_key = owner_of(team, use_case)
+        month = f"{year:04d}-{mon:02d}"
+        _add(month_cells, (owner, month, category_of(category)), eff, billed)
+        _add(vendor_months, (month, provider, service), eff, billed)
+        if reason is not None:
+            _add(unallocated, (month, reason, list_key), eff, billed)
+
+    shared_cells: dict = {}
+    for (team, use_case, day, category, provider, service, vendor_key, cur), (eff, billed) in odd.items():
+        if cur != currency:
+            ledger.rejected.append(RejectedFact(
+                day, provider, service, vendor_key, team, use_case, cur, eff,
+                f"{provider} {service} cost on {day} is in {cur} but this deployment books {currency}: "
+                "convert it before import (no exchange rate is configured)"))
             continue
-        days = owner_days[owner]
+        first = day if first is None or day < first else first
+        last = day if last is None or day > last else last
+        month = month_key(day)
+        category = category_of(category)
+        _add(vendor_months, (month, provider, service), eff, billed)
+        is_shared, owner, days, reason, list_key = owner_of(team, use_case, vendor_key)
+        if is_shared:
+            _add(shared_cells, (owner, day, category), eff, billed)
+            continue
         days[day] = days.get(day, ZERO) + eff
         _add(month_cells, (owner, month, category), eff, billed)
         if reason is not None:
-            _add(ledger.unallocated, (month, reason, use_case), eff, billed)
+            _add(unallocated, (month, reason, list_key), eff, billed)
+    ledger.first_day, ledger.last_day = first, last
     for category in sorted(odd_categories):
         ledger.warnings.append(f"category {category!r} is not an iceberg category: counted as 'other'")
-    ledger.first_day, ledger.last_day = first, last
     return shared_cells
 
 
-def _month_units(ledger: Ledger) -> dict:
+def _month_units(ledger: Ledger, use_cases: set) -> dict:
     totals: dict = {}
-    for use_case, days in ledger.units.items():
-        for day, n in days.items():
-            key = (use_case, month_key(day))
+    months: dict = {}
+    for use_case in use_cases:
+        for day, n in ledger.units.get(use_case, {}).items():
+            month = months.get(day)
+            if month is None:
+                month = months[day] = month_key(day)
+            key = (use_case, month)
             totals[key] = totals.get(key, 0) + n
     return totals
 
@@ -302,14 +356,17 @@ def _split_shared(org: Organisation, shared_cells: dict, ledger: Ledger) -> None
     rules = {r.key: r for r in org.shared_rules}
     known = {u.use_case_id: u for u in org.use_cases}
     # Weights come from direct spend only, measured before any shared cost lands.
-    month_units = _month_units(ledger)
+    month_units = _month_units(ledger, {t for r in org.shared_rules if r.rule == "units" for t in r.targets})
     direct = _month_direct_spend(ledger)
     warnings: set = set()
     weights_by_month: dict = {}
+    months: dict = {}
     owner_days = ledger.owner_days
     for (key, day, category), (eff, billed) in sorted(shared_cells.items()):
         rule = rules[key]
-        month = month_key(day)
+        month = months.get(day)
+        if month is None:
+            month = months[day] = month_key(day)
         if not rule.targets:
             warnings.add(f"shared rule {key!r} has no targets: its cost stays unallocated")
             owner = (UNALLOCATED, UNALLOCATED)
@@ -318,11 +375,11 @@ def _split_shared(org: Organisation, shared_cells: dict, ledger: Ledger) -> None
             _add(ledger.month_cells, (owner, month, category), eff, billed)
             _add(ledger.unallocated, (month, REASON_SHARED_NO_RULE, key), eff, billed)
             continue
-        weights = weights_by_month.get((key, month))
-        if weights is None:
-            weights = weights_by_month[(key, month)] = _rule_weights(
-                rule, month, month_units, direct, warnings.add)
-        for target, part, billed_part in zip(rule.targets, split(eff, weights), split(billed, weights)):
+        splitter = weights_by_month.get((key, month))
+        if splitter is None:
+            splitter = weights_by_month[(key, month)] = Splitter(
+                _rule_weights(rule, month, month_units, direct, warnings.add))
+        for target, part, billed_part in zip(rule.targets, splitter(eff), splitter(billed)):
             u = known.get(target)
             owner = (u.team, target) if u is not None else (UNALLOCATED, UNALLOCATED)
             days = owner_days[owner]
@@ -372,12 +429,7 @@ def month_allocations(org: Organisation, ledger: Ledger) -> dict:
         a["b_team"][team] += billed
         a["b_use_case"][use_case] += billed
         a["b_category"][category] += billed
-    vendor_months: dict = {}
-    months: dict = {}
-    for (day, provider, service), (eff, billed) in ledger.vendor_days.items():
-        month = months.get(day) or months.setdefault(day, month_key(day))
-        _add(vendor_months, (month, provider, service), eff, billed)
-    for (month, provider, service), (eff, billed) in vendor_months.items():
+    for (month, provider, service), (eff, billed) in ledger.vendor_months.items():
         a = acc[month]
         a["provider"][provider] += eff
         a["service"][(provider, service)] += eff

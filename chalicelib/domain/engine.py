@@ -203,8 +203,8 @@ def compute(org: Organisation, facts: Iterable[CostFact], units: Iterable[DailyU
         months: dict = {}
         if starts:
             series = dense_series(cal, cost_days, unit_days, min(starts))
-            weeks = period_totals(cal.weeks, series)
-            months = period_totals(cal.months, series)
+            weeks = period_totals(cal.week_bounds, series)
+            months = period_totals(cal.month_bounds, series)
             series_out[uid] = unit_costs(uid, cal, series, weeks, months, today)
             anomalies.extend(detect(uid, cal.days[series.first_index:], series.costs, series.units, series.cpus,
                                     today_index - series.first_index, s, u.unit_of_work))

@@ -38,6 +38,36 @@ def _integer_weights(weights: Sequence[Decimal]) -> list[int]:
     return [int("".join(map(str, t.digits)) or "0") * 10 ** (t.exponent - exponent) for t in tuples]
 
 
+class Splitter:
+    """Splits amounts in fixed proportions; see `split`. Built once per set of weights."""
+
+    def __init__(self, weights: Sequence[Decimal]):
+        if not weights:
+            raise ValueError("cannot split an amount over no parts")
+        if not all(w.is_finite() for w in weights):
+            raise ValueError("split weights must be finite")
+        clean = [w if w > 0 else ZERO for w in weights]
+        if not any(clean):
+            clean = [Decimal(1)] * len(weights)
+        self._ints = _integer_weights(clean)
+        self._whole = sum(self._ints)
+
+    def __call__(self, total: Decimal) -> list[Decimal]:
+        if not total.is_finite():
+            raise ValueError(f"cannot split a non-finite amount {total}")
+        ints, whole = self._ints, self._whole
+        exponent = min(total.as_tuple().exponent, _CENT_EXPONENT)
+        quanta = abs(int(total.scaleb(-exponent)))  # exact: total is a whole number of quanta
+        floors = [quanta * w // whole for w in ints]
+        left = quanta - sum(floors)
+        if left:
+            remainders = sorted(range(len(ints)), key=lambda i: (-(quanta * ints[i] % whole), i))
+            for i in remainders[:left]:
+                floors[i] += 1
+        sign = -1 if total < 0 else 1
+        return [Decimal(sign * q).scaleb(exponent) for q in floors]
+
+
 def split(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
     """Split `total` in proportion to `weights`, exact to the cent, parts summing to `total`.
 
@@ -48,27 +78,7 @@ def split(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
     bill in fractions of a cent) is split in its own smallest unit so the parts still
     add up exactly. A negative total (a credit) is split like its absolute value.
     """
-    if not weights:
-        raise ValueError("cannot split an amount over no parts")
-    if not total.is_finite():
-        raise ValueError(f"cannot split a non-finite amount {total}")
-    if not all(w.is_finite() for w in weights):
-        raise ValueError("split weights must be finite")
-    clean = [w if w > 0 else ZERO for w in weights]
-    if not any(clean):
-        clean = [Decimal(1)] * len(weights)
-    exponent = min(total.as_tuple().exponent, _CENT_EXPONENT)
-    quanta = abs(int(total.scaleb(-exponent)))  # exact: total is a whole number of quanta
-    ints = _integer_weights(clean)
-    whole = sum(ints)
-    floors = [quanta * w // whole for w in ints]
-    left = quanta - sum(floors)
-    if left:
-        remainders = sorted(range(len(ints)), key=lambda i: (-(quanta * ints[i] % whole), i))
-        for i in remainders[:left]:
-            floors[i] += 1
-    sign = -1 if total < 0 else 1
-    return [Decimal(sign * q).scaleb(exponent) for q in floors]
+    return Splitter(weights)(total)
 
 
 def show_money(amount: Decimal, currency: str = "USD") -> str:

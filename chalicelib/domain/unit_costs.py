@@ -98,6 +98,20 @@ class Calendar:
         self.weeks = [week_start(d) for d in self.days]
         self.months = [month_key(d) for d in self.days]
         self.day_labels = [d.isoformat() for d in self.days]
+        self.week_bounds = self._bounds(self.weeks)
+        self.month_bounds = self._bounds(self.months)
+
+    @staticmethod
+    def _bounds(keys: list) -> list:
+        """[(period key, first index, end index)] for consecutive runs of the same key."""
+        bounds = []
+        for i, key in enumerate(keys):
+            if bounds and bounds[-1][0] == key:
+                continue
+            if bounds:
+                bounds[-1][2] = i
+            bounds.append([key, i, len(keys)])
+        return [tuple(b) for b in bounds]
 
     def index(self, day: date) -> int:
         return (day - self.first).days
@@ -123,18 +137,17 @@ def dense_series(cal: Calendar, cost_by_day: Mapping[date, Decimal], units_by_da
     return DailySeries(start, costs, units, cpus)
 
 
-def period_totals(keys: list, series: DailySeries) -> dict:
-    """Sum a dense daily series into periods: key (Monday or month) -> [cost, units]."""
+def period_totals(bounds: list, series: DailySeries) -> dict:
+    """Sum a dense daily series into periods (Calendar.week_bounds or month_bounds):
+    key (Monday or month) -> [cost, units]. Slices are summed in C, not day by day."""
     totals: dict = {}
     offset = series.first_index
-    for i, (c, u) in enumerate(zip(series.costs, series.units)):
-        key = keys[offset + i]
-        cell = totals.get(key)
-        if cell is None:
-            totals[key] = [c, u]
-        else:
-            cell[0] += c
-            cell[1] += u
+    costs, units = series.costs, series.units
+    for key, start, end in bounds:
+        if end <= offset:
+            continue
+        a, b = max(start - offset, 0), end - offset
+        totals[key] = [sum(costs[a:b], ZERO), sum(units[a:b])]
     return totals
 
 
@@ -142,8 +155,14 @@ def unit_costs(use_case: str, cal: Calendar, series: DailySeries, weeks: dict, m
                today: date) -> UseCaseUnitCosts:
     offset = series.first_index
     today_index = cal.index(today)
-    day_flags = tuple(_flags(c, u, offset + i >= today_index)
-                      for i, (c, u) in enumerate(zip(series.costs, series.units)))
+    day_flags = [_NO_FLAGS] * len(series.costs)
+    costs = series.costs
+    for i in [i for i, u in enumerate(series.units) if not u]:
+        if costs[i] != 0:
+            day_flags[i] = _ZERO_UNITS
+    for i in range(max(today_index - offset, 0), len(day_flags)):
+        day_flags[i] = _flags(costs[i], series.units[i], True)
+    day_flags = tuple(day_flags)
     days = UnitCostSeries(use_case, "day", tuple(cal.days[offset:]), tuple(cal.day_labels[offset:]),
                           tuple(series.costs), tuple(series.units), tuple(series.cpus), day_flags)
     week_keys = sorted(weeks)
