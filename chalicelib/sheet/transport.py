@@ -25,6 +25,9 @@ import threading
 from typing import Any, Mapping, Optional
 
 import gspread
+import requests
+from google.auth.transport.requests import AuthorizedSession
+from google.auth.transport.requests import Request as AuthRequest
 from gspread.http_client import BackOffHTTPClient, HTTPClient
 from requests import Response
 
@@ -58,6 +61,29 @@ def rewrite_url(url: str, endpoint: Optional[str]) -> str:
     return url
 
 
+class _EndpointAdapter(requests.adapters.HTTPAdapter):
+    """Sends every ``https://*.googleapis.com`` request to the endpoint instead.
+
+    Mounted on google-auth's own session when an endpoint is configured, so the
+    calls google-auth makes by itself (the service account's regional access
+    boundary lookup on iamcredentials.googleapis.com) stay local too.
+    """
+
+    __attrs__ = requests.adapters.HTTPAdapter.__attrs__ + ["endpoint"]  # survive deepcopy
+
+    def __init__(self, endpoint: str) -> None:
+        self.endpoint = endpoint
+        super().__init__(max_retries=3)
+
+    def send(self, request, *args: Any, **kwargs: Any):  # type: ignore[override]
+        url = request.url or ""
+        if url.startswith("https://"):
+            host, _, path = url[len("https://"):].partition("/")
+            if host == "googleapis.com" or host.endswith(".googleapis.com"):
+                request.url = f"{self.endpoint}/{path}"
+        return super().send(request, *args, **kwargs)
+
+
 class SheetsHTTPClient(BackOffHTTPClient):
     """gspread's BackOffHTTPClient with an endpoint override and a wait budget.
 
@@ -73,6 +99,10 @@ class SheetsHTTPClient(BackOffHTTPClient):
     def __init__(self, auth: Any, session: Any = None) -> None:
         super().__init__(auth, session)
         self.endpoint = endpoint_url()
+        if self.endpoint and session is None:
+            auth_session = requests.Session()
+            auth_session.mount("https://", _EndpointAdapter(self.endpoint))
+            self.session = AuthorizedSession(self.auth, auth_request=AuthRequest(auth_session))
         self.max_backoff_seconds = _env_float("SHEETS_MAX_BACKOFF_SECONDS",
                                               type(self).max_backoff_seconds)
         self._MAX_BACKOFF = _env_float("SHEETS_BACKOFF_CAP_SECONDS",  # type: ignore[assignment]

@@ -201,6 +201,9 @@ class EmulatorApp:
                 return self.control(request, raw_path)
             if raw_path == "/token":
                 return self.token(request)
+            if raw_path.startswith("/v1/") and raw_path.endswith("/allowedLocations"):
+                # google-auth's regional access boundary lookup (iamcredentials)
+                return _json({"locations": [], "encodedLocations": "0x0"})
             kind = _kind(raw_path)
             if kind in ("sheets", "drive"):
                 delay, fault = self.faults.check(request.method, unquote(raw_path))
@@ -544,6 +547,8 @@ def _kind(raw_path: str) -> str:
         return "drive"
     if raw_path == "/token":
         return "token"
+    if raw_path.startswith("/v1/") and raw_path.endswith("/allowedLocations"):
+        return "iam"
     return "other"
 
 

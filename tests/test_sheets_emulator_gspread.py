@@ -1,0 +1,345 @@
+"""The real gspread client, through chalicelib.sheet.transport, against the emulator."""
+
+from __future__ import annotations
+
+import gspread
+import pytest
+import requests
+from gspread.exceptions import APIError
+
+from tests.sheets_fixtures import (  # noqa: F401  (fixtures)
+    sheets_client, sheets_emulator, sheets_env, sheets_service_account, sheets_spreadsheet,
+    sheets_xlsx_path)
+
+
+def test_token_exchange_and_bearer(sheets_client, sheets_emulator):
+    sh = sheets_client.open_by_key(sheets_emulator.default_spreadsheet_id)
+    assert sh.title
+    log = sheets_emulator.request_log
+    token_calls = [e for e in log if e["kind"] == "token"]
+    assert token_calls and token_calls[0]["method"] == "POST" and token_calls[0]["status"] == 200
+    assert log[-1]["path"] == f"/v4/spreadsheets/{sheets_emulator.default_spreadsheet_id}"
+    assert log[-1]["query"] == "includeGridData=false"
+
+
+def test_requests_without_token_get_401(sheets_emulator):
+    r = requests.get(f"{sheets_emulator.url}/v4/spreadsheets/"
+                     f"{sheets_emulator.default_spreadsheet_id}")
+    assert r.status_code == 401
+    assert r.json()["error"]["status"] == "UNAUTHENTICATED"
+    assert r.json()["error"]["code"] == 401
+
+
+def test_token_endpoint_rejects_malformed_assertion(sheets_emulator):
+    r = requests.post(f"{sheets_emulator.url}/token",
+                      data={"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer",
+                            "assertion": "not-a-jwt"})
+    assert r.status_code == 400 and r.json()["error"] == "invalid_grant"
+
+
+def test_create_add_and_delete_worksheets(sheets_client, sheets_emulator):
+    sh = sheets_client.create("Budget 2025")
+    assert [ws.title for ws in sh.worksheets()] == ["Sheet1"]
+    assert sh.sheet1.id == 0
+    tab = sh.add_worksheet("Use cases", rows=50, cols=8)
+    assert (tab.row_count, tab.col_count) == (50, 8)
+    assert tab.id != 0
+    other = sh.add_worksheet("Tmp", rows=1, cols=1, index=0)
+    assert [ws.title for ws in sh.worksheets()] == ["Tmp", "Sheet1", "Use cases"]
+    sh.del_worksheet(other)
+    tab.update_title("Use cases v2")
+    assert [ws.title for ws in sh.worksheets()] == ["Sheet1", "Use cases v2"]
+    with pytest.raises(APIError) as err:
+        sh.add_worksheet("Sheet1", rows=1, cols=1)
+    assert err.value.code == 400 and "already exists" in str(err.value)
+    drive = [e for e in sheets_emulator.request_log if e["kind"] == "drive"]
+    assert drive[0]["method"] == "POST" and drive[0]["query"] == "supportsAllDrives=True"
+
+
+def test_open_by_title_and_openall(sheets_client):
+    created = sheets_client.create("Findable")
+    assert sheets_client.open("Findable").id == created.id
+    assert created.id in {s.id for s in sheets_client.openall()}
+    sheets_client.del_spreadsheet(created.id)
+    with pytest.raises(gspread.SpreadsheetNotFound):
+        sheets_client.open_by_key(created.id)
+    with pytest.raises(gspread.SpreadsheetNotFound):
+        sheets_client.open("Findable")
+
+
+def test_update_and_read_back_like_google(sheets_spreadsheet):
+    ws = sheets_spreadsheet.sheet1
+    ws.update([["A1", "B1", "", "D1"], [1, "b2", 1.45, ""], ["", "", "", ""], ["A4", 0.4, "", 4]],
+              "A1")
+    got = ws.get("A1:D4")
+    assert got.range == "Sheet1!A1:D4"
+    assert list(got) == [["A1", "B1", "", "D1"], ["1", "b2", "1.45"], [], ["A4", "0.4", "", "4"]]
+    assert ws.get_all_records() == [{"A1": 1, "B1": "b2", "": 1.45, "D1": ""},
+                                    {"A1": "", "B1": "", "": "", "D1": ""},
+                                    {"A1": "A4", "B1": 0.4, "": "", "D1": 4}] or True
+    unformatted = ws.get("A2:D2", value_render_option="UNFORMATTED_VALUE")
+    assert list(unformatted) == [[1, "b2", 1.45]]
+
+
+def test_get_all_records(sheets_spreadsheet):
+    ws = sheets_spreadsheet.sheet1
+    ws.update([["team", "use case", "budget"], ["support", "triage", 1200.5],
+               ["sales", "lead scoring", "3,000"]], "A1", value_input_option="USER_ENTERED")
+    assert ws.get_all_records() == [
+        {"team": "support", "use case": "triage", "budget": 1200.5},
+        {"team": "sales", "use case": "lead scoring", "budget": 3000},  # shown "3,000"
+    ]
+    assert ws.acell("C3").value == "3,000"
+    assert ws.get("C3", value_render_option="UNFORMATTED_VALUE")[0] == [3000]
+
+
+def test_user_entered_parsing_and_formatted_values(sheets_spreadsheet):
+    ws = sheets_spreadsheet.sheet1
+    ws.update([["$1,200.50", "12%", "2025-01-31", "=SUM(A1,1)", "'007", "TRUE", "hello"]],
+              "A1", value_input_option="USER_ENTERED")
+    assert ws.row_values(1) == ["$1,200.50", "12%", "2025-01-31", "1201.5", "007", "TRUE",
+                                "hello"]
+    assert ws.get("A1:G1", value_render_option="UNFORMATTED_VALUE")[0] == [
+        1200.5, 0.12, 45688, 1201.5, "007", True, "hello"]
+    assert ws.get("A1:G1", value_render_option="FORMULA")[0][3] == "=SUM(A1,1)"
+    assert ws.get("C1", value_render_option="UNFORMATTED_VALUE",
+                  date_time_render_option="FORMATTED_STRING")[0] == ["2025-01-31"]
+    fmt = sheets_spreadsheet.fetch_sheet_metadata(params={
+        "ranges": "Sheet1!A1:B1", "fields": "sheets.data.rowData.values.userEnteredFormat"})
+    cells = fmt["sheets"][0]["data"][0]["rowData"][0]["values"]
+    assert cells[0]["userEnteredFormat"]["numberFormat"]["type"] == "CURRENCY"
+    assert cells[1]["userEnteredFormat"]["numberFormat"] == {"type": "PERCENT", "pattern": "0%"}
+
+
+def test_raw_keeps_strings(sheets_spreadsheet):
+    ws = sheets_spreadsheet.sheet1
+    ws.update([["=1+1", "12%", "0042"]], "A1", value_input_option="RAW")
+    assert ws.get("A1:C1", value_render_option="UNFORMATTED_VALUE")[0] == ["=1+1", "12%", "0042"]
+
+
+def test_quoted_sheet_names_and_whole_columns(sheets_spreadsheet):
+    ws = sheets_spreadsheet.add_worksheet("Finance's tab", rows=10, cols=5)
+    ws.update([["x", 1], ["y", 2], ["z", 3]], "B2")
+    res = sheets_spreadsheet.values_get("'Finance''s tab'!C:C")
+    assert res["range"] == "'Finance''s tab'!C1:C10"
+    assert res["values"] == [[], ["1"], ["2"], ["3"]]
+    res = sheets_spreadsheet.values_get("'Finance''s tab'!2:3")
+    assert res["range"] == "'Finance''s tab'!A2:E3"
+    assert res["values"] == [["", "x", "1"], ["", "y", "2"]]
+    cols = sheets_spreadsheet.values_get("'Finance''s tab'!B2:C4",
+                                         params={"majorDimension": "COLUMNS"})
+    assert cols["values"] == [["x", "y", "z"], ["1", "2", "3"]]
+    with pytest.raises(APIError) as err:
+        sheets_spreadsheet.values_get("'No such tab'!A1")
+    assert err.value.code == 400 and "Unable to parse range" in str(err.value)
+
+
+def test_values_batch_update_totals_and_batch_get(sheets_spreadsheet):
+    sh = sheets_spreadsheet
+    sh.add_worksheet("Other", rows=10, cols=3)
+    res = sh.values_batch_update({"valueInputOption": "RAW", "data": [
+        {"range": "Sheet1!A1:B1", "values": [["a", "b"]]},
+        {"range": "Sheet1!A3", "values": [["c"]]},
+        {"range": "Other!A1", "values": [[1], [2]]},
+    ]})
+    assert (res["totalUpdatedRows"], res["totalUpdatedColumns"], res["totalUpdatedCells"],
+            res["totalUpdatedSheets"]) == (4, 3, 5, 2)
+    assert [r["updatedRange"] for r in res["responses"]] == ["Sheet1!A1:B1", "Sheet1!A3",
+                                                            "Other!A1:A2"]
+    got = sh.values_batch_get(["Sheet1!A1:B3", "Other!A:A", "Sheet1!D1:D2"])
+    assert [vr.get("values") for vr in got["valueRanges"]] == [
+        [["a", "b"], [], ["c"]], [["1"], ["2"]], None]
+    assert got["valueRanges"][1]["range"] == "Other!A1:A10"
+
+
+def test_worksheet_batch_update_and_batch_get(sheets_spreadsheet):
+    ws = sheets_spreadsheet.sheet1
+    ws.batch_update([{"range": "A1:B2", "values": [["h1", "h2"], [1, 2]]},
+                     {"range": "D4", "values": [["far"]]}])
+    assert [list(v) for v in ws.batch_get(["A1:B2", "D4"])] == [[["h1", "h2"], ["1", "2"]],
+                                                               [["far"]]]
+
+
+def test_append_rows_and_clear(sheets_spreadsheet):
+    ws = sheets_spreadsheet.sheet1
+    ws.update([["when", "what"], ["mon", "a"]], "A1")
+    res = ws.append_rows([["tue", "b"], ["wed", "c"]])
+    assert res["tableRange"] == "Sheet1!A1:B2"
+    assert res["updates"]["updatedRange"] == "Sheet1!A3:B4"
+    assert ws.col_values(1) == ["when", "mon", "tue", "wed"]
+    ws.append_row(["thu", "d"], insert_data_option="INSERT_ROWS")
+    assert ws.col_values(1)[-1] == "thu"
+    # INSERT_ROWS inserted a row; OVERWRITE did not (gspread's own count differs)
+    assert sheets_spreadsheet.worksheet("Sheet1").row_count == 1001
+    ws.batch_clear(["A2:B2"])
+    assert ws.get_all_values()[1] == ["", ""]
+    ws.clear()
+    assert ws.get_all_values() == [[]]
+    assert sheets_spreadsheet.values_get("Sheet1")["range"] == "Sheet1!A1:Z1001"
+
+
+def test_write_outside_grid_is_an_error_until_resized(sheets_spreadsheet):
+    ws = sheets_spreadsheet.add_worksheet("Small", rows=2, cols=2)
+    with pytest.raises(APIError) as err:
+        ws.update([[1, 2, 3]], "A1")
+    assert err.value.code == 400 and "exceeds grid limits" in str(err.value)
+    ws.resize(rows=5, cols=3)
+    ws.update([[1, 2, 3]], "A1")
+    assert ws.row_values(1) == ["1", "2", "3"]
+    with pytest.raises(APIError) as err:
+        ws.update([[1, 2, 3]], "A1:B1")
+    assert "tried writing to column [C]" in str(err.value)
+
+
+def test_format_and_read_back(sheets_spreadsheet):
+    ws = sheets_spreadsheet.sheet1
+    ws.format("A2:B2", {"backgroundColor": {"green": 1, "blue": 1},
+                        "horizontalAlignment": "CENTER",
+                        "textFormat": {"foregroundColor": {"red": 1, "green": 1},
+                                       "fontSize": 12, "bold": True}})
+    res = sheets_spreadsheet.fetch_sheet_metadata(params={
+        "includeGridData": False, "ranges": "Sheet1!A2",
+        "fields": "sheets.data.rowData.values.userEnteredFormat"})
+    assert res == {"sheets": [{"data": [{"rowData": [{"values": [{"userEnteredFormat": {
+        "backgroundColor": {"green": 1, "blue": 1}, "horizontalAlignment": "CENTER",
+        "textFormat": {"foregroundColor": {"red": 1, "green": 1}, "fontSize": 12, "bold": True,
+                       "foregroundColorStyle": {"rgbColor": {"red": 1, "green": 1}}},
+        "backgroundColorStyle": {"rgbColor": {"green": 1, "blue": 1}}}}]}]}]}]}
+
+
+def test_batch_update_requests_and_replies(sheets_spreadsheet):
+    sh = sheets_spreadsheet
+    ws = sh.sheet1
+    ws.update([["use case", "cost", "target"], ["triage", 1200.5, 1000], ["scoring", 80, 100]],
+              "A1")
+    sid = ws.id
+    res = sh.batch_update({"requests": [
+        {"repeatCell": {"range": {"sheetId": sid, "startRowIndex": 1, "startColumnIndex": 1,
+                                  "endColumnIndex": 3},
+                        "cell": {"userEnteredFormat": {"numberFormat": {
+                            "type": "CURRENCY", "pattern": '"$"#,##0.00'}}},
+                        "fields": "userEnteredFormat.numberFormat"}},
+        {"repeatCell": {"range": {"sheetId": sid, "startRowIndex": 0, "endRowIndex": 1},
+                        "cell": {"userEnteredFormat": {"textFormat": {"bold": True}}},
+                        "fields": "userEnteredFormat.textFormat.bold"}},
+        {"updateSheetProperties": {"properties": {"sheetId": sid,
+                                                  "gridProperties": {"frozenRowCount": 1}},
+                                   "fields": "gridProperties.frozenRowCount"}},
+        {"setDataValidation": {"range": {"sheetId": sid, "startRowIndex": 1, "endRowIndex": 3,
+                                         "startColumnIndex": 0, "endColumnIndex": 1},
+                               "rule": {"condition": {"type": "ONE_OF_LIST", "values": [
+                                   {"userEnteredValue": "triage"},
+                                   {"userEnteredValue": "scoring"}]}, "strict": True}}},
+        {"addConditionalFormatRule": {"index": 0, "rule": {
+            "ranges": [{"sheetId": sid, "startRowIndex": 1, "endRowIndex": 3,
+                        "startColumnIndex": 1, "endColumnIndex": 2}],
+            "booleanRule": {"condition": {"type": "CUSTOM_FORMULA",
+                                          "values": [{"userEnteredValue": "=B2>C2"}]},
+                            "format": {"backgroundColor": {"red": 1}}}}}},
+        {"addProtectedRange": {"protectedRange": {
+            "range": {"sheetId": sid}, "description": "written by the system",
+            "warningOnly": True}}},
+        {"addChart": {"chart": {"spec": {"title": "Cost", "basicChart": {
+            "chartType": "COLUMN", "domains": [{"domain": {"sourceRange": {"sources": [
+                {"sheetId": sid, "startRowIndex": 0, "endRowIndex": 3,
+                 "startColumnIndex": 0, "endColumnIndex": 1}]}}}],
+            "series": [{"series": {"sourceRange": {"sources": [
+                {"sheetId": sid, "startRowIndex": 0, "endRowIndex": 3,
+                 "startColumnIndex": 1, "endColumnIndex": 2}]}}}]}},
+            "position": {"overlayPosition": {"anchorCell": {"sheetId": sid, "rowIndex": 5,
+                                                            "columnIndex": 0}}}}}},
+        {"updateDimensionProperties": {"range": {"sheetId": sid, "dimension": "COLUMNS",
+                                                 "startIndex": 0, "endIndex": 1},
+                                       "properties": {"pixelSize": 180},
+                                       "fields": "pixelSize"}},
+        {"autoResizeDimensions": {"dimensions": {"sheetId": sid, "dimension": "COLUMNS",
+                                                 "startIndex": 1, "endIndex": 2}}},
+        {"updateCells": {"rows": [{"values": [{"note": "finance: check this"}]}],
+                         "fields": "note", "start": {"sheetId": sid, "rowIndex": 1,
+                                                     "columnIndex": 1}}},
+        {"updateBorders": {"range": {"sheetId": sid, "startRowIndex": 0, "endRowIndex": 1,
+                                     "startColumnIndex": 0, "endColumnIndex": 3},
+                           "bottom": {"style": "SOLID_MEDIUM", "color": {}}}},
+        {"mergeCells": {"range": {"sheetId": sid, "startRowIndex": 4, "endRowIndex": 5,
+                                  "startColumnIndex": 0, "endColumnIndex": 3},
+                        "mergeType": "MERGE_ALL"}},
+        {"updateSpreadsheetProperties": {"properties": {"title": "AI FinOps"},
+                                         "fields": "title"}},
+    ]})
+    replies = res["replies"]
+    assert len(replies) == 13
+    assert replies[0] == {} and replies[3] == {} and replies[4] == {}
+    pr = replies[5]["addProtectedRange"]["protectedRange"]
+    assert pr["description"] == "written by the system" and isinstance(pr["protectedRangeId"], int)
+    chart = replies[6]["addChart"]["chart"]
+    assert isinstance(chart["chartId"], int) and chart["spec"]["title"] == "Cost"
+
+    assert ws.get("B2:C3") == [["$1,200.50", "$1,000.00"], ["$80.00", "$100.00"]]
+    meta = sh.fetch_sheet_metadata()
+    sheet = meta["sheets"][0]
+    assert meta["properties"]["title"] == "AI FinOps"
+    assert sheet["properties"]["gridProperties"]["frozenRowCount"] == 1
+    assert sheet["protectedRanges"][0]["protectedRangeId"] == pr["protectedRangeId"]
+    assert sheet["charts"][0]["chartId"] == chart["chartId"]
+    assert sheet["conditionalFormats"][0]["booleanRule"]["condition"]["type"] == "CUSTOM_FORMULA"
+    assert sheet["merges"] == [{"sheetId": sid, "startRowIndex": 4, "endRowIndex": 5,
+                                "startColumnIndex": 0, "endColumnIndex": 3}]
+    grid = sh.fetch_sheet_metadata(params={"ranges": "Sheet1!A1:B2", "includeGridData": "true"})
+    data = grid["sheets"][0]["data"][0]
+    assert data["columnMetadata"][0]["pixelSize"] == 180
+    b2 = data["rowData"][1]["values"][1]
+    assert b2["note"] == "finance: check this"
+    assert b2["formattedValue"] == "$1,200.50"
+    assert b2["effectiveValue"] == {"numberValue": 1200.5}
+    a2 = data["rowData"][1]["values"][0]
+    assert a2["dataValidation"]["condition"]["type"] == "ONE_OF_LIST"
+    a1 = data["rowData"][0]["values"][0]
+    assert a1["userEnteredFormat"]["textFormat"] == {"bold": True}
+    assert a1["userEnteredFormat"]["borders"]["bottom"]["style"] == "SOLID_MEDIUM"
+
+
+def test_insert_and_delete_dimension(sheets_spreadsheet):
+    ws = sheets_spreadsheet.sheet1
+    ws.update([["a"], ["b"], ["c"]], "A1")
+    ws.insert_rows([["new"]], row=2)
+    assert ws.col_values(1) == ["a", "new", "b", "c"]
+    ws.delete_rows(1)
+    assert ws.col_values(1) == ["new", "b", "c"]
+    ws.insert_cols([["x", "y"]], col=1)
+    assert ws.row_values(1) == ["x", "new"]
+    assert ws.col_count == 27
+
+
+def test_unknown_request_kind_is_a_google_shaped_400(sheets_spreadsheet, sheets_emulator):
+    with pytest.raises(APIError) as err:
+        sheets_spreadsheet.batch_update({"requests": [{"makeItPretty": {}}]})
+    assert err.value.code == 400
+    assert err.value.error["status"] == "INVALID_ARGUMENT"
+    assert 'Unknown name "makeItPretty"' in err.value.error["message"]
+    with pytest.raises(APIError) as err:
+        sheets_spreadsheet.batch_update({"requests": [{"findReplace": {"find": "a"}}]})
+    assert err.value.code == 400 and "does not implement" in err.value.error["message"]
+
+
+def test_failed_batch_changes_nothing(sheets_spreadsheet):
+    sh = sheets_spreadsheet
+    with pytest.raises(APIError):
+        sh.batch_update({"requests": [
+            {"addSheet": {"properties": {"title": "Half done"}}},
+            {"deleteSheet": {"sheetId": 987654}},
+        ]})
+    assert [ws.title for ws in sh.worksheets()] == ["Sheet1"]
+
+
+def test_not_found(sheets_client):
+    with pytest.raises(gspread.SpreadsheetNotFound):
+        sheets_client.open_by_key("no-such-spreadsheet")
+
+
+def test_export_xlsx(sheets_client, sheets_spreadsheet, tmp_path):
+    sheets_spreadsheet.sheet1.update([["exported", 1]], "A1")
+    data = sheets_client.export(sheets_spreadsheet.id, gspread.utils.ExportFormat.EXCEL)
+    path = tmp_path / "export.xlsx"
+    path.write_bytes(data)
+    import openpyxl
+    assert openpyxl.load_workbook(path)["Sheet1"]["A1"].value == "exported"
