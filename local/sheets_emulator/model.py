@@ -91,16 +91,30 @@ FORMAT_FIELDS = ("numberFormat", "backgroundColor", "borders", "horizontalAlignm
                  "verticalAlignment", "wrapStrategy", "textFormat")
 
 
+def to_byte(v: float) -> int:
+    return int(max(0.0, min(1.0, float(v))) * 255 + 0.5)
+
+
+def from_byte(byte: int) -> float:
+    """The shortest decimal that maps back to this 8-bit channel (230 -> 0.9)."""
+    if byte in (0, 255):
+        return byte // 255
+    for places in range(1, 9):
+        v = round(byte / 255, places)
+        if to_byte(v) == byte:
+            return v
+    return round(byte / 255, 8)
+
+
 def norm_color(color: Optional[dict]) -> Optional[dict]:
     """Sheets colours at the 8-bit precision an xlsx file keeps; zeros omitted."""
     if color is None:
         return None
     out = {}
     for key in ("red", "green", "blue"):
-        v = color.get(key) or 0
-        v = round(max(0.0, min(1.0, float(v))) * 255) / 255
-        if v:
-            out[key] = 1 if v == 1 else round(v, 8)
+        byte = to_byte(color.get(key) or 0)
+        if byte:
+            out[key] = from_byte(byte)
     return out
 
 

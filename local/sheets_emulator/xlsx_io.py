@@ -32,7 +32,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from .a1 import Rect, col_to_letters, letters_to_col
-from .model import (DEFAULT_COLS, DEFAULT_ROWS, Sheet, Spreadsheet, grid_rect, normalize_format)
+from .model import (DEFAULT_COLS, DEFAULT_ROWS, Sheet, Spreadsheet, from_byte, grid_rect,
+                    normalize_format, to_byte)
 from .numfmt import datetime_to_serial, infer_type
 
 log = logging.getLogger(__name__)
@@ -67,8 +68,7 @@ class StoreFormatError(Exception):
 
 
 def to_hex(color: dict) -> str:
-    return "FF" + "".join(f"{round(float(color.get(k, 0) or 0) * 255):02X}"
-                          for k in ("red", "green", "blue"))
+    return "FF" + "".join(f"{to_byte(color.get(k, 0) or 0):02X}" for k in ("red", "green", "blue"))
 
 
 def from_hex(argb: Optional[str]) -> Optional[dict]:
@@ -77,9 +77,9 @@ def from_hex(argb: Optional[str]) -> Optional[dict]:
     rgb = argb[-6:]
     out = {}
     for key, i in (("red", 0), ("green", 2), ("blue", 4)):
-        v = int(rgb[i:i + 2], 16) / 255
-        if v:
-            out[key] = 1 if v == 1 else round(v, 8)
+        byte = int(rgb[i:i + 2], 16)
+        if byte:
+            out[key] = from_byte(byte)
     return out
 
 

@@ -1,0 +1,208 @@
+"""Persistence: the spreadsheet lives in an .xlsx a person can open; it survives
+a restart and edits made to the file between requests are seen."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import openpyxl
+import pytest
+import requests
+
+from local.fake_service_account import service_account_info
+from local.sheets_emulator import start_emulator
+from local.sheets_emulator.xlsx_io import META_TITLE
+from tests.sheets_fixtures import (  # noqa: F401  (fixtures)
+    edit_xlsx, sheets_client, sheets_emulator, sheets_env, sheets_service_account,
+    sheets_spreadsheet, sheets_xlsx_path)
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _populate(sh):
+    ws = sh.sheet1
+    ws.update([["use case", "cost", "share", "since"],
+               ["triage", "$1,200.50", "12%", "2025-01-31"],
+               ["scoring", "=B2*2", "", ""]], "A1", value_input_option="USER_ENTERED")
+    sh.batch_update({"requests": [
+        {"repeatCell": {"range": {"sheetId": 0, "startRowIndex": 0, "endRowIndex": 1},
+                        "cell": {"userEnteredFormat": {
+                            "textFormat": {"bold": True},
+                            "backgroundColor": {"red": 0.8, "green": 0.9, "blue": 1}}},
+                        "fields": "userEnteredFormat(textFormat,backgroundColor)"}},
+        {"updateSheetProperties": {"properties": {"sheetId": 0,
+                                                  "gridProperties": {"frozenRowCount": 1}},
+                                   "fields": "gridProperties.frozenRowCount"}},
+        {"setDataValidation": {"range": {"sheetId": 0, "startRowIndex": 1, "endRowIndex": 3,
+                                         "startColumnIndex": 0, "endColumnIndex": 1},
+                               "rule": {"condition": {"type": "ONE_OF_LIST", "values": [
+                                   {"userEnteredValue": "triage"},
+                                   {"userEnteredValue": "scoring"}]}, "strict": True}}},
+        {"addConditionalFormatRule": {"rule": {
+            "ranges": [{"sheetId": 0, "startRowIndex": 1, "endRowIndex": 3,
+                        "startColumnIndex": 1, "endColumnIndex": 2}],
+            "booleanRule": {"condition": {"type": "NUMBER_GREATER",
+                                          "values": [{"userEnteredValue": "1000"}]},
+                            "format": {"backgroundColor": {"red": 1}}}}}},
+        {"addProtectedRange": {"protectedRange": {"range": {"sheetId": 0},
+                                                  "warningOnly": True}}},
+        {"updateCells": {"rows": [{"values": [{"note": "from the API"}]}], "fields": "note",
+                         "start": {"sheetId": 0, "rowIndex": 1, "columnIndex": 0}}},
+        {"addSheet": {"properties": {"title": "Sync log", "gridProperties": {
+            "rowCount": 200, "columnCount": 4}, "hidden": True}}},
+    ]})
+
+
+def test_file_is_a_real_workbook(sheets_spreadsheet, sheets_xlsx_path):
+    _populate(sheets_spreadsheet)
+    wb = openpyxl.load_workbook(sheets_xlsx_path)
+    assert wb.sheetnames == ["Sheet1", "Sync log", META_TITLE]
+    assert wb[META_TITLE].sheet_state == "veryHidden"
+    assert wb["Sync log"].sheet_state == "hidden"
+    ws = wb["Sheet1"]
+    assert ws["B2"].value == 1200.5 and ws["B2"].number_format == '"$"#,##0.00'
+    assert ws["C2"].value == 0.12 and ws["C2"].number_format == "0%"
+    assert ws["D2"].is_date
+    assert ws["B3"].value == "=B2*2"
+    assert ws["A1"].font.b is True
+    assert ws["A1"].fill.fgColor.rgb == "FFCCE6FF"
+    assert ws.freeze_panes == "A2"
+    assert ws["A2"].comment.text == "from the API"
+    assert len(ws.data_validations.dataValidation) == 1
+    assert str(ws.data_validations.dataValidation[0].sqref) == "A2:A3"
+    assert len(ws.conditional_formatting) == 1
+    leftovers = [p.name for p in sheets_xlsx_path.parent.iterdir() if p.name.startswith(".")]
+    assert leftovers == []  # writes go through a temp file and a rename
+
+
+def test_everything_survives_a_restart(sheets_spreadsheet, sheets_emulator, sheets_xlsx_path,
+                                       monkeypatch):
+    _populate(sheets_spreadsheet)
+    before = sheets_spreadsheet.fetch_sheet_metadata()
+    values_before = sheets_spreadsheet.values_batch_get(
+        ["Sheet1!A1:D3"], params={"valueRenderOption": "FORMULA"})
+    sheets_emulator.stop()
+
+    emu = start_emulator(sheets_xlsx_path, port=0)
+    try:
+        monkeypatch.setenv("SHEETS_ENDPOINT_URL", emu.url)
+        from chalicelib.sheet.transport import open_client
+        gc = open_client(service_account_info(emu.url))
+        sh = gc.open_by_key(emu.default_spreadsheet_id)
+        after = sh.fetch_sheet_metadata()
+        for key in ("spreadsheetId", "properties"):
+            assert after[key] == before[key]
+        assert after["sheets"] == before["sheets"]
+        assert sh.values_batch_get(["Sheet1!A1:D3"], params={"valueRenderOption": "FORMULA"}) \
+            == values_before
+        assert sh.sheet1.get("A1:D3") == [["use case", "cost", "share", "since"],
+                                          ["triage", "$1,200.50", "12%", "2025-01-31"],
+                                          ["scoring", "2401"]]
+        grid = sh.fetch_sheet_metadata(params={"ranges": "Sheet1!A1:B2",
+                                               "includeGridData": "true"})
+        rows = grid["sheets"][0]["data"][0]["rowData"]
+        assert rows[0]["values"][0]["userEnteredFormat"]["textFormat"] == {"bold": True}
+        assert rows[0]["values"][0]["userEnteredFormat"]["backgroundColor"] == {
+            "red": 0.8, "green": 0.9, "blue": 1}
+        assert rows[1]["values"][0]["note"] == "from the API"
+        assert rows[1]["values"][0]["dataValidation"]["condition"]["type"] == "ONE_OF_LIST"
+        assert rows[1]["values"][1]["userEnteredFormat"]["numberFormat"] == {
+            "type": "CURRENCY", "pattern": '"$"#,##0.00'}
+    finally:
+        emu.stop()
+
+
+def test_an_outside_edit_is_seen_on_the_next_read(sheets_spreadsheet, sheets_xlsx_path):
+    ws = sheets_spreadsheet.sheet1
+    ws.update([["team", "budget"], ["support", 1000]], "A1")
+    with edit_xlsx(sheets_xlsx_path) as wb:  # finance edits the file
+        sheet = wb["Sheet1"]
+        sheet["B2"] = 2500
+        sheet["B2"].number_format = "#,##0"
+        sheet["A3"] = "sales"
+        sheet["B3"] = "=B2/2"
+        new_tab = wb.create_sheet("Added by hand", index=1)
+        new_tab["A1"] = "hello"
+    assert ws.get_all_values() == [["team", "budget"], ["support", "2,500"], ["sales", "1250"]]
+    tabs = sheets_spreadsheet.worksheets()
+    assert [t.title for t in tabs] == ["Sheet1", "Added by hand"]
+    assert tabs[0].id == 0 and tabs[1].id != 0
+    assert tabs[1].acell("A1").value == "hello"
+    ws.update([["after"]], "C1")  # the next write keeps the outside edit
+    wb = openpyxl.load_workbook(sheets_xlsx_path)
+    assert wb["Sheet1"]["B2"].value == 2500 and wb["Sheet1"]["C1"].value == "after"
+
+
+def test_created_spreadsheets_get_their_own_file_and_come_back(tmp_path, monkeypatch):
+    data = tmp_path / "data"
+    emu = start_emulator(data / "finops.xlsx", port=0)
+    monkeypatch.setenv("SHEETS_ENDPOINT_URL", emu.url)
+    from chalicelib.sheet.transport import open_client
+    gc = open_client(service_account_info(emu.url))
+    created = gc.create("Quarterly")
+    created.sheet1.update([["q1"]], "A1")
+    emu.stop()
+    assert (data / f"{created.id}.xlsx").exists()
+    emu = start_emulator(data / "finops.xlsx", port=0)
+    try:
+        monkeypatch.setenv("SHEETS_ENDPOINT_URL", emu.url)
+        gc = open_client(service_account_info(emu.url))
+        again = gc.open_by_key(created.id)
+        assert again.title == "Quarterly" and again.sheet1.acell("A1").value == "q1"
+        assert {s.title for s in gc.openall()} == {"Quarterly", "AI FinOps (local)"}
+    finally:
+        emu.stop()
+
+
+def test_in_memory_mode_writes_nothing(tmp_path):
+    emu = start_emulator(None, port=0, persist=False)
+    try:
+        r = requests.post(f"{emu.url}/v4/spreadsheets", json={"properties": {"title": "m"}},
+                          headers={"Authorization": "Bearer t"})
+        assert r.status_code == 200 and r.json()["sheets"][0]["properties"]["title"] == "Sheet1"
+        assert emu.xlsx_path(r.json()["spreadsheetId"]) is None
+    finally:
+        emu.stop()
+
+
+def test_a_workbook_made_by_hand_can_be_served(tmp_path):
+    path = tmp_path / "by-hand.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.title = "Settings"
+    wb.active.append(["key", "value"])
+    wb.active.append(["tolerance", 0.15])
+    wb.save(path)
+    emu = start_emulator(path, port=0, spreadsheet_id="hand-made")
+    try:
+        r = requests.get(f"{emu.url}/v4/spreadsheets/hand-made/values/Settings",
+                         headers={"Authorization": "Bearer t"})
+        assert r.json()["values"] == [["key", "value"], ["tolerance", "0.15"]]
+        assert r.json()["range"] == "Settings!A1:Z1000"
+    finally:
+        emu.stop()
+
+
+def test_cli_starts_and_serves(tmp_path):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "local.sheets_emulator", "--port", "0", "--xlsx",
+         str(tmp_path / "cli.xlsx")], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True)
+    try:
+        line = proc.stdout.readline()
+        import json
+        info = json.loads(line)
+        assert info["url"].startswith("http://127.0.0.1:")
+        assert info["default_spreadsheet_id"] == "local-finops-sheet"
+        health = requests.get(f"{info['url']}/_emulator/health", timeout=5).json()
+        assert health["ok"] is True
+        assert (tmp_path / "cli.xlsx").exists()
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
