@@ -35,6 +35,39 @@ def _tokens(args) -> int:
     return 0
 
 
+def _costs(args) -> int:
+    from datetime import date, timedelta
+    from pathlib import Path
+
+    from chalicelib import billing
+
+    org = stores.organisation()
+    if args.action == "import":
+        result = billing.import_cost_file(Path(args.file).read_bytes(), org, stores.stores().ledger,
+                                          feed=args.feed, filename=Path(args.file).name)
+        for error in result.errors:
+            print(f"row {error['row']}, column {error['column']} ({error['value']!r}): {error['reason']}",
+                  file=sys.stderr)
+        if result.errors:
+            print(f"{len(result.errors)} invalid cell(s) in {args.file}: nothing was stored", file=sys.stderr)
+            return 1
+        print(f"{args.file}: {result.format} file, feed {result.feed}: {result.rows_read} rows read, "
+              f"{result.rows_stored} stored, total {result.total:,.2f}")
+        for key, amount in sorted(result.unmapped.items()):
+            print(f"  unmapped {key}: {amount:,.2f} (map it in the sheet's Mappings tab)")
+        return 0
+    end = date.fromisoformat(args.end) if args.end else datetime.now(timezone.utc).date() + timedelta(days=1)
+    start = date.fromisoformat(args.start) if args.start else end - timedelta(days=args.days)
+    report = billing.pull_sources(billing.vendor_sources(org, stores.stores().work_items), start, end, org,
+                                  stores.stores().ledger, stores.stores().freshness, datetime.now(timezone.utc))
+    for r in report.results:
+        outcome = (f"{r.facts} facts, {r.puts} written, {r.deletes} removed" if r.ok else f"FAILED: {r.error}")
+        print(f"{r.source:<13} {outcome}")
+    for key, amount in sorted(report.unmapped.items()):
+        print(f"  unmapped {key}: {amount:,.2f}")
+    return 0 if all(r.ok for r in report.results) else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m chalicelib.cli", description=__doc__)
     groups = parser.add_subparsers(dest="group", required=True)
@@ -49,6 +82,17 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = actions.add_parser("revoke", help="revoke by token id")
     revoke.add_argument("token_id")
     tokens.set_defaults(handler=_tokens)
+
+    costs = groups.add_parser("costs", help="the cost ledger")
+    cost_actions = costs.add_subparsers(dest="action", required=True)
+    imp = cost_actions.add_parser("import", help="import a FOCUS or simple CSV file (all rows or none)")
+    imp.add_argument("file")
+    imp.add_argument("--feed", help="the invoice stream this file restates (default: format and providers)")
+    pull = cost_actions.add_parser("pull", help="pull billing sources for a window of UTC days")
+    pull.add_argument("--days", type=int, default=3, help="the last N days up to today (default 3)")
+    pull.add_argument("--start", help="first day, YYYY-MM-DD")
+    pull.add_argument("--end", help="day after the last, YYYY-MM-DD")
+    costs.set_defaults(handler=_costs)
     return parser
 
 

@@ -1,8 +1,9 @@
 """The cost ledger: daily cost facts in DynamoDB, replaced per (source, day), never added twice.
 
-Key (source_day = "<source>#<day>", fact_id = hash of the fact's identity). Re-pulling a day
-compares what the source says now with what is stored and writes only the difference, packed 25
-to a BatchWriteItem across days, so a month of facts costs about ceil(facts / 25) writes and a
+Key (source_day = "<source>#<day>", fact_id = hash of the fact's identity). Each (source, day)
+also has a manifest item listing its facts with a digest of each, so a re-pull reads one small
+item per day (100 to a BatchGetItem) instead of the facts, and writes only the difference, packed
+25 to a BatchWriteItem across days: a month of facts costs about ceil(facts / 25) writes and a
 re-pull of unchanged days costs none. A GSI on month reads a whole month in one paged query.
 """
 from __future__ import annotations
@@ -15,8 +16,9 @@ from decimal import Decimal
 from typing import Iterable
 
 from chalicelib.domain.facts import CostFact
-from chalicelib.storage.batching import batch_write, query_all
+from chalicelib.storage.batching import batch_get, batch_write, query_all
 
+MANIFEST = "~manifest"  # per (source, day): fact_id -> content digest of what is stored
 _STORED = ("category", "provider", "service", "billed_cost", "effective_cost", "currency",
            "vendor_key", "team", "use_case", "provenance")
 
@@ -56,8 +58,15 @@ def _fact(item: dict) -> CostFact:
     )
 
 
-def _same(stored: dict, wanted: dict) -> bool:
-    return all(stored.get(k) == wanted.get(k) for k in _STORED)
+def _content(item: dict) -> str:
+    """A short digest of what a fact says, so a re-pull can tell changed facts without reading them."""
+    text = "|".join(str(item.get(k, "")) for k in _STORED)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _manifest_item(source: str, day: date, facts: dict) -> dict:
+    # No `month` attribute: the manifest stays out of the month index.
+    return {"source_day": f"{source}#{day.isoformat()}", "fact_id": MANIFEST, "facts": facts}
 
 
 class CostLedger:
@@ -67,7 +76,6 @@ class CostLedger:
 
     def replace_days(self, source: str, days: Iterable[date], facts: Iterable[CostFact]) -> LedgerWrite:
         """Make the stored facts of `source` on each of `days` exactly `facts` (summed by identity)."""
-        wanted: dict = defaultdict(dict)
         merged: dict = {}
         count = 0
         for fact in facts:
@@ -80,28 +88,40 @@ class CostLedger:
                 fact = replace(prev, billed_cost=prev.billed_cost + fact.billed_cost,
                                effective_cost=prev.effective_cost + fact.effective_cost)
             merged[key] = fact
+        wanted: dict = defaultdict(dict)  # day -> fact_id -> item
         for (day, ident), fact in merged.items():
             wanted[day][ident] = _item(fact)
-        day_set = set(days) | set(wanted)
 
-        table = self._resource.Table(self._table_name)
-        requests, puts, deletes, unchanged = [], 0, 0, 0
-        for day in sorted(day_set):
-            stored = {row["fact_id"]: row for row in query_all(
-                table, KeyConditionExpression="source_day = :k",
-                ExpressionAttributeValues={":k": f"{source}#{day.isoformat()}"}, ConsistentRead=True)}
+        day_list = sorted(set(days) | set(wanted))
+        manifests = self._manifests(source, day_list)
+        puts, deletes, unchanged = [], [], 0
+        before, after = [], []
+        for day in day_list:
+            old = manifests.get(day, {})
+            new = {ident: _content(item) for ident, item in wanted.get(day, {}).items()}
+            if old == new:
+                unchanged += len(new)
+                continue
             for ident, item in wanted.get(day, {}).items():
-                if ident in stored and _same(stored[ident], item):
+                if old.get(ident) == new[ident]:
                     unchanged += 1
                 else:
-                    requests.append({"PutRequest": {"Item": item}})
-                    puts += 1
-            for ident, row in stored.items():
-                if ident not in wanted.get(day, {}):
-                    requests.append({"DeleteRequest": {"Key": {"source_day": row["source_day"], "fact_id": ident}}})
-                    deletes += 1
-        calls = batch_write(self._resource, self._table_name, requests)
-        return LedgerWrite(count, puts, deletes, unchanged, calls)
+                    puts.append({"PutRequest": {"Item": item}})
+            deletes += [{"DeleteRequest": {"Key": {"source_day": f"{source}#{day.isoformat()}", "fact_id": ident}}}
+                        for ident in old if ident not in new]
+            before.append(_manifest_item(source, day, {**old, **new}))
+            after.append(_manifest_item(source, day, new))
+        # Manifests first list every id about to be written, so an interrupted write leaves no
+        # fact the next pull cannot see; the exact manifests are written last.
+        calls = batch_write(self._resource, self._table_name, [{"PutRequest": {"Item": m}} for m in before])
+        calls += batch_write(self._resource, self._table_name, puts + deletes)
+        calls += batch_write(self._resource, self._table_name, [{"PutRequest": {"Item": m}} for m in after])
+        return LedgerWrite(count, len(puts), len(deletes), unchanged, calls)
+
+    def _manifests(self, source: str, days: list[date]) -> dict:
+        keys = [{"source_day": f"{source}#{d.isoformat()}", "fact_id": MANIFEST} for d in days]
+        rows, _ = batch_get(self._resource, self._table_name, keys)
+        return {date.fromisoformat(r["source_day"].rsplit("#", 1)[1]): dict(r.get("facts", {})) for r in rows}
 
     def facts_for_month(self, month: str) -> list[CostFact]:
         rows = query_all(self._resource.Table(self._table_name), IndexName="by_month",
