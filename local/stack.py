@@ -16,6 +16,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKENS_FILE = ROOT / ".local" / "tokens.json"
+ENV_FILE = ROOT / ".local" / "stack.env"
 
 # What boto3 needs to reach moto's server; nothing here is a real credential.
 FAKE_AWS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": "us-east-1"}
@@ -34,6 +35,7 @@ class LocalStack:
         self.tokens: dict = {}
         self._moto = None
         self._chalice = None
+        self.vendors: dict = {}  # name -> emulator handle
         self._saved_env: dict = {}
 
     @property
@@ -66,7 +68,15 @@ class LocalStack:
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
         self._moto.start()
         wait_until_up(self.moto_url + "/moto-api/")
-        self.env = {**FAKE_AWS, "AWS_ENDPOINT_URL": self.moto_url, "POWERTOOLS_METRICS_NAMESPACE": "AIFinOps"}
+        from local.vendor_emulators import start_anthropic_emulator, start_openai_emulator
+
+        self.vendors = {"openai": start_openai_emulator(), "anthropic": start_anthropic_emulator()}
+        self.env = {
+            **FAKE_AWS, "AWS_ENDPOINT_URL": self.moto_url, "POWERTOOLS_METRICS_NAMESPACE": "AIFinOps",
+            # The vendor SDKs' own variables: the connectors honour them, so only endpoints differ.
+            "OPENAI_BASE_URL": self.vendors["openai"].url, "ANTHROPIC_BASE_URL": self.vendors["anthropic"].url,
+            "VENDOR_HTTP_BACKOFF_FACTOR": "0.05",
+        }
         self._use_env(self.env)
         self._seed()
         self._chalice = subprocess.Popen(
@@ -91,7 +101,12 @@ class LocalStack:
         from local.demo_org import demo_organisation
         from local.tables import create_tables
 
+        from local import demo_billing
+
         create_tables(runtime.client("dynamodb"))
+        secrets = runtime.client("secretsmanager")
+        secrets.create_secret(Name="finops/openai-admin-key", SecretString=demo_billing.OPENAI_ADMIN_KEY)
+        secrets.create_secret(Name="finops/anthropic-admin-key", SecretString=demo_billing.ANTHROPIC_ADMIN_KEY)
         org = demo_organisation()
         stores.stores().organisation.save(org)
         now = datetime.now(timezone.utc)
@@ -105,6 +120,8 @@ class LocalStack:
         TOKENS_FILE.parent.mkdir(exist_ok=True)
         TOKENS_FILE.write_text(json.dumps(self.tokens, indent=2) + "\n")
         TOKENS_FILE.chmod(0o600)
+        # `set -a; . .local/stack.env; set +a` points the CLI in another shell at this stack.
+        ENV_FILE.write_text("".join(f"{k}={v}\n" for k, v in sorted(self.env.items())))
 
     def stop(self) -> None:
         if self._chalice is not None:
@@ -114,6 +131,9 @@ class LocalStack:
             except subprocess.TimeoutExpired:
                 self._chalice.kill()
             self._chalice = None
+        for handle in self.vendors.values():
+            handle.stop()
+        self.vendors = {}
         if self._moto is not None:
             self._moto.stop()
             self._moto = None
@@ -128,6 +148,8 @@ class LocalStack:
         return "\n".join([
             f"API (chalice local)   {self.api_url}/v1/health",
             f"AWS (moto server)     {self.moto_url}  (AWS_ENDPOINT_URL)",
+            f"OpenAI billing        {self.env.get('OPENAI_BASE_URL')}  (OPENAI_BASE_URL)",
+            f"Anthropic billing     {self.env.get('ANTHROPIC_BASE_URL')}  (ANTHROPIC_BASE_URL)",
             f"Tokens                {TOKENS_FILE.relative_to(ROOT)}",
         ])
 
