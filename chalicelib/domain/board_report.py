@@ -74,7 +74,7 @@ def build(month: str, prior_month: str, currency: str, total: Decimal, prior_tot
     if headcount:
         summary += (f" Headcount offset {show_money(offset, currency)} against the agents' cost: "
                     f"{'net saving' if net > 0 else 'net cost'} {show_money(abs(net), currency)}.")
-    summary += f" {len(anomalies)} cost anomalies. Maturity stage {maturity_stage} of 5."
+    summary += f" {len(anomalies)} anomalies (days running hot). Maturity stage {maturity_stage} of 5."
     return BoardReport(month, currency, total, budget, variance, prior_month, prior_total, change, change_share,
                        coverage, agents, margin, anomalies, headcount, offset, net, maturity_stage,
                        dict(pool_balances), benchmarks, summary)

@@ -173,8 +173,8 @@ def _paused(u, colour: Optional[str]) -> tuple:
         return True, "retired in the sheet"
     if colour == CRITICAL:
         if u.critical_cleared:
-            return False, "critical, but cleared by finance in the sheet"
-        return True, "critical: paused until finance clears it in the sheet"
+            return False, "not paused: finance cleared the critical in the sheet"
+        return True, "paused until finance clears it in the sheet"
     return False, ""
 
 
