@@ -52,16 +52,16 @@ from . import board_report
 from .allocation import Ledger, build_ledger, month_allocations
 from .anomalies import detect
 from .benchmarks import compare
-from .experiments import reminders, risk_appetite
+from .experiments import RiskAppetite, reminders, risk_appetite
 from .facts import CATEGORIES, UNALLOCATED, CostFact, DailyUnits
 from .forecast import month_end_forecast
 from .headcount import headcount_line, monthly_offset
-from .maturity import assess
+from .maturity import Maturity, assess
 from .money import ZERO
 from .organisation import Organisation
 from .periods import month_first_day, month_key, next_month_first_day, previous_month
 from .pnl import pnl_row
-from .pool import PoolCredit, close_month as close_pool_month, month_credit, pool_state
+from .pool import PoolCredit, PoolState, close_month as close_pool_month, month_credit, pool_state
 from .slo import CRITICAL, band, colour_as_of, evaluate
 from .tiers import approval_required, estimated_monthly_cost, reminder_due, tier_for
 from .unit_costs import Calendar, dense_series, period_totals, unit_costs
@@ -132,13 +132,13 @@ class Outputs:
     allocation: dict  # "YYYY-MM" -> MonthAllocation
     unit_costs: dict  # use case id -> UseCaseUnitCosts (use cases with any data)
     anomalies: tuple
-    pool: object  # PoolState
+    pool: PoolState
     closing_credits: dict  # "YYYY-MM" -> (PoolCredit, ...) for each complete month
     pnl: tuple
     board: board_report.BoardReport
-    maturity: object  # Maturity
+    maturity: Maturity
     benchmarks: tuple
-    risk_appetite: object  # RiskAppetite
+    risk_appetite: RiskAppetite
     reminders: tuple
     rejected: tuple
     warnings: tuple
