@@ -106,3 +106,16 @@ def cost_imports():
         return Response(body=answer, status_code=400)
     logger.info("cost file imported", extra={"feed": result.feed, "rows": result.rows_stored})
     return answer
+
+
+@app.route("/v1/summary", methods=["GET"], authorizer=token_authorizer)
+def summary():
+    from chalicelib.summary import BadMonth, month_summary, parse_month
+
+    _caller("admin", "sheet")
+    try:
+        month = parse_month((app.current_request.query_params or {}).get("month"))
+    except BadMonth as exc:
+        return _error(400, str(exc))
+    s = stores.stores()
+    return month_summary(month, stores.organisation(), s.ledger, s.work_items, s.freshness)

@@ -1,0 +1,72 @@
+"""GET /v1/summary?month=YYYY-MM: one month of spend, cut every way finance asks for it."""
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Optional
+
+from chalicelib.domain.allocation import build_ledger, month_allocations
+from chalicelib.domain.organisation import Organisation
+from chalicelib.guardrail import money
+
+MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+class BadMonth(ValueError):
+    pass
+
+
+def parse_month(value: Optional[str]) -> str:
+    if not value or not MONTH.match(value):
+        raise BadMonth("month: required, as YYYY-MM (e.g. 2026-11)")
+    return value
+
+
+def _share(value: Optional[Decimal]) -> Optional[str]:
+    return None if value is None else str(value.quantize(Decimal("0.0001")))
+
+
+def _amounts(totals: dict, billed: dict) -> list[dict]:
+    rows = [{"name": name, "total": money(amount), "billed": money(billed.get(name, Decimal(0)))}
+            for name, amount in totals.items()]
+    return sorted(rows, key=lambda r: (-Decimal(r["total"]), r["name"]))
+
+
+def month_summary(month: str, org: Organisation, ledger, work_items, freshness) -> dict:
+    facts = ledger.facts_for_month(month)
+    units = work_items.units_for_month(month)
+    allocation = month_allocations(org, build_ledger(org, facts, units)).get(month)
+    sources = [{"source": f.source, "last_success_at": f.last_success_at, "last_attempt_at": f.last_attempt_at,
+                "last_error": f.last_error or None, "last_window": f.last_window or None}
+               for f in freshness.all()]
+    currency = org.settings.currency
+    if allocation is None:
+        zero = money(Decimal(0))
+        return {"month": month, "currency": currency, "total": zero, "billed_total": zero, "allocated": zero,
+                "unallocated": zero, "coverage": None, "by_team": [], "by_use_case": [], "by_category": [],
+                "by_provider": [], "by_service": [], "unallocated_keys": [], "reconciliation": None,
+                "freshness": sources}
+    services = {f"{p} / {s}": v for (p, s), v in allocation.by_service.items()}
+    billed_services = {f"{p} / {s}": v for (p, s), v in allocation.billed_by_service.items()}
+    rec = allocation.reconciliation
+    return {
+        "month": month,
+        "currency": currency,
+        "total": money(allocation.total),
+        "billed_total": money(allocation.billed_total),
+        "allocated": money(allocation.allocated),
+        "unallocated": money(allocation.unallocated),
+        "coverage": _share(allocation.coverage),
+        "coverage_goal_met": allocation.coverage_met,
+        "by_team": _amounts(allocation.by_team, allocation.billed_by_team),
+        "by_use_case": _amounts(allocation.by_use_case, allocation.billed_by_use_case),
+        "by_category": _amounts(allocation.by_category, allocation.billed_by_category),
+        "by_provider": _amounts(allocation.by_provider, allocation.billed_by_provider),
+        "by_service": _amounts(services, billed_services),
+        "unallocated_keys": [{"key": u.key, "reason": u.reason, "total": money(u.amount)}
+                             for u in allocation.unallocated_items],
+        "reconciliation": None if rec is None else {
+            "expected": money(rec.expected), "difference": money(rec.difference),
+            "difference_share": _share(rec.difference_share), "flagged": rec.flagged, "reason": rec.reason},
+        "freshness": sources,
+    }

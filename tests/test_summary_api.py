@@ -1,0 +1,66 @@
+"""GET /v1/summary: the month's total, every cut of it, what is unallocated, and source freshness."""
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timezone
+from decimal import Decimal as D
+
+from chalicelib.domain.facts import CostFact, DailyUnits
+from tests.conftest import bearer
+
+
+def fact(day, amount, source, vendor_key, team="unallocated", use_case="unallocated", category="api",
+         provider="OpenAI", service="gpt-4o"):
+    return CostFact(day=day, source=source, category=category, provider=provider, service=service,
+                    billed_cost=D(amount), effective_cost=D(amount), vendor_key=vendor_key, team=team,
+                    use_case=use_case)
+
+
+def get_summary(api, token, month="2026-11"):
+    response = api.http.get(f"/v1/summary?month={month}", headers=bearer(token))
+    return response.status_code, json.loads(response.body)
+
+
+def seed_month():
+    from chalicelib import stores
+    from chalicelib.billing import BillingSource, pull_sources
+
+    d1, d2 = date(2026, 11, 2), date(2026, 11, 3)
+    s = stores.stores()
+    org = stores.organisation()
+    sources = [
+        BillingSource("openai", lambda a, b: [fact(d1, "1000.10", "openai", "openai:project:proj_claims"),
+                                              fact(d2, "500.05", "openai", "openai:project:proj_sales_leads"),
+                                              fact(d2, "25.00", "openai", "openai:project:proj_shadow_marketing")]),
+        BillingSource("datadog", lambda a, b: [fact(d1, "100.00", "datadog", "csv:Datadog", team="shared",
+                                                    use_case="platform-observability", category="observability",
+                                                    provider="Datadog", service="APM")]),
+        BillingSource("anthropic", lambda a, b: (_ for _ in ()).throw(RuntimeError("vendor down"))),
+    ]
+    pull_sources(sources, d1, date(2026, 11, 4), org, s.ledger, s.freshness, datetime.now(timezone.utc))
+
+
+def test_summary_cuts_the_month_every_way(api, tokens):
+    seed_month()
+    status, body = get_summary(api, tokens["sheet"])
+    assert status == 200
+    assert body["total"] == "1625.15" and body["billed_total"] == "1625.15"
+    assert body["unallocated"] == "25.00" and body["allocated"] == "1600.15"
+    assert {r["name"]: r["total"] for r in body["by_category"] if r["total"] != "0.00"} == {
+        "api": "1525.15", "observability": "100.00"}
+    by_team = {r["name"]: r["total"] for r in body["by_team"]}
+    # The shared Datadog cost is split by units; with no units yet it is split evenly: 4 x 25.00.
+    assert by_team["claims"] == "1025.10" and by_team["sales"] == "525.05"
+    assert sum(D(v) for v in by_team.values()) == D("1625.15")
+    assert [k["key"] for k in body["unallocated_keys"]] == ["openai:project:proj_shadow_marketing"]
+    fresh = {f["source"]: f for f in body["freshness"]}
+    assert fresh["openai"]["last_error"] is None and fresh["anthropic"]["last_error"].startswith("RuntimeError")
+    assert fresh["anthropic"]["last_success_at"] is None
+
+
+def test_summary_needs_a_month_and_an_admin_or_sheet_token(api, tokens):
+    assert get_summary(api, tokens["admin"], month="2026-13")[0] == 400
+    assert get_summary(api, tokens["admin"], month="")[0] == 400
+    assert get_summary(api, tokens["teams"]["claims"])[0] == 403
+    status, body = get_summary(api, tokens["admin"], month="2020-01")
+    assert status == 200 and body["total"] == "0.00"
