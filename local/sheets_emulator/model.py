@@ -445,7 +445,7 @@ class Spreadsheet:
         self.created_time = now_rfc3339()
         self.modified_time = self.created_time
         self.permissions: list[dict] = []
-        self._id_counter = 0
+        self.stored_id: Optional[str] = None  # the id found in the xlsx metadata, if any
 
     @property
     def title(self) -> str:

@@ -10,6 +10,7 @@ scaling (``#,##0,"K"``), text ``@`` and date/time patterns (``yyyy-mm-dd``,
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import math
 import re
 from decimal import ROUND_HALF_UP, Decimal
@@ -41,7 +42,8 @@ def _strip_literals(section: str) -> str:
     return out
 
 
-def split_sections(pattern: str) -> list[str]:
+@functools.lru_cache(maxsize=1024)
+def split_sections(pattern: str) -> tuple[str, ...]:
     sections, cur, i, quoted = [], [], 0, False
     while i < len(pattern):
         ch = pattern[i]
@@ -59,9 +61,10 @@ def split_sections(pattern: str) -> list[str]:
         cur.append(ch)
         i += 1
     sections.append("".join(cur))
-    return sections
+    return tuple(sections)
 
 
+@functools.lru_cache(maxsize=1024)
 def is_date_pattern(pattern: str) -> bool:
     bare = _strip_literals(split_sections(pattern)[0])
     if re.search(r"[0#?]", bare):
@@ -69,6 +72,7 @@ def is_date_pattern(pattern: str) -> bool:
     return bool(_DATE_TOKEN_RE.search(bare) or re.search(r"(?i)m", bare))
 
 
+@functools.lru_cache(maxsize=1024)
 def infer_type(pattern: str) -> str:
     """The numberFormat ``type`` Sheets would report for a pattern."""
     if not pattern or pattern.lower() == "general":

@@ -601,6 +601,7 @@ def load(path: Path, *, default_id: Optional[str] = None,
         book.properties.update(meta["properties"])
     elif default_title:
         book.properties["title"] = default_title
+    book.stored_id = meta.get("spreadsheetId")
     book.created_time = meta.get("createdTime", book.created_time)
     book.modified_time = meta.get("modifiedTime", book.modified_time)
     book.named_ranges = meta.get("namedRanges") or []
