@@ -343,3 +343,40 @@ def test_export_xlsx(sheets_client, sheets_spreadsheet, tmp_path):
     path.write_bytes(data)
     import openpyxl
     assert openpyxl.load_workbook(path)["Sheet1"]["A1"].value == "exported"
+
+
+def test_more_worksheet_features(sheets_client, sheets_spreadsheet):
+    from gspread.utils import ValidationConditionType
+
+    sh = sheets_spreadsheet
+    ws = sh.sheet1
+    ws.update([["b", 2], ["a", 1], ["c", 3]], "A1")
+    ws.insert_note("A1", "hello")
+    assert ws.get_note("A1") == "hello"
+    ws.update_tab_color("#ff8000")
+    assert sh.worksheet("Sheet1").tab_color == "#FF8000"
+    ws.add_validation("C1:C3", ValidationConditionType.one_of_list, ["x", "y"])
+    ws.define_named_range("A1:B3", "data")
+    assert [r["name"] for r in sh.list_named_ranges()] == ["data"]
+    dup = ws.duplicate(new_sheet_name="Dup")
+    assert dup.get_all_values() == [["b", "2"], ["a", "1"], ["c", "3"]]
+    ws.sort((1, "asc"))
+    assert ws.col_values(1) == ["a", "b", "c"]
+    ws.hide_columns(1, 2)
+    meta = sh.fetch_sheet_metadata(params={"ranges": "Sheet1!A1:C1", "includeGridData": "true"})
+    assert meta["sheets"][0]["data"][0]["columnMetadata"][1] == {"pixelSize": 100,
+                                                                 "hiddenByUser": True}
+    ws.set_basic_filter("A1:B3")
+    assert sh.fetch_sheet_metadata()["sheets"][0]["basicFilter"]["range"]["endRowIndex"] == 3
+    ws.clear_basic_filter()
+    hidden = sh.add_worksheet("Hidden", 5, 5)
+    hidden.hide()
+    assert sh.worksheet("Hidden").isSheetHidden
+    sh.share("finance@example.com", perm_type="user", role="writer", notify=False)
+    assert [p["emailAddress"] for p in sh.list_permissions()] == ["finance@example.com"]
+    sh.reorder_worksheets([dup, ws, hidden])
+    assert [w.title for w in sh.worksheets()] == ["Dup", "Sheet1", "Hidden"]
+    sheets_client.import_csv(sh.id, "a,b\n1,2\n")
+    again = sheets_client.open_by_key(sh.id)
+    assert [w.title for w in again.worksheets()] == ["Dup"]
+    assert again.sheet1.get_all_values() == [["a", "b"], ["1", "2"]]

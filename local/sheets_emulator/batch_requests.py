@@ -14,7 +14,7 @@ from . import fieldmask
 from .a1 import Rect, format_range
 from .errors import ApiError
 from .model import (DEFAULT_COLS, DEFAULT_ROWS, Sheet, Spreadsheet, grid_rect, iter_rect,
-                    normalize_format, rect_grid)
+                    norm_color, normalize_format, rect_grid)
 from .formulas import Unsupported
 from .values import Renderer
 
@@ -335,6 +335,8 @@ def add_sheet(b: Batch, req: dict) -> dict:
             sheet.props[key] = props[key]
     if props.get("tabColorStyle", {}).get("rgbColor") and "tabColor" not in sheet.props:
         sheet.props["tabColor"] = props["tabColorStyle"]["rgbColor"]
+    if "tabColor" in sheet.props:
+        sheet.props["tabColor"] = norm_color(sheet.props["tabColor"])
     return {"addSheet": {"properties": sheet.properties_json(b.book.index_of(sheet))}}
 
 
@@ -371,6 +373,9 @@ def update_sheet_properties(b: Batch, req: dict) -> None:
     mask = mask.replace("tabColorStyle", "tabColor")
     fieldmask.apply_update(new, props, mask)
     new["sheetId"] = sheet.sheet_id
+    new.pop("tabColorStyle", None)
+    if "tabColor" in new:
+        new["tabColor"] = norm_color(new["tabColor"])
     new.setdefault("title", sheet.title)
     new.setdefault("sheetType", "GRID")
     title = new["title"]
@@ -732,6 +737,15 @@ HANDLERS: dict[str, Callable[[Batch, dict], Optional[dict]]] = {
 SUPPORTED_KINDS = tuple(sorted(HANDLERS))
 
 
+def _drop_nulls(obj: Any) -> Any:
+    """JSON null means "not set" to the API: it is never stored or echoed."""
+    if isinstance(obj, dict):
+        return {k: _drop_nulls(v) for k, v in obj.items() if v is not None}
+    if isinstance(obj, list):
+        return [_drop_nulls(v) for v in obj]
+    return obj
+
+
 def apply(book: Spreadsheet, body: dict, requester: Optional[str] = None) -> list[dict]:
     """Run the requests of a batchUpdate body in order against ``book``.
 
@@ -758,7 +772,7 @@ def apply(book: Spreadsheet, body: dict, requester: Optional[str] = None) -> lis
             raise ApiError(400, f'Invalid JSON payload received. Unknown name "{kind}" at '
                                 f"'requests[{i}]': Cannot find field.")
         try:
-            reply = handler(batch, payload or {})
+            reply = handler(batch, _drop_nulls(payload or {}))
         except RequestError as exc:
             raise ApiError(400, f"Invalid requests[{i}].{kind}: {exc}") from None
         except (TypeError, ValueError, KeyError) as exc:
