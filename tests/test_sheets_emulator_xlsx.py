@@ -51,6 +51,16 @@ def _populate(sh):
                                                   "warningOnly": True}}},
         {"updateCells": {"rows": [{"values": [{"note": "from the API"}]}], "fields": "note",
                          "start": {"sheetId": 0, "rowIndex": 1, "columnIndex": 0}}},
+        {"addChart": {"chart": {"spec": {"title": "Cost", "basicChart": {
+            "chartType": "COLUMN", "headerCount": 1,
+            "domains": [{"domain": {"sourceRange": {"sources": [
+                {"sheetId": 0, "startRowIndex": 0, "endRowIndex": 3,
+                 "startColumnIndex": 0, "endColumnIndex": 1}]}}}],
+            "series": [{"series": {"sourceRange": {"sources": [
+                {"sheetId": 0, "startRowIndex": 0, "endRowIndex": 3,
+                 "startColumnIndex": 1, "endColumnIndex": 2}]}}}]}},
+            "position": {"overlayPosition": {"anchorCell": {"sheetId": 0, "rowIndex": 4,
+                                                            "columnIndex": 5}}}}}},
         {"addSheet": {"properties": {"title": "Sync log", "gridProperties": {
             "rowCount": 200, "columnCount": 4}, "hidden": True}}},
     ]})
@@ -74,6 +84,7 @@ def test_file_is_a_real_workbook(sheets_spreadsheet, sheets_xlsx_path):
     assert len(ws.data_validations.dataValidation) == 1
     assert str(ws.data_validations.dataValidation[0].sqref) == "A2:A3"
     assert len(ws.conditional_formatting) == 1
+    assert len(ws._charts) == 1  # the chart is drawn natively too
     leftovers = [p.name for p in sheets_xlsx_path.parent.iterdir() if p.name.startswith(".")]
     assert leftovers == []  # writes go through a temp file and a rename
 

@@ -320,6 +320,69 @@ def _write_data_validation(ws, rule: dict, rects: list[Rect]) -> None:
     ws.add_data_validation(dv)
 
 
+def _source(sheets_by_id: dict, obj: Optional[dict]) -> Optional[tuple[Any, Rect]]:
+    sources = (((obj or {}).get("sourceRange") or {}).get("sources") or [])
+    if not sources:
+        return None
+    gr = sources[0]
+    found = sheets_by_id.get(int(gr.get("sheetId", 0) or 0))
+    if found is None:
+        return None
+    ws, sheet = found
+    rect = grid_rect(gr).clipped(sheet.row_count, sheet.col_count)
+    if rect.nrows <= 0 or rect.ncols <= 0:
+        return None
+    return ws, rect
+
+
+def _reference(ws, rect: Rect, skip_rows: int = 0):
+    from openpyxl.chart import Reference
+    return Reference(ws, min_col=rect.c0 + 1, max_col=rect.c1,
+                     min_row=rect.r0 + 1 + skip_rows, max_row=rect.r1)
+
+
+def _write_chart(sheets_by_id: dict, host_ws, chart: dict) -> None:
+    """Best effort: draw a Sheets chart spec as a native xlsx chart."""
+    from openpyxl.chart import AreaChart, BarChart, LineChart, PieChart
+    spec = chart.get("spec") or {}
+    basic, pie = spec.get("basicChart"), spec.get("pieChart")
+    if basic:
+        kind = basic.get("chartType", "COLUMN")
+        classes = {"COLUMN": BarChart, "BAR": BarChart, "LINE": LineChart, "AREA": AreaChart,
+                   "STEPPED_AREA": AreaChart, "COMBO": BarChart}
+        if kind not in classes:
+            return
+        xchart = classes[kind]()
+        if isinstance(xchart, BarChart):
+            xchart.type = "bar" if kind == "BAR" else "col"
+        header = int(basic.get("headerCount", 0) or 0)
+        for entry in basic.get("series") or []:
+            src = _source(sheets_by_id, entry.get("series"))
+            if src:
+                xchart.add_data(_reference(*src), titles_from_data=bool(header))
+        domains = basic.get("domains") or []
+        if domains:
+            src = _source(sheets_by_id, domains[0].get("domain"))
+            if src:
+                xchart.set_categories(_reference(*src, skip_rows=header))
+    elif pie:
+        xchart = PieChart()
+        src = _source(sheets_by_id, pie.get("series"))
+        if src:
+            xchart.add_data(_reference(*src), titles_from_data=False)
+        src = _source(sheets_by_id, pie.get("domain"))
+        if src:
+            xchart.set_categories(_reference(*src))
+    else:
+        return
+    if spec.get("title"):
+        xchart.title = spec["title"]
+    anchor = ((chart.get("position") or {}).get("overlayPosition") or {}).get("anchorCell") or {}
+    cell = f"{col_to_letters(int(anchor.get('columnIndex', 0) or 0))}" \
+           f"{int(anchor.get('rowIndex', 0) or 0) + 1}"
+    host_ws.add_chart(xchart, cell)
+
+
 def _clean_text(text: str) -> str:
     return ILLEGAL_CHARACTERS_RE.sub("", text)
 
@@ -422,6 +485,14 @@ def build_workbook(book: Spreadsheet) -> openpyxl.Workbook:
             "colMeta": {str(k): v for k, v in sheet.col_meta.items()},
             "dataValidation": dv_meta,
         })
+    sheets_by_id = {sheet.sheet_id: (wb.worksheets[i], sheet)
+                    for i, sheet in enumerate(book.sheets)}
+    for sheet in book.sheets:
+        for chart in sheet.charts:
+            try:
+                _write_chart(sheets_by_id, sheets_by_id[sheet.sheet_id][0], chart)
+            except Exception:  # kept in the metadata either way
+                log.debug("chart not drawn natively", exc_info=True)
     visible = next((ws for ws in wb.worksheets if ws.sheet_state == "visible"), None)
     if visible is not None:
         wb.active = wb.worksheets.index(visible)
