@@ -1,37 +1,57 @@
-"""`make demo`: the main job on the local stack, told as a story a finance team can follow.
+"""`make demo`: the main job on the local stack, told as a month a finance team can follow.
 
-Today: start the stack, let each team's agents post a realistic day of work items through the
-HTTP API (with a few mistakes and reposts, as real clients make), and show what was stored.
+1. Billing: pull the month so far from the OpenAI and Anthropic billing emulators and AWS Cost
+   Explorer (moto), and upload the Pinecone and Datadog invoices as CSV through the API.
+2. Work: each team's agents post every day's completed work items through the HTTP API (with
+   the reposts and mistakes real clients make).
+3. Read back: the month's summary (total, the iceberg, teams, unallocated spend) over the API.
 """
 from __future__ import annotations
 
 import random
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import requests
 
+from local import demo_billing
 from local.demo_org import DAILY_VOLUME, demo_organisation
 from local.stack import LocalStack
 
 BATCH = 500
 
 
-def day_of_work(day_start: datetime, rng: random.Random) -> dict:
-    """Work items per team for one UTC day: {team: [item, ...]}."""
-    org = demo_organisation()
+def demo_window(today: date) -> tuple[date, date]:
+    """[first, end): the month so far, or all of last month early in a month."""
+    if today.day > 3:
+        return today.replace(day=1), today
+    last_month_end = today.replace(day=1)
+    return (last_month_end - timedelta(days=1)).replace(day=1), last_month_end
+
+
+def volume(use_case: str, day: date, end: date) -> int:
+    base = DAILY_VOLUME.get(use_case, 0)
+    if day.weekday() >= 5:
+        base = base * 2 // 3
+    if use_case == "lead-scoring" and (end - day).days <= 7:
+        base = base * 2 // 5  # the CRM sync broke: fewer leads scored for the same spend
+    return base
+
+
+def work_items_for_day(day: date, end: date, rng: random.Random) -> dict:
+    """{team: [item, ...]} for one UTC day."""
     by_team: dict = {}
-    for use_case in org.use_cases:
-        for n in range(DAILY_VOLUME.get(use_case.use_case_id, 0)):
-            completed = day_start + timedelta(seconds=rng.randrange(0, 86_400))
+    start = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+    for use_case in demo_organisation().use_cases:
+        for n in range(volume(use_case.use_case_id, day, end)):
             item = {
-                "work_item_id": f"{use_case.use_case_id}-{day_start:%Y%m%d}-{n:05d}",
+                "work_item_id": f"{use_case.use_case_id}-{day:%Y%m%d}-{n:05d}",
                 "use_case": use_case.use_case_id,
-                "completed_at": completed.isoformat().replace("+00:00", "Z"),
+                "completed_at": (start + timedelta(seconds=rng.randrange(86_400))).isoformat().replace("+00:00", "Z"),
                 "status": "success" if rng.random() < 0.93 else "failure",
             }
-            if use_case.use_case_id in ("claims-processing", "ticket-escalation") and rng.random() < 0.3:
-                item["human_review_minutes"] = rng.choice([2, 3.5, 5, 8, 12])
+            if use_case.use_case_id == "claims-processing" and rng.random() < 0.10:
+                item["human_review_minutes"] = rng.choice([3, 4.5, 5, 6, 7.5])
             by_team.setdefault(use_case.team, []).append(item)
     return by_team
 
@@ -49,39 +69,75 @@ def post_all(api_url: str, token: str, items: list) -> dict:
     return totals
 
 
-def run_demo(stack: LocalStack, today: datetime, out=sys.stdout) -> dict:
-    from chalicelib import stores
-
-    rng = random.Random(20261123)
-    yesterday = (today - timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    print(f"Posting {yesterday:%A %d %B %Y}'s work items through {stack.api_url}/v1/work-items", file=out)
-    for team, items in sorted(day_of_work(yesterday, rng).items()):
-        # Real clients retry: repost a slice (replaced, never double-counted) and send one mistake.
-        items = items + items[:5] + [dict(items[0], work_item_id=items[0]["work_item_id"] + "-bad",
-                                          status="done")]
-        totals = post_all(stack.api_url, stack.tokens["teams"][team], items)
-        print(f"  {team:<11} accepted {totals['accepted']:>4}  replaced {totals['replaced']:>3}  "
+def post_month_of_work(stack: LocalStack, first: date, end: date, out) -> dict:
+    rng = random.Random(f"{first}")
+    by_team: dict = {}
+    for n in range((end - first).days):
+        for team, items in work_items_for_day(first + timedelta(days=n), end, rng).items():
+            by_team.setdefault(team, []).extend(items)
+    results = {}
+    for team, items in sorted(by_team.items()):
+        # Real clients retry (a repost replaces, never double-counts) and make mistakes.
+        items = items + items[:5] + [dict(items[0], work_item_id=items[0]["work_item_id"] + "-bad", status="done")]
+        results[team] = totals = post_all(stack.api_url, stack.tokens["teams"][team], items)
+        print(f"  {team:<11} accepted {totals['accepted']:>6}  replaced {totals['replaced']:>3}  "
               f"rejected {totals['rejected']:>2}", file=out)
-        for error in totals["errors"][:1]:
-            print(f"              rejected item {error.get('work_item_id')}: {error['error']['field']} "
-                  f"{error['error']['reason']}", file=out)
+    example = next(iter(results.values()))["errors"][0]
+    print(f"  (a rejected item is answered with its field and reason: {example['error']['field']} "
+          f"{example['error']['reason']})", file=out)
+    return results
 
-    print("\nStored per use case (from the per-day unit counters in DynamoDB):", file=out)
-    counts = {u.use_case: u for u in stores.stores().work_items.units_for_month(f"{yesterday:%Y-%m}")
-              if u.day == yesterday.date()}
-    print(f"  {'use case':<20} {'unit of work':<18} {'units':>6} {'success':>8} {'review min':>11}", file=out)
-    for use_case in demo_organisation().use_cases:
-        c = counts.get(use_case.use_case_id)
-        print(f"  {use_case.use_case_id:<20} {use_case.unit_of_work:<18} {c.units if c else 0:>6} "
-              f"{c.success_units if c else 0:>8} {c.review_minutes if c else 0:>11}", file=out)
-    return counts
+
+def pull_billing(stack: LocalStack, first: date, end: date, out):
+    from chalicelib import billing, stores
+
+    demo_billing.inject_aws_costs_into_moto(first, end, endpoint_url=stack.moto_url)
+    s = stores.stores()
+    org = stores.organisation()
+    report = billing.pull_sources(billing.vendor_sources(org, s.work_items), first, end, org, s.ledger,
+                                  s.freshness, datetime.now(timezone.utc))
+    for r in report.results:
+        print(f"  {r.source:<13} {r.facts:>4} daily cost facts" if r.ok else f"  {r.source:<13} FAILED {r.error}",
+              file=out)
+    invoices = requests.post(f"{stack.api_url}/v1/cost-imports?feed=invoices", timeout=60,
+                             data=demo_billing.invoice_csv(first, end).encode(),
+                             headers={"Authorization": f"Bearer {stack.tokens['admin']}", "Content-Type": "text/csv"})
+    invoices.raise_for_status()
+    answer = invoices.json()
+    print(f"  invoices CSV  {answer['rows_stored']:>4} rows ({answer['format']}), total ${answer['total']}", file=out)
+    return report
+
+
+def show_summary(stack: LocalStack, month: str, out) -> dict:
+    body = requests.get(f"{stack.api_url}/v1/summary", params={"month": month}, timeout=60,
+                        headers={"Authorization": f"Bearer {stack.tokens['sheet']}"}).json()
+    print(f"  Total AI spend {month}: ${body['total']}  (coverage {float(body['coverage'] or 0):.1%} allocated)",
+          file=out)
+    print("  The iceberg:", ", ".join(f"{r['name']} ${r['total']}" for r in body["by_category"] if r["total"] != "0.00"),
+          file=out)
+    print("  By team:    ", ", ".join(f"{r['name']} ${r['total']}" for r in body["by_team"]), file=out)
+    for key in body["unallocated_keys"]:
+        print(f"  Unallocated: {key['key']} ${key['total']} ({key['reason']}) -> map it in the sheet", file=out)
+    return body
+
+
+def run_demo(stack: LocalStack, today: date, out=sys.stdout) -> dict:
+    first, end = demo_window(today)
+    print(f"\n1. Work: the teams' agents post {first:%d %b}-{end - timedelta(days=1):%d %b %Y}'s work items "
+          f"to {stack.api_url}/v1/work-items", file=out)
+    posted = post_month_of_work(stack, first, end, out)
+    print("\n2. Billing: pull the vendors' cost APIs and upload the invoices", file=out)
+    pull_billing(stack, first, end, out)
+    print("\n3. The month so far (GET /v1/summary)", file=out)
+    summary = show_summary(stack, f"{first:%Y-%m}", out)
+    return {"window": (first, end), "posted": posted, "summary": summary}
 
 
 def main() -> int:
-    print("Starting the local stack (moto server + chalice local) ...", flush=True)
+    print("Starting the local stack (moto server, vendor billing emulators, chalice local) ...", flush=True)
     with LocalStack() as stack:
-        print(stack.describe() + "\n", flush=True)
-        run_demo(stack, datetime.now(timezone.utc))
+        print(stack.describe(), flush=True)
+        run_demo(stack, datetime.now(timezone.utc).date())
     return 0
 
 

@@ -35,7 +35,7 @@ USE_CASES = (
 )
 
 SHARED_RULES = (
-    SharedCostRule("platform-observability", "units",
+    SharedCostRule("platform-observability", "direct_spend",
                    ("lead-scoring", "ticket-escalation", "claims-processing", "contract-review")),
 )
 

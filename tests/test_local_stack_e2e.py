@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import requests
@@ -42,11 +42,25 @@ def test_post_then_guardrail_over_http(stack):
     assert anonymous.status_code == 401
 
 
-def test_demo_day_is_stored_per_use_case(stack):
+def test_demo_month_lands_every_dollar(stack):
+    from decimal import Decimal
+
+    from local import demo_billing
     from local.demo import run_demo
-    from local.demo_org import DAILY_VOLUME
 
     out = io.StringIO()
-    counts = run_demo(stack, datetime.now(timezone.utc), out=out)
-    assert {k: v.units for k, v in counts.items()} == DAILY_VOLUME
-    assert "rejected item" in out.getvalue()
+    story = run_demo(stack, datetime.now(timezone.utc).date(), out=out)
+    first, end = story["window"]
+    days = [first + timedelta(days=n) for n in range((end - first).days)]
+    vendor_spend = sum(sum(demo_billing.expected_daily_spend(d).values()) for d in days)
+    summary = story["summary"]
+    from chalicelib import stores
+
+    facts = stores.stores().ledger.facts_between(first, end - timedelta(days=1))
+    # Every vendor dollar is in the ledger, exactly; human review comes on top of it.
+    assert sum(f.effective_cost for f in facts if f.category != "human_review") == vendor_spend
+    assert sum(f.effective_cost for f in facts if f.category == "human_review") > 0
+    assert Decimal(summary["total"]) == sum(f.effective_cost for f in facts).quantize(Decimal("0.01"))
+    assert {k["key"] for k in summary["unallocated_keys"]} == set(demo_billing.UNMAPPED_VENDOR_KEYS)
+    assert all(team["rejected"] == 1 and team["replaced"] == 5 for team in story["posted"].values())
+    assert "Unallocated: openai:project:proj_shadow_marketing" in out.getvalue()
