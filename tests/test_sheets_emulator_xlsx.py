@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import openpyxl
-import pytest
 import requests
 
 from local.fake_service_account import service_account_info
