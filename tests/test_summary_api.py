@@ -49,8 +49,8 @@ def test_summary_cuts_the_month_every_way(api, tokens):
     assert {r["name"]: r["total"] for r in body["by_category"] if r["total"] != "0.00"} == {
         "api": "1525.15", "observability": "100.00"}
     by_team = {r["name"]: r["total"] for r in body["by_team"]}
-    # The shared Datadog cost is split by units; with no units yet it is split evenly: 4 x 25.00.
-    assert by_team["claims"] == "1025.10" and by_team["sales"] == "525.05"
+    # The shared Datadog cost is split by direct spend (1000.10 : 500.05): 66.67 and 33.33.
+    assert by_team["claims"] == "1066.77" and by_team["sales"] == "533.38"
     assert sum(D(v) for v in by_team.values()) == D("1625.15")
     assert [k["key"] for k in body["unallocated_keys"]] == ["openai:project:proj_shadow_marketing"]
     fresh = {f["source"]: f for f in body["freshness"]}
