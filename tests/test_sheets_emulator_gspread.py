@@ -18,8 +18,9 @@ def test_token_exchange_and_bearer(sheets_client, sheets_emulator):
     log = sheets_emulator.request_log
     token_calls = [e for e in log if e["kind"] == "token"]
     assert token_calls and token_calls[0]["method"] == "POST" and token_calls[0]["status"] == 200
-    assert log[-1]["path"] == f"/v4/spreadsheets/{sheets_emulator.default_spreadsheet_id}"
-    assert log[-1]["query"] == "includeGridData=false"
+    last = sheets_emulator.api_requests()[-1]  # (google-auth's IAM lookup runs in a thread)
+    assert last["path"] == f"/v4/spreadsheets/{sheets_emulator.default_spreadsheet_id}"
+    assert last["query"] == "includeGridData=false"
 
 
 def test_requests_without_token_get_401(sheets_emulator):

@@ -215,3 +215,26 @@ def test_cli_starts_and_serves(tmp_path):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def test_cells_sharing_a_style_after_a_reload_stay_independent(sheets_spreadsheet,
+                                                               sheets_xlsx_path):
+    sh = sheets_spreadsheet
+    sh.sheet1.format("A1:B1", {"textFormat": {"bold": True}})
+    with edit_xlsx(sheets_xlsx_path) as wb:  # force a reload: both cells share one style
+        wb["Sheet1"]["C5"] = "touched"
+    sh.batch_update({"requests": [
+        {"repeatCell": {"range": {"sheetId": 0, "startRowIndex": 0, "endRowIndex": 1,
+                                  "startColumnIndex": 0, "endColumnIndex": 1},
+                        "cell": {"userEnteredFormat": {"textFormat": {"italic": True}}},
+                        "fields": "userEnteredFormat.textFormat.italic"}},
+        {"updateBorders": {"range": {"sheetId": 0, "startRowIndex": 0, "endRowIndex": 1,
+                                     "startColumnIndex": 0, "endColumnIndex": 1},
+                           "top": {"style": "SOLID"}}},
+    ]})
+    res = sh.fetch_sheet_metadata(params={
+        "ranges": "Sheet1!A1:B1", "fields": "sheets.data.rowData.values.userEnteredFormat"})
+    a1, b1 = res["sheets"][0]["data"][0]["rowData"][0]["values"]
+    assert a1["userEnteredFormat"]["textFormat"] == {"bold": True, "italic": True}
+    assert "borders" in a1["userEnteredFormat"]
+    assert b1["userEnteredFormat"] == {"textFormat": {"bold": True}}

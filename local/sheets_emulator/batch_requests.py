@@ -212,8 +212,9 @@ def update_borders(b: Batch, req: dict) -> None:
         if not wanted:
             continue
         cell = sheet.cell_for_write(r, c)
-        fmt = cell.setdefault("userEnteredFormat", {})
-        borders = fmt.setdefault("borders", {})
+        fmt = dict(cell.get("userEnteredFormat") or {})  # formats may be shared: copy
+        borders = dict(fmt.get("borders") or {})
+        fmt["borders"] = borders
         for side, spec in wanted.items():
             if spec.get("style") in (None, "NONE"):
                 borders.pop(side, None)

@@ -125,9 +125,9 @@ def apply_update(dest: dict, src: dict, mask: str, *, what: str = "fields") -> N
             node = dest
             for part in path[:-1]:
                 nxt = node.get(part)
-                if not isinstance(nxt, dict):
-                    nxt = {}
-                    node[part] = nxt
+                # copy on write: nested dicts may be shared between cells
+                nxt = dict(nxt) if isinstance(nxt, dict) else {}
+                node[part] = nxt
                 node = nxt
             node[path[-1]] = copy.deepcopy(value)
         else:
@@ -138,12 +138,12 @@ def _delete(dest: dict, path: Path) -> None:
     node = dest
     parents = []
     for part in path[:-1]:
-        if not isinstance(node, dict) or part not in node:
+        if not isinstance(node, dict) or not isinstance(node.get(part), dict):
             return
         parents.append((node, part))
+        node[part] = dict(node[part])  # copy on write, as above
         node = node[part]
-    if isinstance(node, dict):
-        node.pop(path[-1], None)
+    node.pop(path[-1], None)
     for parent, key in reversed(parents):
         if isinstance(parent.get(key), dict) and not parent[key]:
             del parent[key]

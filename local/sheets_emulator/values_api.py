@@ -188,7 +188,8 @@ def apply_write(book: Spreadsheet, plan: PlannedWrite) -> dict:
             else:
                 cell.pop("userEnteredValue", None)
             if nf and not (cell.get("userEnteredFormat") or {}).get("numberFormat"):
-                cell.setdefault("userEnteredFormat", {})["numberFormat"] = nf
+                cell["userEnteredFormat"] = {**cell.get("userEnteredFormat", {}),
+                                             "numberFormat": nf}
             sheet.prune(r, c)
             rows_touched.add(r)
             cols_touched.add(c)
