@@ -75,9 +75,6 @@ def test_update_and_read_back_like_google(sheets_spreadsheet):
     got = ws.get("A1:D4")
     assert got.range == "Sheet1!A1:D4"
     assert list(got) == [["A1", "B1", "", "D1"], ["1", "b2", "1.45"], [], ["A4", "0.4", "", "4"]]
-    assert ws.get_all_records() == [{"A1": 1, "B1": "b2", "": 1.45, "D1": ""},
-                                    {"A1": "", "B1": "", "": "", "D1": ""},
-                                    {"A1": "A4", "B1": 0.4, "": "", "D1": 4}] or True
     unformatted = ws.get("A2:D2", value_render_option="UNFORMATTED_VALUE")
     assert list(unformatted) == [[1, "b2", 1.45]]
 
@@ -381,3 +378,103 @@ def test_more_worksheet_features(sheets_client, sheets_spreadsheet):
     again = sheets_client.open_by_key(sh.id)
     assert [w.title for w in again.worksheets()] == ["Dup"]
     assert again.sheet1.get_all_values() == [["a", "b"], ["1", "2"]]
+
+
+def test_update_and_delete_sheet_objects(sheets_spreadsheet, sheets_client):
+    sh = sheets_spreadsheet
+    rule = {"ranges": [{"sheetId": 0, "startRowIndex": 0, "endRowIndex": 5}],
+            "booleanRule": {"condition": {"type": "NOT_BLANK"},
+                            "format": {"textFormat": {"bold": True}}}}
+    chart_spec = {"title": "One", "pieChart": {
+        "domain": {"sourceRange": {"sources": [{"sheetId": 0, "startRowIndex": 0,
+                                                "endRowIndex": 3, "startColumnIndex": 0,
+                                                "endColumnIndex": 1}]}},
+        "series": {"sourceRange": {"sources": [{"sheetId": 0, "startRowIndex": 0,
+                                                "endRowIndex": 3, "startColumnIndex": 1,
+                                                "endColumnIndex": 2}]}}}}
+    replies = sh.batch_update({"requests": [
+        {"addConditionalFormatRule": {"rule": rule}},
+        {"addProtectedRange": {"protectedRange": {"range": {"sheetId": 0, "endRowIndex": 1}}}},
+        {"addChart": {"chart": {"spec": chart_spec, "position": {"sheetId": 0}}}},
+        {"addBanding": {"bandedRange": {"range": {"sheetId": 0, "endRowIndex": 10},
+                                        "rowProperties": {"firstBandColor": {"red": 1}}}}},
+        {"addNamedRange": {"namedRange": {"name": "totals", "range": {"sheetId": 0}}}},
+        {"appendDimension": {"sheetId": 0, "dimension": "COLUMNS", "length": 4}},
+    ]})["replies"]
+    pr_id = replies[1]["addProtectedRange"]["protectedRange"]["protectedRangeId"]
+    chart_id = replies[2]["addChart"]["chart"]["chartId"]
+    band_id = replies[3]["addBanding"]["bandedRange"]["bandedRangeId"]
+    named_id = replies[4]["addNamedRange"]["namedRange"]["namedRangeId"]
+    assert sh.worksheet("Sheet1").col_count == 30
+
+    res = sh.batch_update({"requests": [
+        {"updateConditionalFormatRule": {"sheetId": 0, "index": 0, "rule": dict(
+            rule, booleanRule={"condition": {"type": "BLANK"},
+                               "format": {"backgroundColor": {"blue": 1}}})}},
+        {"updateProtectedRange": {"protectedRange": {"protectedRangeId": pr_id,
+                                                     "description": "headers"},
+                                  "fields": "description"}},
+        {"updateChartSpec": {"chartId": chart_id, "spec": dict(chart_spec, title="Two")}},
+    ], "includeSpreadsheetInResponse": True})
+    assert res["replies"][0]["updateConditionalFormatRule"]["oldRule"]["booleanRule"][
+        "condition"]["type"] == "NOT_BLANK"
+    updated = res["updatedSpreadsheet"]["sheets"][0]
+    assert updated["protectedRanges"][0]["description"] == "headers"
+    assert updated["charts"][0]["spec"]["title"] == "Two"
+    assert updated["conditionalFormats"][0]["booleanRule"]["format"]["backgroundColorStyle"] \
+        == {"rgbColor": {"blue": 1}}
+
+    res = sh.batch_update({"requests": [
+        {"deleteConditionalFormatRule": {"sheetId": 0, "index": 0}},
+        {"deleteProtectedRange": {"protectedRangeId": pr_id}},
+        {"deleteEmbeddedObject": {"objectId": chart_id}},
+        {"deleteBanding": {"bandedRangeId": band_id}},
+        {"deleteNamedRange": {"namedRangeId": named_id}},
+    ]})
+    assert res["replies"][0]["deleteConditionalFormatRule"]["rule"]["booleanRule"][
+        "condition"]["type"] == "BLANK"
+    meta = sh.fetch_sheet_metadata()
+    assert set(meta["sheets"][0]) == {"properties"} and "namedRanges" not in meta
+
+
+@pytest.mark.parametrize("request_body,message", [
+    ({"deleteSheet": {"sheetId": 0}}, "can't remove all the sheets"),
+    ({"updateSheetProperties": {"properties": {"sheetId": 0, "title": "x"}}},
+     "At least one field"),
+    ({"updateSheetProperties": {"properties": {"sheetId": 0, "gridProperties": {
+        "frozenRowCount": 1000}}, "fields": "gridProperties.frozenRowCount"}},
+     "freeze all visible rows"),
+    ({"deleteDimension": {"range": {"sheetId": 0, "dimension": "ROWS", "startIndex": 0,
+                                    "endIndex": 1000}}}, "delete all the rows"),
+    ({"repeatCell": {"range": {"sheetId": 0, "startRowIndex": 0, "endRowIndex": 1001},
+                     "cell": {}, "fields": "note"}}, "exceeds grid limits"),
+    ({"repeatCell": {"range": {"sheetId": 42}, "cell": {}, "fields": "note"}},
+     "No grid with id: 42"),
+    ({"addSheet": {"properties": {"title": "Sheet1"}}}, "already exists"),
+])
+def test_invalid_requests_are_refused(sheets_spreadsheet, request_body, message):
+    with pytest.raises(APIError) as err:
+        sheets_spreadsheet.batch_update({"requests": [request_body]})
+    assert err.value.code == 400
+    kind = next(iter(request_body))
+    assert err.value.error["message"].startswith(f"Invalid requests[0].{kind}: ")
+    assert message in err.value.error["message"]
+
+
+def test_update_cells_with_a_range_clears_what_rows_do_not_cover(sheets_spreadsheet):
+    ws = sheets_spreadsheet.sheet1
+    ws.update([["a", "b"], ["c", "d"]], "A1")
+    sheets_spreadsheet.batch_update({"requests": [{"updateCells": {
+        "range": {"sheetId": 0, "startRowIndex": 0, "endRowIndex": 2, "startColumnIndex": 0,
+                  "endColumnIndex": 2},
+        "rows": [{"values": [{"userEnteredValue": {"numberValue": 7}}]}],
+        "fields": "userEnteredValue"}}]})
+    assert ws.get("A1:B2") == [["7"]]
+
+
+def test_drive_copy_and_rename(sheets_client, sheets_spreadsheet):
+    sheets_spreadsheet.sheet1.update([["orig"]], "A1")
+    copy = sheets_client.copy(sheets_spreadsheet.id, title="Copy of demo", copy_comments=False)
+    assert copy.title == "Copy of demo" and copy.sheet1.acell("A1").value == "orig"
+    copy.update_title("Renamed copy")
+    assert sheets_client.open_by_key(copy.id).title == "Renamed copy"
