@@ -135,10 +135,17 @@ def test_fault_and_log_control_endpoints(sheets_emulator, sheets_spreadsheet):
 
 
 def test_latency_injection(sheets_emulator, sheets_spreadsheet):
+    ws = sheets_spreadsheet.sheet1
     sheets_emulator.inject_fault(0, delay_ms=50, count=1)
     started = time.monotonic()
-    sheets_spreadsheet.sheet1.acell("A1")
+    ws.acell("A1")
     assert time.monotonic() - started >= 0.05
+    requests.post(f"{sheets_emulator.url}/_emulator/faults", json={"delay_ms": 30})
+    started = time.monotonic()
+    ws.acell("A1")
+    ws.acell("A1")
+    assert time.monotonic() - started >= 0.06  # lasts until cleared
+    assert [e["status"] for e in sheets_emulator.api_requests()][-3:] == [200, 200, 200]
 
 
 def test_nothing_leaves_localhost(sheets_env, sheets_service_account, monkeypatch):

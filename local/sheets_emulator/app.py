@@ -75,6 +75,8 @@ class Faults:
         unknown = set(spec) - known
         if unknown:
             raise ApiError(400, f"unknown fault fields: {sorted(unknown)}")
+        if "status" not in spec and spec.get("delay_ms"):
+            spec = dict(spec, status=0)  # latency only
         fault = Fault(**spec)
         if fault.count is None and not fault.fail_after and fault.status and not fault.delay_ms:
             fault.count = 1
