@@ -238,3 +238,20 @@ def test_cells_sharing_a_style_after_a_reload_stay_independent(sheets_spreadshee
     assert a1["userEnteredFormat"]["textFormat"] == {"bold": True, "italic": True}
     assert "borders" in a1["userEnteredFormat"]
     assert b1["userEnteredFormat"] == {"textFormat": {"bold": True}}
+
+
+def test_titles_xlsx_cannot_hold_round_trip(sheets_spreadsheet, sheets_emulator,
+                                            sheets_xlsx_path):
+    odd = ["Pool allocations / month [draft]: a title longer than 31", META_TITLE, "It's"]
+    for title in odd:
+        sheets_spreadsheet.add_worksheet(title, rows=3, cols=3).update([[title]], "A1")
+    sheets_emulator.stop()
+    emu = start_emulator(sheets_xlsx_path, port=0)
+    try:
+        book = emu.spreadsheet()
+        assert book.titles() == ["Sheet1", *odd]
+        wb = openpyxl.load_workbook(sheets_xlsx_path)
+        assert all(len(name) <= 31 for name in wb.sheetnames)
+        assert wb.sheetnames.count(META_TITLE) == 1
+    finally:
+        emu.stop()
