@@ -127,7 +127,9 @@ def test_fault_and_log_control_endpoints(sheets_emulator, sheets_spreadsheet):
     log = [e for e in requests.get(f"{url}/_emulator/log").json()["requests"]
            if e["kind"] == "sheets"]
     assert [e["status"] for e in log] == [429, 429, 200]
-    assert {"method", "path", "query", "status", "kind", "duration_ms", "seq"} <= set(log[0])
+    assert {"method", "path", "query", "status", "kind", "duration_ms", "seq",
+            "request_bytes", "response_bytes"} <= set(log[0])
+    assert log[-1]["response_bytes"] > 0
     assert requests.get(f"{url}/_emulator/faults").json()["faults"] == []
     requests.post(f"{url}/_emulator/faults", json={"status": 500, "fail_after": 1})
     requests.delete(f"{url}/_emulator/faults")

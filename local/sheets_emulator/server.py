@@ -58,7 +58,9 @@ class EmulatorHandle:
 
     @property
     def request_log(self) -> list[dict]:
-        """Every API request so far: method, path (decoded), query, status, kind, ..."""
+        """Every request so far (oldest first): method, path (decoded), query, status,
+        kind (sheets/drive/token/iam/other), duration_ms, request_bytes,
+        response_bytes, time, seq."""
         return self.app.log.snapshot()
 
     def api_requests(self, *, kind: Optional[str] = None, method: Optional[str] = None) -> list[dict]:
