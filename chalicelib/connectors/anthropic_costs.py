@@ -21,9 +21,9 @@ from typing import Any, Optional
 
 import requests
 
-from chalicelib.connectors.common import check_window, in_window, merge_facts, parse_timestamp, rfc3339, to_decimal
+from chalicelib.connectors.common import check_window, in_window, parse_timestamp, rfc3339, to_decimal
 from chalicelib.connectors.errors import SourceUnavailable
-from chalicelib.connectors.vendor_http import Deadline, HttpConfig, get_json, make_session
+from chalicelib.connectors.vendor_http import HttpConfig, pull_pages
 from chalicelib.domain.facts import CostFact
 
 SOURCE = "anthropic"
@@ -137,8 +137,6 @@ def pull(
     if not 1 <= limit <= MAX_LIMIT:
         raise ValueError(f"limit must be 1..{MAX_LIMIT}")
     config = config or HttpConfig.from_env()
-    own_session = session is None
-    session = session or make_session(config)
     url = (base_url.rstrip("/") if base_url else base_url_from_env()) + "/v1/organizations/cost_report"
     headers = {"x-api-key": admin_key, "anthropic-version": ANTHROPIC_VERSION}
     base_params = [
@@ -149,23 +147,7 @@ def pull(
         ("group_by[]", "description"),
         ("limit", limit),
     ]
-    deadline = Deadline(SOURCE, config.deadline)
-    facts: list[CostFact] = []
-    page: Optional[str] = None
-    seen: set[str] = set()
-    try:
-        for page_no in range(1, config.max_pages + 1):
-            deadline.check()
-            params = base_params + ([("page", page)] if page else [])
-            payload = get_json(session, url, source=SOURCE, params=params, headers=headers, config=config)
-            page_facts, page = parse_cost_report_page(payload, page_no=page_no, start=start, end=end)
-            facts.extend(page_facts)
-            if page is None:
-                return merge_facts(facts)
-            if page in seen:
-                raise SourceUnavailable(SOURCE, f"pagination loops (cursor {page!r} repeated)")
-            seen.add(page)
-        raise SourceUnavailable(SOURCE, f"more than {config.max_pages} pages")
-    finally:
-        if own_session:
-            session.close()
+    return pull_pages(
+        SOURCE, url, params=base_params, headers=headers, config=config, session=session,
+        parse_page=lambda payload, page_no: parse_cost_report_page(payload, page_no=page_no, start=start, end=end),
+    )

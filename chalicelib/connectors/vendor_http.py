@@ -188,3 +188,36 @@ def get_json(
     if not isinstance(payload, dict):
         raise SourceUnavailable(source, f"response is a JSON {type(payload).__name__}, expected an object")
     return payload
+
+
+def pull_pages(source: str, url: str, *, params: list, headers: dict, parse_page, config: HttpConfig,
+               session: Optional[requests.Session] = None) -> list:
+    """Follow a vendor's `page` cursor until the last page; facts of every page, merged.
+
+    `parse_page(payload, page_no) -> (facts, next_cursor or None)`. Guards against a cursor
+    that repeats, more than `config.max_pages` pages, and the pull's deadline.
+    """
+    from chalicelib.connectors.common import merge_facts
+
+    own_session = session is None
+    session = session or make_session(config)
+    deadline = Deadline(source, config.deadline)
+    facts: list = []
+    page: Optional[str] = None
+    seen: set = set()
+    try:
+        for page_no in range(1, config.max_pages + 1):
+            deadline.check()
+            page_params = params + ([("page", page)] if page else [])
+            payload = get_json(session, url, source=source, params=page_params, headers=headers, config=config)
+            page_facts, page = parse_page(payload, page_no)
+            facts.extend(page_facts)
+            if page is None:
+                return merge_facts(facts)
+            if page in seen:
+                raise SourceUnavailable(source, f"pagination loops (cursor {page!r} repeated)")
+            seen.add(page)
+        raise SourceUnavailable(source, f"more than {config.max_pages} pages")
+    finally:
+        if own_session:
+            session.close()
