@@ -5,7 +5,7 @@ from datetime import datetime
 
 from chalicelib.access import Caller
 from chalicelib.domain.organisation import Organisation
-from chalicelib.domain.work_items import Rejection, WorkItem, dedupe_last_wins, parse_batch, validate_item
+from chalicelib.domain.work_items import Rejection, dedupe_last_wins, parse_batch, validate_item
 from chalicelib.storage.work_items import WorkItemStore
 
 
