@@ -59,23 +59,19 @@ class Batch:
             raise RequestError(f"No grid with id: {sheet_id or 0}")
         return sheet
 
-    def grid_range(self, gr: Optional[dict], *, allow_beyond: bool = False) -> tuple[Sheet, Rect]:
+    def grid_range(self, gr: Optional[dict]) -> tuple[Sheet, Rect]:
         """A GridRange resolved to (sheet, bounded rect), checked against the grid."""
         gr = gr or {}
         sheet = self.sheet(gr.get("sheetId", 0))
         rect = grid_rect(gr)
-        bounded = rect.clipped(sheet.row_count, sheet.col_count) if not allow_beyond else Rect(
-            rect.r0, rect.c0,
-            sheet.row_count if rect.r1 is None else rect.r1,
-            sheet.col_count if rect.c1 is None else rect.c1)
+        rows, cols = sheet.row_count, sheet.col_count
         if rect.r0 < 0 or rect.c0 < 0:
             raise RequestError("GridRange indexes must not be negative")
-        if not allow_beyond and ((rect.r1 or 0) > sheet.row_count or (rect.c1 or 0) > sheet.col_count
-                                 or rect.r0 > sheet.row_count or rect.c0 > sheet.col_count):
-            shown = Rect(rect.r0, rect.c0, rect.r1 or sheet.row_count, rect.c1 or sheet.col_count)
+        if ((rect.r1 or 0) > rows or (rect.c1 or 0) > cols or rect.r0 > rows or rect.c0 > cols):
+            shown = Rect(rect.r0, rect.c0, rect.r1 or rows, rect.c1 or cols)
             raise RequestError(f"Range ({format_range(sheet.title, shown)}) exceeds grid limits. "
-                               f"Max rows: {sheet.row_count}, max columns: {sheet.col_count}")
-        return sheet, bounded
+                               f"Max rows: {rows}, max columns: {cols}")
+        return sheet, rect.clipped(rows, cols)
 
     def dimension_range(self, dr: dict) -> tuple[Sheet, str, int, int]:
         sheet = self.sheet(dr.get("sheetId", 0))
@@ -228,6 +224,10 @@ def update_borders(b: Batch, req: dict) -> None:
         sheet.prune(r, c)
 
 
+def _merge_rect(sheet: Sheet, merge: dict) -> Rect:
+    return grid_rect(merge).clipped(sheet.row_count, sheet.col_count)
+
+
 def _intersects(a: Rect, b: Rect) -> bool:
     return a.r0 < b.r1 and b.r0 < a.r1 and a.c0 < b.c1 and b.c0 < a.c1
 
@@ -243,8 +243,7 @@ def merge_cells(b: Batch, req: dict) -> None:
         parts = [Rect(rect.r0, c, rect.r1, c + 1) for c in range(rect.c0, rect.c1)]
     else:
         raise RequestError(f"Invalid mergeType: {kind}")
-    sheet.merges = [m for m in sheet.merges
-                    if not _intersects(grid_rect(m).clipped(sheet.row_count, sheet.col_count), rect)]
+    sheet.merges = [m for m in sheet.merges if not _intersects(_merge_rect(sheet, m), rect)]
     for part in parts:
         if part.nrows * part.ncols <= 1:
             continue
@@ -257,8 +256,7 @@ def merge_cells(b: Batch, req: dict) -> None:
 
 def unmerge_cells(b: Batch, req: dict) -> None:
     sheet, rect = b.grid_range(req.get("range"))
-    sheet.merges = [m for m in sheet.merges
-                    if not _intersects(grid_rect(m).clipped(sheet.row_count, sheet.col_count), rect)]
+    sheet.merges = [m for m in sheet.merges if not _intersects(_merge_rect(sheet, m), rect)]
 
 
 def set_data_validation(b: Batch, req: dict) -> None:
