@@ -141,37 +141,41 @@ def _add(table: dict, key, eff: Decimal, billed: Decimal) -> None:
 
 def build_ledger(org: Organisation, facts: Iterable[CostFact], units: Iterable[DailyUnits]) -> Ledger:
     ledger = Ledger()
-    daily, monthly, odd = _group_facts(org, facts)
+    monthly, odd = _group_facts(org, facts, ledger)
     _count_units(org, units, ledger)
-    shared_cells = _allocate(org, daily, monthly, odd, ledger)
+    shared_cells = _allocate(org, monthly, odd, ledger)
     _split_shared(org, shared_cells, ledger)
+    spans = [(min(days), max(days)) for days in ledger.owner_days.values() if days]
+    if spans:
+        ledger.first_day = min(a for a, _ in spans)
+        ledger.last_day = max(b for _, b in spans)
     return ledger
 
 
-# Keys are built in C by attrgetter so the grouping pass costs little more per fact than
-# the plain "sum per (use case, day)" floor; every decision is then taken once per sum.
-_FIELDS = attrgetter("team", "use_case", "currency", "effective_cost", "billed_cost", "day", "category",
-                     "provider", "service")
+# Fields are read in C by attrgetter so the grouping pass costs little more per fact than
+# the plain "sum per (use case, day)" floor; every other decision is taken once per sum.
+_FIELDS = attrgetter("use_case", "currency", "effective_cost", "billed_cost", "day", "category", "provider",
+                     "service")
 _ODD_KEY = attrgetter("team", "use_case", "day", "category", "provider", "service", "vendor_key", "currency")
 
 
-def _group_facts(org: Organisation, facts: Iterable[CostFact]) -> tuple:
+def _group_facts(org: Organisation, facts: Iterable[CostFact], ledger: Ledger) -> tuple:
     """The one pass over raw facts.
 
-    Ordinary facts (booked currency, use case set) are summed twice: per
-    (team, use case, day) for the daily series and per (team, use case, month, category,
-    provider, service) for the breakdowns. The few others (unallocated, shared, foreign
-    currency) keep their vendor key and day for mapping, splitting or rejection.
+    A fact on a use case configured in the sheet, in the booked currency, is added
+    straight into its owner's daily series and into the use case's monthly breakdown
+    (month, category, provider, service). The few others (unallocated, shared, unknown
+    use case, foreign currency) are summed with their team, vendor key and day, to be
+    mapped, split, listed or rejected afterwards.
     """
     currency = org.settings.currency
-    special = {UNALLOCATED} | {r.key for r in org.shared_rules}
-    daily: dict = {}
-    monthly: dict = {}
+    slots = {u.use_case_id: (ledger.owner_days[(u.team, u.use_case_id)], {}) for u in org.use_cases}
     odd: dict = {}
     fields = _FIELDS
     for f in facts:
-        team, use_case, cur, eff, billed, day, category, provider, service = fields(f)
-        if use_case in special or cur != currency:
+        use_case, cur, eff, billed, day, category, provider, service = fields(f)
+        slot = slots.get(use_case)
+        if slot is None or cur != currency:
             key = _ODD_KEY(f)
             cell = odd.get(key)
             if cell is None:
@@ -180,32 +184,44 @@ def _group_facts(org: Organisation, facts: Iterable[CostFact]) -> tuple:
                 cell[0] += eff
                 cell[1] += billed
             continue
-        key = (team, use_case, day)
-        total = daily.get(key)
-        daily[key] = eff if total is None else total + eff
-        key = (team, use_case, day.year, day.month, category, provider, service)
-        cell = monthly.get(key)
+        days, months = slot
+        total = days.get(day)
+        days[day] = eff if total is None else total + eff
+        key = (day.year, day.month, category, provider, service)
+        cell = months.get(key)
         if cell is None:
-            monthly[key] = [eff, billed]
+            months[key] = [eff, billed]
         else:
             cell[0] += eff
             cell[1] += billed
-    return daily, monthly, odd
+    monthly: dict = {}  # (owner, (year, month, category, provider, service)) -> [eff, billed]
+    by_id = {u.use_case_id: u for u in org.use_cases}
+    for uid, (_, months) in slots.items():
+        owner = (by_id[uid].team, uid)
+        for key, cell in months.items():
+            monthly[(owner, key)] = cell
+    return monthly, odd
+
+
+_UNIT_FIELDS = attrgetter("use_case", "day", "units", "success_units")
 
 
 def _count_units(org: Organisation, units: Iterable[DailyUnits], ledger: Ledger) -> None:
     """Units per use case and day, by the use case's rule: every item, or successes only."""
-    success_only = {u.use_case_id: u.units_rule == "success" for u in org.use_cases}
+    slots = {u.use_case_id: (ledger.units[u.use_case_id], u.units_rule == "success") for u in org.use_cases}
     unknown = set()
-    per_use_case = ledger.units
+    fields = _UNIT_FIELDS
     for du in units:
-        rule = success_only.get(du.use_case)
-        if rule is None:
-            unknown.add(du.use_case)
+        use_case, day, n, success = fields(du)
+        slot = slots.get(use_case)
+        if slot is None:
+            unknown.add(use_case)
             continue
-        n = du.success_units if rule else du.units
-        days = per_use_case[du.use_case]
-        days[du.day] = days.get(du.day, 0) + n
+        days, success_only = slot
+        if success_only:
+            n = success
+        total = days.get(day)
+        days[day] = n if total is None else total + n
     for use_case in sorted(unknown):
         ledger.warnings.append(f"work items posted for unknown use case {use_case!r} are not counted")
 
@@ -240,7 +256,7 @@ def _resolver(org: Organisation, ledger: Ledger):
     return resolve
 
 
-def _allocate(org: Organisation, daily: dict, monthly: dict, odd: dict, ledger: Ledger) -> dict:
+def _allocate(org: Organisation, monthly: dict, odd: dict, ledger: Ledger) -> dict:
     """Resolve each sum to its owner; returns the shared cells (key, day, category) to split."""
     currency = org.settings.currency
     resolve = _resolver(org, ledger)
@@ -262,23 +278,27 @@ def _allocate(org: Organisation, daily: dict, monthly: dict, odd: dict, ledger: 
         odd_categories.add(category)
         return "other"
 
-    seen_days: set = set()
-    for (team, use_case, day), eff in daily.items():
-        r = resolved.get((team, use_case, ""))
-        if r is None:
-            r = owner_of(team, use_case)
-        days = r[2]
-        days[day] = days.get(day, ZERO) + eff
-        seen_days.add(day)
-    first = min(seen_days, default=None)
-    last = max(seen_days, default=None)
-    for (team, use_case, year, mon, category, provider, service), (eff, billed) in monthly.items():
-        _, owner, _, reason, list_key = owner_of(team, use_case)
-        month = f"{year:04d}-{mon:02d}"
-        _add(month_cells, (owner, month, category_of(category)), eff, billed)
-        _add(vendor_months, (month, provider, service), eff, billed)
-        if reason is not None:
-            _add(unallocated, (month, reason, list_key), eff, billed)
+    names: dict = {}
+    for (owner, (year, mon, category, provider, service)), (eff, billed) in monthly.items():
+        month = names.get((year, mon))
+        if month is None:
+            month = names[(year, mon)] = f"{year:04d}-{mon:02d}"
+        if category not in _CATEGORY_SET:
+            category = category_of(category)
+        key = (owner, month, category)
+        cell = month_cells.get(key)
+        if cell is None:
+            month_cells[key] = [eff, billed]
+        else:
+            cell[0] += eff
+            cell[1] += billed
+        key = (month, provider, service)
+        cell = vendor_months.get(key)
+        if cell is None:
+            vendor_months[key] = [eff, billed]
+        else:
+            cell[0] += eff
+            cell[1] += billed
 
     shared_cells: dict = {}
     for (team, use_case, day, category, provider, service, vendor_key, cur), (eff, billed) in odd.items():
@@ -288,8 +308,6 @@ def _allocate(org: Organisation, daily: dict, monthly: dict, odd: dict, ledger: 
                 f"{provider} {service} cost on {day} is in {cur} but this deployment books {currency}: "
                 "convert it before import (no exchange rate is configured)"))
             continue
-        first = day if first is None or day < first else first
-        last = day if last is None or day > last else last
         month = month_key(day)
         category = category_of(category)
         _add(vendor_months, (month, provider, service), eff, billed)
@@ -301,7 +319,6 @@ def _allocate(org: Organisation, daily: dict, monthly: dict, odd: dict, ledger: 
         _add(month_cells, (owner, month, category), eff, billed)
         if reason is not None:
             _add(unallocated, (month, reason, list_key), eff, billed)
-    ledger.first_day, ledger.last_day = first, last
     for category in sorted(odd_categories):
         ledger.warnings.append(f"category {category!r} is not an iceberg category: counted as 'other'")
     return shared_cells
@@ -379,7 +396,9 @@ def _split_shared(org: Organisation, shared_cells: dict, ledger: Ledger) -> None
         if splitter is None:
             splitter = weights_by_month[(key, month)] = Splitter(
                 _rule_weights(rule, month, month_units, direct, warnings.add))
-        for target, part, billed_part in zip(rule.targets, splitter(eff), splitter(billed)):
+        parts = splitter(eff)
+        billed_parts = parts if billed == eff else splitter(billed)
+        for target, part, billed_part in zip(rule.targets, parts, billed_parts):
             u = known.get(target)
             owner = (u.team, target) if u is not None else (UNALLOCATED, UNALLOCATED)
             days = owner_days[owner]

@@ -194,6 +194,7 @@ def compute(org: Organisation, facts: Iterable[CostFact], units: Iterable[DailyU
     anomalies: list = []
     pnl: list = []
     closing: dict = defaultdict(list)
+    month_after: dict = {}  # "YYYY-MM" -> the 1st of the next month
     for u in sorted(org.use_cases, key=lambda x: x.use_case_id):
         uid = u.use_case_id
         cost_days = ledger.owner_days.get((u.team, uid), {})
@@ -252,8 +253,10 @@ def compute(org: Organisation, facts: Iterable[CostFact], units: Iterable[DailyU
             if month == current:
                 colour, month_tier, credit = slo.colour, tier, None
             else:
-                first_day = month_first_day(month)
-                colour = colour_as_of(u, s, weeks, next_month_first_day(first_day), cost)
+                after = month_after.get(month)
+                if after is None:
+                    after = month_after[month] = next_month_first_day(month_first_day(month))
+                colour = colour_as_of(u, s, weeks, after, cost)
                 month_tier = tier_for(estimated_monthly_cost(u.estimated_monthly_cost, cost), s)
                 credit = month_credit(u, month, cost, n, month_tier) if month < current else None
                 if credit is not None:

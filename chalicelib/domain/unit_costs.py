@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from itertools import repeat
 from decimal import Decimal
 from typing import Iterator, Mapping, Optional
 
@@ -100,6 +101,8 @@ class Calendar:
         self.day_labels = [d.isoformat() for d in self.days]
         self.week_bounds = self._bounds(self.weeks)
         self.month_bounds = self._bounds(self.months)
+        self.week_labels = {b[0]: week_label(b[0]) for b in self.week_bounds}
+        self.month_starts = {b[0]: self.days[b[1]].replace(day=1) for b in self.month_bounds}
 
     @staticmethod
     def _bounds(keys: list) -> list:
@@ -131,8 +134,8 @@ def dense_series(cal: Calendar, cost_by_day: Mapping[date, Decimal], units_by_da
                  first: date) -> DailySeries:
     start = cal.index(first)
     days = cal.days[start:]
-    costs = [cost_by_day.get(d, ZERO) for d in days]
-    units = [units_by_day.get(d, 0) for d in days]
+    costs = list(map(cost_by_day.get, days, repeat(ZERO, len(days))))  # map runs in C
+    units = list(map(units_by_day.get, days, repeat(0, len(days))))
     cpus = [c / u if u else None for c, u in zip(costs, units)]
     return DailySeries(start, costs, units, cpus)
 
@@ -168,14 +171,14 @@ def unit_costs(use_case: str, cal: Calendar, series: DailySeries, weeks: dict, m
     week_keys = sorted(weeks)
     week_partial_from = week_start(today)  # the current week (and any later) is partial
     weeks_series = UnitCostSeries(
-        use_case, "week", tuple(week_keys), tuple(week_label(k) for k in week_keys),
+        use_case, "week", tuple(week_keys), tuple(cal.week_labels.get(k) or week_label(k) for k in week_keys),
         tuple(weeks[k][0] for k in week_keys), tuple(weeks[k][1] for k in week_keys),
         tuple(cost_per_unit(*weeks[k]) for k in week_keys),
         tuple(_flags(weeks[k][0], weeks[k][1], k >= week_partial_from) for k in week_keys))
     month_keys = sorted(months)
     current = month_key(today)
     months_series = UnitCostSeries(
-        use_case, "month", tuple(date(int(k[:4]), int(k[5:]), 1) for k in month_keys), tuple(month_keys),
+        use_case, "month", tuple(cal.month_starts[k] for k in month_keys), tuple(month_keys),
         tuple(months[k][0] for k in month_keys), tuple(months[k][1] for k in month_keys),
         tuple(cost_per_unit(*months[k]) for k in month_keys),
         tuple(_flags(months[k][0], months[k][1], k >= current) for k in month_keys))

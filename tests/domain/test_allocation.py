@@ -148,3 +148,12 @@ def test_team_budget_compares_month_to_date_and_forecast_including_spend_on_no_u
     assert team.forecast == D(1900) + D(100) * 11 + D(190) + D(10) * 11  # 11 days left including today
     assert team.remaining == D(3000) - team.month_to_date_cost
     assert team.forecast_over_budget is True
+
+
+def test_a_day_with_only_shared_cost_is_still_in_the_targets_series():
+    o = org(UseCase("claims", "claims-team"), shared_rules=(SharedCostRule("platform", "even", ("claims",)),))
+    early = date(2025, 5, 30)
+    out = engine.compute(o, [fact(early, "9", "platform", SHARED_TEAM), fact(DAY, "1", "claims", "claims-team")],
+                         [], TODAY)
+    assert out.unit_costs["claims"].days.get(early).cost == D(9)
+    assert out.status("claims").month_to_date_cost == D(1)
