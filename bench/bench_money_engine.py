@@ -36,13 +36,15 @@ def synthetic(use_cases: int, days: int, seed: int = SEED):
     teams = tuple(Team(f"team{t}", f"Team {t}", monthly_budget=Decimal(rng.randint(50, 500) * 1000))
                   for t in range(10))
     ucs = []
+    scale = [Decimal(rng.randint(5, 400)) for _ in range(use_cases)]
     for i in range(use_cases):
-        target = Decimal(rng.randint(20, 800)).scaleb(-2)
+        # Actual CPU is about $2.23 (see the facts below); targets sit from 15 % under to 40 % over it.
+        target = (Decimal("2.23") * rng.randint(85, 140) / 100).quantize(Decimal("0.01"))
         ucs.append(UseCase(
             f"uc{i:04d}", f"team{i % 10}", name=f"Agent {i}", unit_of_work="ticket escalated" if i % 7 == 0 else "claim",
             target_cpu=target if i % 5 else None, baseline_cpu=target * 2, monthly_budget=Decimal(20000),
             ftes_replaced=Decimal("1.5") if i % 11 == 0 else None, fte_annual_cost=Decimal(120000),
-            estimated_monthly_cost=Decimal(rng.randint(1, 60) * 1000), approved_tier="T2",
+            estimated_monthly_cost=Decimal(rng.randint(1, 60) * 1000), approved_tier="T2", cfo_approved=i % 3 == 0,
             hypothesis="h" if i % 13 == 0 else "", decision_date=today - timedelta(days=i % 40),
             decision="retire" if i % 26 == 0 else ""))
     targets = tuple(u.use_case_id for u in ucs[:20])
@@ -55,20 +57,19 @@ def synthetic(use_cases: int, days: int, seed: int = SEED):
     org = Organisation(teams=teams, use_cases=tuple(ucs), shared_rules=rules,
                        expected_totals={"2025-02": Decimal(4_000_000)})
     facts, units = [], []
-    scale = [Decimal(rng.randint(5, 400)) for _ in ucs]
     for d in range(days):
         day = first + timedelta(days=d)
         for i, u in enumerate(ucs):
             base = scale[i]
             for li, service in enumerate(("input tokens", "output tokens", "cached input")):
-                amount = (base * rng.randint(80, 120) / (li + 1)).quantize(Decimal("0.000001"))
+                amount = (base * rng.randint(80, 120) / 100 / (li + 1)).quantize(Decimal("0.000001"))
                 facts.append(CostFact(day, "openai", "api", "OpenAI", service, amount, amount,
                                       vendor_key=f"openai:project:p{i}", team=u.team, use_case=u.use_case_id))
             hidden = HIDDEN[(i + d) % 4]
             amount = (base * rng.randint(20, 60)).scaleb(-2)
             facts.append(CostFact(day, "csv", hidden, "Pinecone", hidden, amount, amount,
                                   team=u.team, use_case=u.use_case_id))
-            n = int(base) * rng.randint(90, 110) // 10
+            n = int(base) * rng.randint(90, 110) // 100
             units.append(DailyUnits(u.use_case_id, day, n, n * 9 // 10))
         for rule in rules:
             amount = Decimal(rng.randint(10000, 90000)).scaleb(-2)

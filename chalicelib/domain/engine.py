@@ -60,7 +60,7 @@ from .maturity import Maturity, assess
 from .money import ZERO
 from .organisation import Organisation
 from .periods import month_first_day, month_key, next_month_first_day, previous_month
-from .pnl import pnl_row
+from .pnl import pnl_row, retirement_trigger
 from .pool import PoolCredit, PoolState, close_month as close_pool_month, month_credit, pool_state
 from .slo import CRITICAL, band, colour_as_of, evaluate
 from .tiers import approval_required, estimated_monthly_cost, reminder_due, tier_for
@@ -243,6 +243,7 @@ def compute(org: Organisation, facts: Iterable[CostFact], units: Iterable[DailyU
             headcount_offset=offset, net_forecast=offset - fc.forecast if offset is not None else None)
 
         by_month = cells.get(uid, {})
+        trigger = retirement_trigger(u, today)  # the same on every month's row
         for month in sorted(months):
             cost, n = months[month]
             if cost == 0 and not n:
@@ -262,7 +263,7 @@ def compute(org: Organisation, facts: Iterable[CostFact], units: Iterable[DailyU
                 if credit is not None:
                     closing[month].append(credit)
             pnl.append(pnl_row(u, month, month < current, cost, billed, by_category, n, colour, month_tier,
-                               credit.amount if credit is not None else ZERO, today))
+                               credit.amount if credit is not None else ZERO, today, trigger))
 
     teams = _team_budgets(org, ledger, statuses, today)
     closing_credits = {m: tuple(c) for m, c in sorted(closing.items())}

@@ -63,7 +63,8 @@ def retirement_trigger(u: UseCase, today: date) -> str:
 
 
 def pnl_row(u: UseCase, month: str, complete: bool, cost: Decimal, billed: Decimal, by_category: dict, units: int,
-            colour: Optional[str], tier: str, pool_credit: Decimal, today: date) -> AgentPnL:
+            colour: Optional[str], tier: str, pool_credit: Decimal, today: date,
+            trigger: Optional[str] = None) -> AgentPnL:
     cpu = cost / units if units else None
     target = u.target_cpu if u.target_cpu is not None and u.target_cpu > 0 else None
     offset = monthly_offset(u)
@@ -74,4 +75,4 @@ def pnl_row(u: UseCase, month: str, complete: bool, cost: Decimal, billed: Decim
         margin_benefit=margin_benefit(u.baseline_cpu, cost, units), headcount_offset=offset,
         net=offset - cost if offset is not None else None, colour=colour, tier=tier,
         pool_credit=pool_credit if pool_credit is not None else ZERO, decision_date=u.decision_date,
-        decision=u.decision, success_met=u.success_met, retirement_trigger=retirement_trigger(u, today))
+        decision=u.decision, success_met=u.success_met, retirement_trigger=trigger if trigger is not None else retirement_trigger(u, today))
