@@ -177,16 +177,72 @@ def test_append_rows_and_clear(sheets_spreadsheet):
 
 
 def test_write_outside_grid_is_an_error_until_resized(sheets_spreadsheet):
-    ws = sheets_spreadsheet.add_worksheet("Small", rows=2, cols=2)
+    """The answers Sheets gives (as reported from live runs) for writes that do
+    not fit: an anchor outside the grid, data running past it, data larger than
+    the range given."""
+    sh = sheets_spreadsheet
+    ws = sh.add_worksheet("Small", rows=2, cols=2)
+    with pytest.raises(APIError) as err:
+        ws.update([[1]], "C1")
+    assert err.value.error["message"] == (
+        "Range (Small!C1) exceeds grid limits. Max rows: 2, max columns: 2")
     with pytest.raises(APIError) as err:
         ws.update([[1, 2, 3]], "A1")
-    assert err.value.code == 400 and "exceeds grid limits" in str(err.value)
+    assert err.value.error["message"] == (
+        "Requested writing within range ['Small'!A1], but tried writing to column [C]")
+    with pytest.raises(APIError) as err:
+        ws.update([[1], [2], [3]], "A1")
+    assert "but tried writing to row [3]" in err.value.error["message"]
     ws.resize(rows=5, cols=3)
     ws.update([[1, 2, 3]], "A1")
     assert ws.row_values(1) == ["1", "2", "3"]
     with pytest.raises(APIError) as err:
         ws.update([[1, 2, 3]], "A1:B1")
-    assert "tried writing to column [C]" in str(err.value)
+    assert err.value.error["message"] == (
+        "Requested writing within range ['Small'!A1:B1], but tried writing to column [C]")
+    with pytest.raises(APIError) as err:  # reads: a stated end past the grid is refused
+        ws.get("A1:C9")
+    assert err.value.error["message"] == (
+        "Range (Small!C9) exceeds grid limits. Max rows: 5, max columns: 3")
+    assert ws.get("A:C") == [["1", "2", "3"]]  # open ends stop at the grid
+    with pytest.raises(APIError) as err:
+        ws.batch_clear(["A9:C"])
+    assert err.value.error["message"].startswith("Invalid range[0]: Range (Small!A9:C) exceeds")
+    ws.batch_clear(["A1:Z99"])  # a clear that starts inside is cut to the grid
+    assert ws.get_all_values() == [[]]
+
+
+@pytest.mark.parametrize("grid_range,taken,named", [
+    ({"startRowIndex": 999, "startColumnIndex": 0, "endColumnIndex": 2}, True, None),
+    ({"startRowIndex": 1000, "startColumnIndex": 0, "endColumnIndex": 2}, False, "T!A1001:B"),
+    ({"startRowIndex": 1005, "startColumnIndex": 0, "endColumnIndex": 2}, False, "T!A1006:B"),
+    ({"startRowIndex": 1000, "endRowIndex": 1001, "startColumnIndex": 0,
+      "endColumnIndex": 2}, False, "T!A1001:B1001"),
+    ({"startRowIndex": 0, "endRowIndex": 2, "startColumnIndex": 26, "endColumnIndex": 27},
+     False, "T!AA1:AA2"),
+    ({"startRowIndex": 0, "endRowIndex": 2, "startColumnIndex": 26}, False, "T!AA1:2"),
+    ({"startRowIndex": 999, "endRowIndex": 1003, "startColumnIndex": 0, "endColumnIndex": 2},
+     True, None),
+    ({"startRowIndex": 0, "endRowIndex": 2, "startColumnIndex": 25, "endColumnIndex": 28},
+     True, None),
+    ({"startRowIndex": 3, "endRowIndex": 3}, True, None),
+])
+def test_repeat_cell_ranges_against_the_grid(sheets_spreadsheet, grid_range, taken, named):
+    """A table of live answers for repeatCell ranges on a 1000x26 tab named T."""
+    tab = sheets_spreadsheet.add_worksheet("T", rows=1000, cols=26)
+    body = {"requests": [{"repeatCell": {"range": dict(grid_range, sheetId=tab.id),
+                                         "cell": {"userEnteredFormat": {"textFormat": {
+                                             "bold": True}}},
+                                         "fields": "userEnteredFormat.textFormat.bold"}}]}
+    if taken:
+        sheets_spreadsheet.batch_update(body)
+        assert sheets_spreadsheet.worksheet("T").row_count == 1000  # the grid is not grown
+    else:
+        with pytest.raises(APIError) as err:
+            sheets_spreadsheet.batch_update(body)
+        assert err.value.error["message"] == (
+            f"Invalid requests[0].repeatCell: Range ({named}) exceeds grid limits. "
+            "Max rows: 1000, max columns: 26")
 
 
 def test_format_and_read_back(sheets_spreadsheet):
@@ -446,7 +502,7 @@ def test_update_and_delete_sheet_objects(sheets_spreadsheet, sheets_client):
      "freeze all visible rows"),
     ({"deleteDimension": {"range": {"sheetId": 0, "dimension": "ROWS", "startIndex": 0,
                                     "endIndex": 1000}}}, "delete all the rows"),
-    ({"repeatCell": {"range": {"sheetId": 0, "startRowIndex": 0, "endRowIndex": 1001},
+    ({"repeatCell": {"range": {"sheetId": 0, "startRowIndex": 1000, "endRowIndex": 1001},
                      "cell": {}, "fields": "note"}}, "exceeds grid limits"),
     ({"repeatCell": {"range": {"sheetId": 42}, "cell": {}, "fields": "note"}},
      "No grid with id: 42"),

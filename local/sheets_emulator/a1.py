@@ -89,6 +89,17 @@ def format_range(title: str, rect: Rect) -> str:
     return f"{quote_title(title)}!{body}"
 
 
+def format_open_range(title: str, rect: Rect) -> str:
+    """A range that may be open-ended, as Sheets names it in errors:
+    ``T!A1001:B`` (rows open), ``T!AA1:2`` (columns open)."""
+    start = f"{col_to_letters(rect.c0)}{rect.r0 + 1}"
+    end_col = col_to_letters(rect.c1 - 1) if rect.c1 is not None else ""
+    end_row = str(rect.r1) if rect.r1 is not None else ""
+    end = end_col + end_row
+    body = start if not end or end == start else f"{start}:{end}"
+    return f"{quote_title(title)}!{body}"
+
+
 def _split_sheet(text: str) -> tuple[Optional[str], Optional[str]]:
     """Split ``'My Tab'!A1:B2`` into (title, cells); cells None when absent."""
     if text.startswith("'"):

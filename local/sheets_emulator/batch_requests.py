@@ -11,7 +11,7 @@ import copy
 from typing import Any, Callable, Optional
 
 from . import fieldmask
-from .a1 import Rect, format_range
+from .a1 import Rect, format_open_range, format_range
 from .errors import ApiError
 from .model import (DEFAULT_COLS, DEFAULT_ROWS, Sheet, Spreadsheet, grid_rect, iter_rect,
                     norm_color, normalize_format, rect_grid)
@@ -67,10 +67,11 @@ class Batch:
         rows, cols = sheet.row_count, sheet.col_count
         if rect.r0 < 0 or rect.c0 < 0:
             raise RequestError("GridRange indexes must not be negative")
-        if ((rect.r1 or 0) > rows or (rect.c1 or 0) > cols or rect.r0 > rows or rect.c0 > cols):
-            shown = Rect(rect.r0, rect.c0, rect.r1 or rows, rect.c1 or cols)
-            raise RequestError(f"Range ({format_range(sheet.title, shown)}) exceeds grid limits. "
-                               f"Max rows: {rows}, max columns: {cols}")
+        # as observed live: a range starting at/after the grid's end is refused,
+        # one that starts inside and ends past it is applied to the cells there are
+        if rect.r0 >= rows or rect.c0 >= cols:
+            raise RequestError(f"Range ({format_open_range(sheet.title, rect)}) exceeds grid "
+                               f"limits. Max rows: {rows}, max columns: {cols}")
         return sheet, rect.clipped(rows, cols)
 
     def dimension_range(self, dr: dict) -> tuple[Sheet, str, int, int]:

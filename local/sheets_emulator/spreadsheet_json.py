@@ -11,7 +11,7 @@ from . import fieldmask
 from .a1 import Rect
 from .model import Sheet, Spreadsheet, effective_format, with_styles
 from .values import Renderer, number_out
-from .values_api import resolve
+from .values_api import check_grid, resolve
 
 DEFAULT_ROW_PX = 21
 DEFAULT_COL_PX = 100
@@ -120,6 +120,7 @@ def spreadsheet_json(book: Spreadsheet, *, include_grid_data: bool = False,
         by_sheet: dict[int, list[Rect]] = {}
         for a1 in ranges:
             t = resolve(book, a1)
+            check_grid(t)
             rect = t.rect.clipped(t.sheet.row_count, t.sheet.col_count)
             by_sheet.setdefault(t.sheet.sheet_id, []).append(rect)
         for sheet in book.sheets:

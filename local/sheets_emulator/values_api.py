@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from .a1 import Rect, format_range, parse_a1
+from .a1 import Rect, col_to_letters, format_open_range, format_range, parse_a1
 from .errors import ApiError
 from .model import Sheet, Spreadsheet
 from .values import Renderer, parse_raw, parse_user_entered
@@ -32,17 +32,26 @@ def resolve(book: Spreadsheet, a1: str) -> Target:
 
 
 def grid_error(sheet: Sheet, rect: Rect) -> ApiError:
-    return ApiError(400, f"Range ({format_range(sheet.title, rect)}) exceeds grid limits. "
+    return ApiError(400, f"Range ({format_open_range(sheet.title, rect)}) exceeds grid limits. "
                          f"Max rows: {sheet.row_count}, max columns: {sheet.col_count}")
 
 
+def check_grid(t: Target) -> None:
+    """Sheets refuses a range that starts outside the grid, or whose stated end
+    lies outside it (it names the end cell then); open ends are fine."""
+    sheet, r = t.sheet, t.rect
+    rows, cols = sheet.row_count, sheet.col_count
+    if r.r0 >= rows or r.c0 >= cols:
+        raise grid_error(sheet, r)
+    if (r.r1 is not None and r.r1 > rows) or (r.c1 is not None and r.c1 > cols):
+        if r.r1 is not None and r.c1 is not None:
+            raise grid_error(sheet, Rect(r.r1 - 1, r.c1 - 1, r.r1, r.c1))
+        raise grid_error(sheet, r)
+
+
 def _clip_for_read(t: Target) -> Rect:
-    sheet = t.sheet
-    if t.rect.r0 >= sheet.row_count or t.rect.c0 >= sheet.col_count:
-        r1 = t.rect.r1 if t.rect.r1 is not None else t.rect.r0 + 1
-        c1 = t.rect.c1 if t.rect.c1 is not None else t.rect.c0 + 1
-        raise grid_error(sheet, Rect(t.rect.r0, t.rect.c0, r1, c1))
-    return t.rect.clipped(sheet.row_count, sheet.col_count)
+    check_grid(t)
+    return t.rect.clipped(t.sheet.row_count, t.sheet.col_count)
 
 
 def _option(value: Optional[str], allowed: tuple, default: str, name: str) -> str:
@@ -155,13 +164,18 @@ def plan_write(book: Spreadsheet, a1: str, values: Any, major: Optional[str],
             raise ApiError(400, f"Requested writing within range [{a1}], but tried writing "
                                 f"to row [{rect.r1 + 1}]")
         if rect.c1 is not None and ncols > rect.c1 - rect.c0:
-            from .a1 import col_to_letters
             raise ApiError(400, f"Requested writing within range [{a1}], but tried writing "
                                 f"to column [{col_to_letters(rect.c1)}]")
-    if nrows and ncols and strict_grid:
-        need = Rect(rect.r0, rect.c0, rect.r0 + nrows, rect.c0 + ncols)
-        if need.r1 > t.sheet.row_count or need.c1 > t.sheet.col_count:
-            raise grid_error(t.sheet, need)
+    if strict_grid and not t.whole_sheet:
+        check_grid(t)
+    if strict_grid and nrows and ncols:
+        rows, cols = t.sheet.row_count, t.sheet.col_count
+        if rect.r0 + nrows > rows:
+            raise ApiError(400, f"Requested writing within range [{a1}], but tried writing "
+                                f"to row [{rows + 1}]")
+        if rect.c0 + ncols > cols:
+            raise ApiError(400, f"Requested writing within range [{a1}], but tried writing "
+                                f"to column [{col_to_letters(cols)}]")
     return PlannedWrite(t, rect.r0, rect.c0, grid, input_option)
 
 
@@ -307,9 +321,15 @@ def append(book: Spreadsheet, a1: str, body: dict, params: dict) -> dict:
     return out
 
 
+def _clip_for_clear(t: Target) -> Rect:
+    if t.rect.r0 >= t.sheet.row_count or t.rect.c0 >= t.sheet.col_count:
+        raise grid_error(t.sheet, t.rect)
+    return t.rect.clipped(t.sheet.row_count, t.sheet.col_count)
+
+
 def clear(book: Spreadsheet, a1: str) -> str:
     t = resolve(book, a1)
-    rect = _clip_for_read(t)
+    rect = _clip_for_clear(t)
     for key in [k for k, cell in t.sheet.cells.items()
                 if "userEnteredValue" in cell and rect.contains(*k)]:
         t.sheet.cells[key].pop("userEnteredValue", None)
@@ -319,8 +339,11 @@ def clear(book: Spreadsheet, a1: str) -> str:
 
 def batch_clear(book: Spreadsheet, body: dict) -> dict:
     ranges = (body or {}).get("ranges") or []
-    for a1 in ranges:  # validate everything before clearing anything
-        _clip_for_read(resolve(book, a1))
+    for i, a1 in enumerate(ranges):  # validate everything before clearing anything
+        try:
+            _clip_for_clear(resolve(book, a1))
+        except ApiError as exc:
+            raise ApiError(400, f"Invalid range[{i}]: {exc.message}") from None
     out: dict[str, Any] = {"spreadsheetId": book.id}
     if ranges:
         out["clearedRanges"] = [clear(book, a1) for a1 in ranges]
