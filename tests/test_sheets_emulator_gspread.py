@@ -534,3 +534,24 @@ def test_drive_copy_and_rename(sheets_client, sheets_spreadsheet):
     assert copy.title == "Copy of demo" and copy.sheet1.acell("A1").value == "orig"
     copy.update_title("Renamed copy")
     assert sheets_client.open_by_key(copy.id).title == "Renamed copy"
+
+
+def test_malformed_values_are_refused_like_sheets(sheets_spreadsheet):
+    sh = sheets_spreadsheet
+    with pytest.raises(APIError) as err:
+        sh.values_update("Sheet1!A1", params={"valueInputOption": "RAW"}, body={"values": ["x"]})
+    assert err.value.error["message"].startswith("Invalid value at 'data.values[0]'")
+    with pytest.raises(APIError) as err:
+        sh.values_append("Sheet1", params={"valueInputOption": "RAW"},
+                         body={"values": [[1], [2], [3], [[1]]]})
+    assert err.value.error["message"].startswith("Invalid values[3][0]: list_value")
+    with pytest.raises(APIError) as err:
+        sh.values_update("Sheet1!A1", params={"valueInputOption": "RAW"},
+                         body={"range": "Sheet1!A2", "values": [[1]]})
+    assert err.value.error["message"] == (
+        "Request range[Sheet1!A1] does not match value's range[Sheet1!A2]")
+    with pytest.raises(APIError) as err:
+        sh.values_update("Sheet1!A1", body={"values": [[1]]})
+    assert "'valueInputOption' is required" in err.value.error["message"]
+    sh.values_update("Sheet1!A1", params={"valueInputOption": "RAW"},
+                     body={"range": "'Sheet1'!A1", "values": [[1]]})

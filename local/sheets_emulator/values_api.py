@@ -3,6 +3,7 @@ batchClear — answering with the shapes, trimming and counts Sheets uses."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -133,14 +134,17 @@ class PlannedWrite:
 def _as_grid(values: Any, major: str) -> list[list[Any]]:
     if values is None:
         return []
-    if not isinstance(values, list) or any(not isinstance(row, list) for row in values):
+    if not isinstance(values, list):
         raise ApiError(400, "Invalid value at 'data.values' (type.googleapis.com/"
-                            "google.protobuf.ListValue), values must be a list of lists")
-    for row in values:
-        for v in row:
+                            f"google.protobuf.ListValue), {json.dumps(values)}")
+    for i, row in enumerate(values):
+        if not isinstance(row, list):
+            raise ApiError(400, f"Invalid value at 'data.values[{i}]' (type.googleapis.com/"
+                                f"google.protobuf.ListValue), {json.dumps(row)}")
+        for j, v in enumerate(row):
             if isinstance(v, (list, dict)):
-                raise ApiError(400, "Invalid values[][]: nested lists and objects are "
-                                    "not cell values")
+                kind = "list_value" if isinstance(v, list) else "struct_value"
+                raise ApiError(400, f"Invalid values[{i}][{j}]: {kind} {json.dumps(v)}")
     if major == "COLUMNS":
         height = max((len(col) for col in values), default=0)
         return [[col[r] if r < len(col) else None for col in values] for r in range(height)]
@@ -235,6 +239,12 @@ def _with_data(book: Spreadsheet, reply: dict, include: Any, render: Optional[st
 
 def update(book: Spreadsheet, a1: str, body: dict, params: dict, *, strict_grid: bool) -> dict:
     body = body or {}
+    if body.get("range"):
+        asked, given = resolve(book, a1), resolve(book, body["range"])
+        if (asked.sheet is not given.sheet or asked.rect != given.rect
+                or asked.whole_sheet != given.whole_sheet):
+            raise ApiError(400, f"Request range[{a1}] does not match value's "
+                                f"range[{body['range']}]")
     plan = plan_write(book, a1, body.get("values"), body.get("majorDimension"),
                       params.get("valueInputOption"), strict_grid=strict_grid)
     reply = apply_write(book, plan)
