@@ -29,7 +29,7 @@ Outputs (frozen dataclasses; every amount an exact Decimal, round with money.cen
                                                          coverage, reconciliation
     out.unit_costs[use_case]  -> UseCaseUnitCosts       .days / .weeks / .months series;
                                                          series.rows() yields UnitCost rows
-    out.anomalies             -> (Anomaly, ...)
+    out.anomalies             -> (Anomaly, ...)         by day; .reason is built on demand
     out.pool                  -> PoolState              balances per tier, refused allocations,
                                                          pending month and its credits
     out.closing_credits       -> {"YYYY-MM": (PoolCredit, ...)} for every complete month

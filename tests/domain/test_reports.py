@@ -134,3 +134,18 @@ def test_guardrail_status_has_budget_left_and_the_reason_in_words():
     assert s.month_to_date_cost == D(2000) and s.budget_remaining == D(48000)
     assert s.cpu_month == D(5) and s.month_to_date_units == 400
     assert engine.compute(o, facts, [], TODAY).status("nope") is None
+
+
+def test_an_organisation_with_no_spend_yet_still_gets_every_output():
+    out = engine.compute(org(CLAIMS, teams=TEAMS), [], [], TODAY)
+    assert out.status("claims").colour is None and out.status("claims").forecast == 0
+    assert out.board.total == 0 and out.board.agents == () and out.pnl == () and out.allocation == {}
+    assert [t.month_to_date_cost for t in out.teams] == [D(0), D(0)]
+
+
+def test_facts_and_units_can_be_streamed_once():
+    facts = spread("44000", "claims", JUNE, 30)
+    work = units("claims", JUNE, 30, 8800)
+    streamed = engine.compute(org(CLAIMS, teams=TEAMS), iter(facts), iter(work), TODAY)
+    listed = engine.compute(org(CLAIMS, teams=TEAMS), facts, work, TODAY)
+    assert streamed.pnl == listed.pnl and streamed.statuses == listed.statuses
