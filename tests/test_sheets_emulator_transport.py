@@ -173,3 +173,13 @@ def test_nothing_leaves_localhost(sheets_env, sheets_service_account, monkeypatc
 def test_emulator_binds_loopback_only(sheets_emulator):
     host, _port = sheets_emulator._server.socket.getsockname()
     assert host == "127.0.0.1"
+
+
+def test_lost_response_after_commit(sheets_spreadsheet, sheets_emulator, monkeypatch):
+    """The write is kept but the client sees a 503: gspread's retry appends twice —
+    what an idempotent sync must not do."""
+    ws = sheets_spreadsheet.sheet1
+    ws.update([["header"]], "A1")
+    sheets_emulator.inject_fault(503, match=":append", after_commit=True)
+    ws.append_row(["once"])
+    assert ws.col_values(1) == ["header", "once", "once"]

@@ -73,13 +73,17 @@ class EmulatorApp:
                 delay, fault = self.faults.check(request.method, unquote(raw_path))
                 if delay:
                     time.sleep(delay / 1000)
-                if fault is not None:
+                if fault is not None and not fault.after_commit:
                     return json_response(error_body(fault.status, fault.message), fault.status)
                 requester = self.auth.authenticate(request, query)
                 with self.store.lock:
                     if kind == "sheets":
-                        return self.sheets.handle(request, raw_path, query, requester)
-                    return self.drive.handle(request, raw_path, query)
+                        response = self.sheets.handle(request, raw_path, query, requester)
+                    else:
+                        response = self.drive.handle(request, raw_path, query)
+                if fault is not None:  # the change is kept, the answer is lost
+                    return json_response(error_body(fault.status, fault.message), fault.status)
+                return response
             raise ApiError(404, f"The requested URL {raw_path} was not found on this server.")
         except ApiError as exc:
             return json_response(exc.body(), exc.code)

@@ -79,14 +79,15 @@ class EmulatorHandle:
     def inject_fault(self, status: int = 500, count: Optional[int] = None, *,
                      fail_after: int = 0, match: Optional[str] = None,
                      methods: Optional[list[str]] = None, delay_ms: int = 0,
-                     message: Optional[str] = None) -> Fault:
+                     message: Optional[str] = None, after_commit: bool = False) -> Fault:
         """Answer matching API requests with ``status``.
 
         ``count``: the next N requests (default 1, or unlimited with
         ``fail_after``); ``fail_after=K``: let K requests succeed first;
         ``match``: substring of the decoded path (e.g. ``":batchUpdate"``);
         ``methods``: e.g. ``["POST", "PUT"]``; ``delay_ms`` with ``status=0``
-        only adds latency.
+        only adds latency; ``after_commit=True`` applies the request and then
+        answers with the error (a lost response: a blind retry repeats the write).
         """
         spec = {"status": status, "fail_after": fail_after, "delay_ms": delay_ms}
         if count is not None:
@@ -97,6 +98,8 @@ class EmulatorHandle:
             spec["methods"] = methods
         if message is not None:
             spec["message"] = message
+        if after_commit:
+            spec["after_commit"] = True
         return self.app.faults.add(spec)
 
     def clear_faults(self) -> None:
