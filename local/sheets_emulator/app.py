@@ -54,7 +54,7 @@ class EmulatorApp:
             self.log.add(method=request.method, path=unquote(raw_path), query=query,
                          status=response.status_code, kind=_kind(raw_path),
                          duration_ms=round((time.perf_counter() - started) * 1000, 3),
-                         request_bytes=len(request.get_data(cache=True)),
+                         request_bytes=request.content_length or 0,
                          response_bytes=response.calculate_content_length() or 0,
                          time=self.clock())
         return response(environ, start_response)
