@@ -27,7 +27,7 @@ USE_CASES = (
             baseline_cpu=D("4.50")),
     UseCase("claims-processing", "claims", "Claims processor", "claim processed", "chris@example.com",
             monthly_budget=D("48000"), target_cpu=D("5.00"), baseline_cpu=D("8.00"),
-            ftes_replaced=D("2.5"), fte_annual_cost=D("400000"), headcount_target=D("33333.33"),
+            ftes_replaced=D("2.5"), fte_annual_cost=D("160000"), headcount_target=D("33333.33"),
             estimated_monthly_cost=D("44000"), approved_tier="T2"),
     UseCase("contract-review", "operations", "Contract review (self-hosted Llama)", "contract reviewed",
             "olu@example.com", monthly_budget=D("7000"), target_cpu=D("3.00"), estimated_monthly_cost=D("6500"),
