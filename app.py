@@ -69,7 +69,8 @@ def post_work_items():
 def list_use_cases():
     from chalicelib.guardrail import visible_use_cases
 
-    return {"use_cases": visible_use_cases(_caller("team", "sheet", "admin"), stores.organisation())}
+    caller = _caller("team", "sheet", "admin")
+    return {"use_cases": visible_use_cases(caller, stores.organisation(), stores.stores().guardrails)}
 
 
 @app.route("/v1/use-cases/{use_case_id}/guardrail", methods=["GET"], authorizer=token_authorizer)

@@ -21,7 +21,8 @@ def money(value: Optional[Decimal], places: Decimal = CENT) -> Optional[str]:
     return None if value is None else str(value.quantize(places, rounding=ROUND_HALF_EVEN))
 
 
-def visible_use_cases(caller: Caller, org: Organisation) -> list[dict]:
+def visible_use_cases(caller: Caller, org: Organisation, store: GuardrailStore) -> list[dict]:
+    computed_pause = {g.use_case for g in store.all() if g.paused}
     return [
         {
             "use_case": u.use_case_id,
@@ -29,7 +30,7 @@ def visible_use_cases(caller: Caller, org: Organisation) -> list[dict]:
             "team": u.team,
             "unit_of_work": u.unit_of_work,
             "target": money(u.target_cpu, CPU_PLACES),
-            "paused": u.status == "paused",
+            "paused": u.status in ("paused", "retired") or u.use_case_id in computed_pause,
             "status": u.status,
         }
         for u in sorted(org.use_cases, key=lambda u: u.use_case_id)

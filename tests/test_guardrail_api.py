@@ -52,6 +52,8 @@ def test_guardrail_shows_the_computed_pause(api, tokens):
         budget_remaining=Decimal("17599.544"), as_of="2026-11-23T10:00:00+00:00")])
     status, body = get(api, "/v1/use-cases/claims-processing/guardrail", tokens["sheet"])
     assert body["paused"] is True and body["colour"] == "critical"
+    listed = get(api, "/v1/use-cases", tokens["teams"]["claims"])[1]["use_cases"]
+    assert [u["paused"] for u in listed] == [True]
     assert body["cost_per_unit"] == "7.6000" and body["month_to_date_cost"] == "30400.46"
     assert body["budget_remaining"] == "17599.54"
 
