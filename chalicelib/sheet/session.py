@@ -1,0 +1,107 @@
+"""The spreadsheet as the sync sees it: credentials, the gspread client and its three calls.
+
+Credentials: a Google service account's JSON key, read from Secrets Manager through
+Powertools Parameters (secret name from GOOGLE_SERVICE_ACCOUNT_SECRET, default
+"finops/google-service-account"); the spreadsheet id from SHEET_ID. Locally the stack
+stores a fake service account whose token_uri is the Sheets emulator, and
+SHEETS_ENDPOINT_URL points the transport there: the same code path as production.
+
+Every request goes through gspread's HTTP client (chalicelib.sheet.transport bounds its
+back-off on 429 and 5xx); a give-up raises gspread's APIError. The requests made are
+counted (`requests`) so a sync can report and tests can check its request budget.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+SECRET_ENV = "GOOGLE_SERVICE_ACCOUNT_SECRET"
+DEFAULT_SECRET = "finops/google-service-account"
+SHEET_ID_ENV = "SHEET_ID"
+SECRET_MAX_AGE = 300
+
+_clients: dict = {}
+
+
+class SheetConfigError(RuntimeError):
+    """The sheet cannot be reached because of configuration (no SHEET_ID, no secret, bad key)."""
+
+
+def service_account_info() -> dict:
+    from aws_lambda_powertools.utilities import parameters
+
+    name = os.environ.get(SECRET_ENV, DEFAULT_SECRET)
+    try:
+        raw = parameters.get_secret(name, max_age=SECRET_MAX_AGE)
+    except Exception as exc:  # noqa: BLE001 - reported as configuration
+        raise SheetConfigError(f"cannot read the Google service account from secret {name!r}: {exc}") from exc
+    try:
+        info = json.loads(raw) if isinstance(raw, (str, bytes)) else dict(raw)
+    except ValueError as exc:
+        raise SheetConfigError(f"secret {name!r} is not a service account JSON key") from exc
+    if not isinstance(info, dict) or not info.get("client_email") or not info.get("private_key"):
+        raise SheetConfigError(f"secret {name!r} is not a service account JSON key (client_email, private_key)")
+    return info
+
+
+def sheet_id() -> str:
+    value = os.environ.get(SHEET_ID_ENV, "").strip()
+    if not value:
+        raise SheetConfigError(f"{SHEET_ID_ENV} is not set: the id of the Google Sheet to sync")
+    return value
+
+
+def client_for(info: dict):
+    """A gspread client per service account key and endpoint, reused while the Lambda is warm."""
+    from chalicelib.sheet.transport import endpoint_url, open_client
+
+    key = (info.get("client_email"), info.get("private_key_id"), info.get("token_uri"), endpoint_url())
+    client = _clients.get(key)
+    if client is None:
+        client = _clients[key] = open_client(info)
+    return client
+
+
+def reset() -> None:
+    _clients.clear()
+
+
+@dataclass
+class SheetSession:
+    spreadsheet_id: str
+    http: Any  # gspread HTTPClient (chalicelib.sheet.transport.SheetsHTTPClient)
+    editor: str  # the service account's email: the only editor of the output tabs
+    requests: int = 0
+    reads: int = 0
+    writes: int = 0
+    write_bytes: list = field(default_factory=list)
+
+    @classmethod
+    def open(cls, spreadsheet_id: Optional[str] = None, info: Optional[dict] = None) -> "SheetSession":
+        info = info or service_account_info()
+        client = client_for(info)
+        return cls(spreadsheet_id or sheet_id(), client.http_client, info["client_email"])
+
+    def metadata(self, params: Optional[dict] = None) -> dict:
+        self.requests += 1
+        self.reads += 1
+        return self.http.fetch_sheet_metadata(self.spreadsheet_id, params=params)
+
+    def values(self, ranges: list) -> list:
+        """values:batchGet, unformatted values and serial dates; one list of rows per range."""
+        self.requests += 1
+        self.reads += 1
+        answer = self.http.values_batch_get(
+            self.spreadsheet_id, ranges,
+            params={"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER",
+                    "majorDimension": "ROWS"})
+        return [vr.get("values") or [] for vr in answer.get("valueRanges") or []]
+
+    def batch_update(self, requests: list, size: Optional[int] = None) -> dict:
+        self.requests += 1
+        self.writes += 1
+        if size is not None:
+            self.write_bytes.append(size)
+        return self.http.batch_update(self.spreadsheet_id, {"requests": requests})
