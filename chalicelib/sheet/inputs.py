@@ -50,6 +50,7 @@ class TabRead:
     next_column: int  # first column after the last header
     next_row: int  # first row after the last row holding anything
     present: bool = True
+    rows: dict = field(default_factory=dict)  # row index -> typed values used (last good values included)
 
 
 @dataclass
@@ -140,6 +141,15 @@ class _Rows:
                     continue
                 value = known[col.field]
                 index = cols.get(col.field)
+                if index is None:  # the column is missing: its last good values stay in force
+                    kept = _last_good(before, col.field)
+                    if kept is not None:
+                        typed[col.field] = kept
+                    elif col.required:
+                        self.issue(r, id_index, None, f"row skipped: column {col.header!r} is missing")
+                        skip = True
+                        break
+                    continue
                 if cells.is_blank(value):
                     if col.required:
                         kept = _last_good(before, col.field)
@@ -168,6 +178,7 @@ class _Rows:
             if skip:
                 continue
             self.used += 1
+            self.where.rows[r] = typed
             yield r, typed, before
 
 
@@ -216,7 +227,7 @@ def read_inputs(ranges: dict, previous: Organisation) -> InputRead:
         for col in reader.where.missing:
             if values:
                 issues.append(CellIssue(tab.title, cells.a1(0, reader.where.next_column), "",
-                                        f"column {col.header!r} was missing: added back"))
+                                        f"column {col.header!r} was missing: added back with the last good values"))
         return reader, reader
 
     settings, settings_rows, settings_missing = _read_settings(ranges.get(layout.SETTINGS), previous.settings,

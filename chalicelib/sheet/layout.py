@@ -17,7 +17,7 @@ validation `init` puts on it:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields as dc_fields
+from dataclasses import dataclass, fields as dc_fields
 from typing import Optional
 
 from chalicelib.domain.organisation import SPLIT_RULES, TIERS, UNIT_RULES, USE_CASE_STATUSES, Settings
@@ -100,8 +100,9 @@ USE_CASES_TAB = InputTab(USE_CASES, (
     _c("Manual cost per unit", "baseline_cpu", "cpu",
        "What one unit cost before the agent (people). Gives the margin benefit."),
     _c("FTEs replaced", "ftes_replaced", "number", "Full-time staff the agent replaces.", width=110),
-    _c("Annual cost of FTEs replaced", "fte_annual_cost", "money",
-       "Loaded yearly cost of all the FTEs replaced together (e.g. 2.5 FTEs = $400,000).", width=170),
+    _c("Annual cost per FTE", "fte_annual_cost", "money",
+       "Loaded yearly cost of ONE full-time employee (2.5 FTEs costing $400,000 together: $160,000). "
+       "Headcount offset = FTEs replaced x this / 12.", width=150),
     _c("Headcount saving target", "headcount_target", "money", "Monthly saving finance expects from headcount.",
        width=160),
     _c("Headcount gap reason", "headcount_gap_reason", "text", "Why realized savings differ from the target.",
@@ -332,9 +333,3 @@ def setting_by_label(label: str) -> Optional[SettingRow]:
             return row
     return None
 
-
-@dataclass
-class TabNames:
-    """Titles resolved against a spreadsheet (case and surrounding spaces ignored)."""
-
-    found: dict = field(default_factory=dict)  # layout title -> actual title

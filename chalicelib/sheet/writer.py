@@ -23,7 +23,7 @@ import os
 from dataclasses import dataclass
 from typing import Callable, Optional, Sequence
 
-from chalicelib.sheet import grid, layout, structure
+from chalicelib.sheet import cells, grid, layout, structure
 from chalicelib.sheet.grid import SheetInfo
 from chalicelib.sheet.render import Cells, History, TabContent
 
@@ -87,9 +87,11 @@ def input_additions(read, sheets: dict, new_keys: Sequence[tuple], settings, cur
         if where is None or info is None or not where.present:
             continue
         if where.missing:
-            names = [f"{tab.title}: {col.header}" for col in where.missing]
+            missing = list(where.missing)
             structure.append_missing_headers(reqs, info, tab, where, c)
-            headers += names
+            headers += [f"{tab.title}: {col.header}" for col in missing]
+            if where.rows and tab.title != layout.SETTINGS:
+                _refill(reqs, info, where, missing, c)
     where, info = read.tabs.get(layout.SETTINGS), sheets.get(layout.SETTINGS)
     if read.settings_missing and where is not None and info is not None and where.present:
         structure.append_settings_rows(reqs, info, where, read.settings_missing, c, settings)
@@ -108,6 +110,26 @@ def input_additions(read, sheets: dict, new_keys: Sequence[tuple], settings, cur
             keys.append(key)
         structure.append_rows(reqs, info, where, rows)
     return InputAdditions(reqs, headers, settings_rows, keys)
+
+
+_KIND_FORMAT = {"money": "money", "cpu": "cpu", "fraction": "pct", "number": "num"}
+
+
+def _refill(reqs: list, info: SheetInfo, where, columns: list, c: Cells) -> None:
+    """A re-added column gets each row's last good value back, so the next sync does not read blanks."""
+    last = max(where.rows) + 1
+    for col in columns:
+        j = where.columns[col.field]
+        values = []
+        for r in range(1, last):
+            v = (where.rows.get(r) or {}).get(col.field)
+            if v is None or v == "" or v == ():
+                values.append([])
+            else:
+                values.append([c.v(v if col.kind == "fraction" else cells.to_sheet(v),
+                                   _KIND_FORMAT.get(col.kind, "text"))])
+        if any(values):
+            reqs.append(grid.update_cells(info.sheet_id, 1, j, values))
 
 
 @dataclass
