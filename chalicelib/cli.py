@@ -68,6 +68,23 @@ def _costs(args) -> int:
     return 0 if all(r.ok for r in report.results) else 1
 
 
+def _sheet(args) -> int:
+    from chalicelib import sheet_sync
+
+    if args.action == "init":
+        report = sheet_sync.init()
+        for line in report.lines():
+            print(line, file=sys.stdout if report.ok else sys.stderr)
+        return 0 if report.ok else 1
+    now = datetime.fromisoformat(args.now.replace("Z", "+00:00")) if args.now else datetime.now(timezone.utc)
+    report = sheet_sync.sync(now)
+    lines = report.lines()
+    print(lines[0], file=sys.stdout if report.ok else sys.stderr)
+    for line in lines[1:]:
+        print(f"  {line}", file=sys.stdout if report.ok else sys.stderr)
+    return 0 if report.ok else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m chalicelib.cli", description=__doc__)
     groups = parser.add_subparsers(dest="group", required=True)
@@ -93,6 +110,13 @@ def build_parser() -> argparse.ArgumentParser:
     pull.add_argument("--start", help="first day, YYYY-MM-DD")
     pull.add_argument("--end", help="day after the last, YYYY-MM-DD")
     costs.set_defaults(handler=_costs)
+
+    sheet = groups.add_parser("sheet", help="the Google Sheet (SHEET_ID; service account in Secrets Manager)")
+    sheet_actions = sheet.add_subparsers(dest="action", required=True)
+    sheet_actions.add_parser("init", help="create missing tabs, headers, validations, protections and charts")
+    sync = sheet_actions.add_parser("sync", help="read finance's tabs, compute, write the output tabs")
+    sync.add_argument("--now", help="the run's time, ISO 8601 (default: now, UTC)")
+    sheet.set_defaults(handler=_sheet)
     return parser
 
 
