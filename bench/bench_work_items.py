@@ -66,7 +66,9 @@ def throughput_through_chalice_local(rounds: int = 6) -> tuple[float, float]:
 
     from local.stack import LocalStack
 
-    with LocalStack() as stack:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp, LocalStack(workbook=Path(tmp) / "bench.xlsx") as stack:
         headers = {"Authorization": "Bearer " + stack.tokens["teams"]["claims"]}
         # A new connection per request: chalice local's keep-alive answers stall ~40 ms on
         # delayed ACKs, which would measure TCP, not the app.

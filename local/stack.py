@@ -25,7 +25,8 @@ FAKE_AWS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS
 class LocalStack:
     """Start with `with LocalStack() as stack:`; `stack.api_url`, `stack.tokens`, `stack.env`."""
 
-    def __init__(self, api_port: int | None = None, moto_port: int | None = None, quiet: bool = True):
+    def __init__(self, api_port: int | None = None, moto_port: int | None = None, quiet: bool = True,
+                 workbook: Path | str | None = None):
         from local.ports import free_port
 
         self.api_port = api_port or free_port()
@@ -36,6 +37,8 @@ class LocalStack:
         self._moto = None
         self._chalice = None
         self.vendors: dict = {}  # name -> emulator handle
+        self.sheets = None  # the Sheets API emulator's handle
+        self.workbook = Path(workbook) if workbook else ROOT / "demo-out" / "finops.xlsx"
         self._saved_env: dict = {}
 
     @property
@@ -70,12 +73,17 @@ class LocalStack:
         wait_until_up(self.moto_url + "/moto-api/")
         from local.vendor_emulators import start_anthropic_emulator, start_openai_emulator
 
+        from local.sheets_emulator.server import start_emulator
+
         self.vendors = {"openai": start_openai_emulator(), "anthropic": start_anthropic_emulator()}
+        self.workbook.parent.mkdir(parents=True, exist_ok=True)
+        self.sheets = start_emulator(self.workbook)
         self.env = {
             **FAKE_AWS, "AWS_ENDPOINT_URL": self.moto_url, "POWERTOOLS_METRICS_NAMESPACE": "AIFinOps",
             # The vendor SDKs' own variables: the connectors honour them, so only endpoints differ.
             "OPENAI_BASE_URL": self.vendors["openai"].url, "ANTHROPIC_BASE_URL": self.vendors["anthropic"].url,
             "VENDOR_HTTP_BACKOFF_FACTOR": "0.05",
+            "SHEETS_ENDPOINT_URL": self.sheets.url, "SHEET_ID": self.sheets.default_spreadsheet_id,
         }
         self._use_env(self.env)
         self._seed()
@@ -102,11 +110,16 @@ class LocalStack:
         from local.tables import create_tables
 
         from local import demo_billing
+        from local.fake_service_account import service_account_info
 
         create_tables(runtime.client("dynamodb"))
         secrets = runtime.client("secretsmanager")
         secrets.create_secret(Name="finops/openai-admin-key", SecretString=demo_billing.OPENAI_ADMIN_KEY)
         secrets.create_secret(Name="finops/anthropic-admin-key", SecretString=demo_billing.ANTHROPIC_ADMIN_KEY)
+        # A throwaway service account whose token_uri is the emulator: google-auth's real token
+        # exchange runs, against 127.0.0.1. Generated now, never written to the repo.
+        secrets.create_secret(Name="finops/google-service-account",
+                              SecretString=json.dumps(service_account_info(self.sheets.url)))
         org = demo_organisation()
         stores.stores().organisation.save(org)
         now = datetime.now(timezone.utc)
@@ -134,6 +147,9 @@ class LocalStack:
         for handle in self.vendors.values():
             handle.stop()
         self.vendors = {}
+        if self.sheets is not None:
+            self.sheets.stop()
+            self.sheets = None
         if self._moto is not None:
             self._moto.stop()
             self._moto = None
@@ -150,6 +166,8 @@ class LocalStack:
             f"AWS (moto server)     {self.moto_url}  (AWS_ENDPOINT_URL)",
             f"OpenAI billing        {self.env.get('OPENAI_BASE_URL')}  (OPENAI_BASE_URL)",
             f"Anthropic billing     {self.env.get('ANTHROPIC_BASE_URL')}  (ANTHROPIC_BASE_URL)",
+            f"Google Sheets API     {self.env.get('SHEETS_ENDPOINT_URL')}  (SHEETS_ENDPOINT_URL; "
+            f"spreadsheet {self.env.get('SHEET_ID')} kept in {self.workbook})",
             f"Tokens                {TOKENS_FILE.relative_to(ROOT)}",
         ])
 

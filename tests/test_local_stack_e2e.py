@@ -12,8 +12,8 @@ from local.stack import TOKENS_FILE, LocalStack
 
 
 @pytest.fixture(scope="module")
-def stack():
-    with LocalStack() as running:
+def stack(tmp_path_factory):
+    with LocalStack(workbook=tmp_path_factory.mktemp("sheet") / "finops.xlsx") as running:
         yield running
 
 
