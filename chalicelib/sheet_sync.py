@@ -245,7 +245,7 @@ def sync(now: datetime, session: Optional[SheetSession] = None) -> SyncReport:
         base = [
             render.dashboard(out, org, freshness, now, len([i for i in read.issues
                                                              if not i.reason.startswith("warning")]),
-                             additions.added_keys),
+                             len(read.mapping_keys - {m.vendor_key for m in org.mappings}) + len(additions.added_keys)),
             render.alerts(out, org, freshness),
             render.board(out),
         ]

@@ -195,7 +195,8 @@ def _severity(st) -> tuple:
     return rank, -st.month_to_date_cost, st.use_case
 
 
-def dashboard(out, org, freshness: Sequence, now: datetime, issues: int, new_keys: Sequence[str]) -> TabContent:
+def dashboard(out, org, freshness: Sequence, now: datetime, issues: int, keys_to_map: int) -> TabContent:
+    """`issues`: bad cells this sync; `keys_to_map`: Mappings rows still waiting for a team or use case."""
     c = Cells(out.currency)
     rows: list = []
     alloc = out.allocation.get(out.month)
@@ -240,9 +241,8 @@ def dashboard(out, org, freshness: Sequence, now: datetime, issues: int, new_key
     rows.append([c.v("Risk appetite"), c.v(ra.verdict), c.v(ra.reason, italic=True)])
     rows.append([c.v("Bad cells this sync"), c.v(issues, "int"),
                  c.v("named in the Sync log; their last good values stay in force", italic=True)])
-    if new_keys:
-        rows.append([c.v("New unmapped keys"), c.v(len(new_keys), "int"),
-                     c.v("added to the Mappings tab for finance to assign", italic=True)])
+    rows.append([c.v("Vendor keys to map"), c.v(keys_to_map, "int"),
+                 c.v("rows of the Mappings tab with no team or use case yet", italic=True)])
     rows.append([])
 
     rows.append(c.section("Data freshness", 6))
@@ -263,10 +263,12 @@ def dashboard(out, org, freshness: Sequence, now: datetime, issues: int, new_key
     rows.append(c.header(("Use case", "Colour", "Cost per unit (week)", "Target", "Month to date",
                           "Budget left", "Why")))
     for s in attention[:ATTENTION_LIMIT]:
-        why = s.reason + (f" [{', '.join(s.flags)}]" if s.flags else "")
+        why = s.reason.split("; ")[0] + (f" [{', '.join(s.flags)}]" if s.flags else "")
+        if s.paused:
+            why += f" [paused: {s.paused_reason}]"
         rows.append([c.v(s.use_case), c.v(s.colour or "", colour=s.colour), c.v(s.cpu_week, "cpu"),
                      c.v(s.target_cpu, "cpu"), c.v(s.month_to_date_cost, "money"), c.v(s.budget_remaining, "money"),
-                     c.v(why)])
+                     c.v(why, wrap=True)])
     if len(attention) > ATTENTION_LIMIT:
         rows.append([c.v(f"... {len(attention) - ATTENTION_LIMIT} more in Alerts", italic=True)])
     if not attention:
