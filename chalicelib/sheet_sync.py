@@ -214,7 +214,8 @@ def sync(now: datetime, session: Optional[SheetSession] = None) -> SyncReport:
     org = read.organisation if read is not None else previous
     if read is not None:
         report.issues = list(read.issues)
-        s.organisation.save(org)
+        if not same_configuration(org, previous):
+            s.organisation.save(org)
         from chalicelib import stores as stores_module
 
         stores_module._org_cache.clear()  # this process sees the new configuration at once
@@ -276,6 +277,18 @@ def sync(now: datetime, session: Optional[SheetSession] = None) -> SyncReport:
     report.requests, report.reads, report.writes = session.requests, session.reads, session.writes
     report.seconds = time.perf_counter() - started
     return report
+
+
+def same_configuration(a, b) -> bool:
+    """Whether two Organisations hold the same rows (whatever their order): then nothing is rewritten."""
+    def rows(org, name, key):
+        return sorted(getattr(org, name), key=key)
+
+    kinds = (("teams", lambda r: r.team_id), ("use_cases", lambda r: r.use_case_id), ("shared_rules", lambda r: r.key),
+             ("mappings", lambda r: r.vendor_key), ("pool_allocations", lambda r: r.allocation_id),
+             ("benchmarks", lambda r: r.name))
+    return (a.settings == b.settings and dict(a.expected_totals) == dict(b.expected_totals)
+            and all(rows(a, n, k) == rows(b, n, k) for n, k in kinds))
 
 
 def _bad(issues) -> bool:
