@@ -83,6 +83,7 @@ class SyncReport:
     history_trimmed: bool = False
     month_to_date: Optional[Decimal] = None
     seconds: float = 0.0
+    sheet_seconds: float = 0.0  # of which in Sheets API calls
 
     @property
     def bad_cells(self) -> list:
@@ -92,7 +93,7 @@ class SyncReport:
         head = (f"sync {'ok' if self.ok else 'FAILED'} at {self.at}: {self.use_cases} use cases, "
                 f"{len(self.bad_cells)} bad cell(s), {self.requests} Sheets request(s) "
                 f"({self.reads} read, {self.writes} write, {self.write_bytes:,} bytes written), "
-                f"{self.seconds:.2f} s")
+                f"{self.seconds:.2f} s ({self.sheet_seconds:.2f} s in Sheets calls)")
         out = [head]
         if self.error:
             out.append(f"error: {self.error}")
@@ -165,7 +166,7 @@ def _lay_out(session: SheetSession, metadata: dict, org, report: InitReport) -> 
     report.created, report.changes = plan.created, plan.changes
     report.structural_requests = len(plan.requests)
     if plan.requests:
-        session.batch_update(plan.requests, writer.body_size(plan.requests))
+        session.batch_update(plan.requests)
 
 
 def _describe(exc: Exception) -> str:
@@ -237,6 +238,7 @@ def sync(now: datetime, session: Optional[SheetSession] = None) -> SyncReport:
         report.seconds = time.perf_counter() - started
         if session is not None:
             report.requests, report.reads, report.writes = session.requests, session.reads, session.writes
+            report.sheet_seconds = session.seconds
         return report
 
     try:
@@ -268,13 +270,14 @@ def sync(now: datetime, session: Optional[SheetSession] = None) -> SyncReport:
         report.history_trimmed = plan.trimmed
         report.added_headers, report.added_settings = additions.added_headers, additions.added_settings
         report.new_mapping_keys = additions.added_keys
-        session.batch_update(plan.requests, plan.size)
+        session.batch_update(plan.requests)
         report.write_bytes = plan.size
         report.ok = not report.error
     except Exception as exc:  # noqa: BLE001 - the write failed: Google applied none of it
         report.error = f"writing the sheet failed (the sheet is unchanged): {_describe(exc)}"
         report.added_headers, report.added_settings, report.new_mapping_keys = [], [], []
     report.requests, report.reads, report.writes = session.requests, session.reads, session.writes
+    report.sheet_seconds = session.seconds
     report.seconds = time.perf_counter() - started
     return report
 

@@ -280,8 +280,7 @@ PNL_HEADERS = ("Month", "Period", "Use case", "Name", "Team", "Unit of work", "C
                "Headcount offset", "Net (offset - AI cost)", "Colour", "Tier", "Pool credit", "Decision date",
                "Decision", "Success met", "Retirement trigger")
 UNIT_FIXED_HEADERS = ("Use case", "Name", "Team", "Unit of work", "Target cost per unit", "Colour",
-                      "Latest complete week", "Cost per unit (latest week)", "Overrun (latest week)",
-                      "Cost per unit (month to date)")
+                      "Cost per unit (latest week)", "Overrun (latest week)", "Cost per unit (month to date)")
 UNIT_WEEKS = 13
 UNIT_MONTHS = 13
 ALERT_HEADERS = ("Severity", "Use case", "Team", "What", "Detail", "Day", "Owner")

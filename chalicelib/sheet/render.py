@@ -345,12 +345,13 @@ def agent_pnl(out, history: History) -> TabContent:
     chosen = sorted((r for r in out.pnl if r.month in months), key=lambda r: (r.month, r.team, r.use_case))
     chosen.sort(key=lambda r: r.month, reverse=True)  # stable: newest month first, then team and use case
     data = []
-    for r in chosen:
+    for r in chosen:  # blank, not $0.00, where a category or a credit holds nothing (a lighter request)
         data.append((r.month, "closed" if r.complete else "month to date", r.use_case, r.name, r.team,
-                     r.unit_of_work, r.cost, r.billed_cost, *(r.cost_by_category.get(k, ZERO) for k in CATEGORIES),
+                     r.unit_of_work, r.cost, r.billed_cost,
+                     *(r.cost_by_category.get(k, ZERO) or None for k in CATEGORIES),
                      r.units, r.cpu, r.target_cpu, r.overrun, r.baseline_cpu, r.margin_benefit, r.headcount_offset,
-                     r.net, r.colour or "", r.tier, r.pool_credit, r.decision_date, r.decision, r.success_met,
-                     r.retirement_trigger))
+                     r.net, r.colour or "", r.tier, r.pool_credit or None, r.decision_date, r.decision, r.success_met,
+                     r.retirement_trigger if r.decision_date is not None else None))
     rows += table(data, PNL_KINDS)
     return TabContent(layout.AGENT_PNL, rows, len(layout.PNL_HEADERS), _column_formats(c, PNL_KINDS))
 
@@ -368,10 +369,11 @@ def unit_costs(out, history: History) -> TabContent:
     weeks = _weeks(out.today, history.weeks)
     months = _months(out.today, history.months)
     current_week = week_start(out.today)
-    headers = list(layout.UNIT_FIXED_HEADERS)
+    latest = week_label(week_start(out.today) - timedelta(days=7))
+    headers = [h.replace("latest week", f"week {latest}") for h in layout.UNIT_FIXED_HEADERS]
     headers += [f"Week {week_label(w)}" + (" (partial)" if w == current_week else "") for w in weeks]
     headers += [f"Month {m}" + (" (to date)" if m == out.month else "") for m in months]
-    kinds = ("text", "text", "text", "text", "cpu", "text", "text", "cpu", "pct", "cpu") + ("cpu",) * (
+    kinds = ("text", "text", "text", "text", "cpu", "text", "cpu", "pct", "cpu") + ("cpu",) * (
         len(weeks) + len(months))
     data = []
     for uid, s in out.statuses.items():
@@ -379,7 +381,7 @@ def unit_costs(out, history: History) -> TabContent:
         weekly = [series.weeks.get(w) if series else None for w in weeks]
         monthly = [series.months.get(month_first_day(m)) if series else None for m in months]
         data.append((uid, s.name, s.team, s.unit_of_work, s.target_cpu, s.colour or "",
-                     week_label(s.latest_week), s.cpu_week, s.overrun_week, s.cpu_month,
+                     s.cpu_week, s.overrun_week, s.cpu_month,
                      *(u.cpu if u is not None else None for u in weekly),
                      *(u.cpu if u is not None else None for u in monthly)))
     rows = [c.header(headers)] + table(data, kinds)

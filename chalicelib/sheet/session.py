@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -77,6 +78,7 @@ class SheetSession:
     reads: int = 0
     writes: int = 0
     write_bytes: list = field(default_factory=list)
+    seconds: float = 0.0  # wall time spent in Sheets API calls (back-off included)
 
     @classmethod
     def open(cls, spreadsheet_id: Optional[str] = None, info: Optional[dict] = None) -> "SheetSession":
@@ -84,24 +86,38 @@ class SheetSession:
         client = client_for(info)
         return cls(spreadsheet_id or sheet_id(), client.http_client, info["client_email"])
 
+    def _timed(self, call, *args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return call(*args, **kwargs)
+        finally:
+            self.seconds += time.perf_counter() - started
+
     def metadata(self, params: Optional[dict] = None) -> dict:
         self.requests += 1
         self.reads += 1
-        return self.http.fetch_sheet_metadata(self.spreadsheet_id, params=params)
+        return self._timed(self.http.fetch_sheet_metadata, self.spreadsheet_id, params=params)
 
     def values(self, ranges: list) -> list:
         """values:batchGet, unformatted values and serial dates; one list of rows per range."""
         self.requests += 1
         self.reads += 1
-        answer = self.http.values_batch_get(
-            self.spreadsheet_id, ranges,
+        answer = self._timed(
+            self.http.values_batch_get, self.spreadsheet_id, ranges,
             params={"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER",
                     "majorDimension": "ROWS"})
         return [vr.get("values") or [] for vr in answer.get("valueRanges") or []]
 
-    def batch_update(self, requests: list, size: Optional[int] = None) -> dict:
+    def batch_update(self, requests: list) -> dict:
+        """spreadsheets.batchUpdate through gspread's client, the body sent as compact JSON."""
+        from gspread.urls import SPREADSHEET_BATCH_UPDATE_URL
+
+        from chalicelib.sheet.writer import encode
+
+        body = encode(requests)
         self.requests += 1
         self.writes += 1
-        if size is not None:
-            self.write_bytes.append(size)
-        return self.http.batch_update(self.spreadsheet_id, {"requests": requests})
+        self.write_bytes.append(len(body))
+        response = self._timed(self.http.request, "post", SPREADSHEET_BATCH_UPDATE_URL % self.spreadsheet_id,
+                               data=body, headers={"Content-Type": "application/json; charset=UTF-8"})
+        return response.json()

@@ -36,9 +36,14 @@ def max_request_bytes() -> int:
     return int(raw) if raw else DEFAULT_MAX_REQUEST_BYTES
 
 
+def encode(requests: list) -> bytes:
+    """The batchUpdate body as sent: compact JSON (no spaces), UTF-8."""
+    return json.dumps({"requests": requests}, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False).encode("utf-8")
+
+
 def body_size(requests: list) -> int:
-    """Bytes of the JSON body as gspread sends it (requests' json encoding)."""
-    return len(json.dumps({"requests": requests}).encode("utf-8"))
+    return len(encode(requests))
 
 
 def min_rows(title: str, frozen: int) -> int:

@@ -19,7 +19,7 @@ from tests.sheets_fixtures import edit_xlsx
 
 @pytest.fixture
 def demo_sheet(sheet, demo_org):
-    data = seed_demo(NOW.date(), days=45)
+    data = seed_demo(NOW.date(), days=36)
     assert sheet_sync.init().ok
     sheet.data = data
     return sheet
@@ -62,7 +62,7 @@ def test_full_sync_writes_the_engines_numbers(demo_sheet, api, tokens):
     units = values(demo_sheet, layout.UNIT_COSTS)
     lead = find_row(units, "lead-scoring")
     status = out.statuses["lead-scoring"]
-    assert lead[column(units, "Cost per unit (latest week)")] == float(status.cpu_week.quantize(D("0.0001")))
+    assert lead[column(units, "Cost per unit (week 2026-W46)")] == float(status.cpu_week.quantize(D("0.0001")))
     assert lead[column(units, "Colour")] == status.colour == "critical"
     assert units[0][-1] == "Month 2026-11 (to date)" and "Week 2026-W47 (partial)" in units[0]
 
