@@ -255,9 +255,11 @@ def test_an_unreadable_sheet_falls_back_to_the_stored_configuration(demo_sheet, 
 
 
 def test_history_is_shortened_to_keep_the_request_small(demo_sheet, monkeypatch):
-    monkeypatch.setenv("SHEET_MAX_REQUEST_BYTES", "115000")
+    full = sheet_sync.sync(NOW)
+    assert full.ok and not full.history_trimmed and (full.history_weeks, full.history_months) == (13, 13)
+    monkeypatch.setenv("SHEET_MAX_REQUEST_BYTES", str(full.write_bytes - 1))
     report = sheet_sync.sync(NOW)
-    assert report.ok and report.history_trimmed and report.write_bytes <= 115_000
+    assert report.ok and report.history_trimmed and report.write_bytes < full.write_bytes
     assert (report.history_weeks, report.history_months) < (13, 13)
     assert "history shortened" in values(demo_sheet, layout.SYNC_LOG)[1][5]
     header = values(demo_sheet, layout.UNIT_COSTS)[0]
