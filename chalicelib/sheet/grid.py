@@ -188,7 +188,7 @@ def add_charts(sheet_id: int, specs: list, missing_titles: set) -> list:
             continue
         out.append({"addChart": {"chart": {"spec": spec, "position": {"overlayPosition": {
             "anchorCell": {"sheetId": sheet_id, "rowIndex": row, "columnIndex": layout.DASH_CHART_COL},
-            "widthPixels": 620, "heightPixels": 360}}}}})
+            "widthPixels": 640, "heightPixels": 380}}}}})
     return out
 
 

@@ -259,18 +259,21 @@ class OutputTab:
     note: str
     frozen_rows: int = 1
     columns: int = 12  # grid width kept by the sync
-    widths: tuple = ()  # pixel widths of the first columns
+    widths: tuple = ()  # pixel widths of the first columns (0: the default width)
     colour_columns: tuple = ()  # columns holding green/yellow/red/critical words (conditional colours)
     charts: bool = False
 
 
-# Dashboard geometry (0-based columns). Main block A:F; charts float over H:R; chart data from U.
+# Dashboard geometry (0-based columns). Main block A:G; charts float over I:S; chart data from U.
 DASH_COLUMNS = 36
-DASH_CHART_COL = 7
+DASH_CHART_COL = 8  # I
 DASH_TEAM_DATA_COL = 20  # U: Team | Month to date | Forecast | Monthly budget
 DASH_ICEBERG_DATA_COL = 25  # Z: Category | Month to date
 DASH_CPU_DATA_COL = 28  # AC: Week | top use cases' CPU as % of target | Target
 DASH_CPU_SERIES = 5  # use cases plotted
+_DASH_WIDTHS = {0: 230, 1: 150, 2: 150, 3: 150, 4: 150, 5: 120, 6: 480, 7: 20, 20: 150, 21: 120, 22: 120, 23: 120,
+                24: 20, 25: 180, 26: 120, 27: 20, 28: 140}
+DASH_WIDTHS = tuple(_DASH_WIDTHS.get(i, 130 if i > 28 else 0) for i in range(36))
 DASH_CHARTS = ("Spend by team vs budget (month to date)", "The cost iceberg (month to date)",
                "Cost per unit vs target, by week (% of target)")
 
@@ -288,7 +291,7 @@ SYNC_LOG_HEADERS = ("Run at", "Result", "Tab", "Cell", "Value", "Message")
 
 OUTPUT_TABS = (
     OutputTab(DASHBOARD, "Written by the sync: key figures, freshness, what needs attention and charts.",
-              frozen_rows=2, columns=DASH_COLUMNS, widths=(230, 150, 120, 130, 120, 120, 320),
+              frozen_rows=2, columns=DASH_COLUMNS, widths=DASH_WIDTHS,
               colour_columns=(1, 2), charts=True),
     OutputTab(AGENT_PNL, "Written by the sync: each agent's P&L per month (current month first).",
               columns=len(PNL_HEADERS), widths=(80, 100, 170, 200, 100, 140), colour_columns=(23,)),

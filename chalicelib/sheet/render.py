@@ -32,6 +32,7 @@ CATEGORY_NAMES = {"api": "API (the visible tip)", "self_hosted": "Self-hosted in
 SEVERITY_ORDER = ("critical", "red", "approval", "budget", "yellow", "source", "reconciliation", "reminder",
                   "pool", "investigate", "unmapped", "coverage", "anomaly", "data")
 ATTENTION_LIMIT = 50
+WHY_CHARS = 72  # the Dashboard's Why column; Alerts has the full reason
 ALERT_LIMIT = 500
 BOARD_AGENT_LIMIT = 100
 BOARD_ANOMALY_LIMIT = 30
@@ -210,7 +211,7 @@ def dashboard(out, org, freshness: Sequence, now: datetime, issues: int, keys_to
 
     rows.append([c.v("AI spend control panel", bold=True, size=14), c.v(f"month {out.month}", bold=True)])
     rows.append([c.v("Last updated", bold=True), c.v(_stamp(now), bold=True),
-                 c.v("by the sync; figures to the right of column G feed the charts", italic=True)])
+                 c.v("written by the sync; columns U onwards feed the charts", italic=True)])
     rows.append([])
     rows.append(c.section("Key figures (month to date)", 3))
     kpis = [
@@ -263,12 +264,12 @@ def dashboard(out, org, freshness: Sequence, now: datetime, issues: int, keys_to
     rows.append(c.header(("Use case", "Colour", "Cost per unit (week)", "Target", "Month to date",
                           "Budget left", "Why")))
     for s in attention[:ATTENTION_LIMIT]:
-        why = s.reason.split("; ")[0] + (f" [{', '.join(s.flags)}]" if s.flags else "")
-        if s.paused:
-            why += f" [paused: {s.paused_reason}]"
+        why = s.reason.split("; ")[0]
+        why = why if len(why) <= WHY_CHARS else why[:WHY_CHARS - 1].rstrip() + "…"  # the whole reason: Alerts
+        why += "".join(f" [{x}]" for x in (*s.flags, *(("paused",) if s.paused else ())))
         rows.append([c.v(s.use_case), c.v(s.colour or "", colour=s.colour), c.v(s.cpu_week, "cpu"),
                      c.v(s.target_cpu, "cpu"), c.v(s.month_to_date_cost, "money"), c.v(s.budget_remaining, "money"),
-                     c.v(why, wrap=True)])
+                     c.v(why)])
     if len(attention) > ATTENTION_LIMIT:
         rows.append([c.v(f"... {len(attention) - ATTENTION_LIMIT} more in Alerts", italic=True)])
     if not attention:
