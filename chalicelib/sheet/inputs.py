@@ -104,6 +104,7 @@ class _Rows:
         self.issues = issues
         self.previous = previous  # row id -> previous typed row (dataclass)
         self.used = 0
+        self.filled = 0  # rows holding anything in a known column
 
     def issue(self, row: int, col: Optional[int], value: Any, reason: str) -> None:
         cell = cells.a1(row, col) if col is not None else f"row {row + 1}"
@@ -119,6 +120,7 @@ class _Rows:
             known = {c.field: _cell(raw, cols.get(c.field)) for c in tab.columns}
             if all(cells.is_blank(v) for v in known.values()):
                 continue
+            self.filled += 1
             raw_id = known[tab.id_field]
             id_index = cols.get(tab.id_field)
             if cells.is_blank(raw_id):
@@ -270,6 +272,14 @@ def _collect(rows_of, tab: InputTab, prev_rows: dict, build, fallback: Iterable,
         built = build(typed, before)
         out.append(built)
     used[tab.title] = reader.used
+    fallback = list(fallback)
+    if reader.filled and not reader.used and fallback:
+        # Rows are there but not one is usable (the id column deleted or emptied): an accident, not
+        # an intent to remove everything. The last good rows stay until one row reads again.
+        id_header = tab.column(tab.id_field).header
+        reader.issues.append(CellIssue(tab.title, "", "", f"no row has a usable {id_header}: "
+                                       f"the last good {len(fallback)} row(s) stay in force"))
+        return fallback
     return out
 
 

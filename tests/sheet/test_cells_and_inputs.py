@@ -138,3 +138,12 @@ def test_mappings_blank_assignment_is_listed_not_mapped():
     read = read_inputs(ranges, PREVIOUS)
     assert read.organisation.mappings == (MappingRule("openai:project:p1", "support", "ticket-escalation"),)
     assert read.mapping_keys == {"openai:project:new", "openai:project:p1"}
+
+
+def test_a_tab_whose_ids_are_all_gone_keeps_its_last_good_rows():
+    ranges = {layout.USE_CASES: [["Team", "Name"], ["support", "Escalation"]]}  # the id column deleted
+    read = read_inputs(ranges, PREVIOUS)
+    assert read.organisation.use_cases == PREVIOUS.use_cases
+    assert any("no row has a usable Use case id" in i.reason for i in read.issues)
+    emptied = {layout.USE_CASES: [["Use case id", "Team"]]}  # every row deleted on purpose
+    assert read_inputs(emptied, PREVIOUS).organisation.use_cases == ()

@@ -285,3 +285,18 @@ def test_cli_sheet_commands(demo_sheet, capsys):
     assert cli.main(["sheet", "sync", "--now", "2026-11-22T14:05:00Z"]) == 0
     out = capsys.readouterr().out
     assert "sync ok at 2026-11-22T14:05:00Z: 5 use cases" in out and "3 Sheets request(s)" in out
+
+
+def test_a_deleted_tab_is_recreated_with_the_last_good_rows(demo_sheet, sheets_xlsx_path):
+    assert sheet_sync.sync(NOW).ok
+    teams_before = sorted(stores.stores().organisation.load().teams, key=lambda t: t.team_id)
+    with edit_xlsx(sheets_xlsx_path) as wb:
+        del wb[layout.TEAMS]
+        del wb[layout.ALERTS]
+    report = sheet_sync.sync(NOW)
+    assert report.ok, report.error
+    assert report.created_tabs == [layout.ALERTS, layout.TEAMS]
+    assert sorted(stores.stores().organisation.load().teams, key=lambda t: t.team_id) == teams_before
+    assert sorted(r[0] for r in values(demo_sheet, layout.TEAMS)[1:]) == [t.team_id for t in teams_before]
+    assert values(demo_sheet, layout.ALERTS)[1][:2] == ["critical", "lead-scoring"]
+    assert demo_sheet.spreadsheet().sheet_by_title(layout.ALERTS).protected_ranges
