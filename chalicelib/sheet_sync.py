@@ -216,10 +216,7 @@ def sync(now: datetime, session: Optional[SheetSession] = None) -> SyncReport:
     if read is not None:
         report.issues = list(read.issues)
         if not same_configuration(org, previous):
-            s.organisation.save(org)
-        from chalicelib import stores as stores_module
-
-        stores_module._org_cache.clear()  # this process sees the new configuration at once
+            s.organisation.save(org)  # the API sees it within stores.ORG_CACHE_SECONDS
 
     months = _months_back(today, HISTORY_MONTHS)
     first = date(int(months[0][:4]), int(months[0][5:]), 1)

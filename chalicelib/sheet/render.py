@@ -165,10 +165,6 @@ def _when(iso: Optional[str]) -> str:
         return iso
 
 
-def _pct_or_none(x: Optional[Decimal]) -> Optional[Decimal]:
-    return x
-
-
 def _weeks(today: date, n: int) -> list:
     current = week_start(today)
     return [current - timedelta(days=7 * k) for k in range(n - 1, -1, -1)]

@@ -10,7 +10,7 @@ import json
 import pytest
 
 from tests.sheets_fixtures import (  # noqa: F401  (fixtures)
-    edit_xlsx, sheets_emulator, sheets_env, sheets_service_account, sheets_xlsx_path)
+    sheets_emulator, sheets_env, sheets_service_account, sheets_xlsx_path)
 
 
 @pytest.fixture
