@@ -300,3 +300,23 @@ def test_a_deleted_tab_is_recreated_with_the_last_good_rows(demo_sheet, sheets_x
     assert sorted(r[0] for r in values(demo_sheet, layout.TEAMS)[1:]) == [t.team_id for t in teams_before]
     assert values(demo_sheet, layout.ALERTS)[1][:2] == ["critical", "lead-scoring"]
     assert demo_sheet.spreadsheet().sheet_by_title(layout.ALERTS).protected_ranges
+
+
+def test_closed_months_pool_credits_reach_the_sheet(demo_sheet):
+    from chalicelib import runtime
+    from chalicelib.storage.pool_store import PoolStore
+
+    org = stores.stores().organisation.load()
+    data = demo_sheet.data
+    credits = engine.close_month(org, data["facts"], data["units"], NOW.date(), None, "2026-10")
+    pools = PoolStore(runtime.dynamodb(), runtime.TableNames.from_env().config)
+    pools.save(credits)
+    assert pools.load() == credits
+    assert sheet_sync.sync(NOW).ok
+    out = engine.compute(org, data["facts"], data["units"], NOW.date(), credits)
+    pool = values(demo_sheet, layout.POOL)
+    for tier in ("T1", "T2", "T3"):
+        assert find_row(pool, tier)[3] == float(cents(out.pool.balances[tier]))
+    assert sum(out.pool.balances.values()) > 0
+    assert find_row(values(demo_sheet, layout.DASHBOARD), "Reallocation pool T2")[1] == \
+        float(cents(out.pool.balances["T2"]))
