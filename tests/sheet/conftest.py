@@ -2,6 +2,8 @@
 
 The fake service account lives in moto's Secrets Manager under the production secret name and
 SHEET_ID names the emulator's spreadsheet: the code under test takes its production path.
+Tests that edit the workbook by hand (openpyxl) are marked `xlsx`: their emulator persists to
+`sheets_xlsx_path`; the others keep the spreadsheet in memory (faster).
 """
 from __future__ import annotations
 
@@ -9,24 +11,36 @@ import json
 
 import pytest
 
-from tests.sheets_fixtures import (  # noqa: F401  (fixtures)
-    sheets_emulator, sheets_env, sheets_service_account, sheets_xlsx_path)
+from local.fake_service_account import service_account_info
+from local.sheets_emulator import start_emulator
+from tests.sheets_fixtures import sheets_xlsx_path  # noqa: F401  (fixture)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "xlsx: the test edits the emulator's .xlsx by hand")
 
 
 @pytest.fixture
-def sheet(aws, sheets_env, sheets_service_account, monkeypatch):
+def sheet(request, aws, sheets_xlsx_path, monkeypatch):  # noqa: F811
     """The emulator handle, with credentials stored and SHEET_ID set."""
     import boto3
     from aws_lambda_powertools.utilities import parameters
 
     from chalicelib.sheet import session
 
+    emu = start_emulator(sheets_xlsx_path, port=0, persist=request.node.get_closest_marker("xlsx") is not None)
+    monkeypatch.setenv("SHEETS_ENDPOINT_URL", emu.url)
+    monkeypatch.setenv("SHEETS_BACKOFF_CAP_SECONDS", "0.01")
+    monkeypatch.setenv("SHEETS_MAX_BACKOFF_SECONDS", "5")
     boto3.client("secretsmanager").create_secret(Name="finops/google-service-account",
-                                                 SecretString=json.dumps(sheets_service_account))
-    monkeypatch.setenv("SHEET_ID", sheets_env.default_spreadsheet_id)
+                                                 SecretString=json.dumps(service_account_info(emu.url)))
+    monkeypatch.setenv("SHEET_ID", emu.default_spreadsheet_id)
     monkeypatch.delenv("GOOGLE_SERVICE_ACCOUNT_SECRET", raising=False)
     parameters.clear_caches()
     session.reset()
-    yield sheets_env
-    parameters.clear_caches()
-    session.reset()
+    try:
+        yield emu
+    finally:
+        emu.stop()
+        parameters.clear_caches()
+        session.reset()

@@ -1,6 +1,8 @@
 """`sheet init` against the emulator, through the real gspread client."""
 from __future__ import annotations
 
+import pytest
+
 from chalicelib import sheet_sync
 from chalicelib.sheet import layout
 from local.fake_service_account import CLIENT_EMAIL
@@ -77,6 +79,7 @@ def test_init_fills_new_input_tabs_from_the_stored_configuration(sheet, demo_org
     assert sorted(r[0] for r in values(sheet, layout.TEAMS)[1:]) == sorted(t.team_id for t in demo_org.teams)
 
 
+@pytest.mark.xlsx
 def test_init_completes_a_sheet_finance_made_by_hand(sheet, sheets_xlsx_path):
     # Finance's own Use cases tab: a different column order, a column of their own, some columns missing.
     sheet.spreadsheet()  # the emulator has written the file

@@ -113,6 +113,7 @@ def _rewrite(ws, rows):
         ws.append(r)
 
 
+@pytest.mark.xlsx
 def test_finance_edits_take_effect_and_bad_cells_are_named(demo_sheet, sheets_xlsx_path):
     assert sheet_sync.sync(NOW).ok
     with edit_xlsx(sheets_xlsx_path) as wb:
@@ -173,6 +174,7 @@ def test_finance_edits_take_effect_and_bad_cells_are_named(demo_sheet, sheets_xl
     assert find_row(values(demo_sheet, layout.UNIT_COSTS), "claims-processing")[4] == 5.5
 
 
+@pytest.mark.xlsx
 def test_a_deleted_column_comes_back_with_its_last_good_values(demo_sheet, sheets_xlsx_path):
     assert sheet_sync.sync(NOW).ok
     with edit_xlsx(sheets_xlsx_path) as wb:
@@ -191,6 +193,7 @@ def test_a_deleted_column_comes_back_with_its_last_good_values(demo_sheet, sheet
     assert stores.stores().organisation.load().use_case("claims-processing").owner_email == "chris@example.com"
 
 
+@pytest.mark.xlsx
 def test_unmapped_key_listed_once_then_mapped_by_finance(demo_sheet, sheets_xlsx_path):
     assert sheet_sync.sync(NOW).new_mapping_keys == ["openai:project:proj_shadow_marketing"]
     assert sheet_sync.sync(NOW).new_mapping_keys == []
@@ -218,6 +221,7 @@ def test_a_429_storm_is_retried_and_the_sync_succeeds(demo_sheet):
     assert values(demo_sheet, layout.SYNC_LOG)[1][1] == "ok"
 
 
+@pytest.mark.xlsx
 def test_an_interrupted_write_leaves_the_sheet_as_it_was(demo_sheet, sheets_xlsx_path, monkeypatch):
     assert sheet_sync.sync(NOW).ok
     with edit_xlsx(sheets_xlsx_path) as wb:
@@ -287,6 +291,7 @@ def test_cli_sheet_commands(demo_sheet, capsys):
     assert "sync ok at 2026-11-22T14:05:00Z: 5 use cases" in out and "3 Sheets request(s)" in out
 
 
+@pytest.mark.xlsx
 def test_a_deleted_tab_is_recreated_with_the_last_good_rows(demo_sheet, sheets_xlsx_path):
     assert sheet_sync.sync(NOW).ok
     teams_before = sorted(stores.stores().organisation.load().teams, key=lambda t: t.team_id)
