@@ -282,6 +282,8 @@ PNL_HEADERS = ("Month", "Period", "Use case", "Name", "Team", "Unit of work", "C
                "Cost per unit", "Target cost per unit", "Overrun", "Manual cost per unit", "Margin benefit",
                "Headcount offset", "Net (offset - AI cost)", "Colour", "Tier", "Pool credit", "Decision date",
                "Decision", "Success met", "Retirement trigger")
+PNL_WIDTHS = (80, 110, 170, 230, 100, 140, 110, 110, 110, 150, 100, 110, 100, 110, 90, 80, 110, 150, 80, 150,
+              120, 130, 160, 80, 50, 100, 110, 80, 100, 300)
 UNIT_FIXED_HEADERS = ("Use case", "Name", "Team", "Unit of work", "Target cost per unit", "Colour",
                       "Cost per unit (latest week)", "Overrun (latest week)", "Cost per unit (month to date)")
 UNIT_WEEKS = 13
@@ -294,9 +296,10 @@ OUTPUT_TABS = (
               frozen_rows=2, columns=DASH_COLUMNS, widths=DASH_WIDTHS,
               colour_columns=(1, 2), charts=True),
     OutputTab(AGENT_PNL, "Written by the sync: each agent's P&L per month (current month first).",
-              columns=len(PNL_HEADERS), widths=(80, 100, 170, 200, 100, 140), colour_columns=(23,)),
+              columns=len(PNL_HEADERS), widths=PNL_WIDTHS, colour_columns=(23,)),
     OutputTab(UNIT_COSTS, "Written by the sync: cost per unit by ISO week and calendar month.",
-              columns=len(UNIT_FIXED_HEADERS) + UNIT_WEEKS + UNIT_MONTHS, widths=(170, 200, 100, 140),
+              columns=len(UNIT_FIXED_HEADERS) + UNIT_WEEKS + UNIT_MONTHS,
+              widths=(170, 220, 100, 140, 150, 80, 200, 190, 210) + (170,) * (UNIT_WEEKS + UNIT_MONTHS),
               colour_columns=(5,)),
     OutputTab(ALERTS, "Written by the sync: what needs someone to act, most severe first.",
               columns=len(ALERT_HEADERS), widths=(110, 170, 100, 220, 520, 100, 200), colour_columns=(0,)),
