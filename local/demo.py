@@ -5,6 +5,11 @@
 2. Work: each team's agents post every day's completed work items through the HTTP API (with
    the reposts and mistakes real clients make).
 3. Read back: the month's summary (total, the iceberg, teams, unallocated spend) over the API.
+4. The Google Sheet: lay it out (finance's tabs filled from the configuration), sync: every
+   output tab written in one request, each agent's guardrail stored; agents ask the API.
+5. Finance edits the sheet: maps the shadow OpenAI project to the SDR follow-up experiment;
+   the next sync allocates it. The workbook stays in demo-out/finops.xlsx (open it in
+   LibreOffice or Excel).
 """
 from __future__ import annotations
 
@@ -121,6 +126,62 @@ def show_summary(stack: LocalStack, month: str, out) -> dict:
     return body
 
 
+def sync_sheet(now: datetime, out) -> object:
+    from chalicelib import sheet_sync
+
+    report = sheet_sync.sync(now)
+    print(f"  {report.lines()[0]}", file=out)
+    for key in report.new_mapping_keys:
+        print(f"  new unmapped vendor key added to the Mappings tab: {key}", file=out)
+    if not report.ok:
+        raise RuntimeError(f"sheet sync failed: {report.error}")
+    return report
+
+
+def show_guardrails(stack: LocalStack, out) -> dict:
+    headers = {"Authorization": f"Bearer {stack.tokens['sheet']}"}
+    answers = {}
+    for use_case in demo_organisation().use_cases:
+        g = requests.get(f"{stack.api_url}/v1/use-cases/{use_case.use_case_id}/guardrail", headers=headers,
+                         timeout=30).json()
+        answers[use_case.use_case_id] = g
+        print(f"  {g['use_case']:<19} {str(g['colour']):<9} {'PAUSED' if g['paused'] else 'runs':<7}"
+              f" CPU ${g['cost_per_unit'] or '-':<9} target ${g['target'] or '-':<8}"
+              f" {(g['reason'] or '')[:90]}", file=out)
+    return answers
+
+
+def unallocated_now(month: str, out) -> dict:
+    """The month's summary as the sync just saw it (the API's warm cache catches up within 30 s)."""
+    from chalicelib import stores
+    from chalicelib.summary import month_summary
+
+    s = stores.stores()
+    body = month_summary(month, s.organisation.load(), s.ledger, s.work_items, s.freshness)
+    print(f"  Unallocated now: ${body['unallocated']} (coverage {float(body['coverage'] or 0):.1%}); "
+          f"sales ${next(r['total'] for r in body['by_team'] if r['name'] == 'sales')}", file=out)
+    for key in body["unallocated_keys"]:
+        print(f"  still to map: {key['key']} ${key['total']}", file=out)
+    return body
+
+
+def finance_maps_shadow_spend(workbook, out) -> None:
+    """What finance does by hand in the sheet: assign the unmapped key to a team and use case."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(workbook)
+    tab = book["Mappings"]
+    header = [c.value for c in tab[1]]
+    key_col, team_col, use_case_col = (header.index(h) + 1 for h in ("Vendor key", "Team", "Use case"))
+    for row in range(2, tab.max_row + 1):
+        if tab.cell(row, key_col).value == demo_billing.VENDOR_KEY_OPENAI_SHADOW_MARKETING:
+            tab.cell(row, team_col).value = "sales"
+            tab.cell(row, use_case_col).value = "sdr-followup"
+            print(f"  Mappings!{tab.cell(row, team_col).coordinate}: {demo_billing.VENDOR_KEY_OPENAI_SHADOW_MARKETING}"
+                  " -> sales / sdr-followup", file=out)
+    book.save(workbook)
+
+
 def run_demo(stack: LocalStack, today: date, out=sys.stdout) -> dict:
     first, end = demo_window(today)
     print(f"\n1. Work: the teams' agents post {first:%d %b}-{end - timedelta(days=1):%d %b %Y}'s work items "
@@ -129,13 +190,37 @@ def run_demo(stack: LocalStack, today: date, out=sys.stdout) -> dict:
     print("\n2. Billing: pull the vendors' cost APIs and upload the invoices", file=out)
     pull_billing(stack, first, end, out)
     print("\n3. The month so far (GET /v1/summary)", file=out)
-    summary = show_summary(stack, f"{first:%Y-%m}", out)
-    return {"window": (first, end), "posted": posted, "summary": summary}
+    month = f"{first:%Y-%m}"
+    summary = show_summary(stack, month, out)
+
+    from chalicelib import sheet_sync
+
+    now = datetime.combine(end - timedelta(days=1), datetime.min.time(), timezone.utc) + timedelta(hours=23)
+    print(f"\n4. The Google Sheet ({stack.workbook})", file=out)
+    init = sheet_sync.init()
+    print(f"  laid out: {len(init.created)} tabs created ({', '.join(init.created)})" if init.created
+          else "  laid out already: nothing to change", file=out)
+    first_sync = sync_sheet(now, out)
+    print("  What each agent is told (GET /v1/use-cases/{id}/guardrail):", file=out)
+    guardrails = show_guardrails(stack, out)
+
+    print("\n5. Finance maps the shadow spend in the sheet, and the next sync allocates it", file=out)
+    finance_maps_shadow_spend(stack.workbook, out)
+    second_sync = sync_sheet(now, out)
+    after = unallocated_now(month, out)
+    print(f"\nOpen {stack.workbook} to see the Dashboard, Agent P&L, Unit costs, Alerts, Reallocation pool and "
+          "Board report.", file=out)
+    return {"window": (first, end), "posted": posted, "summary": summary, "guardrails": guardrails,
+            "syncs": (first_sync, second_sync), "summary_after_mapping": after}
 
 
 def main() -> int:
-    print("Starting the local stack (moto server, vendor billing emulators, chalice local) ...", flush=True)
-    with LocalStack() as stack:
+    print("Starting the local stack (moto server, billing and Sheets emulators, chalice local) ...", flush=True)
+    from local.stack import ROOT
+
+    workbook = ROOT / "demo-out" / "finops.xlsx"
+    workbook.unlink(missing_ok=True)  # the story starts from an empty spreadsheet every time
+    with LocalStack(workbook=workbook) as stack:
         print(stack.describe(), flush=True)
         run_demo(stack, datetime.now(timezone.utc).date())
     return 0

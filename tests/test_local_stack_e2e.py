@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 import requests
@@ -49,7 +49,7 @@ def test_demo_month_lands_every_dollar(stack):
     from local.demo import run_demo
 
     out = io.StringIO()
-    story = run_demo(stack, datetime.now(timezone.utc).date(), out=out)
+    story = run_demo(stack, date(2026, 11, 23), out=out)  # a fixed day: the story is the same every run
     first, end = story["window"]
     days = [first + timedelta(days=n) for n in range((end - first).days)]
     vendor_spend = sum(sum(demo_billing.expected_daily_spend(d).values()) for d in days)
@@ -64,3 +64,15 @@ def test_demo_month_lands_every_dollar(stack):
     assert {k["key"] for k in summary["unallocated_keys"]} == set(demo_billing.UNMAPPED_VENDOR_KEYS)
     assert all(team["rejected"] == 1 and team["replaced"] == 5 for team in story["posted"].values())
     assert "Unallocated: openai:project:proj_shadow_marketing" in out.getvalue()
+
+    # The sheet: laid out, synced in 3 Sheets requests, guardrails answered by the API.
+    first_sync, second_sync = story["syncs"]
+    assert first_sync.ok and (first_sync.reads, first_sync.writes) == (2, 1)
+    assert demo_billing.VENDOR_KEY_OPENAI_SHADOW_MARKETING in first_sync.new_mapping_keys
+    lead = story["guardrails"]["lead-scoring"]
+    assert lead["colour"] == "critical" and lead["paused"] is True  # volume halved, CPU doubled
+    assert story["guardrails"]["contract-review"]["paused"] is False
+    # Finance mapped the shadow project in the workbook; the next sync allocated it.
+    after = story["summary_after_mapping"]
+    assert [k["key"] for k in after["unallocated_keys"]] == [demo_billing.VENDOR_KEY_ANTHROPIC_DEFAULT]
+    assert stack.workbook.exists()
