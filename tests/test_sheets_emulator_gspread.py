@@ -555,3 +555,13 @@ def test_malformed_values_are_refused_like_sheets(sheets_spreadsheet):
     assert "'valueInputOption' is required" in err.value.error["message"]
     sh.values_update("Sheet1!A1", params={"valueInputOption": "RAW"},
                      body={"range": "'Sheet1'!A1", "values": [[1]]})
+
+
+def test_append_cells_lands_after_the_last_row_with_data_and_grows_the_grid(sheets_spreadsheet):
+    ws = sheets_spreadsheet.add_worksheet("Keys", rows=3, cols=2)
+    ws.update([["Vendor key", "Team"], ["a", "x"], ["typed meanwhile", ""]], "A1")
+    rows = [{"values": [{"userEnteredValue": {"stringValue": key}}]} for key in ("new-1", "new-2")]
+    sheets_spreadsheet.batch_update({"requests": [{"appendCells": {
+        "sheetId": ws.id, "rows": rows, "fields": "userEnteredValue"}}]})
+    assert ws.col_values(1) == ["Vendor key", "a", "typed meanwhile", "new-1", "new-2"]
+    assert sheets_spreadsheet.worksheet("Keys").row_count == 5

@@ -67,6 +67,12 @@ def update_cells(sheet_id: int, r0: int, c0: int, rows: list, fields: str = "use
     return {"updateCells": body}
 
 
+def append_cells(sheet_id: int, rows: list, fields: str = "userEnteredValue,userEnteredFormat") -> dict:
+    """Rows after the last row with data, placed by Google when it applies the batch, so a row
+    finance types between our read and our write is never overwritten."""
+    return {"appendCells": {"sheetId": sheet_id, "rows": [{"values": row} for row in rows], "fields": fields}}
+
+
 def repeat_format(sheet_id: int, r0: int, r1: int, c0: int, c1: int, number_format: dict) -> dict:
     return {"repeatCell": {"range": grid_range(sheet_id, r0, r1, c0, c1),
                            "cell": {"userEnteredFormat": {"numberFormat": number_format}},

@@ -244,13 +244,10 @@ def append_missing_headers(reqs: list, info: SheetInfo, tab: layout.InputTab, wh
 
 
 def append_rows(reqs: list, info: SheetInfo, where, rows: list) -> None:
-    """Rows written after the last row holding anything (the grid grows if needed)."""
-    need = where.next_row + len(rows)
-    if need > info.rows:
-        reqs.append(grid.append_dimension(info.sheet_id, "ROWS", need - info.rows))
-        info.rows = need
-    reqs.append(grid.update_cells(info.sheet_id, where.next_row, 0, rows))
-    where.next_row = need
+    """Rows appended after the last row holding a value (Google grows the grid as needed)."""
+    reqs.append(grid.append_cells(info.sheet_id, rows))
+    where.next_row += len(rows)
+    info.rows = max(info.rows, where.next_row)
 
 
 def append_settings_rows(reqs: list, info: SheetInfo, where, specs, c: Cells, settings: Settings) -> None:

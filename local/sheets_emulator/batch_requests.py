@@ -182,6 +182,23 @@ def update_cells(b: Batch, req: dict) -> None:
         raise RequestError("Attempting to write more rows than the range allows")
 
 
+def append_cells(b: Batch, req: dict) -> None:
+    """Rows after the last row holding a value, the grid grown to fit (as Google does)."""
+    mask = _fix_mask(_require(req, "fields"))
+    sheet = b.sheet(req.get("sheetId", 0))
+    rows = req.get("rows") or []
+    filled = [r for (r, _), cell in sheet.cells.items() if (cell or {}).get("userEnteredValue")]
+    first = max(filled) + 1 if filled else 0
+    width = max((len(row.get("values") or []) for row in rows), default=0)
+    if first + len(rows) > sheet.row_count:
+        sheet.set_size(rows=first + len(rows))
+    if width > sheet.col_count:
+        sheet.set_size(cols=width)
+    for i, row in enumerate(rows):
+        for c, value in enumerate(row.get("values") or []):
+            _apply_cell(sheet, first + i, c, _normalize_cell_input(value), mask)
+
+
 def update_borders(b: Batch, req: dict) -> None:
     sheet, rect = b.grid_range(req.get("range"))
     sides = {k: req.get(k) for k in ("top", "bottom", "left", "right", "innerHorizontal",
@@ -707,6 +724,7 @@ HANDLERS: dict[str, Callable[[Batch, dict], Optional[dict]]] = {
     "updateSpreadsheetProperties": update_spreadsheet_properties,
     "repeatCell": repeat_cell,
     "updateCells": update_cells,
+    "appendCells": append_cells,
     "updateBorders": update_borders,
     "mergeCells": merge_cells,
     "unmergeCells": unmerge_cells,
