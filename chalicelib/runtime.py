@@ -49,6 +49,11 @@ def client(service: str):
 
 
 def reset() -> None:
-    """Forget cached clients (the local stack and tests change endpoints between runs)."""
+    """Forget cached clients and secrets (the local stack and tests change endpoints between runs)."""
+    import sys
+
     dynamodb.cache_clear()
     client.cache_clear()
+    if "aws_lambda_powertools.utilities.parameters" in sys.modules:
+        # Powertools keeps one provider (and its boto3 client) per process, and cached values.
+        sys.modules["aws_lambda_powertools.utilities.parameters"].clear_caches()
