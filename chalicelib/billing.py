@@ -132,6 +132,9 @@ def import_cost_file(data: bytes | str, org: Organisation, ledger, *, feed: Opti
     except CostImportError as exc:
         return ImportResult("unknown", feed or "", rows_read, 0, 0, Decimal(0),
                             errors=[e.to_dict() for e in exc.errors])
+    foreign = _foreign_currency_errors(facts, org.settings.currency, fmt)
+    if foreign:
+        return ImportResult(fmt, feed or "", rows_read, 0, 0, Decimal(0), errors=foreign)
     feed_name = feed or _default_feed(fmt, facts)
     source = f"import:{feed_name}"
     facts = [replace(f, source=source) for f in facts]
@@ -140,6 +143,19 @@ def import_cost_file(data: bytes | str, org: Organisation, ledger, *, feed: Opti
     written = ledger.replace_days(source, days, mapped)
     total = sum((f.effective_cost for f in mapped), Decimal(0))
     return ImportResult(fmt, feed_name, rows_read, rows_read, written.facts_in, total, unmapped=unmapped)
+
+
+def _foreign_currency_errors(facts: list[CostFact], currency: str, fmt: str) -> list[dict]:
+    """One deployment, one currency: a row in another is refused rather than converted silently."""
+    column = "BillingCurrency" if fmt == "focus" else "currency"
+    errors = []
+    for fact in facts:
+        if fact.currency != currency:
+            rows = [int(n) for n in re.findall(r"\d+", fact.provenance.rsplit("row", 1)[-1])] or [0]
+            errors.append({"row": rows[0], "column": column, "value": fact.currency,
+                           "reason": f"this deployment books {currency} and no exchange rate is configured"
+                                     f" ({fact.provenance})"})
+    return sorted(errors, key=lambda e: e["row"])
 
 
 def _default_feed(fmt: str, facts: list[CostFact]) -> str:

@@ -35,7 +35,10 @@ def _amounts(totals: dict, billed: dict) -> list[dict]:
 def month_summary(month: str, org: Organisation, ledger, work_items, freshness) -> dict:
     facts = ledger.facts_for_month(month)
     units = work_items.units_for_month(month)
-    allocation = month_allocations(org, build_ledger(org, facts, units)).get(month)
+    ledger_view = build_ledger(org, facts, units)
+    allocation = month_allocations(org, ledger_view).get(month)
+    rejected = [{"day": r.day.isoformat(), "provider": r.provider, "service": r.service, "vendor_key": r.vendor_key,
+                 "currency": r.currency, "amount": str(r.amount), "reason": r.reason} for r in ledger_view.rejected]
     sources = [{"source": f.source, "last_success_at": f.last_success_at, "last_attempt_at": f.last_attempt_at,
                 "last_error": f.last_error or None, "last_window": f.last_window or None}
                for f in freshness.all()]
@@ -44,7 +47,7 @@ def month_summary(month: str, org: Organisation, ledger, work_items, freshness) 
         zero = money(Decimal(0))
         return {"month": month, "currency": currency, "total": zero, "billed_total": zero, "allocated": zero,
                 "unallocated": zero, "coverage": None, "by_team": [], "by_use_case": [], "by_category": [],
-                "by_provider": [], "by_service": [], "unallocated_keys": [], "reconciliation": None,
+                "by_provider": [], "by_service": [], "unallocated_keys": [], "reconciliation": None, "rejected": rejected,
                 "freshness": sources}
     services = {f"{p} / {s}": v for (p, s), v in allocation.by_service.items()}
     billed_services = {f"{p} / {s}": v for (p, s), v in allocation.billed_by_service.items()}
@@ -68,5 +71,6 @@ def month_summary(month: str, org: Organisation, ledger, work_items, freshness) 
         "reconciliation": None if rec is None else {
             "expected": money(rec.expected), "difference": money(rec.difference),
             "difference_share": _share(rec.difference_share), "flagged": rec.flagged, "reason": rec.reason},
+        "rejected": rejected,  # facts in another currency: not booked, shown so nothing is hidden
         "freshness": sources,
     }

@@ -77,3 +77,15 @@ def test_only_admin_may_import(api, tokens):
 def test_empty_body_and_bad_feed_are_400(api, tokens):
     assert upload(api, tokens["admin"], "")[0] == 400
     assert upload(api, tokens["admin"], SIMPLE, feed="bad%20feed%2F")[0] == 400
+
+
+def test_a_row_in_another_currency_is_refused_and_nothing_stored(api, tokens):
+    lines = SIMPLE.strip().splitlines()
+    euro = "\n".join([lines[0] + ",currency"] + [line + ",USD" for line in lines[1:]]) + "\n"
+    euro += "2026-11-04,pinecone-invoice,vector_db,claims,claims-processing,80.00,Pinecone,Serverless,EUR\n"
+    status, answer = upload(api, tokens["admin"], euro)
+    assert status == 400, answer
+    (error,) = answer["errors"]
+    assert (error["row"], error["column"], error["value"]) == (5, "currency", "EUR")
+    assert "USD" in error["reason"]
+    assert month_total() == 0

@@ -56,6 +56,7 @@ def test_summary_cuts_the_month_every_way(api, tokens):
     fresh = {f["source"]: f for f in body["freshness"]}
     assert fresh["openai"]["last_error"] is None and fresh["anthropic"]["last_error"].startswith("RuntimeError")
     assert fresh["anthropic"]["last_success_at"] is None
+    assert body["rejected"] == []
 
 
 def test_summary_needs_a_month_and_an_admin_or_sheet_token(api, tokens):
@@ -64,3 +65,16 @@ def test_summary_needs_a_month_and_an_admin_or_sheet_token(api, tokens):
     assert get_summary(api, tokens["teams"]["claims"])[0] == 403
     status, body = get_summary(api, tokens["admin"], month="2020-01")
     assert status == 200 and body["total"] == "0.00"
+
+
+def test_a_fact_in_another_currency_is_shown_as_rejected_not_booked(api, tokens):
+    from dataclasses import replace
+
+    from chalicelib import stores
+
+    euro = replace(fact(date(2026, 11, 5), "80", "vendorx", "openai:project:proj_claims"), currency="EUR")
+    stores.stores().ledger.replace_days("vendorx", [euro.day], [euro])
+    status, body = get_summary(api, tokens["admin"])
+    assert body["total"] == "0.00"
+    (rejected,) = body["rejected"]
+    assert (rejected["currency"], rejected["amount"]) == ("EUR", "80") and "USD" in rejected["reason"]
