@@ -92,8 +92,9 @@ def cost_imports():
 
     _caller("admin")
     feed = (app.current_request.query_params or {}).get("feed")
-    if feed is not None and not FEED_PATTERN.match(feed):
-        return _error(400, "feed: 1 to 64 letters, digits, '.', '_', ':' or '-'")
+    if not feed or not FEED_PATTERN.match(feed):
+        return _error(400, "feed: required, 1 to 64 letters, digits, '.', '_', ':' or '-', naming the invoice "
+                           "stream this file restates (e.g. ?feed=pinecone-invoices)")
     body = app.current_request.raw_body or b""
     if not body.strip():
         return _error(400, "the body is empty: send a FOCUS or simple CSV file as text/csv")

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Callable, Iterable, Optional
+from typing import Callable, Iterable
 
 from chalicelib.domain.facts import CostFact
 from chalicelib.domain.mappings import apply_mappings
@@ -76,7 +76,7 @@ def vendor_sources(org: Organisation, work_items) -> list[BillingSource]:
             secret(ANTHROPIC_KEY_SECRET, "finops/anthropic-admin-key"), s, e)),
         BillingSource("aws", lambda s, e: aws_cost_explorer.pull(runtime.client("ce"), s, e)),
         BillingSource("human_review", lambda s, e: human_review.facts_from_units(
-            units_between(s, e), org.settings.loaded_hourly_rate, team_of)),
+            units_between(s, e), org.settings.loaded_hourly_rate, team_of, currency=org.settings.currency)),
     ]
 
 
@@ -115,34 +115,40 @@ class ImportResult:
     unmapped: dict = field(default_factory=dict)
 
 
-def import_cost_file(data: bytes | str, org: Organisation, ledger, *, feed: Optional[str] = None,
+def import_cost_file(data: bytes | str, org: Organisation, ledger, *, feed: str,
                      filename: str = "upload.csv") -> ImportResult:
     """Parse a FOCUS or simple CSV file and store it all, or store nothing and list every bad row.
 
-    The file's facts replace what the same feed holds for the days the file covers, so importing
-    the same file twice changes nothing and a corrected file replaces the first.
+    The file's facts replace everything the same feed holds from the first to the last day the
+    file covers, so importing the same file twice changes nothing and a corrected file (a row
+    moved to another day, a row removed) replaces the first entirely.
     """
     from chalicelib.connectors.cost_import import parse_cost_file
     from chalicelib.connectors.errors import CostImportError
 
-    text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
+    try:
+        text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
+    except UnicodeDecodeError as exc:
+        return ImportResult("unknown", feed, 0, 0, 0, Decimal(0), errors=[{
+            "row": 0, "column": "", "value": "", "reason": f"the file is not UTF-8 text (byte {exc.start}); "
+                                                          "save it as CSV UTF-8 and upload again"}])
     rows_read = max(0, sum(1 for line in text.splitlines() if line.strip()) - 1)
     try:
         fmt, facts = parse_cost_file(text, filename=filename)
     except CostImportError as exc:
-        return ImportResult("unknown", feed or "", rows_read, 0, 0, Decimal(0),
+        return ImportResult("unknown", feed, rows_read, 0, 0, Decimal(0),
                             errors=[e.to_dict() for e in exc.errors])
     foreign = _foreign_currency_errors(facts, org.settings.currency, fmt)
     if foreign:
-        return ImportResult(fmt, feed or "", rows_read, 0, 0, Decimal(0), errors=foreign)
-    feed_name = feed or _default_feed(fmt, facts)
-    source = f"import:{feed_name}"
+        return ImportResult(fmt, feed, rows_read, 0, 0, Decimal(0), errors=foreign)
+    source = f"import:{feed}"
     facts = [replace(f, source=source) for f in facts]
     mapped, unmapped = apply_mappings(facts, org.mappings)
-    days = sorted({f.day for f in mapped})
+    covered = sorted({f.day for f in mapped})
+    days = [covered[0] + timedelta(days=n) for n in range((covered[-1] - covered[0]).days + 1)] if covered else []
     written = ledger.replace_days(source, days, mapped)
     total = sum((f.effective_cost for f in mapped), Decimal(0))
-    return ImportResult(fmt, feed_name, rows_read, rows_read, written.facts_in, total, unmapped=unmapped)
+    return ImportResult(fmt, feed, rows_read, rows_read, written.facts_in, total, unmapped=unmapped)
 
 
 def _foreign_currency_errors(facts: list[CostFact], currency: str, fmt: str) -> list[dict]:
@@ -156,8 +162,3 @@ def _foreign_currency_errors(facts: list[CostFact], currency: str, fmt: str) -> 
                            "reason": f"this deployment books {currency} and no exchange rate is configured"
                                      f" ({fact.provenance})"})
     return sorted(errors, key=lambda e: e["row"])
-
-
-def _default_feed(fmt: str, facts: list[CostFact]) -> str:
-    providers = sorted({f.provider for f in facts if f.provider}) or ["unknown"]
-    return f"{fmt}:{'+'.join(providers)}"[:100]

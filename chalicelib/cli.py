@@ -44,7 +44,7 @@ def _costs(args) -> int:
     org = stores.organisation()
     if args.action == "import":
         result = billing.import_cost_file(Path(args.file).read_bytes(), org, stores.stores().ledger,
-                                          feed=args.feed, filename=Path(args.file).name)
+                                          feed=args.feed or Path(args.file).stem, filename=Path(args.file).name)
         for error in result.errors:
             print(f"row {error['row']}, column {error['column']} ({error['value']!r}): {error['reason']}",
                   file=sys.stderr)
@@ -104,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     cost_actions = costs.add_subparsers(dest="action", required=True)
     imp = cost_actions.add_parser("import", help="import a FOCUS or simple CSV file (all rows or none)")
     imp.add_argument("file")
-    imp.add_argument("--feed", help="the invoice stream this file restates (default: format and providers)")
+    imp.add_argument("--feed", help="the invoice stream this file restates (default: the file's name)")
     pull = cost_actions.add_parser("pull", help="pull billing sources for a window of UTC days")
     pull.add_argument("--days", type=int, default=3, help="the last N days up to today (default 3)")
     pull.add_argument("--start", help="first day, YYYY-MM-DD")

@@ -16,7 +16,7 @@ SIMPLE = """date,source,category,team,use_case,amount,provider,service
 """
 
 
-def upload(api, token, body, feed=None):
+def upload(api, token, body, feed="invoices"):
     path = "/v1/cost-imports" + (f"?feed={feed}" if feed else "")
     response = api.http.post(path, body=body, headers={"Authorization": f"Bearer {token}",
                                                        "Content-Type": "text/csv"})
@@ -77,6 +77,7 @@ def test_only_admin_may_import(api, tokens):
 def test_empty_body_and_bad_feed_are_400(api, tokens):
     assert upload(api, tokens["admin"], "")[0] == 400
     assert upload(api, tokens["admin"], SIMPLE, feed="bad%20feed%2F")[0] == 400
+    assert upload(api, tokens["admin"], SIMPLE, feed="")[0] == 400
 
 
 def test_a_row_in_another_currency_is_refused_and_nothing_stored(api, tokens):
@@ -89,3 +90,31 @@ def test_a_row_in_another_currency_is_refused_and_nothing_stored(api, tokens):
     assert (error["row"], error["column"], error["value"]) == (5, "currency", "EUR")
     assert "USD" in error["reason"]
     assert month_total() == 0
+
+
+def test_a_corrected_file_replaces_the_first_across_the_days_it_covers(api, tokens):
+    first = "date,source,category,team,use_case,amount\n" + "".join(
+        f"2026-10-0{d},pinecone,vector_db,claims,claims-processing,100.00\n" for d in (1, 2, 3))
+    assert upload(api, tokens["admin"], first, feed="pinecone")[0] == 200
+    # The vendor re-issued the invoice: the 2nd's charge belonged to the 3rd.
+    corrected = first.replace("2026-10-02,pinecone", "2026-10-03,pinecone")
+    assert upload(api, tokens["admin"], corrected, feed="pinecone")[0] == 200
+    from chalicelib import stores
+
+    by_day = {}
+    for f in stores.stores().ledger.facts_for_month("2026-10"):
+        by_day[f.day.day] = by_day.get(f.day.day, D(0)) + f.effective_cost
+    assert by_day == {1: D("100.00"), 3: D("200.00")}
+
+
+def test_an_amount_the_ledger_cannot_hold_rejects_the_file_and_stores_nothing(api, tokens):
+    rows = "".join(f"2026-10-{d:02d},pinecone,vector_db,claims,claims-processing,100.00\n" for d in range(1, 31))
+    bad = "date,source,category,team,use_case,amount\n" + rows + "2026-10-31,pinecone,vector_db,claims,claims-processing,1e-200\n"
+    status, answer = upload(api, tokens["admin"], bad)
+    assert status == 400 and answer["errors"][0]["row"] == 32
+    assert month_total("2026-10") == 0
+
+
+def test_a_file_that_is_not_utf8_is_a_clear_400(api, tokens):
+    status, answer = upload(api, tokens["admin"], SIMPLE.replace("Serverless", "\u00cdndice").encode("cp1252"))
+    assert status == 400 and "UTF-8" in answer["errors"][0]["reason"]

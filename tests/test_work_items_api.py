@@ -154,3 +154,13 @@ def test_posting_emits_metrics_per_outcome(api, tokens, capsys):
     emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     values = {k: v for blob in emitted for k, v in blob.items() if k.startswith("WorkItems")}
     assert values == {"WorkItemsAccepted": [1.0], "WorkItemsReplaced": [0.0], "WorkItemsRejected": [1.0]}
+
+
+def test_absurd_dates_and_minutes_are_answered_not_crashed(api, tokens):
+    items = [item(1, completed_at="0001-01-01T00:00:00+01:00"), item(2, completed_at="1999-12-31T23:59:59Z"),
+             item(3, human_review_minutes=0)]
+    raw = json.dumps({"items": items}).replace('"human_review_minutes": 0', '"human_review_minutes": 1e-200')
+    status, answer = post(api, tokens["teams"]["claims"], raw=raw)
+    assert status == 200
+    assert [r["status"] for r in answer["results"]] == ["rejected", "rejected", "accepted"]
+    assert units_today("claims-processing") == (1, 1, 0)

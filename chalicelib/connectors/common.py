@@ -43,7 +43,10 @@ def parse_timestamp(text: str) -> datetime:
         parsed = datetime.fromisoformat(value)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+    try:
+        return parsed.astimezone(timezone.utc)
+    except OverflowError:
+        raise ValueError(f"timestamp out of range: {text!r}") from None
 
 
 def check_window(start: date, end: date) -> None:
@@ -78,6 +81,11 @@ def to_decimal(value: object) -> Decimal:
         raise ValueError(f"not a number: {value!r}")
     if not result.is_finite():
         raise ValueError(f"not a finite number: {value!r}")
+    # DynamoDB keeps 38 significant digits between 1E-130 and 1E+125; no real amount needs more
+    # than 20 decimal places, and refusing here keeps an import all-or-nothing.
+    digits = result.as_tuple()
+    if len(digits.digits) > 38 or digits.exponent < -20 or result.adjusted() > 20:
+        raise ValueError(f"not a usable amount (too many digits or out of range): {value!r}")
     return result
 
 

@@ -8,7 +8,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any, Mapping, Union
 
 MAX_ITEMS = 500
@@ -17,6 +17,7 @@ MAX_ID_CHARS = 128
 MAX_ATTRIBUTES_BYTES = 2048
 MAX_REVIEW_MINUTES = Decimal(1440)
 FUTURE_SLACK = timedelta(minutes=5)
+EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)
 STATUSES = ("success", "failure")
 FIELDS = ("work_item_id", "use_case", "completed_at", "status", "human_review_minutes", "attributes")
 
@@ -140,10 +141,11 @@ def _parse_completed_at(value: Any, now: datetime) -> Union[datetime, Rejection]
     if not isinstance(value, str) or not _RFC3339.match(value):
         return Rejection("completed_at", "required, an RFC 3339 date-time with offset, e.g. 2026-11-23T14:05:00Z")
     try:
-        parsed = datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
-    except ValueError:
+        completed = datetime.fromisoformat(value.upper().replace("Z", "+00:00")).astimezone(timezone.utc)
+    except (ValueError, OverflowError):
         return Rejection("completed_at", "is not a real date and time")
-    completed = parsed.astimezone(timezone.utc)
+    if completed < EARLIEST:
+        return Rejection("completed_at", f"is before {EARLIEST:%Y-%m-%d}: not a plausible completion")
     if completed > now + FUTURE_SLACK:
         return Rejection("completed_at", "is more than 5 minutes in the future")
     return completed
@@ -158,10 +160,8 @@ def _parse_minutes(value: Any) -> Union[Decimal, Rejection]:
         return Rejection("human_review_minutes", "must be a number")
     if not minutes.is_finite() or minutes < 0 or minutes > MAX_REVIEW_MINUTES:
         return Rejection("human_review_minutes", "must be between 0 and 1440")
-    # Keep the stored number small and exact: minutes to the hundredth.
-    if minutes != minutes.quantize(Decimal("0.01")) and len(minutes.as_tuple().digits) > 12:
-        return Rejection("human_review_minutes", "has too many digits")
-    return minutes
+    # Minutes are kept to the hundredth (0.6 s): every stored value is one DynamoDB can hold.
+    return minutes.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
 
 
 def dedupe_last_wins(items: list) -> dict:
