@@ -225,7 +225,8 @@ def sync(now: datetime, session: Optional[SheetSession] = None) -> SyncReport:
     pool_credits = _pool_store().load()
     from chalicelib.domain import engine
 
-    out = engine.compute(org, facts, units, today, pool_credits)
+    latched = {g.use_case: g.critical_since for g in s.guardrails.all() if g.critical_since}
+    out = engine.compute(org, facts, units, today, pool_credits, critical_since=latched)
     report.use_cases = len(out.statuses)
     alloc = out.allocation.get(out.month)
     report.month_to_date = alloc.total if alloc else Decimal(0)
@@ -338,7 +339,7 @@ def _store_guardrails(s, out, at: str) -> int:
     rails = [Guardrail(use_case=st.use_case, paused=st.paused, colour=st.colour, reason=st.reason,
                        cost_per_unit=st.cpu_week if st.cpu_week is not None else st.cpu_month,
                        target=st.target_cpu, month_to_date_cost=st.month_to_date_cost,
-                       budget_remaining=st.budget_remaining, as_of=at)
+                       budget_remaining=st.budget_remaining, as_of=at, critical_since=st.critical_since)
              for st in out.statuses.values()]
     s.guardrails.put_all(rails)
     return len(rails)

@@ -49,7 +49,11 @@ def test_guardrail_shows_the_computed_pause(api, tokens):
     stores.stores().guardrails.put_all([Guardrail(
         "claims-processing", paused=True, colour="critical", reason="CPU 52% over target",
         cost_per_unit=Decimal("7.6"), target=Decimal("5"), month_to_date_cost=Decimal("30400.456"),
-        budget_remaining=Decimal("17599.544"), as_of="2026-11-23T10:00:00+00:00")])
+        budget_remaining=Decimal("17599.544"), as_of="2026-11-23T10:00:00+00:00",
+        critical_since=__import__("datetime").date(2026, 11, 20))])
+    # The latched episode's first day round-trips: the next run keeps the pause from it.
+    (stored,) = stores.stores().guardrails.all()
+    assert stored.critical_since == __import__("datetime").date(2026, 11, 20)
     status, body = get(api, "/v1/use-cases/claims-processing/guardrail", tokens["sheet"])
     assert body["paused"] is True and body["colour"] == "critical"
     listed = get(api, "/v1/use-cases", tokens["teams"]["claims"])[1]["use_cases"]

@@ -4,7 +4,7 @@ Public API
 ----------
     from chalicelib.domain import engine
 
-    out = engine.compute(org, facts, units, today, pool_credits=None) -> engine.Outputs
+    out = engine.compute(org, facts, units, today, pool_credits=None, critical_since=None) -> engine.Outputs
         org:           Organisation (the sheet's input tabs)
         facts:         Iterable[CostFact]  (read once; any currency other than
                        Settings.currency is rejected into out.rejected)
@@ -12,6 +12,8 @@ Public API
         today:         date (UTC); never read from the clock. `today` is partial.
         pool_credits:  {"YYYY-MM": [PoolCredit, ...]} of the months already closed
                        (stored by the pipeline), or None when nothing is closed yet.
+        critical_since: {use_case: date} the critical episodes still latched, as the last run's
+                       statuses[...].critical_since gave them (stored by the pipeline).
 
     credits = engine.close_month(org, facts, units, today, pool_credits=None, month=None) -> dict
         Closes `month` (default: the month before today's) and returns the new
@@ -49,6 +51,7 @@ from decimal import Decimal
 from typing import Iterable, Mapping, Optional, Sequence
 
 from . import board_report
+from .critical_pause import CriticalLatch, critical_latch
 from .allocation import Ledger, build_ledger, month_allocations
 from .anomalies import detect
 from .benchmarks import compare
@@ -81,6 +84,7 @@ class UseCaseStatus:
     reason: str
     paused: bool
     paused_reason: str
+    critical_since: Optional[date]  # the unresolved critical episode's first day: pass back next run
     flags: tuple  # "investigate", "cost with zero units", "approval required", "reminder due", ...
     target_cpu: Optional[Decimal]
     band_low: Optional[Decimal]
@@ -166,20 +170,17 @@ def _by_use_case_month(ledger: Ledger) -> dict:
     return out
 
 
-def _paused(u, colour: Optional[str]) -> tuple:
+def _paused(u, latch: CriticalLatch) -> tuple:
     if u.status == "paused":
         return True, "paused in the sheet"
     if u.status == "retired":
         return True, "retired in the sheet"
-    if colour == CRITICAL:
-        if u.critical_cleared:
-            return False, "not paused: finance cleared the critical in the sheet"
-        return True, "paused until finance clears it in the sheet"
-    return False, ""
+    return latch.paused, latch.reason
 
 
 def compute(org: Organisation, facts: Iterable[CostFact], units: Iterable[DailyUnits], today: date,
-            pool_credits: Optional[Mapping[str, Sequence[PoolCredit]]] = None) -> Outputs:
+            pool_credits: Optional[Mapping[str, Sequence[PoolCredit]]] = None,
+            critical_since: Optional[Mapping[str, date]] = None) -> Outputs:
     s = org.settings
     ledger = build_ledger(org, facts, units)
     allocation = month_allocations(org, ledger)
@@ -216,7 +217,8 @@ def compute(org: Organisation, facts: Iterable[CostFact], units: Iterable[DailyU
         forecast_tier = tier_for(fc.forecast, s)
         approval = approval_required(forecast_tier, u.approved_tier)
         due = reminder_due(u, today)
-        paused, paused_reason = _paused(u, slo.colour)
+        latch = critical_latch((critical_since or {}).get(uid), slo.colour == CRITICAL, u.critical_cleared_on, today)
+        paused, paused_reason = _paused(u, latch)
         flags = list(slo.flags)
         if approval:
             flags.append("approval required")
@@ -230,6 +232,7 @@ def compute(org: Organisation, facts: Iterable[CostFact], units: Iterable[DailyU
         statuses[uid] = UseCaseStatus(
             use_case=uid, name=u.name, team=u.team, owner_email=u.owner_email, unit_of_work=u.unit_of_work,
             sheet_status=u.status, colour=slo.colour, reason=reason, paused=paused, paused_reason=paused_reason,
+            critical_since=latch.since,
             flags=tuple(flags), target_cpu=u.target_cpu, band_low=low_high[0], band_high=low_high[1],
             latest_week=slo.latest_week, cpu_week=slo.cpu_latest, cpu_prior_week=slo.cpu_prior,
             cpu_current_week=slo.cpu_current, overrun_week=slo.overrun_latest,

@@ -66,7 +66,7 @@ class UseCase:
     cfo_approved: bool = False
     units_rule: str = "all"  # all | success
     status: str = "active"  # active | paused | retired
-    critical_cleared: bool = False  # finance clears a critical pause in the sheet
+    critical_cleared_on: Optional[date] = None  # clears critical episodes that began on or before it
     hypothesis: str = ""
     success_metric: str = ""
     success_met: Optional[bool] = None

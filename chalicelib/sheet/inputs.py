@@ -437,7 +437,7 @@ def org_rows(tab: InputTab, org: Organisation) -> list:
             v = rec.get(col.field)
             if tab.title == layout.MAPPINGS and v == UNALLOCATED:
                 v = ""
-            if col.kind in ("bool",) and v is False and col.field in ("cfo_approved", "critical_cleared"):
+            if col.kind in ("bool",) and v is False and col.field == "cfo_approved":
                 v = None  # blank reads as no
             row.append(None if v is None or v == "" or v == () else cells.to_sheet(v) if col.kind != "fraction"
                        else v)

@@ -118,8 +118,9 @@ USE_CASES_TAB = InputTab(USE_CASES, (
        UNIT_RULES, width=110),
     _c("Status", "status", "choice", "active, paused (agents are told to stop) or retired.", USE_CASE_STATUSES,
        width=100),
-    _c("Critical cleared", "critical_cleared", "bool",
-       "yes lets a use case paused by a critical breach run again.", YES_NO, width=120),
+    _c("Critical cleared on", "critical_cleared_on", "date",
+       "A critical breach pauses the agent until you enter a date here on or after the day it began "
+       "(see Alerts): it then runs again. A later critical episode pauses it again.", width=140),
     _c("Hypothesis", "hypothesis", "text", "Experiment: what we expect the agent to prove.", width=220),
     _c("Success metric", "success_metric", "text", "Experiment: how success is measured.", width=180),
     _c("Success met", "success_met", "bool", "Experiment: yes / no once assessed; blank until then.", YES_NO,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Iterable, Optional
 
@@ -22,6 +23,7 @@ class Guardrail:
     month_to_date_cost: Optional[Decimal] = None
     budget_remaining: Optional[Decimal] = None
     as_of: Optional[str] = None
+    critical_since: Optional[date] = None  # the latched critical episode's first day, if any
 
 
 class GuardrailStore:

@@ -53,7 +53,7 @@ def test_exactly_fifty_percent_in_the_current_week_is_critical_once_it_has_two_f
 
 def test_critical_cleared_by_finance_is_not_paused_and_sheet_pause_always_is():
     assert status("5", "8").paused
-    cleared = status("5", "8", critical_cleared=True)
+    cleared = status("5", "8", critical_cleared_on=TODAY)
     assert (cleared.colour, cleared.paused) == ("critical", False)
     assert status("5", "5", status="paused").paused
 
