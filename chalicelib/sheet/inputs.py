@@ -1,6 +1,6 @@
 """Finance's input tabs -> Organisation, with every bad cell named and its last good value kept.
 
-Rules (docs/sheet.md):
+Rules (README, "The Google Sheet"):
 * the header row is row 1; a column is found by its header name (case, spaces and the
   field's own name accepted), so columns may be reordered; unknown columns are ignored
   (and never touched); a missing column is reported and added back by the sync;
