@@ -126,6 +126,14 @@ def _separators(text: str) -> str:
         if len(groups) == 2:
             return text.replace(",", ".")  # 12,5
         raise CellError(f"{text!r} is not a number")
+    if dot >= 0:
+        groups = text.split(".")
+        if len(groups) > 2 and all(len(g) == 3 for g in groups[1:]):
+            return text.replace(".", "")  # 1.200.000
+        if len(groups) == 2 and len(groups[1]) == 3 and groups[0].lstrip("+-") not in ("", "0"):
+            # 1.200 is 1200 to a European and 1.2 to an American: refuse rather than guess.
+            raise CellError(f"{text!r} is ambiguous: type 1200, 1,200 or 1.2 (a decimal point "
+                            "followed by exactly three digits could be a thousands separator)")
     return text
 
 

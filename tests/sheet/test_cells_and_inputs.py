@@ -14,13 +14,13 @@ from chalicelib.sheet.inputs import read_inputs
 @pytest.mark.parametrize("typed, expected", [
     ("$1,200.50", D("1200.50")), ("1 200", D("1200")), ("USD 1200", D("1200")), ("1.200,50", D("1200.50")),
     ("12,5", D("12.5")), ("1,200,000", D("1200000")), (1200.5, D("1200.5")), (0.1, D("0.1")), (7, D("7")),
-    ("€ 3.50", D("3.50")), ("  42  ", D("42")),
+    ("€ 3.50", D("3.50")), ("  42  ", D("42")), ("1.200.000", D("1200000")), ("0.125", D("0.125")),
 ])
 def test_money_as_typed(typed, expected):
     assert cells.money(typed) == expected
 
 
-@pytest.mark.parametrize("typed", ["lots", "(300)", "-5", "12%", "", "1,2,3", True])
+@pytest.mark.parametrize("typed", ["lots", "(300)", "-5", "12%", "", "1,2,3", True, "1.200"])
 def test_money_refused(typed):
     with pytest.raises(cells.CellError):
         cells.money(typed)
