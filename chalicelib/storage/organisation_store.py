@@ -1,4 +1,10 @@
-"""Finance's configuration (read from the sheet) kept in the config table, one item per row."""
+"""Finance's configuration (read from the sheet) kept in the config table, one item per row.
+
+Each save writes a new generation (pk "ORG#<n>"), then switches one pointer item to it, so
+readers see the old configuration or the new one, never a mix, even if a save dies halfway.
+The generation before is deleted after the switch; leftovers of a failed save are deleted by
+the next one.
+"""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -9,7 +15,8 @@ from chalicelib.domain.organisation import (
 from chalicelib.storage.batching import batch_write, query_all
 from chalicelib.storage.records import from_item, to_item
 
-PK = "ORG"
+POINTER = {"pk": "ORG", "sk": "current"}
+GENERATION_PREFIX = "ORG#"
 # sort-key prefix -> (Organisation field, row class, the row's own id)
 _KINDS = {
     "team": ("teams", Team, lambda r: r.team_id),
@@ -26,9 +33,20 @@ class OrganisationStore:
         self._resource = resource
         self._table_name = table
 
+    def _generation(self) -> int:
+        row = self._resource.Table(self._table_name).get_item(Key=POINTER, ConsistentRead=True).get("Item")
+        return int(row["generation"]) if row else 0
+
+    def _rows(self, generation: int, projection: str | None = None) -> list:
+        kwargs = {"KeyConditionExpression": "pk = :pk",
+                  "ExpressionAttributeValues": {":pk": f"{GENERATION_PREFIX}{generation}"}}
+        if projection:
+            kwargs["ProjectionExpression"] = projection
+        return query_all(self._resource.Table(self._table_name), **kwargs)
+
     def load(self) -> Organisation:
-        rows = query_all(self._resource.Table(self._table_name),
-                         KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": PK})
+        generation = self._generation()
+        rows = self._rows(generation) if generation else []
         found: dict = {field: [] for field, _, _ in _KINDS.values()}
         settings, expected = Settings(), {}
         for row in rows:
@@ -54,7 +72,7 @@ class OrganisationStore:
         )
 
     def save(self, org: Organisation) -> int:
-        """Replace the stored configuration with `org`; returns BatchWriteItem calls made."""
+        """Make `org` the configuration; returns the BatchWriteItem calls made."""
         wanted = {"settings": to_item(org.settings)}
         for kind, (field, _, ident) in _KINDS.items():
             for row in getattr(org, field):
@@ -62,9 +80,20 @@ class OrganisationStore:
         for month, amount in org.expected_totals.items():
             wanted[f"expected_total#{month}"] = {"amount": Decimal(amount)}
         table = self._resource.Table(self._table_name)
-        existing = query_all(table, KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": PK},
-                             ProjectionExpression="pk, sk")
-        requests = [{"PutRequest": {"Item": {"pk": PK, "sk": sk, **data}}} for sk, data in wanted.items()]
-        requests += [{"DeleteRequest": {"Key": {"pk": PK, "sk": row["sk"]}}}
-                     for row in existing if row["sk"] not in wanted]
-        return batch_write(self._resource, self._table_name, requests)
+        current = self._generation()
+        new = current + 1
+        pk = f"{GENERATION_PREFIX}{new}"
+        # A failed earlier save may have left rows under this generation: start it clean.
+        stale = [{"DeleteRequest": {"Key": {"pk": pk, "sk": r["sk"]}}} for r in self._rows(new, "pk, sk")
+                 if r["sk"] not in wanted]
+        calls = batch_write(self._resource, self._table_name,
+                            stale + [{"PutRequest": {"Item": {"pk": pk, "sk": sk, **data}}}
+                                     for sk, data in wanted.items()])
+        # The switch: only one save wins a race for the same generation.
+        table.put_item(Item={**POINTER, "generation": new},
+                       ConditionExpression="attribute_not_exists(pk) OR generation = :g",
+                       ExpressionAttributeValues={":g": current})
+        if current:
+            old = [{"DeleteRequest": {"Key": {"pk": r["pk"], "sk": r["sk"]}}} for r in self._rows(current, "pk, sk")]
+            calls += batch_write(self._resource, self._table_name, old)
+        return calls
