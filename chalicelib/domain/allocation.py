@@ -175,6 +175,7 @@ def _group_facts(org: Organisation, facts: Iterable[CostFact], ledger: Ledger) -
     for f in facts:
         use_case, cur, eff, billed, day, category, provider, service = fields(f)
         slot = slots.get(use_case)
+        # The two sums below are _add written out: this loop runs once per fact (the bench's floor).
         if slot is None or cur != currency:
             key = _ODD_KEY(f)
             cell = odd.get(key)
@@ -285,20 +286,8 @@ def _allocate(org: Organisation, monthly: dict, odd: dict, ledger: Ledger) -> di
             month = names[(year, mon)] = f"{year:04d}-{mon:02d}"
         if category not in _CATEGORY_SET:
             category = category_of(category)
-        key = (owner, month, category)
-        cell = month_cells.get(key)
-        if cell is None:
-            month_cells[key] = [eff, billed]
-        else:
-            cell[0] += eff
-            cell[1] += billed
-        key = (month, provider, service)
-        cell = vendor_months.get(key)
-        if cell is None:
-            vendor_months[key] = [eff, billed]
-        else:
-            cell[0] += eff
-            cell[1] += billed
+        _add(month_cells, (owner, month, category), eff, billed)
+        _add(vendor_months, (month, provider, service), eff, billed)
 
     shared_cells: dict = {}
     for (team, use_case, day, category, provider, service, vendor_key, cur), (eff, billed) in odd.items():
