@@ -16,6 +16,8 @@ from werkzeug.wrappers import Request, Response
 
 from local import demo_billing
 from local.vendor_emulators.base import (
+    BadQuery,
+    bucket_query,
     EmulatorApp,
     EmulatorHandle,
     RowsForDay,
@@ -98,19 +100,10 @@ class AnthropicCostReportApp(EmulatorApp):
             ending_at = _parse_rfc3339(args["ending_at"]) if args.get("ending_at") else None
         except ValueError:
             return self.error(400, "ending_at: must be an RFC 3339 timestamp")
-        if args.get("bucket_width", "1d") != "1d":
-            return self.error(400, "bucket_width: only '1d' is supported")
         try:
-            limit = int(args.get("limit", 7))
-        except ValueError:
-            return self.error(400, "limit: must be an integer")
-        if not 1 <= limit <= 31:
-            return self.error(400, "limit: must be between 1 and 31")
-        group_by: set[str] = set()
-        for raw in args.getlist("group_by[]") + args.getlist("group_by"):
-            group_by.update(x.strip() for x in raw.split(",") if x.strip())
-        if group_by - set(GROUP_FIELDS):
-            return self.error(400, f"group_by[]: unsupported {sorted(group_by - set(GROUP_FIELDS))}")
+            limit, group_by = bucket_query(args, max_limit=31, group_fields=GROUP_FIELDS, group_param="group_by[]")
+        except BadQuery as exc:
+            return self.error(400, str(exc))
         first_day = starting_at.date()
         if ending_at is None:
             ending_at = datetime.combine(utc_today() + timedelta(days=1), time(0), timezone.utc)

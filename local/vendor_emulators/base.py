@@ -188,6 +188,28 @@ def utc_today() -> date:
 
 
 # --- app and server ----------------------------------------------------------------
+class BadQuery(ValueError):
+    """A query parameter the vendor would refuse; the message names it."""
+
+
+def bucket_query(args, *, max_limit: int, group_fields, group_param: str) -> tuple[int, set]:
+    """`bucket_width`, `limit` and `group_by` as both vendors check them: (limit, group_by)."""
+    if args.get("bucket_width", "1d") != "1d":
+        raise BadQuery("bucket_width: only '1d' is supported")
+    try:
+        limit = int(args.get("limit", 7))
+    except ValueError:
+        raise BadQuery("limit: must be an integer") from None
+    if not 1 <= limit <= max_limit:
+        raise BadQuery(f"limit: must be between 1 and {max_limit}")
+    group_by: set = set()
+    for raw in args.getlist("group_by") + args.getlist("group_by[]"):
+        group_by.update(x.strip() for x in raw.split(",") if x.strip())
+    if group_by - set(group_fields):
+        raise BadQuery(f"{group_param}: unsupported {sorted(group_by - set(group_fields))}")
+    return limit, group_by
+
+
 class EmulatorApp:
     """A WSGI app: vendor routes plus ``/_emulator/faults``; records every API request."""
 

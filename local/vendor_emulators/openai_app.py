@@ -16,6 +16,8 @@ from werkzeug.wrappers import Request, Response
 
 from local import demo_billing
 from local.vendor_emulators.base import (
+    BadQuery,
+    bucket_query,
     EmulatorApp,
     EmulatorHandle,
     RowsForDay,
@@ -97,19 +99,10 @@ class OpenAICostsApp(EmulatorApp):
             end_time = int(args["end_time"]) if args.get("end_time") else None
         except ValueError:
             return self.error(400, "end_time must be Unix seconds")
-        if args.get("bucket_width", "1d") != "1d":
-            return self.error(400, "bucket_width: only '1d' is supported")
         try:
-            limit = int(args.get("limit", 7))
-        except ValueError:
-            return self.error(400, "limit must be an integer")
-        if not 1 <= limit <= 180:
-            return self.error(400, "limit must be between 1 and 180")
-        group_by: set[str] = set()
-        for raw in args.getlist("group_by") + args.getlist("group_by[]"):
-            group_by.update(x.strip() for x in raw.split(",") if x.strip())
-        if group_by - set(GROUP_FIELDS):
-            return self.error(400, f"group_by: unsupported {sorted(group_by - set(GROUP_FIELDS))}")
+            limit, group_by = bucket_query(args, max_limit=180, group_fields=GROUP_FIELDS, group_param="group_by")
+        except BadQuery as exc:
+            return self.error(400, str(exc))
         project_ids = args.getlist("project_ids") + args.getlist("project_ids[]")
         if end_time is None:
             end_time = int(datetime.combine(utc_today() + timedelta(days=1), datetime.min.time(), timezone.utc).timestamp())
