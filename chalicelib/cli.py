@@ -15,6 +15,13 @@ def _tokens(args) -> int:
         if not scope:
             print("tokens create needs --team TEAM or --scope admin|sheet", file=sys.stderr)
             return 2
+        if args.team:
+            known = sorted(t.team_id for t in stores.stores().organisation.load().teams)
+            if args.team not in known:
+                print(f"error: unknown team {args.team!r}; the stored configuration's teams are: "
+                      f"{', '.join(known) if known else 'none yet (run `sheet sync` or seed the configuration)'}",
+                      file=sys.stderr)
+                return 2
         try:
             token, grant = store.create(scope, args.team or "", datetime.now(timezone.utc), args.label or "")
         except ValueError as exc:

@@ -43,3 +43,19 @@ def test_create_needs_a_team_or_a_scope(aws, capsys):
 
 def test_revoking_an_unknown_id_fails(aws):
     assert main(["tokens", "revoke", "abcdef123456"]) == 1
+
+
+def test_create_refuses_a_team_not_in_the_configuration(demo_org, capsys):
+    from chalicelib import stores
+
+    assert main(["tokens", "create", "--team", "clams", "--label", "typo"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""  # no token printed
+    assert "unknown team 'clams'" in captured.err
+    assert all(team.team_id in captured.err for team in demo_org.teams)  # names the known ones
+    assert stores.stores().tokens.list() == []  # nothing stored
+
+
+def test_create_with_no_configuration_says_there_are_no_teams_yet(aws, capsys):
+    assert main(["tokens", "create", "--team", "claims"]) == 2
+    assert "none yet" in capsys.readouterr().err
