@@ -38,6 +38,26 @@ def _integer_weights(weights: Sequence[Decimal]) -> list[int]:
     return [int("".join(map(str, t.digits)) or "0") * 10 ** (t.exponent - exponent) for t in tuples]
 
 
+def _quanta(total: Decimal) -> tuple[int, int]:
+    """(exponent, count): the split's unit 10**exponent and |total| in that unit, exactly.
+
+    The unit depends on the value, not on how it is written: the cent, or the smallest
+    unit that represents the amount exactly when it has sub-cent digits (trailing zeros
+    are ignored, so 100.000 splits like 100.00 and 0.0150 like 0.015)."""
+    _, digits, exponent = total.as_tuple()
+    coefficient = int("".join(map(str, digits)))
+    if exponent < _CENT_EXPONENT:
+        while exponent < _CENT_EXPONENT and coefficient and coefficient % 10 == 0:
+            coefficient //= 10
+            exponent += 1
+        if not coefficient:
+            exponent = _CENT_EXPONENT
+    if exponent > _CENT_EXPONENT:
+        coefficient *= 10 ** (exponent - _CENT_EXPONENT)  # whole cents, built exactly (no scaleb rounding)
+        exponent = _CENT_EXPONENT
+    return exponent, coefficient
+
+
 class Splitter:
     """Splits amounts in fixed proportions; see `split`. Built once per set of weights."""
 
@@ -56,8 +76,7 @@ class Splitter:
         if not total.is_finite():
             raise ValueError(f"cannot split a non-finite amount {total}")
         ints, whole = self._ints, self._whole
-        exponent = min(total.as_tuple().exponent, _CENT_EXPONENT)
-        quanta = abs(int(total.scaleb(-exponent)))  # exact: total is a whole number of quanta
+        exponent, quanta = _quanta(total)
         floors = [quanta * w // whole for w in ints]
         left = quanta - sum(floors)
         if left:
@@ -65,7 +84,7 @@ class Splitter:
             for i in remainders[:left]:
                 floors[i] += 1
         sign = -1 if total < 0 else 1
-        return [Decimal(sign * q).scaleb(exponent) for q in floors]
+        return [Decimal(f"{sign * q}E{exponent}") for q in floors]  # exact: no context rounding
 
 
 def split(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:

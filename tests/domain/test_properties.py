@@ -34,13 +34,15 @@ def test_any_split_adds_up_to_the_whole_and_each_part_is_within_a_cent_of_its_sh
     parts = split(total, ws)
     assert len(parts) == len(ws)
     assert sum(parts, ZERO) == total
-    quantum = D(1).scaleb(min(total.as_tuple().exponent, -2))
+    # The unit is the value's own smallest one (trailing zeros ignored), at least a cent.
+    unit_exponent = min(total.normalize().as_tuple().exponent if total else 0, -2)
+    quantum = D(1).scaleb(unit_exponent)
     clean = ws if any(w > 0 for w in ws) else [D(1)] * len(ws)
     whole = sum(clean, ZERO)
     for part, w in zip(parts, clean):
         exact = total * w / whole
         assert abs(part - exact) < quantum + D("1e-20")
-        assert part.as_tuple().exponent >= min(total.as_tuple().exponent, -2)
+        assert part.as_tuple().exponent == unit_exponent
         assert (part >= 0) if total >= 0 else (part <= 0)
 
 
