@@ -1,7 +1,8 @@
 """`init`: the tabs, headers, notes, validations, protections, colours and charts, as one batchUpdate.
 
 Only what is missing is added (detected from the spreadsheet's metadata and the input
-tabs' first rows), so running it again sends nothing. Nothing finance typed is changed:
+tabs' first rows), so running it again sends nothing. The empty "Sheet1" a new spreadsheet
+comes with is deleted in the same batchUpdate; a tab with anything in it is never deleted. Nothing finance typed is changed:
 a missing header is appended after the last one, a missing Settings row after the last
 row, a missing note or validation only where the column has none.
 """
@@ -22,6 +23,7 @@ INPUT_TAB_COLOUR = {"red": 0.204, "green": 0.659, "blue": 0.325}
 OUTPUT_TAB_COLOUR = {"red": 0.259, "green": 0.522, "blue": 0.957}
 LOG_TAB_COLOUR = {"red": 0.6, "green": 0.6, "blue": 0.6}
 MIN_ROWS = {layout.DASHBOARD: 60}
+DEFAULT_TAB = "Sheet1"  # the tab a new Google spreadsheet comes with; removed by init only while empty
 _KIND_FORMAT = {"money": "money", "cpu": "cpu", "fraction": "pct", "number": "num"}
 SYNC_LOG_WORDS = {"ok": layout.COLOURS["green"], "bad cells": layout.COLOURS["yellow"]}
 
@@ -33,9 +35,18 @@ class InitPlan:
     changes: list = field(default_factory=list)  # what else is added, in words
 
 
+def stray_default_tab(existing: dict) -> Optional[SheetInfo]:
+    """The empty-looking "Sheet1" a new Google spreadsheet comes with, if it is there and is not ours."""
+    info = existing.get(DEFAULT_TAB)
+    if info is None or DEFAULT_TAB in layout.ALL_TABS or info.charts:
+        return None
+    return info
+
+
 def grid_ranges(existing: dict) -> list:
-    """A1 ranges whose grid data (values, notes, validations) `plan` needs for existing input tabs."""
-    out = []
+    """A1 ranges whose grid data (values, notes, validations) `plan` needs: existing input tabs' first
+    rows, and the whole of a stray default tab (to see that it is empty before removing it)."""
+    out = [cells.quote_title(DEFAULT_TAB)] if stray_default_tab(existing) is not None else []
     for tab in layout.INPUT_TABS:
         if tab.title in existing:
             rows = SETTINGS_ROWS if tab.title == layout.SETTINGS else 2
@@ -99,7 +110,25 @@ def plan(metadata: dict, grid_data: dict, editor: str, org: Optional[Organisatio
             _complete_output(result, info, editor)
             _complete_common(result, info)
         position += 1
+    _remove_stray_default_tab(result, sheets, grid_data)
     return result
+
+
+def _remove_stray_default_tab(result: InitPlan, sheets: dict, grid_data: dict) -> None:
+    """Delete "Sheet1" when it is not one of ours and holds nothing (no value, no note, no chart).
+
+    Only when its grid data was read (`grid_ranges` asks for it): a tab not read is never deleted.
+    Goes last in the batchUpdate, after the tabs it adds, so the spreadsheet is never left empty.
+    """
+    info = stray_default_tab(sheets)
+    if info is None or DEFAULT_TAB not in grid_data:
+        return
+    for row in grid_data[DEFAULT_TAB]:
+        for cell in row:
+            if _plain(cell) not in (None, "") or (cell or {}).get("note"):
+                return
+    result.requests.append({"deleteSheet": {"sheetId": info.sheet_id}})
+    result.changes.append(f"removed the empty {DEFAULT_TAB!r} tab")
 
 
 def _frozen(title: str) -> int:

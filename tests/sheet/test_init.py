@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from chalicelib import sheet_sync
-from chalicelib.sheet import layout
+from chalicelib.sheet import grid, layout, structure
 from local.fake_service_account import CLIENT_EMAIL
 from tests.sheet.helpers import api_calls, snapshot, values
 from tests.sheets_fixtures import edit_xlsx
@@ -57,6 +57,56 @@ def test_init_lays_out_an_empty_spreadsheet(sheet):
              for c in dash.charts}
     assert kinds == {layout.DASH_CHARTS[0]: "COLUMN", layout.DASH_CHARTS[1]: "pie", layout.DASH_CHARTS[2]: "LINE"}
     assert not book.sheet_by_title(layout.TEAMS).protected_ranges  # finance edits input tabs
+
+
+def test_init_removes_the_empty_sheet1_a_new_spreadsheet_comes_with(sheet):
+    assert [s.title for s in sheet.spreadsheet().sheets] == [structure.DEFAULT_TAB]  # a new spreadsheet
+    sheet.reset_log()
+    report = sheet_sync.init()
+    assert report.ok, report.error
+    assert sheet.spreadsheet().titles() == list(layout.TAB_ORDER)  # no stray empty tab left behind
+    assert any("removed the empty 'Sheet1'" in c for c in report.changes)
+    # metadata, Sheet1's grid (is it empty?), and still one batchUpdate that adds and deletes
+    assert [w for _, w, _ in api_calls(sheet)] == ["metadata", "metadata", "batchUpdate"]
+    again = sheet_sync.init()
+    assert again.ok and again.structural_requests == 0 and again.changes == []
+
+
+@pytest.mark.xlsx
+@pytest.mark.parametrize("content", ["value", "note"])
+def test_init_never_removes_a_sheet1_with_content(sheet, sheets_xlsx_path, content):
+    from openpyxl.comments import Comment
+
+    sheet.spreadsheet()  # the emulator has written the file
+    with edit_xlsx(sheets_xlsx_path) as wb:
+        cell = wb[structure.DEFAULT_TAB]["C7"]
+        if content == "value":
+            cell.value = "finance's scratch figures"
+        else:
+            cell.comment = Comment("keep me", "finance")
+    report = sheet_sync.init()
+    assert report.ok, report.error
+    titles = sheet.spreadsheet().titles()
+    assert titles[:len(layout.TAB_ORDER)] == list(layout.TAB_ORDER) and titles[-1] == structure.DEFAULT_TAB
+    assert not any("Sheet1" in c for c in report.changes)
+    sheet.reset_log()
+    assert sheet_sync.init().structural_requests == 0  # running init again sends no write
+    assert "batchUpdate" not in [w for _, w, _ in api_calls(sheet)]
+
+
+def test_plan_deletes_sheet1_only_when_read_and_empty():
+    metadata = {"sheets": [{"properties": {"sheetId": 0, "title": "Sheet1", "index": 0,
+                                           "gridProperties": {"rowCount": 1000, "columnCount": 26}}}]}
+    assert structure.grid_ranges(grid.sheets_of(metadata)) == ["'Sheet1'"]
+    deletes = lambda grid_data: [r for r in structure.plan(metadata, grid_data, CLIENT_EMAIL).requests  # noqa: E731
+                                 if "deleteSheet" in r]
+    assert deletes({"Sheet1": []}) == [{"deleteSheet": {"sheetId": 0}}]
+    assert deletes({"Sheet1": [[{}, {"userEnteredValue": {"stringValue": " "}}]]}) == []
+    assert deletes({"Sheet1": [[{"userEnteredValue": {"numberValue": 0}}]]}) == []
+    assert deletes({}) == []  # its grid was not read: left alone
+    with_chart = {"sheets": [dict(metadata["sheets"][0], charts=[{"chartId": 1}])]}
+    assert structure.grid_ranges(grid.sheets_of(with_chart)) == []
+    assert [r for r in structure.plan(with_chart, {"Sheet1": []}, CLIENT_EMAIL).requests if "deleteSheet" in r] == []
 
 
 def test_init_again_changes_nothing(sheet):
