@@ -1,8 +1,10 @@
 """Pulling billing sources into the cost ledger, and importing cost files.
 
-Each source pulls a window of UTC days and replaces its facts for those days, so a vendor's
-restatement corrects the ledger and a rerun changes nothing. A failing source is recorded
-(freshness) and skipped: the others still land.
+Each source pulls a window of UTC days and replaces its facts for the days it answered for
+(a daily bucket, a ResultsByTime entry, zero included), so a vendor's restatement corrects the
+ledger and a rerun changes nothing; a day the answer leaves out keeps its stored facts. A
+failing source is recorded (freshness) and skipped: the others still land. Every answered day
+whose amounts changed is reported as a restatement (PullReport, freshness, the CLI).
 """
 from __future__ import annotations
 
@@ -11,11 +13,14 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from chalicelib.domain.facts import CostFact
 from chalicelib.domain.mappings import apply_mappings
 from chalicelib.domain.organisation import Organisation
+
+if TYPE_CHECKING:
+    from chalicelib.connectors.common import Pulled
 
 FEED_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
@@ -24,15 +29,33 @@ OPENAI_KEY_SECRET = "OPENAI_ADMIN_KEY_SECRET"
 ANTHROPIC_KEY_SECRET = "ANTHROPIC_ADMIN_KEY_SECRET"
 
 
+@dataclass(frozen=True)
+class Restatement:
+    """A day the source answered again and whose facts changed in amount: its old and new
+    effective totals (by currency) and how many facts the answer no longer has."""
+
+    source: str
+    day: date
+    before: dict  # currency -> Decimal (effective cost)
+    after: dict
+    facts_removed: int = 0
+    line: str = ""  # "aws 2026-11-30: restated $219.26 → $0.00 by the source"
+
+
 @dataclass
 class SourceResult:
     source: str
     ok: bool
     facts: int = 0
     puts: int = 0
-    deletes: int = 0
+    deletes: int = 0  # facts removed: the source answered their day without them
     write_requests: int = 0
     error: str = ""
+    status: str = ""  # "ok" (answered every day asked), "partial" (fewer) or "error"
+    days_asked: int = 0
+    days_answered: int = 0
+    unanswered_days: list = field(default_factory=list)  # dates asked and not answered: their facts were kept
+    restatements: list = field(default_factory=list)  # Restatement, by day
 
 
 @dataclass
@@ -45,11 +68,18 @@ class PullReport:
     def write_requests(self) -> int:
         return sum(r.write_requests for r in self.results)
 
+    @property
+    def restatements(self) -> list:
+        return [x for r in self.results for x in r.restatements]
+
 
 @dataclass(frozen=True)
 class BillingSource:
+    """A billing source. ``pull(start, end)`` returns ``connectors.common.Pulled`` (facts and the
+    days the source answered for); a plain list of facts answers for every day of the window."""
+
     name: str
-    pull: Callable[[date, date], list[CostFact]]  # [start, end) -> facts
+    pull: Callable[[date, date], "Pulled | list[CostFact]"]  # [start, end)
 
 
 def secret(env_name: str, default_name: str) -> str:
@@ -65,8 +95,10 @@ def vendor_sources(org: Organisation, work_items) -> list[BillingSource]:
     from chalicelib.connectors import anthropic_costs, aws_cost_explorer, human_review, openai_costs
 
     def units_between(start: date, end: date):
-        last = end - timedelta(days=1)
-        return [u for uc in org.use_cases for u in work_items.units_between(uc.use_case_id, start, last)]
+        # Every use case's counters (one query a month), those of a use case no longer in the sheet
+        # included: its review time was spent, so its cost stays (unallocated) rather than vanish.
+        months = sorted({(start + timedelta(days=n)).isoformat()[:7] for n in range((end - start).days)})
+        return [u for month in months for u in work_items.units_for_month(month)]
 
     team_of = {u.use_case_id: u.team for u in org.use_cases}
     return [
@@ -75,31 +107,75 @@ def vendor_sources(org: Organisation, work_items) -> list[BillingSource]:
         BillingSource("anthropic", lambda s, e: anthropic_costs.pull(
             secret(ANTHROPIC_KEY_SECRET, "finops/anthropic-admin-key"), s, e)),
         BillingSource("aws", lambda s, e: aws_cost_explorer.pull(runtime.client("ce"), s, e)),
-        BillingSource("human_review", lambda s, e: human_review.facts_from_units(
-            units_between(s, e), org.settings.loaded_hourly_rate, team_of, currency=org.settings.currency)),
+        BillingSource("human_review", lambda s, e: human_review.pull(
+            units_between(s, e), org.settings.loaded_hourly_rate, team_of, s, e, currency=org.settings.currency)),
     ]
+
+
+def _show_totals(totals: dict, fallback_currency: str) -> str:
+    from chalicelib.domain.money import show_money
+
+    if not totals:
+        return show_money(Decimal(0), fallback_currency)
+    return " + ".join(show_money(amount, currency) for currency, amount in sorted(totals.items()))
+
+
+def restatement(change, currency: str) -> Restatement:
+    """A ledger ``DayChange`` as a report line, totals shown with ``show_money``."""
+    fallback = next(iter(sorted(change.before or change.after)), currency)
+    line = (f"{change.source} {change.day.isoformat()}: restated {_show_totals(change.before, fallback)} → "
+            f"{_show_totals(change.after, fallback)} by the source")
+    if change.facts_removed:
+        line += f" ({change.facts_removed} fact{'s' if change.facts_removed != 1 else ''} removed)"
+    return Restatement(change.source, change.day, dict(change.before), dict(change.after), change.facts_removed, line)
+
+
+def _answered(pulled, window_days: list[date]) -> tuple[list, set]:
+    """(facts, answered days within the window) from what a source's pull returned."""
+    from chalicelib.connectors.common import Pulled
+
+    if isinstance(pulled, Pulled):
+        facts, answered = list(pulled.facts), set(pulled.answered)
+    else:  # a plain list of facts: the source answers for the whole window
+        facts = list(pulled)
+        answered = set(window_days) | {f.day for f in facts}
+    return facts, answered
 
 
 def pull_sources(sources: Iterable[BillingSource], start: date, end: date, org: Organisation,
                  ledger, freshness, now: datetime) -> PullReport:
+    """Pull each source for [start, end) and replace, for each day it answered, its stored facts.
+
+    A day the source did not answer keeps what is stored; a failing source keeps everything. Each
+    answered day whose amounts changed is a restatement, reported and kept with the freshness."""
     report = PullReport((start, end))
     days = [start + timedelta(days=n) for n in range((end - start).days)]
     window = f"{start.isoformat()}..{(end - timedelta(days=1)).isoformat()}"
     for source in sources:
         try:
-            facts = [f if f.source == source.name else replace(f, source=source.name)
-                     for f in source.pull(start, end)]
+            facts, answered = _answered(source.pull(start, end), days)
+            facts = [f if f.source == source.name else replace(f, source=source.name) for f in facts]
             mapped, unmapped = apply_mappings(facts, org.mappings)
-            written = ledger.replace_days(source.name, days, mapped)
+            written = ledger.replace_days(source.name, sorted(answered), mapped)
         except Exception as exc:  # noqa: BLE001 - any source failure is recorded, never fatal
             freshness.failed(source.name, now.isoformat(), f"{type(exc).__name__}: {exc}")
-            report.results.append(SourceResult(source.name, False, error=str(exc)))
+            report.results.append(SourceResult(source.name, False, error=str(exc), status="error",
+                                               days_asked=len(days)))
             continue
-        freshness.succeeded(source.name, now.isoformat(), window, written.facts_in)
+        in_window = answered & set(days)
+        unanswered = [d for d in days if d not in in_window]
+        status = "ok" if not unanswered else "partial"
+        restated = [restatement(change, org.settings.currency) for change in written.changed]
+        freshness.succeeded(source.name, now.isoformat(), window, written.facts_in, status=status,
+                            days_asked=len(days), days_answered=len(in_window),
+                            unanswered_days=[d.isoformat() for d in unanswered],
+                            restatements=[r.line for r in restated], facts_removed=written.deletes)
         for key, amount in unmapped.items():
             report.unmapped[key] = report.unmapped.get(key, Decimal(0)) + amount
         report.results.append(SourceResult(source.name, True, written.facts_in, written.puts, written.deletes,
-                                           written.write_requests))
+                                           written.write_requests, status=status, days_asked=len(days),
+                                           days_answered=len(in_window), unanswered_days=unanswered,
+                                           restatements=restated))
     return report
 
 
@@ -113,6 +189,8 @@ class ImportResult:
     total: Decimal
     errors: list = field(default_factory=list)
     unmapped: dict = field(default_factory=dict)
+    facts_removed: int = 0  # facts of the feed in the file's range that the file no longer has
+    restatements: list = field(default_factory=list)  # Restatement: days of the range whose amounts changed
 
 
 def import_cost_file(data: bytes | str, org: Organisation, ledger, *, feed: str,
@@ -148,7 +226,9 @@ def import_cost_file(data: bytes | str, org: Organisation, ledger, *, feed: str,
     days = [covered[0] + timedelta(days=n) for n in range((covered[-1] - covered[0]).days + 1)] if covered else []
     written = ledger.replace_days(source, days, mapped)
     total = sum((f.effective_cost for f in mapped), Decimal(0))
-    return ImportResult(fmt, feed, rows_read, rows_read, written.facts_in, total, unmapped=unmapped)
+    return ImportResult(fmt, feed, rows_read, rows_read, written.facts_in, total, unmapped=unmapped,
+                        facts_removed=written.deletes,
+                        restatements=[restatement(c, org.settings.currency) for c in written.changed])
 
 
 def _foreign_currency_errors(facts: list[CostFact], currency: str, fmt: str) -> list[dict]:

@@ -21,7 +21,7 @@ from typing import Any, Optional
 
 import requests
 
-from chalicelib.connectors.common import check_window, in_window, parse_timestamp, rfc3339, to_decimal
+from chalicelib.connectors.common import Pulled, check_window, in_window, parse_timestamp, rfc3339, to_decimal
 from chalicelib.connectors.errors import SourceUnavailable
 from chalicelib.connectors.vendor_http import HttpConfig, pull_pages
 from chalicelib.domain.facts import CostFact
@@ -60,8 +60,9 @@ def parse_cost_report_page(
     page_no: int = 1,
     start: Optional[date] = None,
     end: Optional[date] = None,
-) -> tuple[list[CostFact], Optional[str]]:
-    """Facts from one cost report page and the next page cursor (None at the end)."""
+) -> tuple[list[CostFact], Optional[str], set[date]]:
+    """Facts from one cost report page, the next page cursor (None at the end) and the days
+    in the window the page has a bucket for (answered, even with ``results: []``)."""
     _shape(isinstance(payload, dict), "page is not an object")
     if payload.get("type") == "error":
         raise SourceUnavailable(SOURCE, f"error response: {payload.get('error')}")
@@ -75,6 +76,7 @@ def parse_cost_report_page(
         _shape(bool(next_page), "'has_more' is true but 'next_page' is empty")
 
     facts: list[CostFact] = []
+    answered: set[date] = set()
     for b, bucket in enumerate(data):
         _shape(isinstance(bucket, dict), f"data[{b}] is not an object")
         starting_at = bucket.get("starting_at")
@@ -87,6 +89,7 @@ def parse_cost_report_page(
         _shape(isinstance(results, list), f"data[{b}].results is not a list")
         if not in_window(day, start, end):
             continue
+        answered.add(day)  # a bucket for the day answers it, even with no results
         for r, result in enumerate(results):
             where = f"data[{b}].results[{r}]"
             _shape(isinstance(result, dict), f"{where} is not an object")
@@ -114,7 +117,7 @@ def parse_cost_report_page(
                     provenance=f"anthropic cost_report {day.isoformat()} page {page_no}",
                 )
             )
-    return facts, (next_page if has_more else None)
+    return facts, (next_page if has_more else None), answered
 
 
 def pull(
@@ -126,8 +129,9 @@ def pull(
     limit: int = MAX_LIMIT,
     config: Optional[HttpConfig] = None,
     session: Optional[requests.Session] = None,
-) -> list[CostFact]:
-    """Every Anthropic cost in [start, end) (UTC days), one fact per day/workspace/description.
+) -> Pulled:
+    """Every Anthropic cost in [start, end) (UTC days), one fact per day/workspace/description,
+    and the days Anthropic answered with a bucket (a day with no bucket is not answered).
 
     ``config`` defaults to ``HttpConfig.from_env()``. Raises SourceUnavailable on any
     failure (after retries)."""

@@ -10,13 +10,17 @@ no such tag. The fact keeps the tag values as its team/use case (``unallocated``
 missing) and the vendor key ``aws:tag:team=<t>,use-case=<u>`` (empty values when missing),
 so a Mappings rule can still place untagged spend.
 Category ``self_hosted``, provider ``AWS``, service ``tagged cost-center=ai-inference``.
+
+A day is answered when the reply has a ``ResultsByTime`` entry for it (Cost Explorer gives one
+per day, with ``Groups: []`` when nothing was spent). An answer with no entries (moto's Cost
+Explorer unless results are queued) answers no day, so it removes nothing from the ledger.
 """
 from __future__ import annotations
 
 from datetime import date
 from typing import Any, Optional
 
-from chalicelib.connectors.common import check_window, in_window, merge_facts, to_decimal
+from chalicelib.connectors.common import Pulled, check_window, in_window, merge_facts, to_decimal
 from chalicelib.connectors.errors import SourceUnavailable
 from chalicelib.domain.facts import UNALLOCATED, CostFact
 
@@ -98,12 +102,14 @@ def parse_response(
     start: Optional[date] = None,
     end: Optional[date] = None,
     cost_center: str = COST_CENTER_VALUE,
-) -> tuple[list[CostFact], Optional[str]]:
-    """Facts from one GetCostAndUsage response and its NextPageToken (None at the end)."""
+) -> tuple[list[CostFact], Optional[str], set[date]]:
+    """Facts from one GetCostAndUsage response, its NextPageToken (None at the end) and the
+    days in the window it has a ResultsByTime entry for (answered, even with no groups)."""
     _shape(isinstance(response, dict), "response is not an object")
     results = response.get("ResultsByTime", [])
     _shape(isinstance(results, list), "ResultsByTime is not a list")
     facts: list[CostFact] = []
+    answered: set[date] = set()
     for i, by_time in enumerate(results):
         where = f"ResultsByTime[{i}]"
         _shape(isinstance(by_time, dict), where)
@@ -113,6 +119,7 @@ def parse_response(
             raise SourceUnavailable(SOURCE, f"unexpected response shape: {where}.TimePeriod.Start")
         if not in_window(day, start, end):
             continue
+        answered.add(day)
         estimated = " (estimated)" if by_time.get("Estimated") else ""
         groups = by_time.get("Groups") or []
         _shape(isinstance(groups, list), f"{where}.Groups")
@@ -143,11 +150,12 @@ def parse_response(
             )
     token = response.get("NextPageToken") or None
     _shape(token is None or isinstance(token, str), "NextPageToken")
-    return facts, token
+    return facts, token, answered
 
 
-def pull(ce_client: Any, start: date, end: date, *, cost_center: str = COST_CENTER_VALUE) -> list[CostFact]:
-    """Every tagged AI-inference cost in [start, end) (UTC days).
+def pull(ce_client: Any, start: date, end: date, *, cost_center: str = COST_CENTER_VALUE) -> Pulled:
+    """Every tagged AI-inference cost in [start, end) (UTC days), and the days Cost Explorer
+    answered (a ResultsByTime entry for the day).
 
     ``ce_client`` is ``boto3.client("ce")`` (region us-east-1; the endpoint may be moto).
     Raises SourceUnavailable when Cost Explorer cannot be read."""
@@ -157,6 +165,7 @@ def pull(ce_client: Any, start: date, end: date, *, cost_center: str = COST_CENT
     except ImportError:  # pragma: no cover - botocore is a runtime dependency
         BotoCoreError = ClientError = Exception  # type: ignore[misc,assignment]
     facts: list[CostFact] = []
+    answered: set[date] = set()
     token: Optional[str] = None
     seen: set[str] = set()
     for page_no in range(1, MAX_PAGES + 1):
@@ -165,10 +174,12 @@ def pull(ce_client: Any, start: date, end: date, *, cost_center: str = COST_CENT
             response = ce_client.get_cost_and_usage(**params)
         except (ClientError, BotoCoreError) as exc:
             raise SourceUnavailable(SOURCE, f"GetCostAndUsage failed: {exc}") from exc
-        page_facts, token = parse_response(response, page_no=page_no, start=start, end=end, cost_center=cost_center)
+        page_facts, token, page_days = parse_response(response, page_no=page_no, start=start, end=end,
+                                                      cost_center=cost_center)
         facts.extend(page_facts)
+        answered.update(page_days)
         if token is None:
-            return merge_facts(facts)
+            return Pulled(merge_facts(facts), frozenset(answered))
         if token in seen:
             raise SourceUnavailable(SOURCE, f"pagination loops (token {token!r} repeated)")
         seen.add(token)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Iterable, Optional
@@ -10,6 +10,22 @@ from typing import Iterable, Optional
 from chalicelib.domain.facts import CostFact
 
 MAX_PROVENANCE_CHARS = 500
+
+
+@dataclass(frozen=True)
+class Pulled:
+    """What a billing source answered for a window: its facts, and the UTC days it answered for.
+
+    A day is *answered* when the source's reply speaks about it explicitly (a daily bucket, a
+    ResultsByTime entry, a counted day), zero or empty included: only those days replace what the
+    ledger holds. A day the reply leaves out (no bucket, an empty reply) is not answered and keeps
+    its stored facts. Every fact's day is answered."""
+
+    facts: list[CostFact] = field(default_factory=list)
+    answered: frozenset = frozenset()  # of date
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "answered", frozenset(self.answered) | {f.day for f in self.facts})
 
 
 def day_start(day: date) -> datetime:

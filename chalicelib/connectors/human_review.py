@@ -7,14 +7,21 @@ $55/h = $27.5; 7 minutes at $60/h = $7; 7 minutes at $45/h = $5.25). When minute
 = $6.41666...), that day's figure is rounded half-even to the cent. Each day is its own
 figure (no amount is split across days), so re-pulling any window gives the same value
 for a day.
+
+Answered days. The work-item counters are our own source of truth, kept by the API as items
+arrive, so ``pull`` answers for every day of the window: a day whose counters show no review
+minutes (or no counter at all) states "no review cost", and a review fact stored for it
+before (minutes corrected by reposted items) is removed and reported. A day with no counter
+and nothing stored changes nothing.
 """
 from __future__ import annotations
 
+from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 from typing import Iterable, Mapping, Optional
 
-from chalicelib.connectors.common import merge_facts
+from chalicelib.connectors.common import Pulled, check_window, days, in_window, merge_facts
 from chalicelib.domain.facts import UNALLOCATED, CostFact, DailyUnits
 
 SOURCE = "human_review"
@@ -91,3 +98,19 @@ def facts_from_units(
             )
         )
     return merge_facts(facts)
+
+
+def pull(
+    units: Iterable[DailyUnits],
+    hourly_rate: Decimal,
+    team_of: Mapping[str, str],
+    start: date,
+    end: date,
+    *,
+    currency: str = "USD",
+) -> Pulled:
+    """The review cost of [start, end) (UTC days) from the counters' ``units``; every day of the
+    window is answered (the counters are authoritative). Units outside the window are ignored."""
+    check_window(start, end)
+    inside = [u for u in units if in_window(u.day, start, end)]
+    return Pulled(facts_from_units(inside, hourly_rate, team_of, currency=currency), frozenset(days(start, end)))

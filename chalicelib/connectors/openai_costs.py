@@ -18,6 +18,7 @@ from typing import Any, Optional
 import requests
 
 from chalicelib.connectors.common import (
+    Pulled,
     check_window,
     in_window,
     to_decimal,
@@ -56,9 +57,10 @@ def parse_costs_page(
     page_no: int = 1,
     start: Optional[date] = None,
     end: Optional[date] = None,
-) -> tuple[list[CostFact], Optional[str]]:
-    """Facts from one Costs API page (already parsed with parse_float=Decimal), and the
-    next page cursor (None when there is no more). Unexpected shapes -> SourceUnavailable.
+) -> tuple[list[CostFact], Optional[str], set[date]]:
+    """Facts from one Costs API page (already parsed with parse_float=Decimal), the next page
+    cursor (None when there is no more) and the days in the window the page has a bucket for
+    (answered, even when the bucket has no results). Unexpected shapes -> SourceUnavailable.
     Facts are not merged here; ``pull`` merges across pages."""
     _shape(isinstance(payload, dict), "page is not an object")
     data = payload.get("data")
@@ -71,6 +73,7 @@ def parse_costs_page(
         _shape(bool(next_page), "'has_more' is true but 'next_page' is empty")
 
     facts: list[CostFact] = []
+    answered: set[date] = set()
     for b, bucket in enumerate(data):
         _shape(isinstance(bucket, dict), f"data[{b}] is not an object")
         start_time = bucket.get("start_time")
@@ -83,6 +86,7 @@ def parse_costs_page(
         day = utc_day_of_unix(start_time)
         if not in_window(day, start, end):
             continue
+        answered.add(day)  # a bucket for the day answers it, even with no results
         for r, result in enumerate(results):
             where = f"data[{b}].results[{r}]"
             _shape(isinstance(result, dict), f"{where} is not an object")
@@ -114,7 +118,7 @@ def parse_costs_page(
                     provenance=f"openai costs {day.isoformat()} page {page_no}",
                 )
             )
-    return facts, (next_page if has_more else None)
+    return facts, (next_page if has_more else None), answered
 
 
 def pull(
@@ -126,8 +130,9 @@ def pull(
     limit: int = 31,
     config: Optional[HttpConfig] = None,
     session: Optional[requests.Session] = None,
-) -> list[CostFact]:
-    """Every OpenAI cost in [start, end) (UTC days), one fact per day/project/line item.
+) -> Pulled:
+    """Every OpenAI cost in [start, end) (UTC days), one fact per day/project/line item, and
+    the days OpenAI answered with a bucket (a day with no bucket is not answered).
 
     ``config`` defaults to ``HttpConfig.from_env()``. Raises SourceUnavailable on any
     failure (after retries)."""

@@ -191,18 +191,21 @@ def get_json(
 
 
 def pull_pages(source: str, url: str, *, params: list, headers: dict, parse_page, config: HttpConfig,
-               session: Optional[requests.Session] = None) -> list:
-    """Follow a vendor's `page` cursor until the last page; facts of every page, merged.
+               session: Optional[requests.Session] = None):
+    """Follow a vendor's `page` cursor until the last page: ``Pulled`` (facts of every page,
+    merged, and the days the pages had a bucket for).
 
-    `parse_page(payload, page_no) -> (facts, next_cursor or None)`. Guards against a cursor
-    that repeats, more than `config.max_pages` pages, and the pull's deadline.
+    `parse_page(payload, page_no) -> (facts, next_cursor or None, days answered)`. Guards against a
+    cursor that repeats, more than `config.max_pages` pages, and the pull's deadline. Any page
+    failing fails the whole pull (SourceUnavailable): nothing of a half-read answer is returned.
     """
-    from chalicelib.connectors.common import merge_facts
+    from chalicelib.connectors.common import Pulled, merge_facts
 
     own_session = session is None
     session = session or make_session(config)
     deadline = Deadline(source, config.deadline)
     facts: list = []
+    answered: set = set()
     page: Optional[str] = None
     seen: set = set()
     try:
@@ -210,10 +213,11 @@ def pull_pages(source: str, url: str, *, params: list, headers: dict, parse_page
             deadline.check()
             page_params = params + ([("page", page)] if page else [])
             payload = get_json(session, url, source=source, params=page_params, headers=headers, config=config)
-            page_facts, page = parse_page(payload, page_no)
+            page_facts, page, page_days = parse_page(payload, page_no)
             facts.extend(page_facts)
+            answered.update(page_days)
             if page is None:
-                return merge_facts(facts)
+                return Pulled(merge_facts(facts), frozenset(answered))
             if page in seen:
                 raise SourceUnavailable(source, f"pagination loops (cursor {page!r} repeated)")
             seen.add(page)

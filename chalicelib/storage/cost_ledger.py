@@ -5,12 +5,19 @@ also has a manifest item listing its facts with a digest of each, so a re-pull r
 item per day (100 to a BatchGetItem) instead of the facts, and writes only the difference, packed
 25 to a BatchWriteItem across days: a month of facts costs about ceil(facts / 25) writes and a
 re-pull of unchanged days costs none. A GSI on month reads a whole month in one paged query.
+
+Only the days a caller names (the days the source answered for) are replaced; any other stored
+day is never read nor touched. The manifest also keeps the day's effective totals by currency
+and a digest of its amounts, so a replaced day whose amounts changed is returned as a
+``DayChange`` (old and new totals, facts removed) without reading the old facts. A manifest
+written before those fields existed is completed by reading that day's facts once, when the day
+changes.
 """
 from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import Iterable
@@ -23,6 +30,18 @@ _STORED = ("category", "provider", "service", "billed_cost", "effective_cost", "
            "vendor_key", "team", "use_case", "provenance")
 
 
+@dataclass(frozen=True)
+class DayChange:
+    """A replaced day whose amounts changed: effective totals by currency before and after, and
+    how many stored facts the new answer no longer has."""
+
+    source: str
+    day: date
+    before: dict  # currency -> Decimal
+    after: dict
+    facts_removed: int = 0
+
+
 @dataclass
 class LedgerWrite:
     facts_in: int
@@ -30,6 +49,7 @@ class LedgerWrite:
     deletes: int
     unchanged: int
     write_requests: int
+    changed: list = field(default_factory=list)  # DayChange, by day: days stated before whose amounts changed
 
 
 def fact_id(fact: CostFact) -> str:
@@ -64,9 +84,33 @@ def _content(item: dict) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def _manifest_item(source: str, day: date, facts: dict) -> dict:
+def _canon(amount) -> str:
+    """One text per value: 1.50 and 1.5 (as DynamoDB hands it back) read the same."""
+    amount = Decimal(amount)
+    return "0" if amount == 0 else str(amount.normalize())
+
+
+def _amounts(items: Iterable[dict]) -> tuple[dict, str]:
+    """A day's effective totals by currency and a digest of every fact's amounts (not its text)."""
+    totals: dict = {}
+    lines = []
+    for item in items:
+        currency = item.get("currency", "USD")
+        totals[currency] = totals.get(currency, Decimal(0)) + Decimal(item["effective_cost"])
+        lines.append(f"{item['fact_id']}|{_canon(item['billed_cost'])}|{_canon(item['effective_cost'])}|{currency}")
+    digest = hashlib.sha256("\n".join(sorted(lines)).encode("utf-8")).hexdigest()[:16]
+    return totals, digest
+
+
+def _manifest_item(source: str, day: date, facts: dict, totals: dict | None = None, amounts: str | None = None,
+                   *, stated: bool = True) -> dict:
     # No `month` attribute: the manifest stays out of the month index.
-    return {"source_day": f"{source}#{day.isoformat()}", "fact_id": MANIFEST, "facts": facts}
+    item = {"source_day": f"{source}#{day.isoformat()}", "fact_id": MANIFEST, "facts": facts}
+    if amounts is not None:
+        item.update(totals=totals or {}, amounts=amounts)
+    if not stated:
+        item["stated"] = False  # written ahead of a day's first facts: not yet a day the source stated
+    return item
 
 
 class CostLedger:
@@ -75,7 +119,10 @@ class CostLedger:
         self._table_name = table
 
     def replace_days(self, source: str, days: Iterable[date], facts: Iterable[CostFact]) -> LedgerWrite:
-        """Make the stored facts of `source` on each of `days` exactly `facts` (summed by identity)."""
+        """Make the stored facts of `source` on each of `days` exactly `facts` (summed by identity).
+
+        `days` are the days the source answered for; a fact's own day counts as answered. Other
+        days keep what they hold. An answered day with no facts is emptied (the source said so)."""
         merged: dict = {}
         count = 0
         for fact in facts:
@@ -95,9 +142,10 @@ class CostLedger:
         day_list = sorted(set(days) | set(wanted))
         manifests = self._manifests(source, day_list)
         puts, deletes, unchanged = [], [], 0
-        before, after = [], []
+        before, after, changed = [], [], []
         for day in day_list:
-            old = manifests.get(day, {})
+            row = manifests.get(day)
+            old = dict(row.get("facts", {})) if row else {}
             new = {ident: _content(item) for ident, item in wanted.get(day, {}).items()}
             if old == new:
                 unchanged += len(new)
@@ -107,21 +155,38 @@ class CostLedger:
                     unchanged += 1
                 else:
                     puts.append({"PutRequest": {"Item": item}})
+            gone = [ident for ident in old if ident not in new]
             deletes += [{"DeleteRequest": {"Key": {"source_day": f"{source}#{day.isoformat()}", "fact_id": ident}}}
-                        for ident in old if ident not in new]
-            before.append(_manifest_item(source, day, {**old, **new}))
-            after.append(_manifest_item(source, day, new))
+                        for ident in gone]
+            new_totals, new_amounts = _amounts(wanted.get(day, {}).values())
+            stated = row is not None and row.get("stated", True)
+            if stated:
+                if "amounts" in row:
+                    old_totals, old_amounts = dict(row.get("totals", {})), row["amounts"]
+                else:  # a manifest from before totals were kept: read the day's facts once
+                    old_totals, old_amounts = _amounts(self._day_items(source, day))
+                if old_amounts != new_amounts:
+                    changed.append(DayChange(source, day, old_totals, new_totals, len(gone)))
+                before.append(_manifest_item(source, day, {**old, **new}, old_totals, old_amounts))
+            else:
+                before.append(_manifest_item(source, day, {**old, **new}, stated=False))
+            after.append(_manifest_item(source, day, new, new_totals, new_amounts))
         # Manifests first list every id about to be written, so an interrupted write leaves no
         # fact the next pull cannot see; the exact manifests are written last.
         calls = batch_write(self._resource, self._table_name, [{"PutRequest": {"Item": m}} for m in before])
         calls += batch_write(self._resource, self._table_name, puts + deletes)
         calls += batch_write(self._resource, self._table_name, [{"PutRequest": {"Item": m}} for m in after])
-        return LedgerWrite(count, len(puts), len(deletes), unchanged, calls)
+        return LedgerWrite(count, len(puts), len(deletes), unchanged, calls, changed)
 
     def _manifests(self, source: str, days: list[date]) -> dict:
         keys = [{"source_day": f"{source}#{d.isoformat()}", "fact_id": MANIFEST} for d in days]
         rows, _ = batch_get(self._resource, self._table_name, keys)
-        return {date.fromisoformat(r["source_day"].rsplit("#", 1)[1]): dict(r.get("facts", {})) for r in rows}
+        return {date.fromisoformat(r["source_day"].rsplit("#", 1)[1]): r for r in rows}
+
+    def _day_items(self, source: str, day: date) -> list[dict]:
+        rows = query_all(self._resource.Table(self._table_name), KeyConditionExpression="source_day = :k",
+                         ExpressionAttributeValues={":k": f"{source}#{day.isoformat()}"})
+        return [r for r in rows if r["fact_id"] != MANIFEST]
 
     def facts_for_month(self, month: str) -> list[CostFact]:
         rows = query_all(self._resource.Table(self._table_name), IndexName="by_month",

@@ -1,13 +1,16 @@
-"""Per billing source: when it last pulled successfully, and the last failure if any."""
+"""Per billing source: when it last pulled successfully, the last failure if any, how much of the
+last pull's window the source answered for, and the days that pull restated."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Iterable, Optional
 
 from chalicelib.storage.batching import query_all
 from chalicelib.storage.records import from_item
 
 PK = "SOURCE"
+MAX_RESTATEMENT_LINES = 20
+MAX_UNANSWERED_DAYS = 31
 
 
 @dataclass(frozen=True)
@@ -18,28 +21,48 @@ class SourceFreshness:
     last_error: str = ""
     last_window: str = ""  # e.g. 2026-11-20..2026-11-22
     facts_last_pull: int = 0
+    # The last attempt: "ok" (answered every day asked), "partial" (fewer days: the others kept
+    # their stored facts) or "error" (nothing changed; last_error says why). "" before this was kept.
+    status: str = ""
+    # The fields below describe the last pull that landed (the one at last_success_at).
+    days_asked: int = 0
+    days_answered: int = 0
+    unanswered_days: tuple[str, ...] = ()  # ISO days asked and not answered (at most 31)
+    restated_days: int = 0  # days whose amounts the source changed (all of them)
+    restatements: tuple[str, ...] = ()  # their lines, "aws 2026-11-30: restated $219.26 → $0.00 by the source" (first 20)
+    facts_removed: int = 0  # facts gone from days the source answered without them
 
 
 class FreshnessStore:
     def __init__(self, resource, table: str):
         self._table = resource.Table(table)
 
-    def succeeded(self, source: str, at: str, window: str, facts: int) -> None:
+    def succeeded(self, source: str, at: str, window: str, facts: int, *, status: str = "ok",
+                  days_asked: int = 0, days_answered: int = 0, unanswered_days: Iterable[str] = (),
+                  restatements: Iterable[str] = (), facts_removed: int = 0) -> None:
+        lines = list(restatements)
         self._table.update_item(
             Key={"pk": PK, "sk": source},
             UpdateExpression="SET #s = :src, last_success_at = :at, last_attempt_at = :at, last_error = :e, "
-                             "last_window = :w, facts_last_pull = :n",
-            ExpressionAttributeNames={"#s": "source"},
-            ExpressionAttributeValues={":src": source, ":at": at, ":e": "", ":w": window, ":n": facts},
+                             "last_window = :w, facts_last_pull = :n, #st = :st, days_asked = :da, "
+                             "days_answered = :dn, unanswered_days = :ud, restated_days = :rd, "
+                             "restatements = :r, facts_removed = :fr",
+            ExpressionAttributeNames={"#s": "source", "#st": "status"},
+            ExpressionAttributeValues={":src": source, ":at": at, ":e": "", ":w": window, ":n": facts,
+                                       ":st": status, ":da": days_asked, ":dn": days_answered,
+                                       ":ud": list(unanswered_days)[:MAX_UNANSWERED_DAYS],
+                                       ":rd": len(lines), ":r": lines[:MAX_RESTATEMENT_LINES],
+                                       ":fr": facts_removed},
         )
 
     def failed(self, source: str, at: str, error: str) -> None:
-        # The last success stays as it was: the sheet shows how stale this source now is.
+        # The last success and what it answered and restated stay as they were: the sheet shows
+        # how stale this source now is.
         self._table.update_item(
             Key={"pk": PK, "sk": source},
-            UpdateExpression="SET #s = :src, last_attempt_at = :at, last_error = :e",
-            ExpressionAttributeNames={"#s": "source"},
-            ExpressionAttributeValues={":src": source, ":at": at, ":e": error[:500]},
+            UpdateExpression="SET #s = :src, last_attempt_at = :at, last_error = :e, #st = :st",
+            ExpressionAttributeNames={"#s": "source", "#st": "status"},
+            ExpressionAttributeValues={":src": source, ":at": at, ":e": error[:500], ":st": "error"},
         )
 
     def all(self) -> list[SourceFreshness]:

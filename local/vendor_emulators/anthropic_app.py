@@ -118,12 +118,14 @@ class AnthropicCostReportApp(EmulatorApp):
         data = []
         for i in range(offset, min(offset + limit, n_buckets)):
             day = first_day + timedelta(days=i)
+            if self.faults.omitted(day):
+                continue
             day_start = datetime.combine(day, time(0), timezone.utc)
             data.append(
                 {
                     "starting_at": _iso(day_start),
                     "ending_at": _iso(day_start + timedelta(days=1)),
-                    "results": self._day_results(day, group_by),
+                    "results": [] if self.faults.emptied(day) else self._day_results(day, group_by),
                 }
             )
         has_more = offset + limit < n_buckets

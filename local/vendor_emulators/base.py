@@ -64,14 +64,18 @@ class Faults:
     ``POST /_emulator/faults`` with ``{"fail": {"count": 3, "status": 500,
     "retry_after": 0}, "bad_json": 1, "bad_shape": 1, "delay": {"count": 1, "seconds": 0.2},
     "restate": [{"day": "2026-11-03", "factor": "1.25", "key": "proj_claims"}],
-    "clear": true}`` (every field optional; ``clear`` runs first, the faults queue in the
-    order given). ``GET`` shows the
+    "omit": ["2026-11-04"], "empty": ["2026-11-05"], "clear": true}`` (every field optional;
+    ``clear`` runs first, the faults queue in the order given). ``omit`` leaves a day's bucket
+    out of the answer (the vendor says nothing about it); ``empty`` answers the day with a bucket
+    and ``results: []`` (the vendor says it cost nothing). ``GET`` shows the
     state, ``DELETE`` clears it."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._queue: list[_Fault] = []
         self._restated: dict[date, dict[Optional[str], Decimal]] = {}
+        self._omitted: set[date] = set()
+        self._emptied: set[date] = set()
 
     def _add(self, fault: _Fault) -> None:
         if fault.remaining < 1:
@@ -103,6 +107,24 @@ class Faults:
         with self._lock:
             self._restated.setdefault(day, {})[key] = factor
 
+    def omit(self, day: date) -> None:
+        """From now on answers leave ``day``'s bucket out (as if the vendor had no data for it)."""
+        with self._lock:
+            self._omitted.add(day)
+
+    def empty(self, day: date) -> None:
+        """From now on ``day`` is answered with a bucket and no results (the vendor restated it to nothing)."""
+        with self._lock:
+            self._emptied.add(day)
+
+    def omitted(self, day: date) -> bool:
+        with self._lock:
+            return day in self._omitted
+
+    def emptied(self, day: date) -> bool:
+        with self._lock:
+            return day in self._emptied
+
     def factor(self, day: date, key: str) -> Decimal:
         """The restatement factor for ``key`` (project id, workspace id or "default")."""
         with self._lock:
@@ -115,6 +137,8 @@ class Faults:
         with self._lock:
             self._queue.clear()
             self._restated.clear()
+            self._omitted.clear()
+            self._emptied.clear()
 
     def take(self) -> Optional[_Fault]:
         with self._lock:
@@ -135,13 +159,15 @@ class Faults:
                     for d, keys in sorted(self._restated.items())
                     for k, v in keys.items()
                 ],
+                "omitted": [d.isoformat() for d in sorted(self._omitted)],
+                "emptied": [d.isoformat() for d in sorted(self._emptied)],
             }
 
     def apply(self, body: Any) -> None:
         """Apply a ``POST /_emulator/faults`` body; ValueError when it is malformed."""
         if not isinstance(body, dict):
             raise ValueError("body must be a JSON object")
-        unknown = set(body) - {"clear", "fail", "bad_json", "bad_shape", "delay", "restate"}
+        unknown = set(body) - {"clear", "fail", "bad_json", "bad_shape", "delay", "restate", "omit", "empty"}
         if unknown:
             raise ValueError(f"unknown fields: {sorted(unknown)}")
         try:
@@ -161,6 +187,10 @@ class Faults:
                 elif name == "restate":
                     for item in [spec] if isinstance(spec, dict) else spec:
                         self.restate(date.fromisoformat(item["day"]), Decimal(str(item["factor"])), item.get("key"))
+                elif name in ("omit", "empty"):
+                    mark = self.omit if name == "omit" else self.empty
+                    for day in [spec] if isinstance(spec, str) else spec:
+                        mark(date.fromisoformat(day))
         except (KeyError, TypeError, AttributeError, InvalidOperation) as exc:
             raise ValueError(f"malformed fault: {exc!r}") from None
 

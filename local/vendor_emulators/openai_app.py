@@ -118,12 +118,14 @@ class OpenAICostsApp(EmulatorApp):
             b_start = start_time + i * DAY
             b_end = min(b_start + DAY, end_time)
             day = datetime.fromtimestamp(b_start, tz=timezone.utc).date()
+            if self.faults.omitted(day):
+                continue
             buckets.append(
                 {
                     "object": "bucket",
                     "start_time": b_start,
                     "end_time": b_end,
-                    "results": self._day_results(day, group_by, project_ids),
+                    "results": [] if self.faults.emptied(day) else self._day_results(day, group_by, project_ids),
                 }
             )
         has_more = offset + limit < n_buckets

@@ -50,7 +50,7 @@ def test_cents_become_dollars_exactly():
 
 def test_documented_example_response():
     payload = json.loads((REFERENCE / "anthropic_cost_report_response.json").read_text(), parse_float=D)
-    facts, next_page = anthropic_costs.parse_cost_report_page(payload)
+    facts, next_page, _ = anthropic_costs.parse_cost_report_page(payload)
     assert next_page == "page_MjAyNS0wNS0xNFQwMDowMDowMFo="
     [fact] = facts
     assert fact.billed_cost == D("1.2378912") == fact.effective_cost
@@ -62,7 +62,7 @@ def test_documented_example_response():
 
 def test_a_month_paginated_matches_the_demo_to_the_cent(anthropic_emulator, fast):
     facts = anthropic_costs.pull(anthropic_emulator.api_key, NOV_1, DEC_1, base_url=anthropic_emulator.url,
-                                 limit=4, config=fast)
+                                 limit=4, config=fast).facts
     pages = anthropic_emulator.requests
     assert len(pages) == 8  # 30 days, 4 buckets a page
     first = pages[0]["args"]
@@ -94,7 +94,7 @@ def test_empty_buckets_and_null_workspace(fast):
 
     with start_anthropic_emulator(results_for_day=results) as emulator:
         facts = anthropic_costs.pull(emulator.api_key, NOV_1, NOV_1 + timedelta(days=4), base_url=emulator.url,
-                                     limit=2, config=fast)
+                                     limit=2, config=fast).facts
         body = requests.get(emulator.url + "/v1/organizations/cost_report", timeout=5, params={
             "starting_at": "2026-11-02T00:00:00Z", "ending_at": "2026-11-03T00:00:00Z"},
             headers={"x-api-key": emulator.api_key, "anthropic-version": "2023-06-01"}).json()
@@ -110,12 +110,12 @@ def test_a_restated_day_is_returned_restated(anthropic_emulator, fast):
     day = date(2026, 11, 10)
     window = (day, day + timedelta(days=2))
     before = totals_by_key(anthropic_costs.pull(anthropic_emulator.api_key, *window,
-                                                base_url=anthropic_emulator.url, config=fast))
+                                                base_url=anthropic_emulator.url, config=fast).facts)
     response = requests.post(anthropic_emulator.root + "/_emulator/faults", timeout=5,
                              json={"restate": {"day": day.isoformat(), "factor": "0.8"}})
     assert response.status_code == 200 and response.json()["restated"][0]["factor"] == "0.8"
     after = totals_by_key(anthropic_costs.pull(anthropic_emulator.api_key, *window,
-                                               base_url=anthropic_emulator.url, config=fast))
+                                               base_url=anthropic_emulator.url, config=fast).facts)
     for workspace in ("wrkspc_support", "default"):
         key = (day, f"anthropic:workspace:{workspace}")
         expected = sum((D(r["amount"]) * D("0.8")).quantize(D("0.001")) for r in
@@ -131,7 +131,7 @@ def test_failing_vendor_over_the_http_fault_endpoint(anthropic_emulator, fast):
                   timeout=5).raise_for_status()
     with pytest.raises(SourceUnavailable) as caught:
         anthropic_costs.pull(anthropic_emulator.api_key, NOV_1, NOV_1 + timedelta(days=1),
-                             base_url=anthropic_emulator.url, config=fast)
+                             base_url=anthropic_emulator.url, config=fast).facts
     assert caught.value.source == "anthropic" and "500" in caught.value.reason
     assert len(anthropic_emulator.requests) == fast.retries + 1
     state = requests.get(anthropic_emulator.root + "/_emulator/faults", timeout=5).json()
@@ -139,14 +139,14 @@ def test_failing_vendor_over_the_http_fault_endpoint(anthropic_emulator, fast):
                                  "retry_after": None}]
     requests.delete(anthropic_emulator.root + "/_emulator/faults", timeout=5).raise_for_status()
     facts = anthropic_costs.pull(anthropic_emulator.api_key, NOV_1, NOV_1 + timedelta(days=1),
-                                 base_url=anthropic_emulator.url, config=fast)
+                                 base_url=anthropic_emulator.url, config=fast).facts
     assert len(facts) == 4
 
 
 def test_429_then_success(anthropic_emulator, fast):
     anthropic_emulator.faults.fail_next(1, status=429, retry_after=0)
     facts = anthropic_costs.pull(anthropic_emulator.api_key, NOV_1, NOV_1 + timedelta(days=1),
-                                 base_url=anthropic_emulator.url, config=fast)
+                                 base_url=anthropic_emulator.url, config=fast).facts
     assert len(anthropic_emulator.requests) == 2 and len(facts) == 4
 
 
@@ -155,7 +155,7 @@ def test_bad_body_is_source_unavailable(anthropic_emulator, fast, fault):
     requests.post(anthropic_emulator.root + "/_emulator/faults", json={fault: 1}, timeout=5).raise_for_status()
     with pytest.raises(SourceUnavailable):
         anthropic_costs.pull(anthropic_emulator.api_key, NOV_1, NOV_1 + timedelta(days=1),
-                             base_url=anthropic_emulator.url, config=fast)
+                             base_url=anthropic_emulator.url, config=fast).facts
 
 
 def test_auth_and_version_headers_are_checked(anthropic_emulator, fast):
@@ -165,7 +165,7 @@ def test_auth_and_version_headers_are_checked(anthropic_emulator, fast):
     no_version = requests.get(url, headers={"x-api-key": anthropic_emulator.api_key}, timeout=5)
     assert no_version.status_code == 400
     with pytest.raises(SourceUnavailable, match="401"):
-        anthropic_costs.pull("sk-ant-wrong", NOV_1, DEC_1, base_url=anthropic_emulator.url, config=fast)
+        anthropic_costs.pull("sk-ant-wrong", NOV_1, DEC_1, base_url=anthropic_emulator.url, config=fast).facts
 
 
 def test_emulator_validates_parameters(anthropic_emulator):
@@ -208,6 +208,6 @@ def test_unexpected_shapes(payload):
 def test_base_url_from_environment(anthropic_emulator, fast, monkeypatch):
     monkeypatch.setenv("ANTHROPIC_BASE_URL", anthropic_emulator.url)
     assert len(anthropic_costs.pull(anthropic_emulator.api_key, NOV_1, NOV_1 + timedelta(days=1),
-                                    config=fast)) == 4
+                                    config=fast).facts) == 4
     monkeypatch.delenv("ANTHROPIC_BASE_URL")
     assert anthropic_costs.base_url_from_env() == "https://api.anthropic.com"

@@ -45,7 +45,7 @@ def by_time(day, groups, estimated=False):
 def test_demo_month_over_three_pages_matches_exactly(ce):
     pages = demo_billing.inject_aws_costs_into_moto(NOV_1, DEC_1, days_per_page=12)
     assert len(pages) == 3
-    facts = aws_cost_explorer.pull(ce, NOV_1, DEC_1)
+    facts = aws_cost_explorer.pull(ce, NOV_1, DEC_1).facts
     assert len(facts) == 30
     expected = {NOV_1 + timedelta(days=i): demo_billing.aws_daily_cost(NOV_1 + timedelta(days=i)) for i in range(30)}
     assert {f.day: f.billed_cost for f in facts} == expected
@@ -77,7 +77,7 @@ def test_empty_tags_are_unallocated_and_net_cost_is_effective(ce):
         group(["team$claims", "use-case$"], "1.10", "1.00"),
         group(["team$claims", "use-case$"], "0.90", "0.80"),  # same key again: summed
     ], estimated=True)]})
-    facts = {f.vendor_key: f for f in aws_cost_explorer.pull(ce, day, day + timedelta(days=1))}
+    facts = {f.vendor_key: f for f in aws_cost_explorer.pull(ce, day, day + timedelta(days=1)).facts}
     tagged = facts["aws:tag:team=support,use-case=ticket-escalation"]
     assert (tagged.billed_cost, tagged.effective_cost) == (D("10.0000000001"), D("9.5"))
     assert (tagged.team, tagged.use_case) == ("support", "ticket-escalation")
@@ -93,12 +93,12 @@ def test_empty_tags_are_unallocated_and_net_cost_is_effective(ce):
 def test_days_outside_the_window_are_dropped(ce):
     inject({"ResultsByTime": [by_time(NOV_1 + timedelta(days=i), [group(["team$a", "use-case$b"], "1")])
                               for i in range(3)]})
-    facts = aws_cost_explorer.pull(ce, NOV_1 + timedelta(days=1), NOV_1 + timedelta(days=2))
+    facts = aws_cost_explorer.pull(ce, NOV_1 + timedelta(days=1), NOV_1 + timedelta(days=2)).facts
     assert [f.day for f in facts] == [NOV_1 + timedelta(days=1)]
 
 
 def test_nothing_injected_gives_no_facts(ce):
-    assert aws_cost_explorer.pull(ce, NOV_1, DEC_1) == []
+    assert aws_cost_explorer.pull(ce, NOV_1, DEC_1).facts == []
 
 
 def test_client_errors_become_source_unavailable():
@@ -109,7 +109,7 @@ def test_client_errors_become_source_unavailable():
             raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "GetCostAndUsage")
 
     with pytest.raises(SourceUnavailable) as caught:
-        aws_cost_explorer.pull(Broken(), NOV_1, DEC_1)
+        aws_cost_explorer.pull(Broken(), NOV_1, DEC_1).facts
     assert caught.value.source == "aws" and "AccessDenied" in caught.value.reason
 
 
@@ -119,7 +119,7 @@ def test_repeated_page_token_is_refused():
             return {"ResultsByTime": [], "NextPageToken": "same"}
 
     with pytest.raises(SourceUnavailable, match="loops"):
-        aws_cost_explorer.pull(Looping(), NOV_1, DEC_1)
+        aws_cost_explorer.pull(Looping(), NOV_1, DEC_1).facts
 
 
 @pytest.mark.parametrize("response", [
@@ -147,7 +147,7 @@ def test_injection_over_a_moto_server(monkeypatch):
         demo_billing.inject_aws_costs_into_moto(start, end, endpoint_url=url, days_per_page=3)
         client = boto3.client("ce", region_name="us-east-1", endpoint_url=url,
                               aws_access_key_id="local", aws_secret_access_key="local")
-        facts = aws_cost_explorer.pull(client, start, end)
+        facts = aws_cost_explorer.pull(client, start, end).facts
         assert sum(f.billed_cost for f in facts) == sum(
             demo_billing.aws_daily_cost(start + timedelta(days=i)) for i in range(7))
         assert len(facts) == 7

@@ -46,7 +46,7 @@ def test_faults_queue_in_order():
     assert faults.factor(date(2026, 11, 1), "proj_other") == 2
     assert faults.factor(date(2026, 11, 2), "proj_claims") == 1
     faults.clear()
-    assert faults.to_dict() == {"pending": [], "restated": []}
+    assert faults.to_dict() == {"pending": [], "restated": [], "omitted": [], "emptied": []}
     for bad in ([], {"explode": 1}, {"restate": {"day": "x", "factor": "1"}}, {"fail": {"count": 0}},
                 {"restate": {"day": "2026-11-01", "factor": "abc"}}):
         with pytest.raises(ValueError):
@@ -114,9 +114,9 @@ def test_cli_serves_both_vendors(fast):
         assert printed["ANTHROPIC_BASE_URL"] == f"http://127.0.0.1:{anthropic_port}"
         day = date(2026, 11, 2)
         openai = openai_costs.pull(printed["OPENAI_ADMIN_KEY"], day, day + timedelta(days=1),
-                                   base_url=printed["OPENAI_BASE_URL"], config=fast)
+                                   base_url=printed["OPENAI_BASE_URL"], config=fast).facts
         anthropic = anthropic_costs.pull(printed["ANTHROPIC_ADMIN_KEY"], day, day + timedelta(days=1),
-                                         base_url=printed["ANTHROPIC_BASE_URL"], config=fast)
+                                         base_url=printed["ANTHROPIC_BASE_URL"], config=fast).facts
         expected = demo_billing.expected_daily_spend(day)
         assert sum(f.billed_cost for f in openai) == sum(v for k, v in expected.items() if k.startswith("openai:"))
         assert sum(f.billed_cost for f in anthropic) == sum(

@@ -37,7 +37,7 @@ def expected_openai(start, end):
 
 def test_a_month_paginated_matches_the_demo_exactly(openai_emulator, fast):
     facts = openai_costs.pull(openai_emulator.api_key, NOV_1, DEC_1, base_url=openai_emulator.url,
-                              limit=7, config=fast)
+                              limit=7, config=fast).facts
     pages = [r for r in openai_emulator.requests if r["path"] == "/v1/organization/costs"]
     assert len(pages) == 5  # 30 days, 7 buckets a page
     assert "page" not in pages[0]["args"] and all("page" in p["args"] for p in pages[1:])
@@ -67,7 +67,7 @@ def total_by(facts, key):
 
 def test_limit_one_gives_one_page_per_day(openai_emulator, fast):
     facts = openai_costs.pull(openai_emulator.api_key, NOV_1, NOV_1 + timedelta(days=3),
-                              base_url=openai_emulator.url, limit=1, config=fast)
+                              base_url=openai_emulator.url, limit=1, config=fast).facts
     assert len(openai_emulator.requests) == 3
     assert totals_by_key(facts) == expected_openai(NOV_1, NOV_1 + timedelta(days=3))
 
@@ -75,9 +75,9 @@ def test_limit_one_gives_one_page_per_day(openai_emulator, fast):
 def test_a_restated_day_is_returned_restated_on_the_next_pull(openai_emulator, fast):
     day = date(2026, 11, 3)
     window = (day - timedelta(days=1), day + timedelta(days=2))
-    first = openai_costs.pull(openai_emulator.api_key, *window, base_url=openai_emulator.url, config=fast)
+    first = openai_costs.pull(openai_emulator.api_key, *window, base_url=openai_emulator.url, config=fast).facts
     openai_emulator.faults.restate(day, D("1.5"), key="proj_claims")
-    second = openai_costs.pull(openai_emulator.api_key, *window, base_url=openai_emulator.url, config=fast)
+    second = openai_costs.pull(openai_emulator.api_key, *window, base_url=openai_emulator.url, config=fast).facts
     before, after = totals_by_key(first), totals_by_key(second)
     key = (day, "openai:project:proj_claims")
     assert after[key] == sum((r["amount"]["value"] * D("1.5")).quantize(D("0.000001"))
@@ -90,7 +90,7 @@ def test_500s_beyond_the_retries_make_the_source_unavailable(openai_emulator, fa
     openai_emulator.faults.fail_next(fast.retries + 1, status=500)
     with pytest.raises(SourceUnavailable) as caught:
         openai_costs.pull(openai_emulator.api_key, NOV_1, NOV_1 + timedelta(days=2),
-                          base_url=openai_emulator.url, config=fast)
+                          base_url=openai_emulator.url, config=fast).facts
     assert caught.value.source == "openai" and "HTTP 500" in caught.value.reason
     assert len(openai_emulator.requests) == fast.retries + 1
 
@@ -98,14 +98,14 @@ def test_500s_beyond_the_retries_make_the_source_unavailable(openai_emulator, fa
 def test_500s_within_the_retries_are_absorbed(openai_emulator, fast):
     openai_emulator.faults.fail_next(fast.retries, status=503)
     facts = openai_costs.pull(openai_emulator.api_key, NOV_1, NOV_1 + timedelta(days=2),
-                              base_url=openai_emulator.url, config=fast)
+                              base_url=openai_emulator.url, config=fast).facts
     assert totals_by_key(facts) == expected_openai(NOV_1, NOV_1 + timedelta(days=2))
 
 
 def test_429_with_retry_after_then_success(openai_emulator, fast):
     openai_emulator.faults.fail_next(2, status=429, retry_after=0)
     facts = openai_costs.pull(openai_emulator.api_key, NOV_1, NOV_1 + timedelta(days=2),
-                              base_url=openai_emulator.url, config=fast)
+                              base_url=openai_emulator.url, config=fast).facts
     assert len(openai_emulator.requests) == 3
     assert totals_by_key(facts) == expected_openai(NOV_1, NOV_1 + timedelta(days=2))
 
@@ -116,7 +116,7 @@ def test_a_failure_on_a_later_page_fails_the_whole_pull(openai_emulator, fast):
     openai_emulator.faults.fail_next(fast.retries + 1, status=502)
     with pytest.raises(SourceUnavailable):
         openai_costs.pull(openai_emulator.api_key, NOV_1, NOV_1 + timedelta(days=4),
-                          base_url=openai_emulator.url, limit=2, config=fast)
+                          base_url=openai_emulator.url, limit=2, config=fast).facts
 
 
 @pytest.mark.parametrize("fault", ["bad_json_next", "bad_shape_next"])
@@ -124,13 +124,13 @@ def test_bad_json_or_shape_is_source_unavailable(openai_emulator, fast, fault):
     getattr(openai_emulator.faults, fault)(1)
     with pytest.raises(SourceUnavailable) as caught:
         openai_costs.pull(openai_emulator.api_key, NOV_1, NOV_1 + timedelta(days=1),
-                          base_url=openai_emulator.url, config=fast)
+                          base_url=openai_emulator.url, config=fast).facts
     assert "JSON" in caught.value.reason or "shape" in caught.value.reason
 
 
 def test_wrong_key_is_source_unavailable_without_retrying(openai_emulator, fast):
     with pytest.raises(SourceUnavailable) as caught:
-        openai_costs.pull("sk-wrong", NOV_1, NOV_1 + timedelta(days=1), base_url=openai_emulator.url, config=fast)
+        openai_costs.pull("sk-wrong", NOV_1, NOV_1 + timedelta(days=1), base_url=openai_emulator.url, config=fast).facts
     assert "401" in caught.value.reason
     assert len(openai_emulator.requests) == 1
 
@@ -142,11 +142,11 @@ def test_read_timeouts_are_retried_then_reported(openai_emulator):
     openai_emulator.faults.delay_next(2, seconds=0.4)
     with pytest.raises(SourceUnavailable) as caught:
         openai_costs.pull(openai_emulator.api_key, NOV_1, NOV_1 + timedelta(days=1),
-                          base_url=openai_emulator.url, config=config)
+                          base_url=openai_emulator.url, config=config).facts
     assert "timed out" in caught.value.reason or "connect" in caught.value.reason
     openai_emulator.faults.delay_next(1, seconds=0.4)  # one slow answer, then a fast retry
     facts = openai_costs.pull(openai_emulator.api_key, NOV_1, NOV_1 + timedelta(days=1),
-                              base_url=openai_emulator.url, config=config)
+                              base_url=openai_emulator.url, config=config).facts
     assert len(facts) == 6
 
 
@@ -157,13 +157,13 @@ def test_connection_refused_is_source_unavailable(fast):
     url = handle.url
     handle.stop()
     with pytest.raises(SourceUnavailable) as caught:
-        openai_costs.pull("k", NOV_1, NOV_1 + timedelta(days=1), base_url=url, config=fast)
+        openai_costs.pull("k", NOV_1, NOV_1 + timedelta(days=1), base_url=url, config=fast).facts
     assert caught.value.source == "openai"
 
 
 def test_base_url_from_environment(openai_emulator, fast, monkeypatch):
     monkeypatch.setenv("OPENAI_BASE_URL", openai_emulator.url)
-    facts = openai_costs.pull(openai_emulator.api_key, NOV_1, NOV_1 + timedelta(days=1), config=fast)
+    facts = openai_costs.pull(openai_emulator.api_key, NOV_1, NOV_1 + timedelta(days=1), config=fast).facts
     assert len(facts) == 6
     monkeypatch.delenv("OPENAI_BASE_URL")
     assert openai_costs.base_url_from_env() == "https://api.openai.com/v1"
@@ -172,7 +172,7 @@ def test_base_url_from_environment(openai_emulator, fast, monkeypatch):
 # --- pure parsing --------------------------------------------------------------------
 def test_documented_example_response_parses_exactly():
     payload = json.loads((REFERENCE / "openai_organization_costs_response.json").read_text(), parse_float=D)
-    facts, next_page = openai_costs.parse_costs_page(payload)
+    facts, next_page, _ = openai_costs.parse_costs_page(payload)
     assert next_page is None
     [fact] = facts
     assert fact.billed_cost == D("0.06") and str(fact.billed_cost) == "0.06"
@@ -197,8 +197,8 @@ def test_same_project_line_item_and_day_are_summed_across_pages():
 
     from chalicelib.connectors.common import merge_facts
 
-    a, cursor = openai_costs.parse_costs_page(page(D("0.1"), True, "p2"), page_no=1)
-    b, _ = openai_costs.parse_costs_page(page(D("0.2"), False, None), page_no=2)
+    a, cursor, _ = openai_costs.parse_costs_page(page(D("0.1"), True, "p2"), page_no=1)
+    b, _, _ = openai_costs.parse_costs_page(page(D("0.2"), False, None), page_no=2)
     [fact] = merge_facts(a + b)
     assert fact.billed_cost == D("0.3")  # 0.1 + 0.2 in float is 0.30000000000000004
     assert fact.provenance == "openai costs 2024-11-01 page 1; openai costs 2024-11-01 page 2"
@@ -228,15 +228,15 @@ def test_buckets_outside_the_window_are_ignored():
         {"object": "bucket", "start_time": 1730419200 + 86400 * i, "results": [
             {"object": "organization.costs.result", "amount": {"value": D(1), "currency": "usd"}}]}
         for i in range(3)]}
-    facts, _ = openai_costs.parse_costs_page(page, start=date(2024, 11, 2), end=date(2024, 11, 3))
+    facts, _, _ = openai_costs.parse_costs_page(page, start=date(2024, 11, 2), end=date(2024, 11, 3))
     assert [f.day for f in facts] == [date(2024, 11, 2)]
 
 
 def test_bad_window_and_missing_key():
     with pytest.raises(ValueError):
-        openai_costs.pull("k", NOV_1, NOV_1)
+        openai_costs.pull("k", NOV_1, NOV_1).facts
     with pytest.raises(SourceUnavailable, match="no admin key"):
-        openai_costs.pull("", NOV_1, DEC_1)
+        openai_costs.pull("", NOV_1, DEC_1).facts
 
 
 def test_emulator_requires_the_bearer_key(openai_emulator):
