@@ -122,6 +122,7 @@ class Ledger:
     month_cells: dict = field(default_factory=dict)  # (owner, month, category) -> [eff, billed]
     vendor_months: dict = field(default_factory=dict)  # (month, provider, service) -> [eff, billed]
     units: dict = field(default_factory=lambda: defaultdict(dict))  # use case -> {day: units}
+    reported_through: dict = field(default_factory=dict)  # use case -> latest day with posted items
     shared_splits: dict = field(default_factory=dict)  # (month, key, target) -> [eff, billed]
     unallocated: dict = field(default_factory=dict)  # (month, reason, key) -> [eff, billed]
     rejected: list = field(default_factory=list)
@@ -211,6 +212,7 @@ def _count_units(org: Organisation, units: Iterable[DailyUnits], ledger: Ledger)
     """Units per use case and day, by the use case's rule: every item, or successes only."""
     slots = {u.use_case_id: (ledger.units[u.use_case_id], u.units_rule == "success") for u in org.use_cases}
     unknown = set()
+    reported = ledger.reported_through
     fields = _UNIT_FIELDS
     for du in units:
         use_case, day, n, success = fields(du)
@@ -219,6 +221,10 @@ def _count_units(org: Organisation, units: Iterable[DailyUnits], ledger: Ledger)
             unknown.add(use_case)
             continue
         days, success_only = slot
+        if n > 0:  # any processed item, whatever the units rule: that day's counts are in
+            seen = reported.get(use_case)
+            if seen is None or day > seen:
+                reported[use_case] = day
         if success_only:
             n = success
         total = days.get(day)

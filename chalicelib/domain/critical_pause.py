@@ -21,6 +21,13 @@ class CriticalLatch:
 
 def critical_latch(previous_since: Optional[date], critical_now: bool, cleared_on: Optional[date],
                    today: date) -> CriticalLatch:
+    if previous_since is not None and previous_since > today:
+        # A later run latched it: a run judging an earlier moment (a back-dated sync) does not apply
+        # a pause from its future, and keeps it for the runs after that day.
+        if critical_now:
+            return critical_latch(None, True, cleared_on, today)
+        return CriticalLatch(previous_since, False, f"not paused as of {today.isoformat()}: the critical pause "
+                                                    f"latched on {previous_since.isoformat()} is after this run's date")
     since = previous_since or (today if critical_now else None)
     if since is None:
         return CriticalLatch(None, False, "")

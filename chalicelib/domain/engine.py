@@ -46,7 +46,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Iterable, Mapping, Optional, Sequence
 
@@ -56,6 +56,7 @@ from .allocation import Ledger, build_ledger, month_allocations
 from .anomalies import detect
 from .benchmarks import compare
 from .experiments import RiskAppetite, reminders, risk_appetite
+from .footing import difference
 from .facts import CATEGORIES, UNALLOCATED, CostFact, DailyUnits
 from .forecast import month_end_forecast
 from .headcount import headcount_line, monthly_offset
@@ -65,9 +66,14 @@ from .organisation import Organisation
 from .periods import month_first_day, month_key, next_month_first_day, previous_month
 from .pnl import pnl_row, retirement_trigger
 from .pool import PoolCredit, PoolState, close_month as close_pool_month, month_credit, pool_state
-from .slo import CRITICAL, band, colour_as_of, evaluate
+from .slo import CRITICAL, band, colour_as_of, evaluate, judgement
+from .terms import team_budget_on, use_case_on
 from .tiers import approval_required, estimated_monthly_cost, reminder_due, tier_for
 from .unit_costs import Calendar, dense_series, period_totals, unit_costs
+
+
+FLAG_OVER_BUDGET = "over budget"
+FLAG_FORECAST_OVER_BUDGET = "forecast over budget"
 
 
 @dataclass(frozen=True)
@@ -102,7 +108,7 @@ class UseCaseStatus:
     daily_average: Decimal  # trailing window used by the forecast
     forecast: Decimal  # month-end forecast
     budget: Optional[Decimal]
-    budget_remaining: Optional[Decimal]  # budget - month to date
+    budget_remaining: Optional[Decimal]  # budget - month to date, as shown (each to the cent)
     estimated_monthly_cost: Decimal  # max(finance's estimate, forecast)
     tier: str  # from the estimated monthly cost
     forecast_tier: str  # from the forecast alone
@@ -110,7 +116,11 @@ class UseCaseStatus:
     approval_required: bool
     reminder_due: bool
     headcount_offset: Optional[Decimal]
-    net_forecast: Optional[Decimal]  # headcount offset - forecast month cost
+    net_forecast: Optional[Decimal]  # headcount offset - forecast month cost, as shown (to the cent)
+    counts_reported_through: Optional[date] = None  # the latest UTC day with posted work items
+    counts_missing_since: Optional[date] = None  # first complete day with spend but no counts yet
+    current_week_days: int = 0  # full days of the current week with counts
+    target_latest_week: Optional[Decimal] = None  # the target the latest complete week was judged on
 
 
 @dataclass(frozen=True)
@@ -161,6 +171,18 @@ def _data_range(ledger: Ledger, today: date) -> tuple:
     return first, last
 
 
+def _daily_sums(cal: Calendar, series):
+    """(start, end) -> (cost, units) over the days [start, end) of a use case's dense series."""
+    if series is None:
+        return lambda start, end: (ZERO, 0)
+
+    def sums(start: date, end: date) -> tuple:
+        a = max(cal.index(start) - series.first_index, 0)
+        b = max(cal.index(end) - series.first_index, 0)
+        return sum(series.costs[a:b], ZERO), sum(series.units[a:b])
+    return sums
+
+
 def _by_use_case_month(ledger: Ledger) -> dict:
     """use case -> month -> category -> [effective, billed]."""
     out: dict = defaultdict(lambda: defaultdict(dict))
@@ -203,6 +225,7 @@ def compute(org: Organisation, facts: Iterable[CostFact], units: Iterable[DailyU
         starts = [min(d) for d in (cost_days, unit_days) if d]
         weeks: dict = {}
         months: dict = {}
+        series = None
         if starts:
             series = dense_series(cal, cost_days, unit_days, min(starts))
             weeks = period_totals(cal.week_bounds, series)
@@ -210,12 +233,17 @@ def compute(org: Organisation, facts: Iterable[CostFact], units: Iterable[DailyU
             series_out[uid] = unit_costs(uid, cal, series, weeks, months, today)
             anomalies.extend(detect(uid, cal.days[series.first_index:], series.costs, series.units, series.cpus,
                                     today_index - series.first_index, s, u.unit_of_work))
+        daily = _daily_sums(cal, series)
+        reported = ledger.reported_through.get(uid)
+        first_day = min(starts) if starts else None
+        terms_on = use_case_on(org, u)
         fc = month_end_forecast(cost_days, today, s.forecast_window_days, min(cost_days) if cost_days else None)
-        slo = evaluate(u, s, weeks, today, fc.forecast)
-        estimated = estimated_monthly_cost(u.estimated_monthly_cost, fc.forecast)
+        slo = evaluate(u, s, weeks, today, fc.forecast, judgement(today, reported, daily, first_day), terms_on)
+        now_u = terms_on(today)  # the terms in force today (an "Effective from" in the future waits)
+        estimated = estimated_monthly_cost(now_u.estimated_monthly_cost, fc.forecast)
         tier = tier_for(estimated, s)
         forecast_tier = tier_for(fc.forecast, s)
-        approval = approval_required(forecast_tier, u.approved_tier)
+        approval = approval_required(forecast_tier, now_u.approved_tier)
         due = reminder_due(u, today)
         latch = critical_latch((critical_since or {}).get(uid), slo.colour == CRITICAL, u.critical_cleared_on, today)
         paused, paused_reason = _paused(u, latch)
@@ -224,26 +252,34 @@ def compute(org: Organisation, facts: Iterable[CostFact], units: Iterable[DailyU
             flags.append("approval required")
         if due:
             flags.append("reminder due")
+        budget = now_u.monthly_budget
+        if budget is not None and fc.month_to_date > budget:
+            flags.append(FLAG_OVER_BUDGET)
+        elif budget is not None and fc.forecast > budget:
+            flags.append(FLAG_FORECAST_OVER_BUDGET)
         mtd_units = months.get(current, (ZERO, 0))[1]
-        tolerance = u.tolerance if u.tolerance is not None else s.default_tolerance
-        low_high = band(u.target_cpu, tolerance) if u.target_cpu is not None and u.target_cpu > 0 else (None, None)
+        target_now = now_u.target_cpu
+        tolerance = now_u.tolerance if now_u.tolerance is not None else s.default_tolerance
+        low_high = band(target_now, tolerance) if target_now is not None and target_now > 0 else (None, None)
         offset = monthly_offset(u)
         reason = slo.reason + (f"; {paused_reason}" if paused_reason else "")
         statuses[uid] = UseCaseStatus(
             use_case=uid, name=u.name, team=u.team, owner_email=u.owner_email, unit_of_work=u.unit_of_work,
             sheet_status=u.status, colour=slo.colour, reason=reason, paused=paused, paused_reason=paused_reason,
             critical_since=latch.since,
-            flags=tuple(flags), target_cpu=u.target_cpu, band_low=low_high[0], band_high=low_high[1],
+            flags=tuple(flags), target_cpu=target_now, band_low=low_high[0], band_high=low_high[1],
             latest_week=slo.latest_week, cpu_week=slo.cpu_latest, cpu_prior_week=slo.cpu_prior,
             cpu_current_week=slo.cpu_current, overrun_week=slo.overrun_latest,
             overrun_prior_week=slo.overrun_prior, overrun_current_week=slo.overrun_current,
             cpu_month=fc.month_to_date / mtd_units if mtd_units else None,
             month_to_date_cost=fc.month_to_date, month_to_date_units=mtd_units, daily_average=fc.daily_average,
-            forecast=fc.forecast, budget=u.monthly_budget,
-            budget_remaining=u.monthly_budget - fc.month_to_date if u.monthly_budget is not None else None,
+            forecast=fc.forecast, budget=budget,
+            budget_remaining=difference(budget, fc.month_to_date),
             estimated_monthly_cost=estimated, tier=tier, forecast_tier=forecast_tier,
-            approved_tier=u.approved_tier or "T1", approval_required=approval, reminder_due=due,
-            headcount_offset=offset, net_forecast=offset - fc.forecast if offset is not None else None)
+            approved_tier=now_u.approved_tier or "T1", approval_required=approval, reminder_due=due,
+            headcount_offset=offset, net_forecast=difference(offset, fc.forecast),
+            counts_reported_through=slo.counts_reported_through, counts_missing_since=slo.counts_missing_since,
+            current_week_days=slo.current_week_days, target_latest_week=slo.target_latest)
 
         by_month = cells.get(uid, {})
         trigger = retirement_trigger(u, today)  # the same on every month's row
@@ -254,18 +290,21 @@ def compute(org: Organisation, facts: Iterable[CostFact], units: Iterable[DailyU
             cats = by_month.get(month, {})
             by_category = {c: cats[c][0] if c in cats else ZERO for c in CATEGORIES}
             billed = sum((cell[1] for cell in cats.values()), ZERO)
+            month_u = now_u
             if month == current:
                 colour, month_tier, credit = slo.colour, tier, None
             else:
                 after = month_after.get(month)
                 if after is None:
                     after = month_after[month] = next_month_first_day(month_first_day(month))
-                colour = colour_as_of(u, s, weeks, after, cost)
-                month_tier = tier_for(estimated_monthly_cost(u.estimated_monthly_cost, cost), s)
-                credit = month_credit(u, month, cost, n, month_tier) if month < current else None
+                colour = colour_as_of(u, s, weeks, after, cost, judgement(after, reported, daily, first_day),
+                                      terms_on)
+                month_u = terms_on(after - timedelta(days=1))  # the terms in force on the month's last day
+                month_tier = tier_for(estimated_monthly_cost(month_u.estimated_monthly_cost, cost), s)
+                credit = month_credit(month_u, month, cost, n, month_tier) if month < current else None
                 if credit is not None:
                     closing[month].append(credit)
-            pnl.append(pnl_row(u, month, month < current, cost, billed, by_category, n, colour, month_tier,
+            pnl.append(pnl_row(month_u, month, month < current, cost, billed, by_category, n, colour, month_tier,
                                credit.amount if credit is not None else ZERO, today, trigger))
 
     teams = _team_budgets(org, ledger, statuses, today)

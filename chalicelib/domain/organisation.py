@@ -26,6 +26,7 @@ class Settings:
     tier2_limit: Decimal = Decimal("50000")  # monthly cost at or above this: T3, CFO
     anomaly_ratio: Decimal = Decimal("0.20")  # day above trailing median by more than this
     anomaly_window_days: int = 28
+    anomaly_min_units: int = 10  # a day's CPU is judged (and is history) only with at least this many units
     retry_storm_units_band: Decimal = Decimal("0.05")
     forecast_window_days: int = 7
     coverage_goal: Decimal = Decimal("0.95")
@@ -44,6 +45,7 @@ class Team:
     name: str = ""
     lead_email: str = ""
     monthly_budget: Optional[Decimal] = None
+    effective_from: Optional[date] = None  # the budget applies from this day (blank: the day it was saved)
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,7 @@ class UseCase:
     experiment_start: Optional[date] = None
     decision_date: Optional[date] = None
     decision: str = ""  # blank until decided: continue | retire
+    effective_from: Optional[date] = None  # target/tolerance/budget/tier apply from this day (blank: when saved)
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,9 @@ class Organisation:
         Benchmark("Klarna", "ticket", Decimal("0.19")),
         Benchmark("Sierra", "ticket", Decimal("1.50")),
     )
+    # Past terms (chalicelib.domain.terms): use case id -> (UseCaseTerms, ...), team id -> (TeamTerms, ...)
+    terms_history: dict = field(default_factory=dict)
+    team_history: dict = field(default_factory=dict)
 
     def use_case(self, use_case_id: str) -> Optional[UseCase]:
         return next((u for u in self.use_cases if u.use_case_id == use_case_id), None)

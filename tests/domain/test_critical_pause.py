@@ -36,3 +36,13 @@ def test_a_clearance_dated_before_the_episode_does_not_clear_it():
 def test_no_critical_no_latch():
     latch = critical_latch(None, False, None, MON)
     assert (latch.since, latch.paused, latch.reason) == (None, False, "")
+
+
+def test_a_pause_latched_after_the_runs_date_does_not_apply_and_is_kept_for_later_runs():
+    latched = MON + timedelta(days=3)
+    latch = critical_latch(latched, False, None, MON)
+    assert not latch.paused and latch.since == latched
+    assert f"latched on {latched.isoformat()} is after this run's date" in latch.reason
+    # Critical at that earlier moment too: judged then, as a new episode starting that day.
+    earlier = critical_latch(latched, True, None, MON)
+    assert earlier.paused and earlier.since == MON

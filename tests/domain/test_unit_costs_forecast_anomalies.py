@@ -26,12 +26,23 @@ def test_a_day_with_cost_and_no_units_has_no_cpu_and_is_flagged_never_divided_by
     assert series.get(d3).cpu is None and series.get(d3).flags == ()  # nothing spent, nothing to flag
 
 
-def test_a_latest_week_with_spend_but_no_units_has_no_colour_and_says_why():
+def test_a_reported_week_with_spend_but_no_units_has_no_colour_and_says_how_much():
+    monday = date(2025, 6, 2)
+    # Counts are reported (items posted the Monday after), but the week itself had none.
+    out = run([fact(d, "100") for d in days(monday, 7)], [DailyUnits("claims", date(2025, 6, 9), 5, 5)],
+              date(2025, 6, 11))
+    s = out.status("claims")
+    assert s.colour is None and s.cpu_week is None
+    assert "cost with zero units" in s.flags and "spend $700.00 with no work items in 2025-W23" in s.reason
+
+
+def test_spend_before_any_work_item_is_posted_is_not_judged_but_named():
     monday = date(2025, 6, 2)
     out = run([fact(d, "100") for d in days(monday, 7)], [], date(2025, 6, 11))
     s = out.status("claims")
-    assert s.colour is None and s.cpu_week is None
-    assert "cost with zero units" in s.flags and "zero units" in s.reason
+    assert s.colour is None and not s.paused
+    assert "counts not reported" in s.flags
+    assert "work-item counts not reported since 2025-06-02" in s.reason and "$700.00" in s.reason
 
 
 def test_units_rule_success_counts_only_successful_items():
