@@ -255,3 +255,76 @@ def test_titles_xlsx_cannot_hold_round_trip(sheets_spreadsheet, sheets_emulator,
         assert wb.sheetnames.count(META_TITLE) == 1
     finally:
         emu.stop()
+
+
+def _protect(sh, *ranges):
+    sh.batch_update({"requests": [{"addProtectedRange": {"protectedRange": r}} for r in ranges]})
+
+
+def _protected(sh) -> dict:
+    return {s["properties"]["title"]: s.get("protectedRanges", [])
+            for s in sh.fetch_sheet_metadata()["sheets"]}
+
+
+def test_a_tab_protected_through_the_api_is_a_protected_sheet_in_the_workbook(sheets_spreadsheet,
+                                                                              sheets_xlsx_path):
+    sh = sheets_spreadsheet
+    for title in ("Dashboard", "Partly", "Warned", "Free"):
+        sh.add_worksheet(title, rows=20, cols=5)
+    ids = {ws.title: ws.id for ws in sh.worksheets()}
+    _protect(sh, {"range": {"sheetId": ids["Dashboard"]}, "editors": {"users": ["robot@example.com"]}},
+             {"range": {"sheetId": ids["Partly"], "startRowIndex": 0, "endRowIndex": 1}},
+             {"range": {"sheetId": ids["Warned"]}, "warningOnly": True})
+    wb = openpyxl.load_workbook(sheets_xlsx_path)
+    native = {ws.title: bool(ws.protection.sheet) for ws in wb.worksheets if ws.title != META_TITLE}
+    # read-only in Excel and LibreOffice: the whole tab only; a partial range or a warning stays metadata
+    assert native == {"Sheet1": False, "Dashboard": True, "Partly": False, "Warned": False, "Free": False}
+    # read back consistently: the same protected ranges as before, nothing added or dropped
+    before = _protected(sh)
+    assert [pr["range"] for pr in before["Dashboard"]] == [{"sheetId": ids["Dashboard"]}]
+    assert before["Dashboard"][0]["editors"] == {"users": ["robot@example.com"]}
+    with edit_xlsx(sheets_xlsx_path):  # the file is rewritten (re-read by the emulator) unchanged
+        pass
+    assert _protected(sh) == before
+    sh.worksheet("Free").update([["x"]], "A1")  # a later write keeps the protection in the file
+    assert openpyxl.load_workbook(sheets_xlsx_path)["Dashboard"].protection.sheet
+
+
+def test_protecting_or_unprotecting_a_sheet_in_the_workbook_is_read_back(sheets_spreadsheet,
+                                                                          sheets_xlsx_path):
+    sh = sheets_spreadsheet
+    sh.add_worksheet("Board report", rows=20, cols=5)
+    sh.add_worksheet("Partly", rows=20, cols=5)
+    ids = {ws.title: ws.id for ws in sh.worksheets()}
+    _protect(sh, {"range": {"sheetId": ids["Board report"]}},
+             {"range": {"sheetId": ids["Partly"], "startRowIndex": 0, "endRowIndex": 1}})
+    with edit_xlsx(sheets_xlsx_path) as wb:  # a person in LibreOffice: Tools > Protect Sheet, and unprotect
+        wb["Sheet1"].protection.sheet = True
+        wb["Board report"].protection.sheet = False
+        wb["Partly"].protection.sheet = True
+    got = _protected(sh)
+    assert [pr["range"] for pr in got["Sheet1"]] == [{"sheetId": 0}]
+    assert got["Board report"] == []
+    assert sorted(pr["range"].get("endRowIndex", 0) for pr in got["Partly"]) == [0, 1]  # both kept
+    first_id = got["Sheet1"][0]["protectedRangeId"]
+    with edit_xlsx(sheets_xlsx_path):
+        pass
+    assert _protected(sh)["Sheet1"][0]["protectedRangeId"] == first_id  # stable across re-reads
+
+
+def test_files_written_before_native_protection_keep_their_protected_ranges(tmp_path, monkeypatch):
+    from local.sheets_emulator import xlsx_io
+    from local.sheets_emulator.model import Spreadsheet
+
+    book = Spreadsheet("old", "old")
+    tab = book.add_sheet("Dashboard", sheet_id=7)
+    tab.protected_ranges.append({"protectedRangeId": 5, "range": {"sheetId": 7}})
+    monkeypatch.setattr(xlsx_io, "META_VERSION", 1)
+    path = tmp_path / "old.xlsx"
+    xlsx_io.save(book, path)
+    wb = openpyxl.load_workbook(path)
+    wb["Dashboard"].protection.sheet = False  # as version 1 wrote it
+    wb.save(path)
+    monkeypatch.setattr(xlsx_io, "META_VERSION", 2)
+    assert xlsx_io.load(path).sheet_by_title("Dashboard").protected_ranges == [
+        {"protectedRangeId": 5, "range": {"sheetId": 7}}]

@@ -3,10 +3,12 @@
 What a spreadsheet program shows natively lives in the workbook itself and is
 read back from it, so a person can edit it: tab order and titles, hidden tabs,
 values and formulas, number formats, bold/italic/colours/alignment/borders,
-notes (as comments), merges and frozen panes. Data validation and conditional
+notes (as comments), merges, frozen panes and whole-tab protection (a tab protected through
+``addProtectedRange`` on the whole tab is a protected sheet, read-only in Excel and
+LibreOffice; protecting or unprotecting a sheet there is read back). Data validation and conditional
 formatting are also written natively (for people to see) but read back from the
 metadata. Everything else Sheets has and xlsx does not — spreadsheet id,
-sheetIds, grid sizes, protected ranges, charts, filters, column widths, the
+sheetIds, grid sizes, protected ranges (partial ones only there), charts, filters, column widths, the
 validation and formatting rules in Sheets' own terms — is JSON in a very hidden
 worksheet named ``_sheets_emulator``.
 """
@@ -19,6 +21,7 @@ import logging
 import os
 import re
 import tempfile
+import zlib
 from pathlib import Path
 from typing import Any, Optional
 
@@ -39,7 +42,7 @@ from .numfmt import datetime_to_serial, infer_type
 log = logging.getLogger(__name__)
 
 META_TITLE = "_sheets_emulator"
-META_VERSION = 1
+META_VERSION = 2  # 2: whole-tab protections are also native sheet protection (and read back from it)
 _CHUNK = 30000  # a cell holds at most 32,767 characters
 _INVALID_XLSX_TITLE = re.compile(r"[\\*?:/\[\]]")
 
@@ -387,6 +390,36 @@ def _clean_text(text: str) -> str:
     return ILLEGAL_CHARACTERS_RE.sub("", text)
 
 
+def _protects_whole_tab(pr: dict, sheet: Sheet) -> bool:
+    """A protected range that makes the whole tab read-only (not a warning, no exceptions)."""
+    rng = pr.get("range")
+    if not isinstance(rng, dict) or pr.get("warningOnly") or pr.get("unprotectedRanges"):
+        return False
+    if int(rng.get("sheetId", 0) or 0) != sheet.sheet_id:
+        return False
+    return (int(rng.get("startRowIndex", 0) or 0) == 0 and int(rng.get("startColumnIndex", 0) or 0) == 0
+            and (rng.get("endRowIndex") is None or int(rng["endRowIndex"]) >= sheet.row_count)
+            and (rng.get("endColumnIndex") is None or int(rng["endColumnIndex"]) >= sheet.col_count))
+
+
+def _read_protection(book: Spreadsheet, natively: dict) -> None:
+    """The workbook says which tabs are protected: a tab protected in Excel or LibreOffice gets a
+    whole-tab protected range, one unprotected there loses its whole-tab ranges (partial ranges
+    and warnings, which xlsx cannot show, stay as the metadata has them)."""
+    for sheet in book.sheets:
+        if sheet.sheet_id not in natively:
+            continue
+        whole = [pr for pr in sheet.protected_ranges if _protects_whole_tab(pr, sheet)]
+        if natively[sheet.sheet_id] and not whole:
+            pr_id = 1_000_000_000 + zlib.crc32(f"protected {sheet.sheet_id}".encode()) % 1_000_000_000
+            used = {p.get("protectedRangeId") for s in book.sheets for p in s.protected_ranges}
+            sheet.protected_ranges.append({"protectedRangeId": pr_id if pr_id not in used else book.new_object_id(),
+                                           "range": {"sheetId": sheet.sheet_id},
+                                           "description": "protected in the workbook", "warningOnly": False})
+        elif not natively[sheet.sheet_id] and whole:
+            sheet.protected_ranges = [pr for pr in sheet.protected_ranges if pr not in whole]
+
+
 def build_workbook(book: Spreadsheet) -> openpyxl.Workbook:
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
@@ -447,6 +480,8 @@ def build_workbook(book: Spreadsheet) -> openpyxl.Workbook:
             ws.sheet_properties.tabColor = to_hex(sheet.props["tabColor"])
         if sheet.grid.get("hideGridlines"):
             ws.sheet_view.showGridLines = False
+        if any(_protects_whole_tab(pr, sheet) for pr in sheet.protected_ranges):
+            ws.protection.sheet = True  # no password: Excel and LibreOffice show the tab read-only
         for idx, meta in sheet.col_meta.items():
             dim = ws.column_dimensions[get_column_letter(idx + 1)]
             if meta.get("pixelSize"):
@@ -679,6 +714,9 @@ def load(path: Path, *, default_id: Optional[str] = None,
     book.number_format_types = meta.get("numberFormatTypes") or {}
     book.permissions = meta.get("permissions") or []
     meta_by_title = {m.get("xlsxTitle"): m for m in meta.get("sheets") or []}
+    # files written before version 2 kept protections in the metadata only
+    native_protection = not meta or int(meta.get("version", 1) or 1) >= 2
+    natively: dict[int, bool] = {}
     style_cache: dict[Any, dict] = {}
     for ws in wb.worksheets:
         if ws.title == META_TITLE:
@@ -755,7 +793,10 @@ def load(path: Path, *, default_id: Optional[str] = None,
         else:
             grid["rowCount"] = max(sheet.row_count, rows)
             grid["columnCount"] = max(sheet.col_count, cols)
+        if native_protection:
+            natively[sheet.sheet_id] = bool(ws.protection.sheet)
         book.sheets.append(sheet)
+    _read_protection(book, natively)
     if not book.sheets:
         book.add_sheet("Sheet1", sheet_id=0)
     return book
