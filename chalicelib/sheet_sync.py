@@ -217,6 +217,7 @@ def sync(now: datetime, session: Optional[SheetSession] = None) -> SyncReport:
         report.issues = list(read.issues)
         if not same_configuration(org, previous):
             s.organisation.save(org)  # the API sees it within stores.ORG_CACHE_SECONDS
+        org = s.organisation.record_terms(org, today, stored=previous)  # past weeks keep their targets
 
     months = _months_back(today, HISTORY_MONTHS)
     first = date(int(months[0][:4]), int(months[0][5:]), 1)

@@ -48,6 +48,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from fractions import Fraction
 from typing import Iterable, Mapping, Optional, Sequence
 
 from . import board_report
@@ -58,7 +59,7 @@ from .benchmarks import compare
 from .experiments import RiskAppetite, reminders, risk_appetite
 from .footing import difference
 from .facts import CATEGORIES, UNALLOCATED, CostFact, DailyUnits
-from .forecast import month_end_forecast
+from .forecast import fraction_to_decimal, month_end_forecast
 from .headcount import headcount_line, monthly_offset
 from .maturity import Maturity, assess
 from .money import ZERO
@@ -68,7 +69,7 @@ from .pnl import pnl_row, retirement_trigger
 from .pool import PoolCredit, PoolState, close_month as close_pool_month, month_credit, pool_state
 from .slo import CRITICAL, band, colour_as_of, evaluate, judgement
 from .terms import team_budget_on, use_case_on
-from .tiers import approval_required, estimated_monthly_cost, reminder_due, tier_for
+from .tiers import approval_required, estimated_monthly_cost, estimated_tier, reminder_due, tier_for
 from .unit_costs import Calendar, dense_series, period_totals, unit_costs
 
 
@@ -131,7 +132,7 @@ class TeamBudget:
     budget: Optional[Decimal]
     month_to_date_cost: Decimal
     forecast: Decimal
-    remaining: Optional[Decimal]  # budget - month to date
+    remaining: Optional[Decimal]  # budget - month to date, as shown (each to the cent)
     used_share: Optional[Decimal]  # month to date / budget
     forecast_over_budget: bool  # forecast strictly above the budget
 
@@ -143,6 +144,7 @@ class Outputs:
     currency: str
     statuses: dict  # use case id -> UseCaseStatus, sorted by id
     teams: tuple
+    forecast: Decimal  # the organisation's month-end forecast: all spend, unallocated included
     allocation: dict  # "YYYY-MM" -> MonthAllocation
     unit_costs: dict  # use case id -> UseCaseUnitCosts (use cases with any data)
     anomalies: tuple
@@ -218,6 +220,7 @@ def compute(org: Organisation, facts: Iterable[CostFact], units: Iterable[DailyU
     pnl: list = []
     closing: dict = defaultdict(list)
     month_after: dict = {}  # "YYYY-MM" -> the 1st of the next month
+    exact_forecasts: dict = {}  # use case -> its month-end forecast as an exact Fraction
     for u in sorted(org.use_cases, key=lambda x: x.use_case_id):
         uid = u.use_case_id
         cost_days = ledger.owner_days.get((u.team, uid), {})
@@ -238,11 +241,12 @@ def compute(org: Organisation, facts: Iterable[CostFact], units: Iterable[DailyU
         first_day = min(starts) if starts else None
         terms_on = use_case_on(org, u)
         fc = month_end_forecast(cost_days, today, s.forecast_window_days, min(cost_days) if cost_days else None)
-        slo = evaluate(u, s, weeks, today, fc.forecast, judgement(today, reported, daily, first_day), terms_on)
+        exact_forecasts[uid] = fc.exact
+        slo = evaluate(u, s, weeks, today, fc, judgement(today, reported, daily, first_day), terms_on)
         now_u = terms_on(today)  # the terms in force today (an "Effective from" in the future waits)
         estimated = estimated_monthly_cost(now_u.estimated_monthly_cost, fc.forecast)
-        tier = tier_for(estimated, s)
-        forecast_tier = tier_for(fc.forecast, s)
+        tier = estimated_tier(now_u.estimated_monthly_cost, fc, s)
+        forecast_tier = tier_for(fc, s)
         approval = approval_required(forecast_tier, now_u.approved_tier)
         due = reminder_due(u, today)
         latch = critical_latch((critical_since or {}).get(uid), slo.colour == CRITICAL, u.critical_cleared_on, today)
@@ -255,7 +259,7 @@ def compute(org: Organisation, facts: Iterable[CostFact], units: Iterable[DailyU
         budget = now_u.monthly_budget
         if budget is not None and fc.month_to_date > budget:
             flags.append(FLAG_OVER_BUDGET)
-        elif budget is not None and fc.forecast > budget:
+        elif budget is not None and fc.exceeds(budget):
             flags.append(FLAG_FORECAST_OVER_BUDGET)
         mtd_units = months.get(current, (ZERO, 0))[1]
         target_now = now_u.target_cpu
@@ -307,7 +311,7 @@ def compute(org: Organisation, facts: Iterable[CostFact], units: Iterable[DailyU
             pnl.append(pnl_row(month_u, month, month < current, cost, billed, by_category, n, colour, month_tier,
                                credit.amount if credit is not None else ZERO, today, trigger))
 
-    teams = _team_budgets(org, ledger, statuses, today)
+    teams, org_forecast = _team_budgets(org, ledger, statuses, exact_forecasts, today)
     closing_credits = {m: tuple(c) for m, c in sorted(closing.items())}
     pool = pool_state(org, pool_credits, report_month, closing_credits.get(report_month, ()))
     colours = {k: v.colour for k, v in statuses.items()}
@@ -321,39 +325,47 @@ def compute(org: Organisation, facts: Iterable[CostFact], units: Iterable[DailyU
     board = _board(org, report_month, allocation, report_rows, anomalies, maturity.stage, pool, benchmarks)
     anomalies.sort(key=lambda a: (a.day, a.use_case, a.metric))
     return Outputs(
-        today=today, month=current, currency=s.currency, statuses=statuses, teams=teams, allocation=allocation,
+        today=today, month=current, currency=s.currency, statuses=statuses, teams=teams, forecast=org_forecast, allocation=allocation,
         unit_costs=series_out, anomalies=tuple(anomalies), pool=pool, closing_credits=closing_credits,
         pnl=tuple(pnl), board=board, maturity=maturity, benchmarks=benchmarks,
         risk_appetite=risk_appetite(org, today, tiers_now), reminders=reminders(org, today),
         rejected=tuple(ledger.rejected), warnings=tuple(ledger.warnings))
 
 
-def _team_budgets(org: Organisation, ledger: Ledger, statuses: dict, today: date) -> tuple:
+def _team_budgets(org: Organisation, ledger: Ledger, statuses: dict, exact: dict, today: date) -> tuple:
+    """(team lines, the organisation's forecast): every owner's month-end forecast, unallocated
+    spend included, so the organisation's forecast is never below its month to date."""
     mtd: dict = defaultdict(lambda: ZERO)
-    forecast: dict = defaultdict(lambda: ZERO)
+    forecast: dict = defaultdict(lambda: Fraction(0))
     for st in statuses.values():
         mtd[st.team] += st.month_to_date_cost
-        forecast[st.team] += st.forecast
-    # Team spend that reached no use case still counts against the team's budget.
+        forecast[st.team] += exact[st.use_case]
+    # Team spend that reached no use case still counts against the team's budget; spend that
+    # reached no team counts only in the organisation's total.
     window = org.settings.forecast_window_days
+    nobody = Fraction(0)
     for (team, use_case), days in ledger.owner_days.items():
-        if use_case == UNALLOCATED and team != UNALLOCATED and days:
+        if use_case == UNALLOCATED and days:
             fc = month_end_forecast(days, today, window, min(days))
-            mtd[team] += fc.month_to_date
-            forecast[team] += fc.forecast
+            if team == UNALLOCATED:
+                nobody += fc.exact
+            else:
+                mtd[team] += fc.month_to_date
+                forecast[team] += fc.exact
     teams = {t.team_id: t for t in org.teams}
     order = [t.team_id for t in org.teams] + sorted({u.team for u in org.use_cases} - set(teams))
     out = []
     for team_id in order:
         t = teams.get(team_id)
-        budget = t.monthly_budget if t else None
+        budget = team_budget_on(org, t, today) if t else None
         spent = mtd[team_id]
         out.append(TeamBudget(
-            team_id, t.name if t else "", t.lead_email if t else "", budget, spent, forecast[team_id],
-            budget - spent if budget is not None else None,
+            team_id, t.name if t else "", t.lead_email if t else "", budget, spent,
+            fraction_to_decimal(forecast[team_id]), difference(budget, spent),
             spent / budget if budget else None,
             budget is not None and forecast[team_id] > budget))
-    return tuple(out)
+    whole = sum((forecast[t] for t in order), Fraction(0)) + nobody
+    return tuple(out), fraction_to_decimal(whole)
 
 
 def _board(org, month, allocation, rows, anomalies, stage, pool, benchmarks) -> board_report.BoardReport:

@@ -23,6 +23,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Callable, Mapping, Optional
 
+from .forecast import Forecast, exceeds
 from .money import ZERO, show_cpu, show_money, show_percent
 from .organisation import Settings, UseCase
 from .periods import week_label, week_start
@@ -223,7 +224,9 @@ def evaluate(use_case: UseCase, settings: Settings, weeks: Mapping[date, list], 
     x_prior = exact_overrun(c_prior[0], c_prior[1], t_prior) if c_prior else None
     x_current = exact_overrun(c_current[0], c_current[1], target) if c_current else None
     o_latest, o_prior, o_current = (as_decimal_share(x) for x in (x_latest, x_prior, x_current))
-    breach = projected_month_cost > settings.tier2_limit and not now_terms.cfo_approved
+    breach = exceeds(projected_month_cost, settings.tier2_limit) and not now_terms.cfo_approved
+    projected_shown = projected_month_cost.forecast if isinstance(projected_month_cost, Forecast) \
+        else projected_month_cost
     colour = colour_for(target is not None or t_latest is not None, x_latest, x_prior, x_current, breach, settings)
     if zero_units(c_latest) or zero_units(c_current):
         flags.append(FLAG_ZERO_UNITS)
@@ -248,7 +251,7 @@ def evaluate(use_case: UseCase, settings: Settings, weeks: Mapping[date, list], 
             parts.append(said(cpu_current, o_current, f"{current} so far ({judged.current_days} full days "
                                                       "with counts)", target))
         if breach:
-            parts.append(f"projected month cost {show_money(projected_month_cost, currency)} exceeds the "
+            parts.append(f"projected month cost {show_money(projected_shown, currency)} exceeds the "
                          f"tier-2 limit {show_money(settings.tier2_limit, currency)} without CFO approval")
         reason = "critical: " + "; ".join(parts)
     elif colour == RED:

@@ -81,6 +81,9 @@ TEAMS_TAB = InputTab(TEAMS, (
     _c("Team lead email", "lead_email", "email", "Gets red and critical alerts for the team's agents.", width=220),
     _c("Monthly budget", "monthly_budget", "money",
        "AI budget per calendar month, in the deployment currency. Blank: no budget."),
+    _c("Effective from", "effective_from", "date",
+       "The day a new budget applies from. Blank: the day the sync reads it. Earlier months keep the budget "
+       "they had.", width=120),
 ), "team_id")
 
 USE_CASES_TAB = InputTab(USE_CASES, (
@@ -129,6 +132,9 @@ USE_CASES_TAB = InputTab(USE_CASES, (
     _c("Decision date", "decision_date", "date",
        "When to decide continue or retire; the owner is reminded once it passes without a decision.", width=130),
     _c("Decision", "decision", "choice", "continue or retire; blank until decided.", DECISIONS, width=110),
+    _c("Effective from", "effective_from", "date",
+       "The day a change to this row's target, tolerance, budget, approved tier or CFO approval applies from. "
+       "Blank: the day the sync reads it. Earlier weeks and months keep the values they had.", width=120),
 ), "use_case_id")
 
 SHARED_COSTS_TAB = InputTab(SHARED_COSTS, (
@@ -207,6 +213,8 @@ _SETTING_ROWS = (
                "Monthly cost at or above this is Tier 3 (CFO); a forecast above it without CFO approval is critical."),
     SettingRow("Anomaly ratio", "anomaly_ratio", "fraction", "A day this far above its trailing median is an anomaly."),
     SettingRow("Anomaly window (days)", "anomaly_window_days", "integer", "Trailing days the median is taken over."),
+    SettingRow("Anomaly minimum units", "anomaly_min_units", "integer",
+               "A day's cost per unit is judged for anomalies only with at least this many units."),
     SettingRow("Retry storm units band", "retry_storm_units_band", "fraction",
                "Cost up while units stay within this band: a retry storm."),
     SettingRow("Forecast window (days)", "forecast_window_days", "integer",

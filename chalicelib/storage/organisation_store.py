@@ -7,8 +7,12 @@ the next one.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import date
 from decimal import Decimal
+from typing import Optional
 
+from chalicelib.domain.terms import TeamTerms, UseCaseTerms, record
 from chalicelib.domain.organisation import (
     Benchmark, MappingRule, Organisation, PoolAllocation, Settings, SharedCostRule, Team, UseCase,
 )
@@ -16,6 +20,8 @@ from chalicelib.storage.batching import batch_write, query_all
 from chalicelib.storage.records import from_item, to_item
 
 POINTER = {"pk": "ORG", "sk": "current"}
+HISTORY_PK = "TERMS"  # one item per use case or team: its terms, one entry per change (never per run)
+_HISTORY_KINDS = {"use_case": ("terms_history", UseCaseTerms), "team": ("team_history", TeamTerms)}
 GENERATION_PREFIX = "ORG#"
 # sort-key prefix -> (Organisation field, row class, the row's own id)
 _KINDS = {
@@ -60,7 +66,9 @@ class OrganisationStore:
                 field, cls, _ = _KINDS[kind]
                 found[field].append(from_item(cls, data))
         defaults = Organisation()
+        histories = self._histories()
         return Organisation(
+            terms_history=histories["terms_history"], team_history=histories["team_history"],
             settings=settings,
             teams=tuple(found["teams"]),
             use_cases=tuple(found["use_cases"]),
@@ -70,6 +78,37 @@ class OrganisationStore:
             expected_totals=expected,
             benchmarks=tuple(found["benchmarks"]) or defaults.benchmarks,
         )
+
+    def _histories(self) -> dict:
+        out: dict = {"terms_history": {}, "team_history": {}}
+        rows = query_all(self._resource.Table(self._table_name), KeyConditionExpression="pk = :pk",
+                         ExpressionAttributeValues={":pk": HISTORY_PK})
+        for row in rows:
+            kind, _, ident = row["sk"].partition("#")
+            if kind in _HISTORY_KINDS:
+                field, cls = _HISTORY_KINDS[kind]
+                out[field][ident] = tuple(from_item(cls, e) for e in row.get("entries", []))
+        return out
+
+    def record_terms(self, org: Organisation, today: date, stored: Optional[Organisation] = None) -> Organisation:
+        """Add each changed use case's and team's terms to their history (in force from the row's
+        "Effective from", else `today`); returns `org` carrying the whole history."""
+        known = self._histories() if stored is None else {"terms_history": stored.terms_history,
+                                                           "team_history": stored.team_history}
+        histories = {k: dict(v) for k, v in known.items()}
+        puts = []
+        for kind, rows, make in (("use_case", org.use_cases, UseCaseTerms.of), ("team", org.teams, TeamTerms.of)):
+            field, _ = _HISTORY_KINDS[kind]
+            for row in rows:
+                ident = row.use_case_id if kind == "use_case" else row.team_id
+                changed = record(histories[field].get(ident, ()), make(row, today), row.effective_from or today)
+                if changed is not None:
+                    histories[field][ident] = changed
+                    puts.append({"PutRequest": {"Item": {"pk": HISTORY_PK, "sk": f"{kind}#{ident}",
+                                                         "entries": [to_item(e) for e in changed]}}})
+        if puts:
+            batch_write(self._resource, self._table_name, puts)
+        return replace(org, **histories)
 
     def save(self, org: Organisation) -> int:
         """Make `org` the configuration; returns the BatchWriteItem calls made."""

@@ -57,3 +57,33 @@ def test_a_save_that_dies_before_the_switch_leaves_the_old_configuration(aws, mo
     store().save(smaller)  # the next save starts the abandoned generation clean
     assert same(store().load(), smaller)
     assert not same(store().load(), org)
+
+
+def test_terms_history_keeps_one_entry_per_change_and_honours_effective_from(aws):
+    from datetime import date
+    from decimal import Decimal
+
+    from chalicelib.domain.terms import use_case_on
+
+    org = demo_organisation()
+    uc = org.use_cases[0]
+    s = store()
+    s.save(org)
+    first = s.record_terms(org, date(2026, 11, 1))
+    again = s.record_terms(s.load(), date(2026, 11, 2))  # nothing changed: no new entry
+    assert again.terms_history[uc.use_case_id] == first.terms_history[uc.use_case_id]
+    changed = replace(org, use_cases=(replace(uc, target_cpu=Decimal("0.30")),) + org.use_cases[1:])
+    s.save(changed)
+    s.record_terms(changed, date(2026, 11, 27))
+    loaded = s.load()
+    history = loaded.terms_history[uc.use_case_id]
+    assert [(t.effective_from, t.target_cpu) for t in history] == [
+        (date(2026, 11, 1), uc.target_cpu), (date(2026, 11, 27), Decimal("0.30"))]
+    on = use_case_on(loaded, loaded.use_case(uc.use_case_id))
+    assert on(date(2026, 11, 22)).target_cpu == uc.target_cpu and on(date(2026, 11, 29)).target_cpu == Decimal("0.30")
+    # Finance back-dates the new target to the 1st: it replaces the month's history.
+    backdated = replace(changed, use_cases=(replace(changed.use_cases[0], effective_from=date(2026, 11, 1)),)
+                        + changed.use_cases[1:])
+    s.record_terms(backdated, date(2026, 11, 28))
+    assert [(t.effective_from, t.target_cpu) for t in s.load().terms_history[uc.use_case_id]] == [
+        (date(2026, 11, 1), Decimal("0.30"))]
