@@ -1,7 +1,9 @@
 """HTTP routes and schedules: each parses, calls one service function, shapes the answer."""
 from datetime import datetime, timezone
+from http import HTTPStatus
 
-from chalice import AuthResponse, Chalice, ForbiddenError, Response, UnauthorizedError
+from chalice import Chalice, Response
+from chalice.app import ChaliceUnhandledError
 
 from chalicelib import __version__, access, stores
 from chalicelib.observability import logger, metrics
@@ -10,33 +12,67 @@ app = Chalice(app_name="ai-finops")
 app.api.binary_types = []  # every body is text (JSON or CSV)
 
 
-@app.authorizer(ttl_seconds=60)
-def token_authorizer(auth_request):
-    # An unknown token is let through with no scope so the route answers 401 itself: the
-    # same answer from API Gateway, `chalice local` and the test client.
-    caller = access.resolve(auth_request.token, stores.stores().tokens.lookup)
-    context = {"scope": caller.scope, "team": caller.team, "token_id": caller.token_id} if caller else {"scope": ""}
-    return AuthResponse(routes=["*"], principal_id=caller.token_id if caller else "anonymous", context=context)
+class ApiError(ChaliceUnhandledError):
+    """Raised by a route, answered by `errors_and_correlation` through `_error`."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+def _error(status: int, message: str, /, **beside) -> Response:
+    """The one error shape, `{"error": {"status", "message"}}` (`beside`: more fields, e.g. an import's bad rows)."""
+    return Response(body={"error": {"status": status, "message": message}, **beside}, status_code=status,
+                    headers={"Content-Type": "application/json"})
 
 
 def _caller(*scopes: str) -> access.Caller:
-    context = (app.current_request.context or {}).get("authorizer") or {}
-    if not context.get("scope"):
-        raise UnauthorizedError("missing or invalid bearer token")
-    if context["scope"] not in scopes:
-        raise ForbiddenError(f"this route needs a {' or '.join(scopes)} token")
-    return access.Caller(context.get("token_id", ""), context["scope"], context.get("team", ""))
+    """The caller behind the Authorization header. The route resolves it (no API Gateway authorizer), so a
+    missing, unknown or revoked token is the same 401, and a scope the route does not serve the same 403,
+    from API Gateway, `chalice local` and the test client. Lookups are cached 60 s per warm Lambda."""
+    caller = access.resolve(app.current_request.headers.get("authorization"), stores.stores().tokens.lookup)
+    if caller is None:
+        raise ApiError(401, "missing or invalid bearer token")
+    if caller.scope not in scopes:
+        wanted = " or ".join(scopes)
+        raise ApiError(403, f"this route needs {'an' if wanted[0] in 'aeiou' else 'a'} {wanted} token")
+    return caller
 
 
-def _error(status: int, message: str) -> Response:
-    return Response(body={"error": {"status": status, "message": message}}, status_code=status)
+def _shaped(response: Response) -> Response:
+    """Any error answer in the one shape: Chalice's own (`{"Code", "Message"}`: 405, 415, 500, ...) rewritten."""
+    status = response.status_code
+    if status < 400:
+        return response
+    body = response.body
+    if isinstance(body, dict) and isinstance(body.get("error"), dict) and {"status", "message"} <= set(body["error"]):
+        return response
+    if isinstance(body, (str, bytes)) and body and response.headers.get("Content-Type", "").startswith("text/"):
+        return response  # Chalice's debug mode: a stack trace, kept for the developer
+    body = body if isinstance(body, dict) else {}
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        phrase = "error"
+    message = body.get("Message") or body.get("message") or phrase
+    beside = {k: v for k, v in body.items() if k not in ("Code", "Message", "error")}
+    shaped = _error(status, str(message), **beside)
+    shaped.headers.update({k: v for k, v in response.headers.items() if k.lower() != "content-type"})  # e.g. Allow
+    return shaped
 
 
 @app.middleware("http")
-def correlate_and_flush(event, get_response):
+def errors_and_correlation(event, get_response):
     logger.set_correlation_id((event.context or {}).get("requestId"))
     try:
-        return get_response(event)
+        try:
+            response = get_response(event)
+        except ApiError as exc:
+            response = _error(exc.status, exc.message)
+        except Exception:  # noqa: BLE001 - a route's ChaliceUnhandledError: still a 500 in the one shape
+            logger.exception("unhandled error")
+            response = _error(500, "An internal server error occurred.")
+        return _shaped(response)
     finally:
         if metrics.metric_set:
             metrics.flush_metrics()
@@ -47,7 +83,7 @@ def health():
     return {"status": "ok", "version": __version__}
 
 
-@app.route("/v1/work-items", methods=["POST"], authorizer=token_authorizer)
+@app.route("/v1/work-items", methods=["POST"])
 def post_work_items():
     from chalicelib.domain.work_items import BadBatch
     from chalicelib.work_item_intake import post_work_items as intake
@@ -65,7 +101,7 @@ def post_work_items():
     return answer
 
 
-@app.route("/v1/use-cases", methods=["GET"], authorizer=token_authorizer)
+@app.route("/v1/use-cases", methods=["GET"])
 def list_use_cases():
     from chalicelib.guardrail import visible_use_cases
 
@@ -73,7 +109,7 @@ def list_use_cases():
     return {"use_cases": visible_use_cases(caller, stores.organisation(), stores.stores().guardrails)}
 
 
-@app.route("/v1/use-cases/{use_case_id}/guardrail", methods=["GET"], authorizer=token_authorizer)
+@app.route("/v1/use-cases/{use_case_id}/guardrail", methods=["GET"])
 def guardrail(use_case_id):
     from chalicelib.guardrail import UnknownUseCase, guardrail_for
 
@@ -84,7 +120,7 @@ def guardrail(use_case_id):
         return _error(404, f"unknown use case: {use_case_id}")
 
 
-@app.route("/v1/cost-imports", methods=["POST"], authorizer=token_authorizer,
+@app.route("/v1/cost-imports", methods=["POST"],
            content_types=["text/csv", "application/csv", "text/plain"])
 def cost_imports():
     from chalicelib.billing import FEED_PATTERN, import_cost_file
@@ -105,12 +141,12 @@ def cost_imports():
               "unmapped_keys": {k: money(v) for k, v in sorted(result.unmapped.items())}}
     if result.errors:
         answer["message"] = f"{len(result.errors)} invalid cell(s): nothing was stored; fix the rows listed"
-        return Response(body=answer, status_code=400)
+        return _error(400, answer["message"], **answer)
     logger.info("cost file imported", extra={"feed": result.feed, "rows": result.rows_stored})
     return answer
 
 
-@app.route("/v1/summary", methods=["GET"], authorizer=token_authorizer)
+@app.route("/v1/summary", methods=["GET"])
 def summary():
     from chalicelib.summary import BadMonth, month_summary, parse_month
 

@@ -42,6 +42,27 @@ def test_post_then_guardrail_over_http(stack):
     assert anonymous.status_code == 401
 
 
+def test_every_error_has_the_one_shape_over_http(stack):
+    from chalicelib import stores
+
+    def error_of(r, status):
+        assert r.status_code == status and r.headers["Content-Type"].startswith("application/json")
+        body = r.json()
+        assert set(body) == {"error"} and set(body["error"]) == {"status", "message"} and body["error"]["status"] == status
+        return body["error"]["message"]
+
+    url = stack.api_url + "/v1/use-cases"
+    store = stores.stores().tokens  # the stack's moto
+    revoked, grant = store.create("team", "claims", datetime.now(timezone.utc), "e2e revoked")
+    assert store.revoke(grant.token_id)
+    for headers in ({}, {"Authorization": "Bearer fo_garbage"}, {"Authorization": "Bearer " + revoked}):
+        assert error_of(requests.get(url, headers=headers, timeout=10), 401) == "missing or invalid bearer token"
+    claims = {"Authorization": "Bearer " + stack.tokens["teams"]["claims"]}
+    assert "admin" in error_of(requests.get(stack.api_url + "/v1/summary?month=2026-11", headers=claims,
+                                            timeout=10), 403)
+    assert "Unsupported method" in error_of(requests.delete(stack.api_url + "/v1/health", timeout=10), 405)
+
+
 def test_demo_month_lands_every_dollar(stack):
     from decimal import Decimal
 
