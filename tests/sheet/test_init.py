@@ -152,3 +152,16 @@ def test_init_completes_a_sheet_finance_made_by_hand(sheet, sheets_xlsx_path):
     assert uc.cell(0, 0).get("note") is None  # finance's own column left alone
     assert uc.cell(1, 3)["dataValidation"]["condition"]["type"] == "NUMBER_GREATER_THAN_EQ"
     assert sheet_sync.init().structural_requests == 0
+
+
+@pytest.mark.xlsx
+def test_output_tabs_are_read_only_in_the_workbook(sheet, sheets_xlsx_path):
+    import openpyxl
+
+    assert sheet_sync.init().ok
+    wb = openpyxl.load_workbook(sheets_xlsx_path)
+    outputs = {t.title for t in layout.OUTPUT_TABS}
+    protected = {ws.title for ws in wb.worksheets if ws.protection.sheet}
+    assert protected == outputs  # Excel and LibreOffice show every output tab read-only, input tabs editable
+    sheet.reset_log()
+    assert sheet_sync.init().structural_requests == 0  # read back as the same protections: nothing to add
