@@ -24,3 +24,7 @@ bench: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) .local demo-out build .pytest_cache .hypothesis
+
+.PHONY: dashboard-png
+dashboard-png: $(VENV)/.installed  ## docs/dashboard.png from the demo's story (needs soffice and pdftoppm on PATH)
+	$(PY) -m local.dashboard_png

@@ -1,0 +1,115 @@
+"""`make dashboard-png`: docs/dashboard.png, the Dashboard tab after a demo-like sync.
+
+Runs the demo's story (a fixed day, so the picture is the same every run) on a local stack with its
+own workbook, keeps only the Dashboard (with its native charts) in a copy fitted to one landscape
+page, and renders it: `soffice --headless --convert-to pdf`, then `pdftoppm -png`. Both must be on
+PATH (LibreOffice and poppler-utils); without them it says so and changes nothing.
+
+    python -m local.dashboard_png [--out docs/dashboard.png] [--day 2026-11-23] [--keep DIR]
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import shutil
+import subprocess
+import sys
+import tempfile
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_OUT = ROOT / "docs" / "dashboard.png"
+DEMO_DAY = date(2026, 11, 23)  # the day the end-to-end test tells the story on
+RESOLUTION = 110  # pdftoppm dots per inch
+
+
+def missing_tools() -> list[str]:
+    """What is not on PATH, with how to get it."""
+    out = []
+    if not (shutil.which("soffice") or shutil.which("libreoffice")):
+        out.append("soffice (LibreOffice: apt-get install libreoffice-calc, brew install --cask libreoffice)")
+    if not shutil.which("pdftoppm"):
+        out.append("pdftoppm (poppler: apt-get install poppler-utils, brew install poppler)")
+    return out
+
+
+def dashboard_workbook(xlsx: Path, out: Path) -> Path:
+    """A copy of the emulator's workbook holding only the Dashboard, on one landscape page."""
+    from openpyxl.utils import get_column_letter
+
+    from chalicelib.sheet import layout
+    from local.sheets_emulator import xlsx_io
+
+    book = xlsx_io.load(xlsx)
+    dash = book.sheet_by_title(layout.DASHBOARD)
+    if dash is None:
+        raise SystemExit(f"{xlsx} has no {layout.DASHBOARD} tab: run `sheet init` and `sheet sync` first")
+    book.sheets = [dash]
+    wb = xlsx_io.build_workbook(book)
+    ws = wb[dash.title]
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 1
+    ws.print_options.gridLines = False
+    # what a person sees: the figures and the charts, not the columns that feed the charts
+    last_row = max([r for r, _ in dash.cells] + [60]) + 1
+    ws.print_area = f"A1:{get_column_letter(layout.DASH_TEAM_DATA_COL)}{last_row}"
+    wb.save(out)
+    return out
+
+
+def render(xlsx: Path, png: Path, work: Path) -> Path:
+    """xlsx -> pdf (soffice) -> png of page 1 (pdftoppm)."""
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    subprocess.run([soffice, "--headless", "--convert-to", "pdf", "--outdir", str(work), str(xlsx)],
+                   check=True, stdout=subprocess.DEVNULL, timeout=300)
+    pdf = work / (xlsx.stem + ".pdf")
+    if not pdf.exists():
+        raise SystemExit(f"soffice wrote no {pdf.name}")
+    png.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["pdftoppm", "-png", "-r", str(RESOLUTION), "-f", "1", "-l", "1", "-singlefile",
+                    str(pdf), str(png.with_suffix(""))], check=True, timeout=300)
+    return png
+
+
+def demo_workbook(work: Path, day: date) -> Path:
+    """The demo's story on a fresh local stack; its workbook."""
+    from local.demo import run_demo
+    from local.stack import LocalStack
+
+    workbook = work / "finops.xlsx"
+    with LocalStack(workbook=workbook) as stack:
+        story = run_demo(stack, day, out=io.StringIO())
+    if not all(s.ok for s in story["syncs"]):
+        raise SystemExit("the demo's sheet sync failed: " + "; ".join(s.error or "" for s in story["syncs"]))
+    return workbook
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local.dashboard_png", description=__doc__.split("\n")[0])
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--day", type=date.fromisoformat, default=DEMO_DAY, help="the demo's today")
+    parser.add_argument("--xlsx", type=Path, help="render this workbook instead of running the demo")
+    parser.add_argument("--keep", type=Path, help="keep the workbook and the pdf in this folder")
+    args = parser.parse_args(argv)
+    missing = missing_tools()
+    if missing:
+        print("cannot render docs/dashboard.png: not on PATH: " + "; ".join(missing) +
+              f". {args.out} is unchanged.", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="dashboard-png-") as tmp:
+        work = args.keep or Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        if args.xlsx is None:
+            print(f"Running the demo's story for {args.day} on a local stack ...", flush=True)
+        source = args.xlsx or demo_workbook(work, args.day)
+        png = render(dashboard_workbook(source, work / "Dashboard.xlsx"), args.out, work)
+    print(f"wrote {png}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
