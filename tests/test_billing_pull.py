@@ -1,7 +1,7 @@
 """A scheduled pull: every source lands in the ledger; a failing vendor is skipped, not fatal."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import boto3
@@ -28,10 +28,11 @@ def vendors(demo_org, monkeypatch):
     anthropic.stop()
 
 
-def pull():
+def pull(inject_aws=True):
     from chalicelib import billing, stores
 
-    demo_billing.inject_aws_costs_into_moto(START, END)
+    if inject_aws:  # moto answers the same window's request the same way again without it
+        demo_billing.inject_aws_costs_into_moto(START, END)
     s, org = stores.stores(), stores.organisation()
     return billing.pull_sources(billing.vendor_sources(org, s.work_items), START, END, org, s.ledger, s.freshness,
                                 datetime.now(timezone.utc))
@@ -91,3 +92,195 @@ def test_a_failing_vendor_is_skipped_and_recorded_while_the_others_land(vendors)
     # What Anthropic reported before stays: a failed pull never removes facts.
     assert ledger_by_key()["anthropic:workspace:wrkspc_support"] == expected_by_key()[
         "anthropic:workspace:wrkspc_support"]
+
+
+# --- nothing stored is removed unless the source said so ------------------------------------
+DAY_2, DAY_3, DAY_4 = date(2026, 11, 2), date(2026, 11, 3), date(2026, 11, 4)
+
+
+def stored(source, day):
+    from chalicelib import stores
+
+    return sum((f.effective_cost for f in stores.stores().ledger.facts_between(day, day) if f.source == source),
+               Decimal(0))
+
+
+def vendor_total(prefix, day):
+    return sum((v for k, v in demo_billing.expected_daily_spend(day).items() if k.startswith(prefix)), Decimal(0))
+
+
+def freshness_of(source):
+    from chalicelib import stores
+
+    return {f.source: f for f in stores.stores().freshness.all()}[source]
+
+
+def result_of(report, source):
+    return {r.source: r for r in report.results}[source]
+
+
+def test_an_empty_cost_explorer_answer_removes_no_stored_aws_cost(vendors):
+    from chalicelib import billing, stores
+
+    pull()
+    before = {d: stored("aws", d) for d in (DAY_2, DAY_3, DAY_4)}
+    assert before[DAY_3] == demo_billing.aws_daily_cost(DAY_3)
+    # Another window is another Cost Explorer request: with nothing queued, moto answers no day.
+    s, org = stores.stores(), stores.organisation()
+    report = billing.pull_sources(billing.vendor_sources(org, s.work_items), DAY_3, date(2026, 11, 6), org, s.ledger,
+                                  s.freshness, datetime.now(timezone.utc))
+    aws = result_of(report, "aws")
+    assert (aws.ok, aws.status, aws.days_asked, aws.days_answered, aws.deletes) == (True, "partial", 3, 0, 0)
+    assert aws.restatements == [] and aws.unanswered_days == [DAY_3, DAY_4, date(2026, 11, 5)]
+    assert {d: stored("aws", d) for d in (DAY_2, DAY_3, DAY_4)} == before
+    fresh = freshness_of("aws")
+    assert (fresh.status, fresh.days_asked, fresh.days_answered) == ("partial", 3, 0)
+    assert fresh.unanswered_days == ("2026-11-03", "2026-11-04", "2026-11-05") and fresh.restatements == ()
+    assert freshness_of("openai").status == "ok"
+
+
+def test_a_vendor_answer_missing_a_day_keeps_that_day(vendors):
+    pull()
+    kept = stored("openai", DAY_3)
+    vendors["openai"].faults.restate(DAY_3, Decimal("2"))  # would double the day, were it answered
+    vendors["openai"].faults.omit(DAY_3)
+    vendors["anthropic"].faults.omit(DAY_4)
+    report = pull()
+    assert stored("openai", DAY_3) == kept == vendor_total("openai:", DAY_3)
+    assert stored("anthropic", DAY_4) == vendor_total("anthropic:", DAY_4)
+    openai, anthropic = result_of(report, "openai"), result_of(report, "anthropic")
+    assert (openai.status, openai.days_answered, openai.unanswered_days) == ("partial", 2, [DAY_3])
+    assert (anthropic.status, anthropic.days_answered, anthropic.unanswered_days) == ("partial", 2, [DAY_4])
+    assert report.restatements == [] and sum(r.deletes for r in report.results) == 0
+    assert freshness_of("openai").unanswered_days == ("2026-11-03",)
+
+
+def test_a_failed_page_keeps_everything(vendors):
+    from chalicelib import billing, stores
+    from chalicelib.connectors import openai_costs
+    from tests.connectors.window import FAST
+
+    pull()
+    before = ledger_by_key()
+    vendors["openai"].faults.empty(DAY_3)  # the answer would restate a day to nothing...
+    vendors["openai"].faults.delay_next(1, 0)  # ...but after its first page (one day a page)...
+    vendors["openai"].faults.fail_next(FAST.retries + 1, status=502)  # ...the vendor breaks
+    source = billing.BillingSource("openai", lambda s, e: openai_costs.pull(
+        demo_billing.OPENAI_ADMIN_KEY, s, e, base_url=vendors["openai"].url, limit=1, config=FAST))
+    s, org = stores.stores(), stores.organisation()
+    report = billing.pull_sources([source], START, END, org, s.ledger, s.freshness, datetime.now(timezone.utc))
+    openai = result_of(report, "openai")
+    assert (openai.ok, openai.status, openai.deletes, openai.restatements) == (False, "error", 0, [])
+    assert ledger_by_key() == before
+    fresh = freshness_of("openai")
+    assert fresh.status == "error" and "502" in fresh.last_error
+    assert (fresh.days_asked, fresh.days_answered) == (3, 3)  # what the last landed pull answered
+
+
+def test_a_restatement_to_zero_removes_and_is_reported(vendors):
+    from chalicelib import billing, stores
+    from chalicelib.domain.money import show_money
+
+    pull()
+    vendors["openai"].faults.empty(DAY_3)  # an explicit empty bucket
+    vendors["anthropic"].faults.restate(DAY_4, Decimal(0))  # explicit zero amounts
+    report = pull(inject_aws=False)
+    openai, anthropic = result_of(report, "openai"), result_of(report, "anthropic")
+    assert stored("openai", DAY_3) == 0 and openai.deletes == 6 and openai.status == "ok"
+    [line] = [r.line for r in openai.restatements]
+    assert line == (f"openai 2026-11-03: restated {show_money(vendor_total('openai:', DAY_3))} → $0.00 "
+                    f"by the source (6 facts removed)")
+    assert [r.line for r in anthropic.restatements] == [
+        f"anthropic 2026-11-04: restated {show_money(vendor_total('anthropic:', DAY_4))} → $0.00 by the source"]
+    assert anthropic.deletes == 0 and stored("anthropic", DAY_4) == 0  # zero facts kept, as stated
+    assert stored("openai", DAY_2) == vendor_total("openai:", DAY_2)  # other days untouched
+
+    # Cost Explorer restates a day to nothing: its ResultsByTime entry has no groups.
+    page = demo_billing.aws_cost_and_usage_pages(DAY_3, date(2026, 11, 6))[0]
+    page["ResultsByTime"][0]["Groups"] = []
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.moto_api._internal.models import moto_api_backend
+
+    moto_api_backend.set_ce_cost_usage(result=page, account_id=DEFAULT_ACCOUNT_ID)
+    s, org = stores.stores(), stores.organisation()
+    sources = [x for x in billing.vendor_sources(org, s.work_items) if x.name == "aws"]
+    report = billing.pull_sources(sources, DAY_3, date(2026, 11, 6), org, s.ledger, s.freshness,
+                                  datetime.now(timezone.utc))
+    aws = result_of(report, "aws")
+    expected = (f"aws 2026-11-03: restated {show_money(demo_billing.aws_daily_cost(DAY_3))} → $0.00 "
+                f"by the source (1 fact removed)")
+    assert [r.line for r in report.restatements] == [expected]
+    assert (aws.deletes, aws.status, stored("aws", DAY_3), stored("aws", DAY_4)) == (
+        1, "ok", 0, demo_billing.aws_daily_cost(DAY_4))
+    fresh = freshness_of("aws")
+    assert (fresh.restatements, fresh.restated_days, fresh.facts_removed, fresh.status) == ((expected,), 1, 1, "ok")
+    again = billing.pull_sources(sources, DAY_3, date(2026, 11, 6), org, s.ledger, s.freshness,
+                                 datetime.now(timezone.utc))  # moto answers the same again: nothing new
+    assert again.restatements == [] and freshness_of("aws").restatements == ()
+
+
+def test_freshness_keeps_the_first_twenty_restatement_lines_and_counts_all(aws):
+    from chalicelib import billing, stores
+    from chalicelib.connectors.common import Pulled
+    from chalicelib.domain.facts import CostFact
+    from chalicelib.domain.organisation import Organisation
+
+    first, end = date(2026, 10, 1), date(2026, 11, 1)
+    days = [first + timedelta(days=n) for n in range(31)]
+
+    def source(amount):
+        return billing.BillingSource("vendorx", lambda s, e: Pulled(
+            [CostFact(d, "vendorx", "other", "X", "svc", Decimal(amount), Decimal(amount)) for d in days], days))
+
+    s = stores.stores()
+    billing.pull_sources([source("1")], first, end, Organisation(), s.ledger, s.freshness, datetime.now(timezone.utc))
+    report = billing.pull_sources([source("2")], first, end, Organisation(), s.ledger, s.freshness,
+                                  datetime.now(timezone.utc))
+    assert len(report.restatements) == 31
+    fresh = freshness_of("vendorx")
+    assert fresh.restated_days == 31 and len(fresh.restatements) == 20
+    assert fresh.restatements[0] == "vendorx 2026-10-01: restated $1.00 → $2.00 by the source"
+
+
+def test_an_old_freshness_item_still_loads(aws):
+    from chalicelib import stores
+
+    stores.stores().freshness._table.put_item(Item={"pk": "SOURCE", "sk": "legacy", "source": "legacy",
+                                                    "last_success_at": "2026-11-01T00:00:00+00:00",
+                                                    "last_window": "2026-10-30..2026-11-01",
+                                                    "facts_last_pull": Decimal(3)})
+    fresh = freshness_of("legacy")
+    assert (fresh.status, fresh.days_asked, fresh.restatements, fresh.unanswered_days) == ("", 0, (), ())
+
+
+def test_human_review_answers_every_day_from_the_counters(demo_org):
+    from chalicelib import billing, stores
+    from chalicelib.domain.facts import DailyUnits
+
+    class Counters:  # the work-item counters, as units_for_month reads them
+        def __init__(self, units):
+            self.units = units
+
+        def units_for_month(self, month):
+            return [u for u in self.units if u.day.isoformat()[:7] == month]
+
+    s, org = stores.stores(), stores.organisation()
+    rate = org.settings.loaded_hourly_rate
+
+    def run(units):
+        [source] = [x for x in billing.vendor_sources(org, Counters(units)) if x.name == "human_review"]
+        return result_of(billing.pull_sources([source], START, END, org, s.ledger, s.freshness,
+                                              datetime.now(timezone.utc)), "human_review")
+
+    first = run([DailyUnits("claims-processing", DAY_2, units=10, review_minutes=Decimal(60)),
+                 DailyUnits("retired-agent", DAY_3, units=1, review_minutes=Decimal(30))])  # no longer in the sheet
+    assert (first.status, first.days_answered, first.facts) == ("ok", 3, 2)
+    assert stored("human_review", DAY_2) == rate and stored("human_review", DAY_3) == rate / 2  # kept, unallocated
+    # Items reposted without review time: day 2 now counts no minutes; day 4 never had any.
+    second = run([DailyUnits("claims-processing", DAY_2, units=10, review_minutes=Decimal(0)),
+                  DailyUnits("retired-agent", DAY_3, units=1, review_minutes=Decimal(30))])
+    assert stored("human_review", DAY_2) == 0 and second.deletes == 1 and second.puts == 0
+    from chalicelib.domain.money import show_money
+
+    assert [r.line for r in second.restatements] == [
+        f"human_review 2026-11-02: restated {show_money(rate)} → $0.00 by the source (1 fact removed)"]

@@ -1,4 +1,8 @@
-"""Billing connectors: each turns one source into ``list[CostFact]`` for [start, end) UTC days.
+"""Billing connectors: each turns one source into cost facts for [start, end) UTC days.
+
+A pulling connector returns ``common.Pulled(facts, answered)``: the facts and the days the
+source answered for (a daily bucket or ResultsByTime entry, empty or zero included; every day
+of the window for human review). Only answered days replace the ledger's facts.
 
 | module              | source         | entry point                                                        |
 |---------------------|----------------|--------------------------------------------------------------------|
@@ -8,7 +12,7 @@
 | focus_csv           | "focus"        | parse(data, *, filename, start, end, spread_periods)               |
 | simple_csv          | "csv"          | parse(data, *, filename, start, end); detect_format(data)          |
 | cost_import         | focus / csv    | parse_cost_file(data, *, filename, fmt, start, end) -> (fmt, facts)|
-| human_review        | "human_review" | facts_from_units(units, hourly_rate, team_of)                      |
+| human_review        | "human_review" | pull(units, hourly_rate, team_of, start, end); facts_from_units    |
 
 Money is Decimal end to end (JSON parsed with parse_float=Decimal; floats are refused).
 Facts with the same (day, source, identity) are summed into one. Vendor APIs failing in

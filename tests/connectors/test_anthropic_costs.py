@@ -211,3 +211,14 @@ def test_base_url_from_environment(anthropic_emulator, fast, monkeypatch):
                                     config=fast).facts) == 4
     monkeypatch.delenv("ANTHROPIC_BASE_URL")
     assert anthropic_costs.base_url_from_env() == "https://api.anthropic.com"
+
+
+# --- answered days: only a day with a bucket is answered ------------------------------------
+def test_a_day_left_out_of_the_answer_is_not_answered_and_an_empty_bucket_is(anthropic_emulator, fast):
+    left_out, emptied = NOV_1 + timedelta(days=1), NOV_1 + timedelta(days=2)
+    anthropic_emulator.faults.omit(left_out)
+    anthropic_emulator.faults.empty(emptied)
+    pulled = anthropic_costs.pull(anthropic_emulator.api_key, NOV_1, NOV_1 + timedelta(days=4),
+                                  base_url=anthropic_emulator.url, limit=2, config=fast)
+    assert pulled.answered == {NOV_1, emptied, NOV_1 + timedelta(days=3)}
+    assert {f.day for f in pulled.facts} == {NOV_1, NOV_1 + timedelta(days=3)}

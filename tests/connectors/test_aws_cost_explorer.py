@@ -153,3 +153,18 @@ def test_injection_over_a_moto_server(monkeypatch):
         assert len(facts) == 7
     finally:
         server.stop()
+
+
+# --- answered days: a ResultsByTime entry answers its day, even with no groups ----------------
+def test_an_empty_answer_answers_no_day(ce):
+    pulled = aws_cost_explorer.pull(ce, NOV_1, DEC_1)  # moto with nothing queued
+    assert (pulled.facts, pulled.answered) == ([], frozenset())
+
+
+def test_a_day_with_no_groups_is_answered_with_no_facts(ce):
+    inject({"ResultsByTime": [by_time(NOV_1, [group(["team$a", "use-case$b"], "2.5")]),
+                              by_time(NOV_1 + timedelta(days=1), []),
+                              by_time(NOV_1 + timedelta(days=5), [group(["team$a", "use-case$b"], "1")])]})
+    pulled = aws_cost_explorer.pull(ce, NOV_1, NOV_1 + timedelta(days=3))
+    assert pulled.answered == {NOV_1, NOV_1 + timedelta(days=1)}  # day 6 is outside the window
+    assert [f.day for f in pulled.facts] == [NOV_1]

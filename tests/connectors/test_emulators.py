@@ -62,6 +62,18 @@ def test_fault_endpoint_rejects_bad_bodies(openai_emulator):
     assert requests.get(openai_emulator.root + "/nowhere", timeout=5).status_code == 404
 
 
+def test_omitted_and_emptied_days_over_http(anthropic_emulator):
+    url = anthropic_emulator.root + "/_emulator/faults"
+    state = requests.post(url, json={"omit": ["2026-11-02"], "empty": "2026-11-03"}, timeout=5).json()
+    assert (state["omitted"], state["emptied"]) == (["2026-11-02"], ["2026-11-03"])
+    response = requests.get(anthropic_emulator.url + "/v1/organizations/cost_report", timeout=5,
+                            headers={"x-api-key": anthropic_emulator.api_key, "anthropic-version": "2023-06-01"},
+                            params={"starting_at": "2026-11-01T00:00:00Z", "ending_at": "2026-11-04T00:00:00Z"})
+    buckets = {b["starting_at"][:10]: b["results"] for b in response.json()["data"]}
+    assert set(buckets) == {"2026-11-01", "2026-11-03"} and buckets["2026-11-03"] == [] and buckets["2026-11-01"]
+    assert requests.delete(url, timeout=5).json()["omitted"] == []
+
+
 def test_openai_amounts_cross_the_wire_exactly(openai_emulator):
     response = requests.get(openai_emulator.url + "/organization/costs", timeout=5,
                             headers={"Authorization": f"Bearer {openai_emulator.api_key}"},

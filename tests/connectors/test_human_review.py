@@ -56,3 +56,15 @@ def test_exact_or_cents(value):
     if Fraction(result) != value:  # not terminating: rounded to the cent, within half a cent
         assert result == result.quantize(D("0.01"))
         assert abs(Fraction(result) - value) <= Fraction(1, 200)
+
+
+def test_pull_answers_every_day_of_the_window():
+    from datetime import timedelta
+
+    from chalicelib.connectors import human_review
+
+    units = [DailyUnits("a", DAY, units=3, review_minutes=D("6")),
+             DailyUnits("a", DAY + timedelta(days=5), units=1, review_minutes=D("6"))]  # outside the window
+    pulled = human_review.pull(units, D("60"), {"a": "t"}, DAY - timedelta(days=1), DAY + timedelta(days=2))
+    assert pulled.answered == {DAY - timedelta(days=1), DAY, DAY + timedelta(days=1)}
+    assert [(f.day, f.effective_cost) for f in pulled.facts] == [(DAY, D("6"))]

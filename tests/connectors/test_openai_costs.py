@@ -272,3 +272,31 @@ def test_emulator_project_filter(openai_emulator):
         ("project_ids", "proj_claims")]).json(parse_float=D)
     [result] = body["data"][0]["results"]
     assert result["project_id"] == "proj_claims" and result["line_item"] is None
+
+
+# --- answered days: only a day with a bucket is answered ------------------------------------
+def test_a_day_left_out_of_the_answer_is_not_answered(openai_emulator, fast):
+    left_out = NOV_1 + timedelta(days=1)
+    openai_emulator.faults.omit(left_out)
+    pulled = openai_costs.pull(openai_emulator.api_key, NOV_1, NOV_1 + timedelta(days=3),
+                               base_url=openai_emulator.url, limit=1, config=fast)
+    assert pulled.answered == {NOV_1, NOV_1 + timedelta(days=2)}
+    assert {f.day for f in pulled.facts} == {NOV_1, NOV_1 + timedelta(days=2)}
+
+
+def test_an_empty_bucket_answers_its_day_with_no_facts(openai_emulator, fast):
+    emptied = NOV_1 + timedelta(days=1)
+    openai_emulator.faults.empty(emptied)
+    pulled = openai_costs.pull(openai_emulator.api_key, NOV_1, NOV_1 + timedelta(days=3),
+                               base_url=openai_emulator.url, config=fast)
+    assert pulled.answered == {NOV_1 + timedelta(days=i) for i in range(3)}
+    assert emptied not in {f.day for f in pulled.facts}
+
+
+def test_a_page_reports_the_days_it_has_buckets_for():
+    page = {"object": "page", "has_more": False, "next_page": None, "data": [
+        {"object": "bucket", "start_time": 1730419200, "end_time": 1730505600, "results": []},  # 2024-11-01
+        {"object": "bucket", "start_time": 1730505600, "end_time": 1730592000, "results": []},  # 2024-11-02
+    ]}
+    facts, cursor, answered = openai_costs.parse_costs_page(page, start=date(2024, 11, 2), end=date(2024, 11, 3))
+    assert (facts, cursor, answered) == ([], None, {date(2024, 11, 2)})  # the bucket outside the window is ignored
