@@ -62,14 +62,25 @@ def _costs(args) -> int:
               f"{result.rows_stored} stored, total {result.total:,.2f}")
         for key, amount in sorted(result.unmapped.items()):
             print(f"  unmapped {key}: {amount:,.2f} (map it in the sheet's Mappings tab)")
+        for restated in result.restatements:
+            print(f"  {restated.line}")
         return 0
     end = date.fromisoformat(args.end) if args.end else datetime.now(timezone.utc).date() + timedelta(days=1)
     start = date.fromisoformat(args.start) if args.start else end - timedelta(days=args.days)
     report = billing.pull_sources(billing.vendor_sources(org, stores.stores().work_items), start, end, org,
                                   stores.stores().ledger, stores.stores().freshness, datetime.now(timezone.utc))
     for r in report.results:
-        outcome = (f"{r.facts} facts, {r.puts} written, {r.deletes} removed" if r.ok else f"FAILED: {r.error}")
+        if r.ok:
+            kept = "" if not r.unanswered_days else (
+                f" (not answered, kept as stored: {', '.join(d.isoformat() for d in r.unanswered_days)})")
+            outcome = (f"{r.status}: {r.days_answered} of {r.days_asked} days answered{kept}; "
+                       f"{r.facts} facts, {r.puts} written, {r.deletes} removed, "
+                       f"{len(r.restatements)} day{'' if len(r.restatements) == 1 else 's'} restated")
+        else:
+            outcome = f"FAILED: {r.error} (nothing stored was changed)"
         print(f"{r.source:<13} {outcome}")
+        for restated in r.restatements:
+            print(f"  {restated.line}")
     for key, amount in sorted(report.unmapped.items()):
         print(f"  unmapped {key}: {amount:,.2f}")
     return 0 if all(r.ok for r in report.results) else 1

@@ -284,3 +284,37 @@ def test_human_review_answers_every_day_from_the_counters(demo_org):
 
     assert [r.line for r in second.restatements] == [
         f"human_review 2026-11-02: restated {show_money(rate)} → $0.00 by the source (1 fact removed)"]
+
+
+def test_costs_pull_prints_what_was_answered_and_restated(vendors, capsys):
+    from chalicelib.cli import main
+    from chalicelib.domain.money import show_money
+
+    demo_billing.inject_aws_costs_into_moto(START, END)
+    assert main(["costs", "pull", "--start", "2026-11-02", "--end", "2026-11-05"]) == 0
+    capsys.readouterr()
+    vendors["openai"].faults.empty(DAY_3)
+    vendors["anthropic"].faults.omit(DAY_4)
+    assert main(["costs", "pull", "--start", "2026-11-02", "--end", "2026-11-05"]) == 0
+    out = capsys.readouterr().out
+    assert (f"  openai 2026-11-03: restated {show_money(vendor_total('openai:', DAY_3))} → $0.00 by the source "
+            f"(6 facts removed)") in out.splitlines()
+    assert "anthropic     partial: 2 of 3 days answered (not answered, kept as stored: 2026-11-04)" in out
+    assert "openai        ok: 3 of 3 days answered; 12 facts, 0 written, 6 removed, 1 day restated" in out
+
+
+def test_a_corrected_import_names_the_days_it_restated(demo_org):
+    from chalicelib import billing, stores
+
+    header = "date,source,category,team,use_case,amount\n"
+    org, ledger = stores.organisation(), stores.stores().ledger
+    first = billing.import_cost_file(header + "2026-11-02,Pinecone,vector_db,claims,claims-processing,300.00\n"
+                                     "2026-11-03,Pinecone,vector_db,claims,claims-processing,310.00\n",
+                                     org, ledger, feed="pinecone")
+    assert first.restatements == [] and not first.errors
+    corrected = billing.import_cost_file(header + "2026-11-02,Pinecone,vector_db,claims,claims-processing,300.00\n"
+                                         "2026-11-03,Pinecone,vector_db,claims,claims-processing,0\n",
+                                         org, ledger, feed="pinecone")
+    assert [r.line for r in corrected.restatements] == [
+        "import:pinecone 2026-11-03: restated $310.00 → $0.00 by the source"]
+    assert corrected.facts_removed == 0
