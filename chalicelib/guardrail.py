@@ -50,7 +50,11 @@ def guardrail_for(caller: Caller, use_case_id: str, org: Organisation, store: Gu
         "colour": computed.colour if computed else None,
         "reason": computed.reason if computed and computed.reason else None,
         "cost_per_unit": money(computed.cost_per_unit, CPU_PLACES) if computed else None,
-        "target": money(use_case.target_cpu, CPU_PLACES),
+        "cost_per_unit_period": computed.cost_per_unit_period or None if computed else None,
+        "cost_per_unit_this_week": money(computed.cost_per_unit_this_week, CPU_PLACES) if computed else None,
+        "counts_reported_through": computed.counts_reported_through.isoformat()
+        if computed and computed.counts_reported_through else None,
+        "target": money(computed.target, CPU_PLACES) if computed else money(use_case.target_cpu, CPU_PLACES),
         "month_to_date_cost": money(computed.month_to_date_cost) if computed else None,
         "budget_remaining": money(computed.budget_remaining) if computed else None,
         "as_of": computed.as_of if computed else None,

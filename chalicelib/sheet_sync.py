@@ -242,6 +242,7 @@ def sync(now: datetime, session: Optional[SheetSession] = None) -> SyncReport:
 
     try:
         freshness = s.freshness.all()
+        restated = _restatements_since(freshness, _last_run_at(previous_log))
         new_keys = _new_keys(out, read.mapping_keys, today)
         additions = writer.input_additions(read, sheets, new_keys, org.settings, out.currency)
         base = [
@@ -257,7 +258,7 @@ def sync(now: datetime, session: Optional[SheetSession] = None) -> SyncReport:
                                render.pool(out, history)]
             message = _log_message(report, out, read, additions, history)
             contents.append(render.sync_log(previous_log, at, "bad cells" if _bad(read.issues) else "ok", message,
-                                            read.issues, out.currency))
+                                            read.issues, out.currency, restated))
             reqs = list(additions.requests)
             for content in contents:
                 reqs += writer.tab_requests(content, sheets[content.title])
@@ -291,6 +292,31 @@ def same_configuration(a, b) -> bool:
              ("benchmarks", lambda r: r.name))
     return (a.settings == b.settings and dict(a.expected_totals) == dict(b.expected_totals)
             and all(rows(a, n, k) == rows(b, n, k) for n, k in kinds))
+
+
+def _last_run_at(previous_log: list) -> str:
+    """The time of the last run the Sync log lists ('' if none): its first row, first cell."""
+    for row in previous_log:
+        if row and row[0]:
+            return str(row[0])
+    return ""
+
+
+def _restatements_since(freshness, since: str) -> list:
+    """(source, line) for each day a billing pull restated after the last sync: every removal or
+    restatement the sources made is named once in the Sync log."""
+    def instant(iso: str):
+        return datetime.fromisoformat(iso.replace("Z", "+00:00")) if iso else None
+
+    after = instant(since)
+    out = []
+    for f in freshness:
+        pulled = instant(f.last_success_at or "")
+        if f.restatements and pulled is not None and (after is None or pulled > after):
+            out += [(f.source, line) for line in f.restatements]
+            if f.restated_days > len(f.restatements):
+                out.append((f.source, f"... {f.restated_days - len(f.restatements)} more day(s) restated"))
+    return out
 
 
 def _bad(issues) -> bool:
@@ -337,8 +363,14 @@ def _new_keys(out, known: set, today: date) -> list:
 def _store_guardrails(s, out, at: str) -> int:
     from chalicelib.storage.guardrail_store import Guardrail
 
+    from chalicelib.domain.periods import week_label
+
     rails = [Guardrail(use_case=st.use_case, paused=st.paused, colour=st.colour, reason=st.reason,
                        cost_per_unit=st.cpu_week if st.cpu_week is not None else st.cpu_month,
+                       cost_per_unit_period=(week_label(st.latest_week) if st.cpu_week is not None
+                                             else f"{out.month} to date" if st.cpu_month is not None else ""),
+                       cost_per_unit_this_week=st.cpu_current_week,
+                       counts_reported_through=st.counts_reported_through,
                        target=st.target_cpu, month_to_date_cost=st.month_to_date_cost,
                        budget_remaining=st.budget_remaining, as_of=at, critical_since=st.critical_since)
              for st in out.statuses.values()]

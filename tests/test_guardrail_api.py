@@ -38,7 +38,8 @@ def test_guardrail_before_any_computation_has_nulls(api, tokens):
     status, body = get(api, "/v1/use-cases/claims-processing/guardrail", tokens["teams"]["claims"])
     assert status == 200
     assert body == {"use_case": "claims-processing", "paused": False, "colour": None, "reason": None,
-                    "cost_per_unit": None, "target": "5.0000", "month_to_date_cost": None,
+                    "cost_per_unit": None, "cost_per_unit_period": None, "cost_per_unit_this_week": None,
+                    "counts_reported_through": None, "target": "5.0000", "month_to_date_cost": None,
                     "budget_remaining": None, "as_of": None}
 
 

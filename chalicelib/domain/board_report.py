@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Optional
 
-from .money import ZERO, show_money, show_percent
+from .footing import difference
+from .money import ZERO, cents, show_money, show_percent
 
 
 @dataclass(frozen=True)
@@ -55,12 +56,13 @@ class BoardReport:
 def build(month: str, prior_month: str, currency: str, total: Decimal, prior_total: Decimal,
           budget: Optional[Decimal], coverage: Optional[Decimal], agents: tuple, anomalies: tuple,
           headcount: tuple, maturity_stage: int, pool_balances: dict, benchmarks: tuple) -> BoardReport:
-    change = total - prior_total
-    change_share = change / prior_total if prior_total > 0 else None
-    variance = total - budget if budget is not None else None
-    margin = sum((a.margin_benefit for a in agents if a.margin_benefit is not None), ZERO)
-    offset = sum((h.monthly_offset for h in headcount), ZERO)
-    net = sum((h.net for h in headcount), ZERO)
+    # Every difference and total is of the figures as shown (to the cent), so the report foots.
+    change = difference(total, prior_total)
+    change_share = change / cents(prior_total) if cents(prior_total) > 0 else None
+    variance = difference(total, budget)
+    margin = sum((cents(a.margin_benefit) for a in agents if a.margin_benefit is not None), ZERO)
+    offset = sum((cents(h.monthly_offset) for h in headcount), ZERO)
+    net = sum((cents(h.net) for h in headcount), ZERO)
     parts = [f"AI spend in {month} was {show_money(total, currency)}"]
     if budget is not None:
         parts.append(f"{show_money(abs(variance), currency)} {'over' if variance > 0 else 'under'} the "

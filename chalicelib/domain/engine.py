@@ -64,7 +64,7 @@ from .headcount import headcount_line, monthly_offset
 from .maturity import Maturity, assess
 from .money import ZERO
 from .organisation import Organisation
-from .periods import month_first_day, month_key, next_month_first_day, previous_month
+from .periods import month_first_day, month_key, month_last_day, next_month_first_day, previous_month
 from .pnl import pnl_row, retirement_trigger
 from .pool import PoolCredit, PoolState, close_month as close_pool_month, month_credit, pool_state
 from .slo import CRITICAL, band, colour_as_of, evaluate, judgement
@@ -147,6 +147,7 @@ class Outputs:
     forecast: Decimal  # the organisation's month-end forecast: all spend, unallocated included
     allocation: dict  # "YYYY-MM" -> MonthAllocation
     unit_costs: dict  # use case id -> UseCaseUnitCosts (use cases with any data)
+    period_targets: dict  # use case id -> ({Monday: target}, {"YYYY-MM": target}) for use cases with history
     anomalies: tuple
     pool: PoolState
     closing_credits: dict  # "YYYY-MM" -> (PoolCredit, ...) for each complete month
@@ -221,6 +222,7 @@ def compute(org: Organisation, facts: Iterable[CostFact], units: Iterable[DailyU
     closing: dict = defaultdict(list)
     month_after: dict = {}  # "YYYY-MM" -> the 1st of the next month
     exact_forecasts: dict = {}  # use case -> its month-end forecast as an exact Fraction
+    period_targets: dict = {}  # use case -> ({Monday: target}, {"YYYY-MM": target}), where terms changed
     for u in sorted(org.use_cases, key=lambda x: x.use_case_id):
         uid = u.use_case_id
         cost_days = ledger.owner_days.get((u.team, uid), {})
@@ -244,6 +246,10 @@ def compute(org: Organisation, facts: Iterable[CostFact], units: Iterable[DailyU
         exact_forecasts[uid] = fc.exact
         slo = evaluate(u, s, weeks, today, fc, judgement(today, reported, daily, first_day), terms_on)
         now_u = terms_on(today)  # the terms in force today (an "Effective from" in the future waits)
+        if uid in org.terms_history:  # the target each period was judged on (at its end; today for this one)
+            period_targets[uid] = (
+                {m: terms_on(min(m + timedelta(days=6), today)).target_cpu for m in weeks},
+                {month: terms_on(min(month_last_day(month_first_day(month)), today)).target_cpu for month in months})
         estimated = estimated_monthly_cost(now_u.estimated_monthly_cost, fc.forecast)
         tier = estimated_tier(now_u.estimated_monthly_cost, fc, s)
         forecast_tier = tier_for(fc, s)
@@ -326,6 +332,7 @@ def compute(org: Organisation, facts: Iterable[CostFact], units: Iterable[DailyU
     anomalies.sort(key=lambda a: (a.day, a.use_case, a.metric))
     return Outputs(
         today=today, month=current, currency=s.currency, statuses=statuses, teams=teams, forecast=org_forecast, allocation=allocation,
+        period_targets=period_targets,
         unit_costs=series_out, anomalies=tuple(anomalies), pool=pool, closing_credits=closing_credits,
         pnl=tuple(pnl), board=board, maturity=maturity, benchmarks=benchmarks,
         risk_appetite=risk_appetite(org, today, tiers_now), reminders=reminders(org, today),

@@ -2,7 +2,7 @@
 
 - monthly offset = FTEs replaced × annual cost per FTE ÷ 12. The seed's "2.5 FTEs,
   $400k/year" is the cost of all 2.5 together ($160k each): offset $33,333.33/month.
-- net = offset − AI cost. Positive is a net saving, negative a net cost: $33,333.33 −
+- net = offset − AI cost, as shown (each figure to the cent, so the line foots). Positive is a net saving, negative a net cost: $33,333.33 −
   $200,000 = −$166,666.67, a net COST of $166.7k (the seed calls it "savings"; it is not).
 - realized vs target: the realized saving is the offset; gap = realized − finance's
   headcount target, shown with finance's reason.
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Optional
 
+from .footing import difference
 from .money import show_money
 from .organisation import UseCase
 
@@ -30,7 +31,7 @@ def monthly_offset(use_case: UseCase) -> Optional[Decimal]:
 def margin_benefit(baseline_cpu: Optional[Decimal], ai_cost: Decimal, units: int) -> Optional[Decimal]:
     if baseline_cpu is None or units <= 0:
         return None
-    return baseline_cpu * units - ai_cost
+    return difference(baseline_cpu * units, ai_cost)  # as shown: both figures to the cent
 
 
 @dataclass(frozen=True)
@@ -55,10 +56,10 @@ def headcount_line(use_case: UseCase, month: str, ai_cost: Decimal, currency: st
     offset = monthly_offset(use_case)
     if offset is None:
         return None
-    net = offset - ai_cost
+    net = difference(offset, ai_cost)  # the difference of the figures shown beside it
     label = "net saving" if net > 0 else "net cost" if net < 0 else "break-even"
     target = use_case.headcount_target
-    gap = offset - target if target is not None else None
+    gap = difference(offset, target)
     statement = (f"AI cost {show_money(ai_cost, currency)}; {use_case.ftes_replaced.normalize():f} FTEs at "
                  f"{show_money(use_case.fte_annual_cost, currency)}/year offset {show_money(offset, currency)}/month: "
                  f"{label} {show_money(abs(net), currency)}")

@@ -15,6 +15,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Optional
 
+from .footing import difference
 from .headcount import margin_benefit, monthly_offset
 from .money import ZERO
 from .organisation import UseCase
@@ -73,6 +74,6 @@ def pnl_row(u: UseCase, month: str, complete: bool, cost: Decimal, billed: Decim
         unit_of_work=u.unit_of_work, cost=cost, billed_cost=billed, cost_by_category=by_category, units=units,
         cpu=cpu, target_cpu=u.target_cpu, overrun=overrun(cpu, target), baseline_cpu=u.baseline_cpu,
         margin_benefit=margin_benefit(u.baseline_cpu, cost, units), headcount_offset=offset,
-        net=offset - cost if offset is not None else None, colour=colour, tier=tier,
+        net=difference(offset, cost), colour=colour, tier=tier,
         pool_credit=pool_credit if pool_credit is not None else ZERO, decision_date=u.decision_date,
         decision=u.decision, success_met=u.success_met, retirement_trigger=trigger if trigger is not None else retirement_trigger(u, today))

@@ -273,14 +273,14 @@ class OutputTab:
     charts: bool = False
 
 
-# Dashboard geometry (0-based columns). Main block A:G; charts float over I:S; chart data from U.
+# Dashboard geometry (0-based columns). Main block A:H; charts float over J:S; chart data from U.
 DASH_COLUMNS = 36
-DASH_CHART_COL = 8  # I
+DASH_CHART_COL = 9  # J
 DASH_TEAM_DATA_COL = 20  # U: Team | Month to date | Forecast | Monthly budget
 DASH_ICEBERG_DATA_COL = 25  # Z: Category | Month to date
 DASH_CPU_DATA_COL = 28  # AC: Week | top use cases' CPU as % of target | Target
 DASH_CPU_SERIES = 5  # use cases plotted
-_DASH_WIDTHS = {0: 230, 1: 150, 2: 150, 3: 150, 4: 150, 5: 120, 6: 480, 7: 20, 20: 150, 21: 120, 22: 120, 23: 120,
+_DASH_WIDTHS = {0: 230, 1: 150, 2: 150, 3: 130, 4: 110, 5: 120, 6: 120, 7: 480, 8: 20, 20: 150, 21: 120, 22: 120, 23: 120,
                 24: 20, 25: 180, 26: 120, 27: 20, 28: 140}
 DASH_WIDTHS = tuple(_DASH_WIDTHS.get(i, 130 if i > 28 else 0) for i in range(36))
 DASH_CHARTS = ("Spend by team vs budget (month to date)", "The cost iceberg (month to date)",
@@ -293,8 +293,9 @@ PNL_HEADERS = ("Month", "Period", "Use case", "Name", "Team", "Unit of work", "C
                "Decision", "Success met", "Retirement trigger")
 PNL_WIDTHS = (80, 110, 170, 230, 100, 140, 110, 110, 110, 150, 100, 110, 100, 110, 90, 80, 110, 150, 80, 150,
               120, 130, 160, 80, 50, 100, 110, 80, 100, 300)
-UNIT_FIXED_HEADERS = ("Use case", "Name", "Team", "Unit of work", "Target cost per unit", "Colour",
-                      "Cost per unit (latest week)", "Overrun (latest week)", "Cost per unit (month to date)")
+UNIT_FIXED_HEADERS = ("Use case", "Name", "Team", "Unit of work", "Target cost per unit", "Colour", "Judged week",
+                      "Cost per unit (judged week)", "Overrun (judged week)", "Cost per unit (this week so far)",
+                      "Cost per unit (month to date)", "Counts reported through")
 UNIT_WEEKS = 13
 UNIT_MONTHS = 13
 ALERT_HEADERS = ("Severity", "Use case", "Team", "What", "Detail", "Day", "Owner")

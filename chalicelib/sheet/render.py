@@ -19,7 +19,11 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, Iterable, Optional, Sequence
 
 from chalicelib.domain.allocation import REASON_UNMAPPED
+from chalicelib.domain.engine import FLAG_FORECAST_OVER_BUDGET, FLAG_OVER_BUDGET
 from chalicelib.domain.facts import CATEGORIES, UNALLOCATED
+from chalicelib.domain.slo import FLAG_COUNTS_MISSING
+from chalicelib.domain.unit_costs import FLAG_ZERO_UNITS
+from chalicelib.domain.footing import difference, foot
 from chalicelib.domain.money import ZERO, cents, show_money, show_percent
 from chalicelib.domain.periods import month_first_day, month_key, previous_month, week_label, week_start
 from chalicelib.sheet import layout
@@ -29,8 +33,9 @@ FOUR = Decimal("0.0001")
 CATEGORY_NAMES = {"api": "API (the visible tip)", "self_hosted": "Self-hosted inference", "vector_db": "Vector DB",
                   "observability": "Observability", "storage": "Storage", "human_review": "Human review",
                   "other": "Other"}
-SEVERITY_ORDER = ("critical", "red", "approval", "budget", "yellow", "source", "reconciliation", "reminder",
-                  "pool", "investigate", "unmapped", "coverage", "anomaly", "data")
+SEVERITY_ORDER = ("critical", "red", "approval", "budget", "yellow", "source", "counts", "reconciliation",
+                  "reminder", "pool", "investigate", "unmapped", "coverage", "anomaly", "data")
+ANOMALY_LIMIT = 20  # the most significant anomalies are listed, then a count of the rest
 ATTENTION_LIMIT = 50
 WHY_CHARS = 72  # the Dashboard's Why column; Alerts has the full reason
 ALERT_LIMIT = 500
@@ -156,6 +161,43 @@ def _stamp(now: datetime) -> str:
     return now.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def _reason_part(reason: str, words: str) -> str:
+    """The clause of a reason that holds `words` (reasons are clauses joined by '; ')."""
+    return next((p for p in reason.split("; ") if words in p), "")
+
+
+def _freshness_status(f) -> tuple:
+    """(text, colour) of a source's last pull: failing, partial (days it did not answer keep their
+    stored facts) or ok, with the days it restated."""
+    if f.last_error:
+        return f"failing: {f.last_error}", "red"
+    text, colour = "ok", None
+    if f.status == "partial":
+        missing = ", ".join(f.unanswered_days[:5]) + (" ..." if len(f.unanswered_days) > 5 else "")
+        text, colour = f"partial: no answer for {missing} (stored facts kept)", "yellow"
+    if f.restated_days:
+        text += f"; {f.restated_days} day(s) restated by the source"
+    return text, colour
+
+
+def _age(iso: Optional[str], now: datetime) -> str:
+    """How old a time was when the run judged (`now`, not the wall clock)."""
+    if not iso:
+        return ""
+    try:
+        then = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    except ValueError:
+        return ""
+    minutes = int((now - then).total_seconds() // 60)
+    if minutes < 0:
+        return "after this run"
+    if minutes < 120:
+        return f"{minutes} min"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h"
+    return f"{minutes // (24 * 60)} days"
+
+
 def _when(iso: Optional[str]) -> str:
     if not iso:
         return ""
@@ -198,27 +240,31 @@ def dashboard(out, org, freshness: Sequence, now: datetime, issues: int, keys_to
     rows: list = []
     alloc = out.allocation.get(out.month)
     statuses = list(out.statuses.values())
-    total = alloc.total if alloc else ZERO
+    # Shown together, so they foot: allocated + unallocated = spend, to the cent.
+    (allocated, unallocated), total = foot([alloc.allocated, alloc.unallocated] if alloc else [ZERO, ZERO])
     budgets = [t.budget for t in out.teams if t.budget is not None]
     budget = sum(budgets, ZERO) if budgets else None
-    forecast = sum((t.forecast for t in out.teams), ZERO)
+    forecast = out.forecast
     colours = {k: sum(1 for s in statuses if s.colour == k) for k in ("green", "yellow", "red", "critical")}
     unmapped = [i for i in (alloc.unallocated_items if alloc else ()) if i.reason == REASON_UNMAPPED]
 
     rows.append([c.v("AI spend control panel", bold=True, size=14), c.v(f"month {out.month}", bold=True)])
     rows.append([c.v("Last updated", bold=True), c.v(_stamp(now), bold=True),
-                 c.v("written by the sync; columns U onwards feed the charts", italic=True)])
+                 c.v("the time of this run; columns U onwards feed the charts", italic=True)])
     rows.append([])
     rows.append(c.section("Key figures (month to date)", 3))
     kpis = [
-        ("Spend, month to date", c.v(total, "money"), "all sources, allocated or not"),
-        ("Forecast, month end", c.v(forecast, "money"), "month to date + trailing average x days left"),
-        ("Monthly budget (all teams)", c.v(budget, "money"), "sum of the Teams tab budgets"),
-        ("Forecast vs budget", c.v(forecast / budget if budget else None, "pct"), "above 100 % is over budget"),
-        ("Allocated (coverage)", c.v(alloc.coverage if alloc else None, "pct"),
-         f"goal {show_percent(org.settings.coverage_goal)}"),
-        ("Unallocated spend", c.v(alloc.unallocated if alloc else ZERO, "money"),
+        ("Spend, month to date", c.v(total, "money"), f"all sources, {out.month}-01 to {out.today.isoformat()}"),
+        ("  allocated to use cases", c.v(allocated, "money"), "reached a use case in the sheet"),
+        ("  unallocated", c.v(unallocated, "money"),
          f"{len(unmapped)} unmapped vendor key(s): assign them in Mappings"),
+        ("Forecast, month end (all spend)", c.v(forecast, "money"),
+         "complete days + trailing 7-day average x days left, unallocated included"),
+        ("Monthly budget (all teams)", c.v(budget, "money"), "sum of the Teams tab budgets"),
+        ("Forecast vs budget", c.v(forecast / cents(budget) if budget else None, "pct"),
+         "the forecast above as a share of the budget above; over 100 % is over budget"),
+        ("Allocated (coverage)", c.v(alloc.coverage if alloc else None, "pct"),
+         f"allocated / spend; goal {show_percent(org.settings.coverage_goal)}"),
     ]
     for label, cell, note in kpis:
         rows.append([c.v(label), cell, c.v(note, italic=True)])
@@ -242,30 +288,30 @@ def dashboard(out, org, freshness: Sequence, now: datetime, issues: int, keys_to
                  c.v("rows of the Mappings tab with no team or use case yet", italic=True)])
     rows.append([])
 
-    rows.append(c.section("Data freshness", 6))
-    rows.append(c.header(("Source", "Last success", "Last attempt", "Status", "Window", "Facts")))
+    rows.append(c.section("Data freshness", 7))
+    rows.append(c.header(("Source", "Last success", "Age at this run", "Status", "Window", "Facts",
+                          "Days answered")))
     if not freshness:
         rows.append([c.v("no billing source has run yet", italic=True)])
     for f in freshness:
-        failing = bool(f.last_error)
-        status = f"failing: {f.last_error}" if failing else "ok"
-        rows.append([c.v(f.source), c.v(_when(f.last_success_at)), c.v(_when(f.last_attempt_at)),
-                     c.v(status, colour="red" if failing else None), c.v(f.last_window),
-                     c.v(f.facts_last_pull, "int")])
+        status, colour = _freshness_status(f)
+        answered = f"{f.days_answered} of {f.days_asked}" if f.days_asked else ""
+        rows.append([c.v(f.source), c.v(_when(f.last_success_at)), c.v(_age(f.last_success_at, now)),
+                     c.v(status, colour=colour), c.v(f.last_window), c.v(f.facts_last_pull, "int"), c.v(answered)])
     rows.append([])
 
     attention = sorted((s for s in statuses if s.colour in ("yellow", "red", "critical") or s.paused or s.flags),
                        key=_severity)
-    rows.append(c.section(f"Needs attention ({len(attention)})", 7))
-    rows.append(c.header(("Use case", "Colour", "Cost per unit (week)", "Target", "Month to date",
-                          "Budget left", "Why")))
+    rows.append(c.section(f"Needs attention ({len(attention)})", 8))
+    rows.append(c.header(("Use case", "Colour", "Cost per unit, latest week", "This week so far", "Target",
+                          "Month to date", "Budget left", "Why")))
     for s in attention[:ATTENTION_LIMIT]:
         why = s.reason.split("; ")[0]
         why = why if len(why) <= WHY_CHARS else why[:WHY_CHARS - 1].rstrip() + "…"  # the whole reason: Alerts
         why += "".join(f" [{x}]" for x in (*s.flags, *(("paused",) if s.paused else ())))
         rows.append([c.v(s.use_case), c.v(s.colour or "", colour=s.colour), c.v(s.cpu_week, "cpu"),
-                     c.v(s.target_cpu, "cpu"), c.v(s.month_to_date_cost, "money"), c.v(s.budget_remaining, "money"),
-                     c.v(why)])
+                     c.v(s.cpu_current_week, "cpu"), c.v(s.target_cpu, "cpu"), c.v(s.month_to_date_cost, "money"),
+                     c.v(s.budget_remaining, "money"), c.v(why)])
     if len(attention) > ATTENTION_LIMIT:
         rows.append([c.v(f"... {len(attention) - ATTENTION_LIMIT} more in Alerts", italic=True)])
     if not attention:
@@ -303,9 +349,10 @@ def _chart_data(c: Cells, rows: list, out) -> None:
     alloc = out.allocation.get(out.month)
     _put(rows, 0, ic, c.v("Category", bold=True, background=layout.OUTPUT_HEADER_BACKGROUND))
     _put(rows, 0, ic + 1, c.v("Month to date", bold=True, background=layout.OUTPUT_HEADER_BACKGROUND))
-    for i, cat in enumerate(CATEGORIES, start=1):
+    shown, _ = foot([alloc.by_category.get(cat, ZERO) if alloc else ZERO for cat in CATEGORIES])
+    for i, (cat, amount) in enumerate(zip(CATEGORIES, shown), start=1):  # the slices add up to the spend
         _put(rows, i, ic, c.v(CATEGORY_NAMES[cat]))
-        _put(rows, i, ic + 1, c.v(alloc.by_category.get(cat, ZERO) if alloc else ZERO, "money"))
+        _put(rows, i, ic + 1, c.v(amount, "money"))
     cc = layout.DASH_CPU_DATA_COL
     top = sorted((s for s in out.statuses.values()
                   if s.target_cpu is not None and s.target_cpu > 0 and s.use_case in out.unit_costs),
@@ -315,13 +362,14 @@ def _chart_data(c: Cells, rows: list, out) -> None:
         name = top[j].use_case if j < len(top) else f"(no use case {j + 1})"
         _put(rows, 0, cc + 1 + j, c.v(name, bold=True, background=layout.OUTPUT_HEADER_BACKGROUND))
     _put(rows, 0, cc + 1 + layout.DASH_CPU_SERIES,
-         c.v("Target (100 %)", bold=True, background=layout.OUTPUT_HEADER_BACKGROUND))
+         c.v("Target then in force (100 %)", bold=True, background=layout.OUTPUT_HEADER_BACKGROUND))
     current = week_start(out.today)
     for i, monday in enumerate(_weeks(out.today, layout.UNIT_WEEKS), start=1):
         _put(rows, i, cc, c.v(week_label(monday) + (" (partial)" if monday == current else "")))
         for j, s in enumerate(top):
             uc = out.unit_costs[s.use_case].weeks.get(monday)
-            ratio = uc.cpu / s.target_cpu if uc is not None and uc.cpu is not None else None
+            target = out.period_targets.get(s.use_case, ({}, {}))[0].get(monday, s.target_cpu)
+            ratio = uc.cpu / target if uc is not None and uc.cpu is not None and target else None
             _put(rows, i, cc + 1 + j, c.v(ratio, "pct"))
         _put(rows, i, cc + 1 + layout.DASH_CPU_SERIES, c.v(Decimal(1), "pct"))
 
@@ -343,9 +391,10 @@ def agent_pnl(out, history: History) -> TabContent:
     chosen.sort(key=lambda r: r.month, reverse=True)  # stable: newest month first, then team and use case
     data = []
     for r in chosen:  # blank, not $0.00, where a category or a credit holds nothing (a lighter request)
+        by_category, cost = foot([r.cost_by_category.get(k, ZERO) for k in CATEGORIES])  # the categories foot
         data.append((r.month, "closed" if r.complete else "month to date", r.use_case, r.name, r.team,
-                     r.unit_of_work, r.cost, r.billed_cost,
-                     *(r.cost_by_category.get(k, ZERO) or None for k in CATEGORIES),
+                     r.unit_of_work, cost, r.billed_cost,
+                     *(x or None for x in by_category),
                      r.units, r.cpu, r.target_cpu, r.overrun, r.baseline_cpu, r.margin_benefit, r.headcount_offset,
                      r.net, r.colour or "", r.tier, r.pool_credit or None, r.decision_date, r.decision, r.success_met,
                      r.retirement_trigger if r.decision_date is not None else None))
@@ -362,25 +411,31 @@ def _column_formats(c: Cells, kinds: Sequence[str], offset: int = 0) -> list:
 
 
 def unit_costs(out, history: History) -> TabContent:
+    """One row per use case; below it, where finance changed the target within the shown history,
+    a row with the target each week and month was judged on."""
     c = Cells(out.currency)
     weeks = _weeks(out.today, history.weeks)
     months = _months(out.today, history.months)
     current_week = week_start(out.today)
-    latest = week_label(week_start(out.today) - timedelta(days=7))
-    headers = [h.replace("latest week", f"week {latest}") for h in layout.UNIT_FIXED_HEADERS]
+    headers = list(layout.UNIT_FIXED_HEADERS)
     headers += [f"Week {week_label(w)}" + (" (partial)" if w == current_week else "") for w in weeks]
     headers += [f"Month {m}" + (" (to date)" if m == out.month else "") for m in months]
-    kinds = ("text", "text", "text", "text", "cpu", "text", "cpu", "pct", "cpu") + ("cpu",) * (
-        len(weeks) + len(months))
+    fixed = ("text", "text", "text", "text", "cpu", "text", "text", "cpu", "pct", "cpu", "cpu", "text")
+    kinds = fixed + ("cpu",) * (len(weeks) + len(months))
     data = []
     for uid, s in out.statuses.items():
         series = out.unit_costs.get(uid)
         weekly = [series.weeks.get(w) if series else None for w in weeks]
         monthly = [series.months.get(month_first_day(m)) if series else None for m in months]
-        data.append((uid, s.name, s.team, s.unit_of_work, s.target_cpu, s.colour or "",
-                     s.cpu_week, s.overrun_week, s.cpu_month,
+        judged = week_label(s.latest_week) if s.cpu_week is not None else ""
+        data.append((uid, s.name, s.team, s.unit_of_work, s.target_cpu, s.colour or "", judged,
+                     s.cpu_week, s.overrun_week, s.cpu_current_week, s.cpu_month, s.counts_reported_through,
                      *(u.cpu if u is not None else None for u in weekly),
                      *(u.cpu if u is not None else None for u in monthly)))
+        by_week, by_month = out.period_targets.get(uid, ({}, {}))
+        shown = [by_week.get(w, s.target_cpu) for w in weeks] + [by_month.get(m, s.target_cpu) for m in months]
+        if any(t != s.target_cpu for t in shown):
+            data.append((uid, "target as it was", "", "", None, "", "", None, None, None, None, None, *shown))
     rows = [c.header(headers)] + table(data, kinds)
     return TabContent(layout.UNIT_COSTS, rows, len(headers), _column_formats(c, kinds))
 
@@ -394,8 +449,8 @@ def alerts(out, org, freshness: Sequence) -> TabContent:
     cur = out.currency
     found: list = []
 
-    def add(severity, use_case, team, what, detail, day="", owner=""):
-        found.append((SEVERITY_ORDER.index(severity), severity, use_case, team, what, detail, day, owner))
+    def add(severity, use_case, team, what, detail, day="", owner="", order=0):
+        found.append((SEVERITY_ORDER.index(severity), order, severity, use_case, team, what, detail, day, owner))
 
     for s in out.statuses.values():
         if s.colour in ("critical", "red", "yellow"):
@@ -413,6 +468,22 @@ def alerts(out, org, freshness: Sequence) -> TabContent:
             elif flag == "investigate":
                 add("investigate", s.use_case, s.team, "below the target band",
                     "cost per unit below target x (1 - tolerance): target stale or spend missing?", "", s.owner_email)
+            elif flag == FLAG_OVER_BUDGET:
+                add("budget", s.use_case, s.team, "use case over its monthly budget",
+                    f"month to date {show_money(s.month_to_date_cost, cur)} vs budget {show_money(s.budget, cur)}",
+                    out.month, s.owner_email)
+            elif flag == FLAG_FORECAST_OVER_BUDGET:
+                add("budget", s.use_case, s.team, "use case forecast over its monthly budget",
+                    f"forecast {show_money(s.forecast, cur)} vs budget {show_money(s.budget, cur)} (month to date "
+                    f"{show_money(s.month_to_date_cost, cur)})", out.month, s.owner_email)
+            elif flag == FLAG_COUNTS_MISSING:
+                add("counts", s.use_case, s.team, "work-item counts not reported",
+                    _reason_part(s.reason, "work-item counts not reported") + "; no colour or pause from those days",
+                    s.counts_missing_since.isoformat() if s.counts_missing_since else "", s.owner_email)
+            elif flag == FLAG_ZERO_UNITS:
+                add("counts", s.use_case, s.team, "spend with no work items",
+                    _reason_part(s.reason, "with no work items") or s.reason, week_label(s.latest_week),
+                    s.owner_email)
             else:
                 add("data", s.use_case, s.team, flag, s.reason, "", s.owner_email)
     for r in out.reminders:
@@ -423,10 +494,14 @@ def alerts(out, org, freshness: Sequence) -> TabContent:
             add("budget", "", t.team, "team forecast over budget",
                 f"forecast {show_money(t.forecast, cur)} vs budget {show_money(t.budget, cur)}", "", t.lead_email)
     since = out.today - timedelta(days=ANOMALY_DAYS)
-    for a in out.anomalies:
-        if a.day >= since:
-            add("anomaly", a.use_case, "", "retry storm" if a.retry_storm else f"{a.metric} spike", a.reason,
-                a.day.isoformat())
+    recent = sorted((a for a in out.anomalies if a.day >= since), key=lambda a: (-a.significance, a.day, a.use_case))
+    for rank, a in enumerate(recent[:ANOMALY_LIMIT]):
+        add("anomaly", a.use_case, "", "retry storm" if a.retry_storm else f"{a.metric} spike", a.reason,
+            a.day.isoformat(), order=rank)
+    if len(recent) > ANOMALY_LIMIT:
+        add("anomaly", "", "", f"... {len(recent) - ANOMALY_LIMIT} more anomalies",
+            f"less significant than the {ANOMALY_LIMIT} above (money at stake); all of them are in DynamoDB",
+            order=ANOMALY_LIMIT)
     for r in out.pool.refused:
         add("pool", r.to_use_case, "", f"pool allocation {r.allocation_id} refused", r.reason, r.month)
     alloc = out.allocation.get(out.month)
@@ -451,15 +526,18 @@ def alerts(out, org, freshness: Sequence) -> TabContent:
         if f.last_error:
             add("source", "", "", f"billing source {f.source} failing",
                 f"{f.last_error} (last success {_when(f.last_success_at) or 'never'})", _when(f.last_attempt_at))
+        elif f.status == "partial":
+            add("source", "", "", f"billing source {f.source} answered part of the window",
+                _freshness_status(f)[0], _when(f.last_success_at))
     for r in out.rejected:
         add("data", r.use_case if r.use_case != UNALLOCATED else "", r.team, "cost rejected", r.reason,
             r.day.isoformat())
     for w in out.warnings:
         add("data", "", "", "warning", w)
-    found.sort(key=lambda x: (x[0], x[2], x[3], x[6]))
+    found.sort(key=lambda x: (x[0], x[1], x[3], x[4], x[7]))  # anomalies: most significant first
     rows = [c.header(layout.ALERT_HEADERS)]
     rows += [[c.v(sev, colour=sev if sev in layout.COLOURS else None)] + [value(x) for x in rest]
-             for _, sev, *rest in found[:ALERT_LIMIT]]
+             for _, _, sev, *rest in found[:ALERT_LIMIT]]
     rows = [_trim(r) for r in rows]
     if len(found) > ALERT_LIMIT:
         rows.append([value("data"), value(""), value(""), value(f"... {len(found) - ALERT_LIMIT} more alerts"),
@@ -599,11 +677,14 @@ def board(out) -> TabContent:
 
 
 def sync_log(previous_rows: list, run_at: str, result: str, message: str, issues: Sequence,
-             currency: str = "USD") -> TabContent:
-    """The run's lines on top, then earlier runs' lines as read (up to SYNC_LOG_RUNS runs in all)."""
+             currency: str = "USD", restatements: Sequence = ()) -> TabContent:
+    """The run's lines on top, then earlier runs' lines as read (up to SYNC_LOG_RUNS runs in all).
+    `restatements`: (source, line) of the days billing pulls restated since the last run."""
     c = Cells(currency)
     lines = [[c.v(run_at, bold=True), c.v(result, bold=True, colour="green" if result == "ok" else "yellow"),
               {}, {}, {}, c.v(message, bold=True)]]
+    for source, line in restatements:
+        lines.append([value(run_at), value("restated"), value(source), {}, {}, value(line)])
     for issue in issues[:SYNC_LOG_ISSUES_PER_RUN]:
         kind = "warning" if issue.reason.startswith("warning") else "bad cell"
         lines.append(_trim([value(run_at), value(kind), value(issue.tab), value(issue.cell), value(issue.value),

@@ -24,6 +24,9 @@ class Guardrail:
     budget_remaining: Optional[Decimal] = None
     as_of: Optional[str] = None
     critical_since: Optional[date] = None  # the latched critical episode's first day, if any
+    cost_per_unit_period: str = ""  # what cost_per_unit is: "2026-W48" (a complete week) or "2026-12 to date"
+    cost_per_unit_this_week: Optional[Decimal] = None  # the current week's days with counts, so far
+    counts_reported_through: Optional[date] = None  # the latest UTC day with posted work items
 
 
 class GuardrailStore:

@@ -62,7 +62,8 @@ def test_full_sync_writes_the_engines_numbers(demo_sheet, api, tokens):
     units = values(demo_sheet, layout.UNIT_COSTS)
     lead = find_row(units, "lead-scoring")
     status = out.statuses["lead-scoring"]
-    assert lead[column(units, "Cost per unit (week 2026-W46)")] == float(status.cpu_week.quantize(D("0.0001")))
+    assert lead[column(units, "Judged week")] == "2026-W46"
+    assert lead[column(units, "Cost per unit (judged week)")] == float(status.cpu_week.quantize(D("0.0001")))
     assert lead[column(units, "Colour")] == status.colour == "critical"
     assert units[0][-1] == "Month 2026-11 (to date)" and "Week 2026-W47 (partial)" in units[0]
 
@@ -207,7 +208,7 @@ def test_unmapped_key_listed_once_then_mapped_by_finance(demo_sheet, sheets_xlsx
     report = sheet_sync.sync(NOW)
     assert report.ok and report.new_mapping_keys == []
     assert not any(r[3] == "unmapped vendor key" for r in values(demo_sheet, layout.ALERTS)[1:])
-    assert find_row(values(demo_sheet, layout.DASHBOARD), "Unallocated spend")[1] == 0
+    assert find_row(values(demo_sheet, layout.DASHBOARD), "  unallocated")[1] == 0
 
 
 def test_a_429_storm_is_retried_and_the_sync_succeeds(demo_sheet):
