@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Optional
 
 from chalicelib.domain.allocation import build_ledger, month_allocations
+from chalicelib.domain.footing import difference, foot
 from chalicelib.domain.organisation import Organisation
 from chalicelib.guardrail import money
 
@@ -27,8 +28,11 @@ def _share(value: Optional[Decimal]) -> Optional[str]:
 
 
 def _amounts(totals: dict, billed: dict) -> list[dict]:
-    rows = [{"name": name, "total": money(amount), "billed": money(billed.get(name, Decimal(0)))}
-            for name, amount in totals.items()]
+    """One cut of the month; its rows foot to the month's total and billed total as shown."""
+    names = list(totals)
+    shown, _ = foot([totals[n] for n in names])
+    shown_billed, _ = foot([billed.get(n, Decimal(0)) for n in names])
+    rows = [{"name": n, "total": money(t), "billed": money(b)} for n, t, b in zip(names, shown, shown_billed)]
     return sorted(rows, key=lambda r: (-Decimal(r["total"]), r["name"]))
 
 
@@ -40,7 +44,9 @@ def month_summary(month: str, org: Organisation, ledger, work_items, freshness) 
     rejected = [{"day": r.day.isoformat(), "provider": r.provider, "service": r.service, "vendor_key": r.vendor_key,
                  "currency": r.currency, "amount": str(r.amount), "reason": r.reason} for r in ledger_view.rejected]
     sources = [{"source": f.source, "last_success_at": f.last_success_at, "last_attempt_at": f.last_attempt_at,
-                "last_error": f.last_error or None, "last_window": f.last_window or None}
+                "last_error": f.last_error or None, "last_window": f.last_window or None,
+                "status": f.status or None, "days_asked": f.days_asked, "days_answered": f.days_answered,
+                "restatements": list(f.restatements)}
                for f in freshness.all()]
     currency = org.settings.currency
     if allocation is None:
@@ -52,13 +58,14 @@ def month_summary(month: str, org: Organisation, ledger, work_items, freshness) 
     services = {f"{p} / {s}": v for (p, s), v in allocation.by_service.items()}
     billed_services = {f"{p} / {s}": v for (p, s), v in allocation.billed_by_service.items()}
     rec = allocation.reconciliation
+    (allocated, unallocated), total = foot([allocation.allocated, allocation.unallocated])
     return {
         "month": month,
         "currency": currency,
-        "total": money(allocation.total),
+        "total": money(total),
         "billed_total": money(allocation.billed_total),
-        "allocated": money(allocation.allocated),
-        "unallocated": money(allocation.unallocated),
+        "allocated": money(allocated),  # allocated + unallocated = total, as shown
+        "unallocated": money(unallocated),
         "coverage": _share(allocation.coverage),
         "coverage_goal_met": allocation.coverage_met,
         "by_team": _amounts(allocation.by_team, allocation.billed_by_team),
@@ -69,7 +76,7 @@ def month_summary(month: str, org: Organisation, ledger, work_items, freshness) 
         "unallocated_keys": [{"key": u.key, "reason": u.reason, "total": money(u.amount)}
                              for u in allocation.unallocated_items],
         "reconciliation": None if rec is None else {
-            "expected": money(rec.expected), "difference": money(rec.difference),
+            "expected": money(rec.expected), "difference": money(difference(allocation.total, rec.expected)),
             "difference_share": _share(rec.difference_share), "flagged": rec.flagged, "reason": rec.reason},
         "rejected": rejected,  # facts in another currency: not booked, shown so nothing is hidden
         "freshness": sources,

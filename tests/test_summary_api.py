@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal as D
 
 from chalicelib.domain.facts import CostFact, DailyUnits
@@ -78,3 +78,26 @@ def test_a_fact_in_another_currency_is_shown_as_rejected_not_booked(api, tokens)
     assert body["total"] == "0.00"
     (rejected,) = body["rejected"]
     assert (rejected["currency"], rejected["amount"]) == ("EUR", "80") and "USD" in rejected["reason"]
+
+
+def test_every_cut_of_the_summary_foots_to_the_total_as_shown(api, tokens):
+    """Sub-cent facts: each cut's rows, rounded to the cent, still add up to the total shown."""
+    from chalicelib import stores
+    from chalicelib.billing import BillingSource, pull_sources
+
+    day = date(2026, 10, 5)
+    facts = [fact(day, "0.3333", "csv", f"csv:k{i}", team=team, use_case=uc, category=cat, service=f"svc{i}")
+             for i, (cat, team, uc) in enumerate([("api", "claims", "claims-processing"),
+                                                  ("vector_db", "support", "ticket-escalation"),
+                                                  ("other", "sales", "lead-scoring")])]
+    s = stores.stores()
+    pull_sources([BillingSource("csv", lambda a, b: facts)], day, day + timedelta(days=1), stores.organisation(),
+                 s.ledger, s.freshness, datetime.now(timezone.utc))
+    status, body = get_summary(api, tokens["admin"], "2026-10")
+    assert status == 200
+    total = D(body["total"])
+    assert total == D("1.00")
+    for cut in ("by_team", "by_use_case", "by_category", "by_provider", "by_service"):
+        assert sum(D(r["total"]) for r in body[cut]) == total, cut
+        assert sum(D(r["billed"]) for r in body[cut]) == D(body["billed_total"]), cut
+    assert D(body["allocated"]) + D(body["unallocated"]) == total

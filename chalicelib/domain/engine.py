@@ -379,7 +379,8 @@ def _board(org, month, allocation, rows, anomalies, stage, pool, benchmarks) -> 
     s = org.settings
     prior = previous_month(month_first_day(month))
     this = allocation.get(month)
-    budgets = [t.monthly_budget for t in org.teams if t.monthly_budget is not None]
+    month_end = month_last_day(month_first_day(month))  # the budgets in force when the month ended
+    budgets = [b for b in (team_budget_on(org, t, month_end) for t in org.teams) if b is not None]
     by_id = {u.use_case_id: u for u in org.use_cases}
     agents = tuple(board_report.BoardAgentLine(
         r.use_case, r.name, r.unit_of_work, r.cost, r.units, r.cpu, r.target_cpu, r.overrun, r.colour,

@@ -307,6 +307,8 @@ def dashboard(out, org, freshness: Sequence, now: datetime, issues: int, keys_to
                           "Month to date", "Budget left", "Why")))
     for s in attention[:ATTENTION_LIMIT]:
         why = s.reason.split("; ")[0]
+        if FLAG_COUNTS_MISSING in s.flags and s.colour not in ("red", "critical"):  # the missing counts first
+            why = _reason_part(s.reason, "work-item counts not reported")
         why = why if len(why) <= WHY_CHARS else why[:WHY_CHARS - 1].rstrip() + "…"  # the whole reason: Alerts
         why += "".join(f" [{x}]" for x in (*s.flags, *(("paused",) if s.paused else ())))
         rows.append([c.v(s.use_case), c.v(s.colour or "", colour=s.colour), c.v(s.cpu_week, "cpu"),

@@ -106,3 +106,15 @@ def test_an_effective_from_in_the_future_waits_for_its_day():
     facts, work = steady(date(2026, 10, 1), TODAY)
     s = engine.compute(org(agent, terms_history=history), facts, work, TODAY).status("claims")
     assert s.colour == "green" and s.target_cpu == D(5)
+
+
+def test_a_team_budget_raised_this_month_leaves_last_months_board_budget_alone():
+    from chalicelib.domain.organisation import Team
+    from chalicelib.domain.terms import TeamTerms
+
+    team = Team("claims-team", monthly_budget=D(2000))
+    history = {"claims-team": (TeamTerms(date(2026, 1, 1), D(1000)), TeamTerms(date(2026, 12, 1), D(2000)))}
+    facts, work = steady(date(2026, 10, 1), TODAY)
+    out = engine.compute(org(AGENT, teams=(team,), team_history=history), facts, work, TODAY)
+    assert out.board.month == "2026-11" and out.board.budget == D(1000)
+    assert out.teams[0].budget == D(2000)
