@@ -93,14 +93,14 @@ def post_month_of_work(stack: LocalStack, first: date, end: date, out) -> dict:
     return results
 
 
-def pull_billing(stack: LocalStack, first: date, end: date, out):
+def pull_billing(stack: LocalStack, first: date, end: date, at: datetime, out):
     from chalicelib import billing, stores
 
     demo_billing.inject_aws_costs_into_moto(first, end, endpoint_url=stack.moto_url)
     s = stores.stores()
     org = stores.organisation()
     report = billing.pull_sources(billing.vendor_sources(org, s.work_items), first, end, org, s.ledger,
-                                  s.freshness, datetime.now(timezone.utc))
+                                  s.freshness, at)
     for r in report.results:
         print(f"  {r.source:<13} {r.facts:>4} daily cost facts" if r.ok else f"  {r.source:<13} FAILED {r.error}",
               file=out)
@@ -187,15 +187,16 @@ def run_demo(stack: LocalStack, today: date, out=sys.stdout) -> dict:
     print(f"\n1. Work: the teams' agents post {first:%d %b}-{end - timedelta(days=1):%d %b %Y}'s work items "
           f"to {stack.api_url}/v1/work-items", file=out)
     posted = post_month_of_work(stack, first, end, out)
+    # The story's clock: the sync runs late on the window's last day, the pull a little before it.
+    now = datetime.combine(end - timedelta(days=1), datetime.min.time(), timezone.utc) + timedelta(hours=23)
     print("\n2. Billing: pull the vendors' cost APIs and upload the invoices", file=out)
-    pull_billing(stack, first, end, out)
+    pull_billing(stack, first, end, now - timedelta(minutes=10), out)
     print("\n3. The month so far (GET /v1/summary)", file=out)
     month = f"{first:%Y-%m}"
     summary = show_summary(stack, month, out)
 
     from chalicelib import sheet_sync
 
-    now = datetime.combine(end - timedelta(days=1), datetime.min.time(), timezone.utc) + timedelta(hours=23)
     print(f"\n4. The Google Sheet ({stack.workbook})", file=out)
     init = sheet_sync.init()
     print(f"  laid out: {len(init.created)} tabs created ({', '.join(init.created)})" if init.created

@@ -270,7 +270,7 @@ def dashboard(out, org, freshness: Sequence, now: datetime, issues: int, keys_to
         rows.append([c.v(label), cell, c.v(note, italic=True)])
     for colour in ("green", "yellow", "red", "critical"):
         rows.append([c.v(f"Use cases {colour}"), c.v(colours[colour], "int", colour=colour),
-                     c.v("cost per unit vs target, latest complete week", italic=True) if colour == "green"
+                     c.v("cost per unit vs target, judged week (its counts are in)", italic=True) if colour == "green"
                      else {}])
     rows.append([c.v("Use cases paused"), c.v(sum(1 for s in statuses if s.paused), "int"),
                  c.v("agents asking the guardrail API are told to stop", italic=True)])
@@ -303,7 +303,7 @@ def dashboard(out, org, freshness: Sequence, now: datetime, issues: int, keys_to
     attention = sorted((s for s in statuses if s.colour in ("yellow", "red", "critical") or s.paused or s.flags),
                        key=_severity)
     rows.append(c.section(f"Needs attention ({len(attention)})", 8))
-    rows.append(c.header(("Use case", "Colour", "Cost per unit, latest week", "This week so far", "Target",
+    rows.append(c.header(("Use case", "Colour", "Cost per unit, judged week", "This week so far", "Target",
                           "Month to date", "Budget left", "Why")))
     for s in attention[:ATTENTION_LIMIT]:
         why = s.reason.split("; ")[0]
