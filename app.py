@@ -1,23 +1,48 @@
 """HTTP routes and schedules: each parses, calls one service function, shapes the answer."""
+import functools
 from datetime import datetime, timezone
 from http import HTTPStatus
+from typing import Optional
 
 from chalice import Chalice, Response
 from chalice.app import ChaliceUnhandledError
 
-from chalicelib import __version__, access, stores
+from chalicelib import __version__, access, runtime, stores
 from chalicelib.observability import logger, metrics
 
 app = Chalice(app_name="ai-finops")
+RETRY_AFTER_SECONDS = 5  # told to clients when storage is unavailable (503)
+STORAGE_UNAVAILABLE = ("storage is unavailable right now; a refused request changed nothing a retry would not "
+                       "repair: retry it later")
 app.api.binary_types = []  # every body is text (JSON or CSV)
 
 
 class ApiError(ChaliceUnhandledError):
     """Raised by a route, answered by `errors_and_correlation` through `_error`."""
 
-    def __init__(self, status: int, message: str):
+    def __init__(self, status: int, message: str, headers: Optional[dict] = None):
         super().__init__(message)
-        self.status, self.message = status, message
+        self.status, self.message, self.headers = status, message, headers or {}
+
+
+def route(path: str, **options):
+    """`app.route`, with storage outages (DynamoDB unreachable or throttling once botocore's retries
+    are spent) answered 503 with Retry-After: Chalice turns any other exception of a view into its
+    own 500 before the middleware sees it."""
+    def register(view):
+        @functools.wraps(view)
+        def guarded(*args, **kwargs):
+            try:
+                return view(*args, **kwargs)
+            except ChaliceUnhandledError:
+                raise
+            except Exception as exc:
+                if runtime.storage_unavailable(exc):
+                    logger.warning("storage unavailable", extra={"error": type(exc).__name__})
+                    raise ApiError(503, STORAGE_UNAVAILABLE, {"Retry-After": str(RETRY_AFTER_SECONDS)}) from exc
+                raise
+        return app.route(path, **options)(guarded)
+    return register
 
 
 def _error(status: int, message: str, /, **beside) -> Response:
@@ -69,6 +94,7 @@ def errors_and_correlation(event, get_response):
             response = get_response(event)
         except ApiError as exc:
             response = _error(exc.status, exc.message)
+            response.headers.update(exc.headers)
         except Exception:  # noqa: BLE001 - a route's ChaliceUnhandledError: still a 500 in the one shape
             logger.exception("unhandled error")
             response = _error(500, "An internal server error occurred.")
@@ -78,12 +104,16 @@ def errors_and_correlation(event, get_response):
             metrics.flush_metrics()
 
 
-@app.route("/v1/health", methods=["GET"])
+@route("/v1/health", methods=["GET"])
 def health():
-    return {"status": "ok", "version": __version__}
+    if runtime.storage_reachable(runtime.TableNames.from_env().config):
+        return {"status": "ok", "version": __version__, "storage": "ok"}
+    response = _error(503, STORAGE_UNAVAILABLE, status="degraded", version=__version__, storage="unavailable")
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
-@app.route("/v1/work-items", methods=["POST"])
+@route("/v1/work-items", methods=["POST"])
 def post_work_items():
     from chalicelib.domain.work_items import BadBatch
     from chalicelib.work_item_intake import post_work_items as intake
@@ -101,7 +131,7 @@ def post_work_items():
     return answer
 
 
-@app.route("/v1/use-cases", methods=["GET"])
+@route("/v1/use-cases", methods=["GET"])
 def list_use_cases():
     from chalicelib.guardrail import visible_use_cases
 
@@ -109,7 +139,7 @@ def list_use_cases():
     return {"use_cases": visible_use_cases(caller, stores.organisation(), stores.stores().guardrails)}
 
 
-@app.route("/v1/use-cases/{use_case_id}/guardrail", methods=["GET"])
+@route("/v1/use-cases/{use_case_id}/guardrail", methods=["GET"])
 def guardrail(use_case_id):
     from chalicelib.guardrail import UnknownUseCase, guardrail_for
 
@@ -120,7 +150,7 @@ def guardrail(use_case_id):
         return _error(404, f"unknown use case: {use_case_id}")
 
 
-@app.route("/v1/cost-imports", methods=["POST"],
+@route("/v1/cost-imports", methods=["POST"],
            content_types=["text/csv", "application/csv", "text/plain"])
 def cost_imports():
     from chalicelib.billing import FEED_PATTERN, import_cost_file
@@ -146,7 +176,7 @@ def cost_imports():
     return answer
 
 
-@app.route("/v1/summary", methods=["GET"])
+@route("/v1/summary", methods=["GET"])
 def summary():
     from chalicelib.summary import BadMonth, month_summary, parse_month
 

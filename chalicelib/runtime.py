@@ -27,11 +27,45 @@ class TableNames:
         )
 
 
+# botocore's standard retry mode handles throttling and 5xx with back-off, within a budget that
+# fits the Lambda: the API's default (3 attempts, 2 s to connect, 10 s to read) answers within
+# API Gateway's 29 s; the scheduled runs may allow more (AWS_MAX_ATTEMPTS, as botocore names it).
 def _aws_config():
     from botocore.config import Config
 
-    # botocore's standard retry mode handles throttling and 5xx with back-off.
-    return Config(retries={"mode": "standard", "max_attempts": 8}, connect_timeout=5, read_timeout=20)
+    return Config(retries={"mode": "standard", "max_attempts": int(os.environ.get("AWS_MAX_ATTEMPTS", "3"))},
+                  connect_timeout=float(os.environ.get("AWS_CONNECT_TIMEOUT", "2")),
+                  read_timeout=float(os.environ.get("AWS_READ_TIMEOUT", "10")))
+
+
+# What "storage is unavailable" looks like once botocore's retries are spent: the request never
+# reached DynamoDB, or DynamoDB said to come back later. Anything else is a bug (a 500).
+_UNAVAILABLE_CODES = {"ServiceUnavailable", "InternalServerError", "InternalFailure", "ThrottlingException",
+                      "ProvisionedThroughputExceededException", "RequestLimitExceeded", "LimitExceededException",
+                      "TransactionInProgressException", "503", "500"}
+
+
+def storage_unavailable(exc: BaseException) -> bool:
+    """Whether `exc` (raised by a boto3 call, after its retries) means the store is unreachable or
+    overloaded: the client should retry later (503), nothing is wrong with its request."""
+    from botocore import exceptions as bx
+
+    if isinstance(exc, (bx.ConnectionError, bx.HTTPClientError)):  # refused, DNS, timeouts, dropped
+        return True
+    if isinstance(exc, bx.ClientError):
+        error = exc.response.get("Error", {})
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        return error.get("Code", "") in _UNAVAILABLE_CODES or status >= 500
+    return False
+
+
+def storage_reachable(table: str) -> bool:
+    """One small read (a key that never exists) within the retry budget: the health check."""
+    try:
+        dynamodb().Table(table).get_item(Key={"pk": "HEALTH", "sk": "-"})
+        return True
+    except Exception:  # noqa: BLE001 - unreachable, throttled, or no such table: not healthy either way
+        return False
 
 
 @lru_cache(maxsize=None)
