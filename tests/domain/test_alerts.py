@@ -1,0 +1,70 @@
+"""Alert episodes: one email per episode and escalation, recovery closes, no verdict without data."""
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+from types import SimpleNamespace
+
+from chalicelib.domain import engine
+from chalicelib.domain.alerts import evaluate
+from chalicelib.domain.organisation import Settings, Team, UseCase
+
+from .builders import D, fact, org, units
+
+MON = date(2026, 11, 2)
+AGENT = UseCase("claims", "claims-team", name="Claims", unit_of_work="claim", target_cpu=D(5),
+                owner_email="owner@example.com")
+ORG = org(AGENT, teams=(Team("claims-team", lead_email="lead@example.com"),),
+          settings=Settings(alert_emails_finance=("finance@example.com",), alert_emails_cfo=("cfo@example.com",)))
+
+
+def base_status():
+    out = engine.compute(ORG, [fact(MON, "500")], units("claims", MON, 1, 100), MON + timedelta(days=9))
+    return out
+
+
+def run(previous, colour, paused=False, day=0, critical_since=None):
+    out = base_status()
+    st = replace(out.statuses["claims"], colour=colour, paused=paused, critical_since=critical_since,
+                 reason=f"{colour}: test", flags=())
+    shaped = SimpleNamespace(statuses={"claims": st}, teams=(), reminders=(), currency="USD", month=out.month)
+    ev = evaluate(shaped, ORG, {e.key: e for e in previous}, MON + timedelta(days=day))
+    return ev
+
+
+def test_yellow_red_critical_cleared_recovered_sends_one_email_per_escalation():
+    ev1 = run((), "yellow")
+    assert ev1.notices == () and ev1.episodes == ()
+    ev2 = run(ev1.episodes, "red", day=7)
+    assert [n.kind for n in ev2.notices] == ["red"]
+    assert ev2.notices[0].recipients == ("owner@example.com", "lead@example.com")
+    again = run(ev2.episodes, "red", day=8)
+    assert again.notices == ()  # still red: same episode, no email
+    ev3 = run(again.episodes, "critical", paused=True, day=14, critical_since=MON + timedelta(days=14))
+    assert [n.kind for n in ev3.notices] == ["critical"]
+    critical = ev3.notices[0]
+    assert critical.recipients == ("owner@example.com", "lead@example.com", "finance@example.com", "cfo@example.com")
+    assert critical.key == f"slo:claims:{(MON + timedelta(days=7)).isoformat()}:critical"
+    assert any("Critical cleared on" in a for a in critical.actions)
+    still_paused = run(ev3.episodes, "yellow", paused=True, day=15, critical_since=MON + timedelta(days=14))
+    assert still_paused.notices == ()  # latched: not recovered while paused
+    no_data = run(still_paused.episodes, None, day=16)
+    assert no_data.notices == () and any(e.open for e in no_data.episodes)  # no verdict without data
+    ev4 = run(no_data.episodes, "green", day=21)
+    assert [n.kind for n in ev4.notices] == ["recovery"]
+    assert ev4.notices[0].recipients == critical.recipients  # to everyone who heard of its highest level
+    assert all(not e.open for e in ev4.episodes)
+    ev5 = run([e for e in ev4.episodes if e.open], "red", day=28)
+    assert [n.kind for n in ev5.notices] == ["red"] and ev5.notices[0].key.endswith(
+        f"{(MON + timedelta(days=28)).isoformat()}:red")  # a new episode, a new key
+
+
+def test_a_notice_with_nobody_to_send_to_is_an_alert_row_not_a_crash():
+    nobody = replace(ORG, use_cases=(replace(AGENT, owner_email=""),), teams=(Team("claims-team"),),
+                     settings=Settings())
+    out = base_status()
+    st = replace(out.statuses["claims"], colour="red", owner_email="")
+    shaped = SimpleNamespace(statuses={"claims": st}, teams=(), reminders=(), currency="USD", month=out.month)
+    ev = evaluate(shaped, nobody, {}, MON)
+    assert ev.notices == () and len(ev.missing_recipients) == 1
+    assert any(e.kind == "recipients" and e.open for e in ev.episodes)
