@@ -226,7 +226,7 @@ def import_cost_file(data: bytes | str, org: Organisation, ledger, *, feed: str,
     days = [covered[0] + timedelta(days=n) for n in range((covered[-1] - covered[0]).days + 1)] if covered else []
     written = ledger.replace_days(source, days, mapped)
     total = sum((f.effective_cost for f in mapped), Decimal(0))
-    return ImportResult(fmt, feed, rows_read, rows_read, written.facts_in, total, unmapped=unmapped,
+    return ImportResult(fmt, feed, rows_read, rows_read, written.stored, total, unmapped=unmapped,
                         facts_removed=written.deletes,
                         restatements=[restatement(c, org.settings.currency) for c in written.changed])
 

@@ -12,6 +12,15 @@ and a digest of its amounts, so a replaced day whose amounts changed is returned
 ``DayChange`` (old and new totals, facts removed) without reading the old facts. A manifest
 written before those fields existed is completed by reading that day's facts once, when the day
 changes.
+
+Interrupted writes. A replacement first marks each day it changes *pending* (its manifest lists
+the old ids with their old digests, the new ids with none, and keeps the old totals), then
+deletes the facts the answer no longer has, then puts the new and changed facts, and writes the
+exact manifests last. A retry after a kill at any point finds the pending days and rewrites
+every wanted fact of them and deletes everything they list that is not wanted, so it ends with
+exactly the answer's facts. Removals go before additions: a reader never sees a removed fact
+beside the fact that replaces it (a day mid-write may be partly old and partly new, each
+identity counted once, never twice).
 """
 from __future__ import annotations
 
@@ -26,6 +35,7 @@ from chalicelib.domain.facts import CostFact
 from chalicelib.storage.batching import batch_get, batch_write, query_all
 
 MANIFEST = "~manifest"  # per (source, day): fact_id -> content digest of what is stored
+_NOT_YET = ""  # a pending manifest's digest for an id being added: no content digest is ever empty
 _STORED = ("category", "provider", "service", "billed_cost", "effective_cost", "currency",
            "vendor_key", "team", "use_case", "provenance")
 
@@ -50,10 +60,18 @@ class LedgerWrite:
     unchanged: int
     write_requests: int
     changed: list = field(default_factory=list)  # DayChange, by day: days stated before whose amounts changed
+    stored: int = 0  # facts the named days hold now (same identity summed): what a reader finds
+
+
+def joined(parts: Iterable[str]) -> str:
+    """Fields joined by ``|`` with ``\\`` and ``|`` escaped, so the join is unambiguous: ("a|b", "c")
+    and ("a", "b|c") differ. A field with neither character is unchanged (ids stay as they were)."""
+    return "|".join(str(p).replace("\\", "\\\\").replace("|", "\\|") for p in parts)
 
 
 def fact_id(fact: CostFact) -> str:
-    return hashlib.sha256(fact.identity.encode("utf-8")).hexdigest()[:32]
+    ident = joined((fact.category, fact.provider, fact.service, fact.vendor_key, fact.team, fact.use_case))
+    return hashlib.sha256(ident.encode("utf-8")).hexdigest()[:32]
 
 
 def _item(fact: CostFact) -> dict:
@@ -80,7 +98,7 @@ def _fact(item: dict) -> CostFact:
 
 def _content(item: dict) -> str:
     """A short digest of what a fact says, so a re-pull can tell changed facts without reading them."""
-    text = "|".join(str(item.get(k, "")) for k in _STORED)
+    text = joined(str(item.get(k, "")) for k in _STORED)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
@@ -103,13 +121,15 @@ def _amounts(items: Iterable[dict]) -> tuple[dict, str]:
 
 
 def _manifest_item(source: str, day: date, facts: dict, totals: dict | None = None, amounts: str | None = None,
-                   *, stated: bool = True) -> dict:
+                   *, stated: bool = True, pending: bool = False) -> dict:
     # No `month` attribute: the manifest stays out of the month index.
     item = {"source_day": f"{source}#{day.isoformat()}", "fact_id": MANIFEST, "facts": facts}
     if amounts is not None:
         item.update(totals=totals or {}, amounts=amounts)
     if not stated:
         item["stated"] = False  # written ahead of a day's first facts: not yet a day the source stated
+    if pending:
+        item["pending"] = True  # written ahead of a replacement: until the exact manifest, redo the day
     return item
 
 
@@ -145,20 +165,27 @@ class CostLedger:
         before, after, changed = [], [], []
         for day in day_list:
             row = manifests.get(day)
-            old = dict(row.get("facts", {})) if row else {}
+            # A pending day was being replaced when a write stopped: any of its facts may hold either
+            # version, so none of its digests is trusted and every id it lists is checked again.
+            pending = row is not None and (bool(row.get("pending")) or row.get("stated") is False)
+            listed = dict(row.get("facts", {})) if row else {}
             new = {ident: _content(item) for ident, item in wanted.get(day, {}).items()}
-            if old == new:
+            if not pending and listed == new:
                 unchanged += len(new)
                 continue
+            trusted = {} if pending else listed
             for ident, item in wanted.get(day, {}).items():
-                if old.get(ident) == new[ident]:
+                if trusted.get(ident) == new[ident]:
                     unchanged += 1
                 else:
                     puts.append({"PutRequest": {"Item": item}})
-            gone = [ident for ident in old if ident not in new]
+            gone = [ident for ident in listed if ident not in new]
             deletes += [{"DeleteRequest": {"Key": {"source_day": f"{source}#{day.isoformat()}", "fact_id": ident}}}
                         for ident in gone]
+            removed = sum(1 for ident in gone if listed[ident] != _NOT_YET)  # stated facts, not a retry's leftovers
             new_totals, new_amounts = _amounts(wanted.get(day, {}).values())
+            # The pending manifest: the old ids keep their digests, the new ones have none yet.
+            marker = {**{ident: _NOT_YET for ident in new}, **listed}
             stated = row is not None and row.get("stated", True)
             if stated:
                 if "amounts" in row:
@@ -166,17 +193,20 @@ class CostLedger:
                 else:  # a manifest from before totals were kept: read the day's facts once
                     old_totals, old_amounts = _amounts(self._day_items(source, day))
                 if old_amounts != new_amounts:
-                    changed.append(DayChange(source, day, old_totals, new_totals, len(gone)))
-                before.append(_manifest_item(source, day, {**old, **new}, old_totals, old_amounts))
+                    changed.append(DayChange(source, day, old_totals, new_totals, removed))
+                before.append(_manifest_item(source, day, marker, old_totals, old_amounts, pending=True))
             else:
-                before.append(_manifest_item(source, day, {**old, **new}, stated=False))
+                before.append(_manifest_item(source, day, marker, stated=False))
             after.append(_manifest_item(source, day, new, new_totals, new_amounts))
-        # Manifests first list every id about to be written, so an interrupted write leaves no
-        # fact the next pull cannot see; the exact manifests are written last.
+        # Pending manifests first, listing every id about to be written, so an interrupted write
+        # leaves no fact the next replacement cannot see and marks its days to be redone; then the
+        # removals, before any addition (never a removed fact beside its replacement); the exact
+        # manifests last.
         calls = batch_write(self._resource, self._table_name, [{"PutRequest": {"Item": m}} for m in before])
-        calls += batch_write(self._resource, self._table_name, puts + deletes)
+        calls += batch_write(self._resource, self._table_name, deletes)
+        calls += batch_write(self._resource, self._table_name, puts)
         calls += batch_write(self._resource, self._table_name, [{"PutRequest": {"Item": m}} for m in after])
-        return LedgerWrite(count, len(puts), len(deletes), unchanged, calls, changed)
+        return LedgerWrite(count, len(puts), len(deletes), unchanged, calls, changed, stored=len(merged))
 
     def _manifests(self, source: str, days: list[date]) -> dict:
         keys = [{"source_day": f"{source}#{d.isoformat()}", "fact_id": MANIFEST} for d in days]
