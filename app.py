@@ -153,7 +153,7 @@ def guardrail(use_case_id):
 @route("/v1/cost-imports", methods=["POST"],
            content_types=["text/csv", "application/csv", "text/plain"])
 def cost_imports():
-    from chalicelib.billing import FEED_PATTERN, import_cost_file
+    from chalicelib.billing import FEED_PATTERN, MAX_ERRORS_LISTED, MAX_IMPORT_BYTES, import_cost_file
     from chalicelib.guardrail import money
 
     _caller("admin")
@@ -162,15 +162,20 @@ def cost_imports():
         return _error(400, "feed: required, 1 to 64 letters, digits, '.', '_', ':' or '-', naming the invoice "
                            "stream this file restates (e.g. ?feed=pinecone-invoices)")
     body = app.current_request.raw_body or b""
+    if len(body) > MAX_IMPORT_BYTES:
+        return _error(413, f"the file is {len(body):,} bytes; at most {MAX_IMPORT_BYTES:,} are accepted "
+                           "(split it by month and import each part to the same feed: a part restates only its own days)")
     if not body.strip():
         return _error(400, "the body is empty: send a FOCUS or simple CSV file as text/csv")
     result = import_cost_file(body, stores.organisation(), stores.stores().ledger, feed=feed)
     answer = {"format": result.format, "feed": result.feed, "rows_read": result.rows_read,
               "rows_stored": result.rows_stored, "facts_stored": result.facts_stored,
-              "total": money(result.total), "errors": result.errors,
+              "total": money(result.total), "errors": result.errors[:MAX_ERRORS_LISTED],
+              "error_count": len(result.errors),
               "unmapped_keys": {k: money(v) for k, v in sorted(result.unmapped.items())}}
     if result.errors:
-        answer["message"] = f"{len(result.errors)} invalid cell(s): nothing was stored; fix the rows listed"
+        listed = "" if len(result.errors) <= MAX_ERRORS_LISTED else f" (the first {MAX_ERRORS_LISTED} are listed)"
+        answer["message"] = f"{len(result.errors)} invalid cell(s): nothing was stored; fix the rows listed{listed}"
         return _error(400, answer["message"], **answer)
     logger.info("cost file imported", extra={"feed": result.feed, "rows": result.rows_stored})
     return answer

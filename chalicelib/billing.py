@@ -23,6 +23,11 @@ if TYPE_CHECKING:
     from chalicelib.connectors.common import Pulled
 
 FEED_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+# POST /v1/cost-imports: Lambda takes at most 6 MB per synchronous request (the whole event, headers and
+# JSON escaping included) and answers at most 6 MB, so a file is at most 5 MiB and an error answer lists
+# at most 100 bad cells (each value cut to 200 characters) beside their total count.
+MAX_IMPORT_BYTES = 5 * 1024 * 1024
+MAX_ERRORS_LISTED = 100
 
 # Secret names (Secrets Manager); the local stack stores demo keys under the same names in moto.
 OPENAI_KEY_SECRET = "OPENAI_ADMIN_KEY_SECRET"
@@ -194,12 +199,13 @@ class ImportResult:
 
 
 def import_cost_file(data: bytes | str, org: Organisation, ledger, *, feed: str,
-                     filename: str = "upload.csv") -> ImportResult:
+                     filename: str = "upload.csv", today: date | None = None) -> ImportResult:
     """Parse a FOCUS or simple CSV file and store it all, or store nothing and list every bad row.
 
     The file's facts replace everything the same feed holds from the first to the last day the
     file covers, so importing the same file twice changes nothing and a corrected file (a row
-    moved to another day, a row removed) replaces the first entirely.
+    moved to another day, a row removed) replaces the first entirely. A retry after an import
+    was interrupted (a killed process) ends with exactly the file's facts (``CostLedger``).
     """
     from chalicelib.connectors.cost_import import parse_cost_file
     from chalicelib.connectors.errors import CostImportError
@@ -210,9 +216,14 @@ def import_cost_file(data: bytes | str, org: Organisation, ledger, *, feed: str,
         return ImportResult("unknown", feed, 0, 0, 0, Decimal(0), errors=[{
             "row": 0, "column": "", "value": "", "reason": f"the file is not UTF-8 text (byte {exc.start}); "
                                                           "save it as CSV UTF-8 and upload again"}])
-    rows_read = max(0, sum(1 for line in text.splitlines() if line.strip()) - 1)
+    from chalicelib.connectors.common import csv_records
+
     try:
-        fmt, facts = parse_cost_file(text, filename=filename)
+        rows_read = len(csv_records(text)[1])  # records, as a spreadsheet counts rows: a quoted newline is one
+    except Exception:  # noqa: BLE001 - a malformed file is answered by the parser below, row by row
+        rows_read = 0
+    try:
+        fmt, facts = parse_cost_file(text, filename=filename, today=today)
     except CostImportError as exc:
         return ImportResult("unknown", feed, rows_read, 0, 0, Decimal(0),
                             errors=[e.to_dict() for e in exc.errors])

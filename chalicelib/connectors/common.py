@@ -45,24 +45,95 @@ def utc_day_of_unix(seconds: int) -> date:
     return datetime.fromtimestamp(int(seconds), tz=timezone.utc).date()
 
 
+# Strict forms, ASCII digits only: Python's own parsers also take "20261201", "2026-W49-2",
+# "١٢٣", "１２３" and "1_000", which no invoice means.
+_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})", re.ASCII)
+_TIMESTAMP = re.compile(
+    r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})"
+    r"(?:[Tt ](?P<h>[0-9]{2}):(?P<m>[0-9]{2})(?::(?P<s>[0-9]{2})(?:\.(?P<f>[0-9]{1,9}))?)?"
+    r"(?P<tz>[Zz]|[+-][0-9]{2}:?[0-9]{2})?)?",
+    re.ASCII,
+)
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
+
+
+def parse_day(text: str) -> date:
+    """A calendar day written ``YYYY-MM-DD`` (ASCII digits). Raises ValueError."""
+    m = _DATE.fullmatch(text.strip())
+    if not m:
+        raise ValueError(f"not a date (YYYY-MM-DD): {text!r}")
+    return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+
+
 def parse_timestamp(text: str) -> datetime:
-    """RFC 3339 / ISO 8601 ("2025-05-01T00:00:00Z", "2024-09-18 22:00:00", "2024-09-18")
-    as an aware UTC datetime. A timestamp with no offset is taken as UTC. Raises ValueError."""
+    """RFC 3339 / ISO 8601 ("2025-05-01T00:00:00Z", "2024-09-18 22:00:00", "2024-09-18",
+    "2024-09-18T22:00:00+02:00") as an aware UTC datetime; ASCII digits, calendar dates only.
+    A timestamp with no offset is taken as UTC. Raises ValueError."""
     value = text.strip()
-    if not value:
-        raise ValueError("empty timestamp")
-    if value.endswith(("z", "Z")):
-        value = value[:-1] + "+00:00"
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        parsed = datetime.combine(date.fromisoformat(value), time(0, 0))
+    m = _TIMESTAMP.fullmatch(value)
+    if not m:
+        raise ValueError(f"not a timestamp: {text!r}")
+    day = parse_day(m.group("date"))
+    fraction = (m.group("f") or "").ljust(6, "0")[:6]
+    parsed = datetime.combine(day, time(int(m.group("h") or 0), int(m.group("m") or 0), int(m.group("s") or 0),
+                                        int(fraction or 0)))
+    tz = m.group("tz")
+    if tz and tz not in ("Z", "z"):
+        sign = -1 if tz[0] == "-" else 1
+        digits = tz[1:].replace(":", "")
+        offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+        if offset >= timedelta(hours=24):
+            raise ValueError(f"not a UTC offset: {text!r}")
+        parsed = parsed.replace(tzinfo=timezone(sign * offset))
     else:
-        parsed = datetime.fromisoformat(value)
-    if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
     try:
         return parsed.astimezone(timezone.utc)
     except OverflowError:
         raise ValueError(f"timestamp out of range: {text!r}") from None
+
+
+# Cost-import bounds: no bill predates 2000 or is dated after the end of next year, and a
+# FOCUS charge period spans at most a quarter (92 days).
+EARLIEST_DAY = date(2000, 1, 1)
+MAX_PERIOD_DAYS = 92
+
+
+def latest_day(today: Optional[date] = None) -> date:
+    """The last day a cost import may state: 31 December of next year (UTC)."""
+    today = today or datetime.now(timezone.utc).date()
+    return date(today.year + 1, 12, 31)
+
+
+def day_out_of_bounds(day: date, today: Optional[date] = None) -> Optional[str]:
+    """Why a day is outside what a cost import may state, or None."""
+    if day < EARLIEST_DAY:
+        return f"before {EARLIEST_DAY.isoformat()}"
+    if day > latest_day(today):
+        return f"after {latest_day(today).isoformat()} (the end of next year)"
+    return None
+
+
+def key_text_problem(value: Optional[str]) -> Optional[str]:
+    """Why a cell cannot be part of a vendor key or a fact's identity, or None: control and
+    invisible format characters (a tab, NUL, ESC, a zero-width space) cannot be typed into the
+    Mappings tab, so the spend behind them could never be mapped."""
+    import unicodedata
+
+    for ch in value or "":
+        if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp"):
+            return (f"contains the control character U+{ord(ch):04X} ({unicodedata.name(ch, 'control')}); "
+                    "remove it: such a key cannot be mapped")
+    return None
+
+
+def key_part(value: str, separators: str = ",=") -> str:
+    """One value inside a vendor key built from several (``team=<t>,use-case=<u>``), with the
+    characters that separate them and ``%`` percent-escaped, so two different pairs never give
+    one key (team ``a,use-case=b`` is ``a%2Cuse-case%3Db``). Ordinary values are unchanged."""
+    for ch in "%" + separators:
+        value = value.replace(ch, f"%{ord(ch):02X}")
+    return value
 
 
 def check_window(start: date, end: date) -> None:
@@ -89,6 +160,8 @@ def to_decimal(value: object) -> Decimal:
     elif isinstance(value, int):
         result = Decimal(value)
     elif isinstance(value, str):
+        if not _DECIMAL.fullmatch(value.strip()):  # Decimal() also takes "١٢٣", "１２３", "1_000", "NaN"
+            raise ValueError(f"not a number: {value!r}")
         try:
             result = Decimal(value.strip())
         except InvalidOperation:
@@ -153,7 +226,8 @@ def merge_facts(facts: Iterable[CostFact]) -> list[CostFact]:
     order: list[tuple] = []
     groups: dict[tuple, list[CostFact]] = {}
     for fact in facts:
-        key = (fact.day, fact.source, fact.identity, fact.currency)
+        key = (fact.day, fact.source, fact.category, fact.provider, fact.service, fact.vendor_key, fact.team,
+               fact.use_case, fact.currency)  # a tuple: a "|" inside a field merges nothing
         if key not in groups:
             groups[key] = []
             order.append(key)
@@ -203,10 +277,20 @@ def csv_records(text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
     import csv
     import io
 
+    from chalicelib.connectors.errors import CostImportError, RowError
+
     reader = csv.reader(io.StringIO(text, newline=""))
     header: list[str] = []
     records: list[tuple[int, list[str]]] = []
-    for index, record in enumerate(reader, start=1):
+    index = 0
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # a cell over the csv module's limit (128 KiB): not a cost file
+            raise CostImportError([RowError(index + 1, "", "", f"unreadable CSV: {exc}")]) from None
+        index += 1
         if index == 1:
             header = [h.strip() for h in record]
             continue

@@ -19,11 +19,13 @@ def parse_cost_file(
     fmt: Optional[str] = None,
     start: Optional[date] = None,
     end: Optional[date] = None,
+    today: Optional[date] = None,
 ) -> tuple[str, list[CostFact]]:
-    """(format, facts). ``fmt`` "focus" | "simple" | None (detect from the header)."""
+    """(format, facts). ``fmt`` "focus" | "simple" | None (detect from the header). ``today``
+    (UTC today by default) bounds the dates: at most the end of next year."""
     fmt = fmt or detect_format(data)
     if fmt == "focus":
-        return fmt, focus_csv.parse(data, filename=filename, start=start, end=end)
+        return fmt, focus_csv.parse(data, filename=filename, start=start, end=end, today=today)
     if fmt == "simple":
-        return fmt, simple_csv.parse(data, filename=filename, start=start, end=end)
+        return fmt, simple_csv.parse(data, filename=filename, start=start, end=end, today=today)
     raise ValueError(f"unknown cost file format {fmt!r} (focus or simple)")

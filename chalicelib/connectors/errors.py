@@ -41,8 +41,11 @@ class RowError:
         shown = self.value if len(self.value) <= 60 else self.value[:57] + "..."
         return f"row {self.row}, column {self.column} ({shown!r}): {self.reason}"
 
+    MAX_VALUE_CHARS = 200  # an answer quotes at most this much of a cell
+
     def to_dict(self) -> dict:
-        return {"row": self.row, "column": self.column, "value": self.value, "reason": self.reason}
+        value = self.value if len(self.value) <= self.MAX_VALUE_CHARS else self.value[: self.MAX_VALUE_CHARS - 1] + "…"
+        return {"row": self.row, "column": self.column, "value": value, "reason": self.reason}
 
 
 class CostImportError(ValueError):

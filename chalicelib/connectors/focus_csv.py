@@ -36,6 +36,15 @@ team/use case and the vendor key ``focus:team=<t>,use-case=<u>``. Without them t
 key is ``focus:subaccount:<SubAccountId>``, else ``focus:account:<BillingAccountId>``,
 else ``focus:provider:<provider>``, and the fact stays unallocated until mapped.
 
+Separators inside a tag value are percent-escaped in the key (``key_part``), so two
+different (team, use case) pairs never share one.
+
+Strict input: amounts are ASCII decimals (no ``1_000``, no Arabic-Indic or full-width
+digits), timestamps are calendar dates with ASCII digits (no ``20261201``, no
+``2026-W49-2``); a charge period lies between 2000-01-01 and the end of next year and
+spans at most 92 days; the cells a key is built from (provider, ServiceName, account ids,
+team and use-case tags) hold no control or invisible format characters.
+
 Any invalid row makes the whole file fail with ``CostImportError`` listing every
 bad row and column (header = row 1).
 """
@@ -48,10 +57,14 @@ from decimal import Decimal
 from typing import Optional, Union
 
 from chalicelib.connectors.common import (
+    MAX_PERIOD_DAYS,
     csv_records,
+    day_out_of_bounds,
     decode_text,
     fit_record,
     in_window,
+    key_part,
+    key_text_problem,
     merge_facts,
     null_or,
     parse_timestamp,
@@ -202,7 +215,8 @@ def _resolve_columns(header: list[str]) -> tuple[dict[str, int], list[RowError]]
     return columns, errors
 
 
-def _parse_row(number: int, record: list[str], header: list[str], columns: dict[str, int]) -> tuple[Optional[_Row], list[RowError]]:
+def _parse_row(number: int, record: list[str], header: list[str], columns: dict[str, int],
+               today: Optional[date] = None) -> tuple[Optional[_Row], list[RowError]]:
     errors: list[RowError] = []
     fitted = fit_record(record, len(header))
     if fitted is None:
@@ -232,7 +246,7 @@ def _parse_row(number: int, record: list[str], header: list[str], columns: dict[
     effective = money("EffectiveCost")
 
     currency = (cell("BillingCurrency") or "").upper()
-    if not (len(currency) == 3 and currency.isalpha()):
+    if not (len(currency) == 3 and currency.isascii() and currency.isalpha()):
         errors.append(RowError(number, "BillingCurrency", raw("BillingCurrency"), "not a three-letter currency code"))
 
     period_start = period_end = None
@@ -252,11 +266,30 @@ def _parse_row(number: int, record: list[str], header: list[str], columns: dict[
             errors.append(RowError(number, "ChargePeriodEnd", raw("ChargePeriodEnd"), "not a timestamp (RFC 3339 or 'YYYY-MM-DD hh:mm:ss')"))
         if period_start and period_end and period_end < period_start:
             errors.append(RowError(number, "ChargePeriodEnd", raw("ChargePeriodEnd"), "ends before ChargePeriodStart"))
+    if period_start is not None:
+        why = day_out_of_bounds(period_start.date(), today)
+        if why:
+            errors.append(RowError(number, "ChargePeriodStart", raw("ChargePeriodStart"), f"out of range: {why}"))
+            period_start = None
+    if period_end is not None:
+        # The end is exclusive: a period ending at midnight after the last day allowed is within bounds.
+        why = day_out_of_bounds((period_end - timedelta(microseconds=1)).date(), today)
+        if why:
+            errors.append(RowError(number, "ChargePeriodEnd", raw("ChargePeriodEnd"), f"out of range: {why}"))
+        elif period_start is not None and period_end - period_start > timedelta(days=MAX_PERIOD_DAYS):
+            errors.append(RowError(number, "ChargePeriodEnd", raw("ChargePeriodEnd"),
+                                   f"the charge period spans {(period_end - period_start).days} days; at most "
+                                   f"{MAX_PERIOD_DAYS} are accepted (split longer periods into months)"))
 
     provider = next((cell(c) for c in PROVIDER_COLUMNS if cell(c)), None)
     if provider is None:
         first = next(c for c in PROVIDER_COLUMNS if c in columns)
         errors.append(RowError(number, first, raw(first), "a provider name is required"))
+
+    for name in ("ServiceName", "SubAccountId", "BillingAccountId") + PROVIDER_COLUMNS:
+        why = key_text_problem(cell(name))
+        if why:
+            errors.append(RowError(number, name, raw(name), why))
 
     tags: dict = {}
     tags_text = cell("Tags")
@@ -268,6 +301,11 @@ def _parse_row(number: int, record: list[str], header: list[str], columns: dict[
         if not isinstance(tags, dict):
             errors.append(RowError(number, "Tags", raw("Tags"), "not a JSON object"))
             tags = {}
+    for value in allocation_from_tags(tags):
+        why = key_text_problem(value)
+        if why:
+            errors.append(RowError(number, "Tags", raw("Tags"), f"team or use-case tag {why}"))
+            break
 
     if errors:
         return None, errors
@@ -283,7 +321,7 @@ def _parse_row(number: int, record: list[str], header: list[str], columns: dict[
     )
     team, use_case = allocation_from_tags(tags)
     if team or use_case:
-        key = f"focus:team={team or ''},use-case={use_case or ''}"
+        key = f"focus:team={key_part(team or '')},use-case={key_part(use_case or '')}"
     elif cell("SubAccountId"):
         key = f"focus:subaccount:{cell('SubAccountId')}"
     elif cell("BillingAccountId"):
@@ -316,6 +354,7 @@ def parse(
     start: Optional[date] = None,
     end: Optional[date] = None,
     spread_periods: bool = True,
+    today: Optional[date] = None,
 ) -> list[CostFact]:
     """Facts from a FOCUS CSV file, summed per (day, identity); only days in
     [start, end) when given. Raises CostImportError listing every bad row."""
@@ -328,7 +367,7 @@ def parse(
         raise CostImportError(errors, filename)
     rows: list[_Row] = []
     for number, record in records:
-        row, row_errors = _parse_row(number, record, header, columns)
+        row, row_errors = _parse_row(number, record, header, columns, today)
         errors.extend(row_errors)
         if row is not None:
             rows.append(row)

@@ -13,7 +13,10 @@ Columns (header names are case-insensitive; spaces and hyphens read as underscor
 * ``amount``: a decimal in the currency (``currency`` column, default USD); negative
   for credits. Billed and effective cost are both the amount.
 
-Vendor key: ``csv:<source>`` plus ``:team=<t>,use-case=<u>`` when either is given.
+Vendor key: ``csv:<source>`` plus ``:team=<t>,use-case=<u>`` when either is given
+(separators inside a value percent-escaped: ``key_part``).
+Strict input: dates ``YYYY-MM-DD`` in ASCII digits from 2000-01-01 to the end of next
+year, amounts ASCII decimals, no control characters in the cells a key is built from.
 Facts have source ``csv``; rows for the same day and identity are summed.
 Any invalid row fails the whole file with ``CostImportError`` naming every row and column.
 """
@@ -23,7 +26,20 @@ from datetime import date
 from decimal import Decimal
 from typing import Optional, Union
 
-from chalicelib.connectors.common import csv_records, decode_text, fit_record, in_window, merge_facts, null_or, parse_timestamp, to_decimal
+from chalicelib.connectors.common import (
+    csv_records,
+    day_out_of_bounds,
+    decode_text,
+    fit_record,
+    in_window,
+    key_part,
+    key_text_problem,
+    merge_facts,
+    null_or,
+    parse_day,
+    parse_timestamp,
+    to_decimal,
+)
 from chalicelib.connectors.errors import CostImportError, RowError
 from chalicelib.domain.facts import CATEGORIES, UNALLOCATED, CostFact
 
@@ -42,9 +58,11 @@ def normalise_category(value: str) -> str:
 
 
 def vendor_key(source: str, team: Optional[str], use_case: Optional[str]) -> str:
-    key = f"csv:{source}"
+    """``csv:<source>[:team=<t>,use-case=<u>]``, separators inside a value percent-escaped
+    (``key_part``) so that different rows never share a key."""
+    key = f"csv:{key_part(source, ':')}"
     if team or use_case:
-        key += f":team={team or ''},use-case={use_case or ''}"
+        key += f":team={key_part(team or '')},use-case={key_part(use_case or '')}"
     return key
 
 
@@ -74,7 +92,7 @@ def detect_format(data: Union[str, bytes]) -> str:
 def _parse_day(value: str) -> date:
     value = value.strip()
     try:
-        return date.fromisoformat(value) if len(value) == 10 else parse_timestamp(value).date()
+        return parse_day(value) if len(value) == 10 else parse_timestamp(value).date()
     except ValueError:
         raise ValueError(value) from None
 
@@ -85,9 +103,11 @@ def parse(
     filename: str = "costs.csv",
     start: Optional[date] = None,
     end: Optional[date] = None,
+    today: Optional[date] = None,
 ) -> list[CostFact]:
     """Facts from a simple cost CSV, summed per (day, identity); only days in
-    [start, end) when given. Raises CostImportError listing every bad row."""
+    [start, end) when given. Raises CostImportError listing every bad row (dates from
+    2000-01-01 to the end of the year after ``today``, UTC today by default)."""
     text = decode_text(data, filename)
     header, records = csv_records(text)
     if not header or not any(header):
@@ -129,6 +149,11 @@ def parse(
                 day = _parse_day(cell("date"))  # type: ignore[arg-type]
             except ValueError:
                 row_errors.append(RowError(number, "date", raw("date"), "not a date (YYYY-MM-DD)"))
+            else:
+                why = day_out_of_bounds(day, today)
+                if why:
+                    row_errors.append(RowError(number, "date", raw("date"), f"out of range: {why}"))
+                    day = None
         source = cell("source")
         if source is None:
             row_errors.append(RowError(number, "source", raw("source"), "the invoice source (vendor) is required"))
@@ -143,8 +168,12 @@ def parse(
                 amount = to_decimal(cell("amount"))
             except ValueError:
                 row_errors.append(RowError(number, "amount", raw("amount"), "not a decimal number (use '.' for decimals, no thousands separators)"))
+        for name in ("source", "team", "use_case", "provider", "service"):
+            why = key_text_problem(cell(name))
+            if why:
+                row_errors.append(RowError(number, name, raw(name), why))
         currency = (cell("currency") or DEFAULT_CURRENCY).upper()
-        if not (len(currency) == 3 and currency.isalpha()):
+        if not (len(currency) == 3 and currency.isascii() and currency.isalpha()):
             row_errors.append(RowError(number, "currency", raw("currency"), "not a three-letter currency code"))
         if row_errors:
             errors.extend(row_errors)
