@@ -63,6 +63,8 @@ class DeliveryReport:
             text += f"; stopped: {self.stopped}"
         return text
 
+    __str__ = summary
+
 
 def _reason(exc: BaseException) -> tuple[str, bool]:
     """(what went wrong, whether to stop sending for this delivery)."""
