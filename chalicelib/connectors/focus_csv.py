@@ -42,8 +42,8 @@ different (team, use case) pairs never share one.
 Strict input: amounts are ASCII decimals (no ``1_000``, no Arabic-Indic or full-width
 digits), timestamps are calendar dates with ASCII digits (no ``20261201``, no
 ``2026-W49-2``); a charge period lies between 2000-01-01 and the end of next year and
-spans at most 92 days; the cells a key is built from (provider, ServiceName, account ids,
-team and use-case tags) hold no control or invisible format characters.
+spans at most 92 days; the cells a vendor key is built from (provider, account ids, team
+and use-case tags) hold no control or invisible format characters.
 
 Any invalid row makes the whole file fail with ``CostImportError`` listing every
 bad row and column (header = row 1).
@@ -286,7 +286,7 @@ def _parse_row(number: int, record: list[str], header: list[str], columns: dict[
         first = next(c for c in PROVIDER_COLUMNS if c in columns)
         errors.append(RowError(number, first, raw(first), "a provider name is required"))
 
-    for name in ("ServiceName", "SubAccountId", "BillingAccountId") + PROVIDER_COLUMNS:
+    for name in ("SubAccountId", "BillingAccountId") + PROVIDER_COLUMNS:  # what the vendor key is built from
         why = key_text_problem(cell(name))
         if why:
             errors.append(RowError(number, name, raw(name), why))

@@ -168,7 +168,7 @@ def parse(
                 amount = to_decimal(cell("amount"))
             except ValueError:
                 row_errors.append(RowError(number, "amount", raw("amount"), "not a decimal number (use '.' for decimals, no thousands separators)"))
-        for name in ("source", "team", "use_case", "provider", "service"):
+        for name in ("source", "team", "use_case"):  # the cells the vendor key is built from
             why = key_text_problem(cell(name))
             if why:
                 row_errors.append(RowError(number, name, raw(name), why))
