@@ -6,7 +6,8 @@ text part, UTF-8). SES errors are raised as botocore raised them; the delivery s
 what they mean. When `eml_dir` is set, each email SES accepted is also written to
 `<eml_dir>/<key>.eml` (RFC 5322, multipart/alternative), so it opens in any mail client.
 
-Configuration (`from_env`): ALERT_SENDER (the From address, an identity verified in SES),
+Configuration (`from_env`): ALERT_SENDER (required: the From address, e.g.
+`AI FinOps <finops-alerts@example.com>`, an address or domain verified in SES),
 SES_CONFIGURATION_SET (optional), OUTBOX_EML_DIR (optional; the local stack uses
 `.local/outbox/`).
 """
@@ -22,7 +23,6 @@ from typing import Optional, Sequence
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SENDER = "AI FinOps <finops-alerts@example.com>"
 MAX_RECIPIENTS = 50  # SES's limit per message, To + Cc + Bcc
 
 
@@ -42,7 +42,7 @@ class SesMailer:
             from chalicelib import runtime
 
             client = runtime.client("sesv2")
-        return cls(client, os.environ.get("ALERT_SENDER") or DEFAULT_SENDER,
+        return cls(client, os.environ.get("ALERT_SENDER", "").strip(),
                    os.environ.get("SES_CONFIGURATION_SET") or None, os.environ.get("OUTBOX_EML_DIR") or None)
 
     def send(self, recipients: Sequence[str], subject: str, html: str, text: str, key: str = "") -> str:

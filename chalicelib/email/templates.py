@@ -62,17 +62,18 @@ POLICY = (
 KIND_TEMPLATES: dict[str, KindTemplate] = {
     "red": KindTemplate(
         label="Red alert", colour="#c5221f",
-        intro=("$name is running hot: its cost per unit has exceeded its SLO target by 20 % or more "
-               "(the red threshold) for two consecutive weeks. The escalation policy calls for a 48-hour "
+        intro=("$name is running hot: its cost per unit has exceeded its SLO target by the red threshold "
+               "(20 % by default) for two consecutive weeks. The escalation policy calls for a 48-hour "
                "root-cause analysis and a decision: tune and continue, or pause and redesign."),
         points_title="Diagnostics required (answer within 48 hours):",
         points=DIAGNOSTIC_QUESTIONS,
-        closing=("If the cost per unit reaches 50 % over target, the alert becomes critical and the agent is "
-                 "paused."),
+        closing=("If the cost per unit reaches the critical threshold (50 % over target by default), the alert "
+                 "becomes critical and the agent is paused."),
     ),
     "critical": KindTemplate(
         label="Critical alert: agent paused", colour="#8c1d18",
-        intro=("$name is paused. Its cost per unit exceeds the SLO target by 50 % or more, or the month's "
+        intro=("$name is paused. Its cost per unit exceeds the SLO target by the critical threshold (50 % by "
+               "default), or the month's "
                "forecast is above the tier-2 limit without CFO approval. The escalation policy is an "
                "immediate pause: the agent doesn't run until you fix it. This protects the broader team's "
                "budget. From now on its guardrail answers paused, and agents that check it stop."),
@@ -120,7 +121,8 @@ KIND_TEMPLATES: dict[str, KindTemplate] = {
         intro=("Every use case's colour this week, its cost per unit against its target for the week, and "
                "what changed since last week. The escalation policy:"),
         points=POLICY,
-        closing="Yellow is shown here and in the sheet only; red and critical alerts are emailed when they happen.",
+        closing=("The thresholds above are the defaults; the Settings tab holds yours. Yellow is shown here and "
+                 "in the sheet only; red and critical alerts are emailed when they happen."),
     ),
     "board": KindTemplate(
         label="Monthly board report", colour="#3c4043",

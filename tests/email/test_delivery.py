@@ -216,3 +216,6 @@ def test_from_env_reads_the_sender_configuration_set_and_eml_dir(monkeypatch, tm
     monkeypatch.delenv("SES_CONFIGURATION_SET")
     m = SesMailer.from_env(client=object())
     assert m.eml_dir is None and m.configuration_set is None
+    monkeypatch.delenv("ALERT_SENDER")
+    with pytest.raises(ValueError, match="ALERT_SENDER"):
+        SesMailer.from_env(client=object())
