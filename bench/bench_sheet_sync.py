@@ -48,6 +48,7 @@ def run(n: int) -> dict:
         from aws_lambda_powertools.utilities import parameters
 
         from chalicelib import sheet_sync, stores
+        from chalicelib.services import pipeline
         from chalicelib.sheet import layout, session
         from local.tables import create_tables
         from tests.sheet.data import big_organisation, seed_big
@@ -67,7 +68,7 @@ def run(n: int) -> dict:
             assert sheet_sync.init().ok
             emu.reset_log()
             started = time.perf_counter()
-            report = sheet_sync.sync(NOW)
+            report = pipeline.sync(NOW)
             seconds = time.perf_counter() - started
             assert report.ok, report.error
             calls = emu.api_requests()

@@ -94,13 +94,25 @@ def _sheet(args) -> int:
         for line in report.lines():
             print(line, file=sys.stdout if report.ok else sys.stderr)
         return 0 if report.ok else 1
+    return _run(argparse.Namespace(kind="sync", now=args.now))
+
+
+def _run(args) -> int:
+    """One pipeline run now (or at --now): the same call the schedules make."""
+    from chalicelib.bootstrap import dependencies
+    from chalicelib.services import pipeline
+
     now = datetime.fromisoformat(args.now.replace("Z", "+00:00")) if args.now else datetime.now(timezone.utc)
-    report = sheet_sync.sync(now)
-    lines = report.lines()
-    print(lines[0], file=sys.stdout if report.ok else sys.stderr)
-    for line in lines[1:]:
-        print(f"  {line}", file=sys.stdout if report.ok else sys.stderr)
-    return 0 if report.ok else 1
+    result = pipeline.run(args.kind, dependencies(), now, requested_by="cli")
+    record, report = result.record, result.sheet
+    ok = record.status == "ok"
+    out = sys.stdout if ok else sys.stderr
+    print(f"{record.kind} run {record.run_id}: {record.status} ({record.message})", file=out)
+    for step in record.steps:
+        print(f"  {step.name:<20} {step.status:<7} {step.seconds:>7.2f} s  {step.detail}", file=out)
+    for line in report.lines() if record.status != "skipped" else []:
+        print(f"  {line}", file=out)
+    return 0 if ok else 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -127,6 +139,11 @@ def build_parser() -> argparse.ArgumentParser:
     pull.add_argument("--days", type=int, default=3, help="the last N days up to today (default 3)")
     pull.add_argument("--start", help="first day, YYYY-MM-DD")
     pull.add_argument("--end", help="day after the last, YYYY-MM-DD")
+
+    run = groups.add_parser("run", help="one pipeline run, as the schedules make it")
+    run.add_argument("kind", choices=("hourly", "daily", "weekly", "monthly", "sync"))
+    run.add_argument("--now", help="the run's clock, e.g. 2026-11-30T23:00:00Z (default: now)")
+    run.set_defaults(handler=_run)
     costs.set_defaults(handler=_costs)
 
     sheet = groups.add_parser("sheet", help="the Google Sheet (SHEET_ID; service account in Secrets Manager)")

@@ -1,4 +1,4 @@
-"""The Google Sheet front end: `init()` lays the sheet out, `sync(now)` reads finance's tabs and writes ours.
+"""The Google Sheet front end: lay it out, read finance's tabs, write ours. No computing here.
 
 Public API
 ----------
@@ -6,30 +6,27 @@ Public API
 
     sheet_sync.init() -> InitReport
         Creates every missing tab with its headers, notes, validations, frozen header,
-        protection, conditional colours and the Dashboard's charts, in one batchUpdate.
-        Running it again sends no write at all.
+        protection, conditional colours and the Dashboard's charts, in one batchUpdate;
+        deletes the empty "Sheet1" a new spreadsheet comes with. Running it again sends no write.
 
-    sheet_sync.sync(now) -> SyncReport
-        1. read: spreadsheet metadata + ONE values:batchGet of every input tab and the Sync log;
-        2. parse by header name; bad cells named, their last good values (the stored
-           Organisation, matched by row id) kept; save the result as the configuration;
-        3. load 13 months of cost facts and unit counts, the closed months' pool credits;
-        4. engine.compute(org, facts, units, today=now's UTC date, pool_credits);
-        5. store each use case's guardrail (GET /v1/use-cases/{id}/guardrail answers it);
-        6. write every output tab (+ new unmapped keys, missing headers) in ONE batchUpdate.
-        A sync of a laid-out sheet costs 3 Sheets API requests (2 reads, 1 write) whatever
-        the number of rows. If the sheet cannot be read, the stored configuration is used
-        (guardrails still follow the latest spend) and the error is reported; if the write
-        fails (after the transport's bounded back-off) the sheet is left exactly as it was.
+    sheet_sync.read_configuration(previous, report, session=None) -> SheetRead | None
+        Spreadsheet metadata + ONE values:batchGet of every input tab and the Sync log, parsed by
+        header name; bad cells named in report.issues, their last good values (`previous`, matched
+        by row id) kept. None when the sheet cannot be read (report.error).
+
+    sheet_sync.write_outputs(sheet, out, org, freshness, now, report, run_lines=()) -> None
+        Every output tab (+ new unmapped keys, missing headers) in ONE batchUpdate, atomic.
+
+The pipeline (chalicelib.services.pipeline) reads, computes, stores the guardrails and writes:
+a sync of a laid-out sheet costs 3 Sheets API requests (2 reads, 1 write) whatever the number
+of rows.
 
 Environment: SHEET_ID, GOOGLE_SERVICE_ACCOUNT_SECRET (default finops/google-service-account),
 SHEETS_ENDPOINT_URL (local emulator only), SHEETS_MAX_BACKOFF_SECONDS and friends
-(chalicelib.sheet.transport), SHEET_MAX_REQUEST_BYTES (default 2,000,000), and the
-table names of chalicelib.runtime.
+(chalicelib.sheet.transport), SHEET_MAX_REQUEST_BYTES (default 2,000,000).
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal
@@ -39,7 +36,6 @@ from chalicelib.sheet import cells, grid, layout, render, structure, writer
 from chalicelib.sheet.inputs import CellIssue, read_inputs
 from chalicelib.sheet.session import SheetSession
 
-HISTORY_MONTHS = 13  # months of facts and units loaded for the engine (the longest history shown)
 NEW_KEYS_PER_SYNC = 500
 
 
@@ -116,23 +112,6 @@ def _stores():
     return stores.stores()
 
 
-def _pool_store():
-    from chalicelib import runtime
-    from chalicelib.storage.pool_store import PoolStore
-
-    return PoolStore(runtime.dynamodb(), runtime.TableNames.from_env().config)
-
-
-def _months_back(today: date, n: int) -> list:
-    from chalicelib.domain.periods import month_first_day, month_key, previous_month
-
-    out, m = [], month_key(today)
-    for _ in range(n):
-        out.append(m)
-        m = previous_month(month_first_day(m))
-    return sorted(out)
-
-
 def init(session: Optional[SheetSession] = None) -> InitReport:
     try:
         session = session or SheetSession.open()
@@ -180,19 +159,20 @@ def _describe(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def sync(now: datetime, session: Optional[SheetSession] = None) -> SyncReport:
-    started = time.perf_counter()
-    now = now if now.tzinfo else now.replace(tzinfo=timezone.utc)
-    now = now.astimezone(timezone.utc)
-    today = now.date()
-    at = now.isoformat(timespec="seconds").replace("+00:00", "Z")
-    report = SyncReport(False, at)
-    s = _stores()
-    previous = s.organisation.load()
+@dataclass
+class SheetRead:
+    """What one read of the sheet gave: the open session, its tabs, the inputs and the Sync log so far."""
 
-    read = None
-    sheets: dict = {}
-    previous_log: list = []
+    session: SheetSession
+    sheets: dict
+    inputs: object  # chalicelib.sheet.inputs read result: organisation, issues, mapping keys
+    previous_log: list
+
+
+def read_configuration(previous, report: SyncReport, session: Optional[SheetSession] = None) -> Optional[SheetRead]:
+    """Read finance's tabs (1 metadata + 1 batchGet; missing tabs are laid out first). Bad cells keep
+    their last good values from `previous`. None if the sheet cannot be read (report.error says why):
+    the caller computes with the stored configuration so the guardrails still follow the spend."""
     try:
         session = session or SheetSession.open()
         report.spreadsheet_id = session.spreadsheet_id
@@ -211,37 +191,22 @@ def sync(now: datetime, session: Optional[SheetSession] = None) -> SyncReport:
     except Exception as exc:  # noqa: BLE001 - the sheet is unreachable: keep going on the stored config
         report.error = f"reading the sheet failed: {_describe(exc)}"
         report.configuration = "stored"
-
-    org = read.organisation if read is not None else previous
-    if read is not None:
-        report.issues = list(read.issues)
-        if not same_configuration(org, previous):
-            s.organisation.save(org)  # the API sees it within stores.ORG_CACHE_SECONDS
-        org = s.organisation.record_terms(org, today, stored=previous)  # past weeks keep their targets
-
-    months = _months_back(today, HISTORY_MONTHS)
-    first = date(int(months[0][:4]), int(months[0][5:]), 1)
-    facts = s.ledger.facts_between(first, today)
-    units = [u for m in months for u in s.work_items.units_for_month(m)]
-    pool_credits = _pool_store().load()
-    from chalicelib.domain import engine
-
-    latched = {g.use_case: g.critical_since for g in s.guardrails.all() if g.critical_since}
-    out = engine.compute(org, facts, units, today, pool_credits, critical_since=latched)
-    report.use_cases = len(out.statuses)
-    alloc = out.allocation.get(out.month)
-    report.month_to_date = alloc.total if alloc else Decimal(0)
-    report.guardrails = _store_guardrails(s, out, at)
-
-    if read is None or session is None:
-        report.seconds = time.perf_counter() - started
         if session is not None:
-            report.requests, report.reads, report.writes = session.requests, session.reads, session.writes
-            report.sheet_seconds = session.seconds
-        return report
+            _count(report, session)
+        return None
+    report.issues = list(read.issues)
+    return SheetRead(session, sheets, read, previous_log)
 
+
+def write_outputs(sheet: SheetRead, out, org, freshness, now: datetime, report: SyncReport,
+                  run_label: str = "") -> None:
+    """Write every output tab (+ new unmapped keys, missing headers) in ONE batchUpdate; a failure leaves
+    the sheet exactly as it was (report.error says why). `run_label` (e.g. "hourly run <id>") heads
+    the run's line in the Sync log."""
+    at = report.at
+    today = now.astimezone(timezone.utc).date()
+    read, sheets, previous_log, session = sheet.inputs, sheet.sheets, sheet.previous_log, sheet.session
     try:
-        freshness = s.freshness.all()
         restated = _restatements_since(freshness, _last_run_at(previous_log))
         new_keys = _new_keys(out, read.mapping_keys, today)
         additions = writer.input_additions(read, sheets, new_keys, org.settings, out.currency)
@@ -257,6 +222,7 @@ def sync(now: datetime, session: Optional[SheetSession] = None) -> SyncReport:
             contents = base + [render.agent_pnl(out, history), render.unit_costs(out, history),
                                render.pool(out, history)]
             message = _log_message(report, out, read, additions, history)
+            message = f"{run_label}: {message}" if run_label else message
             contents.append(render.sync_log(previous_log, at, "bad cells" if _bad(read.issues) else "ok", message,
                                             read.issues, out.currency, restated))
             reqs = list(additions.requests)
@@ -276,10 +242,12 @@ def sync(now: datetime, session: Optional[SheetSession] = None) -> SyncReport:
     except Exception as exc:  # noqa: BLE001 - the write failed: Google applied none of it
         report.error = f"writing the sheet failed (the sheet is unchanged): {_describe(exc)}"
         report.added_headers, report.added_settings, report.new_mapping_keys = [], [], []
+    _count(report, session)
+
+
+def _count(report: SyncReport, session: SheetSession) -> None:
     report.requests, report.reads, report.writes = session.requests, session.reads, session.writes
     report.sheet_seconds = session.seconds
-    report.seconds = time.perf_counter() - started
-    return report
 
 
 def same_configuration(a, b) -> bool:
@@ -360,22 +328,4 @@ def _new_keys(out, known: set, today: date) -> list:
                 f"{', '.join(sorted(v[1]))}; set Team and Use case") for k, v in ranked]
 
 
-def _store_guardrails(s, out, at: str) -> int:
-    from chalicelib.storage.guardrail_store import Guardrail
-
-    from chalicelib.domain.periods import week_label
-
-    rails = [Guardrail(use_case=st.use_case, paused=st.paused, colour=st.colour, reason=st.reason,
-                       cost_per_unit=st.cpu_week if st.cpu_week is not None else st.cpu_month,
-                       cost_per_unit_period=(week_label(st.latest_week) if st.cpu_week is not None
-                                             else f"{out.month} to date" if st.cpu_month is not None else ""),
-                       cost_per_unit_this_week=st.cpu_current_week,
-                       counts_reported_through=st.counts_reported_through,
-                       target=st.target_cpu, month_to_date_cost=st.month_to_date_cost,
-                       budget_remaining=st.budget_remaining, as_of=at, critical_since=st.critical_since)
-             for st in out.statuses.values()]
-    s.guardrails.put_all(rails)
-    return len(rails)
-
-
-__all__ = ["init", "sync", "InitReport", "SyncReport", "CellIssue"]
+__all__ = ["init", "read_configuration", "write_outputs", "InitReport", "SyncReport", "SheetRead", "CellIssue"]

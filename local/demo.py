@@ -127,9 +127,9 @@ def show_summary(stack: LocalStack, month: str, out) -> dict:
 
 
 def sync_sheet(now: datetime, out) -> object:
-    from chalicelib import sheet_sync
+    from chalicelib.services import pipeline
 
-    report = sheet_sync.sync(now)
+    report = pipeline.sync(now)
     print(f"  {report.lines()[0]}", file=out)
     for key in report.new_mapping_keys:
         print(f"  new unmapped vendor key added to the Mappings tab: {key}", file=out)

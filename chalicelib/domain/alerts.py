@@ -29,17 +29,6 @@ from .notices import Notice
 from .periods import week_label
 
 SLO_LEVELS = ("red", "critical")
-ESCALATION = {
-    "yellow": "investigate: check the cost per unit against its target this week",
-    "red": "find the root cause within 48 hours",
-    "critical": "the agent is paused now",
-}
-DIAGNOSTIC_QUESTIONS = (
-    "Did the volume of work items drop while spend held (fewer units, same cost)?",
-    "Did the model, prompt or routing change (a pricier model, longer prompts, more calls per item)?",
-    "Are retries, loops or failures multiplying calls for the same work (a retry storm)?",
-    "Did hidden costs grow (vector DB, observability, human review) or did a shared cost move here?",
-)
 
 
 @dataclass(frozen=True)
@@ -202,11 +191,10 @@ def _slo_notice(st, level: str, since: date, who: _Recipients, cur: str) -> Noti
         subject = f"CRITICAL: {name} is paused (cost per {st.unit_of_work} over target)"
         actions = (f"The agent is paused now: the guardrail API answers paused to {st.use_case}.",
                    "Find and fix the cause (the questions below), then clear the pause: enter a date on or "
-                   f"after {since.isoformat()} in the 'Critical cleared on' column of the Use cases tab.",
-                   *DIAGNOSTIC_QUESTIONS)
+                   f"after {since.isoformat()} in the 'Critical cleared on' column of the Use cases tab.")
     else:
         subject = f"RED: {name} over its cost per {st.unit_of_work} target two weeks running"
-        actions = ("Find the root cause within 48 hours and write it down for finance:", *DIAGNOSTIC_QUESTIONS)
+        actions = ("Find the root cause within 48 hours and write it down for finance (the questions below).",)
     return Notice(key=f"slo:{st.use_case}:{since.isoformat()}:{level}", kind=level, recipients=who.slo(st, level),
                   subject=subject, headline=f"{st.reason} (episode since {since.isoformat()})",
                   numbers=_cpu_numbers(st, cur), actions=actions, use_case=st.use_case, team=st.team)

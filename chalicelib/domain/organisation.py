@@ -37,6 +37,7 @@ class Settings:
     healthy_retirement_high: Decimal = Decimal("0.40")
     alert_emails_finance: tuple[str, ...] = ()
     alert_emails_cfo: tuple[str, ...] = ()
+    alert_emails_board: tuple[str, ...] = ()  # the monthly board report (blank: finance and the CFO list)
 
 
 @dataclass(frozen=True)

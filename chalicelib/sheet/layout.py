@@ -232,6 +232,8 @@ _SETTING_ROWS = (
     SettingRow("Finance alert emails", "alert_emails_finance", "emails",
                "Finance addresses for critical alerts, separated by commas."),
     SettingRow("CFO alert emails", "alert_emails_cfo", "emails", "CFO addresses for critical alerts."),
+    SettingRow("Board report emails", "alert_emails_board", "emails",
+               "Who gets the monthly board report. Blank: the finance and CFO addresses."),
 )
 
 SETTING_ROWS = _SETTING_ROWS

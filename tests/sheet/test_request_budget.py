@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from chalicelib import sheet_sync, stores
+from chalicelib.services import pipeline
 from chalicelib.sheet import layout
 from tests.sheet.data import big_organisation, seed_big
 from tests.sheet.helpers import NOW, api_calls, values
@@ -15,7 +16,7 @@ def _sync_calls(sheet, n: int) -> tuple:
     seed_big(org, NOW.date(), days=2)
     assert sheet_sync.init().ok
     sheet.reset_log()
-    report = sheet_sync.sync(NOW)  # the first sync also appends the new unmapped keys: same single write
+    report = pipeline.sync(NOW)  # the first sync also appends the new unmapped keys: same single write
     assert report.ok, report.error
     return api_calls(sheet), report
 

@@ -8,6 +8,7 @@ from decimal import Decimal as D
 import pytest
 
 from chalicelib import sheet_sync, stores
+from chalicelib.services import pipeline
 from chalicelib.domain import engine
 from chalicelib.domain.money import cents
 from chalicelib.sheet import layout
@@ -32,7 +33,7 @@ def _engine(data):
 
 def test_full_sync_writes_the_engines_numbers(demo_sheet, api, tokens):
     demo_sheet.reset_log()
-    report = sheet_sync.sync(NOW)
+    report = pipeline.sync(NOW)
     assert report.ok, report.error
     # two reads (metadata, one values batch get) and one write
     assert api_calls(demo_sheet) == [("GET", "metadata", 200), ("GET", "values:batchGet", 200),
@@ -95,9 +96,9 @@ def test_full_sync_writes_the_engines_numbers(demo_sheet, api, tokens):
 
 
 def test_a_second_sync_with_no_changes_changes_nothing(demo_sheet):
-    assert sheet_sync.sync(NOW).ok
+    assert pipeline.sync(NOW).ok
     before = snapshot(demo_sheet)
-    report = sheet_sync.sync(NOW)
+    report = pipeline.sync(NOW)
     assert report.ok and report.new_mapping_keys == [] and report.added_headers == []
     after = snapshot(demo_sheet)
     assert set(after) == set(before)
@@ -116,7 +117,7 @@ def _rewrite(ws, rows):
 
 @pytest.mark.xlsx
 def test_finance_edits_take_effect_and_bad_cells_are_named(demo_sheet, sheets_xlsx_path):
-    assert sheet_sync.sync(NOW).ok
+    assert pipeline.sync(NOW).ok
     with edit_xlsx(sheets_xlsx_path) as wb:
         ws = wb[layout.USE_CASES]
         rows = [[c.value for c in r] for r in ws.iter_rows()]
@@ -143,7 +144,7 @@ def test_finance_edits_take_effect_and_bad_cells_are_named(demo_sheet, sheets_xl
         for r in settings.iter_rows(min_row=2):
             if r[0].value == "Yellow overrun":
                 r[1].value = "15%"
-    report = sheet_sync.sync(NOW + timedelta(hours=1))
+    report = pipeline.sync(NOW + timedelta(hours=1))
     assert report.ok, report.error
 
     org = stores.stores().organisation.load()
@@ -177,12 +178,12 @@ def test_finance_edits_take_effect_and_bad_cells_are_named(demo_sheet, sheets_xl
 
 @pytest.mark.xlsx
 def test_a_deleted_column_comes_back_with_its_last_good_values(demo_sheet, sheets_xlsx_path):
-    assert sheet_sync.sync(NOW).ok
+    assert pipeline.sync(NOW).ok
     with edit_xlsx(sheets_xlsx_path) as wb:
         ws = wb[layout.USE_CASES]
         owner = [c.value for c in ws[1]].index("Owner email") + 1
         ws.delete_cols(owner)
-    report = sheet_sync.sync(NOW)
+    report = pipeline.sync(NOW)
     assert report.ok, report.error
     assert report.added_headers == ["Use cases: Owner email"]
     rows = values(demo_sheet, layout.USE_CASES)
@@ -190,14 +191,14 @@ def test_a_deleted_column_comes_back_with_its_last_good_values(demo_sheet, sheet
     assert find_row(rows, "claims-processing")[-1] == "chris@example.com"
     assert stores.stores().organisation.load().use_case("claims-processing").owner_email == "chris@example.com"
     assert "Owner email" in values(demo_sheet, layout.SYNC_LOG)[1][5]
-    assert sheet_sync.sync(NOW).added_headers == []  # and the next sync reads it as usual
+    assert pipeline.sync(NOW).added_headers == []  # and the next sync reads it as usual
     assert stores.stores().organisation.load().use_case("claims-processing").owner_email == "chris@example.com"
 
 
 @pytest.mark.xlsx
 def test_unmapped_key_listed_once_then_mapped_by_finance(demo_sheet, sheets_xlsx_path):
-    assert sheet_sync.sync(NOW).new_mapping_keys == ["openai:project:proj_shadow_marketing"]
-    assert sheet_sync.sync(NOW).new_mapping_keys == []
+    assert pipeline.sync(NOW).new_mapping_keys == ["openai:project:proj_shadow_marketing"]
+    assert pipeline.sync(NOW).new_mapping_keys == []
     keys = [r[0] for r in values(demo_sheet, layout.MAPPINGS)[1:]]
     assert keys.count("openai:project:proj_shadow_marketing") == 1
     assert any(r[3] == "unmapped vendor key" for r in values(demo_sheet, layout.ALERTS)[1:])
@@ -205,7 +206,7 @@ def test_unmapped_key_listed_once_then_mapped_by_finance(demo_sheet, sheets_xlsx
         for r in wb[layout.MAPPINGS].iter_rows(min_row=2):
             if r[0].value == "openai:project:proj_shadow_marketing":
                 r[1].value, r[2].value = "sales", "lead-scoring"
-    report = sheet_sync.sync(NOW)
+    report = pipeline.sync(NOW)
     assert report.ok and report.new_mapping_keys == []
     assert not any(r[3] == "unmapped vendor key" for r in values(demo_sheet, layout.ALERTS)[1:])
     assert find_row(values(demo_sheet, layout.DASHBOARD), "  unallocated")[1] == 0
@@ -214,7 +215,7 @@ def test_unmapped_key_listed_once_then_mapped_by_finance(demo_sheet, sheets_xlsx
 def test_a_429_storm_is_retried_and_the_sync_succeeds(demo_sheet):
     demo_sheet.reset_log()
     demo_sheet.inject_fault(429, count=5)
-    report = sheet_sync.sync(NOW)
+    report = pipeline.sync(NOW)
     assert report.ok, report.error
     statuses = [s for _, _, s in api_calls(demo_sheet)]
     assert statuses.count(429) == 5 and statuses[-1] == 200
@@ -224,7 +225,7 @@ def test_a_429_storm_is_retried_and_the_sync_succeeds(demo_sheet):
 
 @pytest.mark.xlsx
 def test_an_interrupted_write_leaves_the_sheet_as_it_was(demo_sheet, sheets_xlsx_path, monkeypatch):
-    assert sheet_sync.sync(NOW).ok
+    assert pipeline.sync(NOW).ok
     with edit_xlsx(sheets_xlsx_path) as wb:
         for r in wb[layout.USE_CASES].iter_rows(min_row=2):
             if r[0].value == "claims-processing":
@@ -234,7 +235,7 @@ def test_an_interrupted_write_leaves_the_sheet_as_it_was(demo_sheet, sheets_xlsx
     monkeypatch.setenv("SHEETS_MAX_RETRIES", "3")
     demo_sheet.inject_fault(503, count=100, match=":batchUpdate")
     later = NOW + timedelta(hours=2)
-    report = sheet_sync.sync(later)
+    report = pipeline.sync(later)
     assert not report.ok
     assert "writing the sheet failed (the sheet is unchanged)" in report.error and "503" in report.error
     assert snapshot(demo_sheet) == before
@@ -243,7 +244,7 @@ def test_an_interrupted_write_leaves_the_sheet_as_it_was(demo_sheet, sheets_xlsx
     rail = stores.stores().guardrails.get("claims-processing")
     assert rail.as_of == "2026-11-22T16:05:00Z" and rail.target == D(4)
     demo_sheet.clear_faults()
-    assert sheet_sync.sync(later).ok
+    assert pipeline.sync(later).ok
     assert find_row(values(demo_sheet, layout.UNIT_COSTS), "claims-processing")[4] == 4
 
 
@@ -251,7 +252,7 @@ def test_an_unreadable_sheet_falls_back_to_the_stored_configuration(demo_sheet, 
     monkeypatch.setenv("SHEETS_MAX_RETRIES", "2")
     before = snapshot(demo_sheet)
     demo_sheet.inject_fault(500, count=100, methods=["GET"])
-    report = sheet_sync.sync(NOW)
+    report = pipeline.sync(NOW)
     assert not report.ok and report.configuration == "stored" and "reading the sheet failed" in report.error
     assert report.guardrails == 5 and stores.stores().guardrails.get("lead-scoring").paused
     assert report.writes == 0
@@ -260,11 +261,11 @@ def test_an_unreadable_sheet_falls_back_to_the_stored_configuration(demo_sheet, 
 
 
 def test_history_is_shortened_to_keep_the_request_small(demo_sheet, monkeypatch):
-    assert sheet_sync.sync(NOW).ok  # (appends the new unmapped key)
-    full = sheet_sync.sync(NOW)
+    assert pipeline.sync(NOW).ok  # (appends the new unmapped key)
+    full = pipeline.sync(NOW)
     assert full.ok and not full.history_trimmed and (full.history_weeks, full.history_months) == (13, 13)
     monkeypatch.setenv("SHEET_MAX_REQUEST_BYTES", str(full.write_bytes - 1))
-    report = sheet_sync.sync(NOW)
+    report = pipeline.sync(NOW)
     assert report.ok and report.history_trimmed and report.write_bytes < full.write_bytes
     assert (report.history_weeks, report.history_months) < (13, 13)
     assert "history shortened" in values(demo_sheet, layout.SYNC_LOG)[1][5]
@@ -294,12 +295,12 @@ def test_cli_sheet_commands(demo_sheet, capsys):
 
 @pytest.mark.xlsx
 def test_a_deleted_tab_is_recreated_with_the_last_good_rows(demo_sheet, sheets_xlsx_path):
-    assert sheet_sync.sync(NOW).ok
+    assert pipeline.sync(NOW).ok
     teams_before = sorted(stores.stores().organisation.load().teams, key=lambda t: t.team_id)
     with edit_xlsx(sheets_xlsx_path) as wb:
         del wb[layout.TEAMS]
         del wb[layout.ALERTS]
-    report = sheet_sync.sync(NOW)
+    report = pipeline.sync(NOW)
     assert report.ok, report.error
     assert report.created_tabs == [layout.ALERTS, layout.TEAMS]
     assert sorted(stores.stores().organisation.load().teams, key=lambda t: t.team_id) == teams_before
@@ -318,7 +319,7 @@ def test_closed_months_pool_credits_reach_the_sheet(demo_sheet):
     pools = PoolStore(runtime.dynamodb(), runtime.TableNames.from_env().config)
     pools.save(credits)
     assert pools.load() == credits
-    assert sheet_sync.sync(NOW).ok
+    assert pipeline.sync(NOW).ok
     out = engine.compute(org, data["facts"], data["units"], NOW.date(), credits)
     pool = values(demo_sheet, layout.POOL)
     for tier in ("T1", "T2", "T3"):

@@ -1,0 +1,71 @@
+"""The weekly SLO digest to finance and the monthly board report email, as Notices."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from .money import show_cpu, show_money, show_percent
+from .notices import Notice
+from .periods import week_label, week_start
+
+
+def weekly_digest(out, org, previous_colours: dict) -> tuple:
+    """(Notice, this week's colours): every use case's colour, its cost per unit vs target for the judged
+    week, and what changed since the last digest (`previous_colours`: use case -> colour or "")."""
+    cur = out.currency
+    week = week_label(week_start(out.today) - timedelta(days=7))
+    colours = {uid: st.colour or "" for uid, st in out.statuses.items()}
+    rows, changes = [], []
+    for uid, st in out.statuses.items():
+        before = previous_colours.get(uid)
+        changed = "new" if before is None else (f"{before or 'no colour'} → {st.colour or 'no colour'}"
+                                                if before != (st.colour or "") else "")
+        if changed:
+            changes.append(f"{st.name or uid}: {changed}")
+        rows.append((st.name or uid, st.colour or "no colour",
+                     show_cpu(st.cpu_week, cur) if st.cpu_week is not None else "",
+                     show_cpu(st.target_cpu, cur) if st.target_cpu is not None else "",
+                     show_percent(st.overrun_week) if st.overrun_week is not None else "",
+                     show_money(st.month_to_date_cost, cur), "paused" if st.paused else "", changed))
+    counts = {c: sum(1 for st in out.statuses.values() if st.colour == c) for c in ("green", "yellow", "red",
+                                                                                       "critical")}
+    headline = (f"Cost SLOs for {week}: " + ", ".join(f"{n} {c}" for c, n in counts.items() if n)
+                + (f"; {len(changes)} change(s) since last week" if changes else "; no change since last week")
+                if out.statuses else f"Cost SLOs for {week}: no use cases yet")
+    s = org.settings
+    notice = Notice(
+        key=f"digest:{week}", kind="digest", recipients=tuple(s.alert_emails_finance),
+        subject=f"Weekly AI cost SLO digest, {week}", headline=headline,
+        numbers=tuple((c.capitalize(), str(n)) for c, n in counts.items()) + tuple(
+            ("Changed", c) for c in changes[:20]),
+        actions=("Red: the owner owes a root cause within 48 hours. Critical: the agent is paused until "
+                 "cleared in the sheet. Yellow: investigate.",),
+        table_header=("Use case", "Colour", f"Cost per unit ({week})", "Target", "Overrun", "Month to date",
+                      "Paused", "Change"),
+        table_rows=tuple(rows))
+    return notice, colours
+
+
+def board_notice(out, org) -> Notice:
+    b = out.board
+    cur = out.currency
+    s = org.settings
+    recipients = tuple(s.alert_emails_board) or tuple(dict.fromkeys((*s.alert_emails_finance,
+                                                                     *s.alert_emails_cfo)))
+    numbers = [("Total AI spend", show_money(b.total, cur))]
+    if b.budget is not None:
+        numbers += [("Budget (all teams)", show_money(b.budget, cur)),
+                    ("Over (+) / under (-) budget", show_money(b.budget_variance, cur))]
+    numbers += [(f"Prior month ({b.prior_month})", show_money(b.prior_total, cur)),
+                ("Change on prior month", show_money(b.change, cur)),
+                ("Margin benefit vs manual work", show_money(b.margin_benefit, cur)),
+                ("Headcount offset", show_money(b.headcount_offset, cur)),
+                ("Headcount net (offset - AI cost)", show_money(b.headcount_net, cur)),
+                ("Maturity stage", f"{b.maturity_stage} of 5")]
+    rows = tuple((a.name or a.use_case, show_money(a.cost, cur), str(a.units),
+                  show_cpu(a.cpu, cur) if a.cpu is not None else "",
+                  show_cpu(a.target_cpu, cur) if a.target_cpu is not None else "", a.colour or "")
+                 for a in b.agents[:30])
+    return Notice(key=f"board:{b.month}", kind="board", recipients=recipients,
+                  subject=f"AI spend board report, {b.month}", headline=b.summary, numbers=tuple(numbers),
+                  actions=("The full report is in the Board report tab of the sheet.",),
+                  table_header=("Agent", "Cost", "Units", "Cost per unit", "Target", "Colour"), table_rows=rows)

@@ -1,0 +1,323 @@
+"""The scheduled pipeline: pull billing, read the sheet, compute, store guardrails, write the sheet,
+alert by email, close the month. Every schedule (and POST /v1/runs) is one call to `run`.
+
+    from chalicelib.bootstrap import dependencies
+    from chalicelib.services import pipeline
+
+    record = pipeline.run("hourly", dependencies(), now)          # -> RunRecord (stored too)
+
+Kinds:
+- sync: read the sheet, compute, store the guardrails, write the sheet (no pull, no email);
+- hourly: pull the last 3 days from every source, then sync, evaluate alerts and send email;
+- daily: the same, pulling the current and the previous month (late restatements);
+- weekly: daily + the SLO digest to finance;
+- monthly: daily + close the previous month (pool credits stored; closing again replaces them)
+  and the board report to the board list.
+
+A run is single-flight (a lock item with a lease; an overlapping run exits with status
+"skipped" and says who holds the lock) and idempotent: each step replaces what it writes, and
+each email has a deterministic key the outbox holds once. Steps are recorded with their
+timings; a failing step (a source, the sheet, SES) never loses the others' work: the guardrails
+are stored before the sheet is written, so they follow the spend when the sheet is unreachable.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Callable, Optional
+
+from chalicelib.storage.run_store import RunLog, RunRecord, new_run_id
+
+KINDS = ("sync", "hourly", "daily", "weekly", "monthly")
+HISTORY_MONTHS = 13  # months of facts and units the engine reads (the longest history the sheet shows)
+LEASE_SECONDS = 900  # the pipeline Lambda's time-out: a lock older than this belongs to a dead run
+
+
+@dataclass
+class Deps:
+    """Everything a run touches, built once by chalicelib.bootstrap (tests hand it fakes)."""
+
+    stores: object  # chalicelib.stores.Stores: organisation, work_items, guardrails, ledger, freshness, tokens
+    pool: object  # PoolStore
+    runs: object  # RunStore
+    alerts: object  # AlertStore
+    outbox: Optional[object]  # OutboxStore (None: no email)
+    mailer: Optional[object]  # SesMailer (None: no email)
+    sources: Callable  # org -> [BillingSource]
+    open_sheet: Callable  # () -> SheetSession (may raise: the sheet is then "unreachable")
+    sheet_url: str = ""
+    wall: Callable = lambda: datetime.now(timezone.utc)  # real time, for leases; runs judge `now`
+    count_requests: Callable = lambda: 0  # DynamoDB requests made so far by this process
+
+
+def _iso(at: datetime) -> str:
+    return at.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def pull_window(kind: str, today: date) -> Optional[tuple]:
+    """[start, end) of the days a run pulls; None for a sync."""
+    if kind == "sync":
+        return None
+    if kind == "hourly":
+        return today - timedelta(days=2), today + timedelta(days=1)
+    first = today.replace(day=1)
+    return (first - timedelta(days=1)).replace(day=1), today + timedelta(days=1)
+
+
+def run(kind: str, deps: Deps, now: datetime, run_id: Optional[str] = None,
+        requested_by: str = "schedule") -> RunResult:
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}")
+    now = (now if now.tzinfo else now.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    wall = deps.wall()
+    run_id = run_id or new_run_id(kind, wall)
+    queued = deps.runs.get(run_id)
+    record = RunRecord(run_id, kind, "running", requested_by=queued.requested_by if queued else requested_by,
+                       queued_at=queued.queued_at if queued else "", started_at=_iso(wall), now=_iso(now))
+    if deps.runs.acquire(run_id, wall, LEASE_SECONDS) is None:
+        holder = deps.runs.holder() or {}
+        record = replace(record, status="skipped", finished_at=_iso(deps.wall()),
+                         message=f"another run ({holder.get('run_id', 'unknown')}, since "
+                                 f"{holder.get('acquired_at', '?')}) holds the lock: nothing done")
+        deps.runs.put(record, wall)
+        from chalicelib.sheet_sync import SyncReport
+
+        return RunResult(record, SyncReport(False, _iso(now), error=record.message))
+    deps.runs.put(record, wall)
+    try:
+        return _run_locked(kind, deps, now, record)
+    finally:
+        deps.runs.release(run_id)
+
+
+class _Steps:
+    """Runs each step (a function returning (value, detail)), timing it and recording its outcome;
+    a failed step is recorded and gives None: it never stops the steps after it."""
+
+    def __init__(self):
+        self.log = RunLog()
+        self.failed: list = []
+
+    def __call__(self, name: str, fn: Callable, *args):
+        started = time.perf_counter()
+        try:
+            value, detail = fn(*args)
+        except Exception as exc:  # noqa: BLE001 - recorded; the run goes on with what it has
+            from chalicelib.observability import logger
+
+            logger.exception(f"pipeline step {name} failed")
+            self.failed.append(name)
+            self.log.add(name, "failed", time.perf_counter() - started, f"{type(exc).__name__}: {exc}")
+            return None
+        self.log.add(name, "ok", time.perf_counter() - started, detail)
+        return value
+
+
+@dataclass(frozen=True)
+class RunResult:
+    record: RunRecord  # what is stored and GET /v1/runs/{id} answers
+    sheet: object  # the sheet's side (chalicelib.sheet_sync.SyncReport), for the CLI and tests
+
+
+def _run_locked(kind: str, deps: Deps, now: datetime, record: RunRecord) -> RunResult:
+    from chalicelib.sheet_sync import SyncReport
+
+    today = now.date()
+    steps = _Steps()
+    requests_before = deps.count_requests()
+    s = deps.stores
+    previous = s.organisation.load()
+    report = SyncReport(False, _iso(now))
+    freshness_lines: tuple = ()
+
+    window = pull_window(kind, today)
+    if window is not None:
+        pulled = steps("pull billing", _pull, deps, previous, window, now)
+        if pulled is not None:
+            freshness_lines = tuple(f"{r.source} {r.status or ('ok' if r.ok else 'error')} "
+                                    f"{r.days_answered}/{r.days_asked} days" for r in pulled.results)
+    sheet = steps("read sheet", _read_sheet, deps, previous, report)
+    org = steps("configuration", _configuration, deps, sheet, previous, today) or previous
+    out = steps("compute", _compute, deps, org, today)
+    if out is None:
+        return _finish(deps, record, steps, report, requests_before, freshness_lines, "failed", 0)
+    report.use_cases = len(out.statuses)
+    alloc = out.allocation.get(out.month)
+    report.month_to_date = alloc.total if alloc else Decimal(0)
+    rails = steps("store guardrails", _store_guardrails, deps, out, report.at)
+    report.guardrails = len(rails) if rails is not None else 0
+    if kind == "monthly":
+        closed = steps("close month", _close_month, deps, out, today)
+        if closed is not None:
+            out = steps("compute after close", _compute, deps, org, today) or out
+    notices = []
+    if kind != "sync":
+        notices = steps("alerts", _alerts, deps, out, org, today) or []
+        if kind == "weekly":
+            notices += steps("weekly digest", _digest, deps, out, org, today) or []
+        if kind == "monthly":
+            notices += steps("board report", _board_notice, out, org) or []
+    if sheet is not None:
+        steps("write sheet", _write_sheet, deps, sheet, out, org, now, report, f"{kind} run {record.run_id}")
+    sent = 0
+    if kind != "sync":
+        delivered = steps("email", _email, deps, notices, now)
+        sent = len(getattr(delivered, "sent", ()) or ()) if delivered is not None else 0
+    status = "ok" if not steps.failed else "partial"
+    return _finish(deps, record, steps, report, requests_before, freshness_lines, status, sent)
+
+
+def _finish(deps: Deps, record: RunRecord, steps: _Steps, report, requests_before: int, freshness: tuple,
+            status: str, sent: int) -> RunResult:
+    failed = f"; failed: {', '.join(steps.failed)}" if steps.failed else ""
+    report.seconds = float(sum(step.seconds for step in steps.log.steps))
+    record = replace(record, status=status, finished_at=_iso(deps.wall()), steps=tuple(steps.log.steps),
+                     message=f"{report.use_cases} use cases{failed}" + (f"; sheet: {report.error}" if report.error
+                                                                         else ""),
+                     dynamodb_requests=deps.count_requests() - requests_before, sheets_requests=report.requests,
+                     emails_sent=sent, freshness=freshness)
+    deps.runs.put(record, deps.wall())
+    return RunResult(record, report)
+
+
+# --- the steps ------------------------------------------------------------------------------
+
+
+def _pull(deps: Deps, org, window: tuple, now: datetime):
+    from chalicelib.billing import pull_sources
+
+    s = deps.stores
+    report = pull_sources(deps.sources(org), window[0], window[1], org, s.ledger, s.freshness, now)
+    failed = [r.source for r in report.results if not r.ok]
+    return report, f"{len(report.results)} sources" + (f"; failing: {', '.join(failed)}" if failed else "")
+
+
+def _read_sheet(deps: Deps, previous, report):
+    from chalicelib.sheet_sync import read_configuration
+
+    try:
+        session = deps.open_sheet()
+    except Exception as exc:  # noqa: BLE001 - no sheet configured or no credentials: stored configuration
+        report.error = f"opening the sheet failed: {type(exc).__name__}: {exc}"
+        report.configuration = "stored"
+        return None, report.error
+    sheet = read_configuration(previous, report, session)
+    return sheet, report.error or f"{len(report.issues)} issue(s)"
+
+
+def _configuration(deps: Deps, sheet, previous, today: date):
+    """Finance's configuration: the sheet's when it was read (saved, terms history recorded), else stored."""
+    from chalicelib.sheet_sync import same_configuration
+
+    store = deps.stores.organisation
+    if sheet is None:
+        return previous, "the stored configuration (the sheet could not be read)"
+    org = sheet.inputs.organisation
+    if not same_configuration(org, previous):
+        store.save(org)
+    return store.record_terms(org, today, stored=previous), "from the sheet"
+
+
+def months_back(today: date, n: int) -> list:
+    from chalicelib.domain.periods import month_first_day, month_key, previous_month
+
+    out, m = [], month_key(today)
+    for _ in range(n):
+        out.append(m)
+        m = previous_month(month_first_day(m))
+    return sorted(out)
+
+
+def _compute(deps: Deps, org, today: date):
+    from chalicelib.domain import engine
+
+    s = deps.stores
+    months = months_back(today, HISTORY_MONTHS)
+    first = date(int(months[0][:4]), int(months[0][5:]), 1)
+    facts = s.ledger.facts_between(first, today)
+    units = [u for m in months for u in s.work_items.units_for_month(m)]
+    latched = {g.use_case: g.critical_since for g in s.guardrails.all() if g.critical_since}
+    out = engine.compute(org, facts, units, today, deps.pool.load(), critical_since=latched)
+    return out, f"{len(out.statuses)} use cases, {len(facts):,} facts"
+
+
+def _store_guardrails(deps: Deps, out, at: str):
+    from chalicelib.domain.periods import week_label
+    from chalicelib.storage.guardrail_store import Guardrail
+
+    rails = [Guardrail(use_case=st.use_case, paused=st.paused, colour=st.colour, reason=st.reason,
+                       cost_per_unit=st.cpu_week if st.cpu_week is not None else st.cpu_month,
+                       cost_per_unit_period=(week_label(st.latest_week) if st.cpu_week is not None
+                                             else f"{out.month} to date" if st.cpu_month is not None else ""),
+                       cost_per_unit_this_week=st.cpu_current_week,
+                       counts_reported_through=st.counts_reported_through,
+                       target=st.target_cpu, month_to_date_cost=st.month_to_date_cost,
+                       budget_remaining=st.budget_remaining, as_of=at, critical_since=st.critical_since)
+             for st in out.statuses.values()]
+    deps.stores.guardrails.put_all(rails)
+    return rails, f"{len(rails)} guardrails"
+
+
+def _close_month(deps: Deps, out, today: date):
+    """Store the previous month's pool credits (closing again replaces that month's)."""
+    from chalicelib.domain.periods import previous_month
+    from chalicelib.domain.pool import close_month
+
+    month = previous_month(today)
+    credits = out.closing_credits.get(month, ())
+    closed = close_month(deps.pool.load(), month, credits)
+    deps.pool.save({month: closed[month]})
+    return closed, f"{month}: {len(credits)} credit(s)"
+
+
+def _alerts(deps: Deps, out, org, today: date):
+    from chalicelib.domain.alerts import evaluate
+
+    previous = deps.alerts.open()
+    ev = evaluate(out, org, {e.key: e for e in previous}, today)
+    deps.alerts.save(ev.episodes, previous, deps.wall())
+    return list(ev.notices), f"{sum(e.open for e in ev.episodes)} open, {len(ev.notices)} notice(s)"
+
+
+def _digest(deps: Deps, out, org, today: date):
+    from chalicelib.domain.digest import weekly_digest
+
+    previous = deps.alerts.digest_colours()
+    notice, colours = weekly_digest(out, org, previous)
+    deps.alerts.save_digest_colours(colours)
+    return [notice], f"digest of {len(colours)} use cases"
+
+
+def _board_notice(out, org):
+    from chalicelib.domain.digest import board_notice
+
+    return [board_notice(out, org)], f"board report {out.board.month}"
+
+
+def _write_sheet(deps: Deps, sheet, out, org, now: datetime, report, run_label: str):
+    from chalicelib.sheet_sync import write_outputs
+
+    write_outputs(sheet, out, org, deps.stores.freshness.all(), now, report, run_label)
+    if report.error:
+        raise RuntimeError(report.error)
+    return None, f"{report.requests} Sheets request(s), {report.write_bytes:,} bytes"
+
+
+def _email(deps: Deps, notices, now: datetime):
+    if deps.outbox is None or deps.mailer is None:
+        return None, "email is not configured"
+    from chalicelib.services.delivery import deliver
+
+    result = deliver(notices, deps.outbox, deps.mailer, deps.sheet_url, now)
+    return result, str(result)
+
+
+def sync(now: datetime, deps: Optional[Deps] = None):
+    """A "sync" run (read the sheet, compute, store the guardrails, write the sheet): its SyncReport."""
+    if deps is None:
+        from chalicelib.bootstrap import dependencies
+
+        deps = dependencies()
+    return run("sync", deps, now, requested_by="cli").sheet
