@@ -1,5 +1,6 @@
 """HTTP routes and schedules: each parses, calls one service function, shapes the answer."""
 import functools
+import os
 from datetime import datetime, timezone
 from http import HTTPStatus
 from typing import Optional
@@ -192,3 +193,83 @@ def summary():
         return _error(400, str(exc))
     s = stores.stores()
     return month_summary(month, stores.organisation(), s.ledger, s.work_items, s.freshness)
+
+
+# --- the pipeline: runs on request, alerts, and the schedules -----------------------------------
+
+
+@route("/v1/runs", methods=["POST"])
+def request_run():
+    from chalicelib.run_requests import BadRunRequest, queue_run
+
+    caller = _caller("admin", "sheet")
+    try:
+        record = queue_run(app.current_request.raw_body, caller, datetime.now(timezone.utc))
+    except BadRunRequest as exc:
+        return _error(400, str(exc))
+    return Response(body={"run_id": record.run_id, "kind": record.kind, "status": record.status,
+                          "queued_at": record.queued_at}, status_code=202)
+
+
+@route("/v1/runs/{run_id}", methods=["GET"])
+def get_run(run_id):
+    from chalicelib.run_requests import run_answer
+
+    _caller("admin", "sheet")
+    answer = run_answer(run_id)
+    return answer if answer is not None else _error(404, f"unknown run: {run_id}")
+
+
+@route("/v1/alerts", methods=["GET"])
+def list_alerts():
+    from chalicelib.run_requests import BadRunRequest, open_alerts
+
+    caller = _caller("team", "sheet", "admin")
+    try:
+        return open_alerts(caller, (app.current_request.query_params or {}).get("state", "open"),
+                           stores.organisation())
+    except BadRunRequest as exc:
+        return _error(400, str(exc))
+
+
+def _scheduled(kind: str, event) -> dict:
+    """One pipeline run at the event's time (EventBridge's, or a simulated clock's locally)."""
+    from chalicelib.bootstrap import dependencies
+    from chalicelib.run_requests import event_time
+    from chalicelib.services import pipeline
+
+    record = pipeline.run(kind, dependencies(), event_time(getattr(event, "time", None))).record
+    logger.info("scheduled run", extra={"run_id": record.run_id, "kind": kind, "status": record.status})
+    return {"run_id": record.run_id, "status": record.status}
+
+
+@app.schedule("cron(5 * * * ? *)", name="hourly")
+def hourly(event):
+    return _scheduled("hourly", event)
+
+
+@app.schedule("cron(35 2 * * ? *)", name="daily")
+def daily(event):
+    return _scheduled("daily", event)
+
+
+@app.schedule("cron(35 5 ? * MON *)", name="weekly")
+def weekly(event):
+    return _scheduled("weekly", event)
+
+
+@app.schedule("cron(35 3 1 * ? *)", name="monthly")
+def monthly(event):
+    return _scheduled("monthly", event)
+
+
+@app.on_sqs_message(queue=os.environ.get("RUNS_QUEUE", "finops-runs"), batch_size=1, name="requested_runs")
+def requested_runs(event):
+    """Runs queued by POST /v1/runs: the API Lambda never waits for a run."""
+    from chalicelib.bootstrap import dependencies
+    from chalicelib.run_requests import run_message
+    from chalicelib.services import pipeline
+
+    for message in event:
+        kind, run_id, now = run_message(message.body)
+        pipeline.run(kind, dependencies(), now, run_id=run_id)

@@ -33,17 +33,13 @@ def sheet_url() -> str:
 def dependencies() -> Deps:
     from chalicelib.billing import vendor_sources
     from chalicelib.sheet.session import SheetSession
-    from chalicelib.storage.alert_store import AlertStore
-    from chalicelib.storage.pool_store import PoolStore
-    from chalicelib.storage.run_store import RunStore
 
     s = stores.stores()
     resource = runtime.dynamodb()
     config = runtime.TableNames.from_env().config
     counter = _request_counter(resource.meta.client)
     outbox, mailer = _email(resource, config)
-    return Deps(stores=s, pool=PoolStore(resource, config), runs=RunStore(resource, config),
-                alerts=AlertStore(resource, config), outbox=outbox, mailer=mailer,
+    return Deps(stores=s, pool=s.pool, runs=s.runs, alerts=s.alerts, outbox=outbox, mailer=mailer,
                 sources=lambda org: vendor_sources(org, s.work_items), open_sheet=SheetSession.open,
                 sheet_url=sheet_url(), count_requests=lambda: counter[0])
 

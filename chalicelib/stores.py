@@ -11,6 +11,9 @@ from chalicelib.storage.freshness_store import FreshnessStore
 from chalicelib.storage.guardrail_store import GuardrailStore
 from chalicelib.storage.organisation_store import OrganisationStore
 from chalicelib.storage.tokens import TokenStore
+from chalicelib.storage.alert_store import AlertStore
+from chalicelib.storage.pool_store import PoolStore
+from chalicelib.storage.run_store import RunStore
 from chalicelib.storage.work_items import WorkItemStore
 
 ORG_CACHE_SECONDS = 30  # a sheet edit reaches the API within this long after a sync
@@ -24,6 +27,9 @@ class Stores:
     guardrails: GuardrailStore
     ledger: CostLedger
     freshness: FreshnessStore
+    pool: PoolStore
+    runs: RunStore
+    alerts: AlertStore
 
 
 @lru_cache(maxsize=None)
@@ -37,6 +43,9 @@ def stores() -> Stores:
         guardrails=GuardrailStore(resource, names.config),
         ledger=CostLedger(resource, names.cost_facts),
         freshness=FreshnessStore(resource, names.config),
+        pool=PoolStore(resource, names.config),
+        runs=RunStore(resource, names.config),
+        alerts=AlertStore(resource, names.config),
     )
 
 
