@@ -1,19 +1,21 @@
 """The cost SLO: a colour per use case from weekly overrun against its CPU target.
 
-overrun = CPU ÷ target − 1, per ISO week (Monday–Sunday, UTC).
-- critical: overrun ≥ critical_overrun (50 %) in the latest complete week, or in the
-  current week once it has `current_week_min_days` (2) full days before today; or the
-  month's projected cost > tier2_limit ($50k; exactly $50k is not critical) without
-  CFO approval. The projection check applies even without a target.
-- red: overrun ≥ red_overrun (20 %) in each of the last two complete weeks.
-- yellow: overrun ≥ yellow_overrun (10 %) in the latest complete week (this covers
-  ≥ 20 % in only the latest complete week).
-- green: overrun < 10 % in the latest complete week (under target is green).
-- no colour (None): no target (and no critical projection), or no CPU for the latest
-  complete week (no spend, or spend with zero units: flagged).
-Below band: latest complete week CPU < target × (1 − tolerance) (strictly; exactly at
-the edge is not flagged) adds the flag "investigate"; the colour is unchanged.
-Each rule only ever moves a use case up as an overrun grows, so colour is monotone.
+overrun = cost ÷ (units × target) − 1, per ISO week (Monday–Sunday, UTC), compared with each
+threshold exactly (a Fraction; never a rounded quotient).
+No verdict without the data behind it: the weeks judged are complete weeks whose every day has
+work-item counts (`Judgement`: counts are reported through the last day with posted items);
+the "judged week" is the latest of them. Spend on days after that is named, never judged.
+- critical: overrun ≥ critical_overrun (50 %) in the judged week, or in the current week once
+  it has `current_week_min_days` (2) full days with counts; or the month's projected cost >
+  tier2_limit ($50k; exactly $50k is not critical) without CFO approval (even without a target).
+- red: overrun ≥ red_overrun (20 %) in the judged week and the week before it.
+- yellow: overrun ≥ yellow_overrun (10 %) in the judged week (this covers ≥ 20 % in only it).
+- green: overrun < 10 % in the judged week (under target is green).
+- no colour (None): no target (and no critical projection), no judged week yet, or no CPU in
+  it (no spend, or spend with zero units: flagged with the amount).
+Each week is judged against the terms in force on its last day (`terms_on`), the current week
+against today's. Below band: judged week CPU < target × (1 − tolerance) (strictly) adds the
+flag "investigate"; the colour is unchanged. Colour only moves up as an overrun grows.
 """
 from __future__ import annotations
 
