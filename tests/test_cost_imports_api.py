@@ -118,3 +118,98 @@ def test_an_amount_the_ledger_cannot_hold_rejects_the_file_and_stores_nothing(ap
 def test_a_file_that_is_not_utf8_is_a_clear_400(api, tokens):
     status, answer = upload(api, tokens["admin"], SIMPLE.replace("Serverless", "\u00cdndice").encode("cp1252"))
     assert status == 400 and "UTF-8" in answer["errors"][0]["reason"]
+
+
+# --- an interrupted import is repaired by its retry ---------------------------------------------
+def invoice(day_amounts):
+    return "date,source,category,team,use_case,amount,provider,service\n" + "".join(
+        f"2026-10-{day:02d},pinecone,vector_db,claims,claims-processing,{amount},Pinecone,index-{i}\n"
+        for day, amount, i in day_amounts)
+
+
+FIRST = invoice([(d, "10.00", i) for d in (1, 2, 3) for i in range(30)])
+# The corrected invoice: day 1 restated, half of day 2 removed, day 3 moved to day 4.
+SECOND = invoice([(1, "12.00", i) for i in range(30)] + [(2, "10.00", i) for i in range(15)]
+                 + [(4, "10.00", i) for i in range(30)])
+
+
+def stored_feed(feed="pinecone"):
+    from chalicelib import stores
+
+    return {(f.day, f.service): f.effective_cost for f in stores.stores().ledger.facts_for_month("2026-10")
+            if f.source == f"import:{feed}"}
+
+
+def expected(text):
+    import csv
+    import io
+    from datetime import date
+
+    return {(date.fromisoformat(r["date"]), r["service"]): D(r["amount"]) for r in csv.DictReader(io.StringIO(text))}
+
+
+def test_an_import_killed_at_any_write_boundary_is_completed_by_its_retry(api, tokens, monkeypatch):
+    from chalicelib import stores
+    from tests.storage.test_cost_ledger_interrupted import KillAfter
+
+    ledger = stores.stores().ledger
+    real = ledger._resource
+    counting = KillAfter(real, None)
+    monkeypatch.setattr(ledger, "_resource", counting)
+    assert upload(api, tokens["admin"], FIRST, feed="count")[0] == 200
+    before = counting.calls
+    assert upload(api, tokens["admin"], SECOND, feed="count")[0] == 200
+    writes = counting.calls - before
+    assert writes >= 4
+    for k in range(writes):
+        feed = f"pinecone{k}"
+        monkeypatch.setattr(ledger, "_resource", real)
+        assert upload(api, tokens["admin"], FIRST, feed=feed)[0] == 200
+        monkeypatch.setattr(ledger, "_resource", KillAfter(real, k))
+        status, _ = upload(api, tokens["admin"], SECOND, feed=feed)  # the process dies mid-import
+        assert status == 500
+        between = stored_feed(feed)
+        old, new = expected(FIRST), expected(SECOND)
+        assert all(between[key] in (old.get(key), new.get(key)) for key in between), k
+        assert not ({key for key in between if key not in new} and {key for key in between if key not in old}), k
+
+        monkeypatch.setattr(ledger, "_resource", real)
+        status, answer = upload(api, tokens["admin"], SECOND, feed=feed)
+        assert status == 200, answer
+        stored = stored_feed(feed)
+        assert stored == new, k  # every fact of the file, nothing of what it replaced
+        assert answer["facts_stored"] == len(stored) and D(answer["total"]) == sum(stored.values())
+
+
+def test_a_body_over_the_limit_is_413(api, tokens):
+    from chalicelib.billing import MAX_IMPORT_BYTES
+
+    row = "2026-11-01,pinecone-invoice,vector_db,claims,claims-processing,300.10,Pinecone,Serverless\n"
+    big = SIMPLE + row * (MAX_IMPORT_BYTES // len(row) + 1)
+    status, answer = upload(api, tokens["admin"], big)
+    assert status == 413 and answer["error"]["status"] == 413
+    assert f"{MAX_IMPORT_BYTES:,}" in answer["error"]["message"]
+    assert month_total() == 0
+
+
+def test_an_error_answer_lists_at_most_100_errors_and_counts_them_all(api, tokens):
+    bad = SIMPLE + "".join(f"2026-11-03,pinecone,vector_db,claims,claims-processing,{'x' * 1000}{n},P,S\n"
+                           for n in range(300))
+    status, answer = upload(api, tokens["admin"], bad)
+    assert status == 400
+    assert len(answer["errors"]) == 100 and answer["error_count"] == 300
+    assert answer["errors"][0]["row"] == 5 and len(answer["errors"][0]["value"]) <= 200
+    assert "300 invalid" in answer["error"]["message"] and "first 100" in answer["error"]["message"]
+
+
+def test_a_date_far_in_the_future_is_a_400_naming_the_row(api, tokens):
+    status, answer = upload(api, tokens["admin"], SIMPLE.replace("2026-11-02,datadog", "9999-12-31,datadog"))
+    assert status == 400, answer
+    assert [(e["row"], e["column"]) for e in answer["errors"]] == [(4, "date")]
+
+
+def test_rows_read_counts_a_quoted_newline_as_one_row(api, tokens):
+    text = SIMPLE.replace("Pinecone,Serverless\n2026-11-02", 'Pinecone,"Server\nless"\n2026-11-02', 1)
+    status, answer = upload(api, tokens["admin"], text)
+    assert status == 200, answer
+    assert (answer["rows_read"], answer["rows_stored"]) == (3, 3)
