@@ -318,3 +318,49 @@ def test_a_corrected_import_names_the_days_it_restated(demo_org):
     assert [r.line for r in corrected.restatements] == [
         "import:pinecone 2026-11-03: restated $310.00 → $0.00 by the source"]
     assert corrected.facts_removed == 0
+
+
+# --- a pull killed at any write boundary is repaired by the next pull --------------------------
+def test_a_pull_killed_at_any_write_boundary_is_repaired_by_the_next(demo_org, monkeypatch):
+    from chalicelib import billing, stores
+    from chalicelib.domain.facts import CostFact
+    from tests.storage.test_cost_ledger_interrupted import KillAfter
+
+    def answer(name, amounts):  # {(day, service): amount}
+        return [CostFact(day=d, source=name, category="api", provider="Vendor", service=svc,
+                         billed_cost=Decimal(a), effective_cost=Decimal(a), vendor_key=f"{name}:{svc}")
+                for (d, svc), a in amounts.items()]
+
+    old = {(d, f"m{i}"): "1.00" for d in (DAY_2, DAY_3, DAY_4) for i in range(20)}
+    new = {**{(DAY_2, f"m{i}"): "1.25" for i in range(20)}, **{(DAY_3, f"m{i}"): "1.00" for i in range(5)},
+           **{(DAY_4, f"n{i}"): "2.00" for i in range(20)}}
+    s, org, now = stores.stores(), stores.organisation(), datetime.now(timezone.utc)
+    ledger, real = s.ledger, s.ledger._resource
+
+    def run(name, amounts, resource):
+        monkeypatch.setattr(ledger, "_resource", resource)
+        source = billing.BillingSource(name, lambda a, b: answer(name, amounts))
+        return billing.pull_sources([source], START, END, org, ledger, s.freshness, now)
+
+    def stored_of(name):
+        return {(f.day, f.service): f.effective_cost for f in ledger.facts_between(DAY_2, DAY_4) if f.source == name}
+
+    run("count", old, real)
+    counting = KillAfter(real, None)
+    whole = result_of(run("count", new, counting), "count")
+    assert counting.calls >= 4
+    for k in range(counting.calls):
+        name = f"vendor{k}"
+        run(name, old, real)
+        died = result_of(run(name, new, KillAfter(real, k)), name)
+        assert not died.ok and "killed" in died.error  # recorded as a failed pull, as a crash would be
+        between = stored_of(name)
+        want, had = {key: Decimal(v) for key, v in new.items()}, {key: Decimal(v) for key, v in old.items()}
+        assert not ({key for key in between if key not in want} and {key for key in between if key not in had}), k
+
+        again = result_of(run(name, new, real), name)
+        assert again.ok and stored_of(name) == want, k
+        assert again.facts == len(want) == len(stored_of(name))
+        # The next pull reports what the killed one would have: the same restated days and removals.
+        assert [r.line.replace(name, "count") for r in again.restatements] == [r.line for r in whole.restatements]
+        assert freshness_of(name).facts_removed == whole.deletes
