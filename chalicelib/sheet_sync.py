@@ -312,15 +312,22 @@ def _log_message(report: SyncReport, out, read, additions, history) -> str:
 
 
 def _new_keys(out, known: set, today: date) -> list:
-    """Unmapped vendor keys of the months loaded that the Mappings tab does not list yet."""
+    """Unmapped vendor keys of the months loaded that the Mappings tab does not list yet.
+
+    Keys are compared as the tab reads them back (`normalise_key`: a tab or a newline is a space,
+    NUL and ESC are gone) and written in that form, so a key is never appended twice; a key the tab
+    cannot hold (over 256 characters, `sheet.cells.key`) is not appended at all."""
     from chalicelib.domain.allocation import REASON_UNMAPPED
+    from chalicelib.domain.mappings import normalise_key
     from chalicelib.domain.money import show_money
 
+    listed = {normalise_key(str(k)) for k in known}
     totals: dict = {}
     for month, alloc in out.allocation.items():
         for item in alloc.unallocated_items:
-            if item.reason == REASON_UNMAPPED and item.key and item.key not in known:
-                t = totals.setdefault(item.key, [Decimal(0), set()])
+            key = normalise_key(item.key) if item.key else ""
+            if item.reason == REASON_UNMAPPED and key and key not in listed and len(key) <= 256:
+                t = totals.setdefault(key, [Decimal(0), set()])
                 t[0] += item.amount
                 t[1].add(month)
     ranked = sorted(totals.items(), key=lambda kv: (-kv[1][0], kv[0]))[:NEW_KEYS_PER_SYNC]
