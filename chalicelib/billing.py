@@ -171,13 +171,13 @@ def pull_sources(sources: Iterable[BillingSource], start: date, end: date, org: 
         unanswered = [d for d in days if d not in in_window]
         status = "ok" if not unanswered else "partial"
         restated = [restatement(change, org.settings.currency) for change in written.changed]
-        freshness.succeeded(source.name, now.isoformat(), window, written.facts_in, status=status,
+        freshness.succeeded(source.name, now.isoformat(), window, written.stored, status=status,
                             days_asked=len(days), days_answered=len(in_window),
                             unanswered_days=[d.isoformat() for d in unanswered],
                             restatements=[r.line for r in restated], facts_removed=written.deletes)
         for key, amount in unmapped.items():
             report.unmapped[key] = report.unmapped.get(key, Decimal(0)) + amount
-        report.results.append(SourceResult(source.name, True, written.facts_in, written.puts, written.deletes,
+        report.results.append(SourceResult(source.name, True, written.stored, written.puts, written.deletes,
                                            written.write_requests, status=status, days_asked=len(days),
                                            days_answered=len(in_window), unanswered_days=unanswered,
                                            restatements=restated))
