@@ -188,6 +188,10 @@ def _cpu_numbers(st, cur: str) -> tuple:
 def _slo_notice(st, level: str, since: date, who: _Recipients, cur: str) -> Notice:
     name = st.name or st.use_case
     if level == "critical":
+        # The pause clears with a date on or after the day the pause began (the engine's latch), which
+        # is later than the episode's first day when a red episode escalates: the key and the action name
+        # that day (the email template reads it from the key), so finance's date does clear it.
+        since = st.critical_since or since
         subject = f"CRITICAL: {name} is paused (cost per {st.unit_of_work} over target)"
         actions = (f"The agent is paused now: the guardrail API answers paused to {st.use_case}.",
                    "Find and fix the cause (the questions below), then clear the pause: enter a date on or "

@@ -44,7 +44,9 @@ def test_yellow_red_critical_cleared_recovered_sends_one_email_per_escalation():
     assert [n.kind for n in ev3.notices] == ["critical"]
     critical = ev3.notices[0]
     assert critical.recipients == ("owner@example.com", "lead@example.com", "finance@example.com", "cfo@example.com")
-    assert critical.key == f"slo:claims:{(MON + timedelta(days=7)).isoformat()}:critical"
+    # keyed by the day the pause began (what "Critical cleared on" must reach), not the red episode's start
+    assert critical.key == f"slo:claims:{(MON + timedelta(days=14)).isoformat()}:critical"
+    assert f"on or after {(MON + timedelta(days=14)).isoformat()}" in " ".join(critical.actions)
     assert any("Critical cleared on" in a for a in critical.actions)
     still_paused = run(ev3.episodes, "yellow", paused=True, day=15, critical_since=MON + timedelta(days=14))
     assert still_paused.notices == ()  # latched: not recovered while paused
