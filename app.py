@@ -178,6 +178,11 @@ def cost_imports():
         listed = "" if len(result.errors) <= MAX_ERRORS_LISTED else f" (the first {MAX_ERRORS_LISTED} are listed)"
         answer["message"] = f"{len(result.errors)} invalid cell(s): nothing was stored; fix the rows listed{listed}"
         return _error(400, answer["message"], **answer)
+    answer["facts_removed"] = result.facts_removed
+    answer["restated"] = [r.line for r in result.restatements]
+    if answer["restated"]:  # named once in the next sync's Sync log, like a pull's restatements
+        stores.stores().freshness.record_restatements(f"import {feed}", datetime.now(timezone.utc).isoformat(),
+                                                      answer["restated"])
     logger.info("cost file imported", extra={"feed": result.feed, "rows": result.rows_stored})
     return answer
 

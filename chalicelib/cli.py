@@ -64,6 +64,9 @@ def _costs(args) -> int:
             print(f"  unmapped {key}: {amount:,.2f} (map it in the sheet's Mappings tab)")
         for restated in result.restatements:
             print(f"  {restated.line}")
+        if result.restatements:
+            stores.stores().freshness.record_restatements(f"import {result.feed}", datetime.now(timezone.utc).isoformat(),
+                                                          [r.line for r in result.restatements])
         return 0
     end = date.fromisoformat(args.end) if args.end else datetime.now(timezone.utc).date() + timedelta(days=1)
     start = date.fromisoformat(args.start) if args.start else end - timedelta(days=args.days)

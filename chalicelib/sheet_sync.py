@@ -271,19 +271,22 @@ def _last_run_at(previous_log: list) -> str:
 
 
 def _restatements_since(freshness, since: str) -> list:
-    """(source, line) for each day a billing pull restated after the last sync: every removal or
-    restatement the sources made is named once in the Sync log."""
+    """(source, line) for each day a billing pull or an import restated after the last sync: every
+    removal or restatement the sources made is named once in the Sync log."""
     def instant(iso: str):
-        return datetime.fromisoformat(iso.replace("Z", "+00:00")) if iso else None
+        try:
+            return datetime.fromisoformat(iso.replace("Z", "+00:00"))
+        except ValueError:
+            return None
 
-    after = instant(since)
+    after = instant(since) if since else None
     out = []
     for f in freshness:
-        pulled = instant(f.last_success_at or "")
-        if f.restatements and pulled is not None and (after is None or pulled > after):
-            out += [(f.source, line) for line in f.restatements]
-            if f.restated_days > len(f.restatements):
-                out.append((f.source, f"... {f.restated_days - len(f.restatements)} more day(s) restated"))
+        for entry in f.restatement_log:
+            at, _, line = entry.partition(" ")
+            when = instant(at)
+            if when is not None and (after is None or when > after):
+                out.append((f.source, line))
     return out
 
 

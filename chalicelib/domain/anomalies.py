@@ -91,7 +91,7 @@ class Anomaly:
     @property
     def reason(self) -> str:
         excess = self.excess
-        how = f"{show_percent(excess)} above" if excess is not None else "above a zero"
+        how = f"{show_percent(excess, 2)} above" if excess is not None else "above a zero"  # 20.04 %, not 20.0 %
         if self.metric == "cpu":
             text = (f"cost per {self.unit_label} {show_cpu(self.value, self.currency)} on {self.day} "
                     f"({self.units} units) is {how} its trailing {self.window_days}-day median "
@@ -99,7 +99,7 @@ class Anomaly:
             if self.weekday_median is not None:
                 weekday = f"{self.day:%A}"
                 if self.weekday_median:
-                    text += (f" and {show_percent(self.value / self.weekday_median - 1)} above the "
+                    text += (f" and {show_percent(self.value / self.weekday_median - 1, 2)} above the "
                              f"{weekday} median {show_cpu(self.weekday_median, self.currency)}")
                 else:
                     text += f" and above a zero {weekday} median"

@@ -6,9 +6,9 @@ Public API
 
     out = engine.compute(org, facts, units, today, pool_credits=None, critical_since=None) -> engine.Outputs
         org:           Organisation (the sheet's input tabs)
-        facts:         Iterable[CostFact]  (read once; any currency other than
+        facts:         Iterable[CostFact]  (up to `today`; read once; any currency other than
                        Settings.currency is rejected into out.rejected)
-        units:         Iterable[DailyUnits]
+        units:         Iterable[DailyUnits] (days after `today` are left out: a run judges its moment)
         today:         date (UTC); never read from the clock. `today` is partial.
         pool_credits:  {"YYYY-MM": [PoolCredit, ...]} of the months already closed
                        (stored by the pipeline), or None when nothing is closed yet.
@@ -62,7 +62,7 @@ from .facts import CATEGORIES, UNALLOCATED, CostFact, DailyUnits
 from .forecast import fraction_to_decimal, month_end_forecast
 from .headcount import headcount_line, monthly_offset
 from .maturity import Maturity, assess
-from .money import ZERO
+from .money import ZERO, cents
 from .organisation import Organisation
 from .periods import month_first_day, month_key, month_last_day, next_month_first_day, previous_month
 from .pnl import pnl_row, retirement_trigger
@@ -207,6 +207,9 @@ def compute(org: Organisation, facts: Iterable[CostFact], units: Iterable[DailyU
             pool_credits: Optional[Mapping[str, Sequence[PoolCredit]]] = None,
             critical_since: Optional[Mapping[str, date]] = None) -> Outputs:
     s = org.settings
+    # A run judges its own moment: work items dated after `today` are not in it yet, whatever the
+    # store already holds (a run with an earlier clock). Facts come read up to `today` already.
+    units = (u for u in units if u.day <= today)
     ledger = build_ledger(org, facts, units)
     allocation = month_allocations(org, ledger)
     cal = Calendar(*_data_range(ledger, today))
@@ -307,9 +310,13 @@ def compute(org: Organisation, facts: Iterable[CostFact], units: Iterable[DailyU
                 after = month_after.get(month)
                 if after is None:
                     after = month_after[month] = next_month_first_day(month_first_day(month))
+                month_end = after - timedelta(days=1)
+                month_u = terms_on(month_end)  # the terms in force on the month's last day judge it
+
+                def terms_then(day, _end=month_end):
+                    return terms_on(min(day, _end))
                 colour = colour_as_of(u, s, weeks, after, cost, judgement(after, reported, daily, first_day),
-                                      terms_on)
-                month_u = terms_on(after - timedelta(days=1))  # the terms in force on the month's last day
+                                      terms_then)
                 month_tier = tier_for(estimated_monthly_cost(month_u.estimated_monthly_cost, cost), s)
                 credit = month_credit(month_u, month, cost, n, month_tier) if month < current else None
                 if credit is not None:
@@ -380,14 +387,16 @@ def _board(org, month, allocation, rows, anomalies, stage, pool, benchmarks) -> 
     prior = previous_month(month_first_day(month))
     this = allocation.get(month)
     month_end = month_last_day(month_first_day(month))  # the budgets in force when the month ended
-    budgets = [b for b in (team_budget_on(org, t, month_end) for t in org.teams) if b is not None]
+    budgets = [cents(b) for b in (team_budget_on(org, t, month_end) for t in org.teams) if b is not None]
     by_id = {u.use_case_id: u for u in org.use_cases}
     agents = tuple(board_report.BoardAgentLine(
         r.use_case, r.name, r.unit_of_work, r.cost, r.units, r.cpu, r.target_cpu, r.overrun, r.colour,
         r.margin_benefit) for r in sorted(rows, key=lambda r: (-r.cost, r.use_case)))
     costs = {r.use_case: r.cost for r in rows}
-    headcount = tuple(h for h in (headcount_line(u, month, costs.get(u.use_case_id, ZERO), s.currency)
-                                  for u in sorted(by_id.values(), key=lambda u: u.use_case_id)) if h)
+    # Only agents that ran that month offset headcount in it (a month before launch claims nothing).
+    headcount = tuple(h for h in (headcount_line(u, month, costs[u.use_case_id], s.currency)
+                                  for u in sorted(by_id.values(), key=lambda u: u.use_case_id)
+                                  if u.use_case_id in costs) if h)
     return board_report.build(
         month, prior, s.currency, this.total if this else ZERO,
         allocation[prior].total if prior in allocation else ZERO,

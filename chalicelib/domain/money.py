@@ -120,6 +120,6 @@ def show_cpu(amount: Decimal, currency: str = "USD") -> str:
     return f"{sign}{prefix}{digits}"
 
 
-def show_percent(share: Decimal) -> str:
-    """0.245 -> '24.5 %'."""
-    return f"{(share * 100).quantize(Decimal('0.1'), rounding=ROUND_HALF_EVEN)} %"
+def show_percent(share: Decimal, places: int = 1) -> str:
+    """0.245 -> '24.5 %' (places=2: '24.50 %', for figures read against a threshold)."""
+    return f"{(share * 100).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)} %"

@@ -110,10 +110,11 @@ class Judgement:
     as_of: date
     reported_through: Optional[date]  # the latest UTC day with posted work items (None: never)
     latest_monday: Optional[date]  # the latest complete, fully reported week (None: none yet)
-    current: Optional[tuple]  # (cost, units) of the current week's reported full days
-    current_days: int  # how many full days of the current week are reported
+    current: Optional[tuple]  # (cost, units) of the current week's full days that have counts
+    current_days: int  # how many full days of the current week have counts
     unreported_spend: Decimal  # spend on complete days after reported_through
     missing_since: Optional[date]  # the first complete day with spend and no counts (for the notice)
+    gaps: tuple = ()  # (day, spend) of the current week's full days with spend but no work items
 
 
 def judgement(as_of: date, reported_through: Optional[date], daily: Callable[[date, date], tuple],
@@ -128,12 +129,22 @@ def judgement(as_of: date, reported_through: Optional[date], daily: Callable[[da
         fully_reported = week_start(reported_through + timedelta(days=1)) - timedelta(days=7)
         latest = min(latest_complete, fully_reported)
         end = min(as_of, reported_through + timedelta(days=1))
-    days = max((end - current_monday).days, 0)
-    current = daily(current_monday, current_monday + timedelta(days=days)) if days else None
+    # The current week counts only its full days that HAVE counts: a day with spend and no work
+    # items (a batch not posted yet, out of order) is left out of the verdict and named instead.
+    cost, units, days, gaps = ZERO, 0, 0, []
+    day = current_monday
+    while day < end:
+        c, u = daily(day, day + timedelta(days=1))
+        if u:
+            cost, units, days = cost + c, units + u, days + 1
+        elif c > 0:
+            gaps.append((day, c))
+        day += timedelta(days=1)
+    current = (cost, units) if days else None
     first_missing = reported_through + timedelta(days=1) if reported_through is not None else first_day
     unreported = daily(first_missing, as_of)[0] if first_missing is not None and first_missing < as_of else ZERO
     missing_since = first_missing if unreported > 0 else None
-    return Judgement(as_of, reported_through, latest, current, days, unreported, missing_since)
+    return Judgement(as_of, reported_through, latest, current, days, unreported, missing_since, tuple(gaps))
 
 
 def assumed_reported(as_of: date, weeks: Mapping[date, list]) -> Judgement:
@@ -145,13 +156,20 @@ def assumed_reported(as_of: date, weeks: Mapping[date, list]) -> Judgement:
                      tuple(cell) if cell and days else None, days, ZERO, None)
 
 
-def counts_notice(j: Judgement) -> str:
-    """'work-item counts not reported since 2026-12-01' when complete days have spend but no counts."""
-    if j.missing_since is None:
-        return ""
-    if j.reported_through is None:
-        return f"work-item counts not reported since {j.missing_since.isoformat()} (none posted yet)"
-    return f"work-item counts not reported since {j.missing_since.isoformat()}"
+def counts_notice(j: Judgement, currency: str = "USD") -> str:
+    """'work-item counts not reported since 2026-12-01: $500.00 of spend not judged' when complete days
+    have spend but no counts; and the current week's days with spend but no work items, which its
+    verdict leaves out."""
+    parts = []
+    if j.missing_since is not None:
+        parts.append(f"work-item counts not reported since {j.missing_since.isoformat()}"
+                     + (" (none posted yet)" if j.reported_through is None else "")
+                     + f": {show_money(j.unreported_spend, currency)} of spend not judged")
+    if j.gaps:
+        spend = sum((c for _, c in j.gaps), ZERO)
+        parts.append("no work items on " + ", ".join(d.isoformat() for d, _ in j.gaps)
+                     + f": {show_money(spend, currency)} of this week's spend left out of its verdict")
+    return "; ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -234,7 +252,7 @@ def evaluate(use_case: UseCase, settings: Settings, weeks: Mapping[date, list], 
         flags.append(FLAG_ZERO_UNITS)
     if c_latest and below_band_exact(c_latest[0], c_latest[1], t_latest, tolerance):
         flags.append(FLAG_INVESTIGATE)
-    notice = counts_notice(judged)
+    notice = counts_notice(judged, currency)
     if notice:
         flags.append(FLAG_COUNTS_MISSING)
 
@@ -280,7 +298,7 @@ def evaluate(use_case: UseCase, settings: Settings, weeks: Mapping[date, list], 
         reason += (f"; investigate: {show_cpu(cpu_latest, currency)} is below the band's floor "
                    f"{show_cpu(low, currency)} (target stale or spend missing?)")
     if notice:
-        reason += f"; {notice}: {show_money(judged.unreported_spend, currency)} of spend not judged"
+        reason += f"; {notice}"
     return SloResult(colour, reason, tuple(flags), latest_monday, cpu_latest, cpu_prior, cpu_current,
                      o_latest, o_prior, o_current, counts, judged.reported_through, judged.missing_since,
                      judged.current_days, t_latest)

@@ -2,7 +2,8 @@
 
 Finance changes a use case's terms (target cost per unit, tolerance, monthly budget, approved
 tier, CFO approval) or a team's monthly budget in the sheet. A change applies from the day it
-was saved, or from the "Effective from" date finance typed on the row. The history holds one
+was saved, or from the "Effective from" date finance typed on the row (a date left over from an
+earlier change does not back-date a new one: it applies from the day it was saved). The history holds one
 entry per change (never one per run), so reading it costs the same however long the product
 runs. A day before the first recorded change uses the first recorded terms (the values were
 so before they were recorded).
@@ -26,13 +27,15 @@ class UseCaseTerms:
     monthly_budget: Optional[Decimal] = None
     approved_tier: Optional[str] = None
     cfo_approved: bool = False
+    typed_from: Optional[date] = None  # the "Effective from" finance had typed when this was recorded
 
     @classmethod
     def of(cls, u: UseCase, effective_from: date) -> "UseCaseTerms":
-        return cls(effective_from, u.target_cpu, u.tolerance, u.monthly_budget, u.approved_tier, u.cfo_approved)
+        return cls(effective_from, u.target_cpu, u.tolerance, u.monthly_budget, u.approved_tier, u.cfo_approved,
+                   u.effective_from)
 
     def same_values(self, other: "UseCaseTerms") -> bool:
-        return replace(self, effective_from=other.effective_from) == other
+        return replace(self, effective_from=other.effective_from, typed_from=other.typed_from) == other
 
     def apply(self, u: UseCase) -> UseCase:
         return replace(u, target_cpu=self.target_cpu, tolerance=self.tolerance, monthly_budget=self.monthly_budget,
@@ -43,13 +46,23 @@ class UseCaseTerms:
 class TeamTerms:
     effective_from: date
     monthly_budget: Optional[Decimal] = None
+    typed_from: Optional[date] = None
 
     @classmethod
     def of(cls, t: Team, effective_from: date) -> "TeamTerms":
-        return cls(effective_from, t.monthly_budget)
+        return cls(effective_from, t.monthly_budget, t.effective_from)
 
     def same_values(self, other: "TeamTerms") -> bool:
         return self.monthly_budget == other.monthly_budget
+
+
+def effective_date(history: Sequence, typed: Optional[date], today: date) -> date:
+    """When a change saved `today` applies: the "Effective from" finance typed, unless that date was
+    already there when the row last changed (left over from an earlier change): then from today."""
+    last = max(history, key=lambda t: t.effective_from) if history else None
+    if typed is None or (last is not None and last.typed_from == typed):
+        return today
+    return typed
 
 
 def record(history: Sequence, current, effective_from: date) -> Optional[tuple]:

@@ -161,9 +161,9 @@ def _stamp(now: datetime) -> str:
     return now.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _reason_part(reason: str, words: str) -> str:
-    """The clause of a reason that holds `words` (reasons are clauses joined by '; ')."""
-    return next((p for p in reason.split("; ") if words in p), "")
+def _reason_part(reason: str, *words: str) -> str:
+    """The clauses of a reason that hold any of `words` (reasons are clauses joined by '; ')."""
+    return "; ".join(p for p in reason.split("; ") if any(w in p for w in words))
 
 
 def _freshness_status(f) -> tuple:
@@ -242,7 +242,7 @@ def dashboard(out, org, freshness: Sequence, now: datetime, issues: int, keys_to
     statuses = list(out.statuses.values())
     # Shown together, so they foot: allocated + unallocated = spend, to the cent.
     (allocated, unallocated), total = foot([alloc.allocated, alloc.unallocated] if alloc else [ZERO, ZERO])
-    budgets = [t.budget for t in out.teams if t.budget is not None]
+    budgets = [cents(t.budget) for t in out.teams if t.budget is not None]  # the sum of the budgets as shown
     budget = sum(budgets, ZERO) if budgets else None
     forecast = out.forecast
     colours = {k: sum(1 for s in statuses if s.colour == k) for k in ("green", "yellow", "red", "critical")}
@@ -308,7 +308,7 @@ def dashboard(out, org, freshness: Sequence, now: datetime, issues: int, keys_to
     for s in attention[:ATTENTION_LIMIT]:
         why = s.reason.split("; ")[0]
         if FLAG_COUNTS_MISSING in s.flags and s.colour not in ("red", "critical"):  # the missing counts first
-            why = _reason_part(s.reason, "work-item counts not reported")
+            why = _reason_part(s.reason, "work-item counts not reported", "no work items on")
         why = why if len(why) <= WHY_CHARS else why[:WHY_CHARS - 1].rstrip() + "…"  # the whole reason: Alerts
         why += "".join(f" [{x}]" for x in (*s.flags, *(("paused",) if s.paused else ())))
         rows.append([c.v(s.use_case), c.v(s.colour or "", colour=s.colour), c.v(s.cpu_week, "cpu"),
@@ -394,7 +394,7 @@ def agent_pnl(out, history: History) -> TabContent:
     data = []
     for r in chosen:  # blank, not $0.00, where a category or a credit holds nothing (a lighter request)
         by_category, cost = foot([r.cost_by_category.get(k, ZERO) for k in CATEGORIES])  # the categories foot
-        data.append((r.month, "closed" if r.complete else "month to date", r.use_case, r.name, r.team,
+        data.append((r.month, _period(r, out.statuses.get(r.use_case)), r.use_case, r.name, r.team,
                      r.unit_of_work, cost, r.billed_cost,
                      *(x or None for x in by_category),
                      r.units, r.cpu, r.target_cpu, r.overrun, r.baseline_cpu, r.margin_benefit, r.headcount_offset,
@@ -402,6 +402,18 @@ def agent_pnl(out, history: History) -> TabContent:
                      r.retirement_trigger if r.decision_date is not None else None))
     rows += table(data, PNL_KINDS)
     return TabContent(layout.AGENT_PNL, rows, len(layout.PNL_HEADERS), _column_formats(c, PNL_KINDS))
+
+
+def _period(row, status) -> str:
+    """'closed', 'month to date', or, when spend has no counts yet, says how far the counts go (the
+    row's cost per unit, overrun and margin then include spend whose work items are not in)."""
+    if row.complete:
+        return "closed"
+    if status is not None and status.counts_missing_since is not None:
+        through = status.counts_reported_through
+        return (f"month to date; counts only through {through.isoformat()}" if through
+                else "month to date; no work items posted yet")
+    return "month to date"
 
 
 def _column_formats(c: Cells, kinds: Sequence[str], offset: int = 0) -> list:
@@ -480,7 +492,8 @@ def alerts(out, org, freshness: Sequence) -> TabContent:
                     f"{show_money(s.month_to_date_cost, cur)})", out.month, s.owner_email)
             elif flag == FLAG_COUNTS_MISSING:
                 add("counts", s.use_case, s.team, "work-item counts not reported",
-                    _reason_part(s.reason, "work-item counts not reported") + "; no colour or pause from those days",
+                    _reason_part(s.reason, "work-item counts not reported", "no work items on")
+                    + "; no colour or pause from those days",
                     s.counts_missing_since.isoformat() if s.counts_missing_since else "", s.owner_email)
             elif flag == FLAG_ZERO_UNITS:
                 add("counts", s.use_case, s.team, "spend with no work items",

@@ -11,6 +11,7 @@ from chalicelib.storage.records import from_item
 PK = "SOURCE"
 MAX_RESTATEMENT_LINES = 20
 MAX_UNANSWERED_DAYS = 31
+MAX_LOGGED_RESTATEMENTS = 100  # the running log the Sync log reads (each entry "<at> <line>")
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,9 @@ class SourceFreshness:
     restated_days: int = 0  # days whose amounts the source changed (all of them)
     restatements: tuple[str, ...] = ()  # their lines, "aws 2026-11-30: restated $219.26 → $0.00 by the source" (first 20)
     facts_removed: int = 0  # facts gone from days the source answered without them
+    # Every pull's and import's restatement lines, newest last ("2026-12-02T08:05:00+00:00 aws 2026-11-30:
+    # restated ..."), so several pulls between two syncs are all named in the Sync log.
+    restatement_log: tuple[str, ...] = ()
 
 
 class FreshnessStore:
@@ -41,6 +45,7 @@ class FreshnessStore:
                   days_asked: int = 0, days_answered: int = 0, unanswered_days: Iterable[str] = (),
                   restatements: Iterable[str] = (), facts_removed: int = 0) -> None:
         lines = list(restatements)
+        self._log(source, at, lines)
         self._table.update_item(
             Key={"pk": PK, "sk": source},
             UpdateExpression="SET #s = :src, last_success_at = :at, last_attempt_at = :at, last_error = :e, "
@@ -54,6 +59,21 @@ class FreshnessStore:
                                        ":rd": len(lines), ":r": lines[:MAX_RESTATEMENT_LINES],
                                        ":fr": facts_removed},
         )
+
+    def record_restatements(self, source: str, at: str, lines: Iterable[str]) -> None:
+        """Add restatement lines (an import's corrected invoice) to the source's running log."""
+        self._log(source, at, list(lines))
+
+    def _log(self, source: str, at: str, lines: list) -> None:
+        if not lines:
+            return
+        row = self._table.get_item(Key={"pk": PK, "sk": source}, ConsistentRead=True,
+                                   ProjectionExpression="restatement_log").get("Item") or {}
+        log = (list(row.get("restatement_log") or []) + [f"{at} {line}" for line in lines])[-MAX_LOGGED_RESTATEMENTS:]
+        self._table.update_item(Key={"pk": PK, "sk": source},
+                                UpdateExpression="SET #s = :src, restatement_log = :log",
+                                ExpressionAttributeNames={"#s": "source"},
+                                ExpressionAttributeValues={":src": source, ":log": log})
 
     def failed(self, source: str, at: str, error: str) -> None:
         # The last success and what it answered and restated stay as they were: the sheet shows

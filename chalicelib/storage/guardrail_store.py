@@ -44,5 +44,9 @@ class GuardrailStore:
         return [from_item(Guardrail, r) for r in rows]
 
     def put_all(self, guardrails: Iterable[Guardrail]) -> int:
-        requests = [{"PutRequest": {"Item": {"pk": PK, "sk": g.use_case, **to_item(g)}}} for g in guardrails]
+        """Store each guardrail unless a later judgement is already stored: a run with an earlier clock
+        (a back-dated sync) reports its moment but never lifts, or sets, what agents are told now."""
+        later = {g.use_case: g.as_of for g in self.all() if g.as_of}
+        requests = [{"PutRequest": {"Item": {"pk": PK, "sk": g.use_case, **to_item(g)}}} for g in guardrails
+                    if not (g.as_of and later.get(g.use_case, "") > g.as_of)]
         return batch_write(self._resource, self._table_name, requests)

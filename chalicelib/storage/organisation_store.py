@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Optional
 
-from chalicelib.domain.terms import TeamTerms, UseCaseTerms, record
+from chalicelib.domain.terms import TeamTerms, UseCaseTerms, effective_date, record
 from chalicelib.domain.organisation import (
     Benchmark, MappingRule, Organisation, PoolAllocation, Settings, SharedCostRule, Team, UseCase,
 )
@@ -101,7 +101,8 @@ class OrganisationStore:
             field, _ = _HISTORY_KINDS[kind]
             for row in rows:
                 ident = row.use_case_id if kind == "use_case" else row.team_id
-                changed = record(histories[field].get(ident, ()), make(row, today), row.effective_from or today)
+                history = histories[field].get(ident, ())
+                changed = record(history, make(row, today), effective_date(history, row.effective_from, today))
                 if changed is not None:
                     histories[field][ident] = changed
                     puts.append({"PutRequest": {"Item": {"pk": HISTORY_PK, "sk": f"{kind}#{ident}",

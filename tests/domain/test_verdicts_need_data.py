@@ -118,3 +118,43 @@ def test_a_team_budget_raised_this_month_leaves_last_months_board_budget_alone()
     out = engine.compute(org(AGENT, teams=(team,), team_history=history), facts, work, TODAY)
     assert out.board.month == "2026-11" and out.board.budget == D(1000)
     assert out.teams[0].budget == D(2000)
+
+
+def test_a_missing_day_before_later_counts_is_left_out_of_the_current_weeks_verdict():
+    thursday = date(2026, 12, 3)
+    facts, work = steady(date(2026, 10, 1), thursday)
+    work = [w for w in work if w.day != date(2026, 12, 1)]  # Tuesday's batch never arrived; Wednesday's did
+    s = engine.compute(org(AGENT), facts, work, thursday).status("claims")
+    assert s.colour == "green" and not s.paused
+    assert s.current_week_days == 2 and s.cpu_current_week == D(5)  # Monday and Wednesday, at target
+    assert "no work items on 2026-12-01: $500.00 of this week's spend left out of its verdict" in s.reason
+
+
+def test_the_current_week_needs_two_days_with_counts_not_two_days_since_monday():
+    friday = date(2026, 12, 4)
+    new = UseCase("leads", "claims-team", unit_of_work="lead", target_cpu=D("0.50"))
+    facts, work = steady(date(2026, 12, 3), friday, cpu="10", per_day=40, use_case="leads")  # launched Thursday
+    s = engine.compute(org(new), facts, work, friday).status("leads")
+    assert s.colour is None and not s.paused and s.current_week_days == 1
+    f2, w2 = steady(friday, friday + timedelta(days=1), cpu="10", per_day=40, use_case="leads")
+    later = engine.compute(org(new), facts + f2, work + w2, friday + timedelta(days=1)).status("leads")
+    assert later.colour == "critical" and later.current_week_days == 2
+
+
+def test_work_items_dated_after_the_runs_day_are_not_in_its_figures():
+    facts, work = steady(date(2026, 10, 1), date(2026, 11, 21))
+    _, future = steady(date(2026, 11, 21), date(2026, 12, 1))  # posted later; the run judges Nov 20
+    out = engine.compute(org(AGENT), facts, work + future, date(2026, 11, 20))
+    november = next(r for r in out.pnl if r.month == "2026-11")
+    assert november.units == 100 * 20 and november.cpu == D(5)
+    assert out.status("claims").counts_reported_through == date(2026, 11, 20)
+
+
+def test_a_closed_month_is_judged_by_the_terms_of_its_last_day_not_the_1st_after():
+    history = {"claims": (UseCaseTerms(date(2026, 1, 1), target_cpu=D(5)),
+                          UseCaseTerms(date(2026, 10, 1), target_cpu=D(3)))}
+    agent = UseCase("claims", "claims-team", unit_of_work="claim", target_cpu=D(3))
+    facts, work = steady(date(2026, 8, 1), date(2026, 10, 10), cpu="5.60")  # 12 % over the $5 of September
+    out = engine.compute(org(agent, terms_history=history), facts, work, date(2026, 10, 10))
+    september = next(r for r in out.pnl if r.month == "2026-09")
+    assert september.target_cpu == D(5) and september.colour == "yellow"

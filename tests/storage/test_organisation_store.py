@@ -87,3 +87,24 @@ def test_terms_history_keeps_one_entry_per_change_and_honours_effective_from(aws
     s.record_terms(backdated, date(2026, 11, 28))
     assert [(t.effective_from, t.target_cpu) for t in s.load().terms_history[uc.use_case_id]] == [
         (date(2026, 11, 1), Decimal("0.30"))]
+
+
+def test_an_effective_from_left_over_from_an_earlier_change_does_not_back_date_the_next(aws):
+    from datetime import date
+    from decimal import Decimal
+
+    from chalicelib.domain.terms import use_case_on
+
+    org = demo_organisation()
+    uc = replace(org.use_cases[0], target_cpu=Decimal("4"), effective_from=date(2026, 10, 1))
+    first = replace(org, use_cases=(uc,) + org.use_cases[1:])
+    s = store()
+    s.save(first)
+    s.record_terms(first, date(2026, 11, 20))  # back-dated to Oct 1, as finance typed
+    later = replace(first, use_cases=(replace(uc, monthly_budget=Decimal("500")),) + first.use_cases[1:])
+    s.save(later)
+    s.record_terms(later, date(2026, 12, 10))  # the date is still there; the budget change is new
+    on = use_case_on(s.load(), later.use_cases[0])
+    assert on(date(2026, 10, 15)).target_cpu == Decimal("4")  # the typed date applies to its own change
+    assert on(date(2026, 10, 15)).monthly_budget == uc.monthly_budget  # the new budget is not back-dated
+    assert on(date(2026, 12, 10)).monthly_budget == Decimal("500")
