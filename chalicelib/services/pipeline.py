@@ -154,9 +154,9 @@ def _run_locked(kind: str, deps: Deps, now: datetime, record: RunRecord) -> RunR
             out = steps("compute after close", _compute, deps, org, today) or out
     notices = []
     if kind != "sync":
-        notices = steps("alerts", _alerts, deps, out, org, today) or []
+        notices = steps("alerts", _alerts, deps, out, org, today, now) or []
         if kind == "weekly":
-            notices += steps("weekly digest", _digest, deps, out, org, today) or []
+            notices += steps("weekly digest", _digest, deps, out, org, today, now) or []
         if kind == "monthly":
             notices += steps("board report", _board_notice, out, org) or []
     if sheet is not None:
@@ -272,20 +272,41 @@ def _close_month(deps: Deps, out, today: date):
     return closed, f"{month}: {len(credits)} credit(s)"
 
 
-def _alerts(deps: Deps, out, org, today: date):
+def _claim(deps: Deps, notices, now: datetime) -> None:
+    """Put each notice in the outbox (pending) BEFORE the state that calls for it is saved: notices are
+    called for by transitions (an episode opening or escalating, a week's colours), so a run killed
+    between saving that state and the email step would otherwise lose them for good (the rerun sees
+    no transition). A claimed email is sent by this run's email step, or retried by the next run's."""
+    if deps.outbox is None or deps.mailer is None:
+        return
+    from chalicelib.email.templates import render
+
+    for notice in notices:
+        if not notice.recipients:
+            continue  # an alert row (recipients missing), never an email
+        try:
+            rendered = render(notice, deps.sheet_url)
+        except ValueError:
+            continue  # cannot be rendered: the email step reports it
+        deps.outbox.claim(notice, now, rendered)  # False when an earlier run claimed it: fine
+
+
+def _alerts(deps: Deps, out, org, today: date, now: datetime):
     from chalicelib.domain.alerts import evaluate
 
     previous = deps.alerts.open()
     ev = evaluate(out, org, {e.key: e for e in previous}, today)
+    _claim(deps, ev.notices, now)
     deps.alerts.save(ev.episodes, previous, deps.wall())
     return list(ev.notices), f"{sum(e.open for e in ev.episodes)} open, {len(ev.notices)} notice(s)"
 
 
-def _digest(deps: Deps, out, org, today: date):
+def _digest(deps: Deps, out, org, today: date, now: datetime):
     from chalicelib.domain.digest import weekly_digest
 
     previous = deps.alerts.digest_colours()
     notice, colours = weekly_digest(out, org, previous)
+    _claim(deps, [notice], now)  # before the colours it compares against are replaced
     deps.alerts.save_digest_colours(colours)
     return [notice], f"digest of {len(colours)} use cases"
 
