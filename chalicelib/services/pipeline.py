@@ -99,6 +99,7 @@ class _Steps:
     def __init__(self):
         self.log = RunLog()
         self.failed: list = []
+        self.degraded: list = []  # steps that ran but left work undone (a failing source, unsent email)
 
     def __call__(self, name: str, fn: Callable, *args):
         started = time.perf_counter()
@@ -138,6 +139,9 @@ def _run_locked(kind: str, deps: Deps, now: datetime, record: RunRecord) -> RunR
         if pulled is not None:
             freshness_lines = tuple(f"{r.source} {r.status or ('ok' if r.ok else 'error')} "
                                     f"{r.days_answered}/{r.days_asked} days" for r in pulled.results)
+            failing = [r.source for r in pulled.results if not r.ok]
+            if failing:  # the other sources landed; the run still says it is not whole
+                steps.degraded.append(f"source failing: {', '.join(failing)}")
     sheet = steps("read sheet", _read_sheet, deps, previous, report)
     org = steps("configuration", _configuration, deps, sheet, previous, today) or previous
     out = steps("compute", _compute, deps, org, today)
@@ -161,17 +165,23 @@ def _run_locked(kind: str, deps: Deps, now: datetime, record: RunRecord) -> RunR
             notices += steps("board report", _board_notice, out, org) or []
     if sheet is not None:
         steps("write sheet", _write_sheet, deps, sheet, out, org, now, report, f"{kind} run {record.run_id}")
+    else:  # the sheet could not be read: nothing is written to it (the guardrails are stored)
+        steps.log.add("write sheet", "skipped", 0.0, report.error or "the sheet could not be read")
+        steps.degraded.append("sheet not written")
     sent = 0
     if kind != "sync":
         delivered = steps("email", _email, deps, notices, now)
         sent = len(getattr(delivered, "sent", ()) or ()) if delivered is not None else 0
-    status = "ok" if not steps.failed else "partial"
+        if delivered is not None and not delivered.ok:  # left pending: the next run retries
+            steps.degraded.append(f"email: {delivered}")
+    status = "ok" if not (steps.failed or steps.degraded) else "partial"
     return _finish(deps, record, steps, report, requests_before, freshness_lines, status, sent)
 
 
 def _finish(deps: Deps, record: RunRecord, steps: _Steps, report, requests_before: int, freshness: tuple,
             status: str, sent: int) -> RunResult:
     failed = f"; failed: {', '.join(steps.failed)}" if steps.failed else ""
+    failed += "".join(f"; {d}" for d in steps.degraded)
     report.seconds = float(sum(step.seconds for step in steps.log.steps))
     record = replace(record, status=status, finished_at=_iso(deps.wall()), steps=tuple(steps.log.steps),
                      message=f"{report.use_cases} use cases{failed}" + (f"; sheet: {report.error}" if report.error
