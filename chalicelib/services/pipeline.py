@@ -76,6 +76,7 @@ def run(kind: str, deps: Deps, now: datetime, run_id: Optional[str] = None,
     queued = deps.runs.get(run_id)
     record = RunRecord(run_id, kind, "running", requested_by=queued.requested_by if queued else requested_by,
                        queued_at=queued.queued_at if queued else "", started_at=_iso(wall), now=_iso(now))
+    before = deps.runs.holder()  # a lock left by a dead run (its lease ran out) is taken over below
     if deps.runs.acquire(run_id, wall, LEASE_SECONDS) is None:
         holder = deps.runs.holder() or {}
         record = replace(record, status="skipped", finished_at=_iso(deps.wall()),
@@ -86,10 +87,29 @@ def run(kind: str, deps: Deps, now: datetime, run_id: Optional[str] = None,
 
         return RunResult(record, SyncReport(False, _iso(now), error=record.message))
     deps.runs.put(record, wall)
+    _bury(deps, before, run_id, wall)
     try:
         return _run_locked(kind, deps, now, record)
     finally:
         deps.runs.release(run_id)
+
+
+def _bury(deps: Deps, before: Optional[dict], run_id: str, wall: datetime) -> None:
+    """The run whose expired lock this run took died mid-way (killed, timed out): its record, left
+    "running" for ever, now says so (GET /v1/runs/{id})."""
+    dead_id = (before or {}).get("run_id")
+    if not dead_id or dead_id == run_id:
+        return
+    try:
+        dead = deps.runs.get(dead_id)
+        if dead is not None and dead.status == "running":
+            deps.runs.put(replace(dead, status="failed", finished_at=_iso(wall),
+                                  message=f"did not finish (killed or timed out): its lock's lease ran out and run "
+                                          f"{run_id} took over"), wall)
+    except Exception:  # noqa: BLE001 - bookkeeping only: never stops the run that took over
+        from chalicelib.observability import logger
+
+        logger.exception(f"could not mark run {dead_id} as failed")
 
 
 class _Steps:
