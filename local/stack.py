@@ -1,7 +1,9 @@
 """The local stack: moto's server, the emulators and `chalice local`, seeded with the demo organisation.
 
 `python -m local.stack` (what `make serve` runs) starts everything on 127.0.0.1, prints the URLs
-and stops all it started on Ctrl-C. moto keeps its state in memory: each start begins afresh.
+and stops all it started on Ctrl-C or SIGTERM. moto keeps its state in memory: each start begins
+afresh. moto's server and `chalice local` run as child processes (local/moto_server.py says why
+moto's is not `moto_server` itself); both die with the stack even if it is killed.
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -20,13 +23,14 @@ ENV_FILE = ROOT / ".local" / "stack.env"
 
 # What boto3 needs to reach moto's server; nothing here is a real credential.
 FAKE_AWS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": "us-east-1"}
+STOP_TIMEOUT = 5.0  # seconds a child gets to exit on SIGTERM before SIGKILL
 
 
 class LocalStack:
     """Start with `with LocalStack() as stack:`; `stack.api_url`, `stack.tokens`, `stack.env`."""
 
     def __init__(self, api_port: int | None = None, moto_port: int | None = None, quiet: bool = True,
-                 workbook: Path | str | None = None):
+                 workbook: Path | str | None = None, stock_moto: bool = False):
         from local.ports import free_port
 
         self.api_port = api_port or free_port()
@@ -40,6 +44,8 @@ class LocalStack:
         self.sheets = None  # the Sheets API emulator's handle
         self.workbook = Path(workbook) if workbook else ROOT / "demo-out" / "finops.xlsx"
         self._saved_env: dict = {}
+        self._saved_sigterm = None
+        self.stock_moto = stock_moto  # moto without local/moto_server.py's fixes: only to compare
 
     @property
     def api_url(self) -> str:
@@ -50,6 +56,7 @@ class LocalStack:
         return f"http://127.0.0.1:{self.moto_port}"
 
     def __enter__(self) -> "LocalStack":
+        self._sigterm_interrupts()
         try:
             self.start()
         except BaseException:
@@ -60,17 +67,28 @@ class LocalStack:
     def __exit__(self, *exc) -> None:
         self.stop()
 
+    def _sigterm_interrupts(self) -> None:
+        """In the main thread, SIGTERM raises KeyboardInterrupt like Ctrl-C, so `with` stops everything."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+            self._saved_sigterm = signal.signal(signal.SIGTERM, _interrupt)
+
+    @property
+    def pids(self) -> dict:
+        """{name: pid} of the child processes running (for measuring them)."""
+        return {name: proc.pid for name, proc in (("moto", self._moto), ("chalice", self._chalice))
+                if proc is not None and proc.poll() is None}
+
     def start(self) -> None:
-        import logging
+        from local.ports import check_free
 
-        from moto.server import ThreadedMotoServer
-
-        from local.ports import wait_until_up
-
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per AWS call is noise here
-        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
-        self._moto.start()
-        wait_until_up(self.moto_url + "/moto-api/")
+        self._check_api_port()
+        check_free(self.moto_port, "moto's server")
+        self._moto = self._spawn([sys.executable, "-m", "local.moto_server", "--port", str(self.moto_port),
+                                  "--parent-pid", str(os.getpid())] + (["--stock"] if self.stock_moto else []),
+                                 env=os.environ)
+        self._wait_for(self._moto, self.moto_url + "/moto-api/", self.moto_port, "moto's server", timeout=30)
         from local.vendor_emulators import start_anthropic_emulator, start_openai_emulator
 
         from local.sheets_emulator.server import start_emulator
@@ -87,13 +105,41 @@ class LocalStack:
         }
         self._use_env(self.env)
         self._seed()
-        self._chalice = subprocess.Popen(
-            [str(Path(sys.executable).with_name("chalice")), "local", "--no-autoreload",
+        self._check_api_port()  # still free after the seeding
+        self._chalice = self._spawn(
+            [sys.executable, "-m", "local.with_parent", str(os.getpid()),
+             str(Path(sys.executable).with_name("chalice")), "local", "--no-autoreload",
              "--host", "127.0.0.1", "--port", str(self.api_port)],
-            cwd=ROOT, env={**os.environ, **self.env},
-            stdout=subprocess.DEVNULL if self.quiet else None, stderr=subprocess.DEVNULL if self.quiet else None,
-        )
-        wait_until_up(self.api_url + "/v1/health", timeout=60, process=self._chalice)
+            env={**os.environ, **self.env})
+        self._wait_for(self._chalice, self.api_url + "/v1/health", self.api_port, "the API (chalice local)",
+                       timeout=60)
+
+    def _check_api_port(self) -> None:
+        from local.ports import check_free
+
+        check_free(self.api_port, "the API (chalice local)",
+                   hint=f"stop what listens there, or use another port: PORT={self.api_port + 1} make serve")
+
+    def _spawn(self, argv: list, env) -> subprocess.Popen:
+        # A session of its own: a terminal's Ctrl-C reaches the stack alone, which then stops its
+        # children itself (and waits for them); local/with_parent.py covers the stack being killed.
+        quiet = subprocess.DEVNULL if self.quiet else None
+        return subprocess.Popen(argv, cwd=ROOT, env=dict(env), stdout=quiet, stderr=quiet, start_new_session=True)
+
+    @staticmethod
+    def _wait_for(process: subprocess.Popen, url: str, port: int, what: str, timeout: float) -> None:
+        from local.moto_server import EXIT_PORT_IN_USE
+        from local.ports import PortInUse, wait_until_up
+
+        try:
+            wait_until_up(url, timeout=timeout, process=process)
+            time.sleep(0.05)
+        except RuntimeError:
+            if process.returncode == EXIT_PORT_IN_USE:
+                raise PortInUse(port, what) from None
+            raise
+        if process.poll() is not None:  # it exited, and something else answered on its port
+            raise PortInUse(port, what)
 
     def _use_env(self, env: dict) -> None:
         from chalicelib import access, stores
@@ -137,28 +183,32 @@ class LocalStack:
         ENV_FILE.write_text("".join(f"{k}={v}\n" for k, v in sorted(self.env.items())))
 
     def stop(self) -> None:
-        if self._chalice is not None:
-            self._chalice.terminate()
+        children = [p for p in (self._chalice, self._moto) if p is not None]
+        for process in children:  # both at once: each exits on SIGTERM within moments
+            if process.poll() is None:
+                process.terminate()
+        for process in children:
             try:
-                self._chalice.wait(timeout=10)
+                process.wait(timeout=STOP_TIMEOUT)
             except subprocess.TimeoutExpired:
-                self._chalice.kill()
-            self._chalice = None
+                process.kill()
+                process.wait()
+        self._chalice = self._moto = None
         for handle in self.vendors.values():
             handle.stop()
         self.vendors = {}
         if self.sheets is not None:
             self.sheets.stop()
             self.sheets = None
-        if self._moto is not None:
-            self._moto.stop()
-            self._moto = None
         for key, value in self._saved_env.items():
             if value is None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
         self._saved_env.clear()
+        if self._saved_sigterm is not None:
+            signal.signal(signal.SIGTERM, self._saved_sigterm)
+            self._saved_sigterm = None
 
     def describe(self) -> str:
         return "\n".join([
@@ -172,17 +222,33 @@ class LocalStack:
         ])
 
 
-def main() -> int:
+def _interrupt(signum, _frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def main(argv: list | None = None) -> int:
+    import argparse
+
+    from local.ports import PortInUse
+
+    parser = argparse.ArgumentParser(description="The local stack until Ctrl-C or SIGTERM (the API on $PORT, 8000).")
+    parser.add_argument("--workbook", default=None, help="the Sheets emulator's xlsx (default demo-out/finops.xlsx)")
+    parser.add_argument("--stock-moto", action="store_true", help="moto without local/moto_server.py's fixes")
+    args = parser.parse_args(argv)
     port = int(os.environ.get("PORT", "8000"))
-    with LocalStack(api_port=port, quiet=False) as stack:
-        print(stack.describe(), flush=True)
-        print("State lives in memory: stopping the stack forgets it. Ctrl-C to stop.", flush=True)
-        stopped = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-        try:
-            stopped.wait()
-        except KeyboardInterrupt:
-            pass
+    # Ctrl-C stops the stack even when started where SIGINT is ignored (`make serve &` in a script).
+    signal.signal(signal.SIGINT, _interrupt)
+    try:
+        with LocalStack(api_port=port, quiet=False, workbook=args.workbook, stock_moto=args.stock_moto) as stack:
+            print(stack.describe(), flush=True)
+            print("State lives in memory: stopping the stack forgets it. Ctrl-C to stop.", flush=True)
+            while True:
+                time.sleep(3600)
+    except PortInUse as exc:
+        print(f"local stack not started: {exc}", file=sys.stderr, flush=True)
+        return 2
+    except KeyboardInterrupt:
+        pass
     print("stopped", flush=True)
     return 0
 

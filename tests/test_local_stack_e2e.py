@@ -97,3 +97,30 @@ def test_demo_month_lands_every_dollar(stack):
     after = story["summary_after_mapping"]
     assert [k["key"] for k in after["unallocated_keys"]] == [demo_billing.VENDOR_KEY_ANTHROPIC_DEFAULT]
     assert stack.workbook.exists()
+
+
+def test_eight_clients_at_once_get_no_5xx_and_exact_counts(stack):
+    """8 agents posting at once: moto's server takes one request at a time (local/moto_server.py),
+    so no "dictionary changed size" 500s and no lost counter increments."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from chalicelib import stores
+
+    ops = {"Authorization": "Bearer " + stack.tokens["teams"]["operations"]}
+    days = ["2025-03-10", "2025-03-11"]  # outside the demo's month; every client hits the same counters
+
+    def client(c: int) -> list:
+        session = requests.Session()
+        statuses = []
+        for b in range(6):
+            items = [{"work_item_id": f"conc-{c}-{b}-{i}", "use_case": "contract-review", "status": "success",
+                      "completed_at": f"{days[(b + i) % 2]}T{c:02d}:{b:02d}:{i:02d}Z"} for i in range(3)]
+            response = session.post(stack.api_url + "/v1/work-items", json={"items": items}, headers=ops, timeout=30)
+            statuses.append(response.status_code)
+        return statuses
+
+    with ThreadPoolExecutor(8) as pool:
+        statuses = [s for batch in pool.map(client, range(8)) for s in batch]
+    assert statuses == [200] * 48
+    units = stores.stores().work_items.units_between("contract-review", date(2025, 3, 10), date(2025, 3, 11))
+    assert sum(u.units for u in units) == 8 * 6 * 3
