@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime, timezone
 from typing import Optional
 
@@ -42,10 +42,15 @@ def queue_run(raw_body: Optional[bytes], caller: Caller, now: datetime) -> RunRe
         raise BadRunRequest(f"kind: one of {', '.join(REQUESTABLE)} (weekly and monthly runs follow the calendar)")
     record = RunRecord(new_run_id(kind, now), kind, "queued", requested_by=f"api:{caller.scope}:{caller.token_id}",
                        queued_at=_iso(now))
-    stores.stores().runs.put(record, now)
-    sqs = runtime.client("sqs")
-    url = sqs.get_queue_url(QueueName=os.environ.get("RUNS_QUEUE", "finops-runs"))["QueueUrl"]
-    sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"run_id": record.run_id, "kind": kind}))
+    runs = stores.stores().runs
+    runs.put(record, now)
+    try:
+        sqs = runtime.client("sqs")
+        url = sqs.get_queue_url(QueueName=os.environ.get("RUNS_QUEUE", "finops-runs"))["QueueUrl"]
+        sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"run_id": record.run_id, "kind": kind}))
+    except Exception as exc:  # the record must not stay "queued" for a run nobody will start
+        runs.put(replace(record, status="failed", message=f"could not be queued: {type(exc).__name__}"), now)
+        raise
     return record
 
 
