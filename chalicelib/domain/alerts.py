@@ -156,6 +156,10 @@ def _slo(st, episodes: dict, notices: list, who: _Recipients, cur: str, today: d
             notices.append(_slo_notice(st, level, episode.since, who, cur))
         else:
             episodes[key] = replace(episode, reason=st.reason)
+            if level == "critical" and st.paused and st.critical_since:
+                # Paused again after finance cleared an earlier pause in this episode: a new pause is a
+                # new email (its key names the day this pause began; the outbox drops a repeat).
+                notices.append(_slo_notice(st, level, episode.since, who, cur))
     elif episode is not None and st.colour in ("green", "yellow") and not st.paused:
         episodes[key] = replace(episode, open=False, closed_on=today, reason=st.reason)
         notices.append(Notice(

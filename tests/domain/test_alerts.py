@@ -70,3 +70,14 @@ def test_a_notice_with_nobody_to_send_to_is_an_alert_row_not_a_crash():
     ev = evaluate(shaped, nobody, {}, MON)
     assert ev.notices == () and len(ev.missing_recipients) == 1
     assert any(e.kind == "recipients" and e.open for e in ev.episodes)
+
+
+def test_a_second_pause_in_one_episode_after_a_clearance_is_a_new_email():
+    first_pause = MON + timedelta(days=14)
+    ev1 = run((), "critical", paused=True, day=14, critical_since=first_pause)
+    cleared = run(ev1.episodes, "red", paused=False, day=16)  # finance cleared it; still red: episode open
+    assert cleared.notices == ()
+    second_pause = MON + timedelta(days=21)
+    ev2 = run(cleared.episodes, "critical", paused=True, day=21, critical_since=second_pause)
+    assert [n.kind for n in ev2.notices] == ["critical"]
+    assert ev2.notices[0].key != ev1.notices[0].key and second_pause.isoformat() in ev2.notices[0].key
