@@ -44,6 +44,7 @@ class Episode:
     reason: str = ""
     open: bool = True
     closed_on: Optional[date] = None
+    paused_since: Optional[date] = None  # slo: the pause the last critical email was about
 
 
 @dataclass(frozen=True)
@@ -149,16 +150,18 @@ def _slo(st, episodes: dict, notices: list, who: _Recipients, cur: str, today: d
         "red" if st.colour == "red" else None
     if level is not None:
         if episode is None:
-            episodes[key] = Episode(key, "slo", level, today, st.use_case, st.team, st.reason)
+            episodes[key] = Episode(key, "slo", level, today, st.use_case, st.team, st.reason,
+                                    paused_since=st.critical_since if level == "critical" else None)
             notices.append(_slo_notice(st, level, today, who, cur))
         elif SLO_LEVELS.index(level) > SLO_LEVELS.index(episode.level):
-            episodes[key] = replace(episode, level=level, reason=st.reason)
+            episodes[key] = replace(episode, level=level, reason=st.reason, paused_since=st.critical_since)
             notices.append(_slo_notice(st, level, episode.since, who, cur))
         else:
             episodes[key] = replace(episode, reason=st.reason)
-            if level == "critical" and st.paused and st.critical_since:
+            if level == "critical" and st.paused and st.critical_since and st.critical_since != episode.paused_since:
                 # Paused again after finance cleared an earlier pause in this episode: a new pause is a
-                # new email (its key names the day this pause began; the outbox drops a repeat).
+                # new email (its key names the day this pause began).
+                episodes[key] = replace(episodes[key], paused_since=st.critical_since)
                 notices.append(_slo_notice(st, level, episode.since, who, cur))
     elif episode is not None and st.colour in ("green", "yellow") and not st.paused:
         episodes[key] = replace(episode, open=False, closed_on=today, reason=st.reason)
