@@ -195,6 +195,14 @@ def make_app(stock: bool = False) -> Any:
 
 
 # --- the process -------------------------------------------------------------------------
+class _Stopped(BaseException):
+    """Raised by SIGTERM or SIGINT in the main thread: nothing in moto catches it."""
+
+
+def _stop(_signum: int, _frame: Any) -> None:
+    raise _Stopped
+
+
 def main(argv: list | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
@@ -204,11 +212,15 @@ def main(argv: list | None = None) -> int:
     parser.add_argument("--stock", action="store_true", help="moto without the fixes above (to compare)")
     args = parser.parse_args(argv)
 
-    def stop(signum: int, _frame: Any) -> None:
-        raise SystemExit(0)
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    try:
+        return _serve(args)
+    except _Stopped:  # a signal before the server was up
+        return 0
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+
+def _serve(args: argparse.Namespace) -> int:
     if args.parent_pid is not None:
         from local.with_parent import die_with_parent
 
@@ -226,7 +238,8 @@ def main(argv: list | None = None) -> int:
 
     try:
         check_free(args.port, "moto's server", host=args.host)
-        server = make_server(args.host, args.port, make_app(args.stock), threaded=True, request_handler=MotoRequestHandler)
+        server = make_server(args.host, args.port, make_app(args.stock), threaded=True,
+                             request_handler=MotoRequestHandler)
     except PortInUse as exc:
         print(f"moto server: {exc}", file=sys.stderr, flush=True)
         return EXIT_PORT_IN_USE
@@ -236,7 +249,7 @@ def main(argv: list | None = None) -> int:
     server.daemon_threads = True
     try:
         server.serve_forever(poll_interval=0.1)
-    except SystemExit:
+    except _Stopped:
         pass
     finally:
         server.server_close()
