@@ -20,6 +20,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 TOKENS_FILE = ROOT / ".local" / "tokens.json"
 ENV_FILE = ROOT / ".local" / "stack.env"
+OUTBOX_DIR = ROOT / ".local" / "outbox"
+ALERT_SENDER_ADDRESS = "ai-finops@example.com"
+ALERT_SENDER = f"AI FinOps <{ALERT_SENDER_ADDRESS}>"
+RUNS_QUEUE = "finops-runs"
 
 # What boto3 needs to reach moto's server; nothing here is a real credential.
 FAKE_AWS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": "us-east-1"}
@@ -46,6 +50,8 @@ class LocalStack:
         self._saved_env: dict = {}
         self._saved_sigterm = None
         self.stock_moto = stock_moto  # moto without local/moto_server.py's fixes: only to compare
+        self._pipeline_stop = threading.Event()
+        self._pipeline_threads: list = []
 
     @property
     def api_url(self) -> str:
@@ -102,6 +108,8 @@ class LocalStack:
             "OPENAI_BASE_URL": self.vendors["openai"].url, "ANTHROPIC_BASE_URL": self.vendors["anthropic"].url,
             "VENDOR_HTTP_BACKOFF_FACTOR": "0.05",
             "SHEETS_ENDPOINT_URL": self.sheets.url, "SHEET_ID": self.sheets.default_spreadsheet_id,
+            # Email goes to moto's SES v2 (the sender verified there) and to .local/outbox/*.eml.
+            "ALERT_SENDER": ALERT_SENDER, "OUTBOX_EML_DIR": str(OUTBOX_DIR), "RUNS_QUEUE": RUNS_QUEUE,
         }
         self._use_env(self.env)
         self._seed()
@@ -166,6 +174,9 @@ class LocalStack:
         # exchange runs, against 127.0.0.1. Generated now, never written to the repo.
         secrets.create_secret(Name="finops/google-service-account",
                               SecretString=json.dumps(service_account_info(self.sheets.url)))
+        runtime.client("sesv2").create_email_identity(EmailIdentity=ALERT_SENDER_ADDRESS)
+        runtime.client("sqs").create_queue(QueueName=RUNS_QUEUE)  # POST /v1/runs -> the pipeline
+        OUTBOX_DIR.mkdir(parents=True, exist_ok=True)
         org = demo_organisation()
         stores.stores().organisation.save(org)
         now = datetime.now(timezone.utc)
@@ -182,7 +193,32 @@ class LocalStack:
         # `set -a; . .local/stack.env; set +a` points the CLI in another shell at this stack.
         ENV_FILE.write_text("".join(f"{k}={v}\n" for k, v in sorted(self.env.items())))
 
+    def start_pipeline(self, schedules: bool = True) -> list:
+        """The schedules on the real clock (unless `schedules` is False) and the runs-queue consumer, as
+        threads of this process: they call the same handler functions Lambda would (local/scheduler.py)."""
+        import app as app_module
+        from chalicelib import runtime
+        from local.scheduler import LocalScheduler, RunsQueuePoller
+
+        def log(at, name, result):
+            print(f"{at:%Y-%m-%d %H:%M} {name} run: {result}", flush=True)
+
+        poller = RunsQueuePoller(app_module, runtime.client("sqs"), RUNS_QUEUE)
+        threads = [threading.Thread(target=poller.forever, args=(self._pipeline_stop,), name="runs-queue",
+                                    daemon=True)]
+        if schedules:
+            threads.append(threading.Thread(target=LocalScheduler(app_module).forever,
+                                            args=(self._pipeline_stop, log), name="schedules", daemon=True))
+        for t in threads:
+            t.start()
+        self._pipeline_threads = threads
+        return threads
+
     def stop(self) -> None:
+        self._pipeline_stop.set()
+        for t in self._pipeline_threads:
+            t.join(timeout=STOP_TIMEOUT)
+        self._pipeline_threads = []
         children = [p for p in (self._chalice, self._moto) if p is not None]
         for process in children:  # both at once: each exits on SIGTERM within moments
             if process.poll() is None:
@@ -219,6 +255,9 @@ class LocalStack:
             f"Google Sheets API     {self.env.get('SHEETS_ENDPOINT_URL')}  (SHEETS_ENDPOINT_URL; "
             f"spreadsheet {self.env.get('SHEET_ID')} kept in {self.workbook})",
             f"Tokens                {TOKENS_FILE.relative_to(ROOT)}",
+            f"Schedules             hourly :05, daily 02:35, weekly Mon 05:35, monthly 1st 03:35 UTC; "
+            f"POST /v1/runs -> queue {RUNS_QUEUE}",
+            f"Emails                {OUTBOX_DIR.relative_to(ROOT)}/*.eml (and moto's SES v2)",
         ])
 
 
@@ -240,6 +279,7 @@ def main(argv: list | None = None) -> int:
     signal.signal(signal.SIGINT, _interrupt)
     try:
         with LocalStack(api_port=port, quiet=False, workbook=args.workbook, stock_moto=args.stock_moto) as stack:
+            stack.start_pipeline()
             print(stack.describe(), flush=True)
             print("State lives in memory: stopping the stack forgets it. Ctrl-C to stop.", flush=True)
             while True:

@@ -124,3 +124,23 @@ def test_eight_clients_at_once_get_no_5xx_and_exact_counts(stack):
     assert statuses == [200] * 48
     units = stores.stores().work_items.units_between("contract-review", date(2025, 3, 10), date(2025, 3, 11))
     assert sum(u.units for u in units) == 8 * 6 * 3
+
+
+def test_a_run_requested_over_http_is_queued_run_by_the_pipeline_and_reported(stack):
+    """POST /v1/runs answers 202 at once; the queue consumer (as Lambda's SQS trigger) runs it;
+    GET /v1/runs/{id} reports it."""
+    import app as app_module
+    from chalicelib import runtime
+    from local.scheduler import RunsQueuePoller
+
+    sheet = {"Authorization": f"Bearer {stack.tokens['sheet']}"}
+    queued = requests.post(stack.api_url + "/v1/runs", json={"kind": "sync"}, headers=sheet, timeout=30)
+    assert queued.status_code == 202 and queued.json()["status"] == "queued"
+    run_id = queued.json()["run_id"]
+    assert requests.get(f"{stack.api_url}/v1/runs/{run_id}", headers=sheet, timeout=30).json()["status"] == "queued"
+    assert RunsQueuePoller(app_module, runtime.client("sqs"), "finops-runs").poll_once(wait_seconds=5) == 1
+    answer = requests.get(f"{stack.api_url}/v1/runs/{run_id}", headers=sheet, timeout=30).json()
+    assert answer["status"] == "ok", answer
+    assert [s["name"] for s in answer["steps"]][-1] == "write sheet"
+    team = {"Authorization": f"Bearer {stack.tokens['teams']['claims']}"}
+    assert requests.post(stack.api_url + "/v1/runs", json={}, headers=team, timeout=30).status_code == 403
