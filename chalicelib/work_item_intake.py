@@ -5,7 +5,7 @@ from datetime import datetime
 
 from chalicelib.access import Caller
 from chalicelib.domain.organisation import Organisation
-from chalicelib.domain.work_items import Rejection, dedupe_last_wins, parse_batch, validate_item
+from chalicelib.domain.work_items import Rejection, dedupe_last_wins, is_text, parse_batch, validate_item
 from chalicelib.storage.work_items import WorkItemStore
 
 
@@ -25,7 +25,7 @@ def post_work_items(caller: Caller, body: bytes, org: Organisation, store: WorkI
         if isinstance(item, Rejection):
             result = {"index": index, "status": "rejected", "error": item.to_dict()}
             work_item_id = raw_items[index].get("work_item_id") if isinstance(raw_items[index], dict) else None
-            if isinstance(work_item_id, str) and len(work_item_id) <= 128:
+            if isinstance(work_item_id, str) and len(work_item_id) <= 128 and is_text(work_item_id):
                 result["work_item_id"] = work_item_id
         else:
             key = (item.use_case, item.work_item_id)

@@ -164,3 +164,50 @@ def test_absurd_dates_and_minutes_are_answered_not_crashed(api, tokens):
     assert status == 200
     assert [r["status"] for r in answer["results"]] == ["rejected", "rejected", "accepted"]
     assert units_today("claims-processing") == (1, 1, 0)
+
+
+@pytest.mark.parametrize("override, field", [
+    ({"attributes": {"note": "\ud800"}}, "attributes"),  # a lone surrogate: not Unicode text
+    ({"attributes": {"\udfff": 1}}, "attributes"),
+    ({"attributes": {"deep": {"deeper": ["ok", "\ud83d"]}}}, "attributes"),
+    ({"work_item_id": "claim-\ud800"}, "work_item_id"),
+    ({"use_case": "claims-processing\ud800"}, "use_case"),
+    ({"status": "success\ud800"}, "status"),
+    ({"completed_at": "2026-11-01T10:00:00Z\ud800"}, "completed_at"),
+    ({"\ud800": 1}, "\\ud800"),  # the unknown field named, escaped: the answer is always valid UTF-8
+])
+def test_a_lone_surrogate_rejects_its_item_only(api, tokens, override, field):
+    status, answer = post(api, tokens["teams"]["claims"], [item(1), item(2, **override), item(3)])
+    assert status == 200, answer
+    assert [r["status"] for r in answer["results"]] == ["accepted", "rejected", "accepted"]
+    error = answer["results"][1]["error"]
+    assert error["field"] == field and error["reason"]
+    assert units_today("claims-processing")[0] == 2
+    json.dumps(answer, ensure_ascii=False).encode("utf-8")  # nothing in the answer is a lone surrogate
+
+
+@pytest.mark.parametrize("literal, field", [
+    ("1" + "0" * 5000, "human_review_minutes"),  # beyond Python's 4,300-digit int parsing limit
+    ("-" + "9" * 5000, "human_review_minutes"),
+    ("1e999999999", "human_review_minutes"),
+    ("1e-999999999", None),  # rounds to 0.00 minutes: accepted
+])
+def test_huge_numbers_reject_their_item_only(api, tokens, literal, field):
+    items = [item(1), item(2, human_review_minutes=12345), item(3)]
+    raw = json.dumps({"items": items}).replace("12345", literal)
+    status, answer = post(api, tokens["teams"]["claims"], raw=raw)
+    assert status == 200, answer
+    if field is None:
+        assert answer["accepted"] == 3
+    else:
+        assert [r["status"] for r in answer["results"]] == ["accepted", "rejected", "accepted"]
+        assert answer["results"][1]["error"]["field"] == field
+
+
+def test_a_huge_integer_inside_attributes_rejects_its_item_only(api, tokens):
+    items = [item(1), item(2, attributes={"n": 12345}), item(3, attributes={"n": 7})]
+    raw = json.dumps({"items": items}).replace("12345", "7" * 5000)
+    status, answer = post(api, tokens["teams"]["claims"], raw=raw)
+    assert status == 200, answer
+    assert [r["status"] for r in answer["results"]] == ["accepted", "rejected", "accepted"]
+    assert answer["results"][1]["error"]["field"] == "attributes"

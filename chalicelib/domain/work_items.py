@@ -62,6 +62,33 @@ def _reject_constant(name: str):
     raise ValueError(f"{name} is not a number JSON allows")
 
 
+def _parse_int(text: str):
+    """A JSON integer; past Python's int-parsing limit (4,300 digits) a Decimal, so the item
+    holding it is rejected on its field rather than the whole body refused."""
+    try:
+        return int(text)
+    except ValueError:
+        return Decimal(text)
+
+
+def is_text(value: str) -> bool:
+    """Whether a string is Unicode text that can be stored and sent back: no lone surrogate
+    (JSON's \\ud800 escape decodes to one, and UTF-8 cannot encode it)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _field_name(name: str) -> str:
+    """An unknown field's name as the answer shows it: at most 64 characters, always valid text."""
+    name = name[:64]
+    if not is_text(name):
+        name = name.encode("utf-8", "backslashreplace").decode("utf-8")
+    return name or '""'
+
+
 def parse_batch(raw: Union[bytes, str, None]) -> list:
     """The request body as a list of raw items, or BadBatch saying what is wrong with it."""
     if raw is None or len(raw) == 0:
@@ -69,7 +96,7 @@ def parse_batch(raw: Union[bytes, str, None]) -> list:
     if len(raw) > MAX_BODY_BYTES:
         raise BadBatch(f"request body is {len(raw)} bytes; the limit is {MAX_BODY_BYTES}", status=413)
     try:
-        body = json.loads(raw, parse_float=Decimal, parse_constant=_reject_constant)
+        body = json.loads(raw, parse_float=Decimal, parse_int=_parse_int, parse_constant=_reject_constant)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise BadBatch(f"request body is not valid JSON: {exc}") from None
     if not isinstance(body, dict):
@@ -90,7 +117,7 @@ def validate_item(raw: Any, own_use_cases: Mapping[str, Any], now: datetime) -> 
         return Rejection("item", "must be a JSON object")
     unknown = sorted(k for k in raw if k not in FIELDS)
     if unknown:
-        return Rejection(unknown[0][:64] or '""', f"unknown field; allowed: {', '.join(FIELDS)}")
+        return Rejection(_field_name(unknown[0]), f"unknown field; allowed: {', '.join(FIELDS)}")
 
     work_item_id = raw.get("work_item_id")
     if not isinstance(work_item_id, str):
@@ -131,7 +158,12 @@ def validate_item(raw: Any, own_use_cases: Mapping[str, Any], now: datetime) -> 
             attributes_json = json.dumps(attributes, separators=(",", ":"), ensure_ascii=False, default=str)
         except (ValueError, RecursionError):
             return Rejection("attributes", "cannot be encoded as JSON")
-        if len(attributes_json.encode("utf-8")) > MAX_ATTRIBUTES_BYTES:
+        try:
+            size = len(attributes_json.encode("utf-8"))
+        except UnicodeEncodeError as exc:
+            return Rejection("attributes", f"must be valid Unicode text: a lone surrogate "
+                                           f"({exc.object[exc.start]!a}) is not a character")
+        if size > MAX_ATTRIBUTES_BYTES:
             return Rejection("attributes", f"must be at most {MAX_ATTRIBUTES_BYTES} bytes as JSON")
 
     return WorkItem(work_item_id, use_case, completed, status, minutes, attributes_json)

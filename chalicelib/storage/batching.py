@@ -44,8 +44,9 @@ def batch_write(resource, table: str, requests: Iterable[dict]) -> int:
 
 
 def batch_get(resource, table: str, keys: Sequence[dict], projection: str | None = None,
-              names: dict | None = None) -> tuple[list[dict], int]:
-    """Fetch items by key, 100 per call; returns (items, calls)."""
+              names: dict | None = None, consistent: bool = False) -> tuple[list[dict], int]:
+    """Fetch items by key, 100 per call; returns (items, calls). `consistent`: strongly
+    consistent reads (every write acknowledged before the read is seen)."""
     found: list[dict] = []
     calls = 0
     for batch in chunks(list(keys), GET_BATCH):
@@ -54,6 +55,8 @@ def batch_get(resource, table: str, keys: Sequence[dict], projection: str | None
             request["ProjectionExpression"] = projection
         if names:
             request["ExpressionAttributeNames"] = names
+        if consistent:
+            request["ConsistentRead"] = True
         request_items = {table: request}
         for round_ in range(MAX_ROUNDS):
             calls += 1

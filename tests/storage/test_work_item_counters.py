@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from chalicelib.domain.work_items import WorkItem
+from tests.storage.work_item_checks import ITEMS, assert_counters_exact, copy_tables_once_per_transaction, scan
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=timezone.utc)
 
@@ -32,43 +33,68 @@ class Boom(Exception):
     pass
 
 
-def fail_counters_once(monkeypatch):
-    from chalicelib.storage.work_items import WorkItemStore
+def die_at(call: int, after: bool = False) -> dict:
+    """The Lambda dies at the store's `call`-th DynamoDB request (1-based): before sending it, or,
+    with `after`, once DynamoDB has applied it but before its answer is seen."""
+    client = store()._resource.meta.client
+    event = "after-call.dynamodb" if after else "before-call.dynamodb"
+    seen = {"n": 0, "died": False}
 
-    real = WorkItemStore._apply_deltas
-    calls = {"n": 0}
+    def maybe_die(**_):
+        seen["n"] += 1
+        if seen["n"] == call:
+            seen["died"] = True
+            raise Boom(f"the Lambda died {'after' if after else 'before'} request {call}")
 
-    def flaky(self, *args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 1:
-            raise Boom("the Lambda died between the items and the counters")
-        return real(self, *args, **kwargs)
-
-    monkeypatch.setattr(WorkItemStore, "_apply_deltas", flaky)
+    client.meta.events.register(event, maybe_die, unique_id="die-at")
+    seen["undo"] = lambda: client.meta.events.unregister(event, unique_id="die-at")
+    return seen
 
 
-def test_a_retry_after_items_landed_but_counters_did_not_counts_them_once(aws, monkeypatch):
-    fail_counters_once(monkeypatch)
-    batch = [item(n, minutes="2") for n in range(30)]
+def test_a_retry_after_part_of_a_request_landed_counts_every_item_once(aws):
+    batch = [item(n, minutes="2") for n in range(250)]  # three transactions
+    death = die_at(call=5)  # 3 reads, then the first transaction lands, the second never
     with pytest.raises(Boom):
         store().save(batch, NOW)
-    assert counts() == (0, 0, 0)
+    death["undo"]()
+    assert 0 < counts()[0] < 250  # part landed, items and counters together
     outcome = store().save(batch, NOW)  # the client's retry
-    assert len(outcome.replaced) == 30  # the items were there...
-    assert counts() == (30, 30, Decimal("60"))  # ...but are counted now, once
+    assert 0 < len(outcome.replaced) < 250  # the landed items were there...
+    assert counts() == (250, 250, Decimal("500"))  # ...and everything is counted now, once
     store().save(batch, NOW)  # and a further repost changes nothing
-    assert counts() == (30, 30, Decimal("60"))
+    assert counts() == (250, 250, Decimal("500"))
+    assert_counters_exact()
 
 
-def test_a_failed_replace_then_retry_moves_the_unit_exactly_once(aws, monkeypatch):
-    store().save([item(1, minutes="5")], NOW)
-    fail_counters_once(monkeypatch)
-    moved = item(1, status="failure", minutes="1", days_ago=1)
-    with pytest.raises(Boom):
-        store().save([moved], NOW)
-    assert counts() == (1, 1, Decimal("5")) and counts(1) == (0, 0, 0)
-    store().save([moved], NOW)
-    assert counts() == (0, 0, 0) and counts(1) == (1, 0, Decimal("1"))
+@pytest.mark.parametrize("after", [False, True], ids=["before-request", "after-request"])
+def test_a_request_killed_at_any_request_is_made_exact_by_the_retry(aws, monkeypatch, after):
+    """Reposts that move days and months, change status and minutes, and new ids; killed at each of
+    the request's DynamoDB calls in turn, then retried: every counter equals its items."""
+    copy_tables_once_per_transaction(monkeypatch)
+    call = 1
+    while True:
+        use_case = f"uc-{call}"
+        seed = [WorkItem(f"w-{n}", use_case, NOW - timedelta(days=n % 20, hours=1), "success", Decimal("1"))
+                for n in range(60)]
+        store().save(seed, NOW)
+        batch = [WorkItem(f"w-{n}", use_case, NOW - timedelta(days=(n * 7) % 30, hours=2),
+                          "failure" if n % 3 else "success", Decimal(n % 5)) for n in range(30, 130)]
+        death = die_at(call, after)
+        try:
+            store().save(batch, NOW)
+        except Boom:
+            pass
+        death["undo"]()
+        if not death["died"]:
+            break  # the request makes fewer calls than this: every point has been tried
+        store().save(batch, NOW)  # the client's retry
+        assert_counters_exact()
+        rows = {r["work_item_id"]: r for r in scan(ITEMS) if r["use_case"] == use_case}
+        assert len(rows) == 130
+        for w in batch:
+            assert (rows[w.work_item_id]["day"], rows[w.work_item_id]["status"]) == (w.day, w.status)
+        call += 1
+    assert call - 1 >= 3  # the read and at least two transactions were each interrupted
 
 
 def test_a_transaction_conflict_is_retried(aws, monkeypatch):
@@ -93,3 +119,71 @@ def test_a_request_touching_many_days_is_split_into_exact_transactions(aws):
     batch = [item(n, days_ago=n % 150) for n in range(300)]
     store().save(batch, NOW)
     assert sum(counts(d)[0] for d in range(150)) == 300
+
+
+def test_items_stored_before_revisions_are_counted_from_what_their_counters_hold(aws):
+    """Items written by the previous design carry their request's batch id and what the counters
+    held for them before; the batch's marker says whether that request's counters landed."""
+    resource = store()._resource
+    items, counters = resource.Table(ITEMS), resource.Table("finops-unit-counts")
+    d0, d1, d2 = ((NOW - timedelta(days=n)).date().isoformat() for n in (3, 2, 1))
+
+    def legacy(work_item_id, day, minutes, batch_id=None, counted_before=None):
+        row = {"use_case": "claims-processing", "work_item_id": work_item_id, "day": day,
+               "use_case_day": f"claims-processing#{day}", "completed_at": f"{day}T10:00:00+00:00",
+               "status": "success", "human_review_minutes": Decimal(minutes), "attributes": "{}",
+               "posted_at": NOW.isoformat()}
+        if batch_id:
+            row["batch_id"] = batch_id
+        if counted_before:
+            row["counted_before"] = counted_before
+        items.put_item(Item=row)
+
+    legacy("landed", d0, 2, batch_id="b1")
+    counters.put_item(Item={"use_case": "~batch#b1", "day": "-"})
+    # Its request died before its counters: they still hold the item as it was, on d0 with 3 minutes.
+    legacy("died", d1, 4, batch_id="b2",
+           counted_before={"day": d0, "status": "success", "minutes": Decimal(3)})
+    legacy("oldest", d1, 1)
+    counters.put_item(Item={"use_case": "claims-processing", "day": d0, "month": d0[:7], "units": 2,
+                            "success_units": 2, "review_minutes": Decimal(5)})
+    counters.put_item(Item={"use_case": "claims-processing", "day": d1, "month": d1[:7], "units": 1,
+                            "success_units": 1, "review_minutes": Decimal(1)})
+
+    def at(day):
+        return datetime.fromisoformat(f"{day}T10:00:00+00:00")
+
+    outcome = store().save([WorkItem("landed", "claims-processing", at(d2), "failure", Decimal(2)),
+                            WorkItem("died", "claims-processing", at(d1), "success", Decimal(4)),
+                            WorkItem("oldest", "claims-processing", at(d2), "success", Decimal(1))], NOW)
+    assert outcome.replaced == {("claims-processing", k) for k in ("landed", "died", "oldest")}
+    assert assert_counters_exact() == {("claims-processing", d1): 1, ("claims-processing", d2): 2}
+    store().save([WorkItem("died", "claims-processing", at(d2), "success", Decimal(4))], NOW)  # now revised
+    assert assert_counters_exact() == {("claims-processing", d2): 3}
+
+
+def test_a_request_that_loses_every_race_is_answered_retry_later(aws, monkeypatch):
+    """Another client changes the items before every one of this request's tries: the store gives
+    up with an error the API answers 503 (retry later); nothing half-written is left behind."""
+    from types import SimpleNamespace
+
+    from chalicelib import runtime
+    from chalicelib.storage import work_items as module
+
+    monkeypatch.setattr(module, "time", SimpleNamespace(sleep=lambda seconds: None))  # no waiting in a test
+    client = store()._resource.meta.client
+    tries = {"n": 0}
+
+    def always_lost(**kwargs):
+        tries["n"] += 1
+        raise client.exceptions.TransactionCanceledException(
+            {"Error": {"Code": "TransactionCanceledException", "Message": "condition"},
+             "CancellationReasons": [{"Code": "ConditionalCheckFailed"}] * len(kwargs["TransactItems"])},
+            "TransactWriteItems")
+
+    monkeypatch.setattr(client, "transact_write_items", always_lost)
+    with pytest.raises(Exception) as raised:
+        store().save([item(1), item(2)], NOW)
+    assert runtime.storage_unavailable(raised.value)
+    assert tries["n"] == module.CONFLICT_RETRIES
+    assert counts() == (0, 0, 0) and scan(ITEMS) == []
