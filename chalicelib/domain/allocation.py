@@ -125,10 +125,30 @@ class Ledger:
     reported_through: dict = field(default_factory=dict)  # use case -> latest day with posted items
     shared_splits: dict = field(default_factory=dict)  # (month, key, target) -> [eff, billed]
     unallocated: dict = field(default_factory=dict)  # (month, reason, key) -> [eff, billed]
-    rejected: list = field(default_factory=list)
-    warnings: list = field(default_factory=list)
+    rejected: list = field(default_factory=list)  # RejectedFact, sorted (by day first)
+    warnings: list = field(default_factory=list)  # built from the three sets below by finish()
     first_day: Optional[date] = None
     last_day: Optional[date] = None
+    unknown_unit_use_cases: set = field(default_factory=set)  # work items posted for no configured use case
+    odd_categories: set = field(default_factory=set)  # categories counted as "other"
+    shared_warnings: set = field(default_factory=set)  # the shared splits' warnings
+
+    def finish(self) -> "Ledger":
+        """Derive first/last day and the warnings (in their fixed order) from what the ledger holds."""
+        spans = [(min(days), max(days)) for days in self.owner_days.values() if days]
+        self.first_day = min(a for a, _ in spans) if spans else None
+        self.last_day = max(b for _, b in spans) if spans else None
+        self.rejected.sort(key=_REJECTED_ORDER)
+        self.warnings = ([f"work items posted for unknown use case {u!r} are not counted"
+                          for u in sorted(self.unknown_unit_use_cases)]
+                         + [f"category {c!r} is not an iceberg category: counted as 'other'"
+                            for c in sorted(self.odd_categories)]
+                         + sorted(self.shared_warnings))
+        return self
+
+
+def _REJECTED_ORDER(r: "RejectedFact") -> tuple:
+    return (r.day, r.provider, r.service, r.vendor_key, r.team, r.use_case, r.currency, r.reason, r.amount)
 
 
 def _add(table: dict, key, eff: Decimal, billed: Decimal) -> None:
@@ -146,11 +166,48 @@ def build_ledger(org: Organisation, facts: Iterable[CostFact], units: Iterable[D
     _count_units(org, units, ledger)
     shared_cells = _allocate(org, monthly, odd, ledger)
     _split_shared(org, shared_cells, ledger)
-    spans = [(min(days), max(days)) for days in ledger.owner_days.values() if days]
-    if spans:
-        ledger.first_day = min(a for a, _ in spans)
-        ledger.last_day = max(b for _, b in spans)
-    return ledger
+    return ledger.finish()
+
+
+def merge_ledgers(parts: Iterable[Ledger], org: Optional[Organisation] = None) -> Ledger:
+    """One ledger from ledgers of disjoint months (a closed month's snapshot, the open months' raw
+    facts): every rule that builds a ledger works within a calendar month (a day's sums, a month's
+    cells, a month's shared weights), so building the months apart and merging them gives the
+    ledger built from all the facts at once.
+
+    With `org`, a configured use case's cost follows the team the sheet gives it now (a snapshot
+    keeps which use case each dollar reached; the team is read from the configuration)."""
+    out = Ledger()
+    team_of = {u.use_case_id: u.team for u in org.use_cases} if org is not None else {}
+
+    def owner_of(owner: tuple) -> tuple:
+        team = team_of.get(owner[1])
+        return owner if team is None or team == owner[0] else (team, owner[1])
+
+    for part in parts:
+        for owner, days in part.owner_days.items():
+            target = out.owner_days[owner_of(owner)]
+            for day, amount in days.items():
+                target[day] = target[day] + amount if day in target else amount
+        for (owner, month, category), (eff, billed) in part.month_cells.items():
+            _add(out.month_cells, (owner_of(owner), month, category), eff, billed)
+        for table, mine in ((part.vendor_months, out.vendor_months), (part.shared_splits, out.shared_splits),
+                            (part.unallocated, out.unallocated)):
+            for key, (eff, billed) in table.items():
+                _add(mine, key, eff, billed)
+        for use_case, days in part.units.items():
+            target = out.units[use_case]
+            for day, n in days.items():
+                target[day] = target.get(day, 0) + n
+        for use_case, day in part.reported_through.items():
+            seen = out.reported_through.get(use_case)
+            if seen is None or day > seen:
+                out.reported_through[use_case] = day
+        out.rejected.extend(part.rejected)
+        out.unknown_unit_use_cases |= part.unknown_unit_use_cases
+        out.odd_categories |= part.odd_categories
+        out.shared_warnings |= part.shared_warnings
+    return out.finish()
 
 
 # Fields are read in C by attrgetter so the grouping pass costs little more per fact than
@@ -229,8 +286,7 @@ def _count_units(org: Organisation, units: Iterable[DailyUnits], ledger: Ledger)
             n = success
         total = days.get(day)
         days[day] = n if total is None else total + n
-    for use_case in sorted(unknown):
-        ledger.warnings.append(f"work items posted for unknown use case {use_case!r} are not counted")
+    ledger.unknown_unit_use_cases |= unknown
 
 
 def _resolver(org: Organisation, ledger: Ledger):
@@ -314,8 +370,7 @@ def _allocate(org: Organisation, monthly: dict, odd: dict, ledger: Ledger) -> di
         _add(month_cells, (owner, month, category), eff, billed)
         if reason is not None:
             _add(unallocated, (month, reason, list_key), eff, billed)
-    for category in sorted(odd_categories):
-        ledger.warnings.append(f"category {category!r} is not an iceberg category: counted as 'other'")
+    ledger.odd_categories |= odd_categories
     return shared_cells
 
 
@@ -403,7 +458,7 @@ def _split_shared(org: Organisation, shared_cells: dict, ledger: Ledger) -> None
                 _add(ledger.unallocated, (month, REASON_UNKNOWN_TARGET, target), part, billed_part)
             else:
                 _add(ledger.shared_splits, (month, key, target), part, billed_part)
-    ledger.warnings.extend(sorted(warnings))
+    ledger.shared_warnings |= warnings
 
 
 def reconcile(month: str, total: Decimal, expected: Decimal, tolerance: Decimal, currency: str) -> Reconciliation:

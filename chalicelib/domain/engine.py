@@ -5,6 +5,9 @@ Public API
     from chalicelib.domain import engine
 
     out = engine.compute(org, facts, units, today, pool_credits=None, critical_since=None) -> engine.Outputs
+    out = engine.compute_ledger(org, ledger, today, pool_credits=None, critical_since=None)
+        the same from a pre-built allocation.Ledger: closed months' snapshots merged with the open
+        months' raw facts (allocation.merge_ledgers(parts, org) over engine.open_ledger(...)).
         org:           Organisation (the sheet's input tabs)
         facts:         Iterable[CostFact]  (up to `today`; read once; any currency other than
                        Settings.currency is rejected into out.rejected)
@@ -206,11 +209,25 @@ def _paused(u, latch: CriticalLatch) -> tuple:
 def compute(org: Organisation, facts: Iterable[CostFact], units: Iterable[DailyUnits], today: date,
             pool_credits: Optional[Mapping[str, Sequence[PoolCredit]]] = None,
             critical_since: Optional[Mapping[str, date]] = None) -> Outputs:
-    s = org.settings
     # A run judges its own moment: work items dated after `today` are not in it yet, whatever the
     # store already holds (a run with an earlier clock). Facts come read up to `today` already.
     units = (u for u in units if u.day <= today)
-    ledger = build_ledger(org, facts, units)
+    return compute_ledger(org, build_ledger(org, facts, units), today, pool_credits, critical_since)
+
+
+def open_ledger(org: Organisation, facts: Iterable[CostFact], units: Iterable[DailyUnits], today: date) -> Ledger:
+    """The ledger of the open months' raw facts and units, as `compute` builds it (units after
+    `today` left out): merge it with closed months' snapshots (allocation.merge_ledgers)."""
+    return build_ledger(org, facts, (u for u in units if u.day <= today))
+
+
+def compute_ledger(org: Organisation, ledger: Ledger, today: date,
+                   pool_credits: Optional[Mapping[str, Sequence[PoolCredit]]] = None,
+                   critical_since: Optional[Mapping[str, date]] = None) -> Outputs:
+    """`compute` from a ledger already built: closed months' snapshots merged with the open months'
+    raw facts (allocation.merge_ledgers) give exactly the outputs `compute` gives from all the raw
+    facts. The ledger is only read."""
+    s = org.settings
     allocation = month_allocations(org, ledger)
     cal = Calendar(*_data_range(ledger, today))
     today_index = cal.index(today)
