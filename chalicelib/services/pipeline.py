@@ -22,8 +22,9 @@ are stored before the sheet is written, so they follow the spend when the sheet 
 """
 from __future__ import annotations
 
+import re
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Callable, Optional
@@ -50,6 +51,17 @@ class Deps:
     sheet_url: str = ""
     wall: Callable = lambda: datetime.now(timezone.utc)  # real time, for leases; runs judge `now`
     count_requests: Callable = lambda: 0  # DynamoDB requests made so far by this process
+    snapshots: Optional[object] = None  # SnapshotStore (None: one on the pool's config table)
+
+
+@dataclass
+class _RunState:
+    """What one run's steps tell each other about closed months."""
+
+    kind: str
+    now: datetime
+    touched: dict = field(default_factory=dict)  # "YYYY-MM" -> {source}: days this run's pull changed
+    notes: list = field(default_factory=list)  # "closed 2026-09", "re-closed 2026-10: restated by aws"
 
 
 def _iso(at: datetime) -> str:
@@ -153,9 +165,10 @@ def _run_locked(kind: str, deps: Deps, now: datetime, record: RunRecord) -> RunR
     report = SyncReport(False, _iso(now))
     freshness_lines: tuple = ()
 
+    state = _RunState(kind, now)
     window = pull_window(kind, today)
     if window is not None:
-        pulled = steps("pull billing", _pull, deps, previous, window, now)
+        pulled = steps("pull billing", _pull, deps, previous, window, now, state)
         if pulled is not None:
             freshness_lines = tuple(f"{r.source} {r.status or ('ok' if r.ok else 'error')} "
                                     f"{r.days_answered}/{r.days_asked} days" for r in pulled.results)
@@ -164,7 +177,7 @@ def _run_locked(kind: str, deps: Deps, now: datetime, record: RunRecord) -> RunR
                 steps.degraded.append(f"source failing: {', '.join(failing)}")
     sheet = steps("read sheet", _read_sheet, deps, previous, report)
     org = steps("configuration", _configuration, deps, sheet, previous, today) or previous
-    out = steps("compute", _compute, deps, org, today)
+    out = steps("compute", _compute, deps, org, today, state)
     if out is None:
         return _finish(deps, record, steps, report, requests_before, freshness_lines, "failed", 0)
     report.use_cases = len(out.statuses)
@@ -175,7 +188,7 @@ def _run_locked(kind: str, deps: Deps, now: datetime, record: RunRecord) -> RunR
     if kind == "monthly":
         closed = steps("close month", _close_month, deps, out, today)
         if closed is not None:
-            out = steps("compute after close", _compute, deps, org, today) or out
+            out = steps("compute after close", _compute, deps, org, today, state) or out
     notices = []
     if kind != "sync":
         notices = steps("alerts", _alerts, deps, out, org, today, now) or []
@@ -184,7 +197,8 @@ def _run_locked(kind: str, deps: Deps, now: datetime, record: RunRecord) -> RunR
         if kind == "monthly":
             notices += steps("board report", _board_notice, out, org) or []
     if sheet is not None:
-        steps("write sheet", _write_sheet, deps, sheet, out, org, now, report, f"{kind} run {record.run_id}")
+        label = "; ".join([f"{kind} run {record.run_id}"] + [n for n in state.notes if n.startswith("re-closed")])
+        steps("write sheet", _write_sheet, deps, sheet, out, org, now, report, label)
     else:  # the sheet could not be read: nothing is written to it (the guardrails are stored)
         steps.log.add("write sheet", "skipped", 0.0, report.error or "the sheet could not be read")
         steps.degraded.append("sheet not written")
@@ -215,11 +229,12 @@ def _finish(deps: Deps, record: RunRecord, steps: _Steps, report, requests_befor
 # --- the steps ------------------------------------------------------------------------------
 
 
-def _pull(deps: Deps, org, window: tuple, now: datetime):
+def _pull(deps: Deps, org, window: tuple, now: datetime, state: Optional[_RunState] = None):
     from chalicelib.billing import pull_sources
 
     s = deps.stores
-    report = pull_sources(deps.sources(org), window[0], window[1], org, s.ledger, s.freshness, now)
+    ledger = _MonthWrites(s.ledger, state.touched if state is not None else {})
+    report = pull_sources(deps.sources(org), window[0], window[1], org, ledger, s.freshness, now)
     failed = [r.source for r in report.results if not r.ok]
     return report, f"{len(report.results)} sources" + (f"; failing: {', '.join(failed)}" if failed else "")
 
@@ -260,17 +275,174 @@ def months_back(today: date, n: int) -> list:
     return sorted(out)
 
 
-def _compute(deps: Deps, org, today: date):
-    from chalicelib.domain import engine
+class _MonthWrites:
+    """The cost ledger as a pull writes it, one call per calendar month, noting which months' stored
+    facts the pull changed (facts put or removed) and by which source: a change to a closed month
+    is a restatement, and the month is closed again from its raw facts."""
 
+    def __init__(self, ledger, touched: dict):
+        self._ledger = ledger
+        self.touched = touched
+
+    def replace_days(self, source: str, days, facts):
+        from chalicelib.domain.periods import month_key
+        from chalicelib.storage.cost_ledger import LedgerWrite
+
+        by_month: dict = {}
+        for day in days:
+            by_month.setdefault(month_key(day), ([], []))[0].append(day)
+        for fact in facts:
+            by_month.setdefault(month_key(fact.day), ([], []))[1].append(fact)
+        total = LedgerWrite(0, 0, 0, 0, 0)
+        for month, (month_days, month_facts) in sorted(by_month.items()):
+            w = self._ledger.replace_days(source, month_days, month_facts)
+            if w.puts or w.deletes:
+                self.touched.setdefault(month, set()).add(source)
+            total = LedgerWrite(total.facts_in + w.facts_in, total.puts + w.puts, total.deletes + w.deletes,
+                                total.unchanged + w.unchanged, total.write_requests + w.write_requests,
+                                total.changed + list(w.changed), total.stored + w.stored)
+        return total
+
+    def __getattr__(self, name):
+        return getattr(self._ledger, name)
+
+
+def _snapshots(deps: Deps):
+    if deps.snapshots is not None:
+        return deps.snapshots
+    from chalicelib.storage.snapshot_store import SnapshotStore
+
+    resource, table = getattr(deps.pool, "_resource", None), getattr(deps.pool, "_table_name", None)
+    if resource is None:
+        from chalicelib import runtime
+
+        resource, table = runtime.dynamodb(), runtime.TableNames.from_env().config
+    deps.snapshots = SnapshotStore(resource, table)
+    return deps.snapshots
+
+
+def _instant(text: str) -> Optional[datetime]:
+    try:
+        at = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+
+
+_RESTATED = re.compile(r"^(?P<source>.+?) (?P<day>\d{4}-\d{2}-\d{2}): restated")
+
+
+def _restated(deps: Deps, snaps: dict, state: _RunState) -> dict:
+    """month -> {source} for each closed month restated since it was closed: days this run's pull
+    changed, and restatement lines (pulls, imports) logged after the month's close."""
+    out: dict = {}
+    for month, sources in state.touched.items():
+        if month in snaps:
+            out.setdefault(month, set()).update(sources)
+    if snaps:
+        closed_at = {m: _instant(snap.closed_at) for m, snap in snaps.items()}
+        for f in deps.stores.freshness.all():
+            for entry in f.restatement_log:
+                at, _, line = entry.partition(" ")
+                hit = _RESTATED.match(line)
+                when = _instant(at)
+                if hit is None or when is None:
+                    continue
+                month = hit.group("day")[:7]
+                closed = closed_at.get(month)
+                if closed is not None and when > closed:
+                    out.setdefault(month, set()).add(hit.group("source"))
+    return out
+
+
+def _units_differ(ledger, fresh) -> bool:
+    def plain(lg):
+        return ({u: d for u, d in lg.units.items() if d}, dict(lg.reported_through), set(lg.unknown_unit_use_cases))
+    return plain(ledger) != plain(fresh)
+
+
+def _closed_ledgers(deps: Deps, org, months: list, state: _RunState) -> tuple:
+    """(ledgers of the closed months of `months`, the months left open, months restated -> sources).
+
+    A month before the current one is closed by its snapshot. A scheduled run (not a sync) closes
+    every complete month of the window that has none (the previous month on the 1st, so a missed
+    monthly run heals itself; older months once, after an upgrade) and closes again each closed
+    month restated since (rebuilt from its raw facts and counters). A daily, weekly or monthly run
+    also re-reads the previous month's unit counters: work items posted late re-close it."""
+    from chalicelib.domain.allocation import build_ledger
+
+    store = _snapshots(deps)
+    complete = months[:-1]
+    snaps = store.load(complete[0], complete[-1]) if complete else {}
+    restated = _restated(deps, snaps, state)
+    scheduled = state.kind != "sync"
+    s = deps.stores
+    if scheduled and state.kind != "hourly" and complete and complete[-1] in snaps and complete[-1] not in restated:
+        last = complete[-1]
+        counted = build_ledger(org, (), s.work_items.units_for_month(last))
+        if _units_differ(snaps[last].ledger, counted):
+            restated[last] = {"work items"}
+    parts, open_months = {}, []
+    at = state.now.isoformat()
+    for month in complete:
+        snap = snaps.get(month)
+        if snap is not None and month not in restated:
+            parts[month] = snap.ledger
+            continue
+        if not scheduled:
+            open_months.append(month)
+            continue
+        ledger = build_ledger(org, s.ledger.facts_for_month(month), s.work_items.units_for_month(month))
+        note = (f"re-closed {month}: restated by {', '.join(sorted(restated[month]))}" if snap is not None
+                else f"closed {month}")
+        store.save(month, ledger, at, note, previous=snap)
+        state.notes.append(note)
+        parts[month] = ledger
+    open_months.append(months[-1])
+    return parts, open_months, {m: restated[m] for m in restated if m in parts}
+
+
+def _compute(deps: Deps, org, today: date, state: Optional[_RunState] = None):
+    """Every output. Closed months come from their snapshots; raw facts and counters are read only
+    for the open months (the current one, and a month no snapshot closes yet in a sync)."""
+    from chalicelib.domain import engine
+    from chalicelib.domain.allocation import merge_ledgers
+    state = state or _RunState("sync", datetime.combine(today, datetime.min.time(), timezone.utc))
     s = deps.stores
     months = months_back(today, HISTORY_MONTHS)
-    first = date(int(months[0][:4]), int(months[0][5:]), 1)
-    facts = s.ledger.facts_between(first, today)
-    units = [u for m in months for u in s.work_items.units_for_month(m)]
+    closed, open_months, restated = _closed_ledgers(deps, org, months, state)
+    facts = [f for m in open_months for f in s.ledger.facts_for_month(m) if f.day <= today]
+    units = [u for m in open_months for u in s.work_items.units_for_month(m)]
+    ledger = merge_ledgers([closed[m] for m in sorted(closed)] + [engine.open_ledger(org, facts, units, today)],
+                           org)
     latched = {g.use_case: g.critical_since for g in s.guardrails.all() if g.critical_since}
-    out = engine.compute(org, facts, units, today, deps.pool.load(), critical_since=latched)
-    return out, f"{len(out.statuses)} use cases, {len(facts):,} facts"
+    pool = deps.pool.load()
+    out = engine.compute_ledger(org, ledger, today, pool, critical_since=latched)
+    credits = _pool_closes(pool, out, restated, state, today)
+    if credits:
+        deps.pool.save(credits)
+        pool = {**(pool or {}), **credits}
+        out = engine.compute_ledger(org, ledger, today, pool, critical_since=latched)
+    detail = f"{len(out.statuses)} use cases, {len(facts):,} facts of {', '.join(open_months)}"
+    return out, "; ".join([detail] + state.notes)
+
+
+def _pool_closes(pool: Optional[dict], out, restated: dict, state: _RunState, today: date) -> dict:
+    """Pool credits to store: a restated month whose credits are stored is closed again; the previous
+    month, when the pool holds earlier months but not it (its monthly run was missed), is closed."""
+    from chalicelib.domain.periods import previous_month
+
+    stored = pool or {}
+    closes = {}
+    for month in sorted(restated):
+        if month in stored and tuple(stored[month]) != tuple(out.closing_credits.get(month, ())):
+            closes[month] = tuple(out.closing_credits.get(month, ()))
+            state.notes.append(f"pool credits of {month} closed again")
+    last = previous_month(today)
+    if state.kind != "sync" and last not in stored and any(m < last for m in stored):
+        closes[last] = tuple(out.closing_credits.get(last, ()))
+        state.notes.append(f"pool credits of {last} closed (its monthly close was missed)")
+    return closes
 
 
 def _store_guardrails(deps: Deps, out, at: str):
