@@ -1,4 +1,5 @@
-"""Fuzzed bad input never yields a 5xx and never changes stored data."""
+"""Fuzzed input never yields a 5xx: bad input never changes stored data, and in a batch mixing good
+and bad items only the accepted ones change it (counters still equal their items)."""
 from __future__ import annotations
 
 import json
@@ -142,7 +143,7 @@ def _items_by_key() -> dict:
     return {(r["use_case"], r["work_item_id"]): r for r in scan(ITEMS)}
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                     HealthCheck.too_slow])
 @given(items=st.lists(fuzzed_item(), min_size=1, max_size=6))
 def test_every_field_fuzzed_never_5xx_and_only_accepted_items_change_stored_data(api, tokens, items):
