@@ -97,7 +97,28 @@ def _sheet(args) -> int:
         for line in report.lines():
             print(line, file=sys.stdout if report.ok else sys.stderr)
         return 0 if report.ok else 1
+    if args.action == "rules":
+        return _sheet_rules(args)
     return _run(argparse.Namespace(kind="sync", now=args.now))
+
+
+def _sheet_rules(args) -> int:
+    """The add-on's input rules (sheets_addon/Rules.gs), generated from layout.py and cells.py."""
+    from pathlib import Path
+
+    from chalicelib.sheet import addon_rules
+
+    path = Path(args.output) if args.output else addon_rules.RULES_FILE
+    if args.check:
+        current = path.read_text(encoding="utf-8") if path.exists() else ""
+        if current != addon_rules.render():
+            print(f"{path} is out of date: run `python -m chalicelib.cli sheet rules`", file=sys.stderr)
+            return 1
+        print(f"{path} matches the Python definitions")
+        return 0
+    changed = addon_rules.write(path)
+    print(f"{path}: {'written' if changed else 'already up to date'}")
+    return 0
 
 
 def _run(args) -> int:
@@ -154,6 +175,9 @@ def build_parser() -> argparse.ArgumentParser:
     sheet_actions.add_parser("init", help="create missing tabs, headers, validations, protections and charts")
     sync = sheet_actions.add_parser("sync", help="read finance's tabs, compute, write the output tabs")
     sync.add_argument("--now", help="the run's time, ISO 8601 (default: now, UTC)")
+    rules = sheet_actions.add_parser("rules", help="write the Apps Script add-on's input rules (sheets_addon/Rules.gs)")
+    rules.add_argument("--output", help="another path to write (default: sheets_addon/Rules.gs)")
+    rules.add_argument("--check", action="store_true", help="only check the file is up to date (exit 1 if not)")
     sheet.set_defaults(handler=_sheet)
     return parser
 
