@@ -165,13 +165,20 @@ function finopsA1_(row, col) {
 }
 
 /**
- * Validate one sheet and set or clear the marks where they change. Returns
+ * Validate one sheet and set or clear the marks where they change (`edited`: the range just edited,
+ * if any). Returns
  * {tab, problems: [{cell, reason, value}], marked, cleared} or null for a tab that is not an input tab.
  */
-function finopsValidateSheet(sheet) {
+function finopsValidateSheet(sheet, edited) {
   var title = sheet.getName();
   if (!finopsInputTab_(title)) return null;
-  var range = sheet.getDataRange();
+  // The cells holding values, and the edited ones (a row just emptied may carry a mark to clear).
+  var rows = Math.max(sheet.getLastRow(), 1), cols = Math.max(sheet.getLastColumn(), 1);
+  if (edited) {
+    rows = Math.max(rows, edited.getRow() + edited.getNumRows() - 1);
+    cols = Math.max(cols, edited.getColumn() + edited.getNumColumns() - 1);
+  }
+  var range = sheet.getRange(1, 1, rows, cols);
   var values = range.getValues();
   var notes = range.getNotes();
   var backgrounds = range.getBackgrounds();
@@ -214,7 +221,7 @@ function finopsValidateSheet(sheet) {
 function onEdit(e) {
   try {
     if (!e || !e.range) return;
-    finopsValidateSheet(e.range.getSheet());
+    finopsValidateSheet(e.range.getSheet(), e.range);
   } catch (err) {
     console.warn('AI FinOps: could not check the edit: ' + (err && err.message ? err.message : err));
   }
