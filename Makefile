@@ -16,8 +16,8 @@ demo: $(VENV)/.installed  ## the main job on the local stack (no AWS or Google a
 serve: $(VENV)/.installed  ## the local stack until Ctrl-C (API on PORT, default 8000)
 	$(PY) -m local.stack
 
-test: $(VENV)/.installed
-	$(PY) -m pytest -q
+test: $(VENV)/.installed  ## pytest, then the Apps Script add-on's Node tests (node --test; no npm install); fails if either fails
+	status=0; $(PY) -m pytest -q || status=$$?; node --test sheets_addon/test/ || status=1; exit $$status
 
 bench: $(VENV)/.installed
 	$(PY) bench/run_all.py
