@@ -108,7 +108,7 @@ function finopsFetchFailureSentence(error, url) {
  * One API call: the parsed JSON answer, or throws FinopsApiError with a plain sentence.
  * `what` names the action for a 403 ("refresh the sheet").
  */
-function finopsApi(method, path, body, what) {
+function finopsApi_(method, path, body, what) {
   var config = finopsConfig_();
   if (!config.url || !config.token) {
     throw new FinopsApiError('AI FinOps is not set up yet: open AI FinOps > Settings and enter the API URL and ' +

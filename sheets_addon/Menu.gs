@@ -47,7 +47,7 @@ function refreshNow(kind) {
 }
 
 function finopsRefresh(kind, progress) {
-  var queued = finopsApi('post', '/v1/runs', {kind: kind}, 'refresh the sheet');
+  var queued = finopsApi_('post', '/v1/runs', {kind: kind}, 'refresh the sheet');
   var runId = queued.run_id;
   finopsProps_().setProperty(FINOPS_PROP_LAST_RUN, runId);
   progress('Refresh queued (run ' + runId + '): waiting for the pipeline to start...');
@@ -55,7 +55,7 @@ function finopsRefresh(kind, progress) {
   for (var i = 0; i < polls; i++) {
     Utilities.sleep(FINOPS_POLL_MS);
     try {
-      run = finopsApi('get', '/v1/runs/' + encodeURIComponent(runId), null, 'read runs');
+      run = finopsApi_('get', '/v1/runs/' + encodeURIComponent(runId), null, 'read runs');
       errors = 0;
     } catch (err) {
       var transient = err instanceof FinopsApiError && (err.status === 0 || err.status >= 500 || err.status === 429);
@@ -143,7 +143,7 @@ function showSettings() {
 /** The Settings dialog's Test button. */
 function testConnection() {
   try {
-    var answer = finopsApi('get', '/v1/alerts?state=open', null, 'read alerts');
+    var answer = finopsApi_('get', '/v1/alerts?state=open', null, 'read alerts');
     var n = (answer.alerts || []).length;
     return 'Connected: the API answered with ' + n + ' open ' + (n === 1 ? 'alert' : 'alerts') + '.';
   } catch (err) {

@@ -55,7 +55,7 @@ function getStatusData() {
   var lastId = finopsProps_().getProperty(FINOPS_PROP_LAST_RUN);
   if (lastId) {
     attempt(function () {
-      var run = finopsApi('get', '/v1/runs/' + encodeURIComponent(lastId), null, 'read runs');
+      var run = finopsApi_('get', '/v1/runs/' + encodeURIComponent(lastId), null, 'read runs');
       data.lastRun = {runId: run.run_id, kind: run.kind, status: run.status, message: run.message || '',
                       finishedAt: run.finished_at || null, queuedAt: run.queued_at || null,
                       failedSteps: (run.steps || []).filter(function (s) { return s.status === 'failed'; })
@@ -64,7 +64,7 @@ function getStatusData() {
   }
   attempt(function () {
     var month = new Date(nowMs).toISOString().slice(0, 7);
-    var summary = finopsApi('get', '/v1/summary?month=' + month, null, 'read the summary');
+    var summary = finopsApi_('get', '/v1/summary?month=' + month, null, 'read the summary');
     data.freshness = (summary.freshness || []).map(function (f) {
       var age = finopsMinutesAgo_(f.last_success_at, nowMs);
       var state = f.status || (f.last_error ? 'error' : 'never');
@@ -75,7 +75,7 @@ function getStatusData() {
     });
   });
   attempt(function () {
-    var alerts = finopsApi('get', '/v1/alerts?state=open', null, 'read alerts');
+    var alerts = finopsApi_('get', '/v1/alerts?state=open', null, 'read alerts');
     var order = {critical: 0, red: 1, high: 2, yellow: 3};
     data.alerts = (alerts.alerts || []).map(function (a) {
       return {level: a.level, kind: a.kind, useCase: a.use_case || null, team: a.team || null, since: a.since,
@@ -86,7 +86,7 @@ function getStatusData() {
     });
   });
   attempt(function () {
-    var useCases = finopsApi('get', '/v1/use-cases', null, 'read use cases');
+    var useCases = finopsApi_('get', '/v1/use-cases', null, 'read use cases');
     data.paused = (useCases.use_cases || []).filter(function (u) { return u.paused; }).map(function (u) {
       return {useCase: u.use_case, name: u.name || u.use_case, team: u.team || ''};
     });
