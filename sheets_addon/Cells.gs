@@ -62,14 +62,15 @@ function finopsNormalise_(value) {
 // ---------------------------------------------------------------------------------------------
 // numbers
 
-/** Python's Decimal(text) grammar: the text a Decimal accepts (underscores between digits too). */
-var FINOPS_DECIMAL_RE = /^[+-]?(?:(?:\d(?:_?\d)*)(?:\.(?:\d(?:_?\d)*)?)?|\.\d(?:_?\d)*)(?:[eE][+-]?\d(?:_?\d)*)?$/;
+/** Python's Decimal(text) grammar (Decimal drops every underscore first: "1_000", even "12_"). */
+var FINOPS_DECIMAL_RE = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 var FINOPS_DECIMAL_SPECIAL_RE = /^[+-]?(?:inf|infinity|s?nan\d*)$/i;
 
-/** Decimal(text): a JS number, or throws InvalidOperation (null: "not finite"). */
+/** Decimal(text): a JS number, null for a value that is not finite, or throws (InvalidOperation). */
 function finopsDecimal_(text) {
-  if (FINOPS_DECIMAL_RE.test(text)) return Number(text.replace(/_/g, ''));
-  if (FINOPS_DECIMAL_SPECIAL_RE.test(text)) return null;
+  var t = String(text).replace(/_/g, '');
+  if (FINOPS_DECIMAL_RE.test(t)) return Number(t);
+  if (FINOPS_DECIMAL_SPECIAL_RE.test(t)) return null;
   throw 'InvalidOperation';
 }
 

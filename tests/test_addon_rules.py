@@ -5,6 +5,9 @@ tests) is read by cells.py exactly as the table says."""
 from __future__ import annotations
 
 import json
+import random
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -59,3 +62,35 @@ def test_the_sample_table_covers_every_kind_both_ways():
     for kind in kinds:
         verdicts = {s["accept"] for s in SAMPLES if s["kind"] == kind}
         assert verdicts == {True, False} or kind == "text" and True in verdicts, kind
+
+
+_ATOMS = ("1", "12", "0", "1200", "3", "1.5", ".5", "5.", "1,200", "1.200", "12,5", "1.200,50", "%", "$", "USD", "€",
+          "(", ")", "-", "+", " ", "e3", "E-2", "_", "x", "yes", "no", "Nov", "november", "2026", "-11", "-20", "/",
+          "@", "a@b.co", ",", ";", "T1", "tier", "'", "inf", "nan", "\u00a0", "T", "10:00", "30", "02", "29", "feb",
+          "ok", "✓")
+_KINDS = ("money", "number", "fraction", "integer", "date", "month", "bool", "email", "emails", "id", "ids", "key",
+          "percents", "currency", "text")
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js (node) on PATH")
+def test_the_addon_and_cells_py_agree_on_thousands_of_generated_values():
+    """Beyond the table: values built from the pieces people type, read by both sides."""
+    rng = random.Random(20261130)
+    values = sorted({"".join(rng.choice(_ATOMS) for _ in range(rng.randint(1, 4))) for _ in range(2500)})
+    values += [0, 1, -1, 0.5, 12, 1500, 46346, 2.5, 3000000, 1e-7, 100.0, True, False]
+    samples = [{"kind": k, "value": v} for v in values for k in _KINDS]
+    samples += [{"kind": "choice", "value": v, "choices": ["T1", "T2", "T3"]} for v in values]
+    done = subprocess.run(["node", str(ROOT / "sheets_addon" / "tools" / "read_cells.js")], input=json.dumps(samples),
+                          capture_output=True, text=True, check=True, timeout=120)
+    verdicts = json.loads(done.stdout)
+    differ = []
+    for sample, js in zip(samples, verdicts):
+        try:
+            cells.read(sample["kind"], sample["value"], tuple(sample.get("choices", ())))
+            accepted = True
+        except cells.CellError:
+            accepted = False
+        if accepted is not js["ok"]:
+            differ.append((sample["kind"], sample["value"], accepted, js.get("reason")))
+    assert len(verdicts) == len(samples) > 25000
+    assert differ == []
