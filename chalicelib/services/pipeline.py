@@ -396,6 +396,7 @@ def _closed_ledgers(deps: Deps, org, months: list, state: _RunState) -> tuple:
         note = (f"re-closed {month}: restated by {', '.join(sorted(restated[month]))}" if snap is not None
                 else f"closed {month}")
         store.save(month, ledger, at, note, previous=snap)
+        state.touched.pop(month, None)  # this run's pull is in the snapshot now
         state.notes.append(note)
         parts[month] = ledger
     open_months.append(months[-1])
