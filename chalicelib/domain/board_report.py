@@ -63,6 +63,12 @@ def build(month: str, prior_month: str, currency: str, total: Decimal, prior_tot
     margin = sum((cents(a.margin_benefit) for a in agents if a.margin_benefit is not None), ZERO)
     offset = sum((cents(h.monthly_offset) for h in headcount), ZERO)
     net = sum((cents(h.net) for h in headcount), ZERO)
+    if total == 0 and not agents:
+        summary = (f"No AI spend was recorded in {month}: no billing source reported a cost and no agent "
+                   f"posted work. Maturity stage {maturity_stage} of 5.")
+        return BoardReport(month, currency, total, budget, variance, prior_month, prior_total, change, change_share,
+                           coverage, agents, margin, anomalies, headcount, offset, net, maturity_stage,
+                           dict(pool_balances), benchmarks, summary)
     parts = [f"AI spend in {month} was {show_money(total, currency)}"]
     if budget is not None:
         parts.append(f"{show_money(abs(variance), currency)} {'over' if variance > 0 else 'under'} the "
@@ -80,3 +86,30 @@ def build(month: str, prior_month: str, currency: str, total: Decimal, prior_tot
     return BoardReport(month, currency, total, budget, variance, prior_month, prior_total, change, change_share,
                        coverage, agents, margin, anomalies, headcount, offset, net, maturity_stage,
                        dict(pool_balances), benchmarks, summary)
+
+
+def key_figures(b: BoardReport) -> list:
+    """The report's key figures as (label, value, kind) with kind money | pct | text: the one list the
+    Board report tab, the email and the HTML page all show, so the three agree to the cent."""
+    rows = [("Total AI spend", b.total, "money")]
+    if b.budget is not None:
+        rows += [("Budget (all teams)", b.budget, "money"), ("Over (+) / under (-) budget", b.budget_variance, "money")]
+    rows += [(f"Prior month ({b.prior_month})", b.prior_total, "money"), ("Change on prior month", b.change, "money"),
+             ("Change on prior month (%)", b.change_share, "pct"), ("Allocated (coverage)", b.coverage, "pct"),
+             ("Margin benefit vs manual work", b.margin_benefit, "money"),
+             ("Headcount offset", b.headcount_offset, "money"),
+             ("Headcount net (offset - AI cost)", b.headcount_net, "money"),
+             ("Maturity stage", f"{b.maturity_stage} of 5", "text")]
+    rows += [(f"Pool balance {t}", b.pool_balances.get(t, ZERO), "money") for t in ("T1", "T2", "T3")]
+    return rows
+
+
+def shown(value, kind: str, currency: str) -> str:
+    """A key figure as text, rounded as the sheet shows it (money to the cent, shares to 0.1 %)."""
+    if value is None:
+        return ""
+    if kind == "money":
+        return show_money(value, currency)
+    if kind == "pct":
+        return show_percent(value)
+    return str(value)

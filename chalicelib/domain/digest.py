@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from .board_report import key_figures, shown
 from .money import show_cpu, show_money, show_percent
 from .notices import Notice
 from .periods import week_label, week_start
@@ -51,16 +52,7 @@ def board_notice(out, org) -> Notice:
     s = org.settings
     recipients = tuple(s.alert_emails_board) or tuple(dict.fromkeys((*s.alert_emails_finance,
                                                                      *s.alert_emails_cfo)))
-    numbers = [("Total AI spend", show_money(b.total, cur))]
-    if b.budget is not None:
-        numbers += [("Budget (all teams)", show_money(b.budget, cur)),
-                    ("Over (+) / under (-) budget", show_money(b.budget_variance, cur))]
-    numbers += [(f"Prior month ({b.prior_month})", show_money(b.prior_total, cur)),
-                ("Change on prior month", show_money(b.change, cur)),
-                ("Margin benefit vs manual work", show_money(b.margin_benefit, cur)),
-                ("Headcount offset", show_money(b.headcount_offset, cur)),
-                ("Headcount net (offset - AI cost)", show_money(b.headcount_net, cur)),
-                ("Maturity stage", f"{b.maturity_stage} of 5")]
+    numbers = [(label, shown(value, kind, cur)) for label, value, kind in key_figures(b)]  # as the sheet
     rows = tuple((a.name or a.use_case, show_money(a.cost, cur), str(a.units),
                   show_cpu(a.cpu, cur) if a.cpu is not None else "",
                   show_cpu(a.target_cpu, cur) if a.target_cpu is not None else "", a.colour or "")

@@ -19,6 +19,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, Iterable, Optional, Sequence
 
 from chalicelib.domain.allocation import REASON_UNMAPPED
+from chalicelib.domain.board_report import key_figures
 from chalicelib.domain.engine import FLAG_FORECAST_OVER_BUDGET, FLAG_OVER_BUDGET
 from chalicelib.domain.facts import CATEGORIES, UNALLOCATED
 from chalicelib.domain.slo import FLAG_COUNTS_MISSING
@@ -629,21 +630,8 @@ def board(out) -> TabContent:
     rows: list = [[c.v(f"Board report: {b.month}", bold=True, size=14)],
                   [c.v(b.summary, wrap=True)], []]
     rows.append(c.section("Key figures", 3))
-    figures = [
-        ("Total AI spend", c.v(b.total, "money")),
-        ("Budget (all teams)", c.v(b.budget, "money")),
-        ("Over (+) / under (-) budget", c.v(b.budget_variance, "money")),
-        (f"Prior month ({b.prior_month})", c.v(b.prior_total, "money")),
-        ("Change on prior month", c.v(b.change, "money")),
-        ("Change on prior month (%)", c.v(b.change_share, "pct")),
-        ("Allocated (coverage)", c.v(b.coverage, "pct")),
-        ("Margin benefit vs manual work", c.v(b.margin_benefit, "money")),
-        ("Headcount offset", c.v(b.headcount_offset, "money")),
-        ("Headcount net (offset - AI cost)", c.v(b.headcount_net, "money")),
-        ("Maturity stage", c.v(f"{b.maturity_stage} of 5")),
-    ] + [(f"Pool balance {t}", c.v(b.pool_balances.get(t, ZERO), "money")) for t in ("T1", "T2", "T3")]
-    for label, cell in figures:
-        rows.append([c.v(label), cell])
+    for label, value, kind in key_figures(b):  # the same list the email and the HTML page show
+        rows.append([c.v(label), c.v(value, kind)])
     rows.append([])
     rows.append(c.section(f"Agents ({len(b.agents)})", 10))
     rows.append(c.header(("Use case", "Name", "Unit of work", "Cost", "Units", "Cost per unit", "Target",
