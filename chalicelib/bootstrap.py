@@ -39,7 +39,8 @@ def dependencies() -> Deps:
     config = runtime.TableNames.from_env().config
     counter = _request_counter(resource.meta.client)
     outbox, mailer = _email(resource, config)
-    return Deps(stores=s, pool=s.pool, runs=s.runs, alerts=s.alerts, outbox=outbox, mailer=mailer,
+    return Deps(stores=s, pool=s.pool, runs=s.runs, alerts=s.alerts, snapshots=s.snapshots, outbox=outbox,
+                mailer=mailer,
                 sources=lambda org: vendor_sources(org, s.work_items), open_sheet=SheetSession.open,
                 sheet_url=sheet_url(), count_requests=lambda: counter[0])
 

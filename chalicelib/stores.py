@@ -14,6 +14,7 @@ from chalicelib.storage.tokens import TokenStore
 from chalicelib.storage.alert_store import AlertStore
 from chalicelib.storage.pool_store import PoolStore
 from chalicelib.storage.run_store import RunStore
+from chalicelib.storage.snapshot_store import SnapshotStore
 from chalicelib.storage.work_items import WorkItemStore
 
 ORG_CACHE_SECONDS = 30  # a sheet edit reaches the API within this long after a sync
@@ -30,6 +31,7 @@ class Stores:
     pool: PoolStore
     runs: RunStore
     alerts: AlertStore
+    snapshots: SnapshotStore
 
 
 @lru_cache(maxsize=None)
@@ -46,6 +48,7 @@ def stores() -> Stores:
         pool=PoolStore(resource, names.config),
         runs=RunStore(resource, names.config),
         alerts=AlertStore(resource, names.config),
+        snapshots=SnapshotStore(resource, names.config),
     )
 
 

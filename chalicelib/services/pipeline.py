@@ -51,7 +51,7 @@ class Deps:
     sheet_url: str = ""
     wall: Callable = lambda: datetime.now(timezone.utc)  # real time, for leases; runs judge `now`
     count_requests: Callable = lambda: 0  # DynamoDB requests made so far by this process
-    snapshots: Optional[object] = None  # SnapshotStore (None: one on the pool's config table)
+    snapshots: Optional[object] = None  # SnapshotStore (None: the stores' own)
 
 
 @dataclass
@@ -308,16 +308,9 @@ class _MonthWrites:
 
 
 def _snapshots(deps: Deps):
-    if deps.snapshots is not None:
-        return deps.snapshots
-    from chalicelib.storage.snapshot_store import SnapshotStore
-
-    resource, table = getattr(deps.pool, "_resource", None), getattr(deps.pool, "_table_name", None)
-    if resource is None:
-        from chalicelib import runtime
-
-        resource, table = runtime.dynamodb(), runtime.TableNames.from_env().config
-    deps.snapshots = SnapshotStore(resource, table)
+    """The closed months' snapshots (Deps.snapshots, else the stores' own)."""
+    if deps.snapshots is None:
+        deps.snapshots = deps.stores.snapshots
     return deps.snapshots
 
 
