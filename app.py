@@ -278,3 +278,50 @@ def requested_runs(event):
     for message in event:
         kind, run_id, now = run_message(message.body)
         pipeline.run(kind, dependencies(), now, run_id=run_id)
+
+
+# --- exports: the allocated ledger as FOCUS, cost per unit as a plain CSV ----------------------------
+
+
+def _csv_export(kind: str, month: str, text: str) -> Response:
+    """A CSV answer, or 413 when it would not fit a Lambda response (6 MB): the CLI writes any size."""
+    from chalicelib.exports import LAMBDA_RESPONSE_LIMIT, fits_response
+
+    fits, size = fits_response(text)
+    if not fits:
+        return _error(413, f"the {kind} export of {month} is {size:,} bytes as a Lambda response; at most "
+                           f"{LAMBDA_RESPONSE_LIMIT:,} fit: run `python -m chalicelib.cli export {kind} --month "
+                           f"{month} --output FILE` instead (no size limit)")
+    return Response(body=text, status_code=200, headers={
+        "Content-Type": "text/csv; charset=utf-8",
+        "Content-Disposition": f'attachment; filename="{kind}-{month}.csv"'})
+
+
+@route("/v1/exports/focus", methods=["GET"])
+def export_focus():
+    from chalicelib.exports import month_focus_csv
+    from chalicelib.summary import BadMonth, parse_month
+
+    _caller("admin", "sheet")
+    try:
+        month = parse_month((app.current_request.query_params or {}).get("month"))
+    except BadMonth as exc:
+        return _error(400, str(exc))
+    s = stores.stores()
+    return _csv_export("focus", month, month_focus_csv(month, stores.organisation(), s.ledger, s.work_items))
+
+
+@route("/v1/exports/unit-costs", methods=["GET"])
+def export_unit_costs():
+    from chalicelib.exports import month_unit_costs_csv
+    from chalicelib.summary import BadMonth, parse_month
+
+    _caller("admin", "sheet")
+    try:
+        month = parse_month((app.current_request.query_params or {}).get("month"))
+    except BadMonth as exc:
+        return _error(400, str(exc))
+    s = stores.stores()
+    today = datetime.now(timezone.utc).date()
+    return _csv_export("unit-costs", month,
+                       month_unit_costs_csv(month, stores.organisation(), s.ledger, s.work_items, today))

@@ -139,6 +139,35 @@ def _run(args) -> int:
     return 0 if ok else 1
 
 
+def _export(args) -> int:
+    """The month's allocated ledger as FOCUS, or cost per unit per use case, as CSV (any size)."""
+    from datetime import date
+    from pathlib import Path
+
+    from chalicelib import exports
+    from chalicelib.summary import BadMonth, parse_month
+
+    try:
+        month = parse_month(args.month)
+    except BadMonth as exc:
+        print(f"error: --month {exc}", file=sys.stderr)
+        return 2
+    s = stores.stores()
+    org = stores.organisation()
+    if args.kind == "focus":
+        text = exports.month_focus_csv(month, org, s.ledger, s.work_items)
+    else:
+        today = date.fromisoformat(args.today) if args.today else datetime.now(timezone.utc).date()
+        text = exports.month_unit_costs_csv(month, org, s.ledger, s.work_items, today)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8", newline="")
+        rows = max(text.count("\r\n") - 1, 0)
+        print(f"{args.output}: {args.kind} export of {month}, {rows} row{'' if rows == 1 else 's'}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m chalicelib.cli", description=__doc__)
     groups = parser.add_subparsers(dest="group", required=True)
@@ -179,6 +208,13 @@ def build_parser() -> argparse.ArgumentParser:
     rules.add_argument("--output", help="another path to write (default: sheets_addon/Rules.gs)")
     rules.add_argument("--check", action="store_true", help="only check the file is up to date (exit 1 if not)")
     sheet.set_defaults(handler=_sheet)
+
+    export = groups.add_parser("export", help="CSV exports: the allocated ledger as FOCUS 1.3, cost per unit")
+    export.add_argument("kind", choices=("focus", "unit-costs"))
+    export.add_argument("--month", required=True, help="YYYY-MM")
+    export.add_argument("--output", help="file to write (default: standard output)")
+    export.add_argument("--today", help="unit-costs: the day the figures are computed on, YYYY-MM-DD (default: today, UTC)")
+    export.set_defaults(handler=_export)
     return parser
 
 

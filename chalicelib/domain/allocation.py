@@ -417,16 +417,40 @@ def _rule_weights(rule: SharedCostRule, month: str, month_units: dict, direct: d
     return weights
 
 
+class SharedWeights:
+    """The splitter of each (shared rule, month): the rule's weights over its targets, measured on the
+    ledger's direct spend and units *before* any shared cost lands. One object serves the ledger build
+    and the FOCUS export (`allocate`), so both split every shared cell into the same parts."""
+
+    def __init__(self, org: Organisation, ledger: Ledger):
+        self.rules = {r.key: r for r in org.shared_rules}
+        self._month_units = _month_units(ledger, {t for r in org.shared_rules if r.rule == "units"
+                                                  for t in r.targets})
+        self._direct = _month_direct_spend(ledger)
+        self._splitters: dict = {}
+        self.warnings: set = set()
+
+    def splitter(self, key: str, month: str) -> Splitter:
+        splitter = self._splitters.get((key, month))
+        if splitter is None:
+            splitter = self._splitters[(key, month)] = Splitter(
+                _rule_weights(self.rules[key], month, self._month_units, self._direct, self.warnings.add))
+        return splitter
+
+    def split(self, key: str, month: str, eff: Decimal, billed: Decimal) -> tuple:
+        """(effective parts, billed parts), one per target of the rule, in the rule's target order."""
+        splitter = self.splitter(key, month)
+        parts = splitter(eff)
+        return parts, parts if billed == eff else splitter(billed)
+
+
 def _split_shared(org: Organisation, shared_cells: dict, ledger: Ledger) -> None:
     if not shared_cells:
         return
-    rules = {r.key: r for r in org.shared_rules}
     known = {u.use_case_id: u for u in org.use_cases}
-    # Weights come from direct spend only, measured before any shared cost lands.
-    month_units = _month_units(ledger, {t for r in org.shared_rules if r.rule == "units" for t in r.targets})
-    direct = _month_direct_spend(ledger)
-    warnings: set = set()
-    weights_by_month: dict = {}
+    weights = SharedWeights(org, ledger)  # direct spend only, measured before any shared cost lands
+    rules = weights.rules
+    warnings = weights.warnings
     months: dict = {}
     owner_days = ledger.owner_days
     for (key, day, category), (eff, billed) in sorted(shared_cells.items()):
@@ -442,12 +466,7 @@ def _split_shared(org: Organisation, shared_cells: dict, ledger: Ledger) -> None
             _add(ledger.month_cells, (owner, month, category), eff, billed)
             _add(ledger.unallocated, (month, REASON_SHARED_NO_RULE, key), eff, billed)
             continue
-        splitter = weights_by_month.get((key, month))
-        if splitter is None:
-            splitter = weights_by_month[(key, month)] = Splitter(
-                _rule_weights(rule, month, month_units, direct, warnings.add))
-        parts = splitter(eff)
-        billed_parts = parts if billed == eff else splitter(billed)
+        parts, billed_parts = weights.split(key, month, eff, billed)
         for target, part, billed_part in zip(rule.targets, parts, billed_parts):
             u = known.get(target)
             owner = (u.team, target) if u is not None else (UNALLOCATED, UNALLOCATED)
@@ -545,3 +564,123 @@ def month_allocations(org: Organisation, ledger: Ledger) -> dict:
                             if month in expected else None),
         )
     return out
+
+
+# --- the allocated ledger, row by row (the FOCUS export) ---------------------------------------
+
+METHOD_DIRECT = "direct"
+METHOD_MAPPING = "mapping"
+METHOD_SHARED = "shared split"
+
+
+@dataclass(frozen=True)
+class AllocatedRow:
+    """Cost of one UTC day, as the ledger allocates it, on one (provider, service, vendor key) line.
+
+    `method`: "direct" (the fact named a configured use case), "mapping" (a Mappings row gave it),
+    "shared split" (a part of shared cost `rule_key`), or the unallocated reason (REASON_*)."""
+
+    day: date
+    team: str
+    use_case: str  # UNALLOCATED for cost that reached no use case
+    category: str  # an iceberg category ("other" for an unknown one)
+    provider: str
+    service: str
+    effective: Decimal
+    billed: Decimal
+    vendor_key: str
+    method: str
+    rule_key: str = ""  # the shared-cost rule, for a shared split or a shared cost with no rule
+
+
+def _spread(splitter: Splitter, parts: list, lines: list) -> list:
+    """Each line's share of each target's part: `lines` [(line, amount)] add up to sum(parts) (the
+    cell the engine split into `parts`); returns [(line, [amount per target])] whose rows add up to
+    each line's amount and whose columns add up to each part, exactly. Every line but the largest is
+    split by the rule's own weights (`splitter`); the largest takes what is left of each part, so
+    the parts are exactly the engine's and no cent appears or vanishes."""
+    if len(lines) == 1:
+        return [(lines[0][0], list(parts))]
+    order = sorted(range(len(lines)), key=lambda i: (abs(lines[i][1]), -i))
+    out: list = [None] * len(lines)
+    left = list(parts)
+    for i in order[:-1]:
+        line, amount = lines[i]
+        shares = splitter(amount)
+        out[i] = (line, shares)
+        left = [a - b for a, b in zip(left, shares)]
+    out[order[-1]] = (lines[order[-1]][0], left)
+    return out
+
+
+def allocate(org: Organisation, facts: Iterable[CostFact], units: Iterable[DailyUnits]) -> list:
+    """The allocated ledger as rows (AllocatedRow), sorted: the same resolution and the same shared
+    splits `build_ledger` applies (Mappings, configured teams, SharedWeights' largest-remainder parts
+    of each (rule, day, category) cell), kept down to the provider, service and vendor key. Summed
+    by day and owner the rows give `ledger.owner_days`; by month, owner and category, its
+    `month_cells`; by provider and service, its `vendor_months`: every figure to the cent. Facts in
+    another currency than the deployment's are rejected, as by the ledger (they are not rows)."""
+    facts = facts if isinstance(facts, (list, tuple)) else list(facts)
+    ledger = Ledger()
+    monthly, odd = _group_facts(org, facts, ledger)
+    _count_units(org, units, ledger)
+    _allocate(org, monthly, odd, ledger)  # direct spend in place: what the shared weights are measured on
+    weights = SharedWeights(org, ledger)
+    resolve = _resolver(org, Ledger())
+    currency = org.settings.currency
+    resolved: dict = {}
+    rows: dict = {}  # (day, team, use case, category, provider, service, vendor key, method, rule) -> [eff, billed]
+    shared: dict = {}  # (rule key, day, category) -> {(provider, service, vendor key): [eff, billed]}
+    fields = attrgetter("team", "use_case", "day", "category", "provider", "service", "vendor_key", "currency")
+    grouped: dict = {}
+    for f in facts:
+        _add(grouped, fields(f), f.effective_cost, f.billed_cost)
+    for (team, use_case, day, category, provider, service, vendor_key, cur), (eff, billed) in grouped.items():
+        if cur != currency:
+            continue
+        category = category if category in _CATEGORY_SET else "other"
+        r = resolved.get((team, use_case, vendor_key))
+        if r is None:
+            r = resolved[(team, use_case, vendor_key)] = resolve(team, use_case, vendor_key)
+        is_shared, owner, _, reason, list_key = r
+        if is_shared:
+            _add(shared.setdefault((owner, day, category), {}), (provider, service, vendor_key), eff, billed)
+            continue
+        if reason is not None:
+            method, rule = reason, (list_key if reason == REASON_SHARED_NO_RULE else "")
+        elif use_case == UNALLOCATED:
+            method, rule = METHOD_MAPPING, ""
+        else:
+            method, rule = METHOD_DIRECT, ""
+        _add(rows, (day, owner[0], owner[1], category, provider, service, vendor_key, method, rule), eff, billed)
+
+    known = {u.use_case_id: u for u in org.use_cases}
+    for (key, day, category), lines in sorted(shared.items()):
+        rule = weights.rules[key]
+        line_list = sorted(lines.items())
+        if not rule.targets:
+            for (provider, service, vendor_key), (eff, billed) in line_list:
+                _add(rows, (day, UNALLOCATED, UNALLOCATED, category, provider, service, vendor_key,
+                            REASON_SHARED_NO_RULE, key), eff, billed)
+            continue
+        eff = sum((c[0] for _, c in line_list), ZERO)
+        billed = sum((c[1] for _, c in line_list), ZERO)
+        month = month_key(day)
+        parts, billed_parts = weights.split(key, month, eff, billed)
+        splitter = weights.splitter(key, month)
+        eff_lines = _spread(splitter, parts, [(line, c[0]) for line, c in line_list])
+        billed_lines = _spread(splitter, billed_parts, [(line, c[1]) for line, c in line_list])
+        owners = []
+        for target in rule.targets:
+            u = known.get(target)
+            owners.append(((u.team, target), METHOD_SHARED) if u is not None
+                          else ((UNALLOCATED, UNALLOCATED), REASON_UNKNOWN_TARGET))
+        for ((provider, service, vendor_key), shares), (_, billed_shares) in zip(eff_lines, billed_lines):
+            for ((team, use_case), method), part, billed_part in zip(owners, shares, billed_shares):
+                if part == 0 and billed_part == 0:
+                    continue
+                _add(rows, (day, team, use_case, category, provider, service, vendor_key, method, key),
+                     part, billed_part)
+    return [AllocatedRow(day, team, use_case, category, provider, service, eff, billed, vendor_key, method, rule)
+            for (day, team, use_case, category, provider, service, vendor_key, method, rule), (eff, billed)
+            in sorted(rows.items(), key=lambda kv: tuple(str(x) for x in kv[0]))]
