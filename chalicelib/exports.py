@@ -208,16 +208,20 @@ def unit_costs_csv(org: Organisation, facts: Iterable[CostFact], units: Iterable
             if row.start < current_week:
                 colour = colour_as_of(u, s, weeks, row.start + timedelta(days=7), ZERO, None, terms_on)
             records.append(fixed + ["week", row.label, row.start.isoformat(), end.isoformat(), str(cents(row.cost)),
-                                    row.units, _cpu(row.cpu), _cpu(target), _overrun(row.cpu, target),
+                                    row.units, _cpu(row.cpu), _target(target), _overrun(row.cpu, target),
                                     colour or "", "; ".join(row.flags)])
         for row in series.months.rows():
             if row.label != month or (row.cost == 0 and not row.units):
                 continue
             target = by_month.get(month, u.target_cpu)
             records.append(fixed + ["month", month, first.isoformat(), last.isoformat(), str(cents(row.cost)),
-                                    row.units, _cpu(row.cpu), _cpu(target), _overrun(row.cpu, target),
+                                    row.units, _cpu(row.cpu), _target(target), _overrun(row.cpu, target),
                                     pnl_colour.get((uid, month)) or "", "; ".join(row.flags)])
     return _csv(UNIT_COST_COLUMNS, records)
+
+
+def _target(target: Optional[Decimal]) -> str:
+    return "" if target is None else _amount(target)
 
 
 def _overrun(cpu: Optional[Decimal], target: Optional[Decimal]) -> str:
