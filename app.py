@@ -283,15 +283,15 @@ def requested_runs(event):
 # --- exports: the allocated ledger as FOCUS, cost per unit as a plain CSV ----------------------------
 
 
-def _csv_export(kind: str, month: str, text: str) -> Response:
+def _csv_export(kind: str, month: str, text: str, narrower: str = "") -> Response:
     """A CSV answer, or 413 when it would not fit a Lambda response (6 MB): the CLI writes any size."""
     from chalicelib.exports import LAMBDA_RESPONSE_LIMIT, fits_response
 
     fits, size = fits_response(text)
     if not fits:
         return _error(413, f"the {kind} export of {month} is {size:,} bytes as a Lambda response; at most "
-                           f"{LAMBDA_RESPONSE_LIMIT:,} fit: run `python -m chalicelib.cli export {kind} --month "
-                           f"{month} --output FILE` instead (no size limit)")
+                           f"{LAMBDA_RESPONSE_LIMIT:,} fit: {narrower}run `python -m chalicelib.cli export {kind} "
+                           f"--month {month} --output FILE` instead (no size limit)")
     return Response(body=text, status_code=200, headers={
         "Content-Type": "text/csv; charset=utf-8",
         "Content-Disposition": f'attachment; filename="{kind}-{month}.csv"'})
@@ -303,12 +303,15 @@ def export_focus():
     from chalicelib.summary import BadMonth, parse_month
 
     _caller("admin", "sheet")
+    params = app.current_request.query_params or {}
     try:
-        month = parse_month((app.current_request.query_params or {}).get("month"))
+        month = parse_month(params.get("month"))
     except BadMonth as exc:
         return _error(400, str(exc))
+    team = params.get("team") or None
     s = stores.stores()
-    return _csv_export("focus", month, month_focus_csv(month, stores.organisation(), s.ledger, s.work_items))
+    return _csv_export("focus", month, month_focus_csv(month, stores.organisation(), s.ledger, s.work_items, team),
+                       "" if team else "ask for one team at a time (?team=...; 'unallocated' for the rest) or ")
 
 
 @route("/v1/exports/unit-costs", methods=["GET"])

@@ -155,7 +155,7 @@ def _export(args) -> int:
     s = stores.stores()
     org = stores.organisation()
     if args.kind == "focus":
-        text = exports.month_focus_csv(month, org, s.ledger, s.work_items)
+        text = exports.month_focus_csv(month, org, s.ledger, s.work_items, args.team)
     else:
         today = date.fromisoformat(args.today) if args.today else datetime.now(timezone.utc).date()
         text = exports.month_unit_costs_csv(month, org, s.ledger, s.work_items, today)
@@ -213,6 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("kind", choices=("focus", "unit-costs"))
     export.add_argument("--month", required=True, help="YYYY-MM")
     export.add_argument("--output", help="file to write (default: standard output)")
+    export.add_argument("--team", help="focus: only the rows allocated to this team ('unallocated' for the rest)")
     export.add_argument("--today", help="unit-costs: the day the figures are computed on, YYYY-MM-DD (default: today, UTC)")
     export.set_defaults(handler=_export)
     return parser

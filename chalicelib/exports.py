@@ -141,19 +141,24 @@ def _csv(header: Iterable[str], records: Iterable[list]) -> str:
     return out.getvalue()
 
 
-def focus_csv(org: Organisation, facts: Iterable[CostFact], units: Iterable[DailyUnits], month: str) -> str:
+def focus_csv(org: Organisation, facts: Iterable[CostFact], units: Iterable[DailyUnits], month: str,
+              team: Optional[str] = None) -> str:
     """The month's allocated ledger as FOCUS CSV text. `facts`/`units`: the month's (other days are
-    left out; the shared weights are the calendar month's, as the ledger's)."""
+    left out; the shared weights are the calendar month's, as the ledger's). `team`: only the rows
+    allocated to that team (their totals are the month's by_team[team]; "unallocated" for cost
+    that reached no team)."""
     month_first_day(month)  # validates
     facts = [f for f in facts if month_key(f.day) == month]
     units = [u for u in units if month_key(u.day) == month]
     rows = allocate(org, facts, units)
+    if team is not None:
+        rows = [r for r in rows if r.team == team]
     return _csv(FOCUS_COLUMNS, focus_rows(rows, month, org.settings.currency))
 
 
-def month_focus_csv(month: str, org: Organisation, ledger, work_items) -> str:
+def month_focus_csv(month: str, org: Organisation, ledger, work_items, team: Optional[str] = None) -> str:
     """`focus_csv` of the month as stored (the summary's facts and units)."""
-    return focus_csv(org, ledger.facts_for_month(month), work_items.units_for_month(month), month)
+    return focus_csv(org, ledger.facts_for_month(month), work_items.units_for_month(month), month, team)
 
 
 # --- cost per unit --------------------------------------------------------------------------------

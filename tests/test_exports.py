@@ -257,6 +257,19 @@ def test_an_export_too_large_for_a_lambda_response_is_a_413_naming_the_cli(api, 
     assert response.status_code == 413
     error = json.loads(response.body)["error"]
     assert error["status"] == 413 and "cli export focus --month 2026-11" in error["message"]
+    assert "?team=" in error["message"]
+
+
+def test_one_teams_rows_total_its_by_team_figure(api, tokens):
+    org = tricky_org(empty_rule=False)
+    s = _seed(org)
+    allocation = month_allocations(org, build_ledger(org, s.ledger.facts_for_month(MONTH), []))[MONTH]
+    for team in ("claims", "unallocated"):
+        response = api.http.get(f"/v1/exports/focus?month={MONTH}&team={team}", headers=bearer(tokens["admin"]))
+        body = response.body.decode() if isinstance(response.body, bytes) else response.body
+        records = list(csv.DictReader(io.StringIO(body)))
+        assert records and all(json.loads(r["Tags"])["team"] == team for r in records)
+        assert sum(D(r["EffectiveCost"]) for r in records) == allocation.by_team[team]
 
 
 def test_cli_export_focus_writes_the_file(demo_org, tmp_path, capsys):
