@@ -40,8 +40,10 @@ the SLO judged on that week (and the one before it for red) against the terms in
 day, as if its counts were all reported; a partial week has none.
 
 Size. A Lambda response carries at most 6 MB (the body JSON-escaped inside the proxy response):
-`fits_response` says whether a CSV does; the API answers 413 otherwise and the CLI, with no
-limit, writes any size.
+`fits_response` says whether a CSV does; the API answers 413 otherwise (about 14,000 FOCUS rows
+fit: a month of 500 use cases with four line items a day is about 15 MB), naming the way out:
+`?team=` (one team's rows, whose total is the summary's by_team figure) or the CLI, which writes
+any size.
 """
 from __future__ import annotations
 

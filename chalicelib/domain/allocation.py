@@ -14,6 +14,9 @@ Shared splits use the calendar month's weights (units or direct spend of each ta
 over the month so far), applied to each day's shared cost, so per-day unit costs see
 their share and the month's parts add up exactly. All-zero weights fall back to an
 even split (with a warning) rather than leaving the cost unallocated.
+
+`allocate` gives the same allocation row by row (day, team, use case, category, provider, service,
+vendor key), for the FOCUS export: the same resolver and the same `SharedWeights` parts.
 """
 from __future__ import annotations
 
