@@ -45,6 +45,9 @@ def from_item(cls, item: dict):
     for f in dataclasses.fields(cls):
         if f.name in item:
             kwargs[f.name] = _decode(hints[f.name], item[f.name])
+        elif (f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+              and typing.get_origin(hints[f.name]) is tuple):
+            kwargs[f.name] = ()  # stored without it: to_item leaves empty tuples out
     return cls(**kwargs)
 
 

@@ -108,3 +108,11 @@ def test_an_effective_from_left_over_from_an_earlier_change_does_not_back_date_t
     assert on(date(2026, 10, 15)).target_cpu == Decimal("4")  # the typed date applies to its own change
     assert on(date(2026, 10, 15)).monthly_budget == uc.monthly_budget  # the new budget is not back-dated
     assert on(date(2026, 12, 10)).monthly_budget == Decimal("500")
+
+
+def test_a_shared_cost_rule_with_no_targets_round_trips(aws):
+    from chalicelib.domain.organisation import SharedCostRule
+
+    org = replace(demo_organisation(), shared_rules=(SharedCostRule("platform", "even", ()),))
+    store().save(org)
+    assert store().load().shared_rules == (SharedCostRule("platform", "even", ()),)
