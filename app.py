@@ -65,6 +65,16 @@ def _caller(*scopes: str) -> access.Caller:
     return caller
 
 
+def _month_param() -> str:
+    """The `month` query parameter as YYYY-MM, or a 400 naming it."""
+    from chalicelib.summary import BadMonth, parse_month
+
+    try:
+        return parse_month((app.current_request.query_params or {}).get("month"))
+    except BadMonth as exc:
+        raise ApiError(400, str(exc)) from exc
+
+
 def _shaped(response: Response) -> Response:
     """Any error answer in the one shape: Chalice's own (`{"Code", "Message"}`: 405, 415, 500, ...) rewritten."""
     status = response.status_code
@@ -189,13 +199,10 @@ def cost_imports():
 
 @route("/v1/summary", methods=["GET"])
 def summary():
-    from chalicelib.summary import BadMonth, month_summary, parse_month
+    from chalicelib.summary import month_summary
 
     _caller("admin", "sheet")
-    try:
-        month = parse_month((app.current_request.query_params or {}).get("month"))
-    except BadMonth as exc:
-        return _error(400, str(exc))
+    month = _month_param()
     s = stores.stores()
     return month_summary(month, stores.organisation(), s.ledger, s.work_items, s.freshness)
 
@@ -300,15 +307,10 @@ def _csv_export(kind: str, month: str, text: str, narrower: str = "") -> Respons
 @route("/v1/exports/focus", methods=["GET"])
 def export_focus():
     from chalicelib.exports import month_focus_csv
-    from chalicelib.summary import BadMonth, parse_month
 
     _caller("admin", "sheet")
-    params = app.current_request.query_params or {}
-    try:
-        month = parse_month(params.get("month"))
-    except BadMonth as exc:
-        return _error(400, str(exc))
-    team = params.get("team") or None
+    month = _month_param()
+    team = (app.current_request.query_params or {}).get("team") or None
     s = stores.stores()
     return _csv_export("focus", month, month_focus_csv(month, stores.organisation(), s.ledger, s.work_items, team),
                        "" if team else "ask for one team at a time (?team=...; 'unallocated' for the rest) or ")
@@ -317,13 +319,9 @@ def export_focus():
 @route("/v1/exports/unit-costs", methods=["GET"])
 def export_unit_costs():
     from chalicelib.exports import month_unit_costs_csv
-    from chalicelib.summary import BadMonth, parse_month
 
     _caller("admin", "sheet")
-    try:
-        month = parse_month((app.current_request.query_params or {}).get("month"))
-    except BadMonth as exc:
-        return _error(400, str(exc))
+    month = _month_param()
     s = stores.stores()
     today = datetime.now(timezone.utc).date()
     return _csv_export("unit-costs", month,
