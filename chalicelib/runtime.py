@@ -28,14 +28,17 @@ class TableNames:
 
 
 # botocore's standard retry mode handles throttling and 5xx with back-off, within a budget that
-# fits the Lambda: the API's default (3 attempts, 2 s to connect, 10 s to read) answers within
-# API Gateway's 29 s; the scheduled runs may allow more (AWS_MAX_ATTEMPTS, as botocore names it).
+# fits the Lambda: by default 3 attempts in all (`total_max_attempts`: botocore's `max_attempts`
+# counts retries), 2 s to connect and 5 s to read, so even a store that accepts connections and
+# never answers gets a 503 within about 3 × 7 s + back-off, inside API Gateway's 29 s. The
+# scheduled runs may allow more (AWS_MAX_ATTEMPTS).
 def _aws_config():
     from botocore.config import Config
 
-    return Config(retries={"mode": "standard", "max_attempts": int(os.environ.get("AWS_MAX_ATTEMPTS", "3"))},
+    return Config(retries={"mode": "standard",
+                           "total_max_attempts": int(os.environ.get("AWS_MAX_ATTEMPTS", "3"))},
                   connect_timeout=float(os.environ.get("AWS_CONNECT_TIMEOUT", "2")),
-                  read_timeout=float(os.environ.get("AWS_READ_TIMEOUT", "10")))
+                  read_timeout=float(os.environ.get("AWS_READ_TIMEOUT", "5")))
 
 
 # What "storage is unavailable" looks like once botocore's retries are spent: the request never

@@ -132,8 +132,12 @@ class RunsQueuePoller:
         return handled
 
     def forever(self, stop: threading.Event) -> None:
+        # Short polls with a pause between them: a long poll would hold moto's one-request-at-a-time
+        # lock (local/moto_server.py) for its whole wait and slow every other request down.
         while not stop.is_set():
             try:
-                self.poll_once(wait_seconds=1)
+                handled = self.poll_once(wait_seconds=0)
             except Exception:  # noqa: BLE001 - left on the queue; Lambda would retry it too
+                handled = 0
+            if not handled:
                 stop.wait(1)

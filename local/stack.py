@@ -8,6 +8,7 @@ moto's is not `moto_server` itself); both die with the stack even if it is kille
 from __future__ import annotations
 
 import json
+import shlex
 import os
 import signal
 import subprocess
@@ -24,6 +25,7 @@ OUTBOX_DIR = ROOT / ".local" / "outbox"
 ALERT_SENDER_ADDRESS = "ai-finops@example.com"
 ALERT_SENDER = f"AI FinOps <{ALERT_SENDER_ADDRESS}>"
 RUNS_QUEUE = "finops-runs"
+REPORTS_BUCKET = "finops-reports"  # the monthly close keeps the board report's HTML page here (moto's S3)
 
 # What boto3 needs to reach moto's server; nothing here is a real credential.
 FAKE_AWS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": "us-east-1"}
@@ -110,6 +112,7 @@ class LocalStack:
             "SHEETS_ENDPOINT_URL": self.sheets.url, "SHEET_ID": self.sheets.default_spreadsheet_id,
             # Email goes to moto's SES v2 (the sender verified there) and to .local/outbox/*.eml.
             "ALERT_SENDER": ALERT_SENDER, "OUTBOX_EML_DIR": str(OUTBOX_DIR), "RUNS_QUEUE": RUNS_QUEUE,
+            "REPORTS_BUCKET": REPORTS_BUCKET,
         }
         self._use_env(self.env)
         self._seed()
@@ -176,6 +179,7 @@ class LocalStack:
                               SecretString=json.dumps(service_account_info(self.sheets.url)))
         runtime.client("sesv2").create_email_identity(EmailIdentity=ALERT_SENDER_ADDRESS)
         runtime.client("sqs").create_queue(QueueName=RUNS_QUEUE)  # POST /v1/runs -> the pipeline
+        runtime.client("s3").create_bucket(Bucket=REPORTS_BUCKET)  # the monthly close's board reports
         OUTBOX_DIR.mkdir(parents=True, exist_ok=True)
         org = demo_organisation()
         stores.stores().organisation.save(org)
@@ -191,7 +195,7 @@ class LocalStack:
         TOKENS_FILE.write_text(json.dumps(self.tokens, indent=2) + "\n")
         TOKENS_FILE.chmod(0o600)
         # `set -a; . .local/stack.env; set +a` points the CLI in another shell at this stack.
-        ENV_FILE.write_text("".join(f"{k}={v}\n" for k, v in sorted(self.env.items())))
+        ENV_FILE.write_text("".join(f"{k}={shlex.quote(v)}\n" for k, v in sorted(self.env.items())))
 
     def start_pipeline(self, schedules: bool = True) -> list:
         """The schedules on the real clock (unless `schedules` is False) and the runs-queue consumer, as

@@ -138,7 +138,7 @@ def test_a_run_requested_over_http_is_queued_run_by_the_pipeline_and_reported(st
     assert queued.status_code == 202 and queued.json()["status"] == "queued"
     run_id = queued.json()["run_id"]
     assert requests.get(f"{stack.api_url}/v1/runs/{run_id}", headers=sheet, timeout=30).json()["status"] == "queued"
-    assert RunsQueuePoller(app_module, runtime.client("sqs"), "finops-runs").poll_once(wait_seconds=5) == 1
+    assert RunsQueuePoller(app_module, runtime.client("sqs"), "finops-runs").poll_once(wait_seconds=0) == 1
     answer = requests.get(f"{stack.api_url}/v1/runs/{run_id}", headers=sheet, timeout=30).json()
     assert answer["status"] == "ok", answer
     assert [s["name"] for s in answer["steps"]][-1] == "write sheet"

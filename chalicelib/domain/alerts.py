@@ -135,12 +135,32 @@ def evaluate(out, org, previous: Mapping[str, Episode], today: date) -> Evaluati
             episodes[key] = replace(e, open=False, closed_on=today)
     missing = tuple(n for n in notices if not n.recipients)
     for n in missing:
+        # Nobody to tell: the change this notice announces is not recorded, so once the sheet names
+        # someone the next run finds it again and sends it; meanwhile finance sees a "recipients" alert.
+        origin = _episode_of(n)
+        if origin in previous:
+            episodes[origin] = previous[origin]
+        else:
+            episodes.pop(origin, None)
         key = f"recipients:{n.key}"
         episodes.setdefault(key, Episode(key, "recipients", "recipients", today, n.use_case, n.team,
                                          f"no e-mail address for {n.kind} alert '{n.subject}': fill in the "
                                          "owner, team lead or alert e-mails in the sheet"))
+    wanted = {f"recipients:{n.key}" for n in missing}
+    for key, e in list(episodes.items()):
+        if e.kind == "recipients" and e.open and key not in wanted:
+            episodes[key] = replace(e, open=False, closed_on=today)  # sent since, or no longer called for
     return Evaluation(tuple(sorted(episodes.values(), key=lambda e: e.key)),
                       tuple(n for n in notices if n.recipients), missing)
+
+
+def _episode_of(n: Notice) -> str:
+    """The episode a notice announces a change of (its key without the level or tier)."""
+    if n.kind in ("red", "critical", "recovery"):
+        return ":".join(n.key.split(":")[:2])  # slo:<use case>
+    if n.kind in ("approval", "budget"):
+        return n.key.rsplit(":", 1)[0]
+    return n.key
 
 
 def _slo(st, episodes: dict, notices: list, who: _Recipients, cur: str, today: date) -> None:

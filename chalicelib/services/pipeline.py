@@ -12,7 +12,8 @@ Kinds:
 - daily: the same, pulling the current and the previous month (late restatements);
 - weekly: daily + the SLO digest to finance;
 - monthly: daily + close the previous month (pool credits stored; closing again replaces them)
-  and the board report to the board list.
+  and the board report to the board list (its HTML page also stored in S3 when REPORTS_BUCKET is
+  set: board-reports/YYYY-MM.html; a failed upload fails that step alone).
 
 A run is single-flight (a lock item with a lease; an overlapping run exits with status
 "skipped" and says who holds the lock) and idempotent: each step replaces what it writes, and
@@ -196,6 +197,8 @@ def _run_locked(kind: str, deps: Deps, now: datetime, record: RunRecord) -> RunR
             notices += steps("weekly digest", _digest, deps, out, org, today, now) or []
         if kind == "monthly":
             notices += steps("board report", _board_notice, out, org) or []
+            if reports_bucket():  # the one-pager kept in S3; a failed upload fails this step alone
+                steps("store board report", _store_board_report, out, deps.sheet_url)
     if sheet is not None:
         label = "; ".join([f"{kind} run {record.run_id}"] + [n for n in state.notes if n.startswith("re-closed")])
         steps("write sheet", _write_sheet, deps, sheet, out, org, now, report, label)
@@ -244,12 +247,18 @@ def _read_sheet(deps: Deps, previous, report):
 
     try:
         session = deps.open_sheet()
-    except Exception as exc:  # noqa: BLE001 - no sheet configured or no credentials: stored configuration
+    except Exception as exc:  # no sheet configured or no credentials: the step fails, the run goes on
         report.error = f"opening the sheet failed: {type(exc).__name__}: {exc}"
         report.configuration = "stored"
-        return None, report.error
+        raise SheetUnreadable(report.error) from exc
     sheet = read_configuration(previous, report, session)
-    return sheet, report.error or f"{len(report.issues)} issue(s)"
+    if sheet is None:  # the step fails (recorded); the run computes with the stored configuration
+        raise SheetUnreadable(report.error)
+    return sheet, f"{len(report.issues)} issue(s)"
+
+
+class SheetUnreadable(RuntimeError):
+    pass
 
 
 def _configuration(deps: Deps, sheet, previous, today: date):
@@ -511,6 +520,27 @@ def _board_notice(out, org):
     from chalicelib.domain.digest import board_notice
 
     return [board_notice(out, org)], f"board report {out.board.month}"
+
+
+def reports_bucket() -> str:
+    """REPORTS_BUCKET: where the monthly close keeps the board report's HTML page ("" = not kept)."""
+    import os
+
+    return os.environ.get("REPORTS_BUCKET", "").strip()
+
+
+def board_report_key(month: str) -> str:
+    return f"board-reports/{month}.html"
+
+
+def _store_board_report(out, sheet_url: str):
+    """The closed month's board report as one self-contained HTML page in S3 (REPORTS_BUCKET)."""
+    from chalicelib import board_html, runtime
+
+    bucket, key = reports_bucket(), board_report_key(out.board.month)
+    body = board_html.render(out.board, sheet_url).encode("utf-8")
+    runtime.client("s3").put_object(Bucket=bucket, Key=key, Body=body, ContentType="text/html; charset=utf-8")
+    return key, f"s3://{bucket}/{key} ({len(body):,} bytes)"
 
 
 def _write_sheet(deps: Deps, sheet, out, org, now: datetime, report, run_label: str):

@@ -81,3 +81,17 @@ def test_a_second_pause_in_one_episode_after_a_clearance_is_a_new_email():
     ev2 = run(cleared.episodes, "critical", paused=True, day=21, critical_since=second_pause)
     assert [n.kind for n in ev2.notices] == ["critical"]
     assert ev2.notices[0].key != ev1.notices[0].key and second_pause.isoformat() in ev2.notices[0].key
+
+
+def test_an_alert_held_back_for_want_of_recipients_is_sent_once_the_sheet_names_someone():
+    nobody = replace(ORG, teams=(Team("claims-team"),), settings=Settings())
+    out = base_status()
+    st = replace(out.statuses["claims"], colour="red", owner_email="", reason="red: test", flags=())
+    shaped = SimpleNamespace(statuses={"claims": st}, teams=(), reminders=(), currency="USD", month=out.month)
+    held = evaluate(shaped, nobody, {}, MON)
+    assert held.notices == () and not any(e.kind == "slo" for e in held.episodes)
+    assert any(e.kind == "recipients" and e.open for e in held.episodes)
+    fixed = SimpleNamespace(**{**vars(shaped), "statuses": {"claims": replace(st, owner_email="owner@example.com")}})
+    sent = evaluate(fixed, ORG, {e.key: e for e in held.episodes}, MON + timedelta(days=1))
+    assert [n.kind for n in sent.notices] == ["red"] and sent.notices[0].recipients[0] == "owner@example.com"
+    assert not any(e.kind == "recipients" and e.open for e in sent.episodes)  # closed once sent
