@@ -148,6 +148,8 @@ def evaluate(out, org, previous: Mapping[str, Episode], today: date) -> Evaluati
                                          "owner, team lead or alert e-mails in the sheet"))
     wanted = {f"recipients:{n.key}" for n in missing}
     for key, e in list(episodes.items()):
+        if key.startswith(("recipients:digest:", "recipients:board:")):
+            continue  # the digest and the board report close their own, when one is sent
         if e.kind == "recipients" and e.open and key not in wanted:
             episodes[key] = replace(e, open=False, closed_on=today)  # sent since, or no longer called for
     return Evaluation(tuple(sorted(episodes.values(), key=lambda e: e.key)),

@@ -196,7 +196,7 @@ def _run_locked(kind: str, deps: Deps, now: datetime, record: RunRecord) -> RunR
         if kind == "weekly":
             notices += steps("weekly digest", _digest, deps, out, org, today, now) or []
         if kind == "monthly":
-            notices += steps("board report", _board_notice, out, org) or []
+            notices += steps("board report", _board_notice, deps, out, org, today) or []
             if reports_bucket():  # the one-pager kept in S3; a failed upload fails this step alone
                 steps("store board report", _store_board_report, out, deps.sheet_url)
     if sheet is not None:
@@ -511,15 +511,41 @@ def _digest(deps: Deps, out, org, today: date, now: datetime):
 
     previous = deps.alerts.digest_colours()
     notice, colours = weekly_digest(out, org, previous)
+    if not notice.recipients:  # nobody to send it to: say so, and keep comparing with the last one sent
+        _nobody_to_tell(deps, notice, today)
+        return [], "no finance alert e-mails in Settings: digest not sent"
     _claim(deps, [notice], now)  # before the colours it compares against are replaced
     deps.alerts.save_digest_colours(colours)
+    _told(deps, "digest", today)
     return [notice], f"digest of {len(colours)} use cases"
 
 
-def _board_notice(out, org):
+def _board_notice(deps: Deps, out, org, today: date):
     from chalicelib.domain.digest import board_notice
 
-    return [board_notice(out, org)], f"board report {out.board.month}"
+    notice = board_notice(out, org)
+    if not notice.recipients:
+        _nobody_to_tell(deps, notice, today)
+        return [], "no board, finance or CFO e-mails in Settings: board report not sent"
+    _told(deps, "board", today)
+    return [notice], f"board report {out.board.month}"
+
+
+def _told(deps: Deps, kind: str, today: date) -> None:
+    """Close the open "recipients" alerts of earlier digests (or board reports): this one has someone."""
+    earlier = [e for e in deps.alerts.open() if e.key.startswith(f"recipients:{kind}:")]
+    if earlier:
+        deps.alerts.save([replace(e, open=False, closed_on=today) for e in earlier], earlier, deps.wall())
+
+
+def _nobody_to_tell(deps: Deps, notice, today: date) -> None:
+    """An open "recipients" alert for a digest or board report nobody can be sent."""
+    from chalicelib.domain.alerts import Episode
+
+    key = f"recipients:{notice.key}"
+    deps.alerts.save([Episode(key, "recipients", "recipients", today, reason=(
+        f"no e-mail address for the {notice.kind} '{notice.subject}': fill in the alert e-mails in Settings"))],
+        [], deps.wall())
 
 
 def reports_bucket() -> str:
