@@ -1,16 +1,15 @@
-"""`make dashboard-png`: docs/dashboard.png, the Dashboard tab after a demo-like sync.
+"""`make dashboard-png`: docs/dashboard.png, the Dashboard tab at the end of `make demo`'s story.
 
-Runs the demo's story (a fixed day, so the picture is the same every run) on a local stack with its
-own workbook, keeps only the Dashboard (with its native charts) in a copy fitted to one landscape
+Runs the demo's six weeks (ending on a fixed 1st, so the picture is the same every run) on a local
+stack with its own workbook, keeps only the Dashboard (with its native charts) in a copy fitted to one landscape
 page, and renders it: `soffice --headless --convert-to pdf`, then `pdftoppm -png`. Both must be on
 PATH (LibreOffice and poppler-utils); without them it says so and changes nothing.
 
-    python -m local.dashboard_png [--out docs/dashboard.png] [--day 2026-11-23] [--keep DIR]
+    python -m local.dashboard_png [--out docs/dashboard.png] [--end 2026-12-01] [--keep DIR]
 """
 from __future__ import annotations
 
 import argparse
-import io
 import shutil
 import subprocess
 import sys
@@ -20,7 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "docs" / "dashboard.png"
-DEMO_DAY = date(2026, 11, 23)  # the day the end-to-end test tells the story on
+DEMO_END = date(2026, 12, 1)  # the 1st the pictures' story ends on (November closes)
 RESOLUTION = 110  # pdftoppm dots per inch
 
 
@@ -75,23 +74,21 @@ def render(xlsx: Path, png: Path, work: Path) -> Path:
     return png
 
 
-def demo_workbook(work: Path, day: date) -> Path:
-    """The demo's story on a fresh local stack; its workbook."""
-    from local.demo import run_demo
+def demo_workbook(work: Path, end: date = DEMO_END) -> Path:
+    """The demo's six weeks on a fresh local stack, its files in `work`; the workbook."""
+    from local.demo import clean, run_story
     from local.stack import LocalStack
 
-    workbook = work / "finops.xlsx"
-    with LocalStack(workbook=workbook) as stack:
-        story = run_demo(stack, day, out=io.StringIO())
-    if not all(s.ok for s in story["syncs"]):
-        raise SystemExit("the demo's sheet sync failed: " + "; ".join(s.error or "" for s in story["syncs"]))
-    return workbook
+    clean(work)
+    with LocalStack(workbook=work / "finops.xlsx") as stack:
+        run_story(stack, end, work)
+    return work / "finops.xlsx"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.dashboard_png", description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    parser.add_argument("--day", type=date.fromisoformat, default=DEMO_DAY, help="the demo's today")
+    parser.add_argument("--end", type=date.fromisoformat, default=DEMO_END, help="the 1st the demo's story ends on")
     parser.add_argument("--xlsx", type=Path, help="render this workbook instead of running the demo")
     parser.add_argument("--keep", type=Path, help="keep the workbook and the pdf in this folder")
     args = parser.parse_args(argv)
@@ -104,8 +101,8 @@ def main(argv: list[str] | None = None) -> int:
         work = args.keep or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
         if args.xlsx is None:
-            print(f"Running the demo's story for {args.day} on a local stack ...", flush=True)
-        source = args.xlsx or demo_workbook(work, args.day)
+            print(f"Running the demo's six weeks to {args.end} on a local stack ...", flush=True)
+        source = args.xlsx or demo_workbook(work, args.end)
         png = render(dashboard_workbook(source, work / "Dashboard.xlsx"), args.out, work)
     print(f"wrote {png}")
     return 0

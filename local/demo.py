@@ -1,229 +1,213 @@
-"""`make demo`: the main job on the local stack, told as a month a finance team can follow.
+"""`make demo`: six weeks of an organisation's AI spend on the local stack, on a simulated clock,
+told by the real scheduled handlers (see local/demo_story.py for the story and the clock).
 
-1. Billing: pull the month so far from the OpenAI and Anthropic billing emulators and AWS Cost
-   Explorer (moto), and upload the Pinecone and Datadog invoices as CSV through the API.
-2. Work: each team's agents post every day's completed work items through the HTTP API (with
-   the reposts and mistakes real clients make).
-3. Read back: the month's summary (total, the iceberg, teams, unallocated spend) over the API.
-4. The Google Sheet: lay it out (finance's tabs filled from the configuration), sync: every
-   output tab written in one request, each agent's guardrail stored; agents ask the API.
-5. Finance edits the sheet: maps the shadow OpenAI project to the SDR follow-up experiment;
-   the next sync allocates it. The workbook stays in demo-out/finops.xlsx (open it in
-   LibreOffice or Excel).
+    python -m local.demo [--end 2026-10-01]
+
+It starts the local stack (moto's server, the billing and Sheets emulators, `chalice local`),
+seeds the organisation, runs the six weeks ending on the last month boundary (one month closes),
+and leaves in demo-out/: finops.xlsx (the Google Sheet), outbox/*.eml (every email),
+board-report.html (the closed month's one-pager, as the monthly close stored it in S3) and
+focus-YYYY-MM.csv (the closed month's FOCUS export). demo-out/ starts empty on every run, and
+the same end date gives the same numbers.
 """
 from __future__ import annotations
 
-import random
+import argparse
+import csv
+import io
+import os
+import shutil
 import sys
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal as D
+from pathlib import Path
+from typing import Optional
 
 import requests
 
-from local import demo_billing
-from local.demo_org import DAILY_VOLUME, demo_organisation
-from local.stack import LocalStack
+from local.demo_month import run_demo  # noqa: F401 - the month-so-far walk-through, still importable from here
 
-BATCH = 500
-
-
-def demo_window(today: date) -> tuple[date, date]:
-    """[first, end): the month so far, or all of last month early in a month."""
-    if today.day > 3:
-        return today.replace(day=1), today
-    last_month_end = today.replace(day=1)
-    return (last_month_end - timedelta(days=1)).replace(day=1), last_month_end
+ROOT = Path(__file__).resolve().parent.parent
+OUT_DIR = ROOT / "demo-out"
+DAYS = 42  # six weeks before the 1st, then the 1st
+COLOUR_STYLE = {"green": "green", "yellow": "yellow", "red": "red", "critical": "bold white on red", None: "dim"}
 
 
-def volume(use_case: str, day: date, end: date) -> int:
-    base = DAILY_VOLUME.get(use_case, 0)
-    if day.weekday() >= 5:
-        base = base * 2 // 3
-    if use_case == "lead-scoring" and (end - day).days <= 7:
-        base = base * 2 // 5  # the CRM sync broke: fewer leads scored for the same spend
-    return base
+@dataclass
+class DemoResult:
+    story: object  # local.demo_story.Story
+    month: str  # the closed month
+    summary: dict  # GET /v1/summary?month= (the ledger)
+    board_tab: list  # the sheet's Board report tab (values)
+    board_html: str  # what the monthly close stored in S3
+    focus_csv: str  # GET /v1/exports/focus?month=
+    board: object  # the closed month's BoardReport (as the engine computes it now)
+    pool: object  # PoolState now (after finance's allocation)
+    maturity: object
+    statuses: dict  # use case -> status now
+    files: dict = field(default_factory=dict)  # what -> path
+
+    @property
+    def emails(self) -> list:
+        return self.story.sent_keys()
+
+    def focus_total(self) -> D:
+        return sum((D(r["BilledCost"]) for r in csv.DictReader(io.StringIO(self.focus_csv))), D(0))
+
+    def sheet_figure(self, label: str):
+        return next(r[1] for r in self.board_tab if r and r[0] == label)
 
 
-def work_items_for_day(day: date, end: date, rng: random.Random) -> dict:
-    """{team: [item, ...]} for one UTC day."""
-    by_team: dict = {}
-    start = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
-    for use_case in demo_organisation().use_cases:
-        for n in range(volume(use_case.use_case_id, day, end)):
-            item = {
-                "work_item_id": f"{use_case.use_case_id}-{day:%Y%m%d}-{n:05d}",
-                "use_case": use_case.use_case_id,
-                "completed_at": (start + timedelta(seconds=rng.randrange(86_400))).isoformat().replace("+00:00", "Z"),
-                "status": "success" if rng.random() < 0.93 else "failure",
-            }
-            if use_case.use_case_id == "claims-processing" and rng.random() < 0.10:
-                item["human_review_minutes"] = rng.choice([3, 4.5, 5, 6, 7.5])
-            by_team.setdefault(use_case.team, []).append(item)
-    return by_team
+def clean(out_dir: Path) -> None:
+    """The story starts from nothing: an empty spreadsheet, no emails, no reports."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for path in (out_dir / "finops.xlsx", out_dir / "board-report.html", out_dir / "outbox"):
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+    for path in out_dir.glob("focus-*.csv"):
+        path.unlink()
 
 
-def post_all(api_url: str, token: str, items: list) -> dict:
-    totals = {"accepted": 0, "replaced": 0, "rejected": 0, "errors": []}
-    for start in range(0, len(items), BATCH):
-        response = requests.post(f"{api_url}/v1/work-items", json={"items": items[start:start + BATCH]},
-                                 headers={"Authorization": f"Bearer {token}"}, timeout=60)
-        response.raise_for_status()
-        answer = response.json()
-        for key in ("accepted", "replaced", "rejected"):
-            totals[key] += answer[key]
-        totals["errors"] += [r for r in answer["results"] if r["status"] == "rejected"]
-    return totals
+def _api(stack, path: str, token: str, **params) -> requests.Response:
+    response = requests.get(f"{stack.api_url}{path}", params=params, timeout=60,
+                            headers={"Authorization": f"Bearer {stack.tokens[token]}"})
+    response.raise_for_status()
+    return response
 
 
-def post_month_of_work(stack: LocalStack, first: date, end: date, out) -> dict:
-    rng = random.Random(f"{first}")
-    by_team: dict = {}
-    for n in range((end - first).days):
-        for team, items in work_items_for_day(first + timedelta(days=n), end, rng).items():
-            by_team.setdefault(team, []).extend(items)
-    results = {}
-    for team, items in sorted(by_team.items()):
-        # Real clients retry (a repost replaces, never double-counts) and make mistakes.
-        items = items + items[:5] + [dict(items[0], work_item_id=items[0]["work_item_id"] + "-bad", status="done")]
-        results[team] = totals = post_all(stack.api_url, stack.tokens["teams"][team], items)
-        print(f"  {team:<11} accepted {totals['accepted']:>6}  replaced {totals['replaced']:>3}  "
-              f"rejected {totals['rejected']:>2}", file=out)
-    example = next(iter(results.values()))["errors"][0]
-    print(f"  (a rejected item is answered with its field and reason: {example['error']['field']} "
-          f"{example['error']['reason']})", file=out)
-    return results
-
-
-def pull_billing(stack: LocalStack, first: date, end: date, at: datetime, out):
-    from chalicelib import billing, stores
-
-    demo_billing.inject_aws_costs_into_moto(first, end, endpoint_url=stack.moto_url)
-    s = stores.stores()
-    org = stores.organisation()
-    report = billing.pull_sources(billing.vendor_sources(org, s.work_items), first, end, org, s.ledger,
-                                  s.freshness, at)
-    for r in report.results:
-        print(f"  {r.source:<13} {r.facts:>4} daily cost facts" if r.ok else f"  {r.source:<13} FAILED {r.error}",
-              file=out)
-    invoices = requests.post(f"{stack.api_url}/v1/cost-imports?feed=invoices", timeout=60,
-                             data=demo_billing.invoice_csv(first, end).encode(),
-                             headers={"Authorization": f"Bearer {stack.tokens['admin']}", "Content-Type": "text/csv"})
-    invoices.raise_for_status()
-    answer = invoices.json()
-    print(f"  invoices CSV  {answer['rows_stored']:>4} rows ({answer['format']}), total ${answer['total']}", file=out)
-    return report
-
-
-def show_summary(stack: LocalStack, month: str, out) -> dict:
-    body = requests.get(f"{stack.api_url}/v1/summary", params={"month": month}, timeout=60,
-                        headers={"Authorization": f"Bearer {stack.tokens['sheet']}"}).json()
-    print(f"  Total AI spend {month}: ${body['total']}  (coverage {float(body['coverage'] or 0):.1%} allocated)",
-          file=out)
-    print("  The iceberg:", ", ".join(f"{r['name']} ${r['total']}" for r in body["by_category"] if r["total"] != "0.00"),
-          file=out)
-    print("  By team:    ", ", ".join(f"{r['name']} ${r['total']}" for r in body["by_team"]), file=out)
-    for key in body["unallocated_keys"]:
-        print(f"  Unallocated: {key['key']} ${key['total']} ({key['reason']}) -> map it in the sheet", file=out)
-    return body
-
-
-def sync_sheet(now: datetime, out) -> object:
+def run_story(stack, end: date, out_dir: Path, days: int = DAYS, volume_scale: D = D(1), hourly: bool = True,
+              on_day=None) -> DemoResult:
+    """The six weeks on a started stack, then what finance takes away; files written to `out_dir`."""
+    from chalicelib import runtime
+    from chalicelib.bootstrap import dependencies
     from chalicelib.services import pipeline
+    from chalicelib.sheet import layout
+    from local.demo_story import Story
 
-    report = pipeline.sync(now)
-    print(f"  {report.lines()[0]}", file=out)
-    for key in report.new_mapping_keys:
-        print(f"  new unmapped vendor key added to the Mappings tab: {key}", file=out)
-    if not report.ok:
-        raise RuntimeError(f"sheet sync failed: {report.error}")
-    return report
-
-
-def show_guardrails(stack: LocalStack, out) -> dict:
-    headers = {"Authorization": f"Bearer {stack.tokens['sheet']}"}
-    answers = {}
-    for use_case in demo_organisation().use_cases:
-        g = requests.get(f"{stack.api_url}/v1/use-cases/{use_case.use_case_id}/guardrail", headers=headers,
-                         timeout=30).json()
-        answers[use_case.use_case_id] = g
-        print(f"  {g['use_case']:<19} {str(g['colour']):<9} {'PAUSED' if g['paused'] else 'runs':<7}"
-              f" CPU ${g['cost_per_unit'] or '-':<9} target ${g['target'] or '-':<8}"
-              f" {(g['reason'] or '')[:90]}", file=out)
-    return answers
-
-
-def unallocated_now(month: str, out) -> dict:
-    """The month's summary as the sync just saw it (the API's warm cache catches up within 30 s)."""
-    from chalicelib import stores
-    from chalicelib.summary import month_summary
-
-    s = stores.stores()
-    body = month_summary(month, s.organisation.load(), s.ledger, s.work_items, s.freshness)
-    print(f"  Unallocated now: ${body['unallocated']} (coverage {float(body['coverage'] or 0):.1%}); "
-          f"sales ${next(r['total'] for r in body['by_team'] if r['name'] == 'sales')}", file=out)
-    for key in body["unallocated_keys"]:
-        print(f"  still to map: {key['key']} ${key['total']}", file=out)
-    return body
+    os.environ["OUTBOX_EML_DIR"] = str(out_dir / "outbox")  # every email the runs send, as .eml files
+    story = Story(stack, end, days=days, volume_scale=volume_scale, hourly=hourly, on_day=on_day)
+    story.simulate()
+    month = story.closed_month
+    summary = _api(stack, "/v1/summary", "sheet", month=month).json()
+    focus = _api(stack, "/v1/exports/focus", "admin", month=month).text
+    board_html = runtime.client("s3").get_object(Bucket=os.environ["REPORTS_BUCKET"],
+                                                 Key=pipeline.board_report_key(month))["Body"].read().decode()
+    board_tab = story.spreadsheet().worksheet(layout.BOARD).get(value_render_option="UNFORMATTED_VALUE")
+    deps = dependencies()
+    out, _ = pipeline._compute(deps, deps.stores.organisation.load(), end)  # read only (a sync's view)
+    files = {"sheet": out_dir / "finops.xlsx", "emails": out_dir / "outbox",
+             "board report": out_dir / "board-report.html", "FOCUS export": out_dir / f"focus-{month}.csv"}
+    files["board report"].write_text(board_html, encoding="utf-8")
+    files["FOCUS export"].write_text(focus, encoding="utf-8")
+    return DemoResult(story, month, summary, board_tab, board_html, focus, out.board, out.pool, out.maturity,
+                      dict(out.statuses), files)
 
 
-def finance_maps_shadow_spend(workbook, out) -> None:
-    """What finance does by hand in the sheet: assign the unmapped key to a team and use case."""
-    import openpyxl
-
-    book = openpyxl.load_workbook(workbook)
-    tab = book["Mappings"]
-    header = [c.value for c in tab[1]]
-    key_col, team_col, use_case_col = (header.index(h) + 1 for h in ("Vendor key", "Team", "Use case"))
-    for row in range(2, tab.max_row + 1):
-        if tab.cell(row, key_col).value == demo_billing.VENDOR_KEY_OPENAI_SHADOW_MARKETING:
-            tab.cell(row, team_col).value = "sales"
-            tab.cell(row, use_case_col).value = "sdr-followup"
-            print(f"  Mappings!{tab.cell(row, team_col).coordinate}: {demo_billing.VENDOR_KEY_OPENAI_SHADOW_MARKETING}"
-                  " -> sales / sdr-followup", file=out)
-    book.save(workbook)
+# --- the terminal --------------------------------------------------------------------------------
 
 
-def run_demo(stack: LocalStack, today: date, out=sys.stdout) -> dict:
-    first, end = demo_window(today)
-    print(f"\n1. Work: the teams' agents post {first:%d %b}-{end - timedelta(days=1):%d %b %Y}'s work items "
-          f"to {stack.api_url}/v1/work-items", file=out)
-    posted = post_month_of_work(stack, first, end, out)
-    # The story's clock: the sync runs late on the window's last day, the pull a little before it.
-    now = datetime.combine(end - timedelta(days=1), datetime.min.time(), timezone.utc) + timedelta(hours=23)
-    print("\n2. Billing: pull the vendors' cost APIs and upload the invoices", file=out)
-    pull_billing(stack, first, end, now - timedelta(minutes=10), out)
-    print("\n3. The month so far (GET /v1/summary)", file=out)
-    month = f"{first:%Y-%m}"
-    summary = show_summary(stack, month, out)
-
-    from chalicelib import sheet_sync
-
-    print(f"\n4. The Google Sheet ({stack.workbook})", file=out)
-    init = sheet_sync.init()
-    print(f"  laid out: {len(init.created)} tabs created ({', '.join(init.created)})" if init.created
-          else "  laid out already: nothing to change", file=out)
-    first_sync = sync_sheet(now, out)
-    print("  What each agent is told (GET /v1/use-cases/{id}/guardrail):", file=out)
-    guardrails = show_guardrails(stack, out)
-
-    print("\n5. Finance maps the shadow spend in the sheet, and the next sync allocates it", file=out)
-    finance_maps_shadow_spend(stack.workbook, out)
-    second_sync = sync_sheet(now, out)
-    after = unallocated_now(month, out)
-    print(f"\nOpen {stack.workbook} to see the Dashboard, Agent P&L, Unit costs, Alerts, Reallocation pool and "
-          "Board report.", file=out)
-    return {"window": (first, end), "posted": posted, "summary": summary, "guardrails": guardrails,
-            "syncs": (first_sync, second_sync), "summary_after_mapping": after}
+def _money(value) -> str:
+    return f"${D(str(value)):,.2f}"
 
 
-def main() -> int:
-    print("Starting the local stack (moto server, billing and Sheets emulators, chalice local) ...", flush=True)
-    from local.stack import ROOT
+def day_line(entry, story) -> Optional[str]:
+    """A line for a day worth telling (something happened, or an email went), else None."""
+    emails = [k for k in entry.emails if not k.startswith("digest")]
+    if not (entry.events or emails or entry.day.weekday() == 0 or entry.day == story.end):
+        return None
+    from local.demo_story import DRIFTING
 
-    workbook = ROOT / "demo-out" / "finops.xlsx"
-    workbook.unlink(missing_ok=True)  # the story starts from an empty spreadsheet every time
-    with LocalStack(workbook=workbook) as stack:
-        print(stack.describe(), flush=True)
-        run_demo(stack, datetime.now(timezone.utc).date())
+    style = COLOUR_STYLE.get(entry.colour, "")
+    colour = f"[{style}]{entry.colour or '-'}[/]" + (" [bold red]PAUSED[/]" if entry.paused else "")
+    parts = [f"{entry.day:%a %d %b}  {DRIFTING}: {colour}"]
+    parts += entry.events
+    if entry.emails:
+        parts.append("emails: " + ", ".join(entry.emails))
+    return "  ".join(parts)
+
+
+def print_summary(result: DemoResult, console) -> None:
+    from rich.table import Table
+
+    s, org = result.summary, result.story.org
+    console.print(f"\n[bold]{result.month}, closed[/]: total AI spend [bold]{_money(s['total'])}[/] "
+                  f"({float(s['coverage'] or 0):.1%} allocated; finance expected "
+                  f"{_money(org.expected_totals[result.month])})")
+    console.print("The iceberg: " + ", ".join(f"{r['name']} {_money(r['total'])}" for r in s["by_category"]
+                                              if D(r["total"])))
+    budgets = {t.team_id: t.monthly_budget for t in org.teams}
+    teams = Table(title="Spend by team vs budget", title_justify="left")
+    for h in ("Team", "Spend", "Budget", ""):
+        teams.add_column(h, justify="right" if h in ("Spend", "Budget") else "left")
+    for r in s["by_team"]:
+        budget = budgets.get(r["name"])
+        over = budget is not None and D(r["total"]) > budget
+        teams.add_row(r["name"], _money(r["total"]), _money(budget) if budget else "-",
+                      "[red]over[/]" if over else ("[green]within[/]" if budget else ""))
+    console.print(teams)
+    cpu = Table(title=f"Cost per unit vs target, {result.month}", title_justify="left")
+    for h in ("Agent", "Cost", "Units", "Cost per unit", "Target", "Month", "Now"):
+        cpu.add_column(h, justify="left" if h in ("Agent", "Month", "Now") else "right")
+    for a in result.board.agents:
+        now = result.statuses.get(a.use_case)
+        now_colour = now.colour if now else None
+        cpu.add_row(a.use_case, _money(a.cost), f"{a.units:,}", f"${a.cpu:.2f}" if a.cpu is not None else "-",
+                    f"${a.target_cpu:.2f}" if a.target_cpu else "-",
+                    f"[{COLOUR_STYLE.get(a.colour, '')}]{a.colour or '-'}[/]",
+                    f"[{COLOUR_STYLE.get(now_colour, '')}]{now_colour or '-'}[/]"
+                    + (" [bold red]PAUSED[/]" if now and now.paused else ""))
+    console.print(cpu)
+    kinds: dict = {}
+    for key in result.emails:
+        kinds.setdefault(key.split("_")[0], []).append(key)
+    console.print(f"Emails sent: {len(result.emails)} ("
+                  + ", ".join(f"{len(v)} {k}" for k, v in sorted(kinds.items())) + ")")
+    pool = result.pool
+    console.print("Reallocation pool: " + "; ".join(
+        f"{t} credited {_money(pool.credited.get(t, 0))}, allocated {_money(pool.allocated.get(t, 0))}, "
+        f"balance [bold]{_money(pool.balances.get(t, 0))}[/]" for t in ("T1", "T2", "T3")
+        if pool.credited.get(t) or pool.balances.get(t)))
+    console.print(f"Maturity stage: [bold]{result.maturity.stage} of 5[/] ({result.maturity.name or 'none yet'})")
+    console.print("\nOpen:")
+    for what, path in result.files.items():
+        shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+        console.print(f"  {what:<13} {shown}{'/*.eml' if what == 'emails' else ''}")
+
+
+def main(argv: list | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local.demo", description=__doc__.split("\n")[0])
+    parser.add_argument("--end", type=date.fromisoformat, default=None,
+                        help="the 1st of the month the story ends on (default: this month's 1st)")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")  # the runs' JSON logs would bury the story
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from local.demo_story import month_boundary
+    from local.stack import LocalStack
+
+    console = Console(highlight=False)
+    end = args.end or month_boundary(datetime.now(timezone.utc).date())
+    clean(OUT_DIR)
+    console.print("Starting the local stack (moto server, billing and Sheets emulators, chalice local) ...")
+    with LocalStack(workbook=OUT_DIR / "finops.xlsx") as stack:
+        console.print(f"API {stack.api_url}; the six weeks to {end} on a simulated clock: per day the daily run "
+                      "(02:35), one hourly (10:05), the weekly on Mondays, the monthly on the 1st")
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=console, transient=True) as progress:
+            task = progress.add_task("simulating", total=DAYS + 1)
+
+            def on_day(entry, story):
+                progress.update(task, advance=1, description=f"{entry.day:%a %d %b}")
+                line = day_line(entry, story)
+                if line:
+                    progress.console.print(line)
+
+            result = run_story(stack, end, OUT_DIR, on_day=on_day)
+        print_summary(result, console)
     return 0
 
 

@@ -60,3 +60,60 @@ DAILY_VOLUME = {
 def demo_organisation() -> Organisation:
     return Organisation(teams=TEAMS, use_cases=USE_CASES, shared_rules=SHARED_RULES, mappings=MAPPINGS,
                         expected_totals={})
+
+
+# --- the organisation of `make demo`'s six weeks (local/demo_story.py) ---------------------------
+# The same teams and agents, tuned so the story reads plainly: every agent on target but the
+# support escalation agent (whose retry storm the story follows), lead scoring beating its target
+# (its savings credit the T2 pool), an SDR follow-up experiment on T2 with a decision date.
+FINANCE_EMAIL, CFO_EMAIL, BOARD_EMAIL = "finance@example.com", "cfo@example.com", "board@example.com"
+
+
+def story_organisation(first_day: date, decision_date: date, expected_totals: dict | None = None) -> Organisation:
+    """`first_day`: the story's first day (the experiment starts then); `decision_date`: the
+    experiment's decision date; `expected_totals`: finance's expected total by month."""
+    from chalicelib.domain.organisation import Settings
+
+    settings = Settings(alert_emails_finance=(FINANCE_EMAIL,), alert_emails_cfo=(CFO_EMAIL,),
+                        alert_emails_board=(BOARD_EMAIL,))
+    teams = (
+        Team("sales", "Sales", "sales-lead@example.com", D("26000")),
+        Team("support", "Support", "support-lead@example.com", D("1500")),
+        Team("claims", "Claims", "claims-lead@example.com", D("50000")),
+        Team("operations", "Operations", "ops-lead@example.com", D("7000")),
+        Team("shared", "Shared platform", "platform@example.com", None),
+    )
+    use_cases = (
+        UseCase("lead-scoring", "sales", "Lead scoring (fine-tuned)", "lead scored", "maria@example.com",
+                monthly_budget=D("24000"), target_cpu=D("12"), estimated_monthly_cost=D("22000"),
+                approved_tier="T2"),
+        UseCase("sdr-followup", "sales", "SDR follow-up (experiment)", "follow-up sent", "maria@example.com",
+                monthly_budget=D("2000"), target_cpu=D("0.80"), estimated_monthly_cost=D("15000"),
+                approved_tier="T2", hypothesis="AI follow-ups book more meetings",
+                success_metric="meeting rate >= 4%", experiment_start=first_day, decision_date=decision_date),
+        UseCase("ticket-escalation", "support", "Support escalation agent", "ticket escalated", "sam@example.com",
+                monthly_budget=D("1400"), target_cpu=D("0.40"), tolerance=D("0.15"),
+                estimated_monthly_cost=D("1200"), approved_tier="T1", baseline_cpu=D("4.50")),
+        UseCase("claims-processing", "claims", "Claims processor", "claim processed", "chris@example.com",
+                monthly_budget=D("48000"), target_cpu=D("5.00"), baseline_cpu=D("8.00"),
+                ftes_replaced=D("2.5"), fte_annual_cost=D("160000"), headcount_target=D("33333.33"),
+                estimated_monthly_cost=D("46000"), approved_tier="T3"),
+        UseCase("contract-review", "operations", "Contract review (self-hosted Llama)", "contract reviewed",
+                "olu@example.com", monthly_budget=D("7000"), target_cpu=D("3.00"), estimated_monthly_cost=D("6500"),
+                approved_tier="T1"),
+    )
+    mappings = MAPPINGS + (MappingRule("openai:project:proj_sdr_followup", "sales", "sdr-followup"),)
+    return Organisation(settings=settings, teams=teams, use_cases=use_cases, shared_rules=SHARED_RULES,
+                        mappings=mappings, expected_totals=dict(expected_totals or {}))
+
+
+# Work items per day (x the weekday factor the vendors' spend follows too): each agent's cost per
+# unit lands near its target: lead scoring ~$10.8 (target $12), support ~$0.40, claims ~$4.80,
+# contract review ~$2.85, the SDR experiment ~$0.75.
+STORY_DAILY_VOLUME = {
+    "lead-scoring": 67,
+    "sdr-followup": 60,
+    "ticket-escalation": 100,
+    "claims-processing": 330,
+    "contract-review": 78,
+}
