@@ -100,8 +100,8 @@ def run_story(stack, end: date, out_dir: Path, days: int = DAYS, volume_scale: D
     out, _ = pipeline._compute(deps, deps.stores.organisation.load(), end)  # read only (a sync's view)
     files = {"sheet": out_dir / "finops.xlsx", "emails": out_dir / "outbox",
              "board report": out_dir / "board-report.html", "FOCUS export": out_dir / f"focus-{month}.csv"}
-    files["board report"].write_text(board_html, encoding="utf-8")
-    files["FOCUS export"].write_text(focus, encoding="utf-8")
+    files["board report"].write_text(board_html, encoding="utf-8", newline="")
+    files["FOCUS export"].write_text(focus, encoding="utf-8", newline="")
     return DemoResult(story, month, summary, board_tab, board_html, focus, out.board, out.pool, out.maturity,
                       dict(out.statuses), files)
 

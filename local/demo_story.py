@@ -46,7 +46,7 @@ STORM = (D("0.12"), D("0.25"), D("0.30"), D("0.60"))  # overrun of weeks M0..M3;
 SDR_PROJECT = "proj_sdr_followup"
 SDR_DAILY = D("46.00")
 CLAIMS_REVIEW_SHARE = 0.03  # claims a human reviews (minutes at the loaded hourly rate: human_review)
-POOL_ALLOCATION = ("sdr-pilot-extension", "T2", "1000", "sdr-followup", "extend the SDR pilot to two more regions")
+POOL_ALLOCATION = ("sdr-pilot-extension", "T2", D(1000), "sdr-followup", "extend the SDR pilot to two more regions")
 RUN_TIMES = {"daily": time(2, 35), "monthly": time(3, 35), "weekly": time(5, 35), "hourly": time(10, 5)}
 
 
@@ -89,6 +89,7 @@ class Story:
             raise ValueError("the story needs six Mondays: at least 42 days")
         self.mondays = self.mondays[-6:]
         self.closed_month = f"{self.end - timedelta(days=1):%Y-%m}"
+        self.allocation_amount = (POOL_ALLOCATION[2] * self.volume_scale).quantize(D(1))
         self.billed_end = self.start  # vendors have billed the days before this one
         self.injected: set = set()
         self.timings: dict = {}  # seconds spent: each kind of run, the work items and invoices
@@ -258,7 +259,8 @@ class Story:
         """Finance adds a row to Pool allocations: T2 savings to the SDR experiment."""
         from chalicelib.sheet import layout
 
-        allocation_id, tier, amount, to_use_case, note = POOL_ALLOCATION
+        allocation_id, tier, _, to_use_case, note = POOL_ALLOCATION
+        amount = self.allocation_amount
         ws = self.spreadsheet().worksheet(layout.POOL_ALLOCATIONS)
         rows = ws.get_all_values()
         free = next((i for i, r in enumerate(rows, start=1) if i > 1 and not any(r)), len(rows) + 1)
@@ -305,7 +307,7 @@ class Story:
             if day.day == 1 and day == self.end:
                 runs["monthly"] = self.fire("monthly", day)
                 self.allocate_from_pool(f"{day:%Y-%m}")
-                events.append(f"finance allocates ${POOL_ALLOCATION[2]} of {POOL_ALLOCATION[1]} savings to "
+                events.append(f"finance allocates ${self.allocation_amount:,} of the {POOL_ALLOCATION[1]} savings to "
                               f"{POOL_ALLOCATION[3]}")
             if day.weekday() == 0:
                 runs["weekly"] = self.fire("weekly", day)

@@ -1,0 +1,141 @@
+"""`make demo`'s story, smaller (a fifth of the work items and spend, only the hourly runs the story
+needs), through the same code: the local stack, the real scheduled handlers on a simulated clock.
+It checks what the demo tells: the drifting agent's colours week by week, the pause and its
+clearing, the emails and who got them, the month close's pool credit and finance's allocation, and
+the closed month's total agreeing to the cent in the ledger, the sheet, the board report and the
+FOCUS export."""
+from __future__ import annotations
+
+import email
+import re
+from datetime import date, timedelta
+from decimal import Decimal as D
+
+import pytest
+import requests
+
+from local.demo_org import BOARD_EMAIL, CFO_EMAIL, FINANCE_EMAIL
+from local.demo_story import DRIFTING, POOL_ALLOCATION
+
+END = date(2026, 12, 1)  # November closes; its Mondays M0..M5: 26 Oct, 2, 9, 16, 23 and 30 Nov
+SCALE = D("0.2")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    from local.demo import clean, run_story
+    from local.stack import LocalStack
+
+    out = tmp_path_factory.mktemp("demo-out")
+    clean(out)
+    with LocalStack(workbook=out / "finops.xlsx") as stack:
+        result = run_story(stack, END, out, volume_scale=SCALE, hourly=False)
+        guardrail = requests.get(f"{stack.api_url}/v1/use-cases/{DRIFTING}/guardrail", timeout=30,
+                                 headers={"Authorization": f"Bearer {stack.tokens['teams']['support']}"}).json()
+        from chalicelib import stores
+
+        pool_credits = stores.stores().pool.load()
+        yield result, out, guardrail, pool_credits
+
+
+def day(result, when: date):
+    return next(e for e in result.story.log if e.day == when)
+
+
+def eml(out, key: str):
+    from email import policy
+
+    return email.message_from_bytes((out / "outbox" / f"{key}.eml").read_bytes(), policy=policy.default)
+
+
+def recipients(message) -> list:
+    return [a.strip() for a in message["To"].split(",")]
+
+
+def test_the_drifting_agent_week_by_week(demo):
+    result, *_ = demo
+    story = result.story
+    m = story.mondays
+    assert m[0] == date(2026, 10, 26) and m[5] == date(2026, 11, 30)
+    # (colour, paused) once each Monday's weekly run has judged the week before
+    assert [(day(result, d).colour, day(result, d).paused) for d in m] == [
+        ("green", False),  # the week before the storm
+        ("yellow", False),  # M0: 12 % over
+        ("yellow", False),  # M1: 25 % over after 12 %: only one week at 20 % or more
+        ("red", False),  # M2: 30 % over after 25 %
+        ("critical", True),  # M3: 60 % over: critical on its Wednesday, still paused
+        ("green", False),  # M4: fixed; finance cleared the pause on its Tuesday
+    ]
+    wednesday = day(result, m[3] + timedelta(days=2))
+    assert (wednesday.colour, wednesday.paused) == ("critical", True)
+    assert day(result, m[3] + timedelta(days=1)).colour == "red"
+    cleared = day(result, m[4] + timedelta(days=1))
+    assert (cleared.colour, cleared.paused) == ("critical", False)  # runs again, still judged critical
+    assert any("Critical cleared on" in e for e in cleared.events)
+    assert all(status == "ok" for entry in result.story.log for status in entry.runs.values())
+
+
+def test_the_pause_and_its_clearing_as_the_agent_and_the_sheet_see_them(demo):
+    result, out, guardrail, _ = demo
+    assert guardrail["paused"] is False and guardrail["colour"] == "green"
+    critical_key = f"slo_{DRIFTING}_{result.story.mondays[3] + timedelta(days=2)}_critical"
+    body = eml(out, critical_key).get_body(preferencelist=("plain",)).get_content()
+    cleared_from = re.search(r"enter a date on or after (\d{4}-\d{2}-\d{2})", body).group(1)
+    assert cleared_from <= str(result.story.mondays[4] + timedelta(days=1))  # finance's date is accepted
+    from chalicelib.sheet import layout
+
+    rows = result.story.spreadsheet().worksheet(layout.USE_CASES).get_all_values()
+    col = rows[0].index("Critical cleared on")
+    assert next(r for r in rows if r[0] == DRIFTING)[col] == str(result.story.mondays[4] + timedelta(days=1))
+
+
+def test_the_emails_of_the_story_each_once_to_the_right_people(demo):
+    result, out, *_ = demo
+    m = result.story.mondays
+    keys = set(result.emails)
+    slo = {k for k in keys if k.startswith("slo_")}
+    assert slo == {f"slo_{DRIFTING}_{m[3]}_red", f"slo_{DRIFTING}_{m[3] + timedelta(days=2)}_critical",
+                   f"slo_{DRIFTING}_{m[3]}_recovery"}
+    assert {k for k in keys if k.startswith("digest_")} == {f"digest_2026-W{w}" for w in range(43, 49)}
+    assert "board_2026-11" in keys
+    # (budget emails too in `make demo`: budgets are dollars, and this smaller world spends a fifth)
+    assert {"slo", "digest", "board"} <= {k.split("_")[0] for k in keys} <= {"slo", "digest", "board", "budget"}
+    owner, lead = "sam@example.com", "support-lead@example.com"
+    assert recipients(eml(out, f"slo_{DRIFTING}_{m[3]}_red")) == [owner, lead]
+    critical = eml(out, f"slo_{DRIFTING}_{m[3] + timedelta(days=2)}_critical")
+    assert recipients(critical) == [owner, lead, FINANCE_EMAIL, CFO_EMAIL]
+    assert "paused" in critical["Subject"].lower()
+    assert recipients(eml(out, f"slo_{DRIFTING}_{m[3]}_recovery")) == [owner, lead, FINANCE_EMAIL, CFO_EMAIL]
+    assert recipients(eml(out, "board_2026-11")) == [BOARD_EMAIL]
+    assert all(recipients(eml(out, k)) == [FINANCE_EMAIL] for k in keys if k.startswith("digest_"))
+
+
+def test_the_month_close_credits_the_pool_and_finance_allocates_from_it(demo):
+    result, _, _, pool_credits = demo
+    credits = {c.use_case: c for c in pool_credits["2026-11"]}
+    lead = credits["lead-scoring"]  # $12 target, beaten: the savings go to its tier's pool
+    assert lead.tier == "T2" and lead.amount > 0 and lead.actual_cpu < lead.target_cpu == D(12)
+    assert DRIFTING not in credits  # over its target: no credit
+    pool = result.pool
+    amount = result.story.allocation_amount
+    assert amount == (POOL_ALLOCATION[2] * SCALE).quantize(D(1))
+    assert pool.credited["T2"] == sum(c.amount for c in credits.values() if c.tier == "T2")
+    assert pool.allocated["T2"] == amount and pool.balances["T2"] == pool.credited["T2"] - amount
+    assert not pool.refused
+    assert [(a.to_use_case, a.accepted) for a in pool.allocations] == [("sdr-followup", True)]
+
+
+def test_the_closed_month_total_agrees_to_the_cent_in_ledger_sheet_board_report_and_focus(demo):
+    result, out, *_ = demo
+    ledger = D(result.summary["total"])  # GET /v1/summary?month=2026-11
+    assert ledger > 0
+    assert D(str(result.sheet_figure("Total AI spend"))).quantize(D("0.01")) == ledger
+    assert result.board.total.quantize(D("0.01")) == ledger
+    assert f"${ledger:,.2f}" in result.board_html  # the page the monthly close stored in S3
+    assert (out / "board-report.html").read_bytes().decode() == result.board_html
+    assert result.focus_total().quantize(D("0.01")) == ledger
+    assert (out / "focus-2026-11.csv").read_bytes().decode() == result.focus_csv
+    # finance's expected total is met within its tolerance; the shadow spend stays unallocated
+    assert {k["key"] for k in result.summary["unallocated_keys"]} == {
+        "openai:project:proj_shadow_marketing", "anthropic:workspace:default"}
+    assert (out / "finops.xlsx").stat().st_size > 0
