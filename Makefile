@@ -28,3 +28,7 @@ clean:
 .PHONY: dashboard-png
 dashboard-png: $(VENV)/.installed  ## docs/dashboard.png from the demo's story (needs soffice and pdftoppm on PATH)
 	$(PY) -m local.dashboard_png
+
+.PHONY: pictures
+pictures: $(VENV)/.installed  ## the README tour: docs/dashboard.png, docs/alert-email.png, docs/board-report.png from the demo's story (needs soffice, pdftoppm, chromium)
+	$(PY) -m local.dashboard_png --pictures

@@ -6,6 +6,11 @@ page, and renders it: `soffice --headless --convert-to pdf`, then `pdftoppm -png
 PATH (LibreOffice and poppler-utils); without them it says so and changes nothing.
 
     python -m local.dashboard_png [--out docs/dashboard.png] [--end 2026-12-01] [--keep DIR]
+
+`make pictures` (`--pictures`): the README tour's three pictures from one run of the story:
+docs/dashboard.png, docs/alert-email.png (the critical alert email's HTML) and docs/board-report.png
+(the board report page the monthly close stored), the last two rendered by headless Chromium
+(CHROMIUM, else chromium or google-chrome on PATH).
 """
 from __future__ import annotations
 
@@ -85,14 +90,55 @@ def demo_workbook(work: Path, end: date = DEMO_END) -> Path:
     return work / "finops.xlsx"
 
 
+def chromium() -> str | None:
+    import os
+
+    return os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("google-chrome")
+
+
+def html_png(html: Path, png: Path, width: int, height: int) -> Path:
+    """One HTML file as a PNG screenshot by headless Chromium."""
+    png.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run([chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                    "--hide-scrollbars", f"--window-size={width},{height}", f"--screenshot={png}",
+                    html.resolve().as_uri()], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   timeout=120)
+    return png
+
+
+def email_html(eml: Path, out: Path) -> Path:
+    """The HTML part of an .eml the outbox wrote."""
+    import email
+    from email import policy
+
+    message = email.message_from_bytes(eml.read_bytes(), policy=policy.default)
+    out.write_text(message.get_body(preferencelist=("html",)).get_content(), encoding="utf-8")
+    return out
+
+
+def pictures(work: Path, end: date, docs: Path) -> list:
+    """The demo's story once; the Dashboard tab, the critical alert email and the board report as PNGs."""
+    workbook = demo_workbook(work, end)
+    critical = sorted((work / "outbox").glob("slo_*_critical.eml"))[0]
+    return [render(dashboard_workbook(workbook, work / "Dashboard.xlsx"), docs / "dashboard.png", work),
+            html_png(email_html(critical, work / "alert-email.html"), docs / "alert-email.png", 760, 900),
+            html_png(work / "board-report.html", docs / "board-report.png", 800, 1100)]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.dashboard_png", description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--end", type=date.fromisoformat, default=DEMO_END, help="the 1st the demo's story ends on")
     parser.add_argument("--xlsx", type=Path, help="render this workbook instead of running the demo")
     parser.add_argument("--keep", type=Path, help="keep the workbook and the pdf in this folder")
+    parser.add_argument("--pictures", action="store_true",
+                        help="the README tour's pictures: dashboard, alert email, board report (in --out's folder)")
     args = parser.parse_args(argv)
-    missing = missing_tools()
+    import os
+
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")  # the runs' JSON logs
+    missing = missing_tools() + ([] if chromium() or not args.pictures else
+                                 ["chromium (apt-get install chromium, or set CHROMIUM)"])
     if missing:
         print("cannot render docs/dashboard.png: not on PATH: " + "; ".join(missing) +
               f". {args.out} is unchanged.", file=sys.stderr)
@@ -100,6 +146,11 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="dashboard-png-") as tmp:
         work = args.keep or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
+        if args.pictures:
+            print(f"Running the demo's six weeks to {args.end} on a local stack ...", flush=True)
+            for png in pictures(work, args.end, args.out.parent):
+                print(f"wrote {png}")
+            return 0
         if args.xlsx is None:
             print(f"Running the demo's six weeks to {args.end} on a local stack ...", flush=True)
         source = args.xlsx or demo_workbook(work, args.end)
