@@ -23,6 +23,7 @@ from typing import Iterable, Optional
 
 from chalicelib.domain.notices import Notice
 from chalicelib.email.templates import render
+from chalicelib.storage.outbox_store import claim_stamp
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +124,10 @@ def deliver(notices: Iterable[Notice], outbox, mailer, sheet_url: str, now: date
         earlier = []
         log.warning("could not read the pending emails: %s", _reason(exc)[0])
         report.failed.append(("(pending)", f"outbox unavailable, earlier emails not retried: {_reason(exc)[0]}"))
-    retry_keys = {i.key for i in earlier}
+    # Claimed by this run (the pipeline claims a notice before it saves the state that called for it,
+    # at the run's `now`) and never tried: a first send, not a retry.
+    claimed_now = {i.key for i in earlier if i.claimed_at == claim_stamp(now) and not i.last_attempt_at}
+    retry_keys = {i.key for i in earlier} - claimed_now
     # A key this run asked for that an earlier run left pending is a retry, not "already sent".
     report.already_sent = [k for k in report.already_sent if k not in retry_keys]
     queue = to_send + [(i.key, i.recipients, i.subject, i.html, i.text) for i in earlier]

@@ -51,6 +51,11 @@ class OutboxItem:
     team: str = ""
 
 
+def claim_stamp(at: datetime) -> str:
+    """How `claimed_at` records the time of a claim (a run's `now`)."""
+    return _iso(at)
+
+
 def _iso(at: datetime) -> str:
     if at.tzinfo is None:
         at = at.replace(tzinfo=timezone.utc)

@@ -219,3 +219,16 @@ def test_from_env_reads_the_sender_configuration_set_and_eml_dir(monkeypatch, tm
     monkeypatch.delenv("ALERT_SENDER")
     with pytest.raises(ValueError, match="ALERT_SENDER"):
         SesMailer.from_env(client=object())
+
+
+def test_an_email_claimed_earlier_in_the_same_run_is_a_first_send_not_a_retry(sesv2, outbox):
+    from chalicelib.email.templates import render
+
+    red = notice("red")
+    assert outbox.claim(red, NOW, render(red, SHEET_URL))  # the pipeline claims before it saves its state
+    report = deliver([red], outbox, mailer(sesv2), SHEET_URL, NOW)
+    assert report.sent == [red.key] and report.retried == []
+    later = notice("critical")
+    assert outbox.claim(later, NOW, render(later, SHEET_URL))
+    retry = deliver([], outbox, mailer(sesv2), SHEET_URL, NOW + timedelta(hours=1))  # a later run: a retry
+    assert retry.sent == [later.key] and retry.retried == [later.key]
