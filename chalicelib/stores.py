@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 
 from chalicelib import runtime
 from chalicelib.storage.cost_ledger import CostLedger
@@ -11,10 +11,6 @@ from chalicelib.storage.freshness_store import FreshnessStore
 from chalicelib.storage.guardrail_store import GuardrailStore
 from chalicelib.storage.organisation_store import OrganisationStore
 from chalicelib.storage.tokens import TokenStore
-from chalicelib.storage.alert_store import AlertStore
-from chalicelib.storage.pool_store import PoolStore
-from chalicelib.storage.run_store import RunStore
-from chalicelib.storage.snapshot_store import SnapshotStore
 from chalicelib.storage.work_items import WorkItemStore
 
 ORG_CACHE_SECONDS = 30  # a sheet edit reaches the API within this long after a sync
@@ -28,10 +24,33 @@ class Stores:
     guardrails: GuardrailStore
     ledger: CostLedger
     freshness: FreshnessStore
-    pool: PoolStore
-    runs: RunStore
-    alerts: AlertStore
-    snapshots: SnapshotStore
+    config_table: str = ""
+    resource: object = field(default=None, repr=False)
+
+    # The pipeline's stores are built on first use: the API Lambda's cold start never imports them.
+    @cached_property
+    def pool(self):
+        from chalicelib.storage.pool_store import PoolStore
+
+        return PoolStore(self.resource, self.config_table)
+
+    @cached_property
+    def runs(self):
+        from chalicelib.storage.run_store import RunStore
+
+        return RunStore(self.resource, self.config_table)
+
+    @cached_property
+    def alerts(self):
+        from chalicelib.storage.alert_store import AlertStore
+
+        return AlertStore(self.resource, self.config_table)
+
+    @cached_property
+    def snapshots(self):
+        from chalicelib.storage.snapshot_store import SnapshotStore
+
+        return SnapshotStore(self.resource, self.config_table)
 
 
 @lru_cache(maxsize=None)
@@ -45,10 +64,8 @@ def stores() -> Stores:
         guardrails=GuardrailStore(resource, names.config),
         ledger=CostLedger(resource, names.cost_facts),
         freshness=FreshnessStore(resource, names.config),
-        pool=PoolStore(resource, names.config),
-        runs=RunStore(resource, names.config),
-        alerts=AlertStore(resource, names.config),
-        snapshots=SnapshotStore(resource, names.config),
+        config_table=names.config,
+        resource=resource,
     )
 
 
