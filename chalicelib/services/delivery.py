@@ -129,7 +129,8 @@ def deliver(notices: Iterable[Notice], outbox, mailer, sheet_url: str, now: date
     claimed_now = {i.key for i in earlier if i.claimed_at == claim_stamp(now) and not i.last_attempt_at}
     retry_keys = {i.key for i in earlier} - claimed_now
     # A key this run asked for that an earlier run left pending is a retry, not "already sent".
-    report.already_sent = [k for k in report.already_sent if k not in retry_keys]
+    pending_keys = {i.key for i in earlier}
+    report.already_sent = [k for k in report.already_sent if k not in pending_keys]
     queue = to_send + [(i.key, i.recipients, i.subject, i.html, i.text) for i in earlier]
 
     for key, recipients, subject, html, text in queue:

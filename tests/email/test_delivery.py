@@ -227,7 +227,7 @@ def test_an_email_claimed_earlier_in_the_same_run_is_a_first_send_not_a_retry(se
     red = notice("red")
     assert outbox.claim(red, NOW, render(red, SHEET_URL))  # the pipeline claims before it saves its state
     report = deliver([red], outbox, mailer(sesv2), SHEET_URL, NOW)
-    assert report.sent == [red.key] and report.retried == []
+    assert report.sent == [red.key] and report.retried == [] and report.already_sent == []
     later = notice("critical")
     assert outbox.claim(later, NOW, render(later, SHEET_URL))
     retry = deliver([], outbox, mailer(sesv2), SHEET_URL, NOW + timedelta(hours=1))  # a later run: a retry
