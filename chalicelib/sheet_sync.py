@@ -199,10 +199,11 @@ def read_configuration(previous, report: SyncReport, session: Optional[SheetSess
 
 
 def write_outputs(sheet: SheetRead, out, org, freshness, now: datetime, report: SyncReport,
-                  run_label: str = "") -> None:
+                  run_label: str = "", board_page: Optional[tuple] = None) -> None:
     """Write every output tab (+ new unmapped keys, missing headers) in ONE batchUpdate; a failure leaves
     the sheet exactly as it was (report.error says why). `run_label` (e.g. "hourly run <id>") heads
-    the run's line in the Sync log."""
+    the run's line in the Sync log; `board_page` (s3:// URI, console link) names the board report's
+    stored page on the Board report tab."""
     at = report.at
     today = now.astimezone(timezone.utc).date()
     read, sheets, previous_log, session = sheet.inputs, sheet.sheets, sheet.previous_log, sheet.session
@@ -215,7 +216,7 @@ def write_outputs(sheet: SheetRead, out, org, freshness, now: datetime, report: 
                                                              if not i.reason.startswith("warning")]),
                              len(read.mapping_keys - {m.vendor_key for m in org.mappings}) + len(additions.added_keys)),
             render.alerts(out, org, freshness),
-            render.board(out),
+            render.board(out, board_page),
         ]
 
         def build(history: render.History) -> list:

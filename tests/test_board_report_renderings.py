@@ -70,3 +70,19 @@ def test_a_month_with_no_spend_says_so_plainly():
     assert out.board.summary.startswith("No AI spend was recorded in 2026-11")
     page = board_html.render(out.board)
     assert "No AI spend was recorded in 2026-11" in page and re.search(r"No agent ran this month", page)
+
+
+def test_the_tab_names_the_stored_page_only_when_given_and_links_the_console():
+    facts, units = month_of_spend()
+    out = engine.compute(ORG, facts, units, TODAY)
+
+    def lines(rows):
+        return [[c.get("userEnteredValue", {}).get("stringValue") for c in r] for r in rows[2:4] if r]
+
+    assert render.board(out).rows[2] == []  # no page: the key figures follow the summary as before
+    uri, link = "s3://reports/board-reports/2026-11.html", "https://s3.console.aws.amazon.com/s3/object/reports"
+    rows = render.board(out, (uri, link)).rows
+    assert lines(rows) == [["Stored page", uri], ["Open in the S3 console", link]]
+    assert rows[3][1]["userEnteredFormat"]["textFormat"]["link"] == {"uri": link}
+    assert "userEnteredFormat" not in rows[2][1]  # an s3:// URI is no link a browser opens
+    assert lines(render.board(out, (uri, "")).rows) == [["Stored page", uri]]  # no console link: moto's S3

@@ -191,6 +191,7 @@ def _run_locked(kind: str, deps: Deps, now: datetime, record: RunRecord) -> RunR
         if closed is not None:
             out = steps("compute after close", _compute, deps, org, today, state) or out
     notices = []
+    stored_board = None
     if kind != "sync":
         notices = steps("alerts", _alerts, deps, out, org, today, now) or []
         if kind == "weekly":
@@ -198,10 +199,12 @@ def _run_locked(kind: str, deps: Deps, now: datetime, record: RunRecord) -> RunR
         if kind == "monthly":
             notices += steps("board report", _board_notice, deps, out, org, today) or []
             if reports_bucket():  # the one-pager kept in S3; a failed upload fails this step alone
-                steps("store board report", _store_board_report, out, deps.sheet_url)
+                stored_board = steps("store board report", _store_board_report, out, deps.sheet_url)
     if sheet is not None:
         label = "; ".join([f"{kind} run {record.run_id}"] + [n for n in state.notes if n.startswith("re-closed")])
-        steps("write sheet", _write_sheet, deps, sheet, out, org, now, report, label)
+        board_page = (steps("board report location", _board_report_location, out, stored_board)
+                      if reports_bucket() else None)
+        steps("write sheet", _write_sheet, deps, sheet, out, org, now, report, label, board_page)
     else:  # the sheet could not be read: nothing is written to it (the guardrails are stored)
         steps.log.add("write sheet", "skipped", 0.0, report.error or "the sheet could not be read")
         steps.degraded.append("sheet not written")
@@ -569,10 +572,44 @@ def _store_board_report(out, sheet_url: str):
     return key, f"s3://{bucket}/{key} ({len(body):,} bytes)"
 
 
-def _write_sheet(deps: Deps, sheet, out, org, now: datetime, report, run_label: str):
+def _board_report_location(out, stored_key: Optional[str]):
+    """(s3:// URI, S3 console link or "") of the closed month's page for the Board report tab: the
+    one this run stored, else one an earlier close stored (a HEAD request says it is there); None
+    when there is none (the tab then names no page)."""
+    from botocore.exceptions import ClientError
+
+    from chalicelib import runtime
+
+    bucket, key = reports_bucket(), board_report_key(out.board.month)
+    s3 = runtime.client("s3")
+    if stored_key != key:
+        try:
+            s3.head_object(Bucket=bucket, Key=key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchKey", "NotFound"):
+                raise
+            return None, f"no page stored at s3://{bucket}/{key}"
+    uri = f"s3://{bucket}/{key}"
+    return (uri, s3_console_url(bucket, key, s3.meta.region_name)), uri
+
+
+def s3_console_url(bucket: str, key: str, region: Optional[str]) -> str:
+    """The S3 console's page for an object ("" when S3 is not AWS's: an endpoint such as moto's is
+    set, or no region is known). Opening it takes a console sign-in; the link never expires."""
+    import os
+    from urllib.parse import quote
+
+    if not region or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL"):
+        return ""
+    return (f"https://s3.console.aws.amazon.com/s3/object/{quote(bucket)}?region={quote(region)}"
+            f"&prefix={quote(key, safe='/')}")
+
+
+def _write_sheet(deps: Deps, sheet, out, org, now: datetime, report, run_label: str,
+                 board_page: Optional[tuple] = None):
     from chalicelib.sheet_sync import write_outputs
 
-    write_outputs(sheet, out, org, deps.stores.freshness.all(), now, report, run_label)
+    write_outputs(sheet, out, org, deps.stores.freshness.all(), now, report, run_label, board_page)
     if report.error:
         raise RuntimeError(report.error)
     return None, f"{report.requests} Sheets request(s), {report.write_bytes:,} bytes"

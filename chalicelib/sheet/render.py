@@ -624,11 +624,22 @@ def _credit_row(c: Cells, x) -> list:
 # Board report
 
 
-def board(out) -> TabContent:
+def board(out, stored: Optional[tuple] = None) -> TabContent:
+    """`stored`: (s3:// URI, https link or "") of the page the monthly close kept for this report,
+    given only when it is there (no line otherwise); the link is the S3 console's, not a presigned
+    URL (those expire)."""
     b = out.board
     c = Cells(out.currency)
     rows: list = [[c.v(f"Board report: {b.month}", bold=True, size=14)],
-                  [c.v(b.summary, wrap=True)], []]
+                  [c.v(b.summary, wrap=True)]]
+    if stored:
+        uri, link = stored
+        rows.append([c.v("Stored page"), c.v(uri)])
+        if link:
+            cell = c.v(link)
+            cell["userEnteredFormat"] = {"textFormat": {"link": {"uri": link}}}
+            rows.append([c.v("Open in the S3 console"), cell])
+    rows.append([])
     rows.append(c.section("Key figures", 3))
     for label, value, kind in key_figures(b):  # the same list the email and the HTML page show
         rows.append([c.v(label), c.v(value, kind)])

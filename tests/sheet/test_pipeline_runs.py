@@ -468,3 +468,64 @@ def test_open_alerts_a_team_sees_only_its_own(short_world):
     assert set(support) == {"budget:use_case:steady:2026-10"}
     assert set(keys(w.tokens["admin"])) == set(keys(w.tokens["sheet"])) == set(claims) | set(support)
     assert w.api_get("/v1/alerts?state=closed", w.tokens["admin"])[0] == 400
+
+
+# --- the board report's page in S3, named on the Board report tab ---------------------------------
+
+
+def board_page_lines(world) -> dict:
+    from chalicelib.sheet import layout
+
+    rows = sheet_rows(world, layout.BOARD)
+    return {r[0]: r[1] for r in rows[:6] if len(r) > 1 and r[0] in ("Stored page", "Open in the S3 console")}
+
+
+def test_the_board_report_tab_names_the_page_the_month_close_stored_and_only_while_it_is_there(short_world,
+                                                                                               monkeypatch):
+    import boto3
+
+    from chalicelib.services import pipeline
+
+    w = short_world
+    bucket, key = "finops-reports-test", "board-reports/2026-09.html"
+    monkeypatch.setenv("REPORTS_BUCKET", bucket)
+    s3 = boto3.client("s3")
+
+    # The bucket is missing: the upload fails, so does looking for the page; the tab names none and
+    # the rest of the run is done (the sheet written, the board report mailed).
+    answer = w.invoke("monthly", MONTH_CLOSE)
+    record = w.record(answer["run_id"])
+    assert record.status == "partial"
+    assert failed_steps(record) == ["store board report", "board report location"]
+    assert board_page_lines(w) == {} and "board:2026-09" in emails_by_key()
+
+    # The close again, with the bucket there: the page is stored and the tab names it.
+    s3.create_bucket(Bucket=bucket)
+    record = run_ok(w, "monthly", MONTH_CLOSE)
+    assert "store board report" in step_names(record)
+    page = s3.get_object(Bucket=bucket, Key=key)
+    assert page["ContentType"].startswith("text/html")
+    from chalicelib.sheet import layout
+    from tests.sheet.helpers import find_row
+    total = find_row(sheet_rows(w, layout.BOARD), "Total AI spend")[1]
+    assert f"${total:,.2f}" in page["Body"].read().decode()  # the stored page is this month's report
+    console = f"https://s3.console.aws.amazon.com/s3/object/{bucket}?region=us-east-1&prefix={key}"
+    assert board_page_lines(w) == {"Stored page": f"s3://{bucket}/{key}", "Open in the S3 console": console}
+
+    # The next day's run stores nothing, and still names the page (it is there).
+    record = run_ok(w, "hourly", at("2026-10-02T10:05:00Z"))
+    assert "store board report" not in step_names(record)
+    assert next(s.detail for s in record.steps if s.name == "board report location") == f"s3://{bucket}/{key}"
+    assert board_page_lines(w) == {"Stored page": f"s3://{bucket}/{key}", "Open in the S3 console": console}
+
+    # Gone from the bucket: the tab no longer points at it.
+    s3.delete_object(Bucket=bucket, Key=key)
+    run_ok(w, "hourly", at("2026-10-02T11:05:00Z"))
+    assert board_page_lines(w) == {}
+
+    # Against an S3 other than AWS's (moto's server, as the local stack runs it) there is no console link.
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:5000")
+    assert pipeline.s3_console_url(bucket, key, "us-east-1") == ""
+    monkeypatch.delenv("AWS_ENDPOINT_URL")
+    assert pipeline.s3_console_url(bucket, key, "eu-west-1") == (
+        f"https://s3.console.aws.amazon.com/s3/object/{bucket}?region=eu-west-1&prefix={key}")
