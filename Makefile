@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo serve test bench clean
+.PHONY: demo serve test bench clean package
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ test: $(VENV)/.installed  ## pytest, then the Apps Script add-on's Node tests (n
 
 bench: $(VENV)/.installed
 	$(PY) bench/run_all.py
+
+STAGES ?= dev prod
+package: $(VENV)/.installed  ## per stage: chalice package --merge-template into build/<stage>/ (sam.json + deployment.zip), cfn-lint, zip < 10 MB, import check
+	for stage in $(STAGES); do $(PY) infra/package.py build/$$stage --stage $$stage || exit 1; done
 
 clean:
 	rm -rf $(VENV) .local demo-out build .pytest_cache .hypothesis
