@@ -11,6 +11,14 @@ Each simulated day:
   the Pinecone and Datadog invoice rows are uploaded as CSV through the API), and each team's
   agents post the day's work items through the API with the team's own token.
 
+The history: the vendors have billed, and the agents posted, every day of the month before the
+closed one up to the story's first day (1-19 October for a story ending on 1 December), so the
+board report compares two whole months. Those days are not simulated one by one: before the first
+run the invoices are uploaded in one CSV and the work items posted (the same volumes, by the
+same teams, through the same API); the emulators serve the billing from the 1st, and the first
+daily run, which pulls the current and the previous month, picks it all up. The SDR experiment
+starts with the story: it has no history.
+
 The story (Mondays M0..M5 are the six Mondays before the month boundary the story ends on):
 the support escalation agent has a retry storm: its cost per ticket runs 12 % over target in
 week M0, 25 % in M1, 30 % in M2 and 60 % in M3 (yellow on M1 and M2, red on M3, critical and
@@ -90,12 +98,15 @@ class Story:
         self.mondays = self.mondays[-6:]
         self.closed_month = f"{self.end - timedelta(days=1):%Y-%m}"
         self.allocation_amount = (POOL_ALLOCATION[2] * self.volume_scale).quantize(D(1))
+        prior = (self.end - timedelta(days=1)).replace(day=1) - timedelta(days=1)  # in the month before the closed one
+        self.history_start = min(self.start, prior.replace(day=1))  # vendors' billing and work items from here
         self.billed_end = self.start  # vendors have billed the days before this one
         self.injected: set = set()
         self.timings: dict = {}  # seconds spent: each kind of run, the work items and invoices
         self.log: list = []
         self.run_records: list = []
         self.rng = random.Random(f"demo-story {self.end}")
+        self.history_rng = random.Random(f"demo-story history {self.end}")  # the story's own numbers stay put
         self.org = story_organisation(self.start, self.end + timedelta(days=19),
                                       expected_totals={self.closed_month: self.expected_month_total()})
 
@@ -110,11 +121,15 @@ class Story:
     def _scaled(self, value: D, places: int) -> D:
         return (value * self.volume_scale).quantize(D(1).scaleb(-places))
 
+    def billed(self, day: date) -> bool:
+        """Whether the vendors have billed `day` (and serve it from then on)."""
+        return self.history_start <= day < self.billed_end
+
     def openai_rows(self, day: date) -> list:
-        if not (self.start <= day < self.billed_end):
+        if not self.billed(day):
             return []
         rows = demo_billing.openai_cost_results(day)
-        for line in ("gpt-4o-mini, input", "gpt-4o-mini, output"):
+        for line in ("gpt-4o-mini, input", "gpt-4o-mini, output") if day >= self.start else ():  # the experiment
             share = D("0.4") if line.endswith("input") else D("0.6")
             value = daily_amount(SDR_DAILY * share, day, "openai", SDR_PROJECT, line, places=6)
             rows.append({"object": "organization.costs.result", "amount": {"value": value, "currency": "usd"},
@@ -126,7 +141,7 @@ class Story:
         return rows
 
     def anthropic_rows(self, day: date) -> list:
-        if not (self.start <= day < self.billed_end):
+        if not self.billed(day):
             return []
         rows = demo_billing.anthropic_cost_results(day)
         for row in rows:
@@ -136,8 +151,7 @@ class Story:
         return rows
 
     def aws_page(self, start: date, end: date) -> dict:
-        days = [d for d in (start + timedelta(days=n) for n in range((end - start).days))
-                if self.start <= d < self.billed_end]
+        days = [d for d in (start + timedelta(days=n) for n in range((end - start).days)) if self.billed(d)]
         page = demo_billing.aws_cost_and_usage_pages(days[0], days[-1] + timedelta(days=1))[0] if days else {
             "GroupDefinitions": [{"Type": "TAG", "Key": "team"}, {"Type": "TAG", "Key": "use-case"}],
             "ResultsByTime": [], "DimensionValueAttributes": []}
@@ -147,8 +161,9 @@ class Story:
                     metric["Amount"] = str(self._scaled(D(metric["Amount"]), 10))
         return page
 
-    def invoice_csv(self, day: date) -> str:
-        rows = demo_billing.invoice_rows(day, day + timedelta(days=1))
+    def invoice_csv(self, day: date, end: Optional[date] = None) -> str:
+        """The Pinecone and Datadog invoice rows of `day` (of [day, end) with `end`) as simple CSV."""
+        rows = demo_billing.invoice_rows(day, end or day + timedelta(days=1))
         for row in rows:
             row["amount"] = str(self._scaled(D(row["amount"]), 2))
         import csv
@@ -168,27 +183,34 @@ class Story:
     # --- the work -----------------------------------------------------------------------------------
 
     def volume(self, use_case: str, day: date) -> int:
+        if day < self.start and use_case == "sdr-followup":  # the experiment starts with the story
+            return 0
         return int((D(STORY_DAILY_VOLUME[use_case]) * WEEKDAY_FACTOR[day.weekday()] * self.volume_scale)
                    .quantize(D(1)))
 
-    def work_items(self, day: date) -> dict:
-        """{team: [item, ...]} for one UTC day."""
-        by_team: dict = {}
+    def work_items(self, day: date, by_team: Optional[dict] = None) -> dict:
+        """{team: [item, ...]} for one UTC day (added to `by_team` when given)."""
+        by_team = {} if by_team is None else by_team
+        rng = self.rng if day >= self.start else self.history_rng
         start = datetime.combine(day, time(), timezone.utc)
         for use_case in self.org.use_cases:
             for n in range(self.volume(use_case.use_case_id, day)):
-                at = start + timedelta(seconds=self.rng.randrange(86_400))
+                at = start + timedelta(seconds=rng.randrange(86_400))
                 item = {"work_item_id": f"{use_case.use_case_id}-{day:%Y%m%d}-{n:05d}",
                         "use_case": use_case.use_case_id,
                         "completed_at": at.isoformat().replace("+00:00", "Z"), "status": "success"}
-                if use_case.use_case_id == "claims-processing" and self.rng.random() < CLAIMS_REVIEW_SHARE:
-                    item["human_review_minutes"] = self.rng.choice([3, 4.5, 5, 6, 7.5])
+                if use_case.use_case_id == "claims-processing" and rng.random() < CLAIMS_REVIEW_SHARE:
+                    item["human_review_minutes"] = rng.choice([3, 4.5, 5, 6, 7.5])
                 by_team.setdefault(use_case.team, []).append(item)
         return by_team
 
     def post_work(self, day: date) -> int:
+        return self.post_items(self.work_items(day))
+
+    def post_items(self, by_team: dict) -> int:
+        """Each team's work items through the API with the team's own token."""
         posted = 0
-        for team, items in sorted(self.work_items(day).items()):
+        for team, items in sorted(by_team.items()):
             for first in range(0, len(items), 500):
                 response = requests.post(f"{self.stack.api_url}/v1/work-items", timeout=60,
                                          json={"items": items[first:first + 500]},
@@ -197,9 +219,9 @@ class Story:
                 posted += response.json()["accepted"]
         return posted
 
-    def upload_invoices(self, day: date) -> None:
+    def upload_invoices(self, day: date, end: Optional[date] = None) -> None:
         response = requests.post(f"{self.stack.api_url}/v1/cost-imports?feed=invoices", timeout=60,
-                                 data=self.invoice_csv(day).encode(),
+                                 data=self.invoice_csv(day, end).encode(),
                                  headers={"Authorization": f"Bearer {self.stack.tokens['admin']}",
                                           "Content-Type": "text/csv"})
         response.raise_for_status()
@@ -212,6 +234,26 @@ class Story:
         self.upload_invoices(day)
         self.timings["work items and invoices"] = (self.timings.get("work items and invoices", 0)
                                                    + stopwatch.perf_counter() - started)
+
+    def history(self) -> list:
+        """The days before the story the vendors had billed and the agents posted (see the module doc)."""
+        return [self.history_start + timedelta(days=n) for n in range((self.start - self.history_start).days)]
+
+    def post_history(self) -> Optional[str]:
+        """The history in one go, before the first run: the invoices in one CSV, the work items
+        through the API; the billing emulators serve those days already (see `billed`)."""
+        days = self.history()
+        if not days:
+            return None
+        started = stopwatch.perf_counter()
+        by_team: dict = {}
+        for day in days:
+            self.work_items(day, by_team)
+        self.post_items(by_team)
+        self.upload_invoices(days[0], self.start)
+        self.timings["history"] = stopwatch.perf_counter() - started
+        return (f"history: {days[0]:%d} to {days[-1]:%d %b} already billed by the vendors and worked by the agents "
+                f"(the first daily run pulls it)")
 
     # --- the runs -----------------------------------------------------------------------------------
 
@@ -299,10 +341,11 @@ class Story:
 
     def _simulate(self) -> list:
         clear_day = self.mondays[4] + timedelta(days=1)  # Tuesday of M4
+        history = self.post_history()
         for n in range(self.days + 1):
             day = self.start + timedelta(days=n)
             emails_before = set(self.sent_keys())
-            runs, events = {}, []
+            runs, events = {}, [history] if history and n == 0 else []
             runs["daily"] = self.fire("daily", day)
             if day.day == 1 and day == self.end:
                 runs["monthly"] = self.fire("monthly", day)

@@ -3,10 +3,13 @@ needs), through the same code: the local stack, the real scheduled handlers on a
 It checks what the demo tells: the drifting agent's colours week by week, the pause and its
 clearing, the emails and who got them, the month close's pool credit and finance's allocation, and
 the closed month's total agreeing to the cent in the ledger, the sheet, the board report and the
-FOCUS export."""
+FOCUS export, and the month before it whole (billed and worked from its 1st, though the story's
+days start on the 20th), so the board report compares two complete months."""
 from __future__ import annotations
 
+import csv
 import email
+import io
 import re
 from datetime import date, timedelta
 from decimal import Decimal as D
@@ -139,3 +142,83 @@ def test_the_closed_month_total_agrees_to_the_cent_in_ledger_sheet_board_report_
     assert {k["key"] for k in result.summary["unallocated_keys"]} == {
         "openai:project:proj_shadow_marketing", "anthropic:workspace:default"}
     assert (out / "finops.xlsx").stat().st_size > 0
+
+
+def test_the_board_report_tab_names_the_page_the_close_stored_in_s3(demo):
+    from chalicelib.services import pipeline
+    from local.stack import REPORTS_BUCKET
+
+    result, *_ = demo
+    # result.board_html is that object's body, read back from moto's S3 (run_story)
+    assert result.sheet_figure("Stored page") == f"s3://{REPORTS_BUCKET}/{pipeline.board_report_key('2026-11')}"
+    assert "Open in the S3 console" not in [r[0] for r in result.board_tab if r]  # moto's S3 has no console
+
+
+# --- the prior month: October, whole ------------------------------------------------------------------
+
+OCTOBER = [date(2026, 10, 1) + timedelta(days=n) for n in range(31)]
+
+
+def billed_dollars(story, day: date) -> D:
+    """What the vendors' emulators bill for `day`, in dollars: the OpenAI and Anthropic rows, the Cost
+    Explorer page and the invoice CSV, as the story serves them."""
+    total = sum((r["amount"]["value"] for r in story.openai_rows(day)), D(0))
+    total += sum((D(r["amount"]).scaleb(-2) for r in story.anthropic_rows(day)), D(0))  # cents
+    for result in story.aws_page(day, day + timedelta(days=1))["ResultsByTime"]:
+        total += sum((D(g["Metrics"]["UnblendedCost"]["Amount"]) for g in result["Groups"]), D(0))
+    return total + sum((D(r["amount"]) for r in csv.DictReader(io.StringIO(story.invoice_csv(day)))), D(0))
+
+
+def test_october_is_whole_every_day_billed_and_in_the_ledger_though_the_story_starts_on_the_20th(demo):
+    from local.demo import _api
+
+    result, *_ = demo
+    story = result.story
+    assert story.start == date(2026, 10, 20) and story.history() == OCTOBER[:19]
+    rows = list(csv.DictReader(io.StringIO(_api(story.stack, "/v1/exports/focus", "admin", month="2026-10").text)))
+    by_day: dict = {}
+    for r in rows:
+        if r["x_IcebergCategory"] != "human_review":  # worked out from the work items, not billed
+            day = date.fromisoformat(r["ChargePeriodStart"][:10])
+            by_day[day] = by_day.get(day, D(0)) + D(r["BilledCost"])
+    assert sorted(by_day) == OCTOBER
+    assert {d: v.quantize(D("0.01")) for d, v in by_day.items()} == {
+        d: billed_dollars(story, d).quantize(D("0.01")) for d in OCTOBER}
+    # and nothing before it: the history is the month before the closed one, no more
+    assert D(_api(story.stack, "/v1/summary", "sheet", month="2026-09").json()["total"]) == 0
+
+
+def test_october_is_worked_too_so_each_agents_cost_per_unit_is_judged(demo):
+    from local.demo import _api
+
+    result, *_ = demo
+    story = result.story
+    text = _api(story.stack, "/v1/exports/unit-costs", "admin", month="2026-10").text
+    months = {r["use_case"]: r for r in csv.DictReader(io.StringIO(text)) if r["period"] == "month"}
+    assert set(months) == {u.use_case_id for u in story.org.use_cases}
+    for use_case, r in months.items():
+        worked = [d for d in OCTOBER if d >= story.start] if use_case == "sdr-followup" else OCTOBER
+        assert int(r["units"]) == sum(story.volume(use_case, d) for d in worked) > 0, use_case
+        assert D(r["cost_per_unit"]) > 0, use_case
+    # the experiment starts with the story: no spend or work before it
+    assert story.volume("sdr-followup", story.start - timedelta(days=1)) == 0
+    assert not any(r["project_id"] == "proj_sdr_followup" for r in story.openai_rows(story.start - timedelta(days=1)))
+
+
+def test_the_board_report_compares_two_whole_months_to_the_cent_everywhere(demo):
+    from local.demo import _api
+
+    result, *_ = demo
+    story = result.story
+    october = _api(story.stack, "/v1/summary", "sheet", month="2026-10").json()
+    prior = D(october["total"])
+    human_review = sum((D(c["total"]) for c in october["by_category"] if c["name"] == "human_review"), D(0))
+    assert prior - human_review == sum((billed_dollars(story, d) for d in OCTOBER), D(0)).quantize(D("0.01"))
+    b = result.board
+    assert b.prior_month == "2026-10" and b.prior_total.quantize(D("0.01")) == prior
+    assert D(str(result.sheet_figure("Prior month (2026-10)"))).quantize(D("0.01")) == prior
+    assert f"${prior:,.2f}" in result.board_html
+    change = D(result.summary["total"]) - prior
+    assert b.change == change and D(str(result.sheet_figure("Change on prior month"))).quantize(D("0.01")) == change
+    # October had 31 days and the experiment only from the 20th: within a few percent of November
+    assert abs(b.change_share) < D("0.10")
