@@ -26,13 +26,15 @@ SCALE = D("0.2")
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
+    from local.dashboard_png import keep_month_end, month_end_name
     from local.demo import clean, run_story
     from local.stack import LocalStack
 
     out = tmp_path_factory.mktemp("demo-out")
     clean(out)
-    with LocalStack(workbook=out / "finops.xlsx") as stack:
-        result = run_story(stack, END, out, volume_scale=SCALE, hourly=False)
+    with LocalStack(workbook=out / "finops.xlsx") as stack:  # (and the sheet on 30 Nov, as make pictures keeps it)
+        result = run_story(stack, END, out, volume_scale=SCALE, hourly=False,
+                           on_day=keep_month_end(out / month_end_name(END)))
         guardrail = requests.get(f"{stack.api_url}/v1/use-cases/{DRIFTING}/guardrail", timeout=30,
                                  headers={"Authorization": f"Bearer {stack.tokens['teams']['support']}"}).json()
         from chalicelib import stores
@@ -222,3 +224,28 @@ def test_the_board_report_compares_two_whole_months_to_the_cent_everywhere(demo)
     assert b.change == change and D(str(result.sheet_figure("Change on prior month"))).quantize(D("0.01")) == change
     # October had 31 days and the experiment only from the 20th: within a few percent of November
     assert abs(b.change_share) < D("0.10")
+
+
+def test_the_dashboard_picture_is_of_the_closed_months_last_day_not_the_1st_after_it(demo, tmp_path):
+    """`make pictures` renders docs/dashboard.png from the sheet as it stood on 30 November after that
+    day's runs: November's month to date (29 days billed), not December's $0."""
+    import openpyxl
+
+    from chalicelib.sheet import layout
+    from local.dashboard_png import dashboard_workbook, month_end_name
+    from tests.sheet.helpers import find_row
+
+    result, out, *_ = demo
+    assert month_end_name(END) == "finops-2026-11-30.xlsx"
+    ws = openpyxl.load_workbook(dashboard_workbook(out / month_end_name(END), tmp_path / "Dashboard.xlsx"))[
+        layout.DASHBOARD]
+    rows = [[c for c in r] for r in ws.iter_rows(values_only=True)]
+    assert rows[0][1] == "month 2026-11" and str(rows[1][1]).startswith("2026-11-30 ")  # its last run
+    month_to_date = D(str(find_row(rows, "Spend, month to date")[1]))
+    through_29th = sum((D(r["BilledCost"]) for r in csv.DictReader(io.StringIO(result.focus_csv))
+                        if r["ChargePeriodStart"] < "2026-11-30"), D(0))  # the 30th is billed at its end
+    assert month_to_date == through_29th.quantize(D("0.01")) > 0
+    # the sheet as it stands at the end of the story: December's Dashboard, nothing spent yet
+    final = {r[0]: r for r in result.story.spreadsheet().worksheet(layout.DASHBOARD).get(
+        value_render_option="UNFORMATTED_VALUE") if r}
+    assert D(str(final["Spend, month to date"][1])) == 0
