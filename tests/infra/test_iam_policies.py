@@ -104,7 +104,8 @@ def test_every_call_each_lambda_makes_is_allowed_by_its_role(dev_stack, calls):
         refused += sorted({f"{function}: {a.action} on {' or '.join(a.resources)}"
                            f"{' keys ' + ','.join(sorted(a.leading_keys)) if a.leading_keys else ''}"
                            for a in auths if decide(statements, a) != "allow"})
-    assert not refused, "\n".join(refused)
+    assert not refused, ("refused by the Lambda's role (allow it in its .chalice/policy-*.json, as narrowly as "
+                         "the call needs):\n" + "\n".join(refused))
 
 
 def test_every_aws_call_in_the_source_was_made_by_a_lambda_or_is_declared(calls):
@@ -155,7 +156,8 @@ def test_no_role_allows_more_than_its_lambdas_call(dev_stack, calls):
             assert statement["Effect"] in ("Allow", "Deny")
             if statement["Effect"] == "Allow":
                 unused += [f"{policy} {statement.get('Sid')}: {u}" for u in _statement_used(statement, auths)]
-    assert not unused, "allowed but never called:\n" + "\n".join(unused)
+    assert not unused, ("allowed but never called (drop it from the .chalice/policy-*.json, or make the call in "
+                        "tests/infra/lambda_world.py):\n" + "\n".join(unused))
 
 
 def test_the_schedules_share_a_role_policy_and_each_lambda_has_its_own_role(dev_stack):
