@@ -12,8 +12,10 @@ counter (written directly, as tests/sheet/data.py does: units are read from coun
 items a month are counters holding larger numbers). Closed months' snapshots are stored as a
 month close stores them (`SnapshotStore.save` of the month's ledger), without loading their raw
 facts into moto. The billing source is a stub answering the hourly window with the facts already
-stored (the steady state: nothing to write). The measured run is the second hourly run at NOW
-(the first one warms the process: imports, the sheet's tabs).
+stored; before the measured run, today's bill grows and today's counters rise (the steady state
+of an hourly run: today changed, the earlier days of the month settled). The measured run is the
+second hourly run at NOW (the first one warms the process: imports, the sheet's tabs, and the open
+month's settled days, `chalicelib/storage/settled_days.py`).
 """
 from __future__ import annotations
 
@@ -29,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1",
-                  SHEETS_BACKOFF_CAP_SECONDS="0.05")
+                  SHEETS_BACKOFF_CAP_SECONDS="0.05", INDEX_SETTLE_SECONDS="0")
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("ALERT_SENDER", None)
 
@@ -108,10 +110,19 @@ def scenario(n: int, months: int, items_per_month: int) -> dict:
             def pull(start: date, end: date) -> list:
                 return [x for d in range((end - start).days) for x in by_day.get(start + timedelta(days=d), [])]
 
+            def accrue() -> None:
+                # An hour later: today's bill has grown and more work items are counted today, so
+                # the measured run finds today changed (read raw) and the other days settled.
+                by_day[today] = [dataclasses.replace(f, billed_cost=f.billed_cost + 1, effective_cost=f.effective_cost + 1)
+                                 for f in by_day[today]]
+                _put_units([dataclasses.replace(u, units=u.units + 5, success_units=u.success_units + 5)
+                            for u in units if u.day == today])
+
             deps = dataclasses.replace(deps, sources=lambda _org: [BillingSource("aws", pull)])
             assert sheet_sync.init().ok
             warm = pipeline.run("hourly", deps, NOW - timedelta(hours=1))
             assert warm.record.status == "ok", (warm.record.message, warm.record.steps)
+            accrue()
             emu.reset_log()
             started = time.perf_counter()
             result = pipeline.run("hourly", deps, NOW)

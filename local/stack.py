@@ -113,6 +113,7 @@ class LocalStack:
             # Email goes to moto's SES v2 (the sender verified there) and to .local/outbox/*.eml.
             "ALERT_SENDER": ALERT_SENDER, "OUTBOX_EML_DIR": str(OUTBOX_DIR), "RUNS_QUEUE": RUNS_QUEUE,
             "REPORTS_BUCKET": REPORTS_BUCKET,
+            "INDEX_SETTLE_SECONDS": "0",  # moto's indexes are synchronous: a day read raw is all there
         }
         self._use_env(self.env)
         self._seed()

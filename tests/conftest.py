@@ -8,6 +8,7 @@ import pytest
 
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "AIFinOps")
+os.environ.setdefault("INDEX_SETTLE_SECONDS", "0")  # moto's indexes are synchronous: settled days cache at once
 for _name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
     os.environ.pop(_name, None)
 

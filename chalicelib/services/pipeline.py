@@ -337,27 +337,58 @@ def _instant(text: str) -> Optional[datetime]:
 _RESTATED = re.compile(r"^(?P<source>.+?) (?P<day>\d{4}-\d{2}-\d{2}): restated")
 
 
-def _restated(deps: Deps, snaps: dict, state: _RunState) -> dict:
-    """month -> {source} for each closed month restated since it was closed: days this run's pull
-    changed, and restatement lines (pulls, imports) logged after the month's close."""
+def _month_stamps(deps: Deps, months: list) -> dict:
+    """month -> what its cost facts' and unit counters' revisions say now ("facts/units" bumps), or
+    "" while a write is in flight or settling: a closed month whose stamp moved was written since."""
+    import time
+
+    from chalicelib.storage.settled_days import settled, written
+
+    if not months:
+        return {}
+    s = deps.stores
+    facts, units = s.ledger.revisions.heads(months), s.work_items.revisions.heads(months)
+    now = time.time()
+    return {m: (f"{written(facts.get(m, {}))}/{written(units.get(m, {}))}"
+                if settled(facts.get(m, {}), now) and settled(units.get(m, {}), now) else "")
+            for m in months}
+
+
+def _restated(deps: Deps, snaps: dict, stamps: dict, state: _RunState) -> dict:
+    """month -> {source} for each closed month written since it was closed: its revisions moved
+    (any pull, import or late work item, a day never stated before included), named by the sources
+    this run's pull changed or the restatement lines logged for the month, else by what moved. A
+    snapshot stored before stamps existed is judged by the lines logged after its close."""
     out: dict = {}
     for month, sources in state.touched.items():
         if month in snaps:
             out.setdefault(month, set()).update(sources)
-    if snaps:
-        closed_at = {m: _instant(snap.closed_at) for m, snap in snaps.items()}
-        for f in deps.stores.freshness.all():
-            for entry in f.restatement_log:
-                at, _, line = entry.partition(" ")
-                hit = _RESTATED.match(line)
-                when = _instant(at)
-                if hit is None or when is None:
-                    continue
-                month = hit.group("day")[:7]
-                closed = closed_at.get(month)
-                if closed is not None and when > closed:
-                    out.setdefault(month, set()).add(hit.group("source"))
+    logged: dict = {}
+    for f in deps.stores.freshness.all() if snaps else ():
+        for entry in f.restatement_log:
+            at, _, line = entry.partition(" ")
+            hit, when = _RESTATED.match(line), _instant(at)
+            if hit is not None and when is not None:
+                logged.setdefault(hit.group("day")[:7], []).append((when, hit.group("source")))
+    for month, snap in snaps.items():
+        now = stamps.get(month, "")
+        if snap.stamp is None:  # before stamps: the lines logged after the close
+            closed = _instant(snap.closed_at)
+            sources = {src for when, src in logged.get(month, ()) if closed is not None and when > closed}
+        elif now and now != snap.stamp:
+            sources = {src for _, src in logged.get(month, ())} or {_moved(snap.stamp, now)}
+        else:
+            continue
+        if sources:
+            out.setdefault(month, set()).update(sources)
     return out
+
+
+def _moved(before: str, now: str) -> str:
+    facts = before.partition("/")[0] != now.partition("/")[0]
+    units = before.partition("/")[2] != now.partition("/")[2]
+    return ("new cost facts and work items posted late" if facts and units else "new cost facts" if facts
+            else "work items posted late")
 
 
 def _units_differ(ledger, fresh) -> bool:
@@ -375,12 +406,14 @@ def _closed_ledgers(deps: Deps, org, months: list, state: _RunState) -> tuple:
     month restated since (rebuilt from its raw facts and counters). A daily, weekly or monthly run
     also re-reads the previous month's unit counters: work items posted late re-close it."""
     from chalicelib.domain.allocation import build_ledger
+    from chalicelib.storage.snapshot_store import encode
 
     store = _snapshots(deps)
     complete = months[:-1]
     snaps = store.load(complete[0], complete[-1]) if complete else {}
-    restated = _restated(deps, snaps, state)
     scheduled = state.kind != "sync"
+    stamps = _month_stamps(deps, complete)
+    restated = _restated(deps, snaps, stamps, state)
     s = deps.stores
     if scheduled and state.kind != "hourly" and complete and complete[-1] in snaps and complete[-1] not in restated:
         last = complete[-1]
@@ -391,16 +424,23 @@ def _closed_ledgers(deps: Deps, org, months: list, state: _RunState) -> tuple:
     at = state.now.isoformat()
     for month in complete:
         snap = snaps.get(month)
-        if snap is not None and month not in restated:
+        unsettled_close = snap is not None and snap.stamp == "" and stamps.get(month)
+        if snap is not None and month not in restated and not unsettled_close:
             parts[month] = snap.ledger
             continue
         if not scheduled:
             open_months.append(month)
             continue
         ledger = build_ledger(org, s.ledger.facts_for_month(month), s.work_items.units_for_month(month))
+        if snap is not None and month not in restated:  # closed while writes settled: the same, stamped now
+            if encode(month, ledger) == encode(month, snap.ledger):
+                store.save(month, ledger, snap.closed_at, snap.note, previous=snap, stamp=stamps.get(month))
+                parts[month] = ledger
+                continue
+            restated[month] = {"writes settling at its close"}
         note = (f"re-closed {month}: restated by {', '.join(sorted(restated[month]))}" if snap is not None
                 else f"closed {month}")
-        store.save(month, ledger, at, note, previous=snap)
+        store.save(month, ledger, at, note, previous=snap, stamp=stamps.get(month))
         state.touched.pop(month, None)  # this run's pull is in the snapshot now
         state.notes.append(note)
         parts[month] = ledger
@@ -417,8 +457,11 @@ def _compute(deps: Deps, org, today: date, state: Optional[_RunState] = None):
     s = deps.stores
     months = months_back(today, HISTORY_MONTHS)
     closed, open_months, restated = _closed_ledgers(deps, org, months, state)
-    facts = [f for m in open_months for f in s.ledger.facts_for_month(m) if f.day <= today]
-    units = [u for m in open_months for u in s.work_items.units_for_month(m)]
+    facts, units, raw_days = [], [], 0
+    for m in open_months:
+        facts += [f for f in s.ledger.facts_for_open_month(m) if f.day <= today]
+        units += s.work_items.units_for_open_month(m)
+        raw_days += s.ledger.last_read[1] + s.work_items.last_read[1]
     ledger = merge_ledgers([closed[m] for m in sorted(closed)] + [engine.open_ledger(org, facts, units, today)],
                            org)
     latched = {g.use_case: g.critical_since for g in s.guardrails.all() if g.critical_since}
@@ -429,7 +472,8 @@ def _compute(deps: Deps, org, today: date, state: Optional[_RunState] = None):
         deps.pool.save(credits)
         pool = {**(pool or {}), **credits}
         out = engine.compute_ledger(org, ledger, today, pool, critical_since=latched)
-    detail = f"{len(out.statuses)} use cases, {len(facts):,} facts of {', '.join(open_months)}"
+    detail = (f"{len(out.statuses)} use cases, {len(facts):,} facts of {', '.join(open_months)} "
+              f"({raw_days} days of facts and counts read raw, the others settled)")
     return out, "; ".join([detail] + state.notes)
 
 

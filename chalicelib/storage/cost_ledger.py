@@ -33,7 +33,9 @@ from typing import Iterable
 
 from chalicelib.domain.facts import CostFact
 from chalicelib.storage.batching import batch_get, batch_write, query_all
+from chalicelib.storage.settled_days import DayRevisions, SettledDays
 
+_KEYS = ("source_day", "fact_id", "month", "month_key")  # what a cached day need not keep
 MANIFEST = "~manifest"  # per (source, day): fact_id -> content digest of what is stored
 _NOT_YET = ""  # a pending manifest's digest for an id being added: no content digest is ever empty
 _STORED = ("category", "provider", "service", "billed_cost", "effective_cost", "currency",
@@ -137,6 +139,8 @@ class CostLedger:
     def __init__(self, resource, table: str):
         self._resource = resource
         self._table_name = table
+        self.revisions = DayRevisions(resource, table, "source_day", "fact_id")
+        self.last_read = (0, 0)
 
     def replace_days(self, source: str, days: Iterable[date], facts: Iterable[CostFact]) -> LedgerWrite:
         """Make the stored facts of `source` on each of `days` exactly `facts` (summed by identity).
@@ -202,11 +206,16 @@ class CostLedger:
         # leaves no fact the next replacement cannot see and marks its days to be redone; then the
         # removals, before any addition (never a removed fact beside its replacement); the exact
         # manifests last.
-        calls = batch_write(self._resource, self._table_name, [{"PutRequest": {"Item": m}} for m in before])
-        calls += batch_write(self._resource, self._table_name, deletes)
-        calls += batch_write(self._resource, self._table_name, puts)
-        calls += batch_write(self._resource, self._table_name, [{"PutRequest": {"Item": m}} for m in after])
-        return LedgerWrite(count, len(puts), len(deletes), unchanged, calls, changed, stored=len(merged))
+        written = [date.fromisoformat(m["source_day"].rsplit("#", 1)[1]) for m in after]
+        if not written:
+            return LedgerWrite(count, 0, 0, unchanged, 0, changed, stored=len(merged))
+        with self.revisions.writing(written) as write:  # the open month's cached days go stale
+            calls = batch_write(self._resource, self._table_name, [{"PutRequest": {"Item": m}} for m in before])
+            calls += batch_write(self._resource, self._table_name, deletes)
+            calls += batch_write(self._resource, self._table_name, puts)
+            calls += batch_write(self._resource, self._table_name, [{"PutRequest": {"Item": m}} for m in after])
+        return LedgerWrite(count, len(puts), len(deletes), unchanged, calls + write.calls, changed,
+                           stored=len(merged))
 
     def _manifests(self, source: str, days: list[date]) -> dict:
         keys = [{"source_day": f"{source}#{d.isoformat()}", "fact_id": MANIFEST} for d in days]
@@ -223,6 +232,22 @@ class CostLedger:
                          KeyConditionExpression="#m = :m", ExpressionAttributeNames={"#m": "month"},
                          ExpressionAttributeValues={":m": month})
         return [_fact(r) for r in rows]
+
+    def facts_for_open_month(self, month: str) -> list[CostFact]:
+        """The same facts as `facts_for_month`, settled days from their cache (settled_days.py):
+        what the scheduled runs read each hour. `last_read`: the read's requests and days read raw."""
+        reader = SettledDays(self.revisions, self._month_days, lambda row: int(row["day"][8:10]))
+        facts = [_fact(r) for r in reader.rows(month)]
+        self.last_read = (reader.requests, reader.days_read_raw)
+        return facts
+
+    def _month_days(self, month: str, first: int, last: int) -> list[dict]:
+        rows = query_all(self._resource.Table(self._table_name), IndexName="by_month",
+                         KeyConditionExpression="#m = :m AND month_key BETWEEN :a AND :b",
+                         ExpressionAttributeNames={"#m": "month"},
+                         ExpressionAttributeValues={":m": month, ":a": f"{month}-{first:02d}#",
+                                                    ":b": f"{month}-{last:02d}#~"})
+        return [{k: v for k, v in r.items() if k not in _KEYS} for r in rows]
 
     def facts_between(self, first: date, last: date) -> list[CostFact]:
         months = sorted({f"{y:04d}-{m:02d}" for y, m in _months(first, last)})

@@ -44,6 +44,9 @@ class Snapshot:
     note: str = ""  # "closed" | "re-closed: restated by aws" ...
     build: str = ""
     chunks: int = 0
+    # What the month's revisions were when it was read to close ("facts/units" bumps, settled_days.py);
+    # "" when writes were still settling then, None for a snapshot stored before stamps existed.
+    stamp: Optional[str] = None
 
 
 # --- the ledger of one month as compact JSON (exact Decimal text, days as day of month) -------------
@@ -153,7 +156,8 @@ class SnapshotStore:
                 ledger = unpack(month, (_bytes(c) for c in chunks))
             except (ValueError, KeyError, zlib.error):
                 continue
-            out[month] = Snapshot(month, ledger, head.get("closed_at", ""), head.get("note", ""), build, n)
+            out[month] = Snapshot(month, ledger, head.get("closed_at", ""), head.get("note", ""), build, n,
+                                  head.get("stamp"))
         return out
 
     def heads(self, first: str, last: str) -> dict:
@@ -164,15 +168,17 @@ class SnapshotStore:
         return {r["sk"]: r for r in rows if "#" not in r["sk"]}
 
     def save(self, month: str, ledger: Ledger, closed_at: str, note: str = "closed",
-             previous: Optional[Snapshot] = None) -> int:
+             previous: Optional[Snapshot] = None, stamp: Optional[str] = None) -> int:
         """Store `month`'s snapshot (replacing any); returns the BatchWriteItem calls made."""
         build = uuid.uuid4().hex[:12]
         chunks = pack(month, ledger, self._chunk_bytes)
         calls = batch_write(self._resource, self._table_name, [
             {"PutRequest": {"Item": {"pk": PK, "sk": f"{month}#{i:03d}", "build": build, "data": chunk}}}
             for i, chunk in enumerate(chunks)])
-        self._resource.Table(self._table_name).put_item(Item={
-            "pk": PK, "sk": month, "build": build, "chunks": len(chunks), "closed_at": closed_at, "note": note})
+        head = {"pk": PK, "sk": month, "build": build, "chunks": len(chunks), "closed_at": closed_at, "note": note}
+        if stamp is not None:
+            head["stamp"] = stamp
+        self._resource.Table(self._table_name).put_item(Item=head)
         calls += 1
         if previous is not None and previous.chunks > len(chunks):
             calls += batch_write(self._resource, self._table_name, [

@@ -35,6 +35,7 @@ from typing import Optional, Sequence
 from chalicelib.domain.facts import DailyUnits
 from chalicelib.domain.work_items import WorkItem
 from chalicelib.storage.batching import TRANSACT_BATCH, batch_get, query_all
+from chalicelib.storage.settled_days import DayRevisions, SettledDays
 
 MARKER_PREFIX = "~batch#"  # legacy marker items in the counts table: (use_case=~batch#<id>, day="-")
 MAX_ACTIONS = TRANSACT_BATCH  # one transaction: a group's item puts plus its counter updates
@@ -65,6 +66,8 @@ class WorkItemStore:
         self._resource = resource
         self._items = items_table
         self._counts = counts_table
+        self.revisions = DayRevisions(resource, counts_table, "use_case", "day")
+        self.last_read = (0, 0)
 
     def save(self, items: Sequence[WorkItem], now: datetime) -> SaveOutcome:
         """Store items (already unique by key); last write wins; counters follow exactly."""
@@ -73,11 +76,18 @@ class WorkItemStore:
         posted_at = now.astimezone(timezone.utc).isoformat()
         stored, requests = self._read(items)
         replaced: set = set()
-        conflicts, most_attempts = 0, 1
         pending = [(group, 0) for group in _groups(items, stored)]
+        with self.revisions.writing(()) as write:  # the open month's cached days go stale
+            commits, conflicts, most_attempts = self._save_groups(pending, stored, posted_at, write, replaced)
+        return SaveOutcome(replaced, requests + commits + write.calls, conflicts, most_attempts)
+
+    def _save_groups(self, pending: list, stored: dict, posted_at: str, write, replaced: set) -> tuple:
+        """Commit the groups, retrying cancelled ones; returns (requests, conflicts, most attempts)."""
+        requests, conflicts, most_attempts = 0, 0, 1
         while pending:
             group, attempt = pending.pop(0)
             requests += 1
+            write.add(date.fromisoformat(day) for _, day in _deltas(group, stored))
             try:
                 self._commit(group, stored, posted_at)
             except Exception as exc:  # noqa: BLE001 - only a cancelled transaction is handled here
@@ -110,7 +120,7 @@ class WorkItemStore:
                 if previous is not None:
                     replaced.add(_key(item))
                 stored[_key(item)] = _Stored(_next_rev(previous), None, _counted(item))
-        return SaveOutcome(replaced, requests, conflicts, most_attempts)
+        return requests, conflicts, most_attempts
 
     def _refresh(self, group: Sequence[WorkItem], reasons: list, stored: dict) -> int:
         """After a cancelled transaction: what is now stored for the group's items whose condition
@@ -210,6 +220,23 @@ class WorkItemStore:
             ExpressionAttributeValues={":mo": month},
         )
         return [_daily_units(r) for r in rows]
+
+    def units_for_open_month(self, month: str) -> list[DailyUnits]:
+        """The same counts as `units_for_month`, settled days from their cache (settled_days.py):
+        what the scheduled runs read each hour. `last_read`: the read's requests and days read raw."""
+        reader = SettledDays(self.revisions, self._month_days, lambda row: int(row["day"][8:10]))
+        units = [_daily_units(r) for r in reader.rows(month)]
+        self.last_read = (reader.requests, reader.days_read_raw)
+        return units
+
+    def _month_days(self, month: str, first: int, last: int) -> list[dict]:
+        rows = query_all(self._resource.Table(self._counts), IndexName="by_month",
+                         KeyConditionExpression="#mo = :mo AND #d BETWEEN :a AND :b",
+                         ExpressionAttributeNames={"#mo": "month", "#d": "day"},
+                         ExpressionAttributeValues={":mo": month, ":a": f"{month}-{first:02d}",
+                                                    ":b": f"{month}-{last:02d}"})
+        return [{k: r[k] for k in ("use_case", "day", "units", "success_units", "review_minutes") if k in r}
+                for r in rows]
 
     def units_between(self, use_case: str, first: date, last: date) -> list[DailyUnits]:
         table = self._resource.Table(self._counts)

@@ -29,11 +29,15 @@ def _put_units(rows: list) -> None:
     from chalicelib import runtime
     from chalicelib.storage.batching import batch_write
 
+    from chalicelib.storage.settled_days import DayRevisions
+
     table = runtime.TableNames.from_env().unit_counts
     requests = [{"PutRequest": {"Item": {
         "use_case": u.use_case, "day": u.day.isoformat(), "month": u.day.isoformat()[:7], "units": D(u.units),
         "success_units": D(u.success_units), "review_minutes": u.review_minutes}}} for u in rows]
-    batch_write(runtime.dynamodb(), table, requests)
+    # A writer of counters, as the work-item store is: the days' cached copies go stale.
+    with DayRevisions(runtime.dynamodb(), table, "use_case", "day").writing({u.day for u in rows}):
+        batch_write(runtime.dynamodb(), table, requests)
 
 
 def _put_facts(facts: list) -> None:

@@ -166,11 +166,11 @@ class _Fakes:
 
         class Snaps:
             def load(self, first, last):
-                return {m: Snapshot(m, unpack(m, chunks), at, note) for m, (chunks, at, note) in fakes.snaps.items()
-                        if first <= m <= last}
+                return {m: Snapshot(m, unpack(m, chunks), at, note, stamp=stamp)
+                        for m, (chunks, at, note, stamp) in fakes.snaps.items() if first <= m <= last}
 
-            def save(self, month, ledger, closed_at, note="closed", previous=None):
-                fakes.snaps[month] = (pack(month, ledger, 2000), closed_at, note)
+            def save(self, month, ledger, closed_at, note="closed", previous=None, stamp=None):
+                fakes.snaps[month] = (pack(month, ledger, 2000), closed_at, note, stamp)
 
         class Pool:
             def load(self):
@@ -179,9 +179,17 @@ class _Fakes:
             def save(self, credits):
                 fakes.pool = {**(fakes.pool or {}), **credits}
 
+        def month_facts(m):
+            return [f for f in fakes.facts if month_key(f.day) == m]
+
+        def month_units(m):
+            return [u for u in fakes.units if month_key(u.day) == m]
+
         stores = SimpleNamespace(
-            ledger=SimpleNamespace(facts_for_month=lambda m: [f for f in fakes.facts if month_key(f.day) == m]),
-            work_items=SimpleNamespace(units_for_month=lambda m: [u for u in fakes.units if month_key(u.day) == m]),
+            ledger=SimpleNamespace(facts_for_month=month_facts, facts_for_open_month=month_facts, last_read=(0, 0),
+                                   revisions=SimpleNamespace(heads=lambda months: {})),
+            work_items=SimpleNamespace(units_for_month=month_units, units_for_open_month=month_units,
+                                       last_read=(0, 0), revisions=SimpleNamespace(heads=lambda months: {})),
             guardrails=SimpleNamespace(all=lambda: []), freshness=SimpleNamespace(all=lambda: []))
         self.deps = pipeline.Deps(stores=stores, pool=Pool(), runs=None, alerts=None, outbox=None, mailer=None,
                                   sources=None, open_sheet=None, snapshots=Snaps())
@@ -236,3 +244,25 @@ def test_compute_across_a_month_boundary_is_the_same_closed_re_closed_or_raw(see
                    for u in world.units]
     check({"2026-11": {"openai"}}, "re-closed 2026-11: restated by openai")
     check({}, "")
+
+
+def test_costs_imported_for_a_day_of_a_closed_month_no_source_stated_re_close_it(short_world):  # noqa: F811
+    """An invoice imported after September closed, for days no source had stated (nothing was
+    "restated": the days are new), still reaches September's figures: the month's revisions moved
+    since its close, so the next run closes it again from its raw facts and says why."""
+    from chalicelib import stores
+    from chalicelib.billing import import_cost_file
+
+    w = short_world
+    run_ok(w, "monthly", at("2026-10-01T03:35:00Z"))
+    before = sum(snapshots()["2026-09"].ledger.owner_days[("support", "steady")].values())
+    invoice = ("date,source,category,team,use_case,amount,provider,service\n"
+               "2026-09-15,vector-invoice,vector_db,support,steady,123.45,Pinecone,Serverless\n")
+    result = import_cost_file(invoice, stores.organisation(), stores.stores().ledger, feed="vector-invoices")
+    assert not result.errors and result.restatements == []  # a new day: no restatement line is logged
+    r = run_ok(w, "hourly", at("2026-10-01T09:05:00Z"))
+    assert "re-closed 2026-09: restated by new cost facts" in compute_detail(r)
+    after = sum(snapshots()["2026-09"].ledger.owner_days[("support", "steady")].values())
+    assert after == before + D("123.45")
+    r = run_ok(w, "hourly", at("2026-10-01T10:05:00Z"))  # closed again once, not every run
+    assert "closed" not in compute_detail(r)
