@@ -13,7 +13,8 @@ Finance's allocations (Pool allocations tab) are applied month by month (months 
 order, rows in sheet order within a month). An allocation drawn in month M can use
 credits of months closed before M (a month's credits exist once it is closed, on the
 1st of the next month). One larger than its tier's balance, non-positive, or for an
-unknown tier is refused and flagged; balances never go negative.
+unknown tier is refused and flagged; balances never go negative. Credits are booked to the cent,
+and an allocation finer than a cent is refused, so Credited − Allocated = Balance as shown.
 """
 from __future__ import annotations
 
@@ -103,6 +104,8 @@ def pool_state(org: Organisation, pool_credits: Optional[Mapping[str, Sequence[P
                 ok, reason = False, f"refused: unknown tier {a.tier!r} (use one of {', '.join(TIERS)})"
             elif amount <= 0:
                 ok, reason = False, "refused: an allocation must be a positive amount"
+            elif amount != cents(amount):  # shown to the cent, a fraction would make the tab not foot
+                ok, reason = False, f"refused: {amount} is finer than a cent; allocate whole cents"
             elif amount > balances[a.tier]:
                 ok, reason = False, (f"refused: {show_money(amount, currency)} is more than the {a.tier} pool "
                                      f"balance {show_money(balances[a.tier], currency)}")

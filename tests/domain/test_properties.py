@@ -170,6 +170,22 @@ def test_pool_balance_never_goes_negative_and_refused_allocations_are_flagged(po
 
 
 @settings(max_examples=200, deadline=None)
+@given(credit=decimals("0.01", "1000", 2), asked=st.integers(0, 4).flatmap(lambda p: decimals("0.0001", "1000", p)))
+def test_the_pool_tab_foots_as_shown_whatever_finance_types(credit, asked):
+    """Credited − Allocated = Balance to the cent as the tab shows them: an allocation finer than a
+    cent ($100.005 of a $100.01 credit) is refused, never booked as a fraction the cells round away."""
+    from chalicelib.domain.money import cents
+
+    org = Organisation(pool_allocations=(PoolAllocation("a1", "T2", asked, "2026-11", "u1"),))
+    state = pool_state(org, {"2026-10": (PoolCredit("2026-10", "u0", "T2", D(1), D(0), 1, ZERO, credit),)})
+    (row,) = state.allocations
+    assert cents(state.credited["T2"]) - cents(state.allocated["T2"]) == cents(state.balances["T2"])
+    assert row.accepted == (asked == cents(asked) and asked <= credit)
+    if asked != cents(asked):
+        assert "finer than a cent" in row.reason
+
+
+@settings(max_examples=200, deadline=None)
 @given(pool=pools(), month=months, amounts=st.lists(decimals("0.01", "5000", 2), max_size=5),
        other=st.lists(decimals("0.01", "5000", 2), max_size=5))
 def test_closing_a_month_twice_equals_closing_it_once(pool, month, amounts, other):
