@@ -22,6 +22,10 @@ test: $(VENV)/.installed  ## pytest, then the Apps Script add-on's Node tests (n
 bench: $(VENV)/.installed
 	$(PY) bench/run_all.py
 
+.PHONY: fuzz
+fuzz: $(VENV)/.installed  ## schemathesis against openapi.yaml on the local stack per token scope; no 5xx, answers as documented, stored data = the accepted writes (FUZZ_SECONDS per scope, default 40)
+	$(PY) -m local.api_fuzz
+
 STAGES ?= dev prod
 package: $(VENV)/.installed  ## per stage: chalice package --merge-template into build/<stage>/ (sam.json + deployment.zip), cfn-lint, zip < 10 MB, import check
 	for stage in $(STAGES); do $(PY) infra/package.py build/$$stage --stage $$stage || exit 1; done

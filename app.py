@@ -169,7 +169,7 @@ def cost_imports():
 
     _caller("admin")
     feed = (app.current_request.query_params or {}).get("feed")
-    if not feed or not FEED_PATTERN.match(feed):
+    if not feed or not FEED_PATTERN.fullmatch(feed):
         return _error(400, "feed: required, 1 to 64 letters, digits, '.', '_', ':' or '-', naming the invoice "
                            "stream this file restates (e.g. ?feed=pinecone-invoices)")
     body = app.current_request.raw_body or b""
@@ -326,3 +326,31 @@ def export_unit_costs():
     today = datetime.now(timezone.utc).date()
     return _csv_export("unit-costs", month,
                        month_unit_costs_csv(month, stores.organisation(), s.ledger, s.work_items, today))
+
+
+# --- any other method of a path: 405 with Allow, from the application ----------------------------------
+# Declared here, after every route, so every environment answers alike: without these API Gateway
+# would answer an undeclared method itself (403 "Missing Authentication Token"), and `chalice local`
+# would answer OPTIONS itself (200, no body). TRACE and QUERY cannot be declared: API Gateway does not
+# take them, and `chalice local`'s development server answers them 501 before the application.
+OTHER_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+
+
+def _not_allowed(path: str, served: list):
+    allow = ", ".join(served)
+
+    def method_not_allowed(**_path_parameters):
+        method = app.current_request.method
+        raise ApiError(405, f"{method} is not allowed on {path}; it serves {allow}", {"Allow": allow})
+
+    method_not_allowed.refuses_method = True  # tests/test_openapi.py: not an operation of the document
+    return method_not_allowed
+
+
+for _path, _views in list(app.routes.items()):
+    _served = [m for m in OTHER_METHODS if m in _views]
+    _others = [m for m in OTHER_METHODS if m not in _views]
+    if _others:  # any body, any content type: the method is what is refused
+        app.route(_path, methods=_others, content_types=["*/*"],
+                  name="not_allowed" + _path.replace("/", "_").replace("{", "").replace("}", "").replace("-", "_")
+                  )(_not_allowed(_path, _served))

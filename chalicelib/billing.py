@@ -22,7 +22,7 @@ from chalicelib.domain.organisation import Organisation
 if TYPE_CHECKING:
     from chalicelib.connectors.common import Pulled
 
-FEED_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+FEED_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,64}")  # use fullmatch: "$" also matches before a final newline
 # POST /v1/cost-imports: Lambda takes at most 6 MB per synchronous request (the whole event, headers and
 # JSON escaping included) and answers at most 6 MB, so a file is at most 5 MiB and an error answer lists
 # at most 100 bad cells (each value cut to 200 characters) beside their total count.

@@ -33,7 +33,7 @@ def queue_run(raw_body: Optional[bytes], caller: Caller, now: datetime) -> RunRe
     if raw_body and raw_body.strip():
         try:
             body = json.loads(raw_body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
             raise BadRunRequest("the body must be JSON, e.g. {\"kind\": \"hourly\"}") from None
         if not isinstance(body, dict) or set(body) - {"kind"}:
             raise BadRunRequest("the body may only hold kind, e.g. {\"kind\": \"hourly\"}")

@@ -10,7 +10,9 @@ from chalicelib.domain.footing import difference, foot
 from chalicelib.domain.organisation import Organisation
 from chalicelib.guardrail import money
 
-MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+# No cost is dated before 2000 (connectors/common.py EARLIEST_DAY), and a month far beyond this
+# century has ISO weeks and days past what `date` can hold (the exports answered 500 for 9999-12).
+MONTH = re.compile(r"^(20\d\d)-(0[1-9]|1[0-2])$")
 
 
 class BadMonth(ValueError):
@@ -18,8 +20,8 @@ class BadMonth(ValueError):
 
 
 def parse_month(value: Optional[str]) -> str:
-    if not value or not MONTH.match(value):
-        raise BadMonth("month: required, as YYYY-MM (e.g. 2026-11)")
+    if not value or not MONTH.fullmatch(value):  # not match: "$" also matches before a final newline
+        raise BadMonth("month: required, as YYYY-MM from 2000-01 to 2099-12 (e.g. 2026-11)")
     return value
 
 

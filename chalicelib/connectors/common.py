@@ -114,17 +114,26 @@ def day_out_of_bounds(day: date, today: Optional[date] = None) -> Optional[str]:
     return None
 
 
+def text_problem(value: Optional[str], allowed: str = "") -> Optional[str]:
+    """Why a text cell cannot be stored as it is, or None: control and invisible format characters
+    (NUL, ESC, a zero-width space; a tab or a line break unless `allowed`)."""
+    import unicodedata
+
+    for ch in value or "":
+        if ch not in allowed and unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp"):
+            return f"contains the control character U+{ord(ch):04X} ({unicodedata.name(ch, 'control')}); remove it"
+    return None
+
+
 def key_text_problem(value: Optional[str]) -> Optional[str]:
     """Why a cell cannot be part of a vendor key or a fact's identity, or None: control and
     invisible format characters (a tab, NUL, ESC, a zero-width space) cannot be typed into the
     Mappings tab, so the spend behind them could never be mapped."""
-    import unicodedata
+    why = text_problem(value)
+    return None if why is None else why + ": such a key cannot be mapped"
 
-    for ch in value or "":
-        if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp"):
-            return (f"contains the control character U+{ord(ch):04X} ({unicodedata.name(ch, 'control')}); "
-                    "remove it: such a key cannot be mapped")
-    return None
+
+NAME_WHITESPACE = "\t\r\n"  # a provider or service name (shown, never a key) may hold these, quoted
 
 
 def key_part(value: str, separators: str = ",=") -> str:

@@ -58,6 +58,7 @@ from typing import Optional, Union
 
 from chalicelib.connectors.common import (
     MAX_PERIOD_DAYS,
+    NAME_WHITESPACE,
     csv_records,
     day_out_of_bounds,
     decode_text,
@@ -69,6 +70,7 @@ from chalicelib.connectors.common import (
     null_or,
     parse_timestamp,
     split_evenly_by_weight,
+    text_problem,
     to_decimal,
 )
 from chalicelib.connectors.errors import CostImportError, RowError
@@ -290,13 +292,16 @@ def _parse_row(number: int, record: list[str], header: list[str], columns: dict[
         why = key_text_problem(cell(name))
         if why:
             errors.append(RowError(number, name, raw(name), why))
+    why = text_problem(cell("ServiceName"), NAME_WHITESPACE)  # stored as text, shown wherever the spend is
+    if why:
+        errors.append(RowError(number, "ServiceName", raw("ServiceName"), why))
 
     tags: dict = {}
     tags_text = cell("Tags")
     if tags_text is not None:
         try:
             tags = json.loads(tags_text)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
             tags = None  # type: ignore[assignment]
         if not isinstance(tags, dict):
             errors.append(RowError(number, "Tags", raw("Tags"), "not a JSON object"))

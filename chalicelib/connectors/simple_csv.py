@@ -27,6 +27,7 @@ from decimal import Decimal
 from typing import Optional, Union
 
 from chalicelib.connectors.common import (
+    NAME_WHITESPACE,
     csv_records,
     day_out_of_bounds,
     decode_text,
@@ -38,6 +39,7 @@ from chalicelib.connectors.common import (
     null_or,
     parse_day,
     parse_timestamp,
+    text_problem,
     to_decimal,
 )
 from chalicelib.connectors.errors import CostImportError, RowError
@@ -170,6 +172,10 @@ def parse(
                 row_errors.append(RowError(number, "amount", raw("amount"), "not a decimal number (use '.' for decimals, no thousands separators)"))
         for name in ("source", "team", "use_case"):  # the cells the vendor key is built from
             why = key_text_problem(cell(name))
+            if why:
+                row_errors.append(RowError(number, name, raw(name), why))
+        for name in ("provider", "service"):  # stored as text, shown wherever the spend is
+            why = text_problem(cell(name), NAME_WHITESPACE)
             if why:
                 row_errors.append(RowError(number, name, raw(name), why))
         currency = (cell("currency") or DEFAULT_CURRENCY).upper()
