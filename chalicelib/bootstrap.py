@@ -33,6 +33,7 @@ def sheet_url() -> str:
 def dependencies() -> Deps:
     from chalicelib.billing import vendor_sources
     from chalicelib.sheet.session import SheetSession
+    from chalicelib.usage_pull import usage_sources
 
     s = stores.stores()
     resource = runtime.dynamodb()
@@ -42,7 +43,7 @@ def dependencies() -> Deps:
     return Deps(stores=s, pool=s.pool, runs=s.runs, alerts=s.alerts, snapshots=s.snapshots, outbox=outbox,
                 mailer=mailer,
                 sources=lambda org: vendor_sources(org, s.work_items), open_sheet=SheetSession.open,
-                sheet_url=sheet_url(), count_requests=lambda: counter[0])
+                sheet_url=sheet_url(), count_requests=lambda: counter[0], usage_sources=usage_sources)
 
 
 def _email(resource, config: str) -> tuple:

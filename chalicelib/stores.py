@@ -47,6 +47,12 @@ class Stores:
         return AlertStore(self.resource, self.config_table)
 
     @cached_property
+    def usage(self):
+        from chalicelib.storage.usage_store import UsageStore
+
+        return UsageStore(self.resource, self.config_table)
+
+    @cached_property
     def snapshots(self):
         from chalicelib.storage.snapshot_store import SnapshotStore
 

@@ -191,16 +191,18 @@ def get_json(
 
 
 def pull_pages(source: str, url: str, *, params: list, headers: dict, parse_page, config: HttpConfig,
-               session: Optional[requests.Session] = None):
+               session: Optional[requests.Session] = None, merge=None):
     """Follow a vendor's `page` cursor until the last page: ``Pulled`` (facts of every page,
     merged, and the days the pages had a bucket for).
 
     `parse_page(payload, page_no) -> (facts, next_cursor or None, days answered)`. Guards against a
     cursor that repeats, more than `config.max_pages` pages, and the pull's deadline. Any page
     failing fails the whole pull (SourceUnavailable): nothing of a half-read answer is returned.
+    `merge` sums the pages' rows (default `merge_facts`: cost facts; the usage connectors pass theirs).
     """
     from chalicelib.connectors.common import Pulled, merge_facts
 
+    merge = merge or merge_facts
     own_session = session is None
     session = session or make_session(config)
     deadline = Deadline(source, config.deadline)
@@ -217,7 +219,7 @@ def pull_pages(source: str, url: str, *, params: list, headers: dict, parse_page
             facts.extend(page_facts)
             answered.update(page_days)
             if page is None:
-                return Pulled(merge_facts(facts), frozenset(answered))
+                return Pulled(merge(facts), frozenset(answered))
             if page in seen:
                 raise SourceUnavailable(source, f"pagination loops (cursor {page!r} repeated)")
             seen.add(page)

@@ -53,6 +53,7 @@ class Deps:
     wall: Callable = lambda: datetime.now(timezone.utc)  # real time, for leases; runs judge `now`
     count_requests: Callable = lambda: 0  # DynamoDB requests made so far by this process
     snapshots: Optional[object] = None  # SnapshotStore (None: the stores' own)
+    usage_sources: Optional[Callable] = None  # () -> [usage_pull.UsageSource] (None: no token usage pulled)
 
 
 @dataclass
@@ -242,6 +243,11 @@ def _pull(deps: Deps, org, window: tuple, now: datetime, state: Optional[_RunSta
     ledger = _MonthWrites(s.ledger, state.touched if state is not None else {})
     report = pull_sources(deps.sources(org), window[0], window[1], org, ledger, s.freshness, now)
     failed = [r.source for r in report.results if not r.ok]
+    if deps.usage_sources is not None:  # the vendors' token usage beside their costs (usage_pull.py)
+        from chalicelib.usage_pull import pull_usage
+
+        usage = pull_usage(deps.usage_sources(), window[0], window[1], org, s.usage, s.freshness, now)
+        failed += [r.source for r in usage if not r.ok]  # in freshness; the costs' report is unchanged
     return report, f"{len(report.results)} sources" + (f"; failing: {', '.join(failed)}" if failed else "")
 
 

@@ -1,6 +1,12 @@
-"""Anthropic Admin API cost report emulator: ``GET /v1/organizations/cost_report``.
+"""Anthropic Admin API cost and usage report emulator: ``GET /v1/organizations/cost_report`` and
+``GET /v1/organizations/usage_report/messages``.
 
-Honours starting_at/ending_at (RFC 3339), bucket_width=1d, group_by[] (workspace_id,
+The usage report pages like the cost report, groups by its group_by[] fields (account_id,
+api_key_id, context_window, inference_geo, model, service_account_id, service_tier, speed,
+workspace_id), filters by workspace_ids[] and models[], and is derived from the same day's cost rows
+(local/vendor_emulators/usage.py): the tokens the costs bill, restatements included.
+
+The cost report honours starting_at/ending_at (RFC 3339), bucket_width=1d, group_by[] (workspace_id,
 description), limit (1..31, default 7 buckets per page) and page. Needs ``x-api-key``
 (401 otherwise) and ``anthropic-version`` (400 otherwise). Amounts are decimal strings in
 CENTS; a day with no cost has ``results: []``; the default workspace is ``null``.
@@ -15,6 +21,7 @@ from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
 from local import demo_billing
+from local.vendor_emulators import usage
 from local.vendor_emulators.base import (
     BadQuery,
     bucket_query,
@@ -31,6 +38,11 @@ from local.vendor_emulators.base import (
 GROUP_FIELDS = ("workspace_id", "description")
 # Fields that only make sense per description (model, token type...): null when not grouped by it.
 DESCRIPTION_FIELDS = ("context_window", "cost_type", "inference_geo", "model", "service_tier", "token_type")
+# GET /v1/organizations/usage_report/messages: its group_by[] fields; a result always shows
+# USAGE_SHOWN_FIELDS (null unless grouped by) and the others only when grouped by.
+USAGE_GROUP_FIELDS = ("account_id", "api_key_id", "context_window", "inference_geo", "model", "service_account_id",
+                      "service_tier", "speed", "workspace_id")
+USAGE_SHOWN_FIELDS = ("workspace_id", "api_key_id", "model", "service_tier", "context_window")
 
 
 def _parse_rfc3339(text: str) -> datetime:
@@ -55,7 +67,8 @@ class AnthropicCostReportApp(EmulatorApp):
         super().__init__(api_key)
 
     def api_rules(self) -> list[Rule]:
-        return [Rule("/v1/organizations/cost_report", endpoint="cost_report", methods=["GET"])]
+        return [Rule("/v1/organizations/cost_report", endpoint="cost_report", methods=["GET"]),
+                Rule("/v1/organizations/usage_report/messages", endpoint="usage_messages", methods=["GET"])]
 
     def error(self, status: int, message: str, kind: str = "invalid_request_error") -> Response:
         return json_response({"type": "error", "error": {"type": kind, "message": message}}, status)
@@ -91,6 +104,41 @@ class AnthropicCostReportApp(EmulatorApp):
         return out
 
     def on_cost_report(self, request: Request) -> Response:
+        return self._page(request, group_fields=GROUP_FIELDS, day_results=self._day_results)
+
+    def on_usage_messages(self, request: Request) -> Response:
+        args = request.args
+        workspaces = args.getlist("workspace_ids[]") + args.getlist("workspace_ids")
+        models = args.getlist("models[]") + args.getlist("models")
+        return self._page(request, group_fields=USAGE_GROUP_FIELDS,
+                          day_results=lambda day, group_by: self._usage_results(day, group_by, workspaces, models))
+
+    def _usage_results(self, day: date, group_by: set[str], workspaces: list[str], models: list[str]) -> list:
+        """The day's messages usage, derived from its cost rows (local/vendor_emulators/usage.py)."""
+        rows = usage.anthropic_usage(self.results_for_day(day), lambda workspace: self.faults.factor(day, workspace))
+        grouped: dict[tuple, dict[str, Any]] = {}
+        for row in rows:
+            if (workspaces and (row["workspace_id"] or "default") not in workspaces) or (
+                    models and row["model"] not in models):
+                continue
+            key = tuple(row.get(f) if f in group_by else None for f in USAGE_GROUP_FIELDS)
+            counts = grouped.setdefault(key, dict.fromkeys(usage.COUNTS, 0))
+            for name in usage.COUNTS:
+                counts[name] += row[name]
+        out = []
+        for key, c in grouped.items():
+            fields = dict(zip(USAGE_GROUP_FIELDS, key))
+            result = {f: fields[f] for f in USAGE_SHOWN_FIELDS}
+            result.update({f: fields[f] for f in group_by if f not in USAGE_SHOWN_FIELDS})
+            result.update(
+                uncached_input_tokens=c["input"], cache_read_input_tokens=c["cached"],
+                cache_creation={"ephemeral_5m_input_tokens": c["write_5m"], "ephemeral_1h_input_tokens": c["write_1h"]},
+                output_tokens=c["output"], server_tool_use={"web_search_requests": 0})
+            out.append(result)
+        return out
+
+    def _page(self, request: Request, *, group_fields, day_results) -> Response:
+        """One page of daily buckets, as the cost and usage reports page them; `day_results(day, group_by)`."""
         args = request.args
         try:
             starting_at = _parse_rfc3339(args["starting_at"])
@@ -101,7 +149,7 @@ class AnthropicCostReportApp(EmulatorApp):
         except ValueError:
             return self.error(400, "ending_at: must be an RFC 3339 timestamp")
         try:
-            limit, group_by = bucket_query(args, max_limit=31, group_fields=GROUP_FIELDS, group_param="group_by[]")
+            limit, group_by = bucket_query(args, max_limit=31, group_fields=group_fields, group_param="group_by[]")
         except BadQuery as exc:
             return self.error(400, str(exc))
         first_day = starting_at.date()
@@ -125,7 +173,7 @@ class AnthropicCostReportApp(EmulatorApp):
                 {
                     "starting_at": _iso(day_start),
                     "ending_at": _iso(day_start + timedelta(days=1)),
-                    "results": [] if self.faults.emptied(day) else self._day_results(day, group_by),
+                    "results": [] if self.faults.emptied(day) else day_results(day, group_by),
                 }
             )
         has_more = offset + limit < n_buckets

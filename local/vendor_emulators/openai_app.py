@@ -1,9 +1,15 @@
-"""OpenAI organization Costs API emulator: ``GET /v1/organization/costs``.
+"""OpenAI organization Costs and Usage API emulator: ``GET /v1/organization/costs`` and
+``GET /v1/organization/usage/completions``.
 
-Honours start_time/end_time (Unix seconds), bucket_width=1d, group_by (project_id,
+Costs honour start_time/end_time (Unix seconds), bucket_width=1d, group_by (project_id,
 line_item, api_key_id; repeated or comma-separated), project_ids, limit (1..180,
 default 7 buckets per page) and page (the previous page's next_page). Bearer admin key
 required (401 otherwise). Amounts are dollars written as JSON numbers, exactly.
+
+Usage (completions) pages the same way (limit 1..31 for daily buckets), groups by project_id,
+user_id, api_key_id, model, batch and service_tier, filters by project_ids and models, and is
+derived from the same day's cost rows (local/vendor_emulators/usage.py): the tokens the costs
+bill, restatements, omitted and emptied days included.
 """
 from __future__ import annotations
 
@@ -15,6 +21,7 @@ from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
 from local import demo_billing
+from local.vendor_emulators import usage
 from local.vendor_emulators.base import (
     BadQuery,
     bucket_query,
@@ -29,6 +36,8 @@ from local.vendor_emulators.base import (
 )
 
 GROUP_FIELDS = ("project_id", "line_item", "api_key_id")
+# GET /v1/organization/usage/completions: its group_by fields, in the order results list them.
+USAGE_GROUP_FIELDS = ("project_id", "user_id", "api_key_id", "model", "batch", "service_tier")
 DAY = 86400
 
 
@@ -40,7 +49,8 @@ class OpenAICostsApp(EmulatorApp):
         super().__init__(api_key)
 
     def api_rules(self) -> list[Rule]:
-        return [Rule("/v1/organization/costs", endpoint="costs", methods=["GET"])]
+        return [Rule("/v1/organization/costs", endpoint="costs", methods=["GET"]),
+                Rule("/v1/organization/usage/completions", endpoint="usage_completions", methods=["GET"])]
 
     def error(self, status: int, message: str, kind: str = "invalid_request_error") -> Response:
         return json_response({"error": {"message": message, "type": kind, "param": None, "code": None}}, status)
@@ -90,6 +100,46 @@ class OpenAICostsApp(EmulatorApp):
         return list(grouped.values())
 
     def on_costs(self, request: Request) -> Response:
+        project_ids = request.args.getlist("project_ids") + request.args.getlist("project_ids[]")
+        return self._page(request, max_limit=180, group_fields=GROUP_FIELDS,
+                          day_results=lambda day, group_by: self._day_results(day, group_by, project_ids))
+
+    def on_usage_completions(self, request: Request) -> Response:
+        args = request.args
+        project_ids = args.getlist("project_ids") + args.getlist("project_ids[]")
+        models = args.getlist("models") + args.getlist("models[]")
+        return self._page(request, max_limit=31, group_fields=USAGE_GROUP_FIELDS,
+                          day_results=lambda day, group_by: self._usage_results(day, group_by, project_ids, models))
+
+    def _usage_results(self, day: date, group_by: set[str], project_ids: list[str], models: list[str]) -> list:
+        """The day's completions usage, derived from its cost rows (local/vendor_emulators/usage.py)."""
+        rows = usage.openai_usage(self.results_for_day(day), lambda project: self.faults.factor(day, project or "none"))
+        grouped: dict[tuple, dict[str, Any]] = {}
+        for row in rows:
+            if (project_ids and row["project_id"] not in project_ids) or (models and row["model"] not in models):
+                continue
+            key = tuple(row.get(f) if f in group_by else None for f in USAGE_GROUP_FIELDS)
+            counts = grouped.setdefault(key, dict.fromkeys(usage.COUNTS, 0))
+            for name in usage.COUNTS:
+                counts[name] += row[name]
+        out = []
+        for key, c in grouped.items():
+            cached, written = c["cached"], c["write_5m"] + c["write_1h"]
+            total = c["input"] + cached + written
+            out.append({
+                "object": "organization.usage.completions.result",
+                "input_tokens": total, "input_cached_tokens": cached, "input_cache_write_tokens": written,
+                "input_uncached_tokens": c["input"], "output_tokens": c["output"],
+                "input_text_tokens": total, "output_text_tokens": c["output"], "input_cached_text_tokens": cached,
+                "input_audio_tokens": 0, "input_cached_audio_tokens": 0, "output_audio_tokens": 0,
+                "input_image_tokens": 0, "input_cached_image_tokens": 0, "output_image_tokens": 0,
+                "num_model_requests": c["requests"],
+                **{f: v for f, v in zip(USAGE_GROUP_FIELDS, key)},
+            })
+        return out
+
+    def _page(self, request: Request, *, max_limit: int, group_fields, day_results) -> Response:
+        """One page of daily buckets, as the Costs and Usage APIs page them; `day_results(day, group_by)`."""
         args = request.args
         try:
             start_time = int(args["start_time"])
@@ -100,10 +150,9 @@ class OpenAICostsApp(EmulatorApp):
         except ValueError:
             return self.error(400, "end_time must be Unix seconds")
         try:
-            limit, group_by = bucket_query(args, max_limit=180, group_fields=GROUP_FIELDS, group_param="group_by")
+            limit, group_by = bucket_query(args, max_limit=max_limit, group_fields=group_fields, group_param="group_by")
         except BadQuery as exc:
             return self.error(400, str(exc))
-        project_ids = args.getlist("project_ids") + args.getlist("project_ids[]")
         if end_time is None:
             end_time = int(datetime.combine(utc_today() + timedelta(days=1), datetime.min.time(), timezone.utc).timestamp())
         if end_time <= start_time:
@@ -125,7 +174,7 @@ class OpenAICostsApp(EmulatorApp):
                     "object": "bucket",
                     "start_time": b_start,
                     "end_time": b_end,
-                    "results": [] if self.faults.emptied(day) else self._day_results(day, group_by, project_ids),
+                    "results": [] if self.faults.emptied(day) else day_results(day, group_by),
                 }
             )
         has_more = offset + limit < n_buckets
