@@ -8,8 +8,11 @@ n whose criteria 1..n all hold (0 when no spend is recorded at all).
                (a cost per unit exists).
 4 governed   – use cases carrying ≥ 80 % of the allocated spend have a CPU target, and
                every team with spend that month has a monthly budget.
-5 optimized  – no use case is red or critical now, and use cases carrying ≥ 80 % of
-               the targeted spend ran at or under target for the month.
+5 optimized  – no use case is red or critical now, use cases carrying ≥ 80 % of
+               the targeted spend ran at or under target for the month, and the
+               organisation acts on its optimization hints: every use case that ran over
+               its target that month has its owner's decision on them written in the Use
+               cases tab ("Optimization decision": the change made or planned, or why not).
 """
 from __future__ import annotations
 
@@ -85,10 +88,13 @@ def assess(org: Organisation, month: str, allocation: Optional[MonthAllocation],
     on_target = sum((c for k, (c, n) in targeted.items() if n > 0 and c / n <= by_id[k].target_cpu), ZERO)
     on_share = _share(on_target, targeted_cost)
     hot = sorted(k for k, c in colours.items() if c in ("red", "critical"))
+    undecided = sorted(k for k, (c, n) in targeted.items()
+                       if n > 0 and c / n > by_id[k].target_cpu and not by_id[k].optimization_decision.strip())
     criteria.append(MaturityCriterion(
-        5, STAGES[4], on_share is not None and on_share >= SPEND_SHARE and not hot,
+        5, STAGES[4], on_share is not None and on_share >= SPEND_SHARE and not hot and not undecided,
         f"{show_percent(on_share) if on_share is not None else 'n/a'} of targeted spend at or under target "
-        f"(need {show_percent(SPEND_SHARE)}); red or critical now: {', '.join(hot) or 'none'}"))
+        f"(need {show_percent(SPEND_SHARE)}); red or critical now: {', '.join(hot) or 'none'}; "
+        f"over target with no optimization decision: {', '.join(undecided) or 'none'}"))
 
     stage = 0
     for c in criteria:

@@ -9,6 +9,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Optional
 
+from chalicelib.domain.model_prices import DEFAULT_MODEL_PRICES, ModelPrice
+
 TIERS = ("T1", "T2", "T3")
 SPLIT_RULES = ("even", "units", "direct_spend", "percent")
 UNIT_RULES = ("all", "success")  # which work items count as units
@@ -38,6 +40,10 @@ class Settings:
     alert_emails_finance: tuple[str, ...] = ()
     alert_emails_cfo: tuple[str, ...] = ()
     alert_emails_board: tuple[str, ...] = ()  # the monthly board report (blank: finance and the CFO list)
+    # Optimization hints (chalicelib/domain/optimization.py): what each lever assumes.
+    cache_read_goal: Decimal = Decimal("0.50")  # share of input tokens a use case could read from a prompt cache
+    review_reduction_goal: Decimal = Decimal("0.50")  # share of review minutes per unit routing could save
+    hint_top_spenders: int = 5  # the biggest spenders of a month get hints even on target
 
 
 @dataclass(frozen=True)
@@ -77,6 +83,7 @@ class UseCase:
     decision_date: Optional[date] = None
     decision: str = ""  # blank until decided: continue | retire
     effective_from: Optional[date] = None  # target/tolerance/budget/tier apply from this day (blank: when saved)
+    optimization_decision: str = ""  # the owner's decision on the use case's hints (maturity stage 5)
 
 
 @dataclass(frozen=True)
@@ -130,6 +137,7 @@ class Organisation:
         Benchmark("Klarna", "ticket", Decimal("0.19")),
         Benchmark("Sierra", "ticket", Decimal("1.50")),
     )
+    model_prices: tuple[ModelPrice, ...] = DEFAULT_MODEL_PRICES  # the Model prices tab
     # Past terms (chalicelib.domain.terms): use case id -> (UseCaseTerms, ...), team id -> (TeamTerms, ...)
     terms_history: dict = field(default_factory=dict)
     team_history: dict = field(default_factory=dict)

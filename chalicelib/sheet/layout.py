@@ -234,6 +234,15 @@ _SETTING_ROWS = (
     SettingRow("CFO alert emails", "alert_emails_cfo", "emails", "CFO addresses for critical alerts."),
     SettingRow("Board report emails", "alert_emails_board", "emails",
                "Who gets the monthly board report. Blank: the finance and CFO addresses."),
+    SettingRow("Cache read goal", "cache_read_goal", "fraction",
+               "Optimization hints: the share of input tokens a use case could read from a prompt cache; below it, "
+               "raising cache reads is a lever."),
+    SettingRow("Review reduction goal", "review_reduction_goal", "fraction",
+               "Optimization hints: the share of human review minutes per unit a lever assumes routing can save "
+               "(review only the items that need it)."),
+    SettingRow("Hints for top spenders", "hint_top_spenders", "integer",
+               "Optimization hints: this many of a month's biggest spenders get hints even on target (those over "
+               "target always do)."),
 )
 
 SETTING_ROWS = _SETTING_ROWS
