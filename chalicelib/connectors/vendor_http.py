@@ -143,6 +143,21 @@ def _describe_error_body(response: requests.Response) -> str:
     return json.dumps(body)[:200]
 
 
+CREDENTIAL_HEADERS = ("authorization", "x-api-key", "api-key")
+REDACTED = "[redacted]"
+
+
+def _credentials(headers: Mapping[str, str]) -> list:
+    """The secrets sent in `headers` (a bearer token alone and with its scheme), longest first."""
+    found = set()
+    for name, value in headers.items():
+        if name.lower() in CREDENTIAL_HEADERS and value:
+            value = str(value).strip()
+            found.add(value)
+            found.add(value.partition(" ")[2].strip())
+    return sorted((v for v in found if len(v) >= 8), key=len, reverse=True)
+
+
 def get_json(
     session: requests.Session,
     url: str,
@@ -154,7 +169,29 @@ def get_json(
 ) -> dict:
     """GET ``url`` and return its JSON object, numbers with a fraction as Decimal.
 
-    Retries happen inside the session. Any failure raises SourceUnavailable."""
+    Retries happen inside the session. Any failure raises SourceUnavailable, whose reason (kept in
+    the freshness record, the Sync log and the run record) never holds the key sent: a vendor may
+    quote a refused key back in its error, in full."""
+    try:
+        return _get_json(session, url, source=source, params=params, headers=headers, config=config)
+    except SourceUnavailable as exc:
+        reason = exc.reason
+        for secret in _credentials({**session.headers, **dict(headers or {})}):
+            reason = reason.replace(secret, REDACTED)
+        if reason == exc.reason:
+            raise
+        raise SourceUnavailable(source, reason) from None  # not chained: the original holds the key
+
+
+def _get_json(
+    session: requests.Session,
+    url: str,
+    *,
+    source: str,
+    params: Any = None,
+    headers: Optional[Mapping[str, str]] = None,
+    config: Optional[HttpConfig] = None,
+) -> dict:
     config = config or HttpConfig()
     try:
         response = session.get(url, params=params, headers=dict(headers or {}), timeout=config.timeout)
