@@ -78,7 +78,7 @@ def _api(stack, path: str, token: str, **params) -> requests.Response:
     return response
 
 
-def run_story(stack, end: date, out_dir: Path, days: int = DAYS, volume_scale: D = D(1), hourly: bool = True,
+def run_story(stack, end: date, out_dir: Path, days: int = DAYS, volume_scale: D = D(1), hourly: bool = False,
               on_day=None) -> DemoResult:
     """The six weeks on a started stack, then what finance takes away; files written to `out_dir`."""
     from chalicelib import runtime
@@ -195,7 +195,8 @@ def main(argv: list | None = None) -> int:
     console.print("Starting the local stack (moto server, billing and Sheets emulators, chalice local) ...")
     with LocalStack(workbook=OUT_DIR / "finops.xlsx") as stack:
         console.print(f"API {stack.api_url}; the six weeks to {end} on a simulated clock: per day the daily run "
-                      "(02:35), one hourly (10:05), the weekly on Mondays, the monthly on the 1st")
+                      "(02:35), the weekly on Mondays, the monthly on the 1st, and an hourly (10:05) on the days "
+                      "finance edits the sheet")
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=console, transient=True) as progress:
             task = progress.add_task("simulating", total=DAYS + 1)

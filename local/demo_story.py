@@ -4,8 +4,12 @@ clock, told by the real scheduled handlers (app.hourly/daily/weekly/monthly).
 Each simulated day:
 - the scheduled runs fire with the day's simulated time as their EventBridge event time
   (`LocalScheduler.fire`): the daily run at 02:35, the weekly on Mondays at 05:35, the monthly on
-  the 1st at 03:35, and one hourly run at 10:05 (not 24: that keeps the demo under two minutes;
-  `make serve` fires every hour on the real clock);
+  the 1st at 03:35, and an hourly run at 10:05 on the days finance edits the sheet after the daily
+  run (the pause cleared; the pool allocated on the 1st) and on the Wednesday the agent goes
+  critical. Here the vendors bill and the agents post at the end of the day, so an hourly run on
+  any other day would find what the daily run found and change nothing the demo leaves (with one
+  every day, `hourly=True`, the emails, the board report and the FOCUS export come out the same,
+  and the demo takes a third longer); `make serve` fires every hour on the real clock;
 - at the end of the day the vendors bill it (the OpenAI and Anthropic billing emulators serve
   the day from then on; Cost Explorer's answer is queued in moto just before each run that pulls;
   the Pinecone and Datadog invoice rows are uploaded as CSV through the API), and each team's
@@ -84,7 +88,7 @@ class Story:
     end: date
     days: int = 42
     volume_scale: D = D(1)
-    hourly: bool = True  # one hourly run a day (the test skips the ones the story does not need)
+    hourly: bool = False  # True: an hourly run every day, not only on the days something changes after the daily
     out_dir: Optional[Path] = None  # demo-out: emails, board report, FOCUS export
     on_day: Optional[Callable] = None  # called with each DayLog and the story
 
