@@ -430,6 +430,9 @@ def fuzz(plan: Plan) -> Outcome:
         outcome.model = check_work_item_model(after, writes)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+        from chalicelib import access
+
+        runtime_reset(stores, access)  # nothing cached points at the stopped stack
     return outcome
 
 
