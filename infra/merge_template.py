@@ -5,6 +5,8 @@
 
 (`make package` runs both, lints the result and checks the zip: infra/package.py.)
 
+    eval "$(python infra/merge_template.py --stage prod --exports)"   # the operator's CLI finds the stage
+
 Chalice merges a single file; each infra/*.json stays the one definition of what it holds.
 Dictionaries merge key by key (the same deep merge Chalice applies); two files may not set the same value.
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import shlex
 import sys
 from pathlib import Path
 from typing import Optional
@@ -74,8 +77,15 @@ def merged_template(stage: Optional[str] = None) -> dict:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stage", help="name the resources for this .chalice/config.json stage")
+    parser.add_argument("--exports", action="store_true",
+                        help="print the stage's environment as shell exports (for the operator's CLI) instead")
     parser.add_argument("output", nargs="?", help="file to write (default: stdout)")
     args = parser.parse_args(argv)
+    if args.exports:
+        if not args.stage:
+            parser.error("--exports needs --stage")
+        sys.stdout.write("".join(f"export {k}={shlex.quote(v)}\n" for k, v in stage_environment(args.stage).items()))
+        return 0
     text = json.dumps(merged_template(args.stage), indent=2) + "\n"
     if args.output:
         Path(args.output).parent.mkdir(parents=True, exist_ok=True)

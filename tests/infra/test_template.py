@@ -182,3 +182,10 @@ def test_a_stage_without_the_variable_a_name_comes_from_is_refused():
                                     "Properties": {"TableName": "x"}}}}
     with pytest.raises(ValueError, match="NOPE"):
         merge_template.name_resources(template, {})
+
+
+def test_the_operators_shell_finds_the_stage(tmp_path):
+    out = subprocess.run([sys.executable, str(INFRA / "merge_template.py"), "--stage", "prod", "--exports"],
+                         capture_output=True, text=True, check=True).stdout
+    assert "export CONFIG_TABLE=finops-prod-config\n" in out
+    assert "export GOOGLE_SERVICE_ACCOUNT_SECRET=finops/prod/google-service-account\n" in out
