@@ -19,7 +19,8 @@ Answers that come from `chalice local`'s development server and never from the a
 named, not counted as the application's: TRACE and QUERY (http.server's 501 page: the app never
 sees them; API Gateway does not serve them either), a path no route matches (403 "Missing
 Authentication Token" in API Gateway's own words, which API Gateway gives in the error shape,
-infra/gateway_responses.json) and a body sent after a HEAD answer.
+infra/gateway_responses.json), a body sent after a HEAD answer, no answer at all to a non-ASCII
+token on such a path or to a Content-Length that is not a number, and a chunked body dropped.
 
 Exit status 0 when all holds; the table and each scope's schemathesis log (.local/fuzz/) say what
 did not. Time: about `--seconds` per scope plus ~10 s (the stack, the replay).
@@ -195,7 +196,31 @@ def probe_dev_server(url: str, token: str) -> list:
     r = requests.head(url + "/v1/health", headers={"Connection": "close"})
     seen.append(("HEAD", "/v1/health", r.status_code,
                  "app (405 + Allow); the dev server also writes the body after a HEAD answer"))
+    # Requests http.server cannot read: it drops the connection or the body before the app runs.
+    host, port = url.split("//", 1)[1].split(":")
+    for method, path, head, body, what in (
+            ("GET", "/v1/no-such-route", "Authorization: Bearer caf\xe9\r\n", b"",
+             "dev server: no answer to a non-ASCII token on a path no route matches (it fails encoding it)"),
+            ("POST", "/v1/runs", "Content-Length: ten\r\n", b"{}",
+             "dev server: no answer to a Content-Length that is not a number"),
+            ("POST", "/v1/runs", f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+                                 "Transfer-Encoding: chunked\r\n", b"d\r\n{\"kind\": \"x\"}\r\n0\r\n\r\n",
+             "dev server: a chunked body dropped (the app saw none: 202 for an empty body, not 400 for kind x)")):
+        status = _raw_status(host, int(port), f"{method} {path} HTTP/1.1\r\nHost: {host}\r\n{head}"
+                                                 "Connection: close\r\n\r\n".encode("latin-1") + body)
+        seen.append((method, path, status or "no answer", what))
     return seen
+
+
+def _raw_status(host: str, port: int, request: bytes) -> Optional[int]:
+    """The status of the answer to `request` sent as bytes, or None when the connection closes without one."""
+    import socket
+
+    with socket.create_connection((host, port), timeout=10) as conn:
+        conn.sendall(request)
+        first = conn.recv(64)
+    parts = first.split(b" ", 2)
+    return int(parts[1]) if len(parts) > 1 and parts[0].startswith(b"HTTP/") and parts[1].isdigit() else None
 
 
 # --- stored data -----------------------------------------------------------------------------------
@@ -415,8 +440,8 @@ def fuzz(plan: Plan) -> Outcome:
                 outcome.runs.append(run)
                 say(f"  {scope:8} {run.requests:6} requests {run.seconds:6.1f} s  "
                     f"{'ok' if run.exit_code == 0 else 'FAILED: ' + '; '.join(run.failures)}", flush=True)
-            outcome.dev_server = probe_dev_server(stack.api_url, tokens["admin"])
             after = dump_tables(dynamodb)
+            outcome.dev_server = probe_dev_server(stack.api_url, tokens["admin"])  # after: a probe may write
         outcome.records = read_records(record)
         for r in outcome.records:
             resp, req = r["response"], r["request"]
