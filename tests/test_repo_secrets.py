@@ -49,7 +49,7 @@ def test_the_patterns_find_real_shaped_keys():
     split so this file does not hold one)."""
     samples = {
         "PEM private key": "-----BEGIN " + "PRIVATE KEY-----",
-        "service-account key file": '{"private_key": "-----BEGIN ' + 'PRIVATE KEY-----\\n"}',
+        "service-account key file": '{"private_key": "-----' + 'BEGIN PRIVATE KEY-----\\n"}',
         "AWS access key id": "AKIA" + "Z" * 16,
         "AWS secret access key": "aws_secret_access_key = " + "a/B+" * 10,
         "OpenAI / Anthropic key": "sk-" + "proj-" + "x1" * 24,
@@ -79,5 +79,5 @@ def test_what_the_local_stack_makes_up_stays_out_of_git():
     one, two = service_account_info("http://127.0.0.1:1", fresh_key=True), service_account_info("http://127.0.0.1:1",
                                                                                                  fresh_key=True)
     assert one["private_key"] != two["private_key"] and one["private_key_id"] != two["private_key_id"]
-    assert one["private_key"].startswith("-----BEGIN PRIVATE KEY-----")
+    assert one["private_key"].startswith("-----BEGIN " + "PRIVATE KEY-----")
     assert not PATTERNS["PEM private key"].search(source)
