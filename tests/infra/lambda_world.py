@@ -16,6 +16,7 @@ happens outside any Lambda and is not recorded. Returns the recorded calls (test
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from datetime import date, datetime, timezone
@@ -54,7 +55,7 @@ def exercise(environment: dict) -> list:
     return recorder.calls
 
 
-def _world(mp, tmp: Path, recorder: Recorder) -> None:  # noqa: PLR0915 - one story, told in order
+def _world(mp, tmp: Path, recorder: Recorder) -> None:
     import boto3
     from aws_lambda_powertools.utilities import parameters
     from chalice.test import Client
@@ -99,7 +100,7 @@ def _world(mp, tmp: Path, recorder: Recorder) -> None:  # noqa: PLR0915 - one st
         mp.setattr(pipeline, "HISTORY_MONTHS", 3)
         clock = pw.Clock()
         real = bootstrap.dependencies
-        mp.setattr(bootstrap, "dependencies", lambda: __import__("dataclasses").replace(real(), wall=clock))
+        mp.setattr(bootstrap, "dependencies", lambda: dataclasses.replace(real(), wall=clock))
 
         # The operator: the organisation, tokens, `sheet init`.
         stores.stores().organisation.save(pw.organisation())
