@@ -33,6 +33,10 @@ package: $(VENV)/.installed  ## per stage: chalice package --merge-template into
 clean:
 	rm -rf $(VENV) .local demo-out build .pytest_cache .hypothesis
 
+.PHONY: fault-drill
+fault-drill: $(VENV)/.installed  ## the month close under each injected fault, compared with a clean run; prints the table
+	$(PY) -m pytest -q -p no:cacheprovider tests/sheet/test_fault_drill.py
+
 .PHONY: dashboard-png
 dashboard-png: $(VENV)/.installed  ## docs/dashboard.png from the demo's story (needs soffice and pdftoppm on PATH)
 	$(PY) -m local.dashboard_png

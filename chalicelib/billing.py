@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable, Optional
 
 from chalicelib.domain.facts import CostFact
 from chalicelib.domain.mappings import apply_mappings
@@ -147,6 +147,16 @@ def _answered(pulled, window_days: list[date]) -> tuple[list, set]:
     return facts, answered
 
 
+MAX_OWED_DAYS = 400  # how far back a recovering source is asked again (the history a run reads)
+
+
+def _day(text: Optional[str]) -> Optional[date]:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
 def pull_sources(sources: Iterable[BillingSource], start: date, end: date, org: Organisation,
                  ledger, freshness, now: datetime) -> PullReport:
     """Pull each source for [start, end) and replace, for each day it answered, its stored facts.
@@ -154,11 +164,16 @@ def pull_sources(sources: Iterable[BillingSource], start: date, end: date, org: 
     A day the source did not answer keeps what is stored; a failing source keeps everything. Each
     answered day whose amounts changed is a restatement, reported and kept with the freshness."""
     report = PullReport((start, end))
-    days = [start + timedelta(days=n) for n in range((end - start).days)]
-    window = f"{start.isoformat()}..{(end - timedelta(days=1)).isoformat()}"
+    owed = {f.source: f.owed_from for f in freshness.all() if getattr(f, "owed_from", "")}
     for source in sources:
+        # A source that failed before is asked again from the first day it still owes (at most
+        # MAX_OWED_DAYS back), so an outage longer than the usual window loses no day.
+        first = max(min(start, _day(owed.get(source.name)) or start), start - timedelta(days=MAX_OWED_DAYS))
+        days = [first + timedelta(days=n) for n in range((end - first).days)]
+        window = f"{first.isoformat()}..{(end - timedelta(days=1)).isoformat()}"
         try:
-            facts, answered = _answered(source.pull(start, end), days)
+            freshness.owe(source.name, first.isoformat())  # kept if this pull fails or dies
+            facts, answered = _answered(source.pull(first, end), days)
             facts = [f if f.source == source.name else replace(f, source=source.name) for f in facts]
             mapped, unmapped = apply_mappings(facts, org.mappings)
             written = ledger.replace_days(source.name, sorted(answered), mapped)

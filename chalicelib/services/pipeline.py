@@ -169,6 +169,7 @@ def _run_locked(kind: str, deps: Deps, now: datetime, record: RunRecord) -> RunR
 
     state = _RunState(kind, now)
     window = pull_window(kind, today)
+    pulled = None
     if window is not None:
         pulled = steps("pull billing", _pull, deps, previous, window, now, state)
         if pulled is not None:
@@ -197,10 +198,15 @@ def _run_locked(kind: str, deps: Deps, now: datetime, record: RunRecord) -> RunR
         notices = steps("alerts", _alerts, deps, out, org, today, now) or []
         if kind == "weekly":
             notices += steps("weekly digest", _digest, deps, out, org, today, now) or []
-        if kind == "monthly":
-            notices += steps("board report", _board_notice, deps, out, org, today) or []
-            if reports_bucket():  # the one-pager kept in S3; a failed upload fails this step alone
-                stored_board = steps("store board report", _store_board_report, out, deps.sheet_url)
+        if _board_due(deps, kind, out):
+            short = _sources_short(pulled, window is not None)
+            if short:  # no verdict without the data: the board gets the month once every source answered
+                steps("board report held", _hold_board, deps, out.board.month, short, today)
+                steps.degraded.append(f"board report held ({', '.join(short)})")
+            else:
+                notices += steps("board report", _board_notice, deps, out, org, today) or []
+                if reports_bucket():  # the one-pager kept in S3; a failed upload fails this step alone
+                    stored_board = steps("store board report", _store_board_report, out, deps.sheet_url)
     if sheet is not None:
         label = "; ".join([f"{kind} run {record.run_id}"] + [n for n in state.notes if n.startswith("re-closed")])
         board_page = (steps("board report location", _board_report_location, out, stored_board)
@@ -573,6 +579,38 @@ def _digest(deps: Deps, out, org, today: date, now: datetime):
     return [notice], f"digest of {len(colours)} use cases"
 
 
+def _board_due(deps: Deps, kind: str, out) -> bool:
+    """The closed month's board report is the monthly run's; a daily or weekly run (whose pull also
+    covers the whole closed month) sends it when the monthly run held it or never ran."""
+    if kind == "monthly":
+        return True
+    if kind not in ("daily", "weekly") or out.board is None or not out.board.month:
+        return False
+    return any(e.key == f"held:board:{out.board.month}" for e in deps.alerts.open())
+
+
+def _hold_board(deps: Deps, month: str, short: list, today: date):
+    """An open "held" alert: finance sees why the board report waits, and the daily run finds it."""
+    from chalicelib.domain.alerts import Episode
+
+    key = f"held:board:{month}"
+    previous = [e for e in deps.alerts.open() if e.key == key]
+    deps.alerts.save([Episode(key, "held", "held", previous[0].since if previous else today, reason=(
+        f"board report for {month} held: {', '.join(short)} failed to answer, so the month's figures may be "
+        "short; the next daily run whose pull every source answers sends it"))], previous, deps.wall())
+    return None, f"{month} held: {', '.join(short)} failed to answer; the next daily run sends it"
+
+
+def _sources_short(pulled, pulling: bool) -> list:
+    """Sources whose pull failed in this run (an answer that leaves days out is the source's word
+    on them, as the ledger takes it; a failure says nothing)."""
+    if not pulling:
+        return []
+    if pulled is None:
+        return ["every source (the pull failed)"]
+    return sorted(r.source for r in pulled.results if not r.ok)
+
+
 def _board_notice(deps: Deps, out, org, today: date):
     from chalicelib.domain.digest import board_notice
 
@@ -581,6 +619,9 @@ def _board_notice(deps: Deps, out, org, today: date):
         _nobody_to_tell(deps, notice, today)
         return [], "no board, finance or CFO e-mails in Settings: board report not sent"
     _told(deps, "board", today)
+    held = [e for e in deps.alerts.open() if e.key == f"held:board:{out.board.month}"]
+    if held:  # sent now: the hold is over
+        deps.alerts.save([replace(e, open=False, closed_on=today) for e in held], held, deps.wall())
     return [notice], f"board report {out.board.month}"
 
 

@@ -35,6 +35,9 @@ class SourceFreshness:
     # Every pull's and import's restatement lines, newest last ("2026-12-02T08:05:00+00:00 aws 2026-11-30:
     # restated ..."), so several pulls between two syncs are all named in the Sync log.
     restatement_log: tuple[str, ...] = ()
+    # The first day a failed pull asked for and no pull has answered since: the next pull starts
+    # there, so days that slid out of the usual window during an outage are still pulled.
+    owed_from: str = ""
 
 
 class FreshnessStore:
@@ -51,7 +54,7 @@ class FreshnessStore:
             UpdateExpression="SET #s = :src, last_success_at = :at, last_attempt_at = :at, last_error = :e, "
                              "last_window = :w, facts_last_pull = :n, #st = :st, days_asked = :da, "
                              "days_answered = :dn, unanswered_days = :ud, restated_days = :rd, "
-                             "restatements = :r, facts_removed = :fr",
+                             "restatements = :r, facts_removed = :fr REMOVE owed_from",
             ExpressionAttributeNames={"#s": "source", "#st": "status"},
             ExpressionAttributeValues={":src": source, ":at": at, ":e": "", ":w": window, ":n": facts,
                                        ":st": status, ":da": days_asked, ":dn": days_answered,
@@ -74,6 +77,18 @@ class FreshnessStore:
                                 UpdateExpression="SET #s = :src, restatement_log = :log",
                                 ExpressionAttributeNames={"#s": "source"},
                                 ExpressionAttributeValues={":src": source, ":log": log})
+
+    def owe(self, source: str, first_day: str) -> None:
+        """Written before a pull (cleared by its success): if the pull fails or the process dies,
+        the next pull starts from the earliest day still owed. An ISO day compares as text."""
+        try:
+            self._table.update_item(
+                Key={"pk": PK, "sk": source}, UpdateExpression="SET #s = :src, owed_from = :d",
+                ConditionExpression="attribute_not_exists(owed_from) OR owed_from = :empty OR owed_from > :d",
+                ExpressionAttributeNames={"#s": "source"},
+                ExpressionAttributeValues={":d": first_day, ":empty": "", ":src": source})
+        except self._table.meta.client.exceptions.ConditionalCheckFailedException:
+            pass  # an earlier day is owed already
 
     def failed(self, source: str, at: str, error: str) -> None:
         # The last success and what it answered and restated stay as they were: the sheet shows

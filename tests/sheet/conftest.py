@@ -20,6 +20,21 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "xlsx: the test edits the emulator's .xlsx by hand")
 
 
+def pytest_terminal_summary(terminalreporter):
+    """The fault drill's table (tests/sheet/test_fault_drill.py), when it ran."""
+    import sys
+
+    drill = sys.modules.get("tests.sheet.test_fault_drill")
+    if drill is None or not drill.TABLE:
+        return
+    write = terminalreporter.write_line
+    write("")
+    write(f"{'fault (through the first 3 runs)':<36} {'runs: ' + ', '.join(k for k, _ in drill.SCHEDULE):<70} after recovery")
+    for fault, outcomes, verdict in drill.TABLE:
+        runs = ", ".join("ok" if o == "ok" else o.split(":")[0] for o in outcomes)
+        write(f"{fault:<36} {runs:<70} {verdict}")
+
+
 @pytest.fixture
 def sheet(request, aws, sheets_xlsx_path, monkeypatch):  # noqa: F811
     """The emulator handle, with credentials stored and SHEET_ID set."""
