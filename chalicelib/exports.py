@@ -50,6 +50,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections import defaultdict
 from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -135,11 +136,25 @@ def focus_rows(rows: Iterable[AllocatedRow], month: str, currency: str) -> Itera
         ]
 
 
+# A text cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets when
+# the CSV is opened (=HYPERLINK(...), @SUM(...), +cmd|...): such a cell gets a leading apostrophe,
+# which spreadsheets take for "this is text" and the importers drop (connectors/common.py null_or).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def text_cell(value):
+    """`value` as a CSV cell no spreadsheet evaluates; amounts (-12.30) are left as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
 def _csv(header: Iterable[str], records: Iterable[list]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(header)
-    writer.writerows(records)
+    writer.writerows([text_cell(v) for v in record] for record in records)
     return out.getvalue()
 
 

@@ -320,10 +320,13 @@ def fit_record(record: list[str], width: int) -> Optional[list[str]]:
 
 
 def null_or(value: Optional[str]) -> Optional[str]:
-    """None for empty and NULL cells, else the stripped value."""
+    """None for empty and NULL cells, else the stripped value; without the apostrophe that keeps a
+    spreadsheet from taking text for a formula ("'=x" is "=x"; our exports write it, exports.py)."""
     if value is None:
         return None
     value = value.strip()
+    if value[:1] == "'" and value[1:2] in ("=", "+", "-", "@"):
+        value = value[1:]
     return None if value in NULL_VALUES else value
 
 

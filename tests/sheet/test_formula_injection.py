@@ -5,7 +5,8 @@ file's source, provider and service; a work item's id).
 
 The writer sends every value as a `userEnteredValue`: `stringValue` for text, which Google keeps
 as text whatever it starts with (only `formulaValue`, never sent, is a formula; the writer uses no
-values.update with USER_ENTERED either). The emulator's xlsx keeps such a cell a string.
+values.update with USER_ENTERED either). The emulator's xlsx keeps such a cell a string. The CSV
+exports, opened in a spreadsheet, get the apostrophe a spreadsheet shows typed text with.
 """
 from __future__ import annotations
 
@@ -75,3 +76,41 @@ def test_text_starting_like_a_formula_reaches_the_sheet_as_text(sheet, demo_org,
     found = [(ws.title, cell.coordinate, cell.data_type) for ws in book.worksheets for row in ws.iter_rows()
              for cell in row if isinstance(cell.value, str) and any(p in cell.value for p in PAYLOADS)]
     assert found and {data_type for *_, data_type in found} == {"s"}, found  # the xlsx holds no formula
+
+
+def test_the_csv_exports_keep_formula_like_text_from_being_a_formula_and_read_back_the_same(api, tokens, demo_org):
+    """Finance opens the FOCUS and unit-cost exports in a spreadsheet, where a cell starting with =, +, -
+    or @ is a formula: such text gets a leading apostrophe (amounts stay as they are, credits included),
+    and our importer reads the export back to the same names and totals."""
+    import csv
+    import io
+    from decimal import Decimal
+
+    from chalicelib.connectors import focus_csv
+
+    names = dataclasses.replace(demo_org, use_cases=tuple(
+        dataclasses.replace(u, name="=1+1") if u.use_case_id == "claims-processing" else u for u in demo_org.use_cases))
+    stores.stores().organisation.save(names)
+    stores.reset()
+    admin = {"Authorization": f"Bearer {tokens['admin']}", "Content-Type": "text/csv"}
+    body = ("date,source,category,team,use_case,amount,provider,service\n"
+            f'2026-11-20,acme,api,claims,claims-processing,12.34,"{PAYLOADS[3]}","{PAYLOADS[0].replace(chr(34), chr(34) * 2)}"\n'
+            f'2026-11-21,acme,api,claims,claims-processing,-2.50,"{PAYLOADS[1]}","{PAYLOADS[2]}"\n')
+    assert api.http.post("/v1/cost-imports?feed=evil", headers=admin, body=body).status_code == 200
+    work = [{"work_item_id": "w1", "use_case": "claims-processing", "completed_at": "2026-11-20T10:00:00Z",
+             "status": "success"}]
+    api.http.post("/v1/work-items", headers=bearer(tokens["teams"]["claims"]), body=json.dumps({"items": work}))
+
+    exports = {path: api.http.get(f"{path}?month=2026-11", headers=bearer(tokens["admin"])).body.decode()
+               for path in ("/v1/exports/focus", "/v1/exports/unit-costs")}
+    for path, text in exports.items():
+        cells = [cell for row in csv.reader(io.StringIO(text)) for cell in row]
+        risky = [c for c in cells if c[:1] in ("=", "+", "@") or (c[:1] == "-" and not c[1:2].isdigit())]
+        assert risky == [], (path, risky)
+    focus_cells = set(cell for row in csv.reader(io.StringIO(exports["/v1/exports/focus"])) for cell in row)
+    assert {"'" + PAYLOADS[0], "'" + PAYLOADS[3], "-2.50"} <= focus_cells  # the credit's amount as it was
+    assert "'=1+1" in exports["/v1/exports/unit-costs"]
+
+    facts = focus_csv.parse(exports["/v1/exports/focus"])
+    assert {(f.provider, f.service) for f in facts} == {(PAYLOADS[3], PAYLOADS[0]), (PAYLOADS[1], PAYLOADS[2])}
+    assert sum((f.effective_cost for f in facts), Decimal(0)) == Decimal("9.84")
