@@ -33,7 +33,7 @@ from typing import Iterable
 
 from chalicelib.domain.facts import CostFact
 from chalicelib.storage.batching import batch_get, batch_write, query_all
-from chalicelib.storage.settled_days import DayRevisions, SettledDays
+from chalicelib.storage.settled_days import DayRevisions, open_month_rows
 
 _KEYS = ("source_day", "fact_id", "month", "month_key")  # what a cached day need not keep
 MANIFEST = "~manifest"  # per (source, day): fact_id -> content digest of what is stored
@@ -236,10 +236,8 @@ class CostLedger:
     def facts_for_open_month(self, month: str) -> list[CostFact]:
         """The same facts as `facts_for_month`, settled days from their cache (settled_days.py):
         what the scheduled runs read each hour. `last_read`: the read's requests and days read raw."""
-        reader = SettledDays(self.revisions, self._month_days, lambda row: int(row["day"][8:10]))
-        facts = [_fact(r) for r in reader.rows(month)]
-        self.last_read = (reader.requests, reader.days_read_raw)
-        return facts
+        rows, self.last_read = open_month_rows(self.revisions, self._month_days, month)
+        return [_fact(r) for r in rows]
 
     def _month_days(self, month: str, first: int, last: int) -> list[dict]:
         rows = query_all(self._resource.Table(self._table_name), IndexName="by_month",

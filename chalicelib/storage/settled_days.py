@@ -177,6 +177,13 @@ class SettledDays:
         return out
 
 
+def open_month_rows(revisions: DayRevisions, read_raw: Callable[[str, int, int], list], month: str) -> tuple:
+    """(rows of `month`, (requests, days read raw)) for a table whose rows carry an ISO `day`."""
+    reader = SettledDays(revisions, read_raw, lambda row: int(row["day"][8:10]))
+    rows = reader.rows(month)
+    return rows, (reader.requests, reader.days_read_raw)
+
+
 def _encode(value):
     if isinstance(value, Decimal):
         return {"$d": str(value)}

@@ -35,7 +35,7 @@ from typing import Optional, Sequence
 from chalicelib.domain.facts import DailyUnits
 from chalicelib.domain.work_items import WorkItem
 from chalicelib.storage.batching import TRANSACT_BATCH, batch_get, query_all
-from chalicelib.storage.settled_days import DayRevisions, SettledDays
+from chalicelib.storage.settled_days import DayRevisions, open_month_rows
 
 MARKER_PREFIX = "~batch#"  # legacy marker items in the counts table: (use_case=~batch#<id>, day="-")
 MAX_ACTIONS = TRANSACT_BATCH  # one transaction: a group's item puts plus its counter updates
@@ -224,10 +224,8 @@ class WorkItemStore:
     def units_for_open_month(self, month: str) -> list[DailyUnits]:
         """The same counts as `units_for_month`, settled days from their cache (settled_days.py):
         what the scheduled runs read each hour. `last_read`: the read's requests and days read raw."""
-        reader = SettledDays(self.revisions, self._month_days, lambda row: int(row["day"][8:10]))
-        units = [_daily_units(r) for r in reader.rows(month)]
-        self.last_read = (reader.requests, reader.days_read_raw)
-        return units
+        rows, self.last_read = open_month_rows(self.revisions, self._month_days, month)
+        return [_daily_units(r) for r in rows]
 
     def _month_days(self, month: str, first: int, last: int) -> list[dict]:
         rows = query_all(self._resource.Table(self._counts), IndexName="by_month",
