@@ -5,15 +5,21 @@ PY := $(VENV)/bin/python
 
 .PHONY: demo serve test bench clean package
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-local.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
-demo: $(VENV)/.installed  ## the main job on the local stack (no AWS or Google account)
+# The local stack alone (demo, serve, pictures) needs less: a fresh clone's `make demo` installs that.
+$(VENV)/.installed-local: requirements.txt requirements-local.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-local.txt
+	touch $@
+
+demo: $(VENV)/.installed-local  ## the main job on the local stack (no AWS or Google account)
 	$(PY) -m local.demo
 
-serve: $(VENV)/.installed  ## the local stack until Ctrl-C (API on PORT, default 8000)
+serve: $(VENV)/.installed-local  ## the local stack until Ctrl-C (API on PORT, default 8000)
 	$(PY) -m local.stack
 
 test: $(VENV)/.installed  ## pytest, then the Apps Script add-on's Node tests (node --test; no npm install); fails if either fails
@@ -38,9 +44,9 @@ fault-drill: $(VENV)/.installed  ## the month close under each injected fault, c
 	$(PY) -m pytest -q -p no:cacheprovider tests/sheet/test_fault_drill.py
 
 .PHONY: dashboard-png
-dashboard-png: $(VENV)/.installed  ## docs/dashboard.png from the demo's story (needs soffice and pdftoppm on PATH)
+dashboard-png: $(VENV)/.installed-local  ## docs/dashboard.png from the demo's story (needs soffice and pdftoppm on PATH)
 	$(PY) -m local.dashboard_png
 
 .PHONY: pictures
-pictures: $(VENV)/.installed  ## the README tour: docs/dashboard.png, docs/alert-email.png, docs/board-report.png from the demo's story (needs soffice, pdftoppm, chromium)
+pictures: $(VENV)/.installed-local  ## the README tour: docs/dashboard.png, docs/alert-email.png, docs/board-report.png from the demo's story (needs soffice, pdftoppm, chromium)
 	$(PY) -m local.dashboard_png --pictures
