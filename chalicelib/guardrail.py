@@ -58,4 +58,7 @@ def guardrail_for(caller: Caller, use_case_id: str, org: Organisation, store: Gu
         "month_to_date_cost": money(computed.month_to_date_cost) if computed else None,
         "budget_remaining": money(computed.budget_remaining) if computed else None,
         "as_of": computed.as_of if computed else None,
+        "hints": [{"rank": h.rank, "lever": h.lever, "what": h.title, "detail": h.detail,
+                   "saving_per_unit": money(h.saving_per_unit, CPU_PLACES), "saving_per_month": money(h.saving_per_month),
+                   "month": h.month} for h in (computed.hints if computed else ())],
     }

@@ -217,6 +217,7 @@ def write_outputs(sheet: SheetRead, out, org, freshness, now: datetime, report: 
                              len(read.mapping_keys - {m.vendor_key for m in org.mappings}) + len(additions.added_keys)),
             render.alerts(out, org, freshness),
             render.board(out, board_page),
+            render.optimization(out),
         ]
 
         def build(history: render.History) -> list:
@@ -258,7 +259,7 @@ def same_configuration(a, b) -> bool:
 
     kinds = (("teams", lambda r: r.team_id), ("use_cases", lambda r: r.use_case_id), ("shared_rules", lambda r: r.key),
              ("mappings", lambda r: r.vendor_key), ("pool_allocations", lambda r: r.allocation_id),
-             ("benchmarks", lambda r: r.name))
+             ("benchmarks", lambda r: r.name), ("model_prices", lambda r: r.model))
     return (a.settings == b.settings and dict(a.expected_totals) == dict(b.expected_totals)
             and all(rows(a, n, k) == rows(b, n, k) for n, k in kinds))
 

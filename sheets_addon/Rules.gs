@@ -53,7 +53,8 @@ var FINOPS_RULES = {
         {"header": "Experiment start", "field": "experiment_start", "kind": "date", "required": false, "choices": [], "names": ["experiment start", "experiment_start"]},
         {"header": "Decision date", "field": "decision_date", "kind": "date", "required": false, "choices": [], "names": ["decision date", "decision_date"]},
         {"header": "Decision", "field": "decision", "kind": "choice", "required": false, "choices": ["continue", "retire"], "names": ["decision"]},
-        {"header": "Effective from", "field": "effective_from", "kind": "date", "required": false, "choices": [], "names": ["effective from", "effective_from"]}
+        {"header": "Effective from", "field": "effective_from", "kind": "date", "required": false, "choices": [], "names": ["effective from", "effective_from"]},
+        {"header": "Optimization decision", "field": "optimization_decision", "kind": "text", "required": false, "choices": [], "names": ["optimization decision", "optimization_decision"]}
       ]
     },
     {
@@ -104,6 +105,19 @@ var FINOPS_RULES = {
         {"header": "Unit", "field": "unit", "kind": "text", "required": true, "choices": [], "names": ["unit"]},
         {"header": "Cost per unit", "field": "cpu", "kind": "cpu", "required": true, "choices": [], "names": ["cost per unit", "cpu"]}
       ]
+    },
+    {
+      "title": "Model prices",
+      "idField": "model",
+      "columns": [
+        {"header": "Model", "field": "model", "kind": "key", "required": true, "choices": [], "names": ["model"]},
+        {"header": "Provider", "field": "provider", "kind": "text", "required": true, "choices": [], "names": ["provider"]},
+        {"header": "Input per M tokens", "field": "input_per_mtok", "kind": "cpu", "required": true, "choices": [], "names": ["input per m tokens", "input_per_mtok", "input per mtok"]},
+        {"header": "Cached input per M tokens", "field": "cached_input_per_mtok", "kind": "cpu", "required": false, "choices": [], "names": ["cached input per m tokens", "cached_input_per_mtok", "cached input per mtok"]},
+        {"header": "Output per M tokens", "field": "output_per_mtok", "kind": "cpu", "required": true, "choices": [], "names": ["output per m tokens", "output_per_mtok", "output per mtok"]},
+        {"header": "Prices as of", "field": "prices_as_of", "kind": "date", "required": false, "choices": [], "names": ["prices as of", "prices_as_of"]},
+        {"header": "Source", "field": "source", "kind": "text", "required": false, "choices": [], "names": ["source"]}
+      ]
     }
   ],
   "settings": {
@@ -129,7 +143,10 @@ var FINOPS_RULES = {
       {"label": "Healthy retirement high", "field": "healthy_retirement_high", "kind": "fraction", "names": ["healthy retirement high", "healthy_retirement_high"]},
       {"label": "Finance alert emails", "field": "alert_emails_finance", "kind": "emails", "names": ["finance alert emails", "alert_emails_finance"]},
       {"label": "CFO alert emails", "field": "alert_emails_cfo", "kind": "emails", "names": ["cfo alert emails", "alert_emails_cfo"]},
-      {"label": "Board report emails", "field": "alert_emails_board", "kind": "emails", "names": ["board report emails", "alert_emails_board"]}
+      {"label": "Board report emails", "field": "alert_emails_board", "kind": "emails", "names": ["board report emails", "alert_emails_board"]},
+      {"label": "Cache read goal", "field": "cache_read_goal", "kind": "fraction", "names": ["cache read goal", "cache_read_goal"]},
+      {"label": "Review reduction goal", "field": "review_reduction_goal", "kind": "fraction", "names": ["review reduction goal", "review_reduction_goal"]},
+      {"label": "Hints for top spenders", "field": "hint_top_spenders", "kind": "integer", "names": ["hints for top spenders", "hint_top_spenders"]}
     ]
   },
   "limits": {"maxId": 128, "maxText": 2000, "maxKey": 256, "maxSerial": 2958465},

@@ -40,7 +40,7 @@ def test_guardrail_before_any_computation_has_nulls(api, tokens):
     assert body == {"use_case": "claims-processing", "paused": False, "colour": None, "reason": None,
                     "cost_per_unit": None, "cost_per_unit_period": None, "cost_per_unit_this_week": None,
                     "counts_reported_through": None, "target": "5.0000", "month_to_date_cost": None,
-                    "budget_remaining": None, "as_of": None}
+                    "budget_remaining": None, "as_of": None, "hints": []}
 
 
 def test_guardrail_shows_the_computed_pause(api, tokens):

@@ -83,8 +83,9 @@ def evaluate(out, org, previous: Mapping[str, Episode], today: date) -> Evaluati
     episodes: dict = {k: e for k, e in previous.items() if e.open}
     notices: list = []
 
+    optimization = getattr(out, "optimization", None)
     for st in out.statuses.values():
-        _slo(st, episodes, notices, who, cur, today)
+        _slo(st, episodes, notices, who, cur, today, optimization.hints(st.use_case) if optimization else ())
         if st.approval_required:
             key = f"approval:{st.use_case}:{month}"
             if key not in episodes:
@@ -165,7 +166,7 @@ def _episode_of(n: Notice) -> str:
     return n.key
 
 
-def _slo(st, episodes: dict, notices: list, who: _Recipients, cur: str, today: date) -> None:
+def _slo(st, episodes: dict, notices: list, who: _Recipients, cur: str, today: date, hints: tuple = ()) -> None:
     key = f"slo:{st.use_case}"
     episode = episodes.get(key)
     level = "critical" if st.colour == "critical" or (st.paused and st.critical_since) else \
@@ -174,17 +175,17 @@ def _slo(st, episodes: dict, notices: list, who: _Recipients, cur: str, today: d
         if episode is None:
             episodes[key] = Episode(key, "slo", level, today, st.use_case, st.team, st.reason,
                                     paused_since=st.critical_since if level == "critical" else None)
-            notices.append(_slo_notice(st, level, today, who, cur))
+            notices.append(_slo_notice(st, level, today, who, cur, hints))
         elif SLO_LEVELS.index(level) > SLO_LEVELS.index(episode.level):
             episodes[key] = replace(episode, level=level, reason=st.reason, paused_since=st.critical_since)
-            notices.append(_slo_notice(st, level, episode.since, who, cur))
+            notices.append(_slo_notice(st, level, episode.since, who, cur, hints))
         else:
             episodes[key] = replace(episode, reason=st.reason)
             if level == "critical" and st.paused and st.critical_since and st.critical_since != episode.paused_since:
                 # Paused again after finance cleared an earlier pause in this episode: a new pause is a
                 # new email (its key names the day this pause began).
                 episodes[key] = replace(episodes[key], paused_since=st.critical_since)
-                notices.append(_slo_notice(st, level, episode.since, who, cur))
+                notices.append(_slo_notice(st, level, episode.since, who, cur, hints))
     elif episode is not None and st.colour in ("green", "yellow") and not st.paused:
         episodes[key] = replace(episode, open=False, closed_on=today, reason=st.reason)
         notices.append(Notice(
@@ -214,7 +215,7 @@ def _cpu_numbers(st, cur: str) -> tuple:
     return tuple(rows)
 
 
-def _slo_notice(st, level: str, since: date, who: _Recipients, cur: str) -> Notice:
+def _slo_notice(st, level: str, since: date, who: _Recipients, cur: str, hints: tuple = ()) -> Notice:
     name = st.name or st.use_case
     if level == "critical":
         # The pause clears with a date on or after the day the pause began (the engine's latch), which
@@ -228,9 +229,17 @@ def _slo_notice(st, level: str, since: date, who: _Recipients, cur: str) -> Noti
     else:
         subject = f"RED: {name} over its cost per {st.unit_of_work} target two weeks running"
         actions = ("Find the root cause within 48 hours and write it down for finance (the questions below).",)
+    unit = st.unit_of_work or "unit"
+    if hints:  # where the cost per unit comes from, and the change that brings it back (domain/optimization.py)
+        actions += (f"Start with the biggest lever, {hints[0].title[0].lower() + hints[0].title[1:]}: "
+                    f"{hints[0].detail} (Computed on {hints[0].month}; the Optimization tab has the model mix and "
+                    "the what-ifs.)",)
     return Notice(key=f"slo:{st.use_case}:{since.isoformat()}:{level}", kind=level, recipients=who.slo(st, level),
                   subject=subject, headline=f"{st.reason} (episode since {since.isoformat()})",
-                  numbers=_cpu_numbers(st, cur), actions=actions, use_case=st.use_case, team=st.team)
+                  numbers=_cpu_numbers(st, cur), actions=actions, use_case=st.use_case, team=st.team,
+                  table_header=("Biggest levers", f"Saving per {unit}", "This month") if hints else (),
+                  table_rows=tuple((f"{h.rank}. {h.title}", show_cpu(h.per_unit, cur), show_money(h.per_month, cur))
+                                   for h in hints))
 
 
 def _approval(st, key: str, who: _Recipients, cur: str, today: date) -> Notice:

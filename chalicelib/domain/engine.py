@@ -41,6 +41,7 @@ Outputs (frozen dataclasses; every amount an exact Decimal, round with money.cen
     out.pnl                   -> (AgentPnL, ...)        one row per use case and month
     out.board                 -> BoardReport            for the last complete month
     out.maturity, out.benchmarks, out.risk_appetite, out.reminders, out.rejected, out.warnings
+    out.optimization          -> optimization.Optimization | None (the pipeline adds it: `with_optimization`)
 
 Cost: one pass over the facts into per-(team, use case, day, category) sums, then
 per-use-case work on dense daily series: linear in days × use cases.
@@ -162,6 +163,8 @@ class Outputs:
     reminders: tuple
     rejected: tuple
     warnings: tuple
+    # Optimization hints (domain/optimization.py), attached by the pipeline once usage is read; None before.
+    optimization: Optional[object] = None
 
     def status(self, use_case_id: str) -> Optional[UseCaseStatus]:
         return self.statuses.get(use_case_id)
@@ -361,6 +364,17 @@ def compute_ledger(org: Organisation, ledger: Ledger, today: date,
         pnl=tuple(pnl), board=board, maturity=maturity, benchmarks=benchmarks,
         risk_appetite=risk_appetite(org, today, tiers_now), reminders=reminders(org, today),
         rejected=tuple(ledger.rejected), warnings=tuple(ledger.warnings))
+
+
+def with_optimization(out: Outputs, org: Organisation, usage: Iterable) -> Outputs:
+    """`out` with its optimization hints (domain/optimization.py) from `usage`, the usage facts of the
+    month before today's and today's."""
+    from dataclasses import replace
+
+    from .optimization import optimize
+
+    colours = {k: v.colour for k, v in out.statuses.items()}
+    return replace(out, optimization=optimize(org, out.pnl, usage, out.anomalies, out.today, colours))
 
 
 def _team_budgets(org: Organisation, ledger: Ledger, statuses: dict, exact: dict, today: date) -> tuple:

@@ -484,6 +484,9 @@ def _compute(deps: Deps, org, today: date, state: Optional[_RunState] = None):
         deps.pool.save(credits)
         pool = {**(pool or {}), **credits}
         out = engine.compute_ledger(org, ledger, today, pool, critical_since=latched)
+    from chalicelib.services.hints import with_hints
+
+    out = with_hints(s, org, out, today, state.notes)  # optimization hints (domain/optimization.py)
     detail = (f"{len(out.statuses)} use cases, {len(facts):,} facts of {', '.join(open_months)} "
               f"({raw_days} days of facts and counts read raw, the others settled)")
     return out, "; ".join([detail] + state.notes)
@@ -509,6 +512,7 @@ def _pool_closes(pool: Optional[dict], out, restated: dict, state: _RunState, to
 
 def _store_guardrails(deps: Deps, out, at: str):
     from chalicelib.domain.periods import week_label
+    from chalicelib.services.hints import guardrail_hints
     from chalicelib.storage.guardrail_store import Guardrail
 
     rails = [Guardrail(use_case=st.use_case, paused=st.paused, colour=st.colour, reason=st.reason,
@@ -518,7 +522,8 @@ def _store_guardrails(deps: Deps, out, at: str):
                        cost_per_unit_this_week=st.cpu_current_week,
                        counts_reported_through=st.counts_reported_through,
                        target=st.target_cpu, month_to_date_cost=st.month_to_date_cost,
-                       budget_remaining=st.budget_remaining, as_of=at, critical_since=st.critical_since)
+                       budget_remaining=st.budget_remaining, as_of=at, critical_since=st.critical_since,
+                       hints=guardrail_hints(out, st.use_case))
              for st in out.statuses.values()]
     deps.stores.guardrails.put_all(rails)
     return rails, f"{len(rails)} guardrails"

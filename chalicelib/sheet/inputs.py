@@ -23,6 +23,7 @@ from chalicelib.domain.facts import UNALLOCATED
 from chalicelib.domain.organisation import (
     Benchmark, MappingRule, Organisation, PoolAllocation, Settings, SharedCostRule, Team, UseCase,
 )
+from chalicelib.domain.model_prices import ModelPrice
 from chalicelib.sheet import cells, layout
 from chalicelib.sheet.layout import Column, InputTab
 
@@ -254,11 +255,13 @@ def read_inputs(ranges: dict, previous: Organisation) -> InputRead:
                              tuple((m, a) for m, a in previous.expected_totals.items()), used)
     benchmarks = _collect(rows_of, layout.BENCHMARKS_TAB, {b.name: b for b in previous.benchmarks},
                           lambda typed, before: _build(Benchmark, typed), previous.benchmarks, used)
+    model_prices = _collect(rows_of, layout.MODEL_PRICES_TAB, {p.model: p for p in previous.model_prices},
+                            lambda typed, before: _build(ModelPrice, typed), previous.model_prices, used)
 
     org = Organisation(settings=settings, teams=tuple(teams), use_cases=tuple(use_cases),
                        shared_rules=tuple(shared), mappings=tuple(m for m in mappings if m is not None),
                        pool_allocations=tuple(allocations), expected_totals=dict(expected_rows),
-                       benchmarks=tuple(benchmarks))
+                       benchmarks=tuple(benchmarks), model_prices=tuple(model_prices))
     _cross_checks(org, issues)
     return InputRead(org, issues, tabs, mapping_keys, settings_rows, settings_missing, used)
 
@@ -385,6 +388,9 @@ def _settings_problems(s: Settings) -> list:
         out.append(("default_tolerance", "Default tolerance must be below 100 %"))
     if s.healthy_retirement_low > s.healthy_retirement_high:
         out.append(("healthy_retirement_high", "Healthy retirement high must not be below the low bound"))
+    for name, label in (("cache_read_goal", "Cache read goal"), ("review_reduction_goal", "Review reduction goal")):
+        if getattr(s, name) > 1:
+            out.append((name, f"{label} must not be above 100 %"))
     return out
 
 
@@ -428,7 +434,7 @@ def org_rows(tab: InputTab, org: Organisation) -> list:
     else:
         source = {layout.TEAMS: org.teams, layout.USE_CASES: org.use_cases, layout.SHARED_COSTS: org.shared_rules,
                   layout.MAPPINGS: org.mappings, layout.POOL_ALLOCATIONS: org.pool_allocations,
-                  layout.BENCHMARKS: org.benchmarks}[tab.title]
+                  layout.BENCHMARKS: org.benchmarks, layout.MODEL_PRICES: org.model_prices}[tab.title]
         records = [dataclasses.asdict(r) for r in source]
     rows = []
     for rec in records:

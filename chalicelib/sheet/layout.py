@@ -40,6 +40,8 @@ MAPPINGS = "Mappings"
 POOL_ALLOCATIONS = "Pool allocations"
 EXPECTED_TOTALS = "Expected totals"
 BENCHMARKS = "Benchmarks"
+MODEL_PRICES = "Model prices"
+OPTIMIZATION = "Optimization"
 
 DECISIONS = ("continue", "retire")
 YES_NO = ("yes", "no")
@@ -135,6 +137,9 @@ USE_CASES_TAB = InputTab(USE_CASES, (
     _c("Effective from", "effective_from", "date",
        "The day a change to this row's target, tolerance, budget, approved tier or CFO approval applies from. "
        "Blank: the day the sync reads it. Earlier weeks and months keep the values they had.", width=120),
+    _c("Optimization decision", "optimization_decision", "text",
+       "The owner's decision on this use case's optimization hints (Optimization tab): the change made or "
+       "planned, or why not. Maturity stage 5 needs one from every use case that ran over its target.", width=260),
 ), "use_case_id")
 
 SHARED_COSTS_TAB = InputTab(SHARED_COSTS, (
@@ -177,6 +182,23 @@ EXPECTED_TOTALS_TAB = InputTab(EXPECTED_TOTALS, (
        "What finance expects the month's AI spend to be (e.g. from invoices). Differences beyond the "
        "reconciliation tolerance are flagged.", required=True, width=140),
 ), "month")
+
+MODEL_PRICES_TAB = InputTab(MODEL_PRICES, (
+    _c("Model", "model", "key",
+       "The model as the vendor's usage report names it, or the start of the name (gpt-4o also prices "
+       "gpt-4o-2024-08-06; the longest matching name wins).", required=True, width=170),
+    _c("Provider", "provider", "text", "OpenAI or Anthropic, as the usage reports name them.", required=True,
+       width=100),
+    _c("Input per M tokens", "input_per_mtok", "cpu",
+       "List price of one million input tokens (not cached), in the deployment currency. Cache writes are "
+       "priced as input.", required=True, width=150),
+    _c("Cached input per M tokens", "cached_input_per_mtok", "cpu",
+       "List price of one million cached input tokens (cache reads). Blank: the input price.", width=180),
+    _c("Output per M tokens", "output_per_mtok", "cpu", "List price of one million output tokens.",
+       required=True, width=150),
+    _c("Prices as of", "prices_as_of", "date", "The day these prices were read.", width=110),
+    _c("Source", "source", "text", "Where the prices come from (the vendor's pricing page).", width=380),
+), "model", "List prices per model: the what-ifs and hints price each model's tokens with them.")
 
 BENCHMARKS_TAB = InputTab(BENCHMARKS, (
     _c("Benchmark", "name", "key", "Who published it, e.g. Klarna.", required=True, width=160),
@@ -265,7 +287,7 @@ def _check_settings_rows() -> None:
 _check_settings_rows()
 
 INPUT_TABS = (SETTINGS_TAB, TEAMS_TAB, USE_CASES_TAB, SHARED_COSTS_TAB, MAPPINGS_TAB, POOL_ALLOCATIONS_TAB,
-              EXPECTED_TOTALS_TAB, BENCHMARKS_TAB)
+              EXPECTED_TOTALS_TAB, BENCHMARKS_TAB, MODEL_PRICES_TAB)
 INPUT_BY_TITLE = {t.title: t for t in INPUT_TABS}
 
 
@@ -301,9 +323,9 @@ PNL_HEADERS = ("Month", "Period", "Use case", "Name", "Team", "Unit of work", "C
                "Self-hosted inference", "Vector DB", "Observability", "Storage", "Human review", "Other", "Units",
                "Cost per unit", "Target cost per unit", "Overrun", "Manual cost per unit", "Margin benefit",
                "Headcount offset", "Net (offset - AI cost)", "Colour", "Tier", "Pool credit", "Decision date",
-               "Decision", "Success met", "Retirement trigger")
+               "Decision", "Success met", "Retirement trigger", "Biggest lever")
 PNL_WIDTHS = (80, 110, 170, 230, 100, 140, 110, 110, 110, 150, 100, 110, 100, 110, 90, 80, 110, 150, 80, 150,
-              120, 130, 160, 80, 50, 100, 110, 80, 100, 300)
+              120, 130, 160, 80, 50, 100, 110, 80, 100, 300, 420)
 UNIT_FIXED_HEADERS = ("Use case", "Name", "Team", "Unit of work", "Target cost per unit", "Colour", "Judged week",
                       "Cost per unit (judged week)", "Overrun (judged week)", "Cost per unit (this week so far)",
                       "Cost per unit (month to date)", "Counts reported through")
@@ -311,6 +333,7 @@ UNIT_WEEKS = 13
 UNIT_MONTHS = 13
 ALERT_HEADERS = ("Severity", "Use case", "Team", "What", "Detail", "Day", "Owner")
 SYNC_LOG_HEADERS = ("Run at", "Result", "Tab", "Cell", "Value", "Message")
+OPTIMIZATION_COLUMNS = 19
 
 OUTPUT_TABS = (
     OutputTab(DASHBOARD, "Written by the sync: key figures, freshness, what needs attention and charts.",
@@ -322,6 +345,9 @@ OUTPUT_TABS = (
               columns=len(UNIT_FIXED_HEADERS) + UNIT_WEEKS + UNIT_MONTHS,
               widths=(170, 220, 100, 140, 150, 80, 200, 190, 210) + (170,) * (UNIT_WEEKS + UNIT_MONTHS),
               colour_columns=(5,)),
+    OutputTab(OPTIMIZATION, "Written by the sync: optimization hints, model mix, what-ifs and cross-agent "
+              "benchmarks per use case.", frozen_rows=0, columns=OPTIMIZATION_COLUMNS,
+              widths=(170, 80, 150, 110, 130, 330, 120, 130, 120, 110, 120, 130, 110, 120, 150, 150, 130, 120, 140)),
     OutputTab(ALERTS, "Written by the sync: what needs someone to act, most severe first.",
               columns=len(ALERT_HEADERS), widths=(110, 170, 100, 220, 520, 100, 200), colour_columns=(0,)),
     OutputTab(POOL, "Written by the sync: pool balances, finance's allocations and month-close credits.",
@@ -335,8 +361,8 @@ OUTPUT_TABS = (
 OUTPUT_BY_TITLE = {t.title: t for t in OUTPUT_TABS}
 
 # Order of the tabs when init creates them.
-TAB_ORDER = (DASHBOARD, AGENT_PNL, UNIT_COSTS, ALERTS, POOL, BOARD, SETTINGS, TEAMS, USE_CASES, SHARED_COSTS,
-             MAPPINGS, POOL_ALLOCATIONS, EXPECTED_TOTALS, BENCHMARKS, SYNC_LOG)
+TAB_ORDER = (DASHBOARD, AGENT_PNL, UNIT_COSTS, OPTIMIZATION, ALERTS, POOL, BOARD, SETTINGS, TEAMS, USE_CASES,
+             SHARED_COSTS, MAPPINGS, POOL_ALLOCATIONS, EXPECTED_TOTALS, BENCHMARKS, MODEL_PRICES, SYNC_LOG)
 ALL_TABS = tuple(TAB_ORDER)
 
 PROTECTION_DESCRIPTION = "AI FinOps output: written by the sync; edits here are overwritten"

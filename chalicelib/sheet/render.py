@@ -312,6 +312,9 @@ def dashboard(out, org, freshness: Sequence, now: datetime, issues: int, keys_to
             why = _reason_part(s.reason, "work-item counts not reported", "no work items on")
         why = why if len(why) <= WHY_CHARS else why[:WHY_CHARS - 1].rstrip() + "…"  # the whole reason: Alerts
         why += "".join(f" [{x}]" for x in (*s.flags, *(("paused",) if s.paused else ())))
+        lever = biggest_lever(out, s.use_case, None, s.unit_of_work)
+        if lever:
+            why += f" · biggest lever: {lever}"
         rows.append([c.v(s.use_case), c.v(s.colour or "", colour=s.colour), c.v(s.cpu_week, "cpu"),
                      c.v(s.cpu_current_week, "cpu"), c.v(s.target_cpu, "cpu"), c.v(s.month_to_date_cost, "money"),
                      c.v(s.budget_remaining, "money"), c.v(why)])
@@ -383,7 +386,7 @@ def _chart_data(c: Cells, rows: list, out) -> None:
 
 PNL_KINDS = ("text", "text", "text", "text", "text", "text", "money", "money") + ("money",) * 7 + (
     "int", "cpu", "cpu", "pct", "cpu", "money", "money", "money", "text", "text", "money", "text", "text", "text",
-    "text")
+    "text", "text")
 
 
 def agent_pnl(out, history: History) -> TabContent:
@@ -400,7 +403,8 @@ def agent_pnl(out, history: History) -> TabContent:
                      *(x or None for x in by_category),
                      r.units, r.cpu, r.target_cpu, r.overrun, r.baseline_cpu, r.margin_benefit, r.headcount_offset,
                      r.net, r.colour or "", r.tier, r.pool_credit or None, r.decision_date, r.decision, r.success_met,
-                     r.retirement_trigger if r.decision_date is not None else None))
+                     r.retirement_trigger if r.decision_date is not None else None,
+                     biggest_lever(out, r.use_case, r.month, r.unit_of_work)))
     rows += table(data, PNL_KINDS)
     return TabContent(layout.AGENT_PNL, rows, len(layout.PNL_HEADERS), _column_formats(c, PNL_KINDS))
 
@@ -721,3 +725,130 @@ def sync_log(previous_rows: list, run_at: str, result: str, message: str, issues
             kept.append(_trim([value(x) for x in row[:6]]))
     rows = [c.header(layout.SYNC_LOG_HEADERS)] + lines + kept
     return TabContent(layout.SYNC_LOG, rows, len(layout.SYNC_LOG_HEADERS))
+
+
+# ---------------------------------------------------------------------------
+# Optimization (chalicelib/domain/optimization.py)
+
+OPTIMIZATION_USE_CASES = 50  # use cases shown (those with hints first, biggest spend first): the sheet stays small
+OPTIMIZATION_ROWS = 200  # rows per section at most (a line says how many more)
+
+
+def biggest_lever(out, use_case: str, month: Optional[str], unit: str = "unit") -> Optional[str]:
+    """The use case's biggest lever as one line ("Route ... : -$3.28 per claim, -$25,000.00 this month") when
+    `month` is the month its hints come from (None: whichever it is); None otherwise."""
+    optimization = getattr(out, "optimization", None)
+    current = optimization.current.get(use_case) if optimization is not None else None
+    hint = current.biggest if current is not None and month in (None, current.month) else None
+    return hint.line(out.currency, unit or "unit") if hint is not None else None
+
+
+def _capped(c: Cells, rows: list, items: list, render_one, width: int) -> None:
+    for item in items[:OPTIMIZATION_ROWS]:
+        rows.append(render_one(item))
+    if len(items) > OPTIMIZATION_ROWS:
+        rows.append([c.v(f"... {len(items) - OPTIMIZATION_ROWS} more rows not shown (the sheet stays small)",
+                         italic=True)])
+    if not items:
+        rows.append([c.v("none", italic=True)])
+
+
+def optimization(out) -> TabContent:
+    c = Cells(out.currency)
+    o = getattr(out, "optimization", None)
+    width = layout.OPTIMIZATION_COLUMNS
+    rows: list = [[c.v("Optimization: where each agent's cost per unit comes from", bold=True, size=14)],
+                  [c.v("Savings are estimates at the Model prices tab's list prices, if quality holds, over the "
+                       "month's work items (the open month: to date). The levers' assumptions are in Settings "
+                       "(Cache read goal, Review reduction goal, Hints for top spenders). Each use case is shown on "
+                       "the month its hints come from.", italic=True)], []]
+    every = sorted(o.current.values(), key=lambda m: (not m.flagged, -m.cost, m.use_case)) if o is not None else []
+    current = every[:OPTIMIZATION_USE_CASES]
+    flagged = [m for m in current if m.flagged]
+    if len(every) > len(current):
+        rows[1:1] = [[c.v(f"The {len(current)} use cases with hints and the most spend of {len(every)}: every use "
+                          "case's hints are in its guardrail (GET /v1/use-cases/{id}/guardrail).", italic=True)]]
+
+    rows.append(c.section(f"Hints: the biggest levers ({len(flagged)} use cases over target, yellow, red or critical "
+                          "now, or top spenders)", 9))
+    rows.append(c.header(("Use case", "Month", "Why", "Rank", "Lever", "What to change", "Saving per unit",
+                          "Saving this month", "Detail")))
+    hint_rows = [(m, h) for m in flagged for h in (m.hints or (None,))]
+
+    def hint_row(item):
+        m, h = item
+        month = m.month + ("" if m.complete else " (to date)")
+        if h is None:
+            why = "no lever found" + (f"; no price for {', '.join(m.unpriced)} (add it to Model prices)"
+                                      if m.unpriced else "")
+            return [c.v(m.use_case), c.v(month), c.v(m.flagged), {}, {}, c.v(why, italic=True)]
+        return [c.v(m.use_case), c.v(month), c.v(m.flagged), c.v(h.rank, "int"), c.v(h.lever.replace("_", " ")),
+                c.v(h.title, bold=h.rank == 1), c.v(h.per_unit, "cpu"), c.v(h.per_month, "money"), c.v(h.detail)]
+    _capped(c, rows, hint_rows, hint_row, width)
+    rows.append([])
+
+    rows.append(c.section("Cost and tokens per unit of work (the iceberg per work item)", width))
+    rows.append(c.header(("Use case", "Month", "Unit of work", "Units", "Cost per unit", "Target", "API",
+                          "Self-hosted", "Vector DB", "Observability", "Storage", "Human review", "Other",
+                          "Input tokens per unit", "Cached input tokens per unit", "Output tokens per unit",
+                          "Cache-read share", "Requests per unit", "Review minutes per unit")))
+
+    def unit_row(m):
+        per = m.cost_per_unit_by_category
+        tokens = m.tokens_per_unit or (None, None, None)
+        return [c.v(m.use_case), c.v(m.month), c.v(m.unit_of_work), c.v(m.units, "int"), c.v(m.cpu, "cpu"),
+                c.v(m.target_cpu, "cpu")] + [c.v(per.get(k), "cpu") for k in CATEGORIES] + [
+                c.v(tokens[0], "num"), c.v(tokens[1], "num"), c.v(tokens[2], "num"), c.v(m.cache_read_share, "pct"),
+                c.v(m.requests_per_unit, "num"), c.v(m.review_minutes_per_unit, "num")]
+    _capped(c, rows, current, unit_row, width)
+    rows.append([])
+
+    rows.append(c.section("Model mix (shares of the use case's tokens and of its spend at list prices)", 12))
+    rows.append(c.header(("Use case", "Month", "Provider", "Model", "Priced as", "Input tokens",
+                          "Cached input tokens", "Output tokens", "Requests", "Share of tokens",
+                          "Spend at list prices", "Share of spend")))
+    mix = [(m, x) for m in current for x in m.mix]
+
+    def mix_row(item):
+        m, x = item
+        return [c.v(m.use_case), c.v(m.month), c.v(x.provider), c.v(x.model),
+                c.v(x.priced_as or "no price: add it to Model prices"), c.v(x.input_tokens, "int"),
+                c.v(x.cached_input_tokens, "int"), c.v(x.output_tokens, "int"), c.v(x.requests, "int"),
+                c.v(x.token_share, "pct"), c.v(x.spend_at_list, "money"), c.v(x.spend_share, "pct")]
+    _capped(c, rows, mix, mix_row, width)
+    rows.append([])
+
+    rows.append(c.section("What if the same tokens ran on another model of the same provider (if quality holds)",
+                          12))
+    rows.append(c.header(("Use case", "Month", "Provider", "Now on", "On", "API cost per unit now (list)",
+                          "API cost per unit on it", "Saving per unit", "Saving this month", "Cost per unit then",
+                          "Target", "Meets target")))
+    whatifs = [(m, w) for m in current for w in m.what_ifs]
+
+    def whatif_row(item):
+        m, w = item
+        meets = None if w.meets_target is None else ("yes" if w.meets_target else "no")
+        return [c.v(m.use_case), c.v(m.month), c.v(w.provider), c.v(w.current_models), c.v(w.model),
+                c.v(w.api_cpu_now, "cpu"), c.v(w.api_cpu_if, "cpu"), c.v(w.saving_per_unit, "cpu"),
+                c.v(w.saving_per_month, "money"), c.v(w.total_cpu_if, "cpu"), c.v(m.target_cpu, "cpu"),
+                c.v(meets, colour="green" if w.meets_target else None)]
+    _capped(c, rows, whatifs, whatif_row, width)
+    rows.append([])
+
+    shown = {m.use_case for m in current}
+    lines = o.benchmarks if o is not None else ()
+    groups = {b.unit_of_work for b in lines if not b.reference and b.name in shown}
+    bench = [b for b in lines if b.unit_of_work in groups and (b.reference or b.name in shown)]
+    rows.append(c.section("Benchmarks: the same unit of work side by side, with the Benchmarks tab's references",
+                          10))
+    rows.append(c.header(("Unit of work", "Use case or reference", "Team", "Cost per unit", "API cost per unit",
+                          "Input tokens per unit", "Cached input tokens per unit", "Output tokens per unit",
+                          "Requests per unit", "Cost per unit / lowest")))
+
+    def bench_row(b):
+        tokens = b.tokens_per_unit or (None, None, None)
+        return [c.v(b.unit_of_work), c.v(b.name + (" (external)" if b.reference else ""), italic=b.reference),
+                c.v(b.team), c.v(b.cpu, "cpu"), c.v(b.api_cpu, "cpu"), c.v(tokens[0], "num"), c.v(tokens[1], "num"),
+                c.v(tokens[2], "num"), c.v(b.requests_per_unit, "num"), c.v(b.vs_best, "pct")]
+    _capped(c, rows, bench, bench_row, width)
+    return TabContent(layout.OPTIMIZATION, [_trim(r) for r in rows], width, frozen_rows=0)

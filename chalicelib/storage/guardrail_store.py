@@ -13,6 +13,19 @@ PK = "GUARDRAIL"
 
 
 @dataclass(frozen=True)
+class GuardrailHint:
+    """One optimization hint as agents read it (chalicelib/domain/optimization.py)."""
+
+    rank: int
+    lever: str  # model | cache | human_review | retries
+    title: str
+    detail: str
+    saving_per_unit: Decimal
+    saving_per_month: Decimal
+    month: str  # the month it was computed on ("YYYY-MM"; the open month is to date)
+
+
+@dataclass(frozen=True)
 class Guardrail:
     use_case: str
     paused: bool = False
@@ -27,6 +40,7 @@ class Guardrail:
     cost_per_unit_period: str = ""  # what cost_per_unit is: "2026-W48" (a complete week) or "2026-12 to date"
     cost_per_unit_this_week: Optional[Decimal] = None  # the current week's days with counts, so far
     counts_reported_through: Optional[date] = None  # the latest UTC day with posted work items
+    hints: tuple[GuardrailHint, ...] = ()  # the biggest levers, largest first (empty: none, or on target)
 
 
 class GuardrailStore:

@@ -16,6 +16,7 @@ from chalicelib.domain.terms import TeamTerms, UseCaseTerms, effective_date, rec
 from chalicelib.domain.organisation import (
     Benchmark, MappingRule, Organisation, PoolAllocation, Settings, SharedCostRule, Team, UseCase,
 )
+from chalicelib.domain.model_prices import ModelPrice
 from chalicelib.storage.batching import batch_write, query_all
 from chalicelib.storage.records import from_item, to_item
 
@@ -31,6 +32,7 @@ _KINDS = {
     "mapping": ("mappings", MappingRule, lambda r: r.vendor_key),
     "pool_allocation": ("pool_allocations", PoolAllocation, lambda r: r.allocation_id),
     "benchmark": ("benchmarks", Benchmark, lambda r: r.name),
+    "model_price": ("model_prices", ModelPrice, lambda r: r.model),
 }
 
 
@@ -77,6 +79,7 @@ class OrganisationStore:
             pool_allocations=tuple(found["pool_allocations"]),
             expected_totals=expected,
             benchmarks=tuple(found["benchmarks"]) or defaults.benchmarks,
+            model_prices=tuple(found["model_prices"]) or defaults.model_prices,
         )
 
     def _histories(self) -> dict:

@@ -20,7 +20,7 @@ test('Rules.gs is generated (not hand-edited) and its patterns compile in JavaSc
   for (const spec of rules.dateFormats.concat(rules.monthFormats)) assert.doesNotThrow(() => new RegExp(spec.regex, 'i'));
   const titles = plain(rules.tabs.map((t) => t.title));
   assert.deepEqual(titles, ['Settings', 'Teams', 'Use cases', 'Shared costs', 'Mappings', 'Pool allocations',
-                            'Expected totals', 'Benchmarks']);
+                            'Expected totals', 'Benchmarks', 'Model prices']);
   const kinds = new Set(rules.tabs.flatMap((t) => t.columns.map((c) => c.kind)).concat(rules.settings.rows.map((r) => r.kind)));
   for (const kind of kinds) assert.equal(typeof run.FINOPS_READERS[kind] === 'function' || kind === 'choice', true, kind);
 });

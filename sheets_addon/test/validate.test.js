@@ -123,7 +123,7 @@ test('Validate inputs marks every bad cell of every input tab and says where the
   assert.equal(alert.title, 'AI FinOps: validate inputs');
   assert.match(alert.message, /^3 cells the sync cannot use are marked in red with a note/);
   assert.match(alert.message, /- Use cases!G3: 'perhaps' is not yes or no/);
-  assert.match(alert.message, /Missing tabs \(the sync keeps their last good rows\): Mappings, Pool allocations, Expected totals, Benchmarks\./);
+  assert.match(alert.message, /Missing tabs \(the sync keeps their last good rows\): Mappings, Pool allocations, Expected totals, Benchmarks, Model prices\./);
   uc.edit('E2', '5%'); uc.edit('G3', 'yes'); uc.edit('H3', '2026-11-30');
   addon.run.validateInputs();
   assert.match(addon.ui.alerts.at(-1).message, /^Every input tab reads cleanly/);
