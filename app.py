@@ -341,7 +341,7 @@ def _not_allowed(path: str, served: list):
 
     def method_not_allowed(**_path_parameters):
         method = app.current_request.method
-        raise ApiError(405, f"{method} is not allowed on {path}; it serves {allow}", {"Allow": allow})
+        raise ApiError(405, f"Unsupported method: {method} ({path} serves {allow})", {"Allow": allow})
 
     method_not_allowed.refuses_method = True  # tests/test_openapi.py: not an operation of the document
     return method_not_allowed
