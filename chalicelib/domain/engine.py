@@ -366,15 +366,16 @@ def compute_ledger(org: Organisation, ledger: Ledger, today: date,
         rejected=tuple(ledger.rejected), warnings=tuple(ledger.warnings))
 
 
-def with_optimization(out: Outputs, org: Organisation, usage: Iterable) -> Outputs:
-    """`out` with its optimization hints (domain/optimization.py) from `usage`, the usage facts of the
-    month before today's and today's."""
+def with_optimization(out: Outputs, org: Organisation, usage: Iterable,
+                      months: Optional[Sequence[str]] = None) -> Outputs:
+    """`out` with its optimization hints (domain/optimization.py) of `months` (default: the month before
+    today's and today's) from `usage`, the usage facts of those months."""
     from dataclasses import replace
 
     from .optimization import optimize
 
     colours = {k: v.colour for k, v in out.statuses.items()}
-    return replace(out, optimization=optimize(org, out.pnl, usage, out.anomalies, out.today, colours))
+    return replace(out, optimization=optimize(org, out.pnl, usage, out.anomalies, out.today, colours, months))
 
 
 def _team_budgets(org: Organisation, ledger: Ledger, statuses: dict, exact: dict, today: date) -> tuple:

@@ -1,5 +1,6 @@
 """The pipeline's optimization hints: the engine's outputs with `optimization` attached, from the usage
-store's two months (the month before today's and today's: one Query each).
+of the month the hints come from (one Query; domain/optimization.hint_month): today's month from its
+HINT_MIN_DAYS-th day, before that the month before's too.
 
 Hints never stop a run: when the usage cannot be read, the hints are computed from the costs alone
 (human review and retries; no model mix, cache or what-if) and the compute step's detail says why.
@@ -11,13 +12,15 @@ from datetime import date
 
 def with_hints(stores, org, out, today: date, notes: list):
     from chalicelib.domain.engine import with_optimization
+    from chalicelib.domain.optimization import HINT_MIN_DAYS
     from chalicelib.domain.periods import month_key, previous_month
 
+    months = (month_key(today),) if today.day >= HINT_MIN_DAYS else (previous_month(today), month_key(today))
     usage: list = []
     store = getattr(stores, "usage", None)
     if store is not None:
         try:
-            for month in (previous_month(today), month_key(today)):
+            for month in months:
                 usage += store.usage_for_month(month)
         except Exception as exc:  # noqa: BLE001 - the hints lose their token figures, the run goes on
             from chalicelib.observability import logger
@@ -25,7 +28,7 @@ def with_hints(stores, org, out, today: date, notes: list):
             logger.exception("reading token usage failed")
             usage = []
             notes.append(f"hints without token usage ({type(exc).__name__}: {exc})")
-    return with_optimization(out, org, usage)
+    return with_optimization(out, org, usage, months)
 
 
 def guardrail_hints(out, use_case: str) -> tuple:
