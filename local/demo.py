@@ -47,6 +47,7 @@ class DemoResult:
     maturity: object
     statuses: dict  # use case -> status now
     files: dict = field(default_factory=dict)  # what -> path
+    optimization: object = None  # the optimization hints now (chalicelib/domain/optimization.py)
 
     @property
     def emails(self) -> list:
@@ -103,7 +104,7 @@ def run_story(stack, end: date, out_dir: Path, days: int = DAYS, volume_scale: D
     files["board report"].write_text(board_html, encoding="utf-8", newline="")
     files["FOCUS export"].write_text(focus, encoding="utf-8", newline="")
     return DemoResult(story, month, summary, board_tab, board_html, focus, out.board, out.pool, out.maturity,
-                      dict(out.statuses), files)
+                      dict(out.statuses), files, out.optimization)
 
 
 # --- the terminal --------------------------------------------------------------------------------
@@ -160,6 +161,15 @@ def print_summary(result: DemoResult, console) -> None:
                     f"[{COLOUR_STYLE.get(now_colour, '')}]{now_colour or '-'}[/]"
                     + (" [bold red]PAUSED[/]" if now and now.paused else ""))
     console.print(cpu)
+    if result.optimization is not None:
+        levers = Table(title="Biggest lever per agent (Optimization tab; if quality holds)", title_justify="left")
+        for h in ("Agent", "Lever", "Saving per unit", "Month"):
+            levers.add_column(h, justify="right" if h in ("Saving per unit", "Month") else "left")
+        for m in sorted(result.optimization.current.values(), key=lambda m: (-m.cost, m.use_case)):
+            if m.biggest is not None:
+                levers.add_row(m.use_case, m.biggest.title, f"${m.biggest.per_unit:,.2f}",
+                               f"${m.biggest.per_month:,.2f}")
+        console.print(levers)
     kinds: dict = {}
     for key in result.emails:
         kinds.setdefault(key.split("_")[0], []).append(key)

@@ -63,9 +63,11 @@ def demo_organisation() -> Organisation:
 
 
 # --- the organisation of `make demo`'s six weeks (local/demo_story.py) ---------------------------
-# The same teams and agents, tuned so the story reads plainly: every agent on target but the
-# support escalation agent (whose retry storm the story follows), lead scoring beating its target
-# (its savings credit the T2 pool), an SDR follow-up experiment on T2 with a decision date.
+# The same teams and agents, tuned so the story reads plainly: the support escalation agent's retry
+# storm (the story follows it), lead scoring beating its target (its savings credit the T2 pool), an
+# SDR follow-up experiment on T2 with a decision date, and two agents over target all along whose
+# optimization hints differ (issue 16): the claims processor's biggest lever is the model, contract
+# review's is human review.
 FINANCE_EMAIL, CFO_EMAIL, BOARD_EMAIL = "finance@example.com", "cfo@example.com", "board@example.com"
 
 
@@ -80,7 +82,7 @@ def story_organisation(first_day: date, decision_date: date, expected_totals: di
         Team("sales", "Sales", "sales-lead@example.com", D("26000")),
         Team("support", "Support", "support-lead@example.com", D("1500")),
         Team("claims", "Claims", "claims-lead@example.com", D("50000")),
-        Team("operations", "Operations", "ops-lead@example.com", D("7000")),
+        Team("operations", "Operations", "ops-lead@example.com", D("10000")),
         Team("shared", "Shared platform", "platform@example.com", None),
     )
     use_cases = (
@@ -95,21 +97,22 @@ def story_organisation(first_day: date, decision_date: date, expected_totals: di
                 monthly_budget=D("1400"), target_cpu=D("0.40"), tolerance=D("0.15"),
                 estimated_monthly_cost=D("1200"), approved_tier="T1", baseline_cpu=D("4.50")),
         UseCase("claims-processing", "claims", "Claims processor", "claim processed", "chris@example.com",
-                monthly_budget=D("48000"), target_cpu=D("5.00"), baseline_cpu=D("8.00"),
+                monthly_budget=D("48000"), target_cpu=D("3.70"), baseline_cpu=D("8.00"),
                 ftes_replaced=D("2.5"), fte_annual_cost=D("160000"), headcount_target=D("33333.33"),
                 estimated_monthly_cost=D("46000"), approved_tier="T3"),
         UseCase("contract-review", "operations", "Contract review (self-hosted Llama)", "contract reviewed",
-                "olu@example.com", monthly_budget=D("7000"), target_cpu=D("3.00"), estimated_monthly_cost=D("6500"),
-                approved_tier="T1"),
+                "olu@example.com", monthly_budget=D("10000"), target_cpu=D("3.00"),
+                estimated_monthly_cost=D("9500"), approved_tier="T2"),
     )
     mappings = MAPPINGS + (MappingRule("openai:project:proj_sdr_followup", "sales", "sdr-followup"),)
     return Organisation(settings=settings, teams=teams, use_cases=use_cases, shared_rules=SHARED_RULES,
                         mappings=mappings, expected_totals=dict(expected_totals or {}))
 
 
-# Work items per day (x the weekday factor the vendors' spend follows too): each agent's cost per
-# unit lands near its target: lead scoring ~$10.8 (target $12), support ~$0.40, claims ~$4.80,
-# contract review ~$2.85, the SDR experiment ~$0.75.
+# Work items per day (x the weekday factor the vendors' spend follows too): each cost per unit lands
+# where the story needs it: lead scoring ~$10.8 (target $12), support ~$0.40 (target $0.40; then its
+# retry storm), the SDR experiment ~$0.75 (target $0.80), and two over target: claims ~$4.75 (target
+# $3.70) and contract review ~$3.95 with its human review (target $3.00).
 STORY_DAILY_VOLUME = {
     "lead-scoring": 67,
     "sdr-followup": 60,

@@ -32,6 +32,14 @@ green, and a recovery email. On the 1st the monthly run closes the month: lead s
 $12 target, so its savings credit the T2 pool, and finance allocates from it to the SDR
 follow-up experiment in the sheet; the next run applies it.
 
+Optimization hints (issue 16): two more agents run over target all along, red from the first run,
+and their red emails, the Optimization tab and the Agent P&L name each one's biggest lever: the
+claims processor (about 28 % over its $3.70 target) spends most of its cost per claim on gpt-4o,
+and its lever is the model (route traffic to gpt-4o-mini); contract review (about 30 % over its
+$3.00 target) has a lawyer review every fourth contract, and its lever is human review. The
+support agent's emails and hints name its retry storm. The vendors' usage reports (tokens by
+model) are served from the same rows as their costs.
+
 Everything random is seeded (jitter by date and key, work items by a seeded generator), so the
 same end date gives the same numbers. `python -m local.demo` runs it; tests/test_demo_story.py
 runs it smaller and checks the story.
@@ -58,6 +66,8 @@ STORM = (D("0.12"), D("0.25"), D("0.30"), D("0.60"))  # overrun of weeks M0..M3;
 SDR_PROJECT = "proj_sdr_followup"
 SDR_DAILY = D("46.00")
 CLAIMS_REVIEW_SHARE = 0.03  # claims a human reviews (minutes at the loaded hourly rate: human_review)
+CONTRACT_REVIEW_EVERY = 4  # a lawyer reviews every 4th contract: contract review's biggest lever (issue 16)
+CONTRACT_REVIEW_MINUTES = (3, 4, 4, 5, 5)  # in turn: 1.05 review minutes a contract, ~$1.05 at $60 an hour
 POOL_ALLOCATION = ("sdr-pilot-extension", "T2", D(1000), "sdr-followup", "extend the SDR pilot to two more regions")
 RUN_TIMES = {"daily": time(2, 35), "monthly": time(3, 35), "weekly": time(5, 35), "hourly": time(10, 5)}
 
@@ -135,13 +145,15 @@ class Story:
         rows = demo_billing.openai_cost_results(day)
         for line in ("gpt-4o-mini, input", "gpt-4o-mini, output") if day >= self.start else ():  # the experiment
             share = D("0.4") if line.endswith("input") else D("0.6")
+            price = D("0.15") if line.endswith("input") else D("0.60")  # gpt-4o-mini's list price per 1M tokens
             value = daily_amount(SDR_DAILY * share, day, "openai", SDR_PROJECT, line, places=6)
             rows.append({"object": "organization.costs.result", "amount": {"value": value, "currency": "usd"},
                          "line_item": line, "project_id": SDR_PROJECT, "api_key_id": None,
-                         "quantity": int(value / D("0.15") * 1_000_000), "quantity_unit": "tokens"})
+                         "quantity": int(value / price * 1_000_000), "quantity_unit": "tokens"})
         for row in rows:
             if row["project_id"] != demo_billing.OPENAI_PROJECT_SHADOW_MARKETING:  # shadow spend is not scaled
                 row["amount"]["value"] = self._scaled(row["amount"]["value"], 6)
+                row["quantity"] = int(row["quantity"] * self.volume_scale)  # the tokens, as the usage API tells
         return rows
 
     def anthropic_rows(self, day: date) -> list:
@@ -205,6 +217,9 @@ class Story:
                         "completed_at": at.isoformat().replace("+00:00", "Z"), "status": "success"}
                 if use_case.use_case_id == "claims-processing" and rng.random() < CLAIMS_REVIEW_SHARE:
                     item["human_review_minutes"] = rng.choice([3, 4.5, 5, 6, 7.5])
+                elif use_case.use_case_id == "contract-review" and n % CONTRACT_REVIEW_EVERY == 0:
+                    turn = n // CONTRACT_REVIEW_EVERY  # no draw from the generator: the other numbers stay put
+                    item["human_review_minutes"] = CONTRACT_REVIEW_MINUTES[turn % len(CONTRACT_REVIEW_MINUTES)]
                 by_team.setdefault(use_case.team, []).append(item)
         return by_team
 

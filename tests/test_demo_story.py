@@ -4,7 +4,9 @@ It checks what the demo tells: the drifting agent's colours week by week, the pa
 clearing, the emails and who got them, the month close's pool credit and finance's allocation, and
 the closed month's total agreeing to the cent in the ledger, the sheet, the board report and the
 FOCUS export, and the month before it whole (billed and worked from its 1st, though the story's
-days start on the 20th), so the board report compares two complete months."""
+days start on the 20th), so the board report compares two complete months; and the optimization
+hints (issue 16): the claims processor's biggest lever is the model, contract review's human review,
+and the support agent's retry storm is one of its levers, in the sheet and in their alert emails."""
 from __future__ import annotations
 
 import csv
@@ -99,8 +101,10 @@ def test_the_emails_of_the_story_each_once_to_the_right_people(demo):
     m = result.story.mondays
     keys = set(result.emails)
     slo = {k for k in keys if k.startswith("slo_")}
+    start = result.story.start  # the two agents over target all along are red from the first run (issue 16)
     assert slo == {f"slo_{DRIFTING}_{m[3]}_red", f"slo_{DRIFTING}_{m[3] + timedelta(days=2)}_critical",
-                   f"slo_{DRIFTING}_{m[3]}_recovery"}
+                   f"slo_{DRIFTING}_{m[3]}_recovery", f"slo_claims-processing_{start}_red",
+                   f"slo_contract-review_{start}_red"}
     assert {k for k in keys if k.startswith("digest_")} == {f"digest_2026-W{w}" for w in range(43, 49)}
     assert "board_2026-11" in keys
     # (budget emails too in `make demo`: budgets are dollars, and this smaller world spends a fifth)
@@ -111,6 +115,9 @@ def test_the_emails_of_the_story_each_once_to_the_right_people(demo):
     assert recipients(critical) == [owner, lead, FINANCE_EMAIL, CFO_EMAIL]
     assert "paused" in critical["Subject"].lower()
     assert recipients(eml(out, f"slo_{DRIFTING}_{m[3]}_recovery")) == [owner, lead, FINANCE_EMAIL, CFO_EMAIL]
+    assert recipients(eml(out, f"slo_claims-processing_{start}_red")) == ["chris@example.com",
+                                                                          "claims-lead@example.com"]
+    assert recipients(eml(out, f"slo_contract-review_{start}_red")) == ["olu@example.com", "ops-lead@example.com"]
     assert recipients(eml(out, "board_2026-11")) == [BOARD_EMAIL]
     assert all(recipients(eml(out, k)) == [FINANCE_EMAIL] for k in keys if k.startswith("digest_"))
 
@@ -249,3 +256,53 @@ def test_the_dashboard_picture_is_of_the_closed_months_last_day_not_the_1st_afte
     final = {r[0]: r for r in result.story.spreadsheet().worksheet(layout.DASHBOARD).get(
         value_render_option="UNFORMATTED_VALUE") if r}
     assert D(str(final["Spend, month to date"][1])) == 0
+
+
+# --- optimization hints (issue 16) -------------------------------------------------------------------
+
+
+def plain_body(out, key: str) -> str:
+    return eml(out, key).get_body(preferencelist=("plain",)).get_content()
+
+
+def test_three_agents_and_their_levers_in_the_alert_emails(demo):
+    """The claims processor's biggest lever is the model, contract review's is human review, and the
+    support agent's retry storm is one of its levers, each in the email that alerted its owner."""
+    result, out, *_ = demo
+    m, start = result.story.mondays, result.story.start
+    claims = plain_body(out, f"slo_claims-processing_{start}_red")
+    assert "Biggest levers" in claims and "1. Route OpenAI traffic from gpt-4o to gpt-4o-mini" in claims
+    assert "brings the cost per claim processed to its $3.70 target" in " ".join(claims.split())
+    review = plain_body(out, f"slo_contract-review_{start}_red")
+    assert "1. Cut human review minutes per contract reviewed by 50.0 %" in review
+    assert "Human review is" in " ".join(review.split())
+    for key in (f"slo_{DRIFTING}_{m[3]}_red", f"slo_{DRIFTING}_{m[3] + timedelta(days=2)}_critical"):
+        assert "Stop the retry storm" in plain_body(out, key), key
+
+
+def test_the_levers_in_the_sheet_and_the_guardrail_on_the_closed_month(demo):
+    from chalicelib.sheet import layout
+
+    result, out, *_ = demo
+    story = result.story
+    levers = {uc: result.optimization.current[uc] for uc in ("claims-processing", "contract-review", DRIFTING)}
+    assert {uc: lev.month for uc, lev in levers.items()} == dict.fromkeys(levers, "2026-11")  # on the 1st: November
+    assert levers["claims-processing"].biggest.lever == "model"
+    assert levers["contract-review"].biggest.lever == "human_review"
+    assert "retries" in [h.lever for h in levers[DRIFTING].hints]
+    tab = story.spreadsheet().worksheet(layout.OPTIMIZATION).get_all_values()
+    first = {r[0]: r for r in tab if len(r) > 5 and r[3] == "1"}
+    assert first["claims-processing"][5] == "Route OpenAI traffic from gpt-4o to gpt-4o-mini"
+    assert first["contract-review"][4] == "human review"
+    assert any(r[0] == DRIFTING and r[4] == "retries" for r in tab if len(r) > 4)
+    pnl = story.spreadsheet().worksheet(layout.AGENT_PNL).get_all_values()
+    col = pnl[0].index("Biggest lever")
+    row = next(r for r in pnl if r[0] == "2026-11" and r[2] == "claims-processing")
+    assert row[col].startswith("Route OpenAI traffic from gpt-4o to gpt-4o-mini: -$")
+    rail = requests.get(f"{story.stack.api_url}/v1/use-cases/contract-review/guardrail", timeout=30,
+                        headers={"Authorization": f"Bearer {story.stack.tokens['teams']['operations']}"}).json()
+    assert rail["colour"] == "red" and rail["hints"][0]["lever"] == "human_review"
+    # the usage the hints read agrees with the costs: claims' gpt-4o tokens at list price are its API cost
+    mix = levers["claims-processing"].mix[0]
+    api = levers["claims-processing"].cost_per_unit_by_category["api"] * levers["claims-processing"].units
+    assert mix.model == "gpt-4o" and abs(mix.spend_at_list - api) < D("0.05")
