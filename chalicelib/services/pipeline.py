@@ -64,6 +64,7 @@ class _RunState:
     now: datetime
     touched: dict = field(default_factory=dict)  # "YYYY-MM" -> {source}: days this run's pull changed
     notes: list = field(default_factory=list)  # "closed 2026-09", "re-closed 2026-10: restated by aws"
+    opened: Optional[str] = None  # the month of the first scheduled run (PoolStore.opened)
 
 
 def _iso(at: datetime) -> str:
@@ -478,6 +479,10 @@ def _compute(deps: Deps, org, today: date, state: Optional[_RunState] = None):
                            org)
     latched = {g.use_case: g.critical_since for g in s.guardrails.all() if g.critical_since}
     pool = deps.pool.load()
+    opened = deps.pool.opened() if state.kind != "sync" else None
+    if opened is None and state.kind != "sync":  # the first scheduled run: the product is live from this month
+        opened = deps.pool.open_at(today.isoformat()[:7])
+    state.opened = opened
     out = engine.compute_ledger(org, ledger, today, pool, critical_since=latched)
     credits = _pool_closes(pool, out, restated, state, today)
     if credits:
@@ -494,7 +499,9 @@ def _compute(deps: Deps, org, today: date, state: Optional[_RunState] = None):
 
 def _pool_closes(pool: Optional[dict], out, restated: dict, state: _RunState, today: date) -> dict:
     """Pool credits to store: a restated month whose credits are stored is closed again; the previous
-    month, when the pool holds earlier months but not it (its monthly run was missed), is closed."""
+    month, when the pool lacks it though the product was live all through it (the pool holds earlier
+    months, or the first scheduled run was before it): its monthly close was missed or failed. The
+    month of the first run is partial: only its own monthly run closes it."""
     from chalicelib.domain.periods import previous_month
 
     stored = pool or {}
@@ -504,7 +511,8 @@ def _pool_closes(pool: Optional[dict], out, restated: dict, state: _RunState, to
             closes[month] = tuple(out.closing_credits.get(month, ()))
             state.notes.append(f"pool credits of {month} closed again")
     last = previous_month(today)
-    if state.kind != "sync" and last not in stored and any(m < last for m in stored):
+    live = any(m < last for m in stored) or (state.kind != "monthly" and bool(state.opened) and state.opened < last)
+    if state.kind != "sync" and last not in stored and live:
         closes[last] = tuple(out.closing_credits.get(last, ()))
         state.notes.append(f"pool credits of {last} closed (its monthly close was missed)")
     return closes
@@ -586,12 +594,18 @@ def _digest(deps: Deps, out, org, today: date, now: datetime):
 
 def _board_due(deps: Deps, kind: str, out) -> bool:
     """The closed month's board report is the monthly run's; a daily or weekly run (whose pull also
-    covers the whole closed month) sends it when the monthly run held it or never ran."""
+    covers the whole closed month) sends it when the monthly run held it, died or never ran."""
     if kind == "monthly":
         return True
     if kind not in ("daily", "weekly") or out.board is None or not out.board.month:
         return False
-    return any(e.key == f"held:board:{out.board.month}" for e in deps.alerts.open())
+    month = out.board.month
+    if any(e.key == f"held:board:{month}" for e in deps.alerts.open()):
+        return True
+    # The product was live all through the month (its first scheduled run was before it) and no
+    # board report was ever claimed for it: the monthly run died before it, or never ran.
+    opened = deps.pool.opened()
+    return bool(opened) and opened < month and deps.outbox.get(f"board:{month}") is None
 
 
 def _hold_board(deps: Deps, month: str, short: list, today: date):

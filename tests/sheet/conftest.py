@@ -29,7 +29,7 @@ def pytest_terminal_summary(terminalreporter):
         return
     write = terminalreporter.write_line
     write("")
-    write(f"{'fault (through the first 3 runs)':<36} {'runs: ' + ', '.join(k for k, _ in drill.SCHEDULE):<70} after recovery")
+    write(f"{'fault (in runs 2 to 4)':<36} {'runs: ' + ', '.join(k for k, _ in drill.SCHEDULE):<70} after recovery")
     for fault, outcomes, verdict in drill.TABLE:
         runs = ", ".join("ok" if o == "ok" else o.split(":")[0] for o in outcomes)
         write(f"{fault:<36} {runs:<70} {verdict}")

@@ -161,7 +161,7 @@ class _Fakes:
         from chalicelib.services import pipeline
         from chalicelib.storage.snapshot_store import Snapshot, pack, unpack
 
-        self.facts, self.units, self.snaps, self.pool = facts, units, {}, None
+        self.facts, self.units, self.snaps, self.pool, self.opened = facts, units, {}, None, None
         fakes = self
 
         class Snaps:
@@ -178,6 +178,13 @@ class _Fakes:
 
             def save(self, credits):
                 fakes.pool = {**(fakes.pool or {}), **credits}
+
+            def opened(self):
+                return fakes.opened
+
+            def open_at(self, month):
+                fakes.opened = fakes.opened or month
+                return fakes.opened
 
         def month_facts(m):
             return [f for f in fakes.facts if month_key(f.day) == m]

@@ -34,7 +34,8 @@ def test_save_and_load_round_trip_and_replace(aws):
     assert same(store().load(), fewer)
     # The older generation is gone: the table holds one configuration's rows plus the pointer.
     store().save(fewer)
-    assert rows_in_table() == 1 + 1 + len(fewer.teams) + 2 + len(fewer.shared_rules) + len(fewer.benchmarks)
+    assert rows_in_table() == (1 + 1 + len(fewer.teams) + 2 + len(fewer.shared_rules) + len(fewer.benchmarks)
+                               + len(fewer.model_prices))
 
 
 def test_a_save_that_dies_before_the_switch_leaves_the_old_configuration(aws, monkeypatch):
