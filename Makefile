@@ -29,8 +29,9 @@ bench: $(VENV)/.installed
 	$(PY) bench/run_all.py
 
 .PHONY: fuzz
-fuzz: $(VENV)/.installed  ## schemathesis against openapi.yaml on the local stack per token scope; no 5xx, answers as documented, stored data = the accepted writes (FUZZ_SECONDS per scope, default 40)
+fuzz: $(VENV)/.installed  ## schemathesis against openapi.yaml on the local stack per token scope (no 5xx, answers as documented, stored data = the accepted writes; FUZZ_SECONDS per scope, default 40), then the fault drill's table
 	$(PY) -m local.api_fuzz
+	$(PY) -m pytest -q -p no:cacheprovider tests/sheet/test_fault_drill.py  # the faults injected, and what each run did
 
 STAGES ?= dev prod
 package: $(VENV)/.installed  ## per stage: chalice package --merge-template into build/<stage>/ (sam.json + deployment.zip), cfn-lint, zip < 10 MB, import check
