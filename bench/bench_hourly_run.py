@@ -35,6 +35,8 @@ os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("ALERT_SENDER", None)
 
+from bench.goals import figure  # noqa: E402
+
 NOW = datetime(2026, 11, 22, 14, 5, tzinfo=timezone.utc)
 
 
@@ -160,6 +162,15 @@ def main() -> int:
     print()
     for text, ok in goals:
         print(f"{'ok ' if ok else 'MISSED'} {text}")
+    figure("hourly run, 200 use cases, 100k vs 1k work items a month: DynamoDB requests",
+           f"{large['dynamodb']} vs {small['dynamodb']}: {items_ratio:.2f} x (Sheets {large['sheets']} vs "
+           f"{small['sheets']}; {large['seconds']:.1f} s vs {small['seconds']:.1f} s)", "<= 1.2 x", items_ratio <= 1.2)
+    figure("hourly run, 200 use cases, 13 months vs 1 month of history: DynamoDB requests",
+           f"{thirteen['dynamodb']} vs {one['dynamodb']}: {months_ratio:.2f} x (Sheets {thirteen['sheets']} vs "
+           f"{one['sheets']}; {thirteen['seconds']:.1f} s vs {one['seconds']:.1f} s)", "<= 1.5 x", months_ratio <= 1.5)
+    figure("hourly run, 1,000 use cases, 3 months, end to end",
+           f"{big['seconds']:.1f} s ({big['dynamodb']} DynamoDB, {big['sheets']} Sheets requests)", "< 20 s",
+           big["seconds"] < 20)
     print(f"\n(compute step, 13 months: {thirteen['compute']})")
     print(f"(1,000 use cases, seconds by step: {big['steps']})")
     return 0 if all(ok for _, ok in goals) else 1

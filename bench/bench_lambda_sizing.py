@@ -27,6 +27,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.goals import figure  # noqa: E402
+
 CONFIG = json.loads((ROOT / ".chalice" / "config.json").read_text())["lambda_functions"]
 NOW = datetime(2026, 11, 23, 14, 5, tzinfo=timezone.utc)
 
@@ -202,6 +204,17 @@ def main(argv: list[str]) -> int:
     print()
     for text, ok in goals:
         print(f"{'ok ' if ok else 'MISSED'} {text}")
+    figure("API Lambda peak memory (two 500-item posts, guardrail, summary, exports)", f"{api['peak_mb']:.0f} MB",
+           f"<= half of the configured {api_mb} MB", api["peak_mb"] <= api_mb / 2)
+    figure("API Lambda slowest request", f"{api['slowest_s']:.1f} s", "<= 10 s (API Gateway: 29 s)",
+           api["slowest_s"] <= 10)
+    for p in pipes:
+        slowest = max(p["seconds"].values())
+        figure(f"pipeline Lambda peak memory, {p['use_cases']} use cases", f"{p['peak_mb']:.0f} MB",
+               f"<= half of the configured {pipe_mb} MB", p["peak_mb"] <= pipe_mb / 2)
+        figure(f"pipeline Lambda slowest run, {p['use_cases']} use cases",
+               f"{slowest:.0f} s (" + ", ".join(f"{k} {v:.0f} s" for k, v in p["seconds"].items()) + ")",
+               f"<= a third of the {pipe_timeout} s time-out", slowest <= pipe_timeout / 3)
     return 0 if all(ok for _, ok in goals) else 1
 
 

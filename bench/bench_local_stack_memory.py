@@ -29,6 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.goals import figure  # noqa: E402
+
 GOAL_MB = 1024
 STOP_GOAL_S = 5.0
 TEAMS = {"claims": "claims-processing", "sales": "lead-scoring", "support": "ticket-escalation",
@@ -201,6 +203,18 @@ def main() -> int:
         print("  5xx:", error)
     fives = sum(n for status, n in outcome["status"].items() if status >= 500)
     ok = fives == 0 and total_peak < GOAL_MB and seconds < STOP_GOAL_S and not left and code == 0
+    def judged(met: bool) -> bool | None:  # the stock server is a comparison: its figures have no pass mark
+        return None if args.stock_moto else met
+
+    what = f"{outcome['posts']:,} work-item batches, {args.clients} clients" + (", stock moto_server" if args.stock_moto else "")
+    figure(f"local stack memory, all processes, {what}",
+           f"peak {total_peak:.0f} MB (before {sum(before.values()):.0f}, after {total_after:.0f}); "
+           f"{outcome['posts'] / outcome['seconds']:.0f} batches/s", f"< {GOAL_MB} MB",
+           judged(total_peak < GOAL_MB))
+    figure(f"local stack 5xx answers, {what}", f"{fives}", "none", judged(fives == 0))
+    figure("local stack stopped by SIGINT, all its children gone" + (" (stock moto_server)" if args.stock_moto else ""),
+           f"{seconds:.2f} s, exit {code}, children left: {len(left)}", f"< {STOP_GOAL_S:.0f} s, exit 0, none left",
+           judged(seconds < STOP_GOAL_S and not left and code == 0))
     return 0 if ok or args.stock_moto else 1
 
 

@@ -40,6 +40,7 @@ for _key in ("AWS_ENDPOINT_URL", "ALERT_SENDER", "AWS_PROFILE"):
     os.environ.pop(_key, None)
 
 from aws_meter import Meter  # noqa: E402
+from bench.goals import figure  # noqa: E402
 from local.moto_server import copy_touched_items_only, track_instances_weakly  # noqa: E402
 
 # moto in-process as the local stack's moto server runs it: a transaction copies the items it touches,
@@ -380,6 +381,11 @@ def main() -> int:
           f"alert emails add {money(1000 * PRICES['ses_email'])}. Work items stay stored: each month of 1M adds "
           f"{money(costs[2]['_detail']['gb'] * (PRICES['dynamodb_gb_month'] + PRICES['dynamodb_pitr_gb_month']))} "
           "a month of storage and backups.")
+    for (n, label), c in zip(scenarios, costs):
+        figure(f"AWS cost a month, {USE_CASES} use cases, {n:,} work items, {label.split()[0]} per post",
+               f"{money(c['total'])} (Cost Explorer {money(c['Cost Explorer API'])}, "
+               f"DynamoDB {money(c['DynamoDB on-demand'])}, Lambda {money(c['Lambda'])})", "a figure", None)
+    figure("AWS cost of each million guardrail checks", money(per_thousand * 1000), "a figure", None)
     print(f"({time.perf_counter() - started:.0f} s)")
     return 0
 

@@ -21,6 +21,8 @@ os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_
                   SHEETS_BACKOFF_CAP_SECONDS="0.05")
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
+from bench.goals import figure  # noqa: E402
+
 NOW = datetime(2026, 11, 22, 14, 5, tzinfo=timezone.utc)
 SIZES = (10, 1000)
 DAYS = 14
@@ -97,6 +99,13 @@ def main() -> int:
     print(f"\nrequests per sync constant across sizes: {'yes' if same else 'NO'}; every write under 2 MB: "
           f"{'yes' if fits else 'NO'}\n(sync s includes moto's in-process DynamoDB reading the facts; Sheets s is the "
           "time in the three Sheets API calls against the local emulator)")
+    for r in results:
+        figure(f"Sheets API requests per sync, {r['n']:,} use cases",
+               f"{r['requests']} ({r['reads']} reads, {r['writes']} write{'s' if r['writes'] != 1 else ''}) vs a naive {r['naive']:,}: "
+               f"{r['naive'] / r['requests']:.0f} x fewer", "<= 2 reads + 2 writes", r["reads"] <= 2 and r["writes"] <= 2)
+    figure(f"Sheets API requests per sync constant across {' and '.join(f'{n:,}' for n in SIZES)} use cases",
+           " and ".join(str(r["requests"]) for r in results), "the same for every size", same)
+    figure("Sheets bytes written per sync, the larger size", f"{max(r['bytes'] for r in results) / 1e6:.2f} MB", "<= 2 MB", fits)
     return 0 if same and fits else 1
 
 

@@ -21,6 +21,8 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
+from bench.goals import figure  # noqa: E402
+
 FLOOR_BATCH_WRITES = 40  # 1,000 items / 25 per BatchWriteItem
 
 
@@ -100,19 +102,29 @@ def main() -> None:
     total = sum(calls.values())
     print(f"DynamoDB requests per 1,000 items (2 x 500): {total}  {dict(sorted(calls.items()))}")
     print(f"  floor {FLOOR_BATCH_WRITES} BatchWriteItem; ratio {total / FLOOR_BATCH_WRITES:.2f} (goal <= 1.50)")
+    figure("DynamoDB requests per 1,000 work items posted as 2 x 500, reads included",
+           f"{total}: {total / FLOOR_BATCH_WRITES:.2f} x the floor", f"<= 1.5 x the floor of {FLOOR_BATCH_WRITES}",
+           total / FLOOR_BATCH_WRITES <= 1.5)
 
     items_s, noop_s = throughput_through_chalice_local()
     print(f"chalice local: {items_s:,.0f} work items/s in 500-item posts; no-op route {noop_s:,.0f} requests/s; "
           f"items stored per no-op request time: {items_s / noop_s:.2f}")
+    figure("work items stored through chalice local in the time of one no-op request",
+           f"{items_s / noop_s:.2f} ({items_s:,.0f} items/s; no-op {noop_s:,.0f} requests/s)", "a ratio", None)
 
     baseline = import_seconds("import boto3, chalice, aws_lambda_powertools")
     ours = import_seconds("import app")
     print(f"cold start imports: boto3+chalice+powertools {baseline * 1000:.0f} ms; app {ours * 1000:.0f} ms; "
           f"ratio {ours / baseline:.2f} (goal <= 1.20)")
+    figure("cold start: import app vs import boto3, chalice, aws_lambda_powertools",
+           f"{ours * 1000:.0f} ms vs {baseline * 1000:.0f} ms: {ours / baseline:.2f} x", "<= 1.2 x",
+           ours / baseline <= 1.2)
     heavy = subprocess.check_output([sys.executable, "-c", "import sys, app; print(sorted(m for m in "
                                      "('gspread','google.auth','requests','moto','openpyxl') if m in sys.modules))"],
                                     cwd=ROOT, text=True).strip()
     print(f"heavy libraries imported by `import app`: {heavy}")
+    figure("heavy libraries imported by import app (gspread, google.auth, requests, moto, openpyxl)",
+           heavy, "none: []", heavy == "[]")
 
 
 if __name__ == "__main__":
