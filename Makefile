@@ -31,7 +31,7 @@ bench: $(VENV)/.installed
 .PHONY: fuzz
 fuzz: $(VENV)/.installed  ## schemathesis against openapi.yaml on the local stack per token scope (no 5xx, answers as documented, stored data = the accepted writes; FUZZ_SECONDS per scope, default 40), then the fault drill's table
 	$(PY) -m local.api_fuzz
-	$(PY) -m pytest -q -p no:cacheprovider tests/sheet/test_fault_drill.py  # the faults injected, and what each run did
+	FAULT_DRILL=all $(PY) -m pytest -q -p no:cacheprovider tests/sheet/test_fault_drill.py  # the faults injected, and what each run did
 
 STAGES ?= dev prod
 package: $(VENV)/.installed  ## per stage: chalice package --merge-template into build/<stage>/ (sam.json + deployment.zip), cfn-lint, zip < 10 MB, import check
@@ -42,7 +42,7 @@ clean:
 
 .PHONY: fault-drill
 fault-drill: $(VENV)/.installed  ## the month close under each injected fault, compared with a clean run; prints the table
-	$(PY) -m pytest -q -p no:cacheprovider tests/sheet/test_fault_drill.py
+	FAULT_DRILL=all $(PY) -m pytest -q -p no:cacheprovider tests/sheet/test_fault_drill.py
 
 .PHONY: dashboard-png
 dashboard-png: $(VENV)/.installed-local  ## docs/dashboard.png from the demo's story (needs soffice and pdftoppm on PATH)
