@@ -199,7 +199,7 @@ def _run_locked(kind: str, deps: Deps, now: datetime, record: RunRecord) -> RunR
         notices = steps("alerts", _alerts, deps, out, org, today, now) or []
         if kind == "weekly":
             notices += steps("weekly digest", _digest, deps, out, org, today, now) or []
-        if _board_due(deps, kind, out):
+        if _board_due(deps, kind, out, state.opened):
             short = _sources_short(pulled, window is not None)
             if short:  # no verdict without the data: the board gets the month once every source answered
                 steps("board report held", _hold_board, deps, out.board.month, short, today)
@@ -592,7 +592,7 @@ def _digest(deps: Deps, out, org, today: date, now: datetime):
     return [notice], f"digest of {len(colours)} use cases"
 
 
-def _board_due(deps: Deps, kind: str, out) -> bool:
+def _board_due(deps: Deps, kind: str, out, opened: Optional[str]) -> bool:
     """The closed month's board report is the monthly run's; a daily or weekly run (whose pull also
     covers the whole closed month) sends it when the monthly run held it, died or never ran."""
     if kind == "monthly":
@@ -604,7 +604,7 @@ def _board_due(deps: Deps, kind: str, out) -> bool:
         return True
     # The product was live all through the month (its first scheduled run was before it) and no
     # board report was ever claimed for it: the monthly run died before it, or never ran.
-    opened = deps.pool.opened()
+    # (`opened`: the month of the first scheduled run, as this run's compute read it.)
     return bool(opened) and opened < month and deps.outbox.get(f"board:{month}") is None
 
 
