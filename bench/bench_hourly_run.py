@@ -20,10 +20,8 @@ month's settled days, `chalicelib/storage/settled_days.py`).
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import sys
-import tempfile
 import time
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal as D
@@ -36,6 +34,7 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("ALERT_SENDER", None)
 
 from bench.goals import figure  # noqa: E402
+from bench.sheet_world import sheet_world  # noqa: E402
 
 NOW = datetime(2026, 11, 22, 14, 5, tzinfo=timezone.utc)
 
@@ -61,84 +60,59 @@ def _facts_and_units(org, first: date, last: date, items_per_month: int) -> tupl
 
 
 def scenario(n: int, months: int, items_per_month: int) -> dict:
-    from moto import mock_aws
-
-    from local.fake_service_account import service_account_info
-    from local.sheets_emulator import start_emulator
-
-    with mock_aws(), tempfile.TemporaryDirectory() as tmp:
-        import boto3
-        from aws_lambda_powertools.utilities import parameters
-
-        from chalicelib import bootstrap, sheet_sync, stores
+    with sheet_world(n) as (org, emu):
+        from chalicelib import bootstrap, sheet_sync
         from chalicelib.billing import BillingSource
         from chalicelib.domain.allocation import build_ledger
         from chalicelib.domain.periods import month_key
         from chalicelib.services import pipeline
-        from chalicelib.sheet import session
         from chalicelib.storage.snapshot_store import SnapshotStore
-        from local.tables import create_tables
-        from tests.sheet.data import _put_facts, _put_units, big_organisation
+        from tests.sheet.data import _put_facts, _put_units
 
-        stores.reset()
-        session.reset()
-        parameters.clear_caches()
-        create_tables(boto3.client("dynamodb"))
-        emu = start_emulator(Path(tmp) / "bench.xlsx", port=0, persist=False)
-        try:
-            os.environ.update(SHEETS_ENDPOINT_URL=emu.url, SHEET_ID=emu.default_spreadsheet_id)
-            boto3.client("secretsmanager").create_secret(
-                Name="finops/google-service-account", SecretString=json.dumps(service_account_info(emu.url)))
-            org = big_organisation(n)
-            stores.stores().organisation.save(org)
-            today = NOW.date()
-            current_first = today.replace(day=1)
-            facts, units = _facts_and_units(org, current_first, today, items_per_month)
-            _put_facts(facts)
-            _put_units(units)
-            # The closed months, as their closes stored them.
-            deps = bootstrap.dependencies()
-            store = SnapshotStore(deps.pool._resource, deps.pool._table_name)
-            first = current_first
-            for _ in range(months - 1):
-                last = first - timedelta(days=1)
-                first = last.replace(day=1)
-                f, u = _facts_and_units(org, first, last, items_per_month)
-                store.save(month_key(first), build_ledger(org, f, u), "2026-01-01T00:00:00+00:00")
-            by_day: dict = {}
-            for fact in facts:
-                by_day.setdefault(fact.day, []).append(fact)
+        today = NOW.date()
+        current_first = today.replace(day=1)
+        facts, units = _facts_and_units(org, current_first, today, items_per_month)
+        _put_facts(facts)
+        _put_units(units)
+        # The closed months, as their closes stored them.
+        deps = bootstrap.dependencies()
+        store = SnapshotStore(deps.pool._resource, deps.pool._table_name)
+        first = current_first
+        for _ in range(months - 1):
+            last = first - timedelta(days=1)
+            first = last.replace(day=1)
+            f, u = _facts_and_units(org, first, last, items_per_month)
+            store.save(month_key(first), build_ledger(org, f, u), "2026-01-01T00:00:00+00:00")
+        by_day: dict = {}
+        for fact in facts:
+            by_day.setdefault(fact.day, []).append(fact)
 
-            def pull(start: date, end: date) -> list:
-                return [x for d in range((end - start).days) for x in by_day.get(start + timedelta(days=d), [])]
+        def pull(start: date, end: date) -> list:
+            return [x for d in range((end - start).days) for x in by_day.get(start + timedelta(days=d), [])]
 
-            def accrue() -> None:
-                # An hour later: today's bill has grown and more work items are counted today, so
-                # the measured run finds today changed (read raw) and the other days settled.
-                by_day[today] = [dataclasses.replace(f, billed_cost=f.billed_cost + 1, effective_cost=f.effective_cost + 1)
-                                 for f in by_day[today]]
-                _put_units([dataclasses.replace(u, units=u.units + 5, success_units=u.success_units + 5)
-                            for u in units if u.day == today])
+        def accrue() -> None:
+            # An hour later: today's bill has grown and more work items are counted today, so
+            # the measured run finds today changed (read raw) and the other days settled.
+            by_day[today] = [dataclasses.replace(f, billed_cost=f.billed_cost + 1, effective_cost=f.effective_cost + 1)
+                             for f in by_day[today]]
+            _put_units([dataclasses.replace(u, units=u.units + 5, success_units=u.success_units + 5)
+                        for u in units if u.day == today])
 
-            deps = dataclasses.replace(deps, sources=lambda _org: [BillingSource("aws", pull)])
-            assert sheet_sync.init().ok
-            warm = pipeline.run("hourly", deps, NOW - timedelta(hours=1))
-            assert warm.record.status == "ok", (warm.record.message, warm.record.steps)
-            accrue()
-            emu.reset_log()
-            started = time.perf_counter()
-            result = pipeline.run("hourly", deps, NOW)
-            seconds = time.perf_counter() - started
-            record = result.record
-            assert record.status == "ok", (record.message, record.steps)
-            compute = next(s for s in record.steps if s.name == "compute")
-            return {"n": n, "months": months, "items": items_per_month, "dynamodb": record.dynamodb_requests,
-                    "sheets": len(emu.api_requests()), "seconds": seconds, "compute": compute.detail,
-                    "steps": ", ".join(f"{s.name} {s.seconds:.1f}" for s in record.steps)}
-        finally:
-            emu.stop()
-            for key in ("SHEETS_ENDPOINT_URL", "SHEET_ID"):
-                os.environ.pop(key, None)
+        deps = dataclasses.replace(deps, sources=lambda _org: [BillingSource("aws", pull)])
+        assert sheet_sync.init().ok
+        warm = pipeline.run("hourly", deps, NOW - timedelta(hours=1))
+        assert warm.record.status == "ok", (warm.record.message, warm.record.steps)
+        accrue()
+        emu.reset_log()
+        started = time.perf_counter()
+        result = pipeline.run("hourly", deps, NOW)
+        seconds = time.perf_counter() - started
+        record = result.record
+        assert record.status == "ok", (record.message, record.steps)
+        compute = next(s for s in record.steps if s.name == "compute")
+        return {"n": n, "months": months, "items": items_per_month, "dynamodb": record.dynamodb_requests,
+                "sheets": len(emu.api_requests()), "seconds": seconds, "compute": compute.detail,
+                "steps": ", ".join(f"{s.name} {s.seconds:.1f}" for s in record.steps)}
 
 
 def main() -> int:

@@ -24,7 +24,6 @@ import io
 import json
 import os
 import sys
-import tempfile
 import time
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
@@ -41,6 +40,7 @@ for _key in ("AWS_ENDPOINT_URL", "ALERT_SENDER", "AWS_PROFILE"):
 
 from aws_meter import Meter  # noqa: E402
 from bench.goals import figure  # noqa: E402
+from bench.sheet_world import sheet_world  # noqa: E402
 from local.moto_server import copy_touched_items_only, track_instances_weakly  # noqa: E402
 
 # moto in-process as the local stack's moto server runs it: a transaction copies the items it touches,
@@ -180,12 +180,8 @@ def _hourly_bench():
 def measure_pipeline() -> dict:
     import dataclasses
 
-    from moto import mock_aws
-
     hourly_bench = _hourly_bench()
-    with mock_aws(), tempfile.TemporaryDirectory() as tmp:
-        import boto3
-        from aws_lambda_powertools.utilities import parameters
+    with sheet_world(USE_CASES) as (org, emu):
         from chalice.test import Client
 
         import app as app_module
@@ -194,76 +190,54 @@ def measure_pipeline() -> dict:
         from chalicelib.domain.allocation import build_ledger
         from chalicelib.domain.periods import month_key
         from chalicelib.services import pipeline
-        from chalicelib.sheet import session
         from chalicelib.storage.snapshot_store import SnapshotStore
-        from local.fake_service_account import service_account_info
-        from local.sheets_emulator import start_emulator
-        from local.tables import create_tables
-        from tests.sheet.data import _put_facts, _put_units, big_organisation
+        from tests.sheet.data import _put_facts, _put_units
 
-        stores.reset()
-        session.reset()
-        parameters.clear_caches()
-        create_tables(boto3.client("dynamodb"))
-        emu = start_emulator(Path(tmp) / "bench.xlsx", port=0, persist=False)
+        first = NOW.date().replace(day=1)
+        facts, units = hourly_bench._facts_and_units(org, first, NOW.date(), 100_000)
+        _put_facts(facts)
+        _put_units(units)
+        deps = bootstrap.dependencies()
+        snapshots = SnapshotStore(deps.pool._resource, deps.pool._table_name)
+        closed = first
+        for _ in range(2):
+            last = closed - timedelta(days=1)
+            closed = last.replace(day=1)
+            f, u = hourly_bench._facts_and_units(org, closed, last, 100_000)
+            snapshots.save(month_key(closed), build_ledger(org, f, u), "2026-01-01T00:00:00+00:00")
+        by_day: dict = {}
+        for fact in facts:
+            by_day.setdefault(fact.day, []).append(fact)
+
+        def pull(start: date, end: date) -> list:
+            return [x for d in range((end - start).days) for x in by_day.get(start + timedelta(days=d), [])]
+
+        deps = dataclasses.replace(deps, sources=lambda _org: [BillingSource("aws", pull)])
+        assert sheet_sync.init().ok
+        assert pipeline.run("hourly", deps, NOW - timedelta(hours=1)).record.status == "ok"  # warm
+        out = {}
+        # the monthly run closes the month before NOW's: run it on the 1st, as its schedule does
+        moments = {"hourly": NOW, "daily": NOW.replace(hour=2, minute=35), "weekly": NOW.replace(hour=5, minute=35),
+                   "monthly": datetime(2026, 12, 1, 3, 35, tzinfo=timezone.utc)}
+        real = bootstrap.dependencies
+        bootstrap.dependencies = lambda: dataclasses.replace(real(), sources=deps.sources)
         try:
-            os.environ.update(SHEETS_ENDPOINT_URL=emu.url, SHEET_ID=emu.default_spreadsheet_id)
-            boto3.client("secretsmanager").create_secret(
-                Name="finops/google-service-account", SecretString=json.dumps(service_account_info(emu.url)))
-            org = big_organisation(USE_CASES)
-            stores.stores().organisation.save(org)
-            first = NOW.date().replace(day=1)
-            facts, units = hourly_bench._facts_and_units(org, first, NOW.date(), 100_000)
-            _put_facts(facts)
-            _put_units(units)
-            deps = bootstrap.dependencies()
-            snapshots = SnapshotStore(deps.pool._resource, deps.pool._table_name)
-            closed = first
-            for _ in range(2):
-                last = closed - timedelta(days=1)
-                closed = last.replace(day=1)
-                f, u = hourly_bench._facts_and_units(org, closed, last, 100_000)
-                snapshots.save(month_key(closed), build_ledger(org, f, u), "2026-01-01T00:00:00+00:00")
-            by_day: dict = {}
-            for fact in facts:
-                by_day.setdefault(fact.day, []).append(fact)
-
-            def pull(start: date, end: date) -> list:
-                return [x for d in range((end - start).days) for x in by_day.get(start + timedelta(days=d), [])]
-
-            deps = dataclasses.replace(deps, sources=lambda _org: [BillingSource("aws", pull)])
-            assert sheet_sync.init().ok
-            assert pipeline.run("hourly", deps, NOW - timedelta(hours=1)).record.status == "ok"  # warm
-            out = {}
-            # the monthly run closes the month before NOW's: run it on the 1st, as its schedule does
-            moments = {"hourly": NOW, "daily": NOW.replace(hour=2, minute=35), "weekly": NOW.replace(hour=5, minute=35),
-                       "monthly": datetime(2026, 12, 1, 3, 35, tzinfo=timezone.utc)}
-            real = bootstrap.dependencies
-            bootstrap.dependencies = lambda: dataclasses.replace(real(), sources=deps.sources)
-            try:
-                with Client(app_module.app, project_dir=str(ROOT)) as client:
-                    for kind, moment in moments.items():  # through the scheduled handlers, as EventBridge calls them
-                        event = client.events.generate_cw_event(source="aws.events", detail_type="Scheduled Event",
-                                                                detail={}, resources=[])
-                        event["time"] = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-                        with Meter() as meter, _log_bytes() as logs:
-                            started = time.perf_counter()
-                            answer = client.lambda_.invoke(kind, event).payload
-                            seconds = time.perf_counter() - started
-                        record = stores.stores().runs.get(answer["run_id"])
-                        assert record.status == "ok", (kind, record.message, record.steps)
-                        out[kind] = {"rru": meter.rru, "wru": meter.wru, "requests": meter.of("dynamodb"),
-                                     "seconds": seconds, "sheets": record.sheets_requests, "log_bytes": logs["bytes"]}
-            finally:
-                bootstrap.dependencies = real
-            return out
+            with Client(app_module.app, project_dir=str(ROOT)) as client:
+                for kind, moment in moments.items():  # through the scheduled handlers, as EventBridge calls them
+                    event = client.events.generate_cw_event(source="aws.events", detail_type="Scheduled Event",
+                                                            detail={}, resources=[])
+                    event["time"] = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+                    with Meter() as meter, _log_bytes() as logs:
+                        started = time.perf_counter()
+                        answer = client.lambda_.invoke(kind, event).payload
+                        seconds = time.perf_counter() - started
+                    record = stores.stores().runs.get(answer["run_id"])
+                    assert record.status == "ok", (kind, record.message, record.steps)
+                    out[kind] = {"rru": meter.rru, "wru": meter.wru, "requests": meter.of("dynamodb"),
+                                 "seconds": seconds, "sheets": record.sheets_requests, "log_bytes": logs["bytes"]}
         finally:
-            emu.stop()
-            for key in ("SHEETS_ENDPOINT_URL", "SHEET_ID"):
-                os.environ.pop(key, None)
-            stores.reset()
-            session.reset()
-            parameters.clear_caches()
+            bootstrap.dependencies = real
+        return out
 
 
 def measure_connectors() -> dict:

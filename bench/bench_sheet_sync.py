@@ -8,10 +8,8 @@ Goal: the same small number of requests whatever N (2 reads, 1 write), each unde
 """
 from __future__ import annotations
 
-import json
 import os
 import sys
-import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,6 +20,7 @@ os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
 from bench.goals import figure  # noqa: E402
+from bench.sheet_world import sheet_world  # noqa: E402
 
 NOW = datetime(2026, 11, 22, 14, 5, tzinfo=timezone.utc)
 SIZES = (10, 1000)
@@ -40,50 +39,26 @@ def rows_written(emu) -> int:
 
 
 def run(n: int) -> dict:
-    from moto import mock_aws
-
-    from local.fake_service_account import service_account_info
-    from local.sheets_emulator import start_emulator
-
-    with mock_aws(), tempfile.TemporaryDirectory() as tmp:
-        import boto3
-        from aws_lambda_powertools.utilities import parameters
-
-        from chalicelib import sheet_sync, stores
+    with sheet_world(n) as (org, emu):
+        from chalicelib import sheet_sync
         from chalicelib.services import pipeline
-        from chalicelib.sheet import layout, session
-        from local.tables import create_tables
-        from tests.sheet.data import big_organisation, seed_big
+        from chalicelib.sheet import layout
+        from tests.sheet.data import seed_big
 
-        stores.reset()
-        session.reset()
-        parameters.clear_caches()
-        create_tables(boto3.client("dynamodb"))
-        emu = start_emulator(Path(tmp) / "bench.xlsx", port=0, persist=False)
-        try:
-            os.environ.update(SHEETS_ENDPOINT_URL=emu.url, SHEET_ID=emu.default_spreadsheet_id)
-            boto3.client("secretsmanager").create_secret(
-                Name="finops/google-service-account", SecretString=json.dumps(service_account_info(emu.url)))
-            org = big_organisation(n)
-            stores.stores().organisation.save(org)
-            seed_big(org, NOW.date(), days=DAYS)
-            assert sheet_sync.init().ok
-            emu.reset_log()
-            started = time.perf_counter()
-            report = pipeline.sync(NOW)
-            seconds = time.perf_counter() - started
-            assert report.ok, report.error
-            calls = emu.api_requests()
-            reads = sum(1 for c in calls if c["method"] == "GET")
-            writes = len(calls) - reads
-            naive = rows_written(emu) + len(layout.INPUT_TABS) + 1
-            return {"n": n, "requests": len(calls), "reads": reads, "writes": writes, "naive": naive,
-                    "bytes": report.write_bytes, "seconds": seconds, "sheet_seconds": report.sheet_seconds,
-                    "history": (report.history_weeks, report.history_months)}
-        finally:
-            emu.stop()
-            for key in ("SHEETS_ENDPOINT_URL", "SHEET_ID"):
-                os.environ.pop(key, None)
+        seed_big(org, NOW.date(), days=DAYS)
+        assert sheet_sync.init().ok
+        emu.reset_log()
+        started = time.perf_counter()
+        report = pipeline.sync(NOW)
+        seconds = time.perf_counter() - started
+        assert report.ok, report.error
+        calls = emu.api_requests()
+        reads = sum(1 for c in calls if c["method"] == "GET")
+        writes = len(calls) - reads
+        naive = rows_written(emu) + len(layout.INPUT_TABS) + 1
+        return {"n": n, "requests": len(calls), "reads": reads, "writes": writes, "naive": naive,
+                "bytes": report.write_bytes, "seconds": seconds, "sheet_seconds": report.sheet_seconds,
+                "history": (report.history_weeks, report.history_months)}
 
 
 def main() -> int:
