@@ -21,7 +21,8 @@ from typing import Any, Optional
 
 import requests
 
-from chalicelib.connectors.common import Pulled, check_window, in_window, parse_timestamp, rfc3339, to_decimal
+from chalicelib.connectors.common import (Pulled, bucket_page, check_window, in_window, parse_timestamp, rfc3339,
+                                          to_decimal)
 from chalicelib.connectors.errors import SourceUnavailable
 from chalicelib.connectors.vendor_http import HttpConfig, pull_pages
 from chalicelib.domain.facts import CostFact
@@ -66,14 +67,7 @@ def parse_cost_report_page(
     _shape(isinstance(payload, dict), "page is not an object")
     if payload.get("type") == "error":
         raise SourceUnavailable(SOURCE, f"error response: {payload.get('error')}")
-    data = payload.get("data")
-    _shape(isinstance(data, list), "'data' is not a list")
-    has_more = payload.get("has_more", False)
-    _shape(isinstance(has_more, bool), "'has_more' is not a boolean")
-    next_page = payload.get("next_page")
-    _shape(next_page is None or isinstance(next_page, str), "'next_page' is not a string")
-    if has_more:
-        _shape(bool(next_page), "'has_more' is true but 'next_page' is empty")
+    data, next_cursor = bucket_page(payload, _shape)
 
     facts: list[CostFact] = []
     answered: set[date] = set()
@@ -117,7 +111,7 @@ def parse_cost_report_page(
                     provenance=f"anthropic cost_report {day.isoformat()} page {page_no}",
                 )
             )
-    return facts, (next_page if has_more else None), answered
+    return facts, next_cursor, answered
 
 
 def pull(

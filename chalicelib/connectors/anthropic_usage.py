@@ -20,7 +20,7 @@ from typing import Any, Optional
 import requests
 
 from chalicelib.connectors.anthropic_costs import ANTHROPIC_VERSION, PROVIDER, base_url_from_env, vendor_key
-from chalicelib.connectors.common import Pulled, check_window, in_window, parse_timestamp, rfc3339
+from chalicelib.connectors.common import Pulled, bucket_page, check_window, in_window, parse_timestamp, rfc3339
 from chalicelib.connectors.errors import SourceUnavailable
 from chalicelib.connectors.vendor_http import HttpConfig, pull_pages
 from chalicelib.domain.usage import UsageFact, merge_usage
@@ -66,14 +66,7 @@ def parse_usage_page(payload: Any, *, page_no: int = 1, start: Optional[date] = 
     _shape(isinstance(payload, dict), "page is not an object")
     if payload.get("type") == "error":
         raise SourceUnavailable(SOURCE, f"error response: {payload.get('error')}")
-    data = payload.get("data")
-    _shape(isinstance(data, list), "'data' is not a list")
-    has_more = payload.get("has_more", False)
-    _shape(isinstance(has_more, bool), "'has_more' is not a boolean")
-    next_page = payload.get("next_page")
-    _shape(next_page is None or isinstance(next_page, str), "'next_page' is not a string")
-    if has_more:
-        _shape(bool(next_page), "'has_more' is true but 'next_page' is empty")
+    data, next_cursor = bucket_page(payload, _shape)
     facts: list[UsageFact] = []
     answered: set[date] = set()
     for b, bucket in enumerate(data):
@@ -106,7 +99,7 @@ def parse_usage_page(payload: Any, *, page_no: int = 1, start: Optional[date] = 
                 cache_write_tokens=_cache_writes(result, where),
                 output_tokens=_tokens(result.get("output_tokens"), f"{where}.output_tokens"),
                 requests=None, provenance=f"anthropic usage_report {day.isoformat()} page {page_no}"))
-    return facts, (next_page if has_more else None), answered
+    return facts, next_cursor, answered
 
 
 def pull(admin_key: str, start: date, end: date, *, base_url: Optional[str] = None, limit: int = MAX_LIMIT,

@@ -19,6 +19,7 @@ import requests
 
 from chalicelib.connectors.common import (
     Pulled,
+    bucket_page,
     check_window,
     in_window,
     to_decimal,
@@ -62,15 +63,7 @@ def parse_costs_page(
     cursor (None when there is no more) and the days in the window the page has a bucket for
     (answered, even when the bucket has no results). Unexpected shapes -> SourceUnavailable.
     Facts are not merged here; ``pull`` merges across pages."""
-    _shape(isinstance(payload, dict), "page is not an object")
-    data = payload.get("data")
-    _shape(isinstance(data, list), "'data' is not a list")
-    has_more = payload.get("has_more", False)
-    _shape(isinstance(has_more, bool), "'has_more' is not a boolean")
-    next_page = payload.get("next_page")
-    _shape(next_page is None or isinstance(next_page, str), "'next_page' is not a string")
-    if has_more:
-        _shape(bool(next_page), "'has_more' is true but 'next_page' is empty")
+    data, next_cursor = bucket_page(payload, _shape)
 
     facts: list[CostFact] = []
     answered: set[date] = set()
@@ -118,7 +111,7 @@ def parse_costs_page(
                     provenance=f"openai costs {day.isoformat()} page {page_no}",
                 )
             )
-    return facts, (next_page if has_more else None), answered
+    return facts, next_cursor, answered
 
 
 def pull(

@@ -21,7 +21,7 @@ from typing import Any, Optional
 
 import requests
 
-from chalicelib.connectors.common import Pulled, check_window, in_window, unix_seconds, utc_day_of_unix
+from chalicelib.connectors.common import Pulled, bucket_page, check_window, in_window, unix_seconds, utc_day_of_unix
 from chalicelib.connectors.errors import SourceUnavailable
 from chalicelib.connectors.openai_costs import PROVIDER, base_url_from_env, vendor_key
 from chalicelib.connectors.vendor_http import HttpConfig, pull_pages
@@ -54,15 +54,7 @@ def parse_usage_page(payload: Any, *, page_no: int = 1, start: Optional[date] = 
                      end: Optional[date] = None) -> tuple[list[UsageFact], Optional[str], set[date]]:
     """Facts of one usage page, the next cursor (None at the end) and the days in the window the page
     has a bucket for (answered, even with no results). Unexpected shapes -> SourceUnavailable."""
-    _shape(isinstance(payload, dict), "page is not an object")
-    data = payload.get("data")
-    _shape(isinstance(data, list), "'data' is not a list")
-    has_more = payload.get("has_more", False)
-    _shape(isinstance(has_more, bool), "'has_more' is not a boolean")
-    next_page = payload.get("next_page")
-    _shape(next_page is None or isinstance(next_page, str), "'next_page' is not a string")
-    if has_more:
-        _shape(bool(next_page), "'has_more' is true but 'next_page' is empty")
+    data, next_cursor = bucket_page(payload, _shape)
     facts: list[UsageFact] = []
     answered: set[date] = set()
     for b, bucket in enumerate(data):
@@ -97,7 +89,7 @@ def parse_usage_page(payload: Any, *, page_no: int = 1, start: Optional[date] = 
                 day=day, source=SOURCE, provider=PROVIDER, model=model or NO_MODEL, vendor_key=vendor_key(project_id),
                 input_tokens=uncached, cached_input_tokens=cached, cache_write_tokens=written, output_tokens=output,
                 requests=requests_, provenance=f"openai usage {day.isoformat()} page {page_no}"))
-    return facts, (next_page if has_more else None), answered
+    return facts, next_cursor, answered
 
 
 def pull(admin_key: str, start: date, end: date, *, base_url: Optional[str] = None, limit: int = MAX_LIMIT,
