@@ -1,4 +1,5 @@
 """HTTP routes and schedules: each parses, calls one service function, shapes the answer."""
+
 import functools
 import os
 from datetime import datetime, timezone
@@ -13,8 +14,9 @@ from chalicelib.observability import logger, metrics
 
 app = Chalice(app_name="ai-finops")
 RETRY_AFTER_SECONDS = 5  # told to clients when storage is unavailable (503)
-STORAGE_UNAVAILABLE = ("storage is unavailable right now; a refused request changed nothing a retry would not "
-                       "repair: retry it later")
+STORAGE_UNAVAILABLE = (
+    "storage is unavailable right now; a refused request changed nothing a retry would not repair: retry it later"
+)
 app.api.binary_types = []  # every body is text (JSON or CSV)
 
 
@@ -30,6 +32,7 @@ def route(path: str, **options):
     """`app.route`, with storage outages (DynamoDB unreachable or throttling once botocore's retries
     are spent) answered 503 with Retry-After: Chalice turns any other exception of a view into its
     own 500 before the middleware sees it."""
+
     def register(view):
         @functools.wraps(view)
         def guarded(*args, **kwargs):
@@ -42,14 +45,19 @@ def route(path: str, **options):
                     logger.warning("storage unavailable", extra={"error": type(exc).__name__})
                     raise ApiError(503, STORAGE_UNAVAILABLE, {"Retry-After": str(RETRY_AFTER_SECONDS)}) from exc
                 raise
+
         return app.route(path, **options)(guarded)
+
     return register
 
 
 def _error(status: int, message: str, /, **beside) -> Response:
     """The one error shape, `{"error": {"status", "message"}}` (`beside`: more fields, e.g. an import's bad rows)."""
-    return Response(body={"error": {"status": status, "message": message}, **beside}, status_code=status,
-                    headers={"Content-Type": "application/json"})
+    return Response(
+        body={"error": {"status": status, "message": message}, **beside},
+        status_code=status,
+        headers={"Content-Type": "application/json"},
+    )
 
 
 def _caller(*scopes: str) -> access.Caller:
@@ -131,14 +139,20 @@ def post_work_items():
 
     caller = _caller("team")
     try:
-        answer = intake(caller, app.current_request.raw_body, stores.organisation(),
-                        stores.stores().work_items, datetime.now(timezone.utc))
+        answer = intake(
+            caller,
+            app.current_request.raw_body,
+            stores.organisation(),
+            stores.stores().work_items,
+            datetime.now(timezone.utc),
+        )
     except BadBatch as exc:
         return _error(exc.status, str(exc))
     for outcome in ("accepted", "replaced", "rejected"):
         metrics.add_metric(name=f"WorkItems{outcome.title()}", unit="Count", value=answer[outcome])
-    logger.info("work items posted", extra={"team": caller.team, **{k: answer[k] for k in
-                                                                    ("accepted", "replaced", "rejected")}})
+    logger.info(
+        "work items posted", extra={"team": caller.team, **{k: answer[k] for k in ("accepted", "replaced", "rejected")}}
+    )
     return answer
 
 
@@ -161,8 +175,7 @@ def guardrail(use_case_id):
         return _error(404, f"unknown use case: {use_case_id}")
 
 
-@route("/v1/cost-imports", methods=["POST"],
-           content_types=["text/csv", "application/csv", "text/plain"])
+@route("/v1/cost-imports", methods=["POST"], content_types=["text/csv", "application/csv", "text/plain"])
 def cost_imports():
     from chalicelib.billing import FEED_PATTERN, MAX_ERRORS_LISTED, MAX_IMPORT_BYTES, import_cost_file
     from chalicelib.guardrail import money
@@ -170,20 +183,32 @@ def cost_imports():
     _caller("admin")
     feed = (app.current_request.query_params or {}).get("feed")
     if not feed or not FEED_PATTERN.fullmatch(feed):
-        return _error(400, "feed: required, 1 to 64 letters, digits, '.', '_', ':' or '-', naming the invoice "
-                           "stream this file restates (e.g. ?feed=pinecone-invoices)")
+        return _error(
+            400,
+            "feed: required, 1 to 64 letters, digits, '.', '_', ':' or '-', naming the invoice "
+            "stream this file restates (e.g. ?feed=pinecone-invoices)",
+        )
     body = app.current_request.raw_body or b""
     if len(body) > MAX_IMPORT_BYTES:
-        return _error(413, f"the file is {len(body):,} bytes; at most {MAX_IMPORT_BYTES:,} are accepted "
-                           "(split it by month and import each part to the same feed: a part restates only its own days)")
+        return _error(
+            413,
+            f"the file is {len(body):,} bytes; at most {MAX_IMPORT_BYTES:,} are accepted "
+            "(split it by month and import each part to the same feed: a part restates only its own days)",
+        )
     if not body.strip():
         return _error(400, "the body is empty: send a FOCUS or simple CSV file as text/csv")
     result = import_cost_file(body, stores.organisation(), stores.stores().ledger, feed=feed)
-    answer = {"format": result.format, "feed": result.feed, "rows_read": result.rows_read,
-              "rows_stored": result.rows_stored, "facts_stored": result.facts_stored,
-              "total": money(result.total), "errors": result.errors[:MAX_ERRORS_LISTED],
-              "error_count": len(result.errors),
-              "unmapped_keys": {k: money(v) for k, v in sorted(result.unmapped.items())}}
+    answer = {
+        "format": result.format,
+        "feed": result.feed,
+        "rows_read": result.rows_read,
+        "rows_stored": result.rows_stored,
+        "facts_stored": result.facts_stored,
+        "total": money(result.total),
+        "errors": result.errors[:MAX_ERRORS_LISTED],
+        "error_count": len(result.errors),
+        "unmapped_keys": {k: money(v) for k, v in sorted(result.unmapped.items())},
+    }
     if result.errors:
         listed = "" if len(result.errors) <= MAX_ERRORS_LISTED else f" (the first {MAX_ERRORS_LISTED} are listed)"
         answer["message"] = f"{len(result.errors)} invalid cell(s): nothing was stored; fix the rows listed{listed}"
@@ -191,8 +216,9 @@ def cost_imports():
     answer["facts_removed"] = result.facts_removed
     answer["restated"] = [r.line for r in result.restatements]
     if answer["restated"]:  # named once in the next sync's Sync log, like a pull's restatements
-        stores.stores().freshness.record_restatements(f"import {feed}", datetime.now(timezone.utc).isoformat(),
-                                                      answer["restated"])
+        stores.stores().freshness.record_restatements(
+            f"import {feed}", datetime.now(timezone.utc).isoformat(), answer["restated"]
+        )
     logger.info("cost file imported", extra={"feed": result.feed, "rows": result.rows_stored})
     return answer
 
@@ -219,8 +245,10 @@ def request_run():
         record = queue_run(app.current_request.raw_body, caller, datetime.now(timezone.utc))
     except BadRunRequest as exc:
         return _error(400, str(exc))
-    return Response(body={"run_id": record.run_id, "kind": record.kind, "status": record.status,
-                          "queued_at": record.queued_at}, status_code=202)
+    return Response(
+        body={"run_id": record.run_id, "kind": record.kind, "status": record.status, "queued_at": record.queued_at},
+        status_code=202,
+    )
 
 
 @route("/v1/runs/{run_id}", methods=["GET"])
@@ -238,8 +266,7 @@ def list_alerts():
 
     caller = _caller("team", "sheet", "admin")
     try:
-        return open_alerts(caller, (app.current_request.query_params or {}).get("state", "open"),
-                           stores.organisation())
+        return open_alerts(caller, (app.current_request.query_params or {}).get("state", "open"), stores.organisation())
     except BadRunRequest as exc:
         return _error(400, str(exc))
 
@@ -296,12 +323,20 @@ def _csv_export(kind: str, month: str, text: str, narrower: str = "") -> Respons
 
     fits, size = fits_response(text)
     if not fits:
-        return _error(413, f"the {kind} export of {month} is {size:,} bytes as a Lambda response; at most "
-                           f"{LAMBDA_RESPONSE_LIMIT:,} fit: {narrower}run `python -m chalicelib.cli export {kind} "
-                           f"--month {month} --output FILE` instead (no size limit)")
-    return Response(body=text, status_code=200, headers={
-        "Content-Type": "text/csv; charset=utf-8",
-        "Content-Disposition": f'attachment; filename="{kind}-{month}.csv"'})
+        return _error(
+            413,
+            f"the {kind} export of {month} is {size:,} bytes as a Lambda response; at most "
+            f"{LAMBDA_RESPONSE_LIMIT:,} fit: {narrower}run `python -m chalicelib.cli export {kind} "
+            f"--month {month} --output FILE` instead (no size limit)",
+        )
+    return Response(
+        body=text,
+        status_code=200,
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="{kind}-{month}.csv"',
+        },
+    )
 
 
 @route("/v1/exports/focus", methods=["GET"])
@@ -312,8 +347,12 @@ def export_focus():
     month = _month_param()
     team = (app.current_request.query_params or {}).get("team") or None
     s = stores.stores()
-    return _csv_export("focus", month, month_focus_csv(month, stores.organisation(), s.ledger, s.work_items, team),
-                       "" if team else "ask for one team at a time (?team=...; 'unallocated' for the rest) or ")
+    return _csv_export(
+        "focus",
+        month,
+        month_focus_csv(month, stores.organisation(), s.ledger, s.work_items, team),
+        "" if team else "ask for one team at a time (?team=...; 'unallocated' for the rest) or ",
+    )
 
 
 @route("/v1/exports/unit-costs", methods=["GET"])
@@ -324,8 +363,9 @@ def export_unit_costs():
     month = _month_param()
     s = stores.stores()
     today = datetime.now(timezone.utc).date()
-    return _csv_export("unit-costs", month,
-                       month_unit_costs_csv(month, stores.organisation(), s.ledger, s.work_items, today))
+    return _csv_export(
+        "unit-costs", month, month_unit_costs_csv(month, stores.organisation(), s.ledger, s.work_items, today)
+    )
 
 
 # --- any other method of a path: 405 with Allow, from the application ----------------------------------
@@ -351,6 +391,9 @@ for _path, _views in list(app.routes.items()):
     _served = [m for m in OTHER_METHODS if m in _views]
     _others = [m for m in OTHER_METHODS if m not in _views]
     if _others:  # any body, any content type: the method is what is refused
-        app.route(_path, methods=_others, content_types=["*/*"],
-                  name="not_allowed" + _path.replace("/", "_").replace("{", "").replace("}", "").replace("-", "_")
-                  )(_not_allowed(_path, _served))
+        app.route(
+            _path,
+            methods=_others,
+            content_types=["*/*"],
+            name="not_allowed" + _path.replace("/", "_").replace("{", "").replace("}", "").replace("-", "_"),
+        )(_not_allowed(_path, _served))

@@ -13,6 +13,7 @@ moto's DynamoDB item size (attribute names + values), on the items as read or as
 Approximations: a deleted item counts 1 WRU (ours are small markers and locks), and a Query charges for
 the items it returned (our queries use no filter expressions).
 """
+
 from __future__ import annotations
 
 import math
@@ -112,7 +113,7 @@ class Meter:
                 self.wru += sum(_wru(item_size(q["PutRequest"]["Item"])) if "PutRequest" in q else 1 for q in requests)
         elif op == "TransactWriteItems":
             for action in p["TransactItems"]:
-                (kind, spec), = action.items()
+                ((kind, spec),) = action.items()
                 if kind == "Put":
                     self.wru += 2 * _wru(item_size(spec["Item"]))
                 elif kind == "Update":

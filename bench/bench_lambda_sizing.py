@@ -14,6 +14,7 @@ Goals: the API's peak under half of its memory size and its slowest request well
 29 s; the pipeline's peak under half of its memory size and its slowest run well inside its time-out
 (which is also the lease of a run's lock).
 """
+
 from __future__ import annotations
 
 import json
@@ -38,10 +39,16 @@ def peak_mb() -> float:
 
 
 def _env(moto_url: str) -> None:
-    os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1",
-                      AWS_ENDPOINT_URL=moto_url, POWERTOOLS_LOG_LEVEL="WARNING", POWERTOOLS_METRICS_DISABLED="true",
-                      SHEETS_BACKOFF_CAP_SECONDS="0.05",
-                      AWS_READ_TIMEOUT="120")  # moto's server answers a month's queries slower than DynamoDB
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="bench",
+        AWS_SECRET_ACCESS_KEY="bench",
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_ENDPOINT_URL=moto_url,
+        POWERTOOLS_LOG_LEVEL="WARNING",
+        POWERTOOLS_METRICS_DISABLED="true",
+        SHEETS_BACKOFF_CAP_SECONDS="0.05",
+        AWS_READ_TIMEOUT="120",
+    )  # moto's server answers a month's queries slower than DynamoDB
     os.environ.pop("ALERT_SENDER", None)
 
 
@@ -67,14 +74,24 @@ def api_part(moto_url: str) -> dict:
         requests = []
         base = datetime.now(timezone.utc) - timedelta(hours=6)
         for batch in range(2):
-            items = [{"work_item_id": f"b{batch}-{i}", "use_case": "claims-processing",
-                      "completed_at": (base + timedelta(seconds=i)).isoformat(), "status": "success",
-                      "human_review_minutes": 2, "attributes": {"model": "claude", "tokens": 1234}} for i in range(500)]
+            items = [
+                {
+                    "work_item_id": f"b{batch}-{i}",
+                    "use_case": "claims-processing",
+                    "completed_at": (base + timedelta(seconds=i)).isoformat(),
+                    "status": "success",
+                    "human_review_minutes": 2,
+                    "attributes": {"model": "claude", "tokens": 1234},
+                }
+                for i in range(500)
+            ]
             requests.append(("post", "/v1/work-items", token, json.dumps({"items": items})))
-        requests += [("get", "/v1/use-cases/claims-processing/guardrail", token, None),
-                     ("get", f"/v1/summary?month={month}", admin, None),
-                     ("get", f"/v1/exports/focus?month={month}", admin, None),
-                     ("get", f"/v1/exports/unit-costs?month={month}", admin, None)]
+        requests += [
+            ("get", "/v1/use-cases/claims-processing/guardrail", token, None),
+            ("get", f"/v1/summary?month={month}", admin, None),
+            ("get", f"/v1/exports/focus?month={month}", admin, None),
+            ("get", f"/v1/exports/unit-costs?month={month}", admin, None),
+        ]
         for method, path, who, body in requests:
             headers = {"Authorization": f"Bearer {who}", **({"Content-Type": "application/json"} if body else {})}
             started = time.perf_counter()
@@ -126,14 +143,22 @@ def pipeline_part(moto_url: str, sheets_url: str, use_cases: int) -> dict:
     before = peak_mb()
     seconds = {}
     statuses = {}
-    for label, kind, moment in (("first hourly", "hourly", NOW - timedelta(hours=1)), ("hourly", "hourly", NOW),
-                                ("month close", "monthly", datetime(2026, 12, 1, 3, 35, tzinfo=timezone.utc))):
+    for label, kind, moment in (
+        ("first hourly", "hourly", NOW - timedelta(hours=1)),
+        ("hourly", "hourly", NOW),
+        ("month close", "monthly", datetime(2026, 12, 1, 3, 35, tzinfo=timezone.utc)),
+    ):
         started = time.perf_counter()
         record = pipeline.run(kind, deps, moment).record
         seconds[label] = time.perf_counter() - started
         statuses[label] = record.status if record.status == "ok" else f"{record.status}: {record.message[:160]}"
-    return {"use_cases": use_cases, "before_runs_mb": before, "peak_mb": peak_mb(), "seconds": seconds,
-            "statuses": statuses}
+    return {
+        "use_cases": use_cases,
+        "before_runs_mb": before,
+        "peak_mb": peak_mb(),
+        "seconds": seconds,
+        "statuses": statuses,
+    }
 
 
 def _part(*args: str) -> dict:
@@ -150,16 +175,26 @@ def main(argv: list[str]) -> int:
     if argv[:1] == ["--pipeline"]:
         print(json.dumps(pipeline_part(argv[1], argv[2], int(argv[3]))))
         return 0
-    from local.ports import free_port
-
     import tempfile
+
+    from local.ports import free_port
 
     moto_port, sheets_port = free_port(), free_port()
     workbook = Path(tempfile.mkdtemp()) / "sizing.xlsx"
-    servers = [subprocess.Popen([sys.executable, "-m", "local.moto_server", "--port", str(moto_port)], cwd=ROOT,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
-               subprocess.Popen([sys.executable, "-m", "local.sheets_emulator", "--port", str(sheets_port),
-                                 "--xlsx", str(workbook)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    servers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "local.moto_server", "--port", str(moto_port)],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        ),
+        subprocess.Popen(
+            [sys.executable, "-m", "local.sheets_emulator", "--port", str(sheets_port), "--xlsx", str(workbook)],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        ),
+    ]
     try:
         import requests
 
@@ -185,36 +220,66 @@ def main(argv: list[str]) -> int:
     api_timeout, pipe_timeout = CONFIG["api_handler"]["lambda_timeout"], CONFIG["hourly"]["lambda_timeout"]
     print(f"{'Lambda':<34} {'peak RSS':>9} {'configured':>10} {'slowest':>9} {'time-out':>8}")
     print(f"{'API (after import app)':<34} {api['after_import_mb']:>6.0f} MB")
-    print(f"{'API (posts, summary, exports)':<34} {api['peak_mb']:>6.0f} MB {api_mb:>7} MB {api['slowest_s']:>7.2f} s "
-          f"{api_timeout:>6} s")
+    print(
+        f"{'API (posts, summary, exports)':<34} {api['peak_mb']:>6.0f} MB {api_mb:>7} MB {api['slowest_s']:>7.2f} s "
+        f"{api_timeout:>6} s"
+    )
     for p in pipes:
         slowest = max(p["seconds"].values())
-        print(f"{'pipeline, %d use cases' % p['use_cases']:<34} {p['peak_mb']:>6.0f} MB {pipe_mb:>7} MB "
-              f"{slowest:>7.1f} s {pipe_timeout:>6} s  ("
-              + ", ".join(f"{k} {v:.1f} s" for k, v in p["seconds"].items()) + ")")
+        print(
+            f"{'pipeline, %d use cases' % p['use_cases']:<34} {p['peak_mb']:>6.0f} MB {pipe_mb:>7} MB "
+            f"{slowest:>7.1f} s {pipe_timeout:>6} s  ("
+            + ", ".join(f"{k} {v:.1f} s" for k, v in p["seconds"].items())
+            + ")"
+        )
         for label, status in p["statuses"].items():
             if status != "ok":
                 print(f"  (the {label} run was {status})")
-    goals = [(f"API peak {api['peak_mb']:.0f} MB <= half of {api_mb} MB", api["peak_mb"] <= api_mb / 2),
-             (f"API slowest request {api['slowest_s']:.1f} s <= 10 s (API Gateway: 29 s)", api["slowest_s"] <= 10),
-             *[(f"pipeline ({p['use_cases']} use cases) peak {p['peak_mb']:.0f} MB <= half of {pipe_mb} MB",
-                p["peak_mb"] <= pipe_mb / 2) for p in pipes],
-             *[(f"pipeline ({p['use_cases']} use cases) slowest run {max(p['seconds'].values()):.0f} s <= a third of "
-                f"{pipe_timeout} s", max(p["seconds"].values()) <= pipe_timeout / 3) for p in pipes]]
+    goals = [
+        (f"API peak {api['peak_mb']:.0f} MB <= half of {api_mb} MB", api["peak_mb"] <= api_mb / 2),
+        (f"API slowest request {api['slowest_s']:.1f} s <= 10 s (API Gateway: 29 s)", api["slowest_s"] <= 10),
+        *[
+            (
+                f"pipeline ({p['use_cases']} use cases) peak {p['peak_mb']:.0f} MB <= half of {pipe_mb} MB",
+                p["peak_mb"] <= pipe_mb / 2,
+            )
+            for p in pipes
+        ],
+        *[
+            (
+                f"pipeline ({p['use_cases']} use cases) slowest run {max(p['seconds'].values()):.0f} s <= a third of "
+                f"{pipe_timeout} s",
+                max(p["seconds"].values()) <= pipe_timeout / 3,
+            )
+            for p in pipes
+        ],
+    ]
     print()
     for text, ok in goals:
         print(f"{'ok ' if ok else 'MISSED'} {text}")
-    figure("API Lambda peak memory (two 500-item posts, guardrail, summary, exports)", f"{api['peak_mb']:.0f} MB",
-           f"<= half of the configured {api_mb} MB", api["peak_mb"] <= api_mb / 2)
-    figure("API Lambda slowest request", f"{api['slowest_s']:.1f} s", "<= 10 s (API Gateway: 29 s)",
-           api["slowest_s"] <= 10)
+    figure(
+        "API Lambda peak memory (two 500-item posts, guardrail, summary, exports)",
+        f"{api['peak_mb']:.0f} MB",
+        f"<= half of the configured {api_mb} MB",
+        api["peak_mb"] <= api_mb / 2,
+    )
+    figure(
+        "API Lambda slowest request", f"{api['slowest_s']:.1f} s", "<= 10 s (API Gateway: 29 s)", api["slowest_s"] <= 10
+    )
     for p in pipes:
         slowest = max(p["seconds"].values())
-        figure(f"pipeline Lambda peak memory, {p['use_cases']} use cases", f"{p['peak_mb']:.0f} MB",
-               f"<= half of the configured {pipe_mb} MB", p["peak_mb"] <= pipe_mb / 2)
-        figure(f"pipeline Lambda slowest run, {p['use_cases']} use cases",
-               f"{slowest:.0f} s (" + ", ".join(f"{k} {v:.0f} s" for k, v in p["seconds"].items()) + ")",
-               f"<= a third of the {pipe_timeout} s time-out", slowest <= pipe_timeout / 3)
+        figure(
+            f"pipeline Lambda peak memory, {p['use_cases']} use cases",
+            f"{p['peak_mb']:.0f} MB",
+            f"<= half of the configured {pipe_mb} MB",
+            p["peak_mb"] <= pipe_mb / 2,
+        )
+        figure(
+            f"pipeline Lambda slowest run, {p['use_cases']} use cases",
+            f"{slowest:.0f} s (" + ", ".join(f"{k} {v:.0f} s" for k, v in p["seconds"].items()) + ")",
+            f"<= a third of the {pipe_timeout} s time-out",
+            slowest <= pipe_timeout / 3,
+        )
     return 0 if all(ok for _, ok in goals) else 1
 
 

@@ -11,6 +11,7 @@ stack and all its children gone within a few seconds of SIGINT.
 `--batches N`, `--clients N`; `--stock-moto` runs the same load against moto as `moto_server`
 serves it (no lock, no fixes: see local/moto_server.py) to compare. Exit code 1 if a goal is missed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,8 +34,12 @@ from bench.goals import figure  # noqa: E402
 
 GOAL_MB = 1024
 STOP_GOAL_S = 5.0
-TEAMS = {"claims": "claims-processing", "sales": "lead-scoring", "support": "ticket-escalation",
-         "operations": "contract-review"}
+TEAMS = {
+    "claims": "claims-processing",
+    "sales": "lead-scoring",
+    "support": "ticket-escalation",
+    "operations": "contract-review",
+}
 
 
 def rss_mb(pid: int) -> float:
@@ -116,10 +121,15 @@ def post_batches(api_url: str, tokens: dict, batches: int, clients: int, stack_p
                 # A tenth of the items are reposts of earlier ones (replaced, not counted twice).
                 ident = f"c{c}-{rng.randrange(earlier)}" if earlier and rng.random() < 0.1 else f"c{c}-{posted}"
                 posted += 1
-                items[ident] = {"work_item_id": ident, "use_case": TEAMS[team], "status": "success",
-                                "completed_at": (base + timedelta(minutes=rng.randrange(20 * 1440))).isoformat()}
-            response = session.post(api_url + "/v1/work-items", json={"items": list(items.values())},
-                                    headers=headers, timeout=120)
+                items[ident] = {
+                    "work_item_id": ident,
+                    "use_case": TEAMS[team],
+                    "status": "success",
+                    "completed_at": (base + timedelta(minutes=rng.randrange(20 * 1440))).isoformat(),
+                }
+            response = session.post(
+                api_url + "/v1/work-items", json={"items": list(items.values())}, headers=headers, timeout=120
+            )
             with lock:
                 outcome["posts"] += 1
                 outcome["items"] += len(items)
@@ -188,33 +198,46 @@ def main() -> int:
         moto_500s = sum(1 for line in open(log.name) if "RuntimeError" in line)
 
     label = "stock moto_server" if args.stock_moto else "moto with local/moto_server.py"
-    print(f"{outcome['posts']:,} batches, {outcome['items']:,} work items, {args.clients} clients ({label}): "
-          f"{outcome['seconds']:.0f} s, {outcome['posts'] / outcome['seconds']:.0f} batches/s; "
-          f"answers {dict(sorted(outcome['status'].items()))}; moto RuntimeErrors logged: {moto_500s}")
+    print(
+        f"{outcome['posts']:,} batches, {outcome['items']:,} work items, {args.clients} clients ({label}): "
+        f"{outcome['seconds']:.0f} s, {outcome['posts'] / outcome['seconds']:.0f} batches/s; "
+        f"answers {dict(sorted(outcome['status'].items()))}; moto RuntimeErrors logged: {moto_500s}"
+    )
     print(f"  {'process':<20} {'before':>8} {'after':>8} {'peak':>8}  (RSS, MB)")
     for name in before:
         print(f"  {name:<20} {before[name]:>8.0f} {after.get(name, 0):>8.0f} {outcome['peak'].get(name, 0):>8.0f}")
     total_after = sum(after.values())
     total_peak = sum(outcome["peak"].values())
     print(f"  {'all':<20} {sum(before.values()):>8.0f} {total_after:>8.0f} {total_peak:>8.0f}   goal < {GOAL_MB}")
-    print(f"SIGINT: stack exited ({code}) in {seconds:.2f} s, children left: {left or 'none'} "
-          f"(goal < {STOP_GOAL_S:.0f} s)")
+    print(
+        f"SIGINT: stack exited ({code}) in {seconds:.2f} s, children left: {left or 'none'} "
+        f"(goal < {STOP_GOAL_S:.0f} s)"
+    )
     for error in outcome["errors"]:
         print("  5xx:", error)
     fives = sum(n for status, n in outcome["status"].items() if status >= 500)
     ok = fives == 0 and total_peak < GOAL_MB and seconds < STOP_GOAL_S and not left and code == 0
+
     def judged(met: bool) -> bool | None:  # the stock server is a comparison: its figures have no pass mark
         return None if args.stock_moto else met
 
-    what = f"{outcome['posts']:,} work-item batches, {args.clients} clients" + (", stock moto_server" if args.stock_moto else "")
-    figure(f"local stack memory, all processes, {what}",
-           f"peak {total_peak:.0f} MB (before {sum(before.values()):.0f}, after {total_after:.0f}); "
-           f"{outcome['posts'] / outcome['seconds']:.0f} batches/s", f"< {GOAL_MB} MB",
-           judged(total_peak < GOAL_MB))
+    what = f"{outcome['posts']:,} work-item batches, {args.clients} clients" + (
+        ", stock moto_server" if args.stock_moto else ""
+    )
+    figure(
+        f"local stack memory, all processes, {what}",
+        f"peak {total_peak:.0f} MB (before {sum(before.values()):.0f}, after {total_after:.0f}); "
+        f"{outcome['posts'] / outcome['seconds']:.0f} batches/s",
+        f"< {GOAL_MB} MB",
+        judged(total_peak < GOAL_MB),
+    )
     figure(f"local stack 5xx answers, {what}", f"{fives}", "none", judged(fives == 0))
-    figure("local stack stopped by SIGINT, all its children gone" + (" (stock moto_server)" if args.stock_moto else ""),
-           f"{seconds:.2f} s, exit {code}, children left: {len(left)}", f"< {STOP_GOAL_S:.0f} s, exit 0, none left",
-           judged(seconds < STOP_GOAL_S and not left and code == 0))
+    figure(
+        "local stack stopped by SIGINT, all its children gone" + (" (stock moto_server)" if args.stock_moto else ""),
+        f"{seconds:.2f} s, exit {code}, children left: {len(left)}",
+        f"< {STOP_GOAL_S:.0f} s, exit 0, none left",
+        judged(seconds < STOP_GOAL_S and not left and code == 0),
+    )
     return 0 if ok or args.stock_moto else 1
 
 

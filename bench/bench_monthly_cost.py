@@ -17,6 +17,7 @@ included), so Lambda time is an upper bound. Memory is what .chalice/config.json
 Not counted: the Lambda platform's own log lines, KMS requests for the tables' AWS-managed key,
 API Gateway data transfer, S3 (one board report page a month).
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -27,18 +28,25 @@ import sys
 import time
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
-from decimal import ROUND_HALF_UP, Decimal as D
+from decimal import ROUND_HALF_UP
+from decimal import Decimal as D
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1",
-                  SHEETS_BACKOFF_CAP_SECONDS="0.05", POWERTOOLS_METRICS_NAMESPACE="AIFinOps")
+os.environ.update(
+    AWS_ACCESS_KEY_ID="bench",
+    AWS_SECRET_ACCESS_KEY="bench",
+    AWS_DEFAULT_REGION="us-east-1",
+    SHEETS_BACKOFF_CAP_SECONDS="0.05",
+    POWERTOOLS_METRICS_NAMESPACE="AIFinOps",
+)
 for _key in ("AWS_ENDPOINT_URL", "ALERT_SENDER", "AWS_PROFILE"):
     os.environ.pop(_key, None)
 
 from aws_meter import Meter  # noqa: E402
+
 from bench.goals import figure  # noqa: E402
 from bench.sheet_world import sheet_world  # noqa: E402
 from local.moto_server import copy_touched_items_only, track_instances_weakly  # noqa: E402
@@ -130,9 +138,16 @@ def measure_api() -> dict:
         base = datetime.now(timezone.utc) - timedelta(hours=6)
 
         def post(client, n: int, prefix: str):
-            items = [{"work_item_id": f"{prefix}-{i}", "use_case": "claims-processing",
-                      "completed_at": (base + timedelta(seconds=i)).isoformat(), "status": "success",
-                      "human_review_minutes": 2} for i in range(n)]
+            items = [
+                {
+                    "work_item_id": f"{prefix}-{i}",
+                    "use_case": "claims-processing",
+                    "completed_at": (base + timedelta(seconds=i)).isoformat(),
+                    "status": "success",
+                    "human_review_minutes": 2,
+                }
+                for i in range(n)
+            ]
             response = client.http.post("/v1/work-items", body=json.dumps({"items": items}), headers=headers)
             assert json.loads(response.body)["accepted"] == n, response.body
 
@@ -145,21 +160,36 @@ def measure_api() -> dict:
                     for p in range(posts):
                         post(client, n, f"{label[:3]}-{p}")
                     seconds = time.perf_counter() - started
-                out[label] = {"items_per_post": n, "posts": posts, "rru": meter.rru / posts, "wru": meter.wru / posts,
-                              "requests": meter.of("dynamodb") / posts, "seconds": seconds / posts,
-                              "log_bytes": logs["bytes"] / posts}
+                out[label] = {
+                    "items_per_post": n,
+                    "posts": posts,
+                    "rru": meter.rru / posts,
+                    "wru": meter.wru / posts,
+                    "requests": meter.of("dynamodb") / posts,
+                    "seconds": seconds / posts,
+                    "log_bytes": logs["bytes"] / posts,
+                }
             with Meter() as meter, _log_bytes() as logs:
                 started = time.perf_counter()
                 for _ in range(50):
-                    r = client.http.get("/v1/use-cases/claims-processing/guardrail",
-                                        headers={"Authorization": headers["Authorization"]})
+                    r = client.http.get(
+                        "/v1/use-cases/claims-processing/guardrail", headers={"Authorization": headers["Authorization"]}
+                    )
                     assert r.status_code == 200, r.body
                 seconds = time.perf_counter() - started
-            out["guardrail check"] = {"rru": meter.rru / 50, "wru": meter.wru / 50, "requests": meter.of("dynamodb") / 50,
-                                      "seconds": seconds / 50, "log_bytes": logs["bytes"] / 50}
+            out["guardrail check"] = {
+                "rru": meter.rru / 50,
+                "wru": meter.wru / 50,
+                "requests": meter.of("dynamodb") / 50,
+                "seconds": seconds / 50,
+                "log_bytes": logs["bytes"] / 50,
+            }
         backend = dynamodb_backends["123456789012"]["us-east-1"]
-        stored = sum(item.size() + 100 for name in ("finops-work-items", "finops-unit-counts")  # +100: DynamoDB's
-                     for item in backend.get_table(name).all_items())  # per-item overhead, and the index's
+        stored = sum(
+            item.size() + 100
+            for name in ("finops-work-items", "finops-unit-counts")  # +100: DynamoDB's
+            for item in backend.get_table(name).all_items()
+        )  # per-item overhead, and the index's
         items = 500 + 20 * 500 + 200
         out["bytes_per_item"] = stored / items
         stores.reset()
@@ -217,15 +247,20 @@ def measure_pipeline() -> dict:
         assert pipeline.run("hourly", deps, NOW - timedelta(hours=1)).record.status == "ok"  # warm
         out = {}
         # the monthly run closes the month before NOW's: run it on the 1st, as its schedule does
-        moments = {"hourly": NOW, "daily": NOW.replace(hour=2, minute=35), "weekly": NOW.replace(hour=5, minute=35),
-                   "monthly": datetime(2026, 12, 1, 3, 35, tzinfo=timezone.utc)}
+        moments = {
+            "hourly": NOW,
+            "daily": NOW.replace(hour=2, minute=35),
+            "weekly": NOW.replace(hour=5, minute=35),
+            "monthly": datetime(2026, 12, 1, 3, 35, tzinfo=timezone.utc),
+        }
         real = bootstrap.dependencies
         bootstrap.dependencies = lambda: dataclasses.replace(real(), sources=deps.sources)
         try:
             with Client(app_module.app, project_dir=str(ROOT)) as client:
                 for kind, moment in moments.items():  # through the scheduled handlers, as EventBridge calls them
-                    event = client.events.generate_cw_event(source="aws.events", detail_type="Scheduled Event",
-                                                            detail={}, resources=[])
+                    event = client.events.generate_cw_event(
+                        source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]
+                    )
                     event["time"] = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
                     with Meter() as meter, _log_bytes() as logs:
                         started = time.perf_counter()
@@ -233,8 +268,14 @@ def measure_pipeline() -> dict:
                         seconds = time.perf_counter() - started
                     record = stores.stores().runs.get(answer["run_id"])
                     assert record.status == "ok", (kind, record.message, record.steps)
-                    out[kind] = {"rru": meter.rru, "wru": meter.wru, "requests": meter.of("dynamodb"),
-                                 "seconds": seconds, "sheets": record.sheets_requests, "log_bytes": logs["bytes"]}
+                    out[kind] = {
+                        "rru": meter.rru,
+                        "wru": meter.wru,
+                        "requests": meter.of("dynamodb"),
+                        "seconds": seconds,
+                        "sheets": record.sheets_requests,
+                        "log_bytes": logs["bytes"],
+                    }
         finally:
             bootstrap.dependencies = real
         return out
@@ -251,8 +292,13 @@ def measure_connectors() -> dict:
     from tests.infra.lambda_world import exercise
     from tests.sheet.pipeline_world import SENDER
 
-    env = {**merge_template.stage_environment("dev"), "REPORTS_BUCKET": "finops-bench-reports",
-           "SHEET_ID": DEFAULT_SPREADSHEET_ID, "ALERT_SENDER": SENDER, "SES_CONFIGURATION_SET": "finops-bench-email"}
+    env = {
+        **merge_template.stage_environment("dev"),
+        "REPORTS_BUCKET": "finops-bench-reports",
+        "SHEET_ID": DEFAULT_SPREADSHEET_ID,
+        "ALERT_SENDER": SENDER,
+        "SES_CONFIGURATION_SET": "finops-bench-email",
+    }
     calls = exercise(env)
     invocations = Counter()
     per: dict = {}
@@ -262,10 +308,14 @@ def measure_connectors() -> dict:
         if call.service == "dynamodb" and call.operation == "PutItem" and call.site.endswith("RunStore.acquire"):
             invocations[call.lambda_name] += 1
             seen_runs.add(call.lambda_name)
-    return {name: {"invocations": invocations[name],
-                   "ce": per[name][("ce", "GetCostAndUsage")] / invocations[name],
-                   "secrets": per[name][("secretsmanager", "GetSecretValue")] / invocations[name]}
-            for name in seen_runs}
+    return {
+        name: {
+            "invocations": invocations[name],
+            "ce": per[name][("ce", "GetCostAndUsage")] / invocations[name],
+            "secrets": per[name][("secretsmanager", "GetSecretValue")] / invocations[name],
+        }
+        for name in seen_runs
+    }
 
 
 # --- a month ------------------------------------------------------------------------------------------
@@ -282,22 +332,37 @@ def monthly_cost(work_items: int, post: dict, api: dict, runs: dict, connectors:
     pipe_gb = _memory_gb("hourly")
     run_count = sum(RUNS_A_MONTH.values())
     lam = posts * (D(str(post["seconds"])) * api_gb * p["lambda_gb_second"] + p["lambda_request"])
-    lam += sum(RUNS_A_MONTH[k] * (D(str(runs[k]["seconds"])) * pipe_gb * p["lambda_gb_second"] + p["lambda_request"])
-               for k in RUNS_A_MONTH)
+    lam += sum(
+        RUNS_A_MONTH[k] * (D(str(runs[k]["seconds"])) * pipe_gb * p["lambda_gb_second"] + p["lambda_request"])
+        for k in RUNS_A_MONTH
+    )
     gateway = posts * p["api_gateway_request"]
     rru = posts * D(str(post["rru"])) + sum(RUNS_A_MONTH[k] * D(str(runs[k]["rru"])) for k in RUNS_A_MONTH)
     wru = posts * D(str(post["wru"])) + sum(RUNS_A_MONTH[k] * D(str(runs[k]["wru"])) for k in RUNS_A_MONTH)
-    gb = D(work_items) * D(str(api["bytes_per_item"])) / D(1024 ** 3)
-    dynamodb = rru * p["dynamodb_rru"] + wru * p["dynamodb_wru"] + gb * (p["dynamodb_gb_month"] + p["dynamodb_pitr_gb_month"])
+    gb = D(work_items) * D(str(api["bytes_per_item"])) / D(1024**3)
+    dynamodb = (
+        rru * p["dynamodb_rru"] + wru * p["dynamodb_wru"] + gb * (p["dynamodb_gb_month"] + p["dynamodb_pitr_gb_month"])
+    )
     ce = sum(RUNS_A_MONTH[k] * D(str(connectors[k]["ce"])) for k in RUNS_A_MONTH) * p["cost_explorer_request"]
     emails = RUNS_A_MONTH["weekly"] + RUNS_A_MONTH["monthly"]  # the digest and the board report
     ses = emails * p["ses_email"]
-    secrets = SECRETS * p["secret_month"] + sum(RUNS_A_MONTH[k] * D(str(connectors[k]["secrets"]))
-                                                for k in RUNS_A_MONTH) * p["secrets_request"]
-    log_bytes = posts * D(str(post["log_bytes"])) + sum(RUNS_A_MONTH[k] * D(str(runs[k]["log_bytes"])) for k in RUNS_A_MONTH)
-    watch = ALARM_METRICS * p["alarm_metric_month"] + log_bytes / D(1024 ** 3) * p["logs_gb_ingested"]
-    lines = {"Lambda": lam, "API Gateway": gateway, "DynamoDB on-demand": dynamodb, "Cost Explorer API": ce,
-             "SES": ses, "Secrets Manager": secrets, "CloudWatch (alarms, logs)": watch}
+    secrets = (
+        SECRETS * p["secret_month"]
+        + sum(RUNS_A_MONTH[k] * D(str(connectors[k]["secrets"])) for k in RUNS_A_MONTH) * p["secrets_request"]
+    )
+    log_bytes = posts * D(str(post["log_bytes"])) + sum(
+        RUNS_A_MONTH[k] * D(str(runs[k]["log_bytes"])) for k in RUNS_A_MONTH
+    )
+    watch = ALARM_METRICS * p["alarm_metric_month"] + log_bytes / D(1024**3) * p["logs_gb_ingested"]
+    lines = {
+        "Lambda": lam,
+        "API Gateway": gateway,
+        "DynamoDB on-demand": dynamodb,
+        "Cost Explorer API": ce,
+        "SES": ses,
+        "Secrets Manager": secrets,
+        "CloudWatch (alarms, logs)": watch,
+    }
     lines["total"] = sum(lines.values())
     lines["_detail"] = {"posts": posts, "rru": rru, "wru": wru, "gb": gb, "runs": run_count}
     return lines
@@ -328,37 +393,70 @@ def main() -> int:
     print(f"{'':<26} {'DynamoDB req':>12} {'RRU':>8} {'WRU':>8} {'seconds':>8} {'log bytes':>9}")
     for label in ("500 per post", "1 per post", "guardrail check"):
         r = api[label]
-        print(f"{'API, ' + label:<26} {r['requests']:>12.1f} {r['rru']:>8.1f} {r['wru']:>8.1f} {r['seconds']:>8.3f} "
-              f"{r['log_bytes']:>9.0f}")
+        print(
+            f"{'API, ' + label:<26} {r['requests']:>12.1f} {r['rru']:>8.1f} {r['wru']:>8.1f} {r['seconds']:>8.3f} "
+            f"{r['log_bytes']:>9.0f}"
+        )
     for kind, r in runs.items():
-        print(f"{kind + f' run, {USE_CASES} use cases':<26} {r['requests']:>12} {r['rru']:>8.1f} {r['wru']:>8.1f} "
-              f"{r['seconds']:>8.2f} {r['log_bytes']:>9.0f}")
+        print(
+            f"{kind + f' run, {USE_CASES} use cases':<26} {r['requests']:>12} {r['rru']:>8.1f} {r['wru']:>8.1f} "
+            f"{r['seconds']:>8.2f} {r['log_bytes']:>9.0f}"
+        )
     print(f"stored per work item (item + its share of the day's counter): {api['bytes_per_item']:.0f} bytes")
-    print("per pipeline invocation (real connectors, cold): " + ", ".join(
-        f"{k} {v['ce']:.0f} Cost Explorer + {v['secrets']:.0f} secret reads" for k, v in sorted(connectors.items())))
+    print(
+        "per pipeline invocation (real connectors, cold): "
+        + ", ".join(
+            f"{k} {v['ce']:.0f} Cost Explorer + {v['secrets']:.0f} secret reads" for k, v in sorted(connectors.items())
+        )
+    )
     connectors = {k: connectors.get(k, connectors["hourly"]) for k in RUNS_A_MONTH}
-    print(f"\nA month ({', '.join(f'{v} {k}' for k, v in RUNS_A_MONTH.items())} runs; {USE_CASES} use cases; "
-          "us-east-1 list prices, no free tier):")
-    scenarios = [(10_000, "500 per post"), (10_000, "1 per post"), (1_000_000, "500 per post"), (1_000_000, "1 per post")]
+    print(
+        f"\nA month ({', '.join(f'{v} {k}' for k, v in RUNS_A_MONTH.items())} runs; {USE_CASES} use cases; "
+        "us-east-1 list prices, no free tier):"
+    )
+    scenarios = [
+        (10_000, "500 per post"),
+        (10_000, "1 per post"),
+        (1_000_000, "500 per post"),
+        (1_000_000, "1 per post"),
+    ]
     costs = [monthly_cost(n, api[label], api, runs, connectors) for n, label in scenarios]
     print(f"{'work items a month':<28}" + "".join(f"{n:>15,}" for n, _ in scenarios))
     print(f"{'items per post':<28}" + "".join(f"{label.split()[0]:>15}" for _, label in scenarios))
-    for line in ("Lambda", "API Gateway", "DynamoDB on-demand", "Cost Explorer API", "SES", "Secrets Manager",
-                 "CloudWatch (alarms, logs)", "total"):
+    for line in (
+        "Lambda",
+        "API Gateway",
+        "DynamoDB on-demand",
+        "Cost Explorer API",
+        "SES",
+        "Secrets Manager",
+        "CloudWatch (alarms, logs)",
+        "total",
+    ):
         print(f"{line:<28}" + "".join(f"{money(c[line]):>15}" for c in costs))
     check = api["guardrail check"]
-    per_thousand = (D(str(check["seconds"])) * _memory_gb("api_handler") * PRICES["lambda_gb_second"]
-                    + PRICES["lambda_request"] + PRICES["api_gateway_request"]
-                    + D(str(check["rru"])) * PRICES["dynamodb_rru"] + D(str(check["wru"])) * PRICES["dynamodb_wru"]) * 1000
-    print(f"\nEach million guardrail checks (GET /v1/use-cases/{{id}}/guardrail) add {money(per_thousand * 1000)}; "
-          f"each 1,000 "
-          f"alert emails add {money(1000 * PRICES['ses_email'])}. Work items stay stored: each month of 1M adds "
-          f"{money(costs[2]['_detail']['gb'] * (PRICES['dynamodb_gb_month'] + PRICES['dynamodb_pitr_gb_month']))} "
-          "a month of storage and backups.")
+    per_thousand = (
+        D(str(check["seconds"])) * _memory_gb("api_handler") * PRICES["lambda_gb_second"]
+        + PRICES["lambda_request"]
+        + PRICES["api_gateway_request"]
+        + D(str(check["rru"])) * PRICES["dynamodb_rru"]
+        + D(str(check["wru"])) * PRICES["dynamodb_wru"]
+    ) * 1000
+    print(
+        f"\nEach million guardrail checks (GET /v1/use-cases/{{id}}/guardrail) add {money(per_thousand * 1000)}; "
+        f"each 1,000 "
+        f"alert emails add {money(1000 * PRICES['ses_email'])}. Work items stay stored: each month of 1M adds "
+        f"{money(costs[2]['_detail']['gb'] * (PRICES['dynamodb_gb_month'] + PRICES['dynamodb_pitr_gb_month']))} "
+        "a month of storage and backups."
+    )
     for (n, label), c in zip(scenarios, costs):
-        figure(f"AWS cost a month, {USE_CASES} use cases, {n:,} work items, {label.split()[0]} per post",
-               f"{money(c['total'])} (Cost Explorer {money(c['Cost Explorer API'])}, "
-               f"DynamoDB {money(c['DynamoDB on-demand'])}, Lambda {money(c['Lambda'])})", "a figure", None)
+        figure(
+            f"AWS cost a month, {USE_CASES} use cases, {n:,} work items, {label.split()[0]} per post",
+            f"{money(c['total'])} (Cost Explorer {money(c['Cost Explorer API'])}, "
+            f"DynamoDB {money(c['DynamoDB on-demand'])}, Lambda {money(c['Lambda'])})",
+            "a figure",
+            None,
+        )
     figure("AWS cost of each million guardrail checks", money(per_thousand * 1000), "a figure", None)
     print(f"({time.perf_counter() - started:.0f} s)")
     return 0

@@ -8,6 +8,7 @@ The line is tab-separated and starts with MARKER, so bench/run_all.py can collec
 `met` is True or False when the bench judges the figure against its goal, None for a figure that has
 no pass mark (the goal then says what it is, e.g. "a figure").
 """
+
 from __future__ import annotations
 
 MARKER = "@@bench-figure"

@@ -5,6 +5,7 @@ lines) are collected and printed at the end as one table: figure, measured, goal
 figure without a pass mark). Exit code 1 if a goal is missed, a script fails, or a script reports no
 figure. `python bench/run_all.py bench_sheet_sync.py ...` runs only the scripts named.
 """
+
 from __future__ import annotations
 
 import os
@@ -24,8 +25,9 @@ def run(script: Path) -> tuple[int, list[tuple[str, str, str, str]]]:
     """Run one script, streaming its output (without the marker lines); its exit code and figures."""
     figures = []
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    with subprocess.Popen([sys.executable, str(script)], cwd=here.parent, env=env, stdout=subprocess.PIPE,
-                          text=True, bufsize=1) as process:
+    with subprocess.Popen(
+        [sys.executable, str(script)], cwd=here.parent, env=env, stdout=subprocess.PIPE, text=True, bufsize=1
+    ) as process:
         for line in process.stdout:
             row = parse(line)
             if row is None:
@@ -58,8 +60,9 @@ def table(rows: list[tuple[str, str, str, str]]) -> str:
 def summary(rows: list[tuple[str, str, str, str]]) -> str:
     ok, missed, figures = (sum(1 for r in rows if r[3] == v) for v in (OK, MISSED, NO_MARK))
     plural = lambda n, word: f"{n} {word}{'' if n == 1 else 's'}"  # noqa: E731
-    return (f"{plural(ok, 'goal')} met, {missed} missed, {plural(figures, 'figure')} without a pass mark"
-            + ("" if missed else ": every goal met"))
+    return f"{plural(ok, 'goal')} met, {missed} missed, {plural(figures, 'figure')} without a pass mark" + (
+        "" if missed else ": every goal met"
+    )
 
 
 def main(argv: list[str]) -> int:

@@ -1,6 +1,7 @@
 """What the sheet and pipeline benches start from: moto in-process with the real tables, the local
 Sheets emulator (in memory) and its service account in Secrets Manager, and a big organisation of
 `use_cases` saved. One definition, so the benches measure the same set-up."""
+
 from __future__ import annotations
 
 import json
@@ -36,7 +37,8 @@ def sheet_world(use_cases: int) -> Iterator[tuple]:
         try:
             os.environ.update(SHEETS_ENDPOINT_URL=emu.url, SHEET_ID=emu.default_spreadsheet_id)
             boto3.client("secretsmanager").create_secret(
-                Name="finops/google-service-account", SecretString=json.dumps(service_account_info(emu.url)))
+                Name="finops/google-service-account", SecretString=json.dumps(service_account_info(emu.url))
+            )
             org = big_organisation(use_cases)
             stores.stores().organisation.save(org)
             yield org, emu

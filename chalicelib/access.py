@@ -1,4 +1,5 @@
 """Who is calling: bearer token -> grant (scope, team), and what each scope may see."""
+
 from __future__ import annotations
 
 import time

@@ -6,6 +6,7 @@ ledger and a rerun changes nothing; a day the answer leaves out keeps its stored
 failing source is recorded (freshness) and skipped: the others still land. Every answered day
 whose amounts changed is reported as a restatement (PullReport, freshness, the CLI).
 """
+
 from __future__ import annotations
 
 import os
@@ -107,13 +108,20 @@ def vendor_sources(org: Organisation, work_items) -> list[BillingSource]:
 
     team_of = {u.use_case_id: u.team for u in org.use_cases}
     return [
-        BillingSource("openai", lambda s, e: openai_costs.pull(
-            secret(OPENAI_KEY_SECRET, "finops/openai-admin-key"), s, e)),
-        BillingSource("anthropic", lambda s, e: anthropic_costs.pull(
-            secret(ANTHROPIC_KEY_SECRET, "finops/anthropic-admin-key"), s, e)),
+        BillingSource(
+            "openai", lambda s, e: openai_costs.pull(secret(OPENAI_KEY_SECRET, "finops/openai-admin-key"), s, e)
+        ),
+        BillingSource(
+            "anthropic",
+            lambda s, e: anthropic_costs.pull(secret(ANTHROPIC_KEY_SECRET, "finops/anthropic-admin-key"), s, e),
+        ),
         BillingSource("aws", lambda s, e: aws_cost_explorer.pull(runtime.client("ce"), s, e)),
-        BillingSource("human_review", lambda s, e: human_review.pull(
-            units_between(s, e), org.settings.loaded_hourly_rate, team_of, s, e, currency=org.settings.currency)),
+        BillingSource(
+            "human_review",
+            lambda s, e: human_review.pull(
+                units_between(s, e), org.settings.loaded_hourly_rate, team_of, s, e, currency=org.settings.currency
+            ),
+        ),
     ]
 
 
@@ -128,8 +136,10 @@ def _show_totals(totals: dict, fallback_currency: str) -> str:
 def restatement(change, currency: str) -> Restatement:
     """A ledger ``DayChange`` as a report line, totals shown with ``show_money``."""
     fallback = next(iter(sorted(change.before or change.after)), currency)
-    line = (f"{change.source} {change.day.isoformat()}: restated {_show_totals(change.before, fallback)} → "
-            f"{_show_totals(change.after, fallback)} by the source")
+    line = (
+        f"{change.source} {change.day.isoformat()}: restated {_show_totals(change.before, fallback)} → "
+        f"{_show_totals(change.after, fallback)} by the source"
+    )
     if change.facts_removed:
         line += f" ({change.facts_removed} fact{'s' if change.facts_removed != 1 else ''} removed)"
     return Restatement(change.source, change.day, dict(change.before), dict(change.after), change.facts_removed, line)
@@ -157,8 +167,9 @@ def _day(text: Optional[str]) -> Optional[date]:
         return None
 
 
-def pull_sources(sources: Iterable[BillingSource], start: date, end: date, org: Organisation,
-                 ledger, freshness, now: datetime) -> PullReport:
+def pull_sources(
+    sources: Iterable[BillingSource], start: date, end: date, org: Organisation, ledger, freshness, now: datetime
+) -> PullReport:
     """Pull each source for [start, end) and replace, for each day it answered, its stored facts.
 
     A day the source did not answer keeps what is stored; a failing source keeps everything. Each
@@ -179,23 +190,43 @@ def pull_sources(sources: Iterable[BillingSource], start: date, end: date, org: 
             written = ledger.replace_days(source.name, sorted(answered), mapped)
         except Exception as exc:  # noqa: BLE001 - any source failure is recorded, never fatal
             freshness.failed(source.name, now.isoformat(), f"{type(exc).__name__}: {exc}")
-            report.results.append(SourceResult(source.name, False, error=str(exc), status="error",
-                                               days_asked=len(days)))
+            report.results.append(
+                SourceResult(source.name, False, error=str(exc), status="error", days_asked=len(days))
+            )
             continue
         in_window = answered & set(days)
         unanswered = [d for d in days if d not in in_window]
         status = "ok" if not unanswered else "partial"
         restated = [restatement(change, org.settings.currency) for change in written.changed]
-        freshness.succeeded(source.name, now.isoformat(), window, written.stored, status=status,
-                            days_asked=len(days), days_answered=len(in_window),
-                            unanswered_days=[d.isoformat() for d in unanswered],
-                            restatements=[r.line for r in restated], facts_removed=written.deletes)
+        freshness.succeeded(
+            source.name,
+            now.isoformat(),
+            window,
+            written.stored,
+            status=status,
+            days_asked=len(days),
+            days_answered=len(in_window),
+            unanswered_days=[d.isoformat() for d in unanswered],
+            restatements=[r.line for r in restated],
+            facts_removed=written.deletes,
+        )
         for key, amount in unmapped.items():
             report.unmapped[key] = report.unmapped.get(key, Decimal(0)) + amount
-        report.results.append(SourceResult(source.name, True, written.stored, written.puts, written.deletes,
-                                           written.write_requests, status=status, days_asked=len(days),
-                                           days_answered=len(in_window), unanswered_days=unanswered,
-                                           restatements=restated))
+        report.results.append(
+            SourceResult(
+                source.name,
+                True,
+                written.stored,
+                written.puts,
+                written.deletes,
+                written.write_requests,
+                status=status,
+                days_asked=len(days),
+                days_answered=len(in_window),
+                unanswered_days=unanswered,
+                restatements=restated,
+            )
+        )
     return report
 
 
@@ -213,8 +244,9 @@ class ImportResult:
     restatements: list = field(default_factory=list)  # Restatement: days of the range whose amounts changed
 
 
-def import_cost_file(data: bytes | str, org: Organisation, ledger, *, feed: str,
-                     filename: str = "upload.csv", today: date | None = None) -> ImportResult:
+def import_cost_file(
+    data: bytes | str, org: Organisation, ledger, *, feed: str, filename: str = "upload.csv", today: date | None = None
+) -> ImportResult:
     """Parse a FOCUS or simple CSV file and store it all, or store nothing and list every bad row.
 
     The file's facts replace everything the same feed holds from the first to the last day the
@@ -228,9 +260,22 @@ def import_cost_file(data: bytes | str, org: Organisation, ledger, *, feed: str,
     try:
         text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
     except UnicodeDecodeError as exc:
-        return ImportResult("unknown", feed, 0, 0, 0, Decimal(0), errors=[{
-            "row": 0, "column": "", "value": "", "reason": f"the file is not UTF-8 text (byte {exc.start}); "
-                                                          "save it as CSV UTF-8 and upload again"}])
+        return ImportResult(
+            "unknown",
+            feed,
+            0,
+            0,
+            0,
+            Decimal(0),
+            errors=[
+                {
+                    "row": 0,
+                    "column": "",
+                    "value": "",
+                    "reason": f"the file is not UTF-8 text (byte {exc.start}); save it as CSV UTF-8 and upload again",
+                }
+            ],
+        )
     from chalicelib.connectors.common import csv_records
 
     try:
@@ -240,8 +285,7 @@ def import_cost_file(data: bytes | str, org: Organisation, ledger, *, feed: str,
     try:
         fmt, facts = parse_cost_file(text, filename=filename, today=today)
     except CostImportError as exc:
-        return ImportResult("unknown", feed, rows_read, 0, 0, Decimal(0),
-                            errors=[e.to_dict() for e in exc.errors])
+        return ImportResult("unknown", feed, rows_read, 0, 0, Decimal(0), errors=[e.to_dict() for e in exc.errors])
     foreign = _foreign_currency_errors(facts, org.settings.currency, fmt)
     if foreign:
         return ImportResult(fmt, feed, rows_read, 0, 0, Decimal(0), errors=foreign)
@@ -252,9 +296,17 @@ def import_cost_file(data: bytes | str, org: Organisation, ledger, *, feed: str,
     days = [covered[0] + timedelta(days=n) for n in range((covered[-1] - covered[0]).days + 1)] if covered else []
     written = ledger.replace_days(source, days, mapped)
     total = sum((f.effective_cost for f in mapped), Decimal(0))
-    return ImportResult(fmt, feed, rows_read, rows_read, written.stored, total, unmapped=unmapped,
-                        facts_removed=written.deletes,
-                        restatements=[restatement(c, org.settings.currency) for c in written.changed])
+    return ImportResult(
+        fmt,
+        feed,
+        rows_read,
+        rows_read,
+        written.stored,
+        total,
+        unmapped=unmapped,
+        facts_removed=written.deletes,
+        restatements=[restatement(c, org.settings.currency) for c in written.changed],
+    )
 
 
 def _foreign_currency_errors(facts: list[CostFact], currency: str, fmt: str) -> list[dict]:
@@ -264,7 +316,13 @@ def _foreign_currency_errors(facts: list[CostFact], currency: str, fmt: str) -> 
     for fact in facts:
         if fact.currency != currency:
             rows = [int(n) for n in re.findall(r"\d+", fact.provenance.rsplit("row", 1)[-1])] or [0]
-            errors.append({"row": rows[0], "column": column, "value": fact.currency,
-                           "reason": f"this deployment books {currency} and no exchange rate is configured"
-                                     f" ({fact.provenance})"})
+            errors.append(
+                {
+                    "row": rows[0],
+                    "column": column,
+                    "value": fact.currency,
+                    "reason": f"this deployment books {currency} and no exchange rate is configured"
+                    f" ({fact.provenance})",
+                }
+            )
     return sorted(errors, key=lambda e: e["row"])

@@ -5,6 +5,7 @@ It renders the same model as the Board report tab and the board email
 (`chalicelib.domain.board_report`: `key_figures` and the agent lines), rounded the same way, so
 the three agree to the cent.
 """
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -15,17 +16,18 @@ from chalicelib.domain.money import show_cpu, show_money
 
 AGENT_ROWS = 12  # one page: the largest agents; the tab holds them all
 COLOURS = {"green": "#b7e1cd", "yellow": "#fce8b2", "red": "#f4c7c3", "critical": "#cc0000"}
-_PAGE = ("font-family:Arial,Helvetica,sans-serif;font-size:11px;color:#202124;max-width:720px;"
-         "margin:0 auto;padding:16px")
+_PAGE = "font-family:Arial,Helvetica,sans-serif;font-size:11px;color:#202124;max-width:720px;margin:0 auto;padding:16px"
 _CELL = "padding:3px 6px;border-bottom:1px solid #e0e0e0;"
 
 
 def _bar(share: Decimal, colour: str, width_px: int = 160) -> str:
     """A horizontal bar as two table cells: it prints and survives email clients (no SVG, no images)."""
     filled = max(0, min(width_px, int(share * width_px)))
-    return (f'<table role="presentation" cellpadding="0" cellspacing="0" style="border-collapse:collapse">'
-            f'<tr><td style="width:{filled}px;height:9px;background:{colour}"></td>'
-            f'<td style="width:{width_px - filled}px;height:9px;background:#eeeeee"></td></tr></table>')
+    return (
+        f'<table role="presentation" cellpadding="0" cellspacing="0" style="border-collapse:collapse">'
+        f'<tr><td style="width:{filled}px;height:9px;background:{colour}"></td>'
+        f'<td style="width:{width_px - filled}px;height:9px;background:#eeeeee"></td></tr></table>'
+    )
 
 
 def render(b: BoardReport, sheet_url: str = "") -> str:
@@ -33,7 +35,9 @@ def render(b: BoardReport, sheet_url: str = "") -> str:
     e = escape
     figures = "".join(
         f'<tr><td style="{_CELL}">{e(label)}</td><td style="{_CELL}text-align:right;font-weight:bold">'
-        f"{e(shown(value, kind, cur))}</td></tr>" for label, value, kind in key_figures(b))
+        f"{e(shown(value, kind, cur))}</td></tr>"
+        for label, value, kind in key_figures(b)
+    )
     top = max((a.cost for a in b.agents), default=Decimal(0))
     agents = []
     for a in b.agents[:AGENT_ROWS]:
@@ -47,29 +51,61 @@ def render(b: BoardReport, sheet_url: str = "") -> str:
             f'<td style="{_CELL}text-align:right">{e(show_cpu(a.cpu, cur)) if a.cpu is not None else ""}</td>'
             f'<td style="{_CELL}text-align:right">{e(show_cpu(a.target_cpu, cur)) if a.target_cpu else ""}</td>'
             f'<td style="{_CELL}">{bar}</td>'
-            f'<td style="{_CELL}background:{COLOURS.get(a.colour or "", "#ffffff")}">{e(a.colour or "")}</td></tr>')
+            f'<td style="{_CELL}background:{COLOURS.get(a.colour or "", "#ffffff")}">{e(a.colour or "")}</td></tr>'
+        )
     more = len(b.agents) - AGENT_ROWS
     agents_table = (
-        f'<table style="border-collapse:collapse;width:100%"><tr style="background:#f1f3f4">'
-        + "".join(f'<th style="{_CELL}text-align:left">{h}</th>' for h in
-                  ("Agent", "Cost", "", "Units", "Cost per unit", "Target", "vs target (bar: 2× at full)", "Colour"))
-        + "</tr>" + "".join(agents) + "</table>"
-        + (f'<p style="color:#5f6368">… {more} more agents in the Agent P&amp;L tab</p>' if more > 0 else "")
-    ) if b.agents else '<p>No agent ran this month.</p>'
+        (
+            '<table style="border-collapse:collapse;width:100%"><tr style="background:#f1f3f4">'
+            + "".join(
+                f'<th style="{_CELL}text-align:left">{h}</th>'
+                for h in (
+                    "Agent",
+                    "Cost",
+                    "",
+                    "Units",
+                    "Cost per unit",
+                    "Target",
+                    "vs target (bar: 2× at full)",
+                    "Colour",
+                )
+            )
+            + "</tr>"
+            + "".join(agents)
+            + "</table>"
+            + (f'<p style="color:#5f6368">… {more} more agents in the Agent P&amp;L tab</p>' if more > 0 else "")
+        )
+        if b.agents
+        else "<p>No agent ran this month.</p>"
+    )
     headcount = "".join(
         f'<tr><td style="{_CELL}">{e(h.name or h.use_case)}</td>'
         f'<td style="{_CELL}text-align:right">{e(show_money(h.monthly_offset, cur))}</td>'
         f'<td style="{_CELL}text-align:right">{e(show_money(h.ai_cost, cur))}</td>'
         f'<td style="{_CELL}text-align:right;font-weight:bold">{e(show_money(h.net, cur))}</td>'
-        f'<td style="{_CELL}">{e(h.net_label)}</td></tr>' for h in b.headcount)
+        f'<td style="{_CELL}">{e(h.net_label)}</td></tr>'
+        for h in b.headcount
+    )
     headcount_table = (
-        f'<table style="border-collapse:collapse;width:100%"><tr style="background:#f1f3f4">'
-        + "".join(f'<th style="{_CELL}text-align:left">{h}</th>' for h in
-                  ("Agent", "Headcount offset", "AI cost", "Net", ""))
-        + "</tr>" + headcount + "</table>") if b.headcount else "<p>No agent replaces headcount.</p>"
+        (
+            '<table style="border-collapse:collapse;width:100%"><tr style="background:#f1f3f4">'
+            + "".join(
+                f'<th style="{_CELL}text-align:left">{h}</th>'
+                for h in ("Agent", "Headcount offset", "AI cost", "Net", "")
+            )
+            + "</tr>"
+            + headcount
+            + "</table>"
+        )
+        if b.headcount
+        else "<p>No agent replaces headcount.</p>"
+    )
     anomalies = "".join(f"<li>{e(a.reason)}</li>" for a in sorted(b.anomalies, key=lambda a: -a.significance)[:5])
-    link = (f'<p><a href="{e(sheet_url, quote=True)}" style="color:#1a73e8">Open the sheet</a></p>'
-            if sheet_url.startswith(("https://", "http://")) else "")
+    link = (
+        f'<p><a href="{e(sheet_url, quote=True)}" style="color:#1a73e8">Open the sheet</a></p>'
+        if sheet_url.startswith(("https://", "http://"))
+        else ""
+    )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>AI spend board report, {e(b.month)}</title>
 <style>@page {{ size: A4; margin: 12mm; }}</style></head>
@@ -83,8 +119,11 @@ def render(b: BoardReport, sheet_url: str = "") -> str:
 {agents_table}
 <h2 style="font-size:13px;margin:12px 0 4px">Headcount plan</h2>
 {headcount_table}
-{f'<h2 style="font-size:13px;margin:12px 0 4px">Anomalies ({len(b.anomalies)})</h2><ul>{anomalies}</ul>'
- if b.anomalies else ""}
+{
+        f'<h2 style="font-size:13px;margin:12px 0 4px">Anomalies ({len(b.anomalies)})</h2><ul>{anomalies}</ul>'
+        if b.anomalies
+        else ""
+    }
 {link}
 <p style="color:#5f6368;font-size:10px">Figures are rounded to the cent as in the sheet's Board report tab
 and the board email.</p>

@@ -3,6 +3,7 @@
 Production and the local stack differ only by environment (endpoints, table names, SHEET_ID,
 ALERT_SENDER, OUTBOX_EML_DIR); tests build `pipeline.Deps` with whatever fakes they need.
 """
+
 from __future__ import annotations
 
 import os
@@ -40,10 +41,20 @@ def dependencies() -> Deps:
     config = runtime.TableNames.from_env().config
     counter = _request_counter(resource.meta.client)
     outbox, mailer = _email(resource, config)
-    return Deps(stores=s, pool=s.pool, runs=s.runs, alerts=s.alerts, snapshots=s.snapshots, outbox=outbox,
-                mailer=mailer,
-                sources=lambda org: vendor_sources(org, s.work_items), open_sheet=SheetSession.open,
-                sheet_url=sheet_url(), count_requests=lambda: counter[0], usage_sources=usage_sources)
+    return Deps(
+        stores=s,
+        pool=s.pool,
+        runs=s.runs,
+        alerts=s.alerts,
+        snapshots=s.snapshots,
+        outbox=outbox,
+        mailer=mailer,
+        sources=lambda org: vendor_sources(org, s.work_items),
+        open_sheet=SheetSession.open,
+        sheet_url=sheet_url(),
+        count_requests=lambda: counter[0],
+        usage_sources=usage_sources,
+    )
 
 
 def _email(resource, config: str) -> tuple:
@@ -54,7 +65,12 @@ def _email(resource, config: str) -> tuple:
     from chalicelib.email.mailer import SesMailer
     from chalicelib.storage.outbox_store import OutboxStore
 
-    return (OutboxStore(resource, config),
-            SesMailer(runtime.client("sesv2"), sender, os.environ.get("SES_CONFIGURATION_SET") or None,
-                      os.environ.get("OUTBOX_EML_DIR") or None))
-
+    return (
+        OutboxStore(resource, config),
+        SesMailer(
+            runtime.client("sesv2"),
+            sender,
+            os.environ.get("SES_CONFIGURATION_SET") or None,
+            os.environ.get("OUTBOX_EML_DIR") or None,
+        ),
+    )

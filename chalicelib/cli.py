@@ -1,4 +1,5 @@
 """Operator commands: `python -m chalicelib.cli tokens create --team support`, ..."""
+
 from __future__ import annotations
 
 import argparse
@@ -18,9 +19,11 @@ def _tokens(args) -> int:
         if args.team:
             known = sorted(t.team_id for t in stores.stores().organisation.load().teams)
             if args.team not in known:
-                print(f"error: unknown team {args.team!r}; the stored configuration's teams are: "
-                      f"{', '.join(known) if known else 'none yet (run `sheet sync` or seed the configuration)'}",
-                      file=sys.stderr)
+                print(
+                    f"error: unknown team {args.team!r}; the stored configuration's teams are: "
+                    f"{', '.join(known) if known else 'none yet (run `sheet sync` or seed the configuration)'}",
+                    file=sys.stderr,
+                )
                 return 2
         try:
             token, grant = store.create(scope, args.team or "", datetime.now(timezone.utc), args.label or "")
@@ -28,8 +31,11 @@ def _tokens(args) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         print(token)
-        print(f"token id {grant.token_id} ({scope}{' ' + grant.team if grant.team else ''}); "
-              "the token is shown once: store it now", file=sys.stderr)
+        print(
+            f"token id {grant.token_id} ({scope}{' ' + grant.team if grant.team else ''}); "
+            "the token is shown once: store it now",
+            file=sys.stderr,
+        )
     elif args.action == "list":
         for g in store.list():
             state = "revoked" if g.revoked else "active"
@@ -50,35 +56,56 @@ def _costs(args) -> int:
 
     org = stores.organisation()
     if args.action == "import":
-        result = billing.import_cost_file(Path(args.file).read_bytes(), org, stores.stores().ledger,
-                                          feed=args.feed or Path(args.file).stem, filename=Path(args.file).name)
+        result = billing.import_cost_file(
+            Path(args.file).read_bytes(),
+            org,
+            stores.stores().ledger,
+            feed=args.feed or Path(args.file).stem,
+            filename=Path(args.file).name,
+        )
         for error in result.errors:
-            print(f"row {error['row']}, column {error['column']} ({error['value']!r}): {error['reason']}",
-                  file=sys.stderr)
+            print(
+                f"row {error['row']}, column {error['column']} ({error['value']!r}): {error['reason']}", file=sys.stderr
+            )
         if result.errors:
             print(f"{len(result.errors)} invalid cell(s) in {args.file}: nothing was stored", file=sys.stderr)
             return 1
-        print(f"{args.file}: {result.format} file, feed {result.feed}: {result.rows_read} rows read, "
-              f"{result.rows_stored} stored, total {result.total:,.2f}")
+        print(
+            f"{args.file}: {result.format} file, feed {result.feed}: {result.rows_read} rows read, "
+            f"{result.rows_stored} stored, total {result.total:,.2f}"
+        )
         for key, amount in sorted(result.unmapped.items()):
             print(f"  unmapped {key}: {amount:,.2f} (map it in the sheet's Mappings tab)")
         for restated in result.restatements:
             print(f"  {restated.line}")
         if result.restatements:
-            stores.stores().freshness.record_restatements(f"import {result.feed}", datetime.now(timezone.utc).isoformat(),
-                                                          [r.line for r in result.restatements])
+            stores.stores().freshness.record_restatements(
+                f"import {result.feed}", datetime.now(timezone.utc).isoformat(), [r.line for r in result.restatements]
+            )
         return 0
     end = date.fromisoformat(args.end) if args.end else datetime.now(timezone.utc).date() + timedelta(days=1)
     start = date.fromisoformat(args.start) if args.start else end - timedelta(days=args.days)
-    report = billing.pull_sources(billing.vendor_sources(org, stores.stores().work_items), start, end, org,
-                                  stores.stores().ledger, stores.stores().freshness, datetime.now(timezone.utc))
+    report = billing.pull_sources(
+        billing.vendor_sources(org, stores.stores().work_items),
+        start,
+        end,
+        org,
+        stores.stores().ledger,
+        stores.stores().freshness,
+        datetime.now(timezone.utc),
+    )
     for r in report.results:
         if r.ok:
-            kept = "" if not r.unanswered_days else (
-                f" (not answered, kept as stored: {', '.join(d.isoformat() for d in r.unanswered_days)})")
-            outcome = (f"{r.status}: {r.days_answered} of {r.days_asked} days answered{kept}; "
-                       f"{r.facts} facts, {r.puts} written, {r.deletes} removed, "
-                       f"{len(r.restatements)} day{'' if len(r.restatements) == 1 else 's'} restated")
+            kept = (
+                ""
+                if not r.unanswered_days
+                else (f" (not answered, kept as stored: {', '.join(d.isoformat() for d in r.unanswered_days)})")
+            )
+            outcome = (
+                f"{r.status}: {r.days_answered} of {r.days_asked} days answered{kept}; "
+                f"{r.facts} facts, {r.puts} written, {r.deletes} removed, "
+                f"{len(r.restatements)} day{'' if len(r.restatements) == 1 else 's'} restated"
+            )
         else:
             outcome = f"FAILED: {r.error} (nothing stored was changed)"
         print(f"{r.source:<13} {outcome}")
@@ -214,7 +241,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--month", required=True, help="YYYY-MM")
     export.add_argument("--output", help="file to write (default: standard output)")
     export.add_argument("--team", help="focus: only the rows allocated to this team ('unallocated' for the rest)")
-    export.add_argument("--today", help="unit-costs: the day the figures are computed on, YYYY-MM-DD (default: today, UTC)")
+    export.add_argument(
+        "--today", help="unit-costs: the day the figures are computed on, YYYY-MM-DD (default: today, UTC)"
+    )
     export.set_defaults(handler=_export)
     return parser
 

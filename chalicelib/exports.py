@@ -45,6 +45,7 @@ fit: a month of 500 use cases with four line items a day is about 15 MB), naming
 `?team=` (one team's rows, whose total is the summary's by_team figure) or the CLI, which writes
 any size.
 """
+
 from __future__ import annotations
 
 import csv
@@ -61,7 +62,7 @@ from chalicelib.domain.allocation import AllocatedRow, allocate
 from chalicelib.domain.facts import CostFact, DailyUnits
 from chalicelib.domain.money import ZERO, cents
 from chalicelib.domain.organisation import Organisation
-from chalicelib.domain.periods import month_first_day, month_key, next_month_first_day, week_label, week_start
+from chalicelib.domain.periods import month_first_day, month_key, next_month_first_day, week_start
 from chalicelib.domain.slo import colour_as_of
 from chalicelib.domain.terms import use_case_on
 
@@ -70,13 +71,41 @@ BILLING_ACCOUNT_ID = "ai-finops"
 BILLING_ACCOUNT_NAME = "AI FinOps allocated ledger"
 
 FOCUS_COLUMNS = (
-    "BilledCost", "BillingAccountId", "BillingAccountName", "BillingAccountType", "BillingCurrency",
-    "BillingPeriodEnd", "BillingPeriodStart", "ChargeCategory", "ChargeClass", "ChargeDescription",
-    "ChargeFrequency", "ChargePeriodEnd", "ChargePeriodStart", "ConsumedQuantity", "ConsumedUnit",
-    "ContractedCost", "EffectiveCost", "HostProviderName", "InvoiceIssuerName", "ListCost", "PricingQuantity",
-    "PricingUnit", "ProviderName", "PublisherName", "ServiceCategory", "ServiceName", "ServiceProviderName",
-    "ServiceSubcategory", "SubAccountId", "SubAccountName", "Tags",
-    "x_IcebergCategory", "x_AllocationMethod", "x_SharedCostRule", "x_VendorKey",
+    "BilledCost",
+    "BillingAccountId",
+    "BillingAccountName",
+    "BillingAccountType",
+    "BillingCurrency",
+    "BillingPeriodEnd",
+    "BillingPeriodStart",
+    "ChargeCategory",
+    "ChargeClass",
+    "ChargeDescription",
+    "ChargeFrequency",
+    "ChargePeriodEnd",
+    "ChargePeriodStart",
+    "ConsumedQuantity",
+    "ConsumedUnit",
+    "ContractedCost",
+    "EffectiveCost",
+    "HostProviderName",
+    "InvoiceIssuerName",
+    "ListCost",
+    "PricingQuantity",
+    "PricingUnit",
+    "ProviderName",
+    "PublisherName",
+    "ServiceCategory",
+    "ServiceName",
+    "ServiceProviderName",
+    "ServiceSubcategory",
+    "SubAccountId",
+    "SubAccountName",
+    "Tags",
+    "x_IcebergCategory",
+    "x_AllocationMethod",
+    "x_SharedCostRule",
+    "x_VendorKey",
 )
 
 # iceberg category -> (FOCUS ServiceCategory, ServiceSubcategory)
@@ -126,13 +155,41 @@ def focus_rows(rows: Iterable[AllocatedRow], month: str, currency: str) -> Itera
         description = f"vector database: {r.service}" if r.category == "vector_db" else r.service
         billed = _amount(r.billed)
         yield [
-            billed, BILLING_ACCOUNT_ID, BILLING_ACCOUNT_NAME, "Organisation", currency,
-            period_end, period_start, "Credit" if r.effective < 0 else "Usage", "", description,
-            "Usage-Based", _stamp(r.day + timedelta(days=1)), _stamp(r.day), "", "",
-            billed, _amount(r.effective), r.provider, r.provider, billed, "",
-            "", r.provider, r.provider, service_category, r.service, r.provider,
-            subcategory, "", "", json.dumps(tags, ensure_ascii=False, sort_keys=True),
-            r.category, r.method, r.rule_key, r.vendor_key,
+            billed,
+            BILLING_ACCOUNT_ID,
+            BILLING_ACCOUNT_NAME,
+            "Organisation",
+            currency,
+            period_end,
+            period_start,
+            "Credit" if r.effective < 0 else "Usage",
+            "",
+            description,
+            "Usage-Based",
+            _stamp(r.day + timedelta(days=1)),
+            _stamp(r.day),
+            "",
+            "",
+            billed,
+            _amount(r.effective),
+            r.provider,
+            r.provider,
+            billed,
+            "",
+            "",
+            r.provider,
+            r.provider,
+            service_category,
+            r.service,
+            r.provider,
+            subcategory,
+            "",
+            "",
+            json.dumps(tags, ensure_ascii=False, sort_keys=True),
+            r.category,
+            r.method,
+            r.rule_key,
+            r.vendor_key,
         ]
 
 
@@ -158,8 +215,9 @@ def _csv(header: Iterable[str], records: Iterable[list]) -> str:
     return out.getvalue()
 
 
-def focus_csv(org: Organisation, facts: Iterable[CostFact], units: Iterable[DailyUnits], month: str,
-              team: Optional[str] = None) -> str:
+def focus_csv(
+    org: Organisation, facts: Iterable[CostFact], units: Iterable[DailyUnits], month: str, team: Optional[str] = None
+) -> str:
     """The month's allocated ledger as FOCUS CSV text. `facts`/`units`: the month's (other days are
     left out; the shared weights are the calendar month's, as the ledger's). `team`: only the rows
     allocated to that team (their totals are the month's by_team[team]; "unallocated" for cost
@@ -180,8 +238,23 @@ def month_focus_csv(month: str, org: Organisation, ledger, work_items, team: Opt
 
 # --- cost per unit --------------------------------------------------------------------------------
 
-UNIT_COST_COLUMNS = ("use_case", "name", "team", "unit_of_work", "period", "label", "start", "end", "cost",
-                     "units", "cost_per_unit", "target_cpu", "overrun", "colour", "flags")
+UNIT_COST_COLUMNS = (
+    "use_case",
+    "name",
+    "team",
+    "unit_of_work",
+    "period",
+    "label",
+    "start",
+    "end",
+    "cost",
+    "units",
+    "cost_per_unit",
+    "target_cpu",
+    "overrun",
+    "colour",
+    "flags",
+)
 _CPU_PLACES = Decimal("0.000001")
 
 
@@ -199,8 +272,9 @@ def unit_cost_window(month: str, today: date) -> tuple[date, date]:
     return start.replace(day=1), max(min(next_month_first_day(end) - timedelta(days=1), today), start)
 
 
-def unit_costs_csv(org: Organisation, facts: Iterable[CostFact], units: Iterable[DailyUnits], month: str,
-                   today: date) -> str:
+def unit_costs_csv(
+    org: Organisation, facts: Iterable[CostFact], units: Iterable[DailyUnits], month: str, today: date
+) -> str:
     """Cost per unit per use case for each week touching `month` and for the month, as the engine
     computes them on `today` (facts and units up to today; pass `unit_cost_window`'s days)."""
     first = month_first_day(month)
@@ -229,16 +303,42 @@ def unit_costs_csv(org: Organisation, facts: Iterable[CostFact], units: Iterable
             colour = None
             if row.start < current_week:
                 colour = colour_as_of(u, s, weeks, row.start + timedelta(days=7), ZERO, None, terms_on)
-            records.append(fixed + ["week", row.label, row.start.isoformat(), end.isoformat(), str(cents(row.cost)),
-                                    row.units, _cpu(row.cpu), _target(target), _overrun(row.cpu, target),
-                                    colour or "", "; ".join(row.flags)])
+            records.append(
+                fixed
+                + [
+                    "week",
+                    row.label,
+                    row.start.isoformat(),
+                    end.isoformat(),
+                    str(cents(row.cost)),
+                    row.units,
+                    _cpu(row.cpu),
+                    _target(target),
+                    _overrun(row.cpu, target),
+                    colour or "",
+                    "; ".join(row.flags),
+                ]
+            )
         for row in series.months.rows():
             if row.label != month or (row.cost == 0 and not row.units):
                 continue
             target = by_month.get(month, u.target_cpu)
-            records.append(fixed + ["month", month, first.isoformat(), last.isoformat(), str(cents(row.cost)),
-                                    row.units, _cpu(row.cpu), _target(target), _overrun(row.cpu, target),
-                                    pnl_colour.get((uid, month)) or "", "; ".join(row.flags)])
+            records.append(
+                fixed
+                + [
+                    "month",
+                    month,
+                    first.isoformat(),
+                    last.isoformat(),
+                    str(cents(row.cost)),
+                    row.units,
+                    _cpu(row.cpu),
+                    _target(target),
+                    _overrun(row.cpu, target),
+                    pnl_colour.get((uid, month)) or "",
+                    "; ".join(row.flags),
+                ]
+            )
     return _csv(UNIT_COST_COLUMNS, records)
 
 
@@ -263,8 +363,9 @@ def month_unit_costs_csv(month: str, org: Organisation, ledger, work_items, toda
         facts += ledger.facts_for_month(key)
         units += work_items.units_for_month(key)
         m = next_month_first_day(m)
-    return unit_costs_csv(org, [f for f in facts if start <= f.day <= end],
-                          [n for n in units if start <= n.day <= end], month, today)
+    return unit_costs_csv(
+        org, [f for f in facts if start <= f.day <= end], [n for n in units if start <= n.day <= end], month, today
+    )
 
 
 def totals(rows: Iterable[AllocatedRow]) -> dict:

@@ -1,4 +1,5 @@
 """What agents and the sheet read: the use cases a caller may see and each one's guardrail."""
+
 from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -53,12 +54,22 @@ def guardrail_for(caller: Caller, use_case_id: str, org: Organisation, store: Gu
         "cost_per_unit_period": computed.cost_per_unit_period or None if computed else None,
         "cost_per_unit_this_week": money(computed.cost_per_unit_this_week, CPU_PLACES) if computed else None,
         "counts_reported_through": computed.counts_reported_through.isoformat()
-        if computed and computed.counts_reported_through else None,
+        if computed and computed.counts_reported_through
+        else None,
         "target": money(computed.target, CPU_PLACES) if computed else money(use_case.target_cpu, CPU_PLACES),
         "month_to_date_cost": money(computed.month_to_date_cost) if computed else None,
         "budget_remaining": money(computed.budget_remaining) if computed else None,
         "as_of": computed.as_of if computed else None,
-        "hints": [{"rank": h.rank, "lever": h.lever, "what": h.title, "detail": h.detail,
-                   "saving_per_unit": money(h.saving_per_unit, CPU_PLACES), "saving_per_month": money(h.saving_per_month),
-                   "month": h.month} for h in (computed.hints if computed else ())],
+        "hints": [
+            {
+                "rank": h.rank,
+                "lever": h.lever,
+                "what": h.title,
+                "detail": h.detail,
+                "saving_per_unit": money(h.saving_per_unit, CPU_PLACES),
+                "saving_per_month": money(h.saving_per_month),
+                "month": h.month,
+            }
+            for h in (computed.hints if computed else ())
+        ],
     }

@@ -3,6 +3,7 @@
 The API Lambda never waits for a run: it stores the run as "queued" and sends one SQS message
 (`RUNS_QUEUE`, default finops-runs) that the pipeline Lambda consumes (`@app.on_sqs_message`).
 """
+
 from __future__ import annotations
 
 import json
@@ -34,14 +35,15 @@ def queue_run(raw_body: Optional[bytes], caller: Caller, now: datetime) -> RunRe
         try:
             body = json.loads(raw_body)
         except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
-            raise BadRunRequest("the body must be JSON, e.g. {\"kind\": \"hourly\"}") from None
+            raise BadRunRequest('the body must be JSON, e.g. {"kind": "hourly"}') from None
         if not isinstance(body, dict) or set(body) - {"kind"}:
-            raise BadRunRequest("the body may only hold kind, e.g. {\"kind\": \"hourly\"}")
+            raise BadRunRequest('the body may only hold kind, e.g. {"kind": "hourly"}')
         kind = body.get("kind", kind)
     if kind not in REQUESTABLE:
         raise BadRunRequest(f"kind: one of {', '.join(REQUESTABLE)} (weekly and monthly runs follow the calendar)")
-    record = RunRecord(new_run_id(kind, now), kind, "queued", requested_by=f"api:{caller.scope}:{caller.token_id}",
-                       queued_at=_iso(now))
+    record = RunRecord(
+        new_run_id(kind, now), kind, "queued", requested_by=f"api:{caller.scope}:{caller.token_id}", queued_at=_iso(now)
+    )
     runs = stores.stores().runs
     runs.put(record, now)
     try:
@@ -90,6 +92,15 @@ def open_alerts(caller: Caller, state: str, org) -> dict:
         team = e.team or teams.get(e.use_case, "")
         if caller.scope == "team" and team != caller.team:
             continue  # a team sees its own alerts only
-        rows.append({"key": e.key, "kind": e.kind, "level": e.level, "use_case": e.use_case or None,
-                     "team": team or None, "since": e.since.isoformat(), "reason": e.reason})
+        rows.append(
+            {
+                "key": e.key,
+                "kind": e.kind,
+                "level": e.level,
+                "use_case": e.use_case or None,
+                "team": team or None,
+                "since": e.since.isoformat(),
+                "reason": e.reason,
+            }
+        )
     return {"state": state, "alerts": rows}

@@ -3,6 +3,7 @@
 Endpoints are never chosen here: boto3 reads AWS_ENDPOINT_URL (and AWS_ENDPOINT_URL_<SERVICE>)
 itself, so the same code talks to AWS in production and to moto's server locally.
 """
+
 from __future__ import annotations
 
 import os
@@ -35,17 +36,27 @@ class TableNames:
 def _aws_config():
     from botocore.config import Config
 
-    return Config(retries={"mode": "standard",
-                           "total_max_attempts": int(os.environ.get("AWS_MAX_ATTEMPTS", "3"))},
-                  connect_timeout=float(os.environ.get("AWS_CONNECT_TIMEOUT", "2")),
-                  read_timeout=float(os.environ.get("AWS_READ_TIMEOUT", "5")))
+    return Config(
+        retries={"mode": "standard", "total_max_attempts": int(os.environ.get("AWS_MAX_ATTEMPTS", "3"))},
+        connect_timeout=float(os.environ.get("AWS_CONNECT_TIMEOUT", "2")),
+        read_timeout=float(os.environ.get("AWS_READ_TIMEOUT", "5")),
+    )
 
 
 # What "storage is unavailable" looks like once botocore's retries are spent: the request never
 # reached DynamoDB, or DynamoDB said to come back later. Anything else is a bug (a 500).
-_UNAVAILABLE_CODES = {"ServiceUnavailable", "InternalServerError", "InternalFailure", "ThrottlingException",
-                      "ProvisionedThroughputExceededException", "RequestLimitExceeded", "LimitExceededException",
-                      "TransactionInProgressException", "503", "500"}
+_UNAVAILABLE_CODES = {
+    "ServiceUnavailable",
+    "InternalServerError",
+    "InternalFailure",
+    "ThrottlingException",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    "LimitExceededException",
+    "TransactionInProgressException",
+    "503",
+    "500",
+}
 
 
 def storage_unavailable(exc: BaseException) -> bool:

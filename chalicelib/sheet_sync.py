@@ -25,6 +25,7 @@ Environment: SHEET_ID, GOOGLE_SERVICE_ACCOUNT_SECRET (default finops/google-serv
 SHEETS_ENDPOINT_URL (local emulator only), SHEETS_MAX_BACKOFF_SECONDS and friends
 (chalicelib.sheet.transport), SHEET_MAX_REQUEST_BYTES (default 2,000,000).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -86,10 +87,12 @@ class SyncReport:
         return [i for i in self.issues if not i.reason.startswith("warning")]
 
     def lines(self) -> list:
-        head = (f"sync {'ok' if self.ok else 'FAILED'} at {self.at}: {self.use_cases} use cases, "
-                f"{len(self.bad_cells)} bad cell(s), {self.requests} Sheets request(s) "
-                f"({self.reads} read, {self.writes} write, {self.write_bytes:,} bytes written), "
-                f"{self.seconds:.2f} s ({self.sheet_seconds:.2f} s in Sheets calls)")
+        head = (
+            f"sync {'ok' if self.ok else 'FAILED'} at {self.at}: {self.use_cases} use cases, "
+            f"{len(self.bad_cells)} bad cell(s), {self.requests} Sheets request(s) "
+            f"({self.reads} read, {self.writes} write, {self.write_bytes:,} bytes written), "
+            f"{self.seconds:.2f} s ({self.sheet_seconds:.2f} s in Sheets calls)"
+        )
         out = [head]
         if self.error:
             out.append(f"error: {self.error}")
@@ -198,8 +201,16 @@ def read_configuration(previous, report: SyncReport, session: Optional[SheetSess
     return SheetRead(session, sheets, read, previous_log)
 
 
-def write_outputs(sheet: SheetRead, out, org, freshness, now: datetime, report: SyncReport,
-                  run_label: str = "", board_page: Optional[tuple] = None) -> None:
+def write_outputs(
+    sheet: SheetRead,
+    out,
+    org,
+    freshness,
+    now: datetime,
+    report: SyncReport,
+    run_label: str = "",
+    board_page: Optional[tuple] = None,
+) -> None:
     """Write every output tab (+ new unmapped keys, missing headers) in ONE batchUpdate; a failure leaves
     the sheet exactly as it was (report.error says why). `run_label` (e.g. "hourly run <id>") heads
     the run's line in the Sync log; `board_page` (s3:// URI, console link) names the board report's
@@ -212,21 +223,38 @@ def write_outputs(sheet: SheetRead, out, org, freshness, now: datetime, report: 
         new_keys = _new_keys(out, read.mapping_keys, today)
         additions = writer.input_additions(read, sheets, new_keys, org.settings, out.currency)
         base = [
-            render.dashboard(out, org, freshness, now, len([i for i in read.issues
-                                                             if not i.reason.startswith("warning")]),
-                             len(read.mapping_keys - {m.vendor_key for m in org.mappings}) + len(additions.added_keys)),
+            render.dashboard(
+                out,
+                org,
+                freshness,
+                now,
+                len([i for i in read.issues if not i.reason.startswith("warning")]),
+                len(read.mapping_keys - {m.vendor_key for m in org.mappings}) + len(additions.added_keys),
+            ),
             render.alerts(out, org, freshness),
             render.board(out, board_page),
             render.optimization(out),
         ]
 
         def build(history: render.History) -> list:
-            contents = base + [render.agent_pnl(out, history), render.unit_costs(out, history),
-                               render.pool(out, history)]
+            contents = base + [
+                render.agent_pnl(out, history),
+                render.unit_costs(out, history),
+                render.pool(out, history),
+            ]
             message = _log_message(report, out, read, additions, history)
             message = f"{run_label}: {message}" if run_label else message
-            contents.append(render.sync_log(previous_log, at, "bad cells" if _bad(read.issues) else "ok", message,
-                                            read.issues, out.currency, restated))
+            contents.append(
+                render.sync_log(
+                    previous_log,
+                    at,
+                    "bad cells" if _bad(read.issues) else "ok",
+                    message,
+                    read.issues,
+                    out.currency,
+                    restated,
+                )
+            )
             reqs = list(additions.requests)
             for content in contents:
                 reqs += writer.tab_requests(content, sheets[content.title])
@@ -254,14 +282,24 @@ def _count(report: SyncReport, session: SheetSession) -> None:
 
 def same_configuration(a, b) -> bool:
     """Whether two Organisations hold the same rows (whatever their order): then nothing is rewritten."""
+
     def rows(org, name, key):
         return sorted(getattr(org, name), key=key)
 
-    kinds = (("teams", lambda r: r.team_id), ("use_cases", lambda r: r.use_case_id), ("shared_rules", lambda r: r.key),
-             ("mappings", lambda r: r.vendor_key), ("pool_allocations", lambda r: r.allocation_id),
-             ("benchmarks", lambda r: r.name), ("model_prices", lambda r: r.model))
-    return (a.settings == b.settings and dict(a.expected_totals) == dict(b.expected_totals)
-            and all(rows(a, n, k) == rows(b, n, k) for n, k in kinds))
+    kinds = (
+        ("teams", lambda r: r.team_id),
+        ("use_cases", lambda r: r.use_case_id),
+        ("shared_rules", lambda r: r.key),
+        ("mappings", lambda r: r.vendor_key),
+        ("pool_allocations", lambda r: r.allocation_id),
+        ("benchmarks", lambda r: r.name),
+        ("model_prices", lambda r: r.model),
+    )
+    return (
+        a.settings == b.settings
+        and dict(a.expected_totals) == dict(b.expected_totals)
+        and all(rows(a, n, k) == rows(b, n, k) for n, k in kinds)
+    )
 
 
 def _last_run_at(previous_log: list) -> str:
@@ -275,6 +313,7 @@ def _last_run_at(previous_log: list) -> str:
 def _restatements_since(freshness, since: str) -> list:
     """(source, line) for each day a billing pull or an import restated after the last sync: every
     removal or restatement the sources made is named once in the Sync log."""
+
     def instant(iso: str):
         try:
             return datetime.fromisoformat(iso.replace("Z", "+00:00"))
@@ -301,9 +340,11 @@ def _log_message(report: SyncReport, out, read, additions, history) -> str:
 
     bad = len([i for i in read.issues if not i.reason.startswith("warning")])
     alloc = out.allocation.get(out.month)
-    parts = [f"{len(out.statuses)} use cases; spend {out.month} to date "
-             f"{show_money(alloc.total if alloc else Decimal(0), out.currency)}",
-             f"{bad} bad cell(s) (last good values kept)" if bad else "no bad cells"]
+    parts = [
+        f"{len(out.statuses)} use cases; spend {out.month} to date "
+        f"{show_money(alloc.total if alloc else Decimal(0), out.currency)}",
+        f"{bad} bad cell(s) (last good values kept)" if bad else "no bad cells",
+    ]
     if additions.added_keys:
         parts.append(f"{len(additions.added_keys)} new unmapped key(s) added to Mappings")
     if additions.added_headers:
@@ -311,8 +352,10 @@ def _log_message(report: SyncReport, out, read, additions, history) -> str:
     if report.created_tabs:
         parts.append(f"tab(s) created: {', '.join(report.created_tabs)}")
     if history.weeks < layout.UNIT_WEEKS or history.months < layout.UNIT_MONTHS:
-        parts.append(f"history shortened to {history.weeks} weeks / {history.months} months to keep the request "
-                     "under the size limit (all of it stays in DynamoDB)")
+        parts.append(
+            f"history shortened to {history.weeks} weeks / {history.months} months to keep the request "
+            "under the size limit (all of it stays in DynamoDB)"
+        )
     return "; ".join(parts)
 
 
@@ -336,8 +379,14 @@ def _new_keys(out, known: set, today: date) -> list:
                 t[0] += item.amount
                 t[1].add(month)
     ranked = sorted(totals.items(), key=lambda kv: (-kv[1][0], kv[0]))[:NEW_KEYS_PER_SYNC]
-    return [(k, f"added by the sync on {today.isoformat()}: {show_money(v[0], out.currency)} unallocated in "
-                f"{', '.join(sorted(v[1]))}; set Team and Use case") for k, v in ranked]
+    return [
+        (
+            k,
+            f"added by the sync on {today.isoformat()}: {show_money(v[0], out.currency)} unallocated in "
+            f"{', '.join(sorted(v[1]))}; set Team and Use case",
+        )
+        for k, v in ranked
+    ]
 
 
 __all__ = ["init", "read_configuration", "write_outputs", "InitReport", "SyncReport", "SheetRead", "CellIssue"]

@@ -1,4 +1,5 @@
 """The stores the running code uses, wired to the tables named in the environment."""
+
 from __future__ import annotations
 
 import time

@@ -1,4 +1,5 @@
 """GET /v1/summary?month=YYYY-MM: one month of spend, cut every way finance asks for it."""
+
 from __future__ import annotations
 
 import re
@@ -43,20 +44,53 @@ def month_summary(month: str, org: Organisation, ledger, work_items, freshness) 
     units = work_items.units_for_month(month)
     ledger_view = build_ledger(org, facts, units)
     allocation = month_allocations(org, ledger_view).get(month)
-    rejected = [{"day": r.day.isoformat(), "provider": r.provider, "service": r.service, "vendor_key": r.vendor_key,
-                 "currency": r.currency, "amount": str(r.amount), "reason": r.reason} for r in ledger_view.rejected]
-    sources = [{"source": f.source, "last_success_at": f.last_success_at, "last_attempt_at": f.last_attempt_at,
-                "last_error": f.last_error or None, "last_window": f.last_window or None,
-                "status": f.status or None, "days_asked": f.days_asked, "days_answered": f.days_answered,
-                "restatements": list(f.restatements)}
-               for f in freshness.all()]
+    rejected = [
+        {
+            "day": r.day.isoformat(),
+            "provider": r.provider,
+            "service": r.service,
+            "vendor_key": r.vendor_key,
+            "currency": r.currency,
+            "amount": str(r.amount),
+            "reason": r.reason,
+        }
+        for r in ledger_view.rejected
+    ]
+    sources = [
+        {
+            "source": f.source,
+            "last_success_at": f.last_success_at,
+            "last_attempt_at": f.last_attempt_at,
+            "last_error": f.last_error or None,
+            "last_window": f.last_window or None,
+            "status": f.status or None,
+            "days_asked": f.days_asked,
+            "days_answered": f.days_answered,
+            "restatements": list(f.restatements),
+        }
+        for f in freshness.all()
+    ]
     currency = org.settings.currency
     if allocation is None:
         zero = money(Decimal(0))
-        return {"month": month, "currency": currency, "total": zero, "billed_total": zero, "allocated": zero,
-                "unallocated": zero, "coverage": None, "by_team": [], "by_use_case": [], "by_category": [],
-                "by_provider": [], "by_service": [], "unallocated_keys": [], "reconciliation": None, "rejected": rejected,
-                "freshness": sources}
+        return {
+            "month": month,
+            "currency": currency,
+            "total": zero,
+            "billed_total": zero,
+            "allocated": zero,
+            "unallocated": zero,
+            "coverage": None,
+            "by_team": [],
+            "by_use_case": [],
+            "by_category": [],
+            "by_provider": [],
+            "by_service": [],
+            "unallocated_keys": [],
+            "reconciliation": None,
+            "rejected": rejected,
+            "freshness": sources,
+        }
     services = {f"{p} / {s}": v for (p, s), v in allocation.by_service.items()}
     billed_services = {f"{p} / {s}": v for (p, s), v in allocation.billed_by_service.items()}
     rec = allocation.reconciliation
@@ -75,11 +109,18 @@ def month_summary(month: str, org: Organisation, ledger, work_items, freshness) 
         "by_category": _amounts(allocation.by_category, allocation.billed_by_category),
         "by_provider": _amounts(allocation.by_provider, allocation.billed_by_provider),
         "by_service": _amounts(services, billed_services),
-        "unallocated_keys": [{"key": u.key, "reason": u.reason, "total": money(u.amount)}
-                             for u in allocation.unallocated_items],
-        "reconciliation": None if rec is None else {
-            "expected": money(rec.expected), "difference": money(difference(allocation.total, rec.expected)),
-            "difference_share": _share(rec.difference_share), "flagged": rec.flagged, "reason": rec.reason},
+        "unallocated_keys": [
+            {"key": u.key, "reason": u.reason, "total": money(u.amount)} for u in allocation.unallocated_items
+        ],
+        "reconciliation": None
+        if rec is None
+        else {
+            "expected": money(rec.expected),
+            "difference": money(difference(allocation.total, rec.expected)),
+            "difference_share": _share(rec.difference_share),
+            "flagged": rec.flagged,
+            "reason": rec.reason,
+        },
         "rejected": rejected,  # facts in another currency: not booked, shown so nothing is hidden
         "freshness": sources,
     }

@@ -7,6 +7,7 @@ vendor keys are placed on (team, use case) by the Mappings tab (`domain.usage.ma
 source is recorded in the freshness store under its own name ("openai usage", "anthropic usage")
 and skipped: the costs and the other source still land.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,16 +28,24 @@ def usage_sources() -> list[UsageSource]:
     from chalicelib.connectors import anthropic_usage, openai_usage
 
     return [
-        UsageSource("openai", openai_usage.FRESHNESS, lambda s, e: openai_usage.pull(
-            secret(OPENAI_KEY_SECRET, "finops/openai-admin-key"), s, e)),
-        UsageSource("anthropic", anthropic_usage.FRESHNESS, lambda s, e: anthropic_usage.pull(
-            secret(ANTHROPIC_KEY_SECRET, "finops/anthropic-admin-key"), s, e)),
+        UsageSource(
+            "openai",
+            openai_usage.FRESHNESS,
+            lambda s, e: openai_usage.pull(secret(OPENAI_KEY_SECRET, "finops/openai-admin-key"), s, e),
+        ),
+        UsageSource(
+            "anthropic",
+            anthropic_usage.FRESHNESS,
+            lambda s, e: anthropic_usage.pull(secret(ANTHROPIC_KEY_SECRET, "finops/anthropic-admin-key"), s, e),
+        ),
     ]
 
 
 def restatement_line(change) -> str:
-    return (f"{change.day.isoformat()}: usage restated {change.tokens_before:,} → {change.tokens_after:,} tokens "
-            "by the source")
+    return (
+        f"{change.day.isoformat()}: usage restated {change.tokens_before:,} → {change.tokens_after:,} tokens "
+        "by the source"
+    )
 
 
 def pull_usage(sources, start: date, end: date, org, store, freshness, now: datetime) -> list:
@@ -62,11 +71,30 @@ def pull_usage(sources, start: date, end: date, org, store, freshness, now: date
         unanswered = [d for d in days if d not in in_window]
         status = "ok" if not unanswered else "partial"
         lines = [f"{source.freshness} {restatement_line(c)}" for c in written.changed]
-        freshness.succeeded(source.freshness, now.isoformat(), window, written.stored, status=status,
-                            days_asked=len(days), days_answered=len(in_window),
-                            unanswered_days=[d.isoformat() for d in unanswered], restatements=lines,
-                            facts_removed=written.deletes)
-        results.append(SourceResult(source.freshness, True, written.stored, written.puts, written.deletes,
-                                    written.write_requests, status=status, days_asked=len(days),
-                                    days_answered=len(in_window), unanswered_days=unanswered))
+        freshness.succeeded(
+            source.freshness,
+            now.isoformat(),
+            window,
+            written.stored,
+            status=status,
+            days_asked=len(days),
+            days_answered=len(in_window),
+            unanswered_days=[d.isoformat() for d in unanswered],
+            restatements=lines,
+            facts_removed=written.deletes,
+        )
+        results.append(
+            SourceResult(
+                source.freshness,
+                True,
+                written.stored,
+                written.puts,
+                written.deletes,
+                written.write_requests,
+                status=status,
+                days_asked=len(days),
+                days_answered=len(in_window),
+                unanswered_days=unanswered,
+            )
+        )
     return results

@@ -1,4 +1,5 @@
 """POST /v1/work-items: validate a team's batch, store the good items, answer per item."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -15,6 +15,7 @@ Names per stage: a resource whose Metadata has `NameFrom` (and optionally `NameS
 the Lambdas read the same variable, so a table, queue or secret and the code that uses it cannot
 disagree. Without a stage the names are the ones written in the files (the local stack's and tests').
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,8 +28,11 @@ from typing import Optional
 
 INFRA = Path(__file__).resolve().parent
 CHALICE_CONFIG = INFRA.parent / ".chalice" / "config.json"
-NAME_PROPERTY = {"AWS::DynamoDB::Table": "TableName", "AWS::SQS::Queue": "QueueName",
-                 "AWS::SecretsManager::Secret": "Name"}
+NAME_PROPERTY = {
+    "AWS::DynamoDB::Table": "TableName",
+    "AWS::SQS::Queue": "QueueName",
+    "AWS::SecretsManager::Secret": "Name",
+}
 
 
 def _merge(into: dict, other: dict, where: str = "") -> dict:
@@ -58,8 +62,9 @@ def name_resources(template: dict, environment: dict) -> dict:
             continue
         if variable not in environment:
             raise ValueError(f"{logical_id}: its name comes from {variable}, which the stage does not set")
-        resource["Properties"][NAME_PROPERTY[resource["Type"]]] = environment[variable] + \
-            resource["Metadata"].get("NameSuffix", "")
+        resource["Properties"][NAME_PROPERTY[resource["Type"]]] = environment[variable] + resource["Metadata"].get(
+            "NameSuffix", ""
+        )
     return template
 
 
@@ -77,8 +82,11 @@ def merged_template(stage: Optional[str] = None) -> dict:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stage", help="name the resources for this .chalice/config.json stage")
-    parser.add_argument("--exports", action="store_true",
-                        help="print the stage's environment as shell exports (for the operator's CLI) instead")
+    parser.add_argument(
+        "--exports",
+        action="store_true",
+        help="print the stage's environment as shell exports (for the operator's CLI) instead",
+    )
     parser.add_argument("output", nargs="?", help="file to write (default: stdout)")
     args = parser.parse_args(argv)
     if args.exports:

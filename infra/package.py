@@ -19,6 +19,7 @@ empty placeholder (no download, no network): what the tests lint and deploy into
 process: Chalice imports app.py with the stage's environment (RUNS_QUEUE names the queue the consumer
 reads), which a process that imported app.py before cannot redo.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -78,8 +79,9 @@ def template_only(stage: str) -> dict:
         try:
             factory = CLIFactory(str(ROOT), environ=os.environ)  # as the CLI: app.py sees the stage's env
             config = factory.create_config_obj(chalice_stage_name=stage)
-            packager = factory.create_app_packager(config, factory.create_package_options(), "cloudformation",
-                                                   "json", str(merge_file))
+            packager = factory.create_app_packager(
+                config, factory.create_package_options(), "cloudformation", "json", str(merge_file)
+            )
             packager.package_app(config, str(Path(tmp) / "out"), stage)
         finally:
             chalice_package.create_build_stage = real
@@ -88,15 +90,22 @@ def template_only(stage: str) -> dict:
 
 def template_in_subprocess(stage: str) -> dict:
     """`template_only(stage)` in a fresh interpreter (see the module's docstring)."""
-    out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--template-only", "--stage", stage],
-                         cwd=ROOT, env=_chalice_env(), check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--template-only", "--stage", stage],
+        cwd=ROOT,
+        env=_chalice_env(),
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return json.loads(out.stdout)
 
 
 def lint(template_path: Path) -> list[str]:
     """cfn-lint's findings on the template (none is the goal)."""
-    out = subprocess.run([str(Path(sys.executable).with_name("cfn-lint")), str(template_path)],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [str(Path(sys.executable).with_name("cfn-lint")), str(template_path)], capture_output=True, text=True
+    )
     if out.returncode not in (0,) and not out.stdout.strip():
         raise RuntimeError(f"cfn-lint failed to run: {out.stderr}")
     return [line for line in out.stdout.splitlines() if line.strip()]
@@ -128,10 +137,12 @@ def smoke_import(zip_path: Path) -> str:
             "    'client_email': 'a@b.iam.gserviceaccount.com', 'private_key': key.decode(), 'private_key_id': '1',\n"
             "    'token_uri': 'https://oauth2.googleapis.com/token'})\n"
             "assert creds.signer.sign(b'x')\n"
-            "print(len(app.app.routes), 'routes; boto3', boto3.__version__)\n")
+            "print(len(app.app.routes), 'routes; boto3', boto3.__version__)\n"
+        )
         env = {"PATH": os.environ.get("PATH", ""), "AWS_DEFAULT_REGION": "us-east-1"}
-        out = subprocess.run([sys.executable, "-S", "-I", "-c", code, str(task), str(runtime)],
-                             capture_output=True, text=True, env=env)
+        out = subprocess.run(
+            [sys.executable, "-S", "-I", "-c", code, str(task), str(runtime)], capture_output=True, text=True, env=env
+        )
         if out.returncode != 0:
             raise RuntimeError(f"the zip does not import on a bare interpreter:\n{out.stderr}")
         return out.stdout.strip()
@@ -142,8 +153,20 @@ def package(stage: str, out_dir: Path) -> int:
     merge_file = out_dir / "merge-template.json"
     merge_file.write_text(json.dumps(merge_template.merged_template(stage), indent=2) + "\n")
     shutil.rmtree(out_dir / "sam.json", ignore_errors=True)
-    subprocess.run([str(Path(sys.executable).with_name("chalice")), "package", "--stage", stage,
-                    "--merge-template", str(merge_file), str(out_dir)], cwd=ROOT, env=_chalice_env(), check=True)
+    subprocess.run(
+        [
+            str(Path(sys.executable).with_name("chalice")),
+            "package",
+            "--stage",
+            stage,
+            "--merge-template",
+            str(merge_file),
+            str(out_dir),
+        ],
+        cwd=ROOT,
+        env=_chalice_env(),
+        check=True,
+    )
     problems = lint(out_dir / "sam.json")
     zip_path = out_dir / "deployment.zip"
     size = zip_path.stat().st_size
@@ -152,8 +175,10 @@ def package(stage: str, out_dir: Path) -> int:
     print(f"{stage}: {out_dir / 'sam.json'}: cfn-lint {'clean' if not problems else 'FOUND PROBLEMS'}")
     for line in problems:
         print("  " + line)
-    print(f"{stage}: {zip_path}: {size:,} bytes ({size / 1e6:.2f} MB; unzipped {unzipped / 1e6:.1f} MB), "
-          f"limit {MAX_ZIP_BYTES / 1e6:.0f} MB: {'ok' if size < MAX_ZIP_BYTES else 'TOO BIG'}")
+    print(
+        f"{stage}: {zip_path}: {size:,} bytes ({size / 1e6:.2f} MB; unzipped {unzipped / 1e6:.1f} MB), "
+        f"limit {MAX_ZIP_BYTES / 1e6:.0f} MB: {'ok' if size < MAX_ZIP_BYTES else 'TOO BIG'}"
+    )
     print(f"{stage}: smoke import on a bare interpreter: {smoke_import(zip_path)}")
     return 0 if not problems and size < MAX_ZIP_BYTES else 1
 

@@ -25,6 +25,7 @@ token on such a path or to a Content-Length that is not a number, and a chunked 
 Exit status 0 when all holds; the table and each scope's schemathesis log (.local/fuzz/) say what
 did not. Time: about `--seconds` per scope plus ~10 s (the stack, the replay).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -92,8 +93,7 @@ class Outcome:
 
     @property
     def ok(self) -> bool:
-        return (not self.app_5xx and not self.stored and not self.model
-                and all(r.exit_code == 0 for r in self.runs))
+        return not self.app_5xx and not self.stored and not self.model and all(r.exit_code == 0 for r in self.runs)
 
 
 # --- running schemathesis ------------------------------------------------------------------------
@@ -105,24 +105,55 @@ def _st() -> str:
 
 def run_scope(url: str, scope: str, token: Optional[str], plan: Plan, record: Path) -> ScopeRun:
     log = plan.out / f"schemathesis-{scope}.log"
-    argv = [_st(), "--no-color", "--config-file", str(CONFIG), "run", str(SPEC), "--url", url, "--checks", "all",
-            "--workers", "1", "--seed", str(plan.seed), "--max-examples", str(plan.examples),
-            "--phases", plan.phases, "--output-truncate", "false"]
+    argv = [
+        _st(),
+        "--no-color",
+        "--config-file",
+        str(CONFIG),
+        "run",
+        str(SPEC),
+        "--url",
+        url,
+        "--checks",
+        "all",
+        "--workers",
+        "1",
+        "--seed",
+        str(plan.seed),
+        "--max-examples",
+        str(plan.examples),
+        "--phases",
+        plan.phases,
+        "--output-truncate",
+        "false",
+    ]
     if token:
         argv += ["--header", f"Authorization: Bearer {token}"]
     if plan.seconds:
         argv += ["--max-time", str(plan.seconds)]
-    env = {**os.environ, "SCHEMATHESIS_HOOKS": str(HOOKS), "API_FUZZ_RECORD": str(record),
-           "API_FUZZ_SCOPE": scope, "API_FUZZ_TOKEN": token or ""}
+    env = {
+        **os.environ,
+        "SCHEMATHESIS_HOOKS": str(HOOKS),
+        "API_FUZZ_RECORD": str(record),
+        "API_FUZZ_SCOPE": scope,
+        "API_FUZZ_TOKEN": token or "",
+    }
     for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         env.pop(name, None)  # schemathesis talks HTTP to the API only
     before = _count_lines(record)
     started = time.monotonic()
     with log.open("w") as out:
-        code = subprocess.run(argv, cwd=plan.out, env=env, stdout=out, stderr=subprocess.STDOUT,
-                              timeout=(plan.seconds or 600) * 3 + 120).returncode
-    return ScopeRun(scope, code, time.monotonic() - started, _count_lines(record) - before,
-                    _failure_lines(log.read_text(errors="replace")), log)
+        code = subprocess.run(
+            argv, cwd=plan.out, env=env, stdout=out, stderr=subprocess.STDOUT, timeout=(plan.seconds or 600) * 3 + 120
+        ).returncode
+    return ScopeRun(
+        scope,
+        code,
+        time.monotonic() - started,
+        _count_lines(record) - before,
+        _failure_lines(log.read_text(errors="replace")),
+        log,
+    )
 
 
 def _count_lines(path: Path) -> int:
@@ -178,36 +209,62 @@ def probe_dev_server(url: str, token: str) -> list:
     import requests
     import yaml
 
-    paths = [p.replace("{use_case_id}", "claims-processing").replace("{run_id}", "nope")
-             for p in yaml.safe_load(SPEC.read_text())["paths"]]
+    paths = [
+        p.replace("{use_case_id}", "claims-processing").replace("{run_id}", "nope")
+        for p in yaml.safe_load(SPEC.read_text())["paths"]
+    ]
     seen = []
     auth = {"Authorization": f"Bearer {token}"}
     with requests.Session() as session:
         for path in paths:
             for method in DEV_SERVER_METHODS:
                 r = session.request(method, url + path, headers=auth)
-                seen.append((method, path, r.status_code, answer_source(method, r.status_code, r.headers,
-                                                                         r.content)))
+                seen.append((method, path, r.status_code, answer_source(method, r.status_code, r.headers, r.content)))
         r = session.get(url + "/v1/no-such-route", headers=auth)
-        seen.append(("GET", "/v1/no-such-route", r.status_code,
-                     answer_source("GET", r.status_code, r.headers, r.content)))
+        seen.append(
+            ("GET", "/v1/no-such-route", r.status_code, answer_source("GET", r.status_code, r.headers, r.content))
+        )
     # HEAD: the app answers 405 with Allow, and the development server writes the body after it
     # (a client keeping the connection would read it as the next answer): one connection per HEAD.
     r = requests.head(url + "/v1/health", headers={"Connection": "close"})
-    seen.append(("HEAD", "/v1/health", r.status_code,
-                 "app (405 + Allow); the dev server also writes the body after a HEAD answer"))
+    seen.append(
+        (
+            "HEAD",
+            "/v1/health",
+            r.status_code,
+            "app (405 + Allow); the dev server also writes the body after a HEAD answer",
+        )
+    )
     # Requests http.server cannot read: it drops the connection or the body before the app runs.
     host, port = url.split("//", 1)[1].split(":")
     for method, path, head, body, what in (
-            ("GET", "/v1/no-such-route", "Authorization: Bearer caf\xe9\r\n", b"",
-             "dev server: no answer to a non-ASCII token on a path no route matches (it fails encoding it)"),
-            ("POST", "/v1/runs", "Content-Length: ten\r\n", b"{}",
-             "dev server: no answer to a Content-Length that is not a number"),
-            ("POST", "/v1/runs", f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
-                                 "Transfer-Encoding: chunked\r\n", b"d\r\n{\"kind\": \"x\"}\r\n0\r\n\r\n",
-             "dev server: a chunked body dropped (the app saw none: 202 for an empty body, not 400 for kind x)")):
-        status = _raw_status(host, int(port), f"{method} {path} HTTP/1.1\r\nHost: {host}\r\n{head}"
-                                                 "Connection: close\r\n\r\n".encode("latin-1") + body)
+        (
+            "GET",
+            "/v1/no-such-route",
+            "Authorization: Bearer caf\xe9\r\n",
+            b"",
+            "dev server: no answer to a non-ASCII token on a path no route matches (it fails encoding it)",
+        ),
+        (
+            "POST",
+            "/v1/runs",
+            "Content-Length: ten\r\n",
+            b"{}",
+            "dev server: no answer to a Content-Length that is not a number",
+        ),
+        (
+            "POST",
+            "/v1/runs",
+            f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n",
+            b'd\r\n{"kind": "x"}\r\n0\r\n\r\n',
+            "dev server: a chunked body dropped (the app saw none: 202 for an empty body, not 400 for kind x)",
+        ),
+    ):
+        status = _raw_status(
+            host,
+            int(port),
+            f"{method} {path} HTTP/1.1\r\nHost: {host}\r\n{head}Connection: close\r\n\r\n".encode("latin-1") + body,
+        )
         seen.append((method, path, status or "no answer", what))
     return seen
 
@@ -228,8 +285,10 @@ def _raw_status(host: str, port: int, request: bytes) -> Optional[int]:
 
 def dump_tables(client) -> dict:
     """table -> {key: item} (items in DynamoDB JSON, keyed by their primary key)."""
-    keys = {t["Table"]["TableName"]: [k["AttributeName"] for k in t["Table"]["KeySchema"]]
-            for t in (client.describe_table(TableName=name) for name in TABLES)}
+    keys = {
+        t["Table"]["TableName"]: [k["AttributeName"] for k in t["Table"]["KeySchema"]]
+        for t in (client.describe_table(TableName=name) for name in TABLES)
+    }
     out = {}
     for name in TABLES:
         items = client.get_paginator("scan").paginate(TableName=name, ConsistentRead=True).build_full_result()
@@ -255,10 +314,20 @@ def replay(before: dict, writes: list, tokens: dict) -> tuple:
     from chalice.test import Client
     from moto import mock_aws
 
-    saved = {k: os.environ.get(k) for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION",
-                                            "AWS_ENDPOINT_URL", "ALERT_SENDER", "OUTBOX_EML_DIR")}
-    os.environ.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_DEFAULT_REGION": "us-east-1"})
+    saved = {
+        k: os.environ.get(k)
+        for k in (
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_DEFAULT_REGION",
+            "AWS_ENDPOINT_URL",
+            "ALERT_SENDER",
+            "OUTBOX_EML_DIR",
+        )
+    }
+    os.environ.update(
+        {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+    )
     for name in ("AWS_ENDPOINT_URL", "ALERT_SENDER", "OUTBOX_EML_DIR"):
         os.environ.pop(name, None)
     mismatches = []
@@ -288,9 +357,12 @@ def replay(before: dict, writes: list, tokens: dict) -> tuple:
                     path = req["path"] + (f"?{req['query']}" if req["query"] else "")
                     answer = api.http.request(req["method"], path, headers=headers, body=body_bytes(req))
                     if answer.status_code != r["response"]["status"] or not _same_answer(
-                            req["path"], json.loads(body_bytes(r["response"])), json.loads(answer.body)):
-                        mismatches.append(f"{req['method']} {path}: answered {r['response']['status']} in the run, "
-                                          f"{answer.status_code} replayed: {answer.body[:200]!r}")
+                        req["path"], json.loads(body_bytes(r["response"])), json.loads(answer.body)
+                    ):
+                        mismatches.append(
+                            f"{req['method']} {path}: answered {r['response']['status']} in the run, "
+                            f"{answer.status_code} replayed: {answer.body[:200]!r}"
+                        )
                     r["replayed"] = json.loads(answer.body)
             after = dump_tables(client)
             runtime_reset(stores, access)
@@ -311,8 +383,9 @@ def runtime_reset(stores, access) -> None:
 
 def _same_answer(path: str, first: dict, second: dict) -> bool:
     if path == "/v1/runs":  # a new run id and time: the rest must agree
-        return {k: v for k, v in first.items() if k not in ("run_id", "queued_at")} == \
-            {k: v for k, v in second.items() if k not in ("run_id", "queued_at")}
+        return {k: v for k, v in first.items() if k not in ("run_id", "queued_at")} == {
+            k: v for k, v in second.items() if k not in ("run_id", "queued_at")
+        }
     return first == second
 
 
@@ -324,6 +397,7 @@ WALL_FIELD = re.compile(r"posted_at|queued_at|expires_at|updated_at|t[0-3][0-9]"
 def _normalised(tables: dict, run_ids: dict) -> dict:
     """The tables with the wall-clock fields blanked and run ids renamed by the order they were
     answered in (the replay runs later than the run, so these alone may differ)."""
+
     def fix(value):
         if isinstance(value, dict):
             if set(value) == {"S"} and value["S"] in run_ids:
@@ -343,25 +417,39 @@ def _normalised(tables: dict, run_ids: dict) -> dict:
         out[table] = {}
         for item in items.values():
             item = fix(item)
-            key = json.dumps({k: item[k] for k in sorted(item) if k in ("pk", "sk", "use_case", "work_item_id",
-                                                                          "day", "source_day", "fact_id")},
-                             sort_keys=True)
+            key = json.dumps(
+                {
+                    k: item[k]
+                    for k in sorted(item)
+                    if k in ("pk", "sk", "use_case", "work_item_id", "day", "source_day", "fact_id")
+                },
+                sort_keys=True,
+            )
             out[table][key] = item
     return out
 
 
 def compare_stored(after: dict, replayed: dict, writes: list) -> list:
-    ours = {w["replayed"]["run_id"]: f"run-{i}" for i, w in enumerate(x for x in writes
-                                                                      if x["request"]["path"] == "/v1/runs")}
-    theirs = {json.loads(body_bytes(w["response"]))["run_id"]: f"run-{i}"
-              for i, w in enumerate(x for x in writes if x["request"]["path"] == "/v1/runs")}
+    ours = {
+        w["replayed"]["run_id"]: f"run-{i}"
+        for i, w in enumerate(x for x in writes if x["request"]["path"] == "/v1/runs")
+    }
+    theirs = {
+        json.loads(body_bytes(w["response"]))["run_id"]: f"run-{i}"
+        for i, w in enumerate(x for x in writes if x["request"]["path"] == "/v1/runs")
+    }
     a, b = _normalised(after, theirs), _normalised(replayed, ours)
     differences = []
     for table in TABLES:
         for key in sorted(set(a[table]) | set(b[table])):
             if a[table].get(key) != b[table].get(key):
-                what = ("only after the run" if key not in b[table] else "only in the replay"
-                        if key not in a[table] else "differs")
+                what = (
+                    "only after the run"
+                    if key not in b[table]
+                    else "only in the replay"
+                    if key not in a[table]
+                    else "differs"
+                )
                 differences.append(f"{table} {key}: {what}")
     return differences
 
@@ -381,13 +469,22 @@ def check_work_item_model(after: dict, writes: list) -> list:
                 raw = items[result["index"]]
                 at = datetime.fromisoformat(raw["completed_at"].replace("Z", "+00:00")).astimezone(timezone.utc)
                 expected[(raw["use_case"], raw["work_item_id"])] = (
-                    at.date().isoformat(), raw["status"], Decimal(str(raw.get("human_review_minutes", 0))))
+                    at.date().isoformat(),
+                    raw["status"],
+                    Decimal(str(raw.get("human_review_minutes", 0))),
+                )
     stored = {}
     for item in after["finops-work-items"].values():
         stored[(item["use_case"]["S"], item["work_item_id"]["S"])] = (
-            item["day"]["S"], item["status"]["S"], Decimal(item.get("human_review_minutes", {"N": "0"})["N"]))
-    differences = [f"work item {key}: stored {stored.get(key)}, the answers say {expected.get(key)}"
-                   for key in sorted(set(stored) | set(expected)) if stored.get(key) != expected.get(key)]
+            item["day"]["S"],
+            item["status"]["S"],
+            Decimal(item.get("human_review_minutes", {"N": "0"})["N"]),
+        )
+    differences = [
+        f"work item {key}: stored {stored.get(key)}, the answers say {expected.get(key)}"
+        for key in sorted(set(stored) | set(expected))
+        if stored.get(key) != expected.get(key)
+    ]
     sums: dict = {}
     for (use_case, _), (day, status, minutes) in expected.items():
         units, success, total = sums.get((use_case, day), (0, 0, Decimal(0)))
@@ -397,12 +494,18 @@ def check_work_item_model(after: dict, writes: list) -> list:
         use_case, day = item["use_case"]["S"], item["day"]["S"]
         if use_case.startswith("~"):
             continue  # legacy batch markers
-        row = (int(item.get("units", {"N": "0"})["N"]), int(item.get("success_units", {"N": "0"})["N"]),
-               Decimal(item.get("review_minutes", {"N": "0"})["N"]))
+        row = (
+            int(item.get("units", {"N": "0"})["N"]),
+            int(item.get("success_units", {"N": "0"})["N"]),
+            Decimal(item.get("review_minutes", {"N": "0"})["N"]),
+        )
         if row != (0, 0, 0):
             counted[(use_case, day)] = row
-    differences += [f"counter {key}: {counted.get(key)}, its items sum to {sums.get(key)}"
-                    for key in sorted(set(counted) | set(sums)) if counted.get(key) != sums.get(key)]
+    differences += [
+        f"counter {key}: {counted.get(key)}, its items sum to {sums.get(key)}"
+        for key in sorted(set(counted) | set(sums))
+        if counted.get(key) != sums.get(key)
+    ]
     return differences
 
 
@@ -427,26 +530,38 @@ def fuzz(plan: Plan) -> Outcome:
             token_store = stores.stores().tokens
             revoked, grant = token_store.create("team", TEAM_A, now, "api fuzz: revoked")
             token_store.revoke(grant.token_id)
-            tokens = {"admin": stack.tokens["admin"], "sheet": stack.tokens["sheet"],
-                      "team-a": stack.tokens["teams"][TEAM_A], "team-b": stack.tokens["teams"][TEAM_B],
-                      "revoked": revoked}
+            tokens = {
+                "admin": stack.tokens["admin"],
+                "sheet": stack.tokens["sheet"],
+                "team-a": stack.tokens["teams"][TEAM_A],
+                "team-b": stack.tokens["teams"][TEAM_B],
+                "revoked": revoked,
+            }
             dynamodb = boto3.client("dynamodb")
             before = dump_tables(dynamodb)
-            say(f"local stack up at {stack.api_url}; schemathesis per scope "
+            say(
+                f"local stack up at {stack.api_url}; schemathesis per scope "
                 f"(seed {plan.seed}, {plan.examples} examples, {plan.seconds or 'no'} s limit, phases {plan.phases})",
-                flush=True)
+                flush=True,
+            )
             for scope in plan.scopes:
                 run = run_scope(stack.api_url, scope, tokens[scope], plan, record)
                 outcome.runs.append(run)
-                say(f"  {scope:8} {run.requests:6} requests {run.seconds:6.1f} s  "
-                    f"{'ok' if run.exit_code == 0 else 'FAILED: ' + '; '.join(run.failures)}", flush=True)
+                say(
+                    f"  {scope:8} {run.requests:6} requests {run.seconds:6.1f} s  "
+                    f"{'ok' if run.exit_code == 0 else 'FAILED: ' + '; '.join(run.failures)}",
+                    flush=True,
+                )
             after = dump_tables(dynamodb)
             outcome.dev_server = probe_dev_server(stack.api_url, tokens["admin"])  # after: a probe may write
         outcome.records = read_records(record)
         for r in outcome.records:
             resp, req = r["response"], r["request"]
-            if resp and resp["status"] >= 500 and answer_source(
-                    req["method"], resp["status"], resp["headers"], body_bytes(resp)) == "app":
+            if (
+                resp
+                and resp["status"] >= 500
+                and answer_source(req["method"], resp["status"], resp["headers"], body_bytes(resp)) == "app"
+            ):
                 outcome.app_5xx.append((r["scope"], req["method"], req["path"], resp["status"]))
         writes = accepted_writes(outcome.records)
         outcome.accepted_writes = Counter(w["request"]["path"] for w in writes)
@@ -468,9 +583,11 @@ def report(outcome: Outcome, plan: Plan) -> str:
         result = "ok" if run.exit_code == 0 else "FAILED: " + "; ".join(run.failures or [f"exit {run.exit_code}"])
         lines.append(f"{run.scope:10} {run.requests:8} {run.seconds:8.1f}  {result}")
     statuses = Counter(r["response"]["status"] if r["response"] else "no answer" for r in outcome.records)
-    lines += ["", "answers: " + ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items(), key=str)),
-              "accepted writes: " + (", ".join(f"{k} {v}" for k, v in sorted(outcome.accepted_writes.items()))
-                                     or "none")]
+    lines += [
+        "",
+        "answers: " + ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items(), key=str)),
+        "accepted writes: " + (", ".join(f"{k} {v}" for k, v in sorted(outcome.accepted_writes.items())) or "none"),
+    ]
     lines.append(f"5xx from the application: {len(outcome.app_5xx)}")
     for scope, method, path, status in outcome.app_5xx[:20]:
         lines.append(f"  {status} {method} {path} ({scope})")
@@ -483,8 +600,11 @@ def report(outcome: Outcome, plan: Plan) -> str:
     verdict = "exact" if not outcome.model else f"{len(outcome.model)} difference(s)"
     lines.append(f"work items and counters vs the answers: {verdict}")
     lines += [f"  {d}" for d in outcome.model[:20]]
-    lines += ["", f"logs: {plan.out.relative_to(ROOT) if plan.out.is_relative_to(ROOT) else plan.out}/",
-              "PASSED" if outcome.ok else "FAILED"]
+    lines += [
+        "",
+        f"logs: {plan.out.relative_to(ROOT) if plan.out.is_relative_to(ROOT) else plan.out}/",
+        "PASSED" if outcome.ok else "FAILED",
+    ]
     return "\n".join(lines)
 
 
@@ -492,16 +612,28 @@ def _grouped(rows: list) -> dict:
     out: dict = {}
     for method, path, status, what in rows:
         out.setdefault(f"{status} {what}", []).append(f"{method} {path}")
-    return {k: sorted(set(v)) if len(set(v)) < 4 else [f"{len(set(v))} requests ({', '.join(sorted({x.split()[0] for x in v}))})"]
-            for k, v in out.items()}
+    return {
+        k: sorted(set(v))
+        if len(set(v)) < 4
+        else [f"{len(set(v))} requests ({', '.join(sorted({x.split()[0] for x in v}))})"]
+        for k, v in out.items()
+    }
 
 
 def main(argv: Optional[list] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=int, default=int(os.environ.get("FUZZ_SECONDS", "40")),
-                        help="schemathesis' time budget per scope (0: until its phases end); default 40")
-    parser.add_argument("--examples", type=int, default=int(os.environ.get("FUZZ_EXAMPLES", "25")),
-                        help="examples per operation and phase; default 25")
+    parser.add_argument(
+        "--seconds",
+        type=int,
+        default=int(os.environ.get("FUZZ_SECONDS", "40")),
+        help="schemathesis' time budget per scope (0: until its phases end); default 40",
+    )
+    parser.add_argument(
+        "--examples",
+        type=int,
+        default=int(os.environ.get("FUZZ_EXAMPLES", "25")),
+        help="examples per operation and phase; default 25",
+    )
     parser.add_argument("--seed", type=int, default=int(os.environ.get("FUZZ_SEED", "14")))
     parser.add_argument("--scopes", default=",".join(SCOPES), help=f"comma-separated, of {', '.join(SCOPES)}")
     parser.add_argument("--phases", default=ALL_PHASES)
@@ -510,8 +642,7 @@ def main(argv: Optional[list] = None) -> int:
     unknown = set(scopes) - set(SCOPES)
     if unknown:
         parser.error(f"unknown scope(s): {', '.join(sorted(unknown))}")
-    plan = Plan(scopes=scopes, seconds=args.seconds or None, examples=args.examples, seed=args.seed,
-                phases=args.phases)
+    plan = Plan(scopes=scopes, seconds=args.seconds or None, examples=args.examples, seed=args.seed, phases=args.phases)
     outcome = fuzz(plan)
     print(report(outcome, plan), flush=True)
     return 0 if outcome.ok else 1

@@ -5,6 +5,7 @@ Loaded by `st run` through SCHEMATHESIS_HOOKS (a file path, so `st` may run from
 The driver reads the lines back to replay the accepted writes and to tell the application's answers
 from those of `chalice local`'s development server.
 """
+
 from __future__ import annotations
 
 import base64
@@ -37,16 +38,25 @@ def _write(line: dict) -> None:
 
 def _request(request) -> dict:
     url = urlsplit(request.url)
-    headers = {k: v if isinstance(v, str) else v.decode("latin-1") for k, v in request.headers.items()
-               if k.lower() != "authorization"}
+    headers = {
+        k: v if isinstance(v, str) else v.decode("latin-1")
+        for k, v in request.headers.items()
+        if k.lower() != "authorization"
+    }
     sent = request.headers.get("Authorization")
     if isinstance(sent, bytes):
         sent = sent.decode("latin-1")
     # Which credential was sent, never the credential itself: the scope's token, none, or another
     # (schemathesis' ignored_auth check sends none and made-up ones).
     auth = None if sent is None else "scope" if sent == f"Bearer {os.environ.get('API_FUZZ_TOKEN')}" else "other"
-    return {"method": request.method, "path": url.path, "query": url.query, "headers": headers,
-            "auth": auth, "body": _b64(request.body)}
+    return {
+        "method": request.method,
+        "path": url.path,
+        "query": url.query,
+        "headers": headers,
+        "auth": auth,
+        "body": _b64(request.body),
+    }
 
 
 def _phase(case) -> str:
@@ -57,16 +67,29 @@ def _phase(case) -> str:
 
 @schemathesis.hook
 def after_call(context, case, response) -> None:
-    _write({"scope": os.environ.get("API_FUZZ_SCOPE", ""), "phase": _phase(case),
+    _write(
+        {
+            "scope": os.environ.get("API_FUZZ_SCOPE", ""),
+            "phase": _phase(case),
             "operation": f"{case.operation.method.upper()} {case.operation.path}",
             "request": _request(response.request),
-            "response": {"status": response.status_code,
-                         "headers": {k: ", ".join(v) for k, v in response.headers.items()},
-                         "body": _b64(response.content)}})
+            "response": {
+                "status": response.status_code,
+                "headers": {k: ", ".join(v) for k, v in response.headers.items()},
+                "body": _b64(response.content),
+            },
+        }
+    )
 
 
 @schemathesis.hook
 def after_network_error(context, case, request) -> None:
-    _write({"scope": os.environ.get("API_FUZZ_SCOPE", ""), "phase": _phase(case),
+    _write(
+        {
+            "scope": os.environ.get("API_FUZZ_SCOPE", ""),
+            "phase": _phase(case),
             "operation": f"{case.operation.method.upper()} {case.operation.path}",
-            "request": _request(request), "response": None})
+            "request": _request(request),
+            "response": None,
+        }
+    )

@@ -16,6 +16,7 @@ docs/dashboard.png (as above), docs/alert-email.png (the critical alert email's 
 docs/board-report.png (the board report page the monthly close stored on the 1st), the last two
 rendered by headless Chromium (CHROMIUM, else chromium or google-chrome on PATH).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -72,8 +73,12 @@ def dashboard_workbook(xlsx: Path, out: Path) -> Path:
 def render(xlsx: Path, png: Path, work: Path) -> Path:
     """xlsx -> pdf (soffice) -> png of page 1 (pdftoppm), cropped to what is printed on it."""
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    subprocess.run([soffice, "--headless", "--convert-to", "pdf", "--outdir", str(work), str(xlsx)],
-                   check=True, stdout=subprocess.DEVNULL, timeout=300)
+    subprocess.run(
+        [soffice, "--headless", "--convert-to", "pdf", "--outdir", str(work), str(xlsx)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        timeout=300,
+    )
     pdf = work / (xlsx.stem + ".pdf")
     if not pdf.exists():
         raise SystemExit(f"soffice wrote no {pdf.name}")
@@ -98,10 +103,10 @@ def inked_box(pgm: Path, margin: int = 16) -> tuple | None:
     header = re.match(rb"P5\s+(\d+)\s+(\d+)\s+255\s", data)  # then one byte per pixel, row by row
     if header is None:
         return None
-    width, height, pixels = int(header[1]), int(header[2]), data[header.end():]
+    width, height, pixels = int(header[1]), int(header[2]), data[header.end() :]
     if len(pixels) < width * height:
         return None
-    rows = [y for y in range(height) if min(pixels[y * width:(y + 1) * width], default=255) < 240]
+    rows = [y for y in range(height) if min(pixels[y * width : (y + 1) * width], default=255) < 240]
     if not rows:
         return None
     columns = [min(pixels[y * width + x] for y in rows) for x in range(width)]
@@ -124,6 +129,7 @@ def keep_month_end(path: Path):
             store, spreadsheet_id = story.stack.sheets.store, story.stack.sheets.default_spreadsheet_id
             with store.lock:
                 xlsx_io.save(store.get(spreadsheet_id), path)
+
     return on_day
 
 
@@ -152,10 +158,23 @@ def chromium() -> str | None:
 def html_png(html: Path, png: Path, width: int, height: int) -> Path:
     """One HTML file as a PNG screenshot by headless Chromium."""
     png.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run([chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                    "--hide-scrollbars", f"--window-size={width},{height}", f"--screenshot={png}",
-                    html.resolve().as_uri()], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                   timeout=120)
+    subprocess.run(
+        [
+            chromium(),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--hide-scrollbars",
+            f"--window-size={width},{height}",
+            f"--screenshot={png}",
+            html.resolve().as_uri(),
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        timeout=120,
+    )
     return png
 
 
@@ -174,29 +193,41 @@ def pictures(work: Path, end: date, docs: Path) -> list:
     and the board report (the story's end) as PNGs."""
     _, month_end = demo_workbook(work, end)
     critical = sorted((work / "outbox").glob("slo_*_critical.eml"))[0]
-    return [render(dashboard_workbook(month_end, work / "Dashboard.xlsx"), docs / "dashboard.png", work),
-            html_png(email_html(critical, work / "alert-email.html"), docs / "alert-email.png", 760, 900),
-            html_png(work / "board-report.html", docs / "board-report.png", 800, 1100)]
+    return [
+        render(dashboard_workbook(month_end, work / "Dashboard.xlsx"), docs / "dashboard.png", work),
+        html_png(email_html(critical, work / "alert-email.html"), docs / "alert-email.png", 760, 900),
+        html_png(work / "board-report.html", docs / "board-report.png", 800, 1100),
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.dashboard_png", description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    parser.add_argument("--end", type=date.fromisoformat, default=DEMO_END,
-                        help="the 1st the demo's story ends on (the Dashboard is the day before's)")
+    parser.add_argument(
+        "--end",
+        type=date.fromisoformat,
+        default=DEMO_END,
+        help="the 1st the demo's story ends on (the Dashboard is the day before's)",
+    )
     parser.add_argument("--xlsx", type=Path, help="render this workbook instead of running the demo")
     parser.add_argument("--keep", type=Path, help="keep the workbook and the pdf in this folder")
-    parser.add_argument("--pictures", action="store_true",
-                        help="the README tour's pictures: dashboard, alert email, board report (in --out's folder)")
+    parser.add_argument(
+        "--pictures",
+        action="store_true",
+        help="the README tour's pictures: dashboard, alert email, board report (in --out's folder)",
+    )
     args = parser.parse_args(argv)
     import os
 
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")  # the runs' JSON logs
-    missing = missing_tools() + ([] if chromium() or not args.pictures else
-                                 ["chromium (apt-get install chromium, or set CHROMIUM)"])
+    missing = missing_tools() + (
+        [] if chromium() or not args.pictures else ["chromium (apt-get install chromium, or set CHROMIUM)"]
+    )
     if missing:
-        print("cannot render docs/dashboard.png: not on PATH: " + "; ".join(missing) +
-              f". {args.out} is unchanged.", file=sys.stderr)
+        print(
+            "cannot render docs/dashboard.png: not on PATH: " + "; ".join(missing) + f". {args.out} is unchanged.",
+            file=sys.stderr,
+        )
         return 2
     with tempfile.TemporaryDirectory(prefix="dashboard-png-") as tmp:
         work = args.keep or Path(tmp)

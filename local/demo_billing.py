@@ -18,6 +18,7 @@ Anthropic cents as decimal strings with 3 decimals, Cost Explorer dollars with 1
 decimals, invoices in cents. ``expected_daily_spend(day)`` gives every vendor key's
 dollars exactly, for tests and for the demo's reconciliation.
 """
+
 from __future__ import annotations
 
 import csv
@@ -93,14 +94,38 @@ OPENAI_LINES = (
 )
 
 ANTHROPIC_LINES = (
-    _Line(ANTHROPIC_WORKSPACE_SUPPORT, "Claude Sonnet 4 Usage - Input Tokens", Decimal("15.20"), Decimal("3"),
-          "claude-sonnet-4", "uncached_input_tokens"),
-    _Line(ANTHROPIC_WORKSPACE_SUPPORT, "Claude Sonnet 4 Usage - Output Tokens", Decimal("22.80"), Decimal("15"),
-          "claude-sonnet-4", "output_tokens"),
-    _Line(ANTHROPIC_DEFAULT_WORKSPACE, "Claude Haiku 3.5 Usage - Input Tokens", Decimal("3.60"), Decimal("0.80"),
-          "claude-3-5-haiku", "uncached_input_tokens"),
-    _Line(ANTHROPIC_DEFAULT_WORKSPACE, "Claude Haiku 3.5 Usage - Output Tokens", Decimal("5.40"), Decimal("4"),
-          "claude-3-5-haiku", "output_tokens"),
+    _Line(
+        ANTHROPIC_WORKSPACE_SUPPORT,
+        "Claude Sonnet 4 Usage - Input Tokens",
+        Decimal("15.20"),
+        Decimal("3"),
+        "claude-sonnet-4",
+        "uncached_input_tokens",
+    ),
+    _Line(
+        ANTHROPIC_WORKSPACE_SUPPORT,
+        "Claude Sonnet 4 Usage - Output Tokens",
+        Decimal("22.80"),
+        Decimal("15"),
+        "claude-sonnet-4",
+        "output_tokens",
+    ),
+    _Line(
+        ANTHROPIC_DEFAULT_WORKSPACE,
+        "Claude Haiku 3.5 Usage - Input Tokens",
+        Decimal("3.60"),
+        Decimal("0.80"),
+        "claude-3-5-haiku",
+        "uncached_input_tokens",
+    ),
+    _Line(
+        ANTHROPIC_DEFAULT_WORKSPACE,
+        "Claude Haiku 3.5 Usage - Output Tokens",
+        Decimal("5.40"),
+        Decimal("4"),
+        "claude-3-5-haiku",
+        "output_tokens",
+    ),
 )
 
 AWS_DAILY = Decimal("210.00")
@@ -180,7 +205,7 @@ def aws_cost_and_usage_pages(start: date, end: date, *, days_per_page: Optional[
     Inject them into moto in order (see ``inject_aws_costs_into_moto``)."""
     all_days = [start + timedelta(days=i) for i in range((end - start).days)]
     size = days_per_page or max(len(all_days), 1)
-    chunks = [all_days[i:i + size] for i in range(0, len(all_days), size)] or [[]]
+    chunks = [all_days[i : i + size] for i in range(0, len(all_days), size)] or [[]]
     pages = []
     for n, chunk in enumerate(chunks):
         results_by_time = []
@@ -251,16 +276,32 @@ def invoice_rows(start: date, end: date) -> list[dict[str, str]]:
     rows = []
     for i in range((end - start).days):
         day = start + timedelta(days=i)
-        rows.append({
-            "date": day.isoformat(), "source": "Pinecone", "category": "vector_db", "team": TEAM_CLAIMS,
-            "use_case": USE_CASE_CLAIMS, "amount": str(daily_amount(PINECONE_DAILY, day, "pinecone")),
-            "provider": "Pinecone", "service": "Pinecone Serverless", "currency": "USD",
-        })
-        rows.append({
-            "date": day.isoformat(), "source": "Datadog", "category": "observability", "team": TEAM_SHARED,
-            "use_case": USE_CASE_PLATFORM_OBSERVABILITY, "amount": str(daily_amount(DATADOG_DAILY, day, "datadog")),
-            "provider": "Datadog", "service": "Datadog LLM Observability", "currency": "USD",
-        })
+        rows.append(
+            {
+                "date": day.isoformat(),
+                "source": "Pinecone",
+                "category": "vector_db",
+                "team": TEAM_CLAIMS,
+                "use_case": USE_CASE_CLAIMS,
+                "amount": str(daily_amount(PINECONE_DAILY, day, "pinecone")),
+                "provider": "Pinecone",
+                "service": "Pinecone Serverless",
+                "currency": "USD",
+            }
+        )
+        rows.append(
+            {
+                "date": day.isoformat(),
+                "source": "Datadog",
+                "category": "observability",
+                "team": TEAM_SHARED,
+                "use_case": USE_CASE_PLATFORM_OBSERVABILITY,
+                "amount": str(daily_amount(DATADOG_DAILY, day, "datadog")),
+                "provider": "Datadog",
+                "service": "Datadog LLM Observability",
+                "currency": "USD",
+            }
+        )
     return rows
 
 

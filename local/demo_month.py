@@ -13,6 +13,7 @@ runs it (`from local.demo import run_demo` still works).
    the next sync allocates it. The workbook stays in demo-out/finops.xlsx (open it in
    LibreOffice or Excel).
 """
+
 from __future__ import annotations
 
 import random
@@ -66,8 +67,12 @@ def work_items_for_day(day: date, end: date, rng: random.Random) -> dict:
 def post_all(api_url: str, token: str, items: list) -> dict:
     totals = {"accepted": 0, "replaced": 0, "rejected": 0, "errors": []}
     for start in range(0, len(items), BATCH):
-        response = requests.post(f"{api_url}/v1/work-items", json={"items": items[start:start + BATCH]},
-                                 headers={"Authorization": f"Bearer {token}"}, timeout=60)
+        response = requests.post(
+            f"{api_url}/v1/work-items",
+            json={"items": items[start : start + BATCH]},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=60,
+        )
         response.raise_for_status()
         answer = response.json()
         for key in ("accepted", "replaced", "rejected"):
@@ -87,11 +92,17 @@ def post_month_of_work(stack: LocalStack, first: date, end: date, out) -> dict:
         # Real clients retry (a repost replaces, never double-counts) and make mistakes.
         items = items + items[:5] + [dict(items[0], work_item_id=items[0]["work_item_id"] + "-bad", status="done")]
         results[team] = totals = post_all(stack.api_url, stack.tokens["teams"][team], items)
-        print(f"  {team:<11} accepted {totals['accepted']:>6}  replaced {totals['replaced']:>3}  "
-              f"rejected {totals['rejected']:>2}", file=out)
+        print(
+            f"  {team:<11} accepted {totals['accepted']:>6}  replaced {totals['replaced']:>3}  "
+            f"rejected {totals['rejected']:>2}",
+            file=out,
+        )
     example = next(iter(results.values()))["errors"][0]
-    print(f"  (a rejected item is answered with its field and reason: {example['error']['field']} "
-          f"{example['error']['reason']})", file=out)
+    print(
+        f"  (a rejected item is answered with its field and reason: {example['error']['field']} "
+        f"{example['error']['reason']})",
+        file=out,
+    )
     return results
 
 
@@ -101,14 +112,18 @@ def pull_billing(stack: LocalStack, first: date, end: date, at: datetime, out):
     demo_billing.inject_aws_costs_into_moto(first, end, endpoint_url=stack.moto_url)
     s = stores.stores()
     org = stores.organisation()
-    report = billing.pull_sources(billing.vendor_sources(org, s.work_items), first, end, org, s.ledger,
-                                  s.freshness, at)
+    report = billing.pull_sources(billing.vendor_sources(org, s.work_items), first, end, org, s.ledger, s.freshness, at)
     for r in report.results:
-        print(f"  {r.source:<13} {r.facts:>4} daily cost facts" if r.ok else f"  {r.source:<13} FAILED {r.error}",
-              file=out)
-    invoices = requests.post(f"{stack.api_url}/v1/cost-imports?feed=invoices", timeout=60,
-                             data=demo_billing.invoice_csv(first, end).encode(),
-                             headers={"Authorization": f"Bearer {stack.tokens['admin']}", "Content-Type": "text/csv"})
+        print(
+            f"  {r.source:<13} {r.facts:>4} daily cost facts" if r.ok else f"  {r.source:<13} FAILED {r.error}",
+            file=out,
+        )
+    invoices = requests.post(
+        f"{stack.api_url}/v1/cost-imports?feed=invoices",
+        timeout=60,
+        data=demo_billing.invoice_csv(first, end).encode(),
+        headers={"Authorization": f"Bearer {stack.tokens['admin']}", "Content-Type": "text/csv"},
+    )
     invoices.raise_for_status()
     answer = invoices.json()
     print(f"  invoices CSV  {answer['rows_stored']:>4} rows ({answer['format']}), total ${answer['total']}", file=out)
@@ -116,12 +131,20 @@ def pull_billing(stack: LocalStack, first: date, end: date, at: datetime, out):
 
 
 def show_summary(stack: LocalStack, month: str, out) -> dict:
-    body = requests.get(f"{stack.api_url}/v1/summary", params={"month": month}, timeout=60,
-                        headers={"Authorization": f"Bearer {stack.tokens['sheet']}"}).json()
-    print(f"  Total AI spend {month}: ${body['total']}  (coverage {float(body['coverage'] or 0):.1%} allocated)",
-          file=out)
-    print("  The iceberg:", ", ".join(f"{r['name']} ${r['total']}" for r in body["by_category"] if r["total"] != "0.00"),
-          file=out)
+    body = requests.get(
+        f"{stack.api_url}/v1/summary",
+        params={"month": month},
+        timeout=60,
+        headers={"Authorization": f"Bearer {stack.tokens['sheet']}"},
+    ).json()
+    print(
+        f"  Total AI spend {month}: ${body['total']}  (coverage {float(body['coverage'] or 0):.1%} allocated)", file=out
+    )
+    print(
+        "  The iceberg:",
+        ", ".join(f"{r['name']} ${r['total']}" for r in body["by_category"] if r["total"] != "0.00"),
+        file=out,
+    )
     print("  By team:    ", ", ".join(f"{r['name']} ${r['total']}" for r in body["by_team"]), file=out)
     for key in body["unallocated_keys"]:
         print(f"  Unallocated: {key['key']} ${key['total']} ({key['reason']}) -> map it in the sheet", file=out)
@@ -144,12 +167,16 @@ def show_guardrails(stack: LocalStack, out) -> dict:
     headers = {"Authorization": f"Bearer {stack.tokens['sheet']}"}
     answers = {}
     for use_case in demo_organisation().use_cases:
-        g = requests.get(f"{stack.api_url}/v1/use-cases/{use_case.use_case_id}/guardrail", headers=headers,
-                         timeout=30).json()
+        g = requests.get(
+            f"{stack.api_url}/v1/use-cases/{use_case.use_case_id}/guardrail", headers=headers, timeout=30
+        ).json()
         answers[use_case.use_case_id] = g
-        print(f"  {g['use_case']:<19} {str(g['colour']):<9} {'PAUSED' if g['paused'] else 'runs':<7}"
-              f" CPU ${g['cost_per_unit'] or '-':<9} target ${g['target'] or '-':<8}"
-              f" {(g['reason'] or '')[:90]}", file=out)
+        print(
+            f"  {g['use_case']:<19} {str(g['colour']):<9} {'PAUSED' if g['paused'] else 'runs':<7}"
+            f" CPU ${g['cost_per_unit'] or '-':<9} target ${g['target'] or '-':<8}"
+            f" {(g['reason'] or '')[:90]}",
+            file=out,
+        )
     return answers
 
 
@@ -160,8 +187,11 @@ def unallocated_now(month: str, out) -> dict:
 
     s = stores.stores()
     body = month_summary(month, s.organisation.load(), s.ledger, s.work_items, s.freshness)
-    print(f"  Unallocated now: ${body['unallocated']} (coverage {float(body['coverage'] or 0):.1%}); "
-          f"sales ${next(r['total'] for r in body['by_team'] if r['name'] == 'sales')}", file=out)
+    print(
+        f"  Unallocated now: ${body['unallocated']} (coverage {float(body['coverage'] or 0):.1%}); "
+        f"sales ${next(r['total'] for r in body['by_team'] if r['name'] == 'sales')}",
+        file=out,
+    )
     for key in body["unallocated_keys"]:
         print(f"  still to map: {key['key']} ${key['total']}", file=out)
     return body
@@ -179,15 +209,21 @@ def finance_maps_shadow_spend(workbook, out) -> None:
         if tab.cell(row, key_col).value == demo_billing.VENDOR_KEY_OPENAI_SHADOW_MARKETING:
             tab.cell(row, team_col).value = "sales"
             tab.cell(row, use_case_col).value = "sdr-followup"
-            print(f"  Mappings!{tab.cell(row, team_col).coordinate}: {demo_billing.VENDOR_KEY_OPENAI_SHADOW_MARKETING}"
-                  " -> sales / sdr-followup", file=out)
+            print(
+                f"  Mappings!{tab.cell(row, team_col).coordinate}: {demo_billing.VENDOR_KEY_OPENAI_SHADOW_MARKETING}"
+                " -> sales / sdr-followup",
+                file=out,
+            )
     book.save(workbook)
 
 
 def run_demo(stack: LocalStack, today: date, out=sys.stdout) -> dict:
     first, end = demo_window(today)
-    print(f"\n1. Work: the teams' agents post {first:%d %b}-{end - timedelta(days=1):%d %b %Y}'s work items "
-          f"to {stack.api_url}/v1/work-items", file=out)
+    print(
+        f"\n1. Work: the teams' agents post {first:%d %b}-{end - timedelta(days=1):%d %b %Y}'s work items "
+        f"to {stack.api_url}/v1/work-items",
+        file=out,
+    )
     posted = post_month_of_work(stack, first, end, out)
     # The story's clock: the sync runs late on the window's last day, the pull a little before it.
     now = datetime.combine(end - timedelta(days=1), datetime.min.time(), timezone.utc) + timedelta(hours=23)
@@ -201,8 +237,12 @@ def run_demo(stack: LocalStack, today: date, out=sys.stdout) -> dict:
 
     print(f"\n4. The Google Sheet ({stack.workbook})", file=out)
     init = sheet_sync.init()
-    print(f"  laid out: {len(init.created)} tabs created ({', '.join(init.created)})" if init.created
-          else "  laid out already: nothing to change", file=out)
+    print(
+        f"  laid out: {len(init.created)} tabs created ({', '.join(init.created)})"
+        if init.created
+        else "  laid out already: nothing to change",
+        file=out,
+    )
     first_sync = sync_sheet(now, out)
     print("  What each agent is told (GET /v1/use-cases/{id}/guardrail):", file=out)
     guardrails = show_guardrails(stack, out)
@@ -211,10 +251,19 @@ def run_demo(stack: LocalStack, today: date, out=sys.stdout) -> dict:
     finance_maps_shadow_spend(stack.workbook, out)
     second_sync = sync_sheet(now, out)
     after = unallocated_now(month, out)
-    print(f"\nOpen {stack.workbook} to see the Dashboard, Agent P&L, Unit costs, Alerts, Reallocation pool and "
-          "Board report.", file=out)
-    return {"window": (first, end), "posted": posted, "summary": summary, "guardrails": guardrails,
-            "syncs": (first_sync, second_sync), "summary_after_mapping": after}
+    print(
+        f"\nOpen {stack.workbook} to see the Dashboard, Agent P&L, Unit costs, Alerts, Reallocation pool and "
+        "Board report.",
+        file=out,
+    )
+    return {
+        "window": (first, end),
+        "posted": posted,
+        "summary": summary,
+        "guardrails": guardrails,
+        "syncs": (first_sync, second_sync),
+        "summary_after_mapping": after,
+    }
 
 
 def main() -> int:

@@ -1,4 +1,5 @@
 """The demo organisation: the seeds' teams and agents, as finance would type them in the sheet."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -15,28 +16,78 @@ TEAMS = (
 )
 
 USE_CASES = (
-    UseCase("lead-scoring", "sales", "Lead scoring", "lead scored", "maria@example.com",
-            monthly_budget=D("25000"), target_cpu=D("12"), estimated_monthly_cost=D("24000"),
-            approved_tier="T2"),
-    UseCase("sdr-followup", "sales", "SDR follow-up (experiment)", "follow-up sent", "maria@example.com",
-            monthly_budget=D("2000"), target_cpu=D("0.80"), estimated_monthly_cost=D("1500"), approved_tier="T1",
-            hypothesis="AI follow-ups book more meetings", success_metric="meeting rate >= 4%",
-            experiment_start=date(2026, 10, 1), decision_date=date(2026, 11, 20)),
-    UseCase("ticket-escalation", "support", "Support escalation agent", "ticket escalated", "sam@example.com",
-            monthly_budget=D("1500"), target_cpu=D("0.40"), estimated_monthly_cost=D("1200"), approved_tier="T1",
-            baseline_cpu=D("4.50")),
-    UseCase("claims-processing", "claims", "Claims processor", "claim processed", "chris@example.com",
-            monthly_budget=D("48000"), target_cpu=D("5.00"), baseline_cpu=D("8.00"),
-            ftes_replaced=D("2.5"), fte_annual_cost=D("160000"), headcount_target=D("33333.33"),
-            estimated_monthly_cost=D("44000"), approved_tier="T2"),
-    UseCase("contract-review", "operations", "Contract review (self-hosted Llama)", "contract reviewed",
-            "olu@example.com", monthly_budget=D("7000"), target_cpu=D("3.00"), estimated_monthly_cost=D("6500"),
-            approved_tier="T1"),
+    UseCase(
+        "lead-scoring",
+        "sales",
+        "Lead scoring",
+        "lead scored",
+        "maria@example.com",
+        monthly_budget=D("25000"),
+        target_cpu=D("12"),
+        estimated_monthly_cost=D("24000"),
+        approved_tier="T2",
+    ),
+    UseCase(
+        "sdr-followup",
+        "sales",
+        "SDR follow-up (experiment)",
+        "follow-up sent",
+        "maria@example.com",
+        monthly_budget=D("2000"),
+        target_cpu=D("0.80"),
+        estimated_monthly_cost=D("1500"),
+        approved_tier="T1",
+        hypothesis="AI follow-ups book more meetings",
+        success_metric="meeting rate >= 4%",
+        experiment_start=date(2026, 10, 1),
+        decision_date=date(2026, 11, 20),
+    ),
+    UseCase(
+        "ticket-escalation",
+        "support",
+        "Support escalation agent",
+        "ticket escalated",
+        "sam@example.com",
+        monthly_budget=D("1500"),
+        target_cpu=D("0.40"),
+        estimated_monthly_cost=D("1200"),
+        approved_tier="T1",
+        baseline_cpu=D("4.50"),
+    ),
+    UseCase(
+        "claims-processing",
+        "claims",
+        "Claims processor",
+        "claim processed",
+        "chris@example.com",
+        monthly_budget=D("48000"),
+        target_cpu=D("5.00"),
+        baseline_cpu=D("8.00"),
+        ftes_replaced=D("2.5"),
+        fte_annual_cost=D("160000"),
+        headcount_target=D("33333.33"),
+        estimated_monthly_cost=D("44000"),
+        approved_tier="T2",
+    ),
+    UseCase(
+        "contract-review",
+        "operations",
+        "Contract review (self-hosted Llama)",
+        "contract reviewed",
+        "olu@example.com",
+        monthly_budget=D("7000"),
+        target_cpu=D("3.00"),
+        estimated_monthly_cost=D("6500"),
+        approved_tier="T1",
+    ),
 )
 
 SHARED_RULES = (
-    SharedCostRule("platform-observability", "direct_spend",
-                   ("lead-scoring", "ticket-escalation", "claims-processing", "contract-review")),
+    SharedCostRule(
+        "platform-observability",
+        "direct_spend",
+        ("lead-scoring", "ticket-escalation", "claims-processing", "contract-review"),
+    ),
 )
 
 MAPPINGS = (
@@ -58,8 +109,9 @@ DAILY_VOLUME = {
 
 
 def demo_organisation() -> Organisation:
-    return Organisation(teams=TEAMS, use_cases=USE_CASES, shared_rules=SHARED_RULES, mappings=MAPPINGS,
-                        expected_totals={})
+    return Organisation(
+        teams=TEAMS, use_cases=USE_CASES, shared_rules=SHARED_RULES, mappings=MAPPINGS, expected_totals={}
+    )
 
 
 # --- the organisation of `make demo`'s six weeks (local/demo_story.py) ---------------------------
@@ -76,8 +128,9 @@ def story_organisation(first_day: date, decision_date: date, expected_totals: di
     experiment's decision date; `expected_totals`: finance's expected total by month."""
     from chalicelib.domain.organisation import Settings
 
-    settings = Settings(alert_emails_finance=(FINANCE_EMAIL,), alert_emails_cfo=(CFO_EMAIL,),
-                        alert_emails_board=(BOARD_EMAIL,))
+    settings = Settings(
+        alert_emails_finance=(FINANCE_EMAIL,), alert_emails_cfo=(CFO_EMAIL,), alert_emails_board=(BOARD_EMAIL,)
+    )
     teams = (
         Team("sales", "Sales", "sales-lead@example.com", D("26000")),
         Team("support", "Support", "support-lead@example.com", D("1500")),
@@ -86,27 +139,81 @@ def story_organisation(first_day: date, decision_date: date, expected_totals: di
         Team("shared", "Shared platform", "platform@example.com", None),
     )
     use_cases = (
-        UseCase("lead-scoring", "sales", "Lead scoring (fine-tuned)", "lead scored", "maria@example.com",
-                monthly_budget=D("24000"), target_cpu=D("12"), estimated_monthly_cost=D("22000"),
-                approved_tier="T2"),
-        UseCase("sdr-followup", "sales", "SDR follow-up (experiment)", "follow-up sent", "maria@example.com",
-                monthly_budget=D("2000"), target_cpu=D("0.80"), estimated_monthly_cost=D("15000"),
-                approved_tier="T2", hypothesis="AI follow-ups book more meetings",
-                success_metric="meeting rate >= 4%", experiment_start=first_day, decision_date=decision_date),
-        UseCase("ticket-escalation", "support", "Support escalation agent", "ticket escalated", "sam@example.com",
-                monthly_budget=D("1400"), target_cpu=D("0.40"), tolerance=D("0.15"),
-                estimated_monthly_cost=D("1200"), approved_tier="T1", baseline_cpu=D("4.50")),
-        UseCase("claims-processing", "claims", "Claims processor", "claim processed", "chris@example.com",
-                monthly_budget=D("48000"), target_cpu=D("3.70"), baseline_cpu=D("8.00"),
-                ftes_replaced=D("2.5"), fte_annual_cost=D("160000"), headcount_target=D("33333.33"),
-                estimated_monthly_cost=D("46000"), approved_tier="T3"),
-        UseCase("contract-review", "operations", "Contract review (self-hosted Llama)", "contract reviewed",
-                "olu@example.com", monthly_budget=D("10000"), target_cpu=D("3.00"),
-                estimated_monthly_cost=D("9500"), approved_tier="T2"),
+        UseCase(
+            "lead-scoring",
+            "sales",
+            "Lead scoring (fine-tuned)",
+            "lead scored",
+            "maria@example.com",
+            monthly_budget=D("24000"),
+            target_cpu=D("12"),
+            estimated_monthly_cost=D("22000"),
+            approved_tier="T2",
+        ),
+        UseCase(
+            "sdr-followup",
+            "sales",
+            "SDR follow-up (experiment)",
+            "follow-up sent",
+            "maria@example.com",
+            monthly_budget=D("2000"),
+            target_cpu=D("0.80"),
+            estimated_monthly_cost=D("15000"),
+            approved_tier="T2",
+            hypothesis="AI follow-ups book more meetings",
+            success_metric="meeting rate >= 4%",
+            experiment_start=first_day,
+            decision_date=decision_date,
+        ),
+        UseCase(
+            "ticket-escalation",
+            "support",
+            "Support escalation agent",
+            "ticket escalated",
+            "sam@example.com",
+            monthly_budget=D("1400"),
+            target_cpu=D("0.40"),
+            tolerance=D("0.15"),
+            estimated_monthly_cost=D("1200"),
+            approved_tier="T1",
+            baseline_cpu=D("4.50"),
+        ),
+        UseCase(
+            "claims-processing",
+            "claims",
+            "Claims processor",
+            "claim processed",
+            "chris@example.com",
+            monthly_budget=D("48000"),
+            target_cpu=D("3.70"),
+            baseline_cpu=D("8.00"),
+            ftes_replaced=D("2.5"),
+            fte_annual_cost=D("160000"),
+            headcount_target=D("33333.33"),
+            estimated_monthly_cost=D("46000"),
+            approved_tier="T3",
+        ),
+        UseCase(
+            "contract-review",
+            "operations",
+            "Contract review (self-hosted Llama)",
+            "contract reviewed",
+            "olu@example.com",
+            monthly_budget=D("10000"),
+            target_cpu=D("3.00"),
+            estimated_monthly_cost=D("9500"),
+            approved_tier="T2",
+        ),
     )
     mappings = MAPPINGS + (MappingRule("openai:project:proj_sdr_followup", "sales", "sdr-followup"),)
-    return Organisation(settings=settings, teams=teams, use_cases=use_cases, shared_rules=SHARED_RULES,
-                        mappings=mappings, expected_totals=dict(expected_totals or {}))
+    return Organisation(
+        settings=settings,
+        teams=teams,
+        use_cases=use_cases,
+        shared_rules=SHARED_RULES,
+        mappings=mappings,
+        expected_totals=dict(expected_totals or {}),
+    )
 
 
 # Work items per day (x the weekday factor the vendors' spend follows too): each cost per unit lands

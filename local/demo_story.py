@@ -44,6 +44,7 @@ Everything random is seeded (jitter by date and key, work items by a seeded gene
 same end date gives the same numbers. `python -m local.demo` runs it; tests/test_demo_story.py
 runs it smaller and checks the story.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -121,8 +122,9 @@ class Story:
         self.run_records: list = []
         self.rng = random.Random(f"demo-story {self.end}")
         self.history_rng = random.Random(f"demo-story history {self.end}")  # the story's own numbers stay put
-        self.org = story_organisation(self.start, self.end + timedelta(days=19),
-                                      expected_totals={self.closed_month: self.expected_month_total()})
+        self.org = story_organisation(
+            self.start, self.end + timedelta(days=19), expected_totals={self.closed_month: self.expected_month_total()}
+        )
 
     # --- the spend ----------------------------------------------------------------------------------
 
@@ -147,9 +149,17 @@ class Story:
             share = D("0.4") if line.endswith("input") else D("0.6")
             price = D("0.15") if line.endswith("input") else D("0.60")  # gpt-4o-mini's list price per 1M tokens
             value = daily_amount(SDR_DAILY * share, day, "openai", SDR_PROJECT, line, places=6)
-            rows.append({"object": "organization.costs.result", "amount": {"value": value, "currency": "usd"},
-                         "line_item": line, "project_id": SDR_PROJECT, "api_key_id": None,
-                         "quantity": int(value / price * 1_000_000), "quantity_unit": "tokens"})
+            rows.append(
+                {
+                    "object": "organization.costs.result",
+                    "amount": {"value": value, "currency": "usd"},
+                    "line_item": line,
+                    "project_id": SDR_PROJECT,
+                    "api_key_id": None,
+                    "quantity": int(value / price * 1_000_000),
+                    "quantity_unit": "tokens",
+                }
+            )
         for row in rows:
             if row["project_id"] != demo_billing.OPENAI_PROJECT_SHADOW_MARKETING:  # shadow spend is not scaled
                 row["amount"]["value"] = self._scaled(row["amount"]["value"], 6)
@@ -168,9 +178,15 @@ class Story:
 
     def aws_page(self, start: date, end: date) -> dict:
         days = [d for d in (start + timedelta(days=n) for n in range((end - start).days)) if self.billed(d)]
-        page = demo_billing.aws_cost_and_usage_pages(days[0], days[-1] + timedelta(days=1))[0] if days else {
-            "GroupDefinitions": [{"Type": "TAG", "Key": "team"}, {"Type": "TAG", "Key": "use-case"}],
-            "ResultsByTime": [], "DimensionValueAttributes": []}
+        page = (
+            demo_billing.aws_cost_and_usage_pages(days[0], days[-1] + timedelta(days=1))[0]
+            if days
+            else {
+                "GroupDefinitions": [{"Type": "TAG", "Key": "team"}, {"Type": "TAG", "Key": "use-case"}],
+                "ResultsByTime": [],
+                "DimensionValueAttributes": [],
+            }
+        )
         for result in page["ResultsByTime"]:
             for group in result["Groups"]:
                 for metric in group["Metrics"].values():
@@ -201,8 +217,7 @@ class Story:
     def volume(self, use_case: str, day: date) -> int:
         if day < self.start and use_case == "sdr-followup":  # the experiment starts with the story
             return 0
-        return int((D(STORY_DAILY_VOLUME[use_case]) * WEEKDAY_FACTOR[day.weekday()] * self.volume_scale)
-                   .quantize(D(1)))
+        return int((D(STORY_DAILY_VOLUME[use_case]) * WEEKDAY_FACTOR[day.weekday()] * self.volume_scale).quantize(D(1)))
 
     def work_items(self, day: date, by_team: Optional[dict] = None) -> dict:
         """{team: [item, ...]} for one UTC day (added to `by_team` when given)."""
@@ -212,9 +227,12 @@ class Story:
         for use_case in self.org.use_cases:
             for n in range(self.volume(use_case.use_case_id, day)):
                 at = start + timedelta(seconds=rng.randrange(86_400))
-                item = {"work_item_id": f"{use_case.use_case_id}-{day:%Y%m%d}-{n:05d}",
-                        "use_case": use_case.use_case_id,
-                        "completed_at": at.isoformat().replace("+00:00", "Z"), "status": "success"}
+                item = {
+                    "work_item_id": f"{use_case.use_case_id}-{day:%Y%m%d}-{n:05d}",
+                    "use_case": use_case.use_case_id,
+                    "completed_at": at.isoformat().replace("+00:00", "Z"),
+                    "status": "success",
+                }
                 if use_case.use_case_id == "claims-processing" and rng.random() < CLAIMS_REVIEW_SHARE:
                     item["human_review_minutes"] = rng.choice([3, 4.5, 5, 6, 7.5])
                 elif use_case.use_case_id == "contract-review" and n % CONTRACT_REVIEW_EVERY == 0:
@@ -231,18 +249,23 @@ class Story:
         posted = 0
         for team, items in sorted(by_team.items()):
             for first in range(0, len(items), 500):
-                response = requests.post(f"{self.stack.api_url}/v1/work-items", timeout=60,
-                                         json={"items": items[first:first + 500]},
-                                         headers={"Authorization": f"Bearer {self.stack.tokens['teams'][team]}"})
+                response = requests.post(
+                    f"{self.stack.api_url}/v1/work-items",
+                    timeout=60,
+                    json={"items": items[first : first + 500]},
+                    headers={"Authorization": f"Bearer {self.stack.tokens['teams'][team]}"},
+                )
                 response.raise_for_status()
                 posted += response.json()["accepted"]
         return posted
 
     def upload_invoices(self, day: date, end: Optional[date] = None) -> None:
-        response = requests.post(f"{self.stack.api_url}/v1/cost-imports?feed=invoices", timeout=60,
-                                 data=self.invoice_csv(day, end).encode(),
-                                 headers={"Authorization": f"Bearer {self.stack.tokens['admin']}",
-                                          "Content-Type": "text/csv"})
+        response = requests.post(
+            f"{self.stack.api_url}/v1/cost-imports?feed=invoices",
+            timeout=60,
+            data=self.invoice_csv(day, end).encode(),
+            headers={"Authorization": f"Bearer {self.stack.tokens['admin']}", "Content-Type": "text/csv"},
+        )
         response.raise_for_status()
 
     def end_of_day(self, day: date) -> None:
@@ -251,8 +274,9 @@ class Story:
         self.billed_end = day + timedelta(days=1)
         self.post_work(day)
         self.upload_invoices(day)
-        self.timings["work items and invoices"] = (self.timings.get("work items and invoices", 0)
-                                                   + stopwatch.perf_counter() - started)
+        self.timings["work items and invoices"] = (
+            self.timings.get("work items and invoices", 0) + stopwatch.perf_counter() - started
+        )
 
     def history(self) -> list:
         """The days before the story the vendors had billed and the agents posted (see the module doc)."""
@@ -271,8 +295,10 @@ class Story:
         self.post_items(by_team)
         self.upload_invoices(days[0], self.start)
         self.timings["history"] = stopwatch.perf_counter() - started
-        return (f"history: {days[0]:%d} to {days[-1]:%d %b} already billed by the vendors and worked by the agents "
-                f"(the first daily run pulls it)")
+        return (
+            f"history: {days[0]:%d} to {days[-1]:%d %b} already billed by the vendors and worked by the agents "
+            f"(the first daily run pulls it)"
+        )
 
     # --- the runs -----------------------------------------------------------------------------------
 
@@ -293,8 +319,9 @@ class Story:
         return record.status
 
     def _queue_cost_explorer(self, page: dict) -> None:
-        response = requests.post(self.stack.moto_url + "/moto-api/static/ce/cost-and-usage-results",
-                                 json={"results": [page]}, timeout=10)
+        response = requests.post(
+            self.stack.moto_url + "/moto-api/static/ce/cost-and-usage-results", json={"results": [page]}, timeout=10
+        )
         response.raise_for_status()
 
     # --- what finance does in the sheet ----------------------------------------------------------------
@@ -325,8 +352,11 @@ class Story:
         ws = self.spreadsheet().worksheet(layout.POOL_ALLOCATIONS)
         rows = ws.get_all_values()
         free = next((i for i, r in enumerate(rows, start=1) if i > 1 and not any(r)), len(rows) + 1)
-        ws.update(range_name=f"A{free}:F{free}", values=[[allocation_id, tier, int(amount), month, to_use_case, note]],
-                  value_input_option="RAW")
+        ws.update(
+            range_name=f"A{free}:F{free}",
+            values=[[allocation_id, tier, int(amount), month, to_use_case, note]],
+            value_input_option="RAW",
+        )
 
     # --- the six weeks --------------------------------------------------------------------------------
 
@@ -369,8 +399,10 @@ class Story:
             if day.day == 1 and day == self.end:
                 runs["monthly"] = self.fire("monthly", day)
                 self.allocate_from_pool(f"{day:%Y-%m}")
-                events.append(f"finance allocates ${self.allocation_amount:,} of the {POOL_ALLOCATION[1]} savings to "
-                              f"{POOL_ALLOCATION[3]}")
+                events.append(
+                    f"finance allocates ${self.allocation_amount:,} of the {POOL_ALLOCATION[1]} savings to "
+                    f"{POOL_ALLOCATION[3]}"
+                )
             if day.weekday() == 0:
                 runs["weekly"] = self.fire("weekly", day)
             if day == clear_day:
@@ -380,12 +412,22 @@ class Story:
                 runs["hourly"] = self.fire("hourly", day)
             if day < self.end:
                 if self.overrun(day) != self.overrun(day - timedelta(days=1)):
-                    events.append(f"{DRIFTING}: retry storm, {self.overrun(day):.0%} over" if self.overrun(day)
-                                  else f"{DRIFTING}: retry storm fixed")
+                    events.append(
+                        f"{DRIFTING}: retry storm, {self.overrun(day):.0%} over"
+                        if self.overrun(day)
+                        else f"{DRIFTING}: retry storm fixed"
+                    )
                 self.end_of_day(day)
             rail = self.guardrail()
-            entry = DayLog(day, runs, rail.colour if rail else None, bool(rail and rail.paused), events,
-                           sorted(set(self.sent_keys()) - emails_before), rail.reason if rail else "")
+            entry = DayLog(
+                day,
+                runs,
+                rail.colour if rail else None,
+                bool(rail and rail.paused),
+                events,
+                sorted(set(self.sent_keys()) - emails_before),
+                rail.reason if rail else "",
+            )
             self.log.append(entry)
             if self.on_day is not None:
                 self.on_day(entry, self)

@@ -35,15 +35,16 @@ def _private_key_pem(slot: int = 0) -> str:
     ).decode("ascii")
 
 
-def service_account_info(endpoint: str, *, client_email: str = CLIENT_EMAIL,
-                         project_id: str = PROJECT_ID, fresh_key: bool = False) -> dict[str, Any]:
+def service_account_info(
+    endpoint: str, *, client_email: str = CLIENT_EMAIL, project_id: str = PROJECT_ID, fresh_key: bool = False
+) -> dict[str, Any]:
     """A service-account JSON dict whose ``token_uri`` is ``<endpoint>/token``.
 
     ``fresh_key=True`` generates a new RSA key instead of reusing this
     process's one.
     """
     endpoint = endpoint.rstrip("/")
-    pem = (_private_key_pem.__wrapped__() if fresh_key else _private_key_pem())
+    pem = _private_key_pem.__wrapped__() if fresh_key else _private_key_pem()
     return {
         "type": "service_account",
         "project_id": project_id,
@@ -61,8 +62,7 @@ def service_account_info(endpoint: str, *, client_email: str = CLIENT_EMAIL,
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--endpoint", default="http://127.0.0.1:8765",
-                        help="the local Sheets emulator's URL")
+    parser.add_argument("--endpoint", default="http://127.0.0.1:8765", help="the local Sheets emulator's URL")
     args = parser.parse_args(argv)
     json.dump(service_account_info(args.endpoint), sys.stdout, indent=2)
     sys.stdout.write("\n")

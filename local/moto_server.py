@@ -25,6 +25,7 @@ keep it healthy under load. Found with the stack under 10,000 posted work-item b
 It refuses to start, with a message naming the port, when the port is taken (exit code 2), stops
 on SIGINT or SIGTERM, and exits if the process that started it goes away.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -207,8 +208,7 @@ def main(argv: list | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--parent-pid", type=int, default=None,
-                        help="exit when this process is no longer our parent")
+    parser.add_argument("--parent-pid", type=int, default=None, help="exit when this process is no longer our parent")
     parser.add_argument("--stock", action="store_true", help="moto without the fixes above (to compare)")
     args = parser.parse_args(argv)
 
@@ -228,9 +228,8 @@ def _serve(args: argparse.Namespace) -> int:
 
     import logging
 
-    from werkzeug.serving import make_server
-
     from moto.moto_server.werkzeug_app import MotoRequestHandler
+    from werkzeug.serving import make_server
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per AWS call is noise here
     os.environ.setdefault("MOTO_PORT", str(args.port))
@@ -238,8 +237,9 @@ def _serve(args: argparse.Namespace) -> int:
 
     try:
         check_free(args.port, "moto's server", host=args.host)
-        server = make_server(args.host, args.port, make_app(args.stock), threaded=True,
-                             request_handler=MotoRequestHandler)
+        server = make_server(
+            args.host, args.port, make_app(args.stock), threaded=True, request_handler=MotoRequestHandler
+        )
     except PortInUse as exc:
         print(f"moto server: {exc}", file=sys.stderr, flush=True)
         return EXIT_PORT_IN_USE

@@ -1,4 +1,5 @@
 """Free loopback ports and readiness checks for the local stack."""
+
 from __future__ import annotations
 
 import errno

@@ -10,6 +10,7 @@ Chalice deploys (`app.hourly`, `app.daily`, ..., `app.requested_runs`) with the 
 - `RunsQueuePoller(app_module, sqs_client, queue)`: long-polls the runs queue and hands each
   message to the SQS handler, deleting it once handled (a failure leaves it for a retry).
 """
+
 from __future__ import annotations
 
 import threading
@@ -44,28 +45,43 @@ class Schedule:
     expression: str  # cron(minute hour day-of-month month day-of-week year)
 
     def matches(self, at: datetime) -> bool:
-        fields = self.expression.strip()[len("cron("):-1].split()
+        fields = self.expression.strip()[len("cron(") : -1].split()
         if len(fields) != 6:
             raise ValueError(f"{self.name}: only cron(...) with six fields is supported: {self.expression}")
         minute, hour, dom, month, dow, year = fields
         aws_dow = at.isoweekday() % 7 + 1  # EventBridge numbers days 1 (Sunday) to 7 (Saturday)
-        return (_field_matches(minute, at.minute) and _field_matches(hour, at.hour)
-                and _field_matches(dom, at.day) and _field_matches(month, at.month)
-                and _field_matches(dow, aws_dow, DAY_NAMES) and _field_matches(year, at.year))
+        return (
+            _field_matches(minute, at.minute)
+            and _field_matches(hour, at.hour)
+            and _field_matches(dom, at.day)
+            and _field_matches(month, at.month)
+            and _field_matches(dow, aws_dow, DAY_NAMES)
+            and _field_matches(year, at.year)
+        )
 
 
 def cloudwatch_event(name: str, at: datetime) -> dict:
-    return {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
-            "account": "123456789012", "time": at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "region": "us-east-1", "resources": [f"arn:aws:events:us-east-1:123456789012:rule/{name}"],
-            "detail": {}}
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": "us-east-1",
+        "resources": [f"arn:aws:events:us-east-1:123456789012:rule/{name}"],
+        "detail": {},
+    }
 
 
 class LocalScheduler:
     def __init__(self, app_module):
         self.app_module = app_module
-        self.schedules = [Schedule(s.name, s.schedule_expression)
-                          for s in app_module.app.event_sources if hasattr(s, "schedule_expression")]
+        self.schedules = [
+            Schedule(s.name, s.schedule_expression)
+            for s in app_module.app.event_sources
+            if hasattr(s, "schedule_expression")
+        ]
 
     def due(self, start: datetime, end: datetime) -> Iterator[tuple]:
         """(time, schedule name) of every firing in [start, end), in order (minute resolution)."""
@@ -121,11 +137,21 @@ class RunsQueuePoller:
         got = self.sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=1, WaitTimeSeconds=wait_seconds)
         handled = 0
         for m in got.get("Messages", []):
-            event = {"Records": [{
-                "messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
-                "attributes": {}, "messageAttributes": {}, "md5OfBody": m.get("MD5OfBody", ""),
-                "eventSource": "aws:sqs", "eventSourceARN": f"arn:aws:sqs:us-east-1:123456789012:{self.queue_name}",
-                "awsRegion": "us-east-1"}]}
+            event = {
+                "Records": [
+                    {
+                        "messageId": m["MessageId"],
+                        "receiptHandle": m["ReceiptHandle"],
+                        "body": m["Body"],
+                        "attributes": {},
+                        "messageAttributes": {},
+                        "md5OfBody": m.get("MD5OfBody", ""),
+                        "eventSource": "aws:sqs",
+                        "eventSourceARN": f"arn:aws:sqs:us-east-1:123456789012:{self.queue_name}",
+                        "awsRegion": "us-east-1",
+                    }
+                ]
+            }
             self.handler(event, None)
             self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=m["ReceiptHandle"])
             handled += 1

@@ -5,11 +5,12 @@ and stops all it started on Ctrl-C or SIGTERM. moto keeps its state in memory: e
 afresh. moto's server and `chalice local` run as child processes (local/moto_server.py says why
 moto's is not `moto_server` itself); both die with the stack even if it is killed.
 """
+
 from __future__ import annotations
 
 import json
-import shlex
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -35,8 +36,14 @@ STOP_TIMEOUT = 5.0  # seconds a child gets to exit on SIGTERM before SIGKILL
 class LocalStack:
     """Start with `with LocalStack() as stack:`; `stack.api_url`, `stack.tokens`, `stack.env`."""
 
-    def __init__(self, api_port: int | None = None, moto_port: int | None = None, quiet: bool = True,
-                 workbook: Path | str | None = None, stock_moto: bool = False):
+    def __init__(
+        self,
+        api_port: int | None = None,
+        moto_port: int | None = None,
+        quiet: bool = True,
+        workbook: Path | str | None = None,
+        stock_moto: bool = False,
+    ):
         from local.ports import free_port
 
         self.api_port = api_port or free_port()
@@ -85,33 +92,43 @@ class LocalStack:
     @property
     def pids(self) -> dict:
         """{name: pid} of the child processes running (for measuring them)."""
-        return {name: proc.pid for name, proc in (("moto", self._moto), ("chalice", self._chalice))
-                if proc is not None and proc.poll() is None}
+        return {
+            name: proc.pid
+            for name, proc in (("moto", self._moto), ("chalice", self._chalice))
+            if proc is not None and proc.poll() is None
+        }
 
     def start(self) -> None:
         from local.ports import check_free
 
         self._check_api_port()
         check_free(self.moto_port, "moto's server")
-        self._moto = self._spawn([sys.executable, "-m", "local.moto_server", "--port", str(self.moto_port),
-                                  "--parent-pid", str(os.getpid())] + (["--stock"] if self.stock_moto else []),
-                                 env=os.environ)
+        self._moto = self._spawn(
+            [sys.executable, "-m", "local.moto_server", "--port", str(self.moto_port), "--parent-pid", str(os.getpid())]
+            + (["--stock"] if self.stock_moto else []),
+            env=os.environ,
+        )
         self._wait_for(self._moto, self.moto_url + "/moto-api/", self.moto_port, "moto's server", timeout=30)
-        from local.vendor_emulators import start_anthropic_emulator, start_openai_emulator
-
         from local.sheets_emulator.server import start_emulator
+        from local.vendor_emulators import start_anthropic_emulator, start_openai_emulator
 
         self.vendors = {"openai": start_openai_emulator(), "anthropic": start_anthropic_emulator()}
         self.workbook.parent.mkdir(parents=True, exist_ok=True)
         self.sheets = start_emulator(self.workbook)
         self.env = {
-            **FAKE_AWS, "AWS_ENDPOINT_URL": self.moto_url, "POWERTOOLS_METRICS_NAMESPACE": "AIFinOps",
+            **FAKE_AWS,
+            "AWS_ENDPOINT_URL": self.moto_url,
+            "POWERTOOLS_METRICS_NAMESPACE": "AIFinOps",
             # The vendor SDKs' own variables: the connectors honour them, so only endpoints differ.
-            "OPENAI_BASE_URL": self.vendors["openai"].url, "ANTHROPIC_BASE_URL": self.vendors["anthropic"].url,
+            "OPENAI_BASE_URL": self.vendors["openai"].url,
+            "ANTHROPIC_BASE_URL": self.vendors["anthropic"].url,
             "VENDOR_HTTP_BACKOFF_FACTOR": "0.05",
-            "SHEETS_ENDPOINT_URL": self.sheets.url, "SHEET_ID": self.sheets.default_spreadsheet_id,
+            "SHEETS_ENDPOINT_URL": self.sheets.url,
+            "SHEET_ID": self.sheets.default_spreadsheet_id,
             # Email goes to moto's SES v2 (the sender verified there) and to .local/outbox/*.eml.
-            "ALERT_SENDER": ALERT_SENDER, "OUTBOX_EML_DIR": str(OUTBOX_DIR), "RUNS_QUEUE": RUNS_QUEUE,
+            "ALERT_SENDER": ALERT_SENDER,
+            "OUTBOX_EML_DIR": str(OUTBOX_DIR),
+            "RUNS_QUEUE": RUNS_QUEUE,
             "REPORTS_BUCKET": REPORTS_BUCKET,
             "INDEX_SETTLE_SECONDS": "0",  # moto's indexes are synchronous: a day read raw is all there
         }
@@ -119,18 +136,31 @@ class LocalStack:
         self._seed()
         self._check_api_port()  # still free after the seeding
         self._chalice = self._spawn(
-            [sys.executable, "-m", "local.with_parent", str(os.getpid()),
-             str(Path(sys.executable).with_name("chalice")), "local", "--no-autoreload",
-             "--host", "127.0.0.1", "--port", str(self.api_port)],
-            env={**os.environ, **self.env})
-        self._wait_for(self._chalice, self.api_url + "/v1/health", self.api_port, "the API (chalice local)",
-                       timeout=60)
+            [
+                sys.executable,
+                "-m",
+                "local.with_parent",
+                str(os.getpid()),
+                str(Path(sys.executable).with_name("chalice")),
+                "local",
+                "--no-autoreload",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.api_port),
+            ],
+            env={**os.environ, **self.env},
+        )
+        self._wait_for(self._chalice, self.api_url + "/v1/health", self.api_port, "the API (chalice local)", timeout=60)
 
     def _check_api_port(self) -> None:
         from local.ports import check_free
 
-        check_free(self.api_port, "the API (chalice local)",
-                   hint=f"stop what listens there, or use another port: PORT={self.api_port + 1} make serve")
+        check_free(
+            self.api_port,
+            "the API (chalice local)",
+            hint=f"stop what listens there, or use another port: PORT={self.api_port + 1} make serve",
+        )
 
     def _spawn(self, argv: list, env) -> subprocess.Popen:
         # A session of its own: a terminal's Ctrl-C reaches the stack alone, which then stops its
@@ -164,11 +194,10 @@ class LocalStack:
 
     def _seed(self) -> None:
         from chalicelib import runtime, stores
-        from local.demo_org import demo_organisation
-        from local.tables import create_tables
-
         from local import demo_billing
+        from local.demo_org import demo_organisation
         from local.fake_service_account import service_account_info
+        from local.tables import create_tables
 
         create_tables(runtime.client("dynamodb"))
         secrets = runtime.client("secretsmanager")
@@ -176,8 +205,9 @@ class LocalStack:
         secrets.create_secret(Name="finops/anthropic-admin-key", SecretString=demo_billing.ANTHROPIC_ADMIN_KEY)
         # A throwaway service account whose token_uri is the emulator: google-auth's real token
         # exchange runs, against 127.0.0.1. Generated now, never written to the repo.
-        secrets.create_secret(Name="finops/google-service-account",
-                              SecretString=json.dumps(service_account_info(self.sheets.url)))
+        secrets.create_secret(
+            Name="finops/google-service-account", SecretString=json.dumps(service_account_info(self.sheets.url))
+        )
         runtime.client("sesv2").create_email_identity(EmailIdentity=ALERT_SENDER_ADDRESS)
         runtime.client("sqs").create_queue(QueueName=RUNS_QUEUE)  # POST /v1/runs -> the pipeline
         runtime.client("s3").create_bucket(Bucket=REPORTS_BUCKET)  # the monthly close's board reports
@@ -209,11 +239,16 @@ class LocalStack:
             print(f"{at:%Y-%m-%d %H:%M} {name} run: {result}", flush=True)
 
         poller = RunsQueuePoller(app_module, runtime.client("sqs"), RUNS_QUEUE)
-        threads = [threading.Thread(target=poller.forever, args=(self._pipeline_stop,), name="runs-queue",
-                                    daemon=True)]
+        threads = [threading.Thread(target=poller.forever, args=(self._pipeline_stop,), name="runs-queue", daemon=True)]
         if schedules:
-            threads.append(threading.Thread(target=LocalScheduler(app_module).forever,
-                                            args=(self._pipeline_stop, log), name="schedules", daemon=True))
+            threads.append(
+                threading.Thread(
+                    target=LocalScheduler(app_module).forever,
+                    args=(self._pipeline_stop, log),
+                    name="schedules",
+                    daemon=True,
+                )
+            )
         for t in threads:
             t.start()
         self._pipeline_threads = threads
@@ -252,18 +287,20 @@ class LocalStack:
             self._saved_sigterm = None
 
     def describe(self) -> str:
-        return "\n".join([
-            f"API (chalice local)   {self.api_url}/v1/health",
-            f"AWS (moto server)     {self.moto_url}  (AWS_ENDPOINT_URL)",
-            f"OpenAI billing        {self.env.get('OPENAI_BASE_URL')}  (OPENAI_BASE_URL)",
-            f"Anthropic billing     {self.env.get('ANTHROPIC_BASE_URL')}  (ANTHROPIC_BASE_URL)",
-            f"Google Sheets API     {self.env.get('SHEETS_ENDPOINT_URL')}  (SHEETS_ENDPOINT_URL; "
-            f"spreadsheet {self.env.get('SHEET_ID')} kept in {self.workbook})",
-            f"Tokens                {TOKENS_FILE.relative_to(ROOT)}",
-            f"Schedules             hourly :05, daily 02:35, weekly Mon 05:35, monthly 1st 03:35 UTC; "
-            f"POST /v1/runs -> queue {RUNS_QUEUE}",
-            f"Emails                {OUTBOX_DIR.relative_to(ROOT)}/*.eml (and moto's SES v2)",
-        ])
+        return "\n".join(
+            [
+                f"API (chalice local)   {self.api_url}/v1/health",
+                f"AWS (moto server)     {self.moto_url}  (AWS_ENDPOINT_URL)",
+                f"OpenAI billing        {self.env.get('OPENAI_BASE_URL')}  (OPENAI_BASE_URL)",
+                f"Anthropic billing     {self.env.get('ANTHROPIC_BASE_URL')}  (ANTHROPIC_BASE_URL)",
+                f"Google Sheets API     {self.env.get('SHEETS_ENDPOINT_URL')}  (SHEETS_ENDPOINT_URL; "
+                f"spreadsheet {self.env.get('SHEET_ID')} kept in {self.workbook})",
+                f"Tokens                {TOKENS_FILE.relative_to(ROOT)}",
+                f"Schedules             hourly :05, daily 02:35, weekly Mon 05:35, monthly 1st 03:35 UTC; "
+                f"POST /v1/runs -> queue {RUNS_QUEUE}",
+                f"Emails                {OUTBOX_DIR.relative_to(ROOT)}/*.eml (and moto's SES v2)",
+            ]
+        )
 
 
 def _interrupt(signum, _frame):

@@ -1,4 +1,5 @@
 """Create the DynamoDB tables from infra/tables.json, the one place they are defined."""
+
 from __future__ import annotations
 
 import json

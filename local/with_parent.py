@@ -5,6 +5,7 @@ through); `die_with_parent(PID)` does the same for a Python child (moto's server
 kernel sends the child SIGTERM when the thread that started it exits (prctl PR_SET_PDEATHSIG, kept
 across exec); elsewhere a thread polls the parent's pid.
 """
+
 from __future__ import annotations
 
 import os

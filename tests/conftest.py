@@ -1,4 +1,5 @@
 """Shared fixtures: moto's in-process AWS with the real tables, the demo organisation, tokens."""
+
 from __future__ import annotations
 
 import os

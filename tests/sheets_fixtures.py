@@ -35,8 +35,15 @@ import pytest
 from local.fake_service_account import service_account_info
 from local.sheets_emulator import EmulatorHandle, start_emulator
 
-__all__ = ["sheets_xlsx_path", "sheets_emulator", "sheets_service_account", "sheets_env",
-           "sheets_client", "sheets_spreadsheet", "edit_xlsx"]
+__all__ = [
+    "sheets_xlsx_path",
+    "sheets_emulator",
+    "sheets_service_account",
+    "sheets_env",
+    "sheets_client",
+    "sheets_spreadsheet",
+    "edit_xlsx",
+]
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """The add-on's Refresh now against the real local API: the add-on's .gs files run in Node (a vm with a
 UrlFetchApp fake performing real HTTP, sheets_addon/tools/refresh_live.js); the runs-queue consumer runs in
 this process (`stack.start_pipeline(schedules=False)`), as Lambda's SQS trigger would."""
+
 from __future__ import annotations
 
 import json
@@ -41,8 +42,14 @@ def test_refresh_now_runs_the_pipeline_and_the_sheet_changes(tmp_path):
         before_log = _sync_log_rows(stack)
         token = stack.tokens["sheet"]
         env = {**os.environ, "FINOPS_API_URL": stack.api_url, "FINOPS_SHEET_TOKEN": token, "FINOPS_POLL_MS": "1000"}
-        done = subprocess.run(["node", str(ROOT / "sheets_addon" / "tools" / "refresh_live.js"), "hourly"], env=env,
-                              cwd=ROOT, capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            ["node", str(ROOT / "sheets_addon" / "tools" / "refresh_live.js"), "hourly"],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert done.returncode == 0, done.stderr
         assert token not in done.stdout and token not in done.stderr
         result = json.loads(done.stdout)
@@ -53,8 +60,9 @@ def test_refresh_now_runs_the_pipeline_and_the_sheet_changes(tmp_path):
         assert outcome["runId"] in result["alerts"][-1]["message"]
         assert result["toasts"][0]["message"].startswith("Refresh queued (run ")
         # The API agrees with what the add-on showed.
-        run = requests.get(f"{stack.api_url}/v1/runs/{outcome['runId']}",
-                           headers={"Authorization": f"Bearer {token}"}, timeout=30).json()
+        run = requests.get(
+            f"{stack.api_url}/v1/runs/{outcome['runId']}", headers={"Authorization": f"Bearer {token}"}, timeout=30
+        ).json()
         assert run["status"] == "ok" and run["kind"] == "hourly"
         assert any(s["name"] == "write sheet" and s["status"] == "ok" for s in run["steps"]), run["steps"]
 

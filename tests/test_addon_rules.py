@@ -2,6 +2,7 @@
 `python -m chalicelib.cli sheet rules` generates from layout.py and cells.py, and the shared
 sample table (sheets_addon/test/cell_samples.json, also run through the add-on by the Node
 tests) is read by cells.py exactly as the table says."""
+
 from __future__ import annotations
 
 import json
@@ -23,7 +24,8 @@ def test_checked_in_rules_file_matches_the_python_definitions():
     checked_in = addon_rules.RULES_FILE.read_text(encoding="utf-8")
     assert checked_in == addon_rules.render(), (
         "sheets_addon/Rules.gs disagrees with chalicelib/sheet/layout.py or cells.py: "
-        "run `python -m chalicelib.cli sheet rules` and commit the result")
+        "run `python -m chalicelib.cli sheet rules` and commit the result"
+    )
 
 
 def test_rules_name_every_input_column_and_setting():
@@ -31,7 +33,8 @@ def test_rules_name_every_input_column_and_setting():
     assert [t["title"] for t in rules["tabs"]] == [t.title for t in layout.INPUT_TABS]
     for tab, generated in zip(layout.INPUT_TABS, rules["tabs"]):
         assert [(c.header, c.field, c.kind, c.required, list(c.choices)) for c in tab.columns] == [
-            (c["header"], c["field"], c["kind"], c["required"], c["choices"]) for c in generated["columns"]]
+            (c["header"], c["field"], c["kind"], c["required"], c["choices"]) for c in generated["columns"]
+        ]
     assert [r["field"] for r in rules["settings"]["rows"]] == [r.field for r in layout.SETTING_ROWS]
     assert rules["patterns"]["email"] == cells._EMAIL.pattern and rules["patterns"]["id"] == cells._ID.pattern
     assert rules["choiceAliases"] == cells._CHOICE_ALIASES
@@ -64,12 +67,76 @@ def test_the_sample_table_covers_every_kind_both_ways():
         assert verdicts == {True, False} or kind == "text" and True in verdicts, kind
 
 
-_ATOMS = ("1", "12", "0", "1200", "3", "1.5", ".5", "5.", "1,200", "1.200", "12,5", "1.200,50", "%", "$", "USD", "€",
-          "(", ")", "-", "+", " ", "e3", "E-2", "_", "x", "yes", "no", "Nov", "november", "2026", "-11", "-20", "/",
-          "@", "a@b.co", ",", ";", "T1", "tier", "'", "inf", "nan", "\u00a0", "T", "10:00", "30", "02", "29", "feb",
-          "ok", "✓")
-_KINDS = ("money", "number", "fraction", "integer", "date", "month", "bool", "email", "emails", "id", "ids", "key",
-          "percents", "currency", "text")
+_ATOMS = (
+    "1",
+    "12",
+    "0",
+    "1200",
+    "3",
+    "1.5",
+    ".5",
+    "5.",
+    "1,200",
+    "1.200",
+    "12,5",
+    "1.200,50",
+    "%",
+    "$",
+    "USD",
+    "€",
+    "(",
+    ")",
+    "-",
+    "+",
+    " ",
+    "e3",
+    "E-2",
+    "_",
+    "x",
+    "yes",
+    "no",
+    "Nov",
+    "november",
+    "2026",
+    "-11",
+    "-20",
+    "/",
+    "@",
+    "a@b.co",
+    ",",
+    ";",
+    "T1",
+    "tier",
+    "'",
+    "inf",
+    "nan",
+    "\u00a0",
+    "T",
+    "10:00",
+    "30",
+    "02",
+    "29",
+    "feb",
+    "ok",
+    "✓",
+)
+_KINDS = (
+    "money",
+    "number",
+    "fraction",
+    "integer",
+    "date",
+    "month",
+    "bool",
+    "email",
+    "emails",
+    "id",
+    "ids",
+    "key",
+    "percents",
+    "currency",
+    "text",
+)
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js (node) on PATH")
@@ -80,8 +147,14 @@ def test_the_addon_and_cells_py_agree_on_thousands_of_generated_values():
     values += [0, 1, -1, 0.5, 12, 1500, 46346, 2.5, 3000000, 1e-7, 100.0, True, False]
     samples = [{"kind": k, "value": v} for v in values for k in _KINDS]
     samples += [{"kind": "choice", "value": v, "choices": ["T1", "T2", "T3"]} for v in values]
-    done = subprocess.run(["node", str(ROOT / "sheets_addon" / "tools" / "read_cells.js")], input=json.dumps(samples),
-                          capture_output=True, text=True, check=True, timeout=120)
+    done = subprocess.run(
+        ["node", str(ROOT / "sheets_addon" / "tools" / "read_cells.js")],
+        input=json.dumps(samples),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
     verdicts = json.loads(done.stdout)
     differ = []
     for sample, js in zip(samples, verdicts):

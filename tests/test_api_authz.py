@@ -6,6 +6,7 @@ Team A is claims (use case claims-processing), team B is sales (lead-scoring, sd
 team has spend, work items, a computed guardrail and an open alert, with amounts no other data has,
 so any of them in a body is a leak.
 """
+
 from __future__ import annotations
 
 import json
@@ -36,18 +37,20 @@ MATRIX = {
     ("GET", "/v1/exports/focus"): (401, 401, 401, 403, 403, 200, 200),
     ("GET", "/v1/exports/unit-costs"): (401, 401, 401, 403, 403, 200, 200),
 }
-IMPORT = ("date,source,category,team,use_case,amount\n"
-          "2026-11-02,matrix-invoice,observability,,,10.00\n")  # unallocated: no team's figure moves
+IMPORT = (
+    "date,source,category,team,use_case,amount\n"
+    "2026-11-02,matrix-invoice,observability,,,10.00\n"
+)  # unallocated: no team's figure moves
 
 
 @pytest.fixture
 def world(api, tokens):
     """Both teams' data, a revoked token and a run; returns the callers' headers and the run id."""
+    import boto3
+
     from chalicelib import stores
     from chalicelib.domain.alerts import Episode
     from chalicelib.storage.guardrail_store import Guardrail
-
-    import boto3
 
     boto3.client("sqs").create_queue(QueueName="finops-runs")  # POST /v1/runs queues there
     s = stores.stores()
@@ -55,28 +58,64 @@ def world(api, tokens):
     revoked, grant = s.tokens.create("team", "claims", now)
     s.tokens.revoke(grant.token_id)
     admin = {"Authorization": f"Bearer {tokens['admin']}", "Content-Type": "text/csv"}
-    spend = ("date,source,category,team,use_case,amount\n"
-             "2026-11-02,openai,api,claims,claims-processing,4242.17\n"
-             "2026-11-02,openai,api,sales,lead-scoring,1717.29\n")
+    spend = (
+        "date,source,category,team,use_case,amount\n"
+        "2026-11-02,openai,api,claims,claims-processing,4242.17\n"
+        "2026-11-02,openai,api,sales,lead-scoring,1717.29\n"
+    )
     assert api.http.post("/v1/cost-imports?feed=spend", headers=admin, body=spend).status_code == 200
-    s.guardrails.put_all([
-        Guardrail(A_USE_CASE, paused=False, colour="red", reason="claims spent a lot", cost_per_unit=Decimal("7.6131"),
-                  target=Decimal("5"), month_to_date_cost=Decimal("31337.42"), budget_remaining=Decimal("1"),
-                  as_of=now.isoformat()),
-        Guardrail(B_USE_CASE, paused=False, colour="yellow", reason="sales spent a lot",
-                  cost_per_unit=Decimal("3.1415"), target=Decimal("12"), month_to_date_cost=Decimal("27182.81"),
-                  budget_remaining=Decimal("1"), as_of=now.isoformat())])
-    s.alerts.save([Episode(f"slo:{A_USE_CASE}", "slo", "red", date(2026, 11, 2), A_USE_CASE, "claims",
-                           "claims spent a lot"),
-                   Episode(f"slo:{B_USE_CASE}", "slo", "red", date(2026, 11, 2), B_USE_CASE, "sales",
-                           "sales spent a lot"),
-                   Episode("recipients:digest:2026-W45", "recipients", "recipients", date(2026, 11, 2),
-                           reason="the weekly digest has no finance address")], [], now)
+    s.guardrails.put_all(
+        [
+            Guardrail(
+                A_USE_CASE,
+                paused=False,
+                colour="red",
+                reason="claims spent a lot",
+                cost_per_unit=Decimal("7.6131"),
+                target=Decimal("5"),
+                month_to_date_cost=Decimal("31337.42"),
+                budget_remaining=Decimal("1"),
+                as_of=now.isoformat(),
+            ),
+            Guardrail(
+                B_USE_CASE,
+                paused=False,
+                colour="yellow",
+                reason="sales spent a lot",
+                cost_per_unit=Decimal("3.1415"),
+                target=Decimal("12"),
+                month_to_date_cost=Decimal("27182.81"),
+                budget_remaining=Decimal("1"),
+                as_of=now.isoformat(),
+            ),
+        ]
+    )
+    s.alerts.save(
+        [
+            Episode(f"slo:{A_USE_CASE}", "slo", "red", date(2026, 11, 2), A_USE_CASE, "claims", "claims spent a lot"),
+            Episode(f"slo:{B_USE_CASE}", "slo", "red", date(2026, 11, 2), B_USE_CASE, "sales", "sales spent a lot"),
+            Episode(
+                "recipients:digest:2026-W45",
+                "recipients",
+                "recipients",
+                date(2026, 11, 2),
+                reason="the weekly digest has no finance address",
+            ),
+        ],
+        [],
+        now,
+    )
     run = api.http.post("/v1/runs", headers={**admin, "Content-Type": "application/json"}, body="{}")
     assert run.status_code == 202
-    headers = {"none": {}, "garbage": {"Authorization": "Bearer fo_" + "x" * 43}, "revoked": bearer_of(revoked),
-               "team_a": bearer_of(tokens["teams"]["claims"]), "team_b": bearer_of(tokens["teams"]["sales"]),
-               "sheet": bearer_of(tokens["sheet"]), "admin": bearer_of(tokens["admin"])}
+    headers = {
+        "none": {},
+        "garbage": {"Authorization": "Bearer fo_" + "x" * 43},
+        "revoked": bearer_of(revoked),
+        "team_a": bearer_of(tokens["teams"]["claims"]),
+        "team_b": bearer_of(tokens["teams"]["sales"]),
+        "sheet": bearer_of(tokens["sheet"]),
+        "admin": bearer_of(tokens["admin"]),
+    }
     return headers, json.loads(run.body)["run_id"]
 
 
@@ -88,8 +127,18 @@ def call(api, method: str, template: str, headers: dict, run_id: str, use_case: 
     path = template.replace("{use_case_id}", use_case).replace("{run_id}", run_id)
     body, content_type = b"", "application/json"
     if template == "/v1/work-items":
-        body = json.dumps({"items": [{"work_item_id": "w-1", "use_case": use_case, "status": "success",
-                                      "completed_at": "2026-11-02T10:00:00Z"}]})
+        body = json.dumps(
+            {
+                "items": [
+                    {
+                        "work_item_id": "w-1",
+                        "use_case": use_case,
+                        "status": "success",
+                        "completed_at": "2026-11-02T10:00:00Z",
+                    }
+                ]
+            }
+        )
     elif template == "/v1/cost-imports":
         path, body, content_type = path + "?feed=matrix", IMPORT, "text/csv"
     elif template == "/v1/runs":
@@ -100,8 +149,12 @@ def call(api, method: str, template: str, headers: dict, run_id: str, use_case: 
 
 
 def test_the_matrix_names_every_route_the_app_serves():
-    served = {(method, path) for path, methods in app_module.app.routes.items() for method, entry in methods.items()
-              if not getattr(entry.view_function, "refuses_method", False)}
+    served = {
+        (method, path)
+        for path, methods in app_module.app.routes.items()
+        for method, entry in methods.items()
+        if not getattr(entry.view_function, "refuses_method", False)
+    }
     assert set(MATRIX) == served
 
 
@@ -136,13 +189,21 @@ def test_any_other_method_is_405_with_allow_for_every_caller(api, world):
 
 def texts_received(api, headers: dict, run_id: str) -> dict:
     """(method, path) -> the body each documented route answers these headers, decoded."""
-    return {(method, template): call(api, method, template, headers, run_id).body.decode()
-            for method, template in MATRIX}
+    return {
+        (method, template): call(api, method, template, headers, run_id).body.decode() for method, template in MATRIX
+    }
 
 
-@pytest.mark.parametrize("viewer, other, marks", [("team_b", "team_a", A_MARKS), ("team_a", "team_b", B_MARKS),
-                                                  ("none", "team_a", A_MARKS), ("revoked", "team_a", A_MARKS),
-                                                  ("garbage", "team_a", A_MARKS)])
+@pytest.mark.parametrize(
+    "viewer, other, marks",
+    [
+        ("team_b", "team_a", A_MARKS),
+        ("team_a", "team_b", B_MARKS),
+        ("none", "team_a", A_MARKS),
+        ("revoked", "team_a", A_MARKS),
+        ("garbage", "team_a", A_MARKS),
+    ],
+)
 def test_no_answer_to_another_caller_reveals_a_teams_use_cases_or_spend(api, world, viewer, other, marks):
     headers, run_id = world
     received = texts_received(api, headers[viewer], run_id)
@@ -167,8 +228,10 @@ def test_another_teams_use_case_is_answered_exactly_like_one_that_does_not_exist
         assert real.status_code == made_up.status_code
         assert real.body.decode().replace(A_USE_CASE, "?") == made_up.body.decode().replace("claims-processinx", "?")
     answer = json.loads(call(api, "POST", "/v1/work-items", b, run_id).body)
-    assert answer["accepted"] == 0 and answer["results"][0]["error"] == {"field": "use_case",
-                                                                         "reason": "unknown use case for this team"}
+    assert answer["accepted"] == 0 and answer["results"][0]["error"] == {
+        "field": "use_case",
+        "reason": "unknown use case for this team",
+    }
     from chalicelib import stores
 
     assert stores.stores().work_items.units_between(A_USE_CASE, date(2026, 11, 2), date(2026, 11, 2)) == []

@@ -1,4 +1,5 @@
 """Every error body is `{"error": {"status", "message"}}`: 401 and 403 included, Chalice's own errors rewritten."""
+
 from __future__ import annotations
 
 import json
@@ -9,8 +10,18 @@ import pytest
 from chalicelib import access, stores
 from tests.conftest import bearer
 
-WORK = json.dumps({"items": [{"work_item_id": "e1", "use_case": "claims-processing",
-                              "completed_at": "2026-11-01T10:00:00Z", "status": "success"}]})
+WORK = json.dumps(
+    {
+        "items": [
+            {
+                "work_item_id": "e1",
+                "use_case": "claims-processing",
+                "completed_at": "2026-11-01T10:00:00Z",
+                "status": "success",
+            }
+        ]
+    }
+)
 
 
 def shape(response) -> dict:
@@ -28,12 +39,16 @@ def revoked_token() -> str:
     return token
 
 
-@pytest.mark.parametrize("headers", [
-    {"Content-Type": "application/json"},                                   # no token at all
-    {"Content-Type": "application/json", "Authorization": "Basic dXNlcjpwdw=="},  # not a bearer token
-    bearer("fo_garbage"),                                                   # an unknown token
-    bearer(""),
-], ids=["no-header", "basic", "garbage", "empty"])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Content-Type": "application/json"},  # no token at all
+        {"Content-Type": "application/json", "Authorization": "Basic dXNlcjpwdw=="},  # not a bearer token
+        bearer("fo_garbage"),  # an unknown token
+        bearer(""),
+    ],
+    ids=["no-header", "basic", "garbage", "empty"],
+)
 def test_401_shape(api, headers):
     r = api.http.post("/v1/work-items", headers=headers, body=WORK)
     assert r.status_code == 401
@@ -45,15 +60,21 @@ def test_401_shape_for_a_revoked_token(api):
     assert r.status_code == 401 and shape(r)["status"] == 401
 
 
-@pytest.mark.parametrize("method,path,who", [
-    ("post", "/v1/work-items", "admin"),
-    ("get", "/v1/summary?month=2026-11", "claims"),
-    ("post", "/v1/cost-imports?feed=x", "sheet"),
-])
+@pytest.mark.parametrize(
+    "method,path,who",
+    [
+        ("post", "/v1/work-items", "admin"),
+        ("get", "/v1/summary?month=2026-11", "claims"),
+        ("post", "/v1/cost-imports?feed=x", "sheet"),
+    ],
+)
 def test_403_shape_for_a_scope_the_route_does_not_serve(api, tokens, method, path, who):
     token = tokens["teams"]["claims"] if who == "claims" else tokens[who]
-    headers = bearer(token) if method == "get" or "work-items" in path else \
-        {"Authorization": f"Bearer {token}", "Content-Type": "text/csv"}
+    headers = (
+        bearer(token)
+        if method == "get" or "work-items" in path
+        else {"Authorization": f"Bearer {token}", "Content-Type": "text/csv"}
+    )
     r = getattr(api.http, method)(path, headers=headers, body=WORK if method == "post" else b"")
     assert r.status_code == 403
     assert "token" in shape(r)["message"]
@@ -62,8 +83,9 @@ def test_403_shape_for_a_scope_the_route_does_not_serve(api, tokens, method, pat
 def test_chalices_own_errors_are_in_the_same_shape(api, tokens, monkeypatch):
     r = api.http.delete("/v1/health")
     assert r.status_code == 405 and "DELETE" in shape(r)["message"] and r.headers["Allow"] == "GET"
-    r = api.http.post("/v1/work-items", headers={**bearer(tokens["teams"]["claims"]), "Content-Type": "text/xml"},
-                      body=WORK)
+    r = api.http.post(
+        "/v1/work-items", headers={**bearer(tokens["teams"]["claims"]), "Content-Type": "text/xml"}, body=WORK
+    )
     assert r.status_code == 415 and "text/xml" in shape(r)["message"]
 
     def broken():
@@ -84,8 +106,11 @@ def test_the_app_answers_its_own_errors_in_the_shape(api, tokens):
 
 def test_an_import_with_bad_rows_has_the_shape_beside_its_rows(api, tokens):
     csv = "date,source,category,team,use_case,amount\n2026-11-01,inv,api,claims,claims-processing,lots\n"
-    r = api.http.post("/v1/cost-imports?feed=inv", headers={"Authorization": f"Bearer {tokens['admin']}",
-                                                             "Content-Type": "text/csv"}, body=csv)
+    r = api.http.post(
+        "/v1/cost-imports?feed=inv",
+        headers={"Authorization": f"Bearer {tokens['admin']}", "Content-Type": "text/csv"},
+        body=csv,
+    )
     answer = json.loads(r.body)
     assert r.status_code == 400 and answer["error"]["status"] == 400
     assert "nothing was stored" in answer["error"]["message"] and answer["errors"][0]["column"] == "amount"
@@ -127,6 +152,7 @@ def test_openapi_documents_the_shape_for_every_error():
                     schema = answer["content"]["application/json"]["schema"]
                     if "$ref" in schema:
                         name = schema["$ref"].rsplit("/", 1)[-1]
-                        schema = spec["components"]["schemas"][name] if name != "Error" else {
-                            "properties": {"error": {}}}
+                        schema = (
+                            spec["components"]["schemas"][name] if name != "Error" else {"properties": {"error": {}}}
+                        )
                     assert "error" in schema["properties"], (path, method, code)

@@ -2,6 +2,7 @@
 stack, as admin and as team A (the document's examples, then 4 generated cases per operation; the
 coverage phase's hundreds of boundary cases per scope are `make fuzz`'s); then the checks of the
 stored data, and the checks themselves shown to catch what they are for."""
+
 from __future__ import annotations
 
 import base64
@@ -12,8 +13,15 @@ from local.api_fuzz import Plan, answer_source, check_work_item_model, compare_s
 
 
 def test_a_short_seeded_fuzz_no_5xx_answers_as_documented_stored_data_the_accepted_writes(tmp_path):
-    plan = Plan(scopes=("admin", "team-a"), seconds=None, examples=4, seed=14, phases="examples,fuzzing",
-                out=tmp_path, echo=False)
+    plan = Plan(
+        scopes=("admin", "team-a"),
+        seconds=None,
+        examples=4,
+        seed=14,
+        phases="examples,fuzzing",
+        out=tmp_path,
+        echo=False,
+    )
     outcome = fuzz(plan)
     assert outcome.ok, report(outcome, plan)
     assert [r.exit_code for r in outcome.runs] == [0, 0] and all(r.requests > 30 for r in outcome.runs)
@@ -30,37 +38,63 @@ def _b64(value) -> str:
 
 
 def _work_item_write(items: list, results: list) -> dict:
-    return {"scope": "team-a", "request": {"method": "POST", "path": "/v1/work-items", "query": "", "headers": {},
-                                           "auth": "scope", "body": _b64({"items": items})},
-            "response": {"status": 200, "headers": {}, "body": _b64({"results": results})}}
+    return {
+        "scope": "team-a",
+        "request": {
+            "method": "POST",
+            "path": "/v1/work-items",
+            "query": "",
+            "headers": {},
+            "auth": "scope",
+            "body": _b64({"items": items}),
+        },
+        "response": {"status": 200, "headers": {}, "body": _b64({"results": results})},
+    }
 
 
 def _stored_item(use_case, work_item_id, day, status="success") -> dict:
-    return {"use_case": {"S": use_case}, "work_item_id": {"S": work_item_id}, "day": {"S": day},
-            "status": {"S": status}, "human_review_minutes": {"N": "0"}}
+    return {
+        "use_case": {"S": use_case},
+        "work_item_id": {"S": work_item_id},
+        "day": {"S": day},
+        "status": {"S": status},
+        "human_review_minutes": {"N": "0"},
+    }
 
 
 def _counter(use_case, day, units, success) -> dict:
-    return {"use_case": {"S": use_case}, "day": {"S": day}, "units": {"N": str(units)},
-            "success_units": {"N": str(success)}, "review_minutes": {"N": "0"}}
+    return {
+        "use_case": {"S": use_case},
+        "day": {"S": day},
+        "units": {"N": str(units)},
+        "success_units": {"N": str(success)},
+        "review_minutes": {"N": "0"},
+    }
 
 
 def _tables(items=(), counters=()) -> dict:
-    return {"finops-config": {}, "finops-cost-facts": {},
-            "finops-work-items": {(i["use_case"]["S"], i["work_item_id"]["S"]): i for i in items},
-            "finops-unit-counts": {(c["use_case"]["S"], c["day"]["S"]): c for c in counters}}
+    return {
+        "finops-config": {},
+        "finops-cost-facts": {},
+        "finops-work-items": {(i["use_case"]["S"], i["work_item_id"]["S"]): i for i in items},
+        "finops-unit-counts": {(c["use_case"]["S"], c["day"]["S"]): c for c in counters},
+    }
 
 
 ITEM = {"work_item_id": "w1", "use_case": "uc", "completed_at": "2026-11-02T23:30:00-05:00", "status": "success"}
 
 
 def test_the_work_item_model_takes_accepted_items_and_finds_any_other():
-    write = _work_item_write([ITEM, {**ITEM, "work_item_id": "w2", "status": "nope"}],
-                             [{"index": 0, "status": "accepted"}, {"index": 1, "status": "rejected"}])
+    write = _work_item_write(
+        [ITEM, {**ITEM, "work_item_id": "w2", "status": "nope"}],
+        [{"index": 0, "status": "accepted"}, {"index": 1, "status": "rejected"}],
+    )
     exact = _tables([_stored_item("uc", "w1", "2026-11-03")], [_counter("uc", "2026-11-03", 1, 1)])
     assert check_work_item_model(exact, [write]) == []  # the UTC day of 23:30 at -05:00
-    rejected_stored = _tables([_stored_item("uc", "w1", "2026-11-03"), _stored_item("uc", "w2", "2026-11-03")],
-                              [_counter("uc", "2026-11-03", 2, 1)])
+    rejected_stored = _tables(
+        [_stored_item("uc", "w1", "2026-11-03"), _stored_item("uc", "w2", "2026-11-03")],
+        [_counter("uc", "2026-11-03", 2, 1)],
+    )
     assert len(check_work_item_model(rejected_stored, [write])) == 2  # the item and its counter
     lost = _tables([], [])
     assert len(check_work_item_model(lost, [write])) == 2

@@ -1,4 +1,5 @@
 """A scheduled pull: every source lands in the ledger; a failing vendor is skipped, not fatal."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
@@ -34,8 +35,9 @@ def pull(inject_aws=True):
     if inject_aws:  # moto answers the same window's request the same way again without it
         demo_billing.inject_aws_costs_into_moto(START, END)
     s, org = stores.stores(), stores.organisation()
-    return billing.pull_sources(billing.vendor_sources(org, s.work_items), START, END, org, s.ledger, s.freshness,
-                                datetime.now(timezone.utc))
+    return billing.pull_sources(
+        billing.vendor_sources(org, s.work_items), START, END, org, s.ledger, s.freshness, datetime.now(timezone.utc)
+    )
 
 
 def ledger_by_key():
@@ -90,8 +92,9 @@ def test_a_failing_vendor_is_skipped_and_recorded_while_the_others_land(vendors)
     assert fresh["anthropic"].last_error and fresh["anthropic"].last_success_at  # the earlier success is kept
     assert fresh["openai"].last_error == ""
     # What Anthropic reported before stays: a failed pull never removes facts.
-    assert ledger_by_key()["anthropic:workspace:wrkspc_support"] == expected_by_key()[
-        "anthropic:workspace:wrkspc_support"]
+    assert (
+        ledger_by_key()["anthropic:workspace:wrkspc_support"] == expected_by_key()["anthropic:workspace:wrkspc_support"]
+    )
 
 
 # --- nothing stored is removed unless the source said so ------------------------------------
@@ -101,8 +104,9 @@ DAY_2, DAY_3, DAY_4 = date(2026, 11, 2), date(2026, 11, 3), date(2026, 11, 4)
 def stored(source, day):
     from chalicelib import stores
 
-    return sum((f.effective_cost for f in stores.stores().ledger.facts_between(day, day) if f.source == source),
-               Decimal(0))
+    return sum(
+        (f.effective_cost for f in stores.stores().ledger.facts_between(day, day) if f.source == source), Decimal(0)
+    )
 
 
 def vendor_total(prefix, day):
@@ -127,8 +131,15 @@ def test_an_empty_cost_explorer_answer_removes_no_stored_aws_cost(vendors):
     assert before[DAY_3] == demo_billing.aws_daily_cost(DAY_3)
     # Another window is another Cost Explorer request: with nothing queued, moto answers no day.
     s, org = stores.stores(), stores.organisation()
-    report = billing.pull_sources(billing.vendor_sources(org, s.work_items), DAY_3, date(2026, 11, 6), org, s.ledger,
-                                  s.freshness, datetime.now(timezone.utc))
+    report = billing.pull_sources(
+        billing.vendor_sources(org, s.work_items),
+        DAY_3,
+        date(2026, 11, 6),
+        org,
+        s.ledger,
+        s.freshness,
+        datetime.now(timezone.utc),
+    )
     aws = result_of(report, "aws")
     assert (aws.ok, aws.status, aws.days_asked, aws.days_answered, aws.deletes) == (True, "partial", 3, 0, 0)
     assert aws.restatements == [] and aws.unanswered_days == [DAY_3, DAY_4, date(2026, 11, 5)]
@@ -165,8 +176,12 @@ def test_a_failed_page_keeps_everything(vendors):
     vendors["openai"].faults.empty(DAY_3)  # the answer would restate a day to nothing...
     vendors["openai"].faults.delay_next(1, 0)  # ...but after its first page (one day a page)...
     vendors["openai"].faults.fail_next(FAST.retries + 1, status=502)  # ...the vendor breaks
-    source = billing.BillingSource("openai", lambda s, e: openai_costs.pull(
-        demo_billing.OPENAI_ADMIN_KEY, s, e, base_url=vendors["openai"].url, limit=1, config=FAST))
+    source = billing.BillingSource(
+        "openai",
+        lambda s, e: openai_costs.pull(
+            demo_billing.OPENAI_ADMIN_KEY, s, e, base_url=vendors["openai"].url, limit=1, config=FAST
+        ),
+    )
     s, org = stores.stores(), stores.organisation()
     report = billing.pull_sources([source], START, END, org, s.ledger, s.freshness, datetime.now(timezone.utc))
     openai = result_of(report, "openai")
@@ -188,10 +203,13 @@ def test_a_restatement_to_zero_removes_and_is_reported(vendors):
     openai, anthropic = result_of(report, "openai"), result_of(report, "anthropic")
     assert stored("openai", DAY_3) == 0 and openai.deletes == 6 and openai.status == "ok"
     [line] = [r.line for r in openai.restatements]
-    assert line == (f"openai 2026-11-03: restated {show_money(vendor_total('openai:', DAY_3))} → $0.00 "
-                    f"by the source (6 facts removed)")
+    assert line == (
+        f"openai 2026-11-03: restated {show_money(vendor_total('openai:', DAY_3))} → $0.00 "
+        f"by the source (6 facts removed)"
+    )
     assert [r.line for r in anthropic.restatements] == [
-        f"anthropic 2026-11-04: restated {show_money(vendor_total('anthropic:', DAY_4))} → $0.00 by the source"]
+        f"anthropic 2026-11-04: restated {show_money(vendor_total('anthropic:', DAY_4))} → $0.00 by the source"
+    ]
     assert anthropic.deletes == 0 and stored("anthropic", DAY_4) == 0  # zero facts kept, as stated
     assert stored("openai", DAY_2) == vendor_total("openai:", DAY_2)  # other days untouched
 
@@ -204,18 +222,26 @@ def test_a_restatement_to_zero_removes_and_is_reported(vendors):
     moto_api_backend.set_ce_cost_usage(result=page, account_id=DEFAULT_ACCOUNT_ID)
     s, org = stores.stores(), stores.organisation()
     sources = [x for x in billing.vendor_sources(org, s.work_items) if x.name == "aws"]
-    report = billing.pull_sources(sources, DAY_3, date(2026, 11, 6), org, s.ledger, s.freshness,
-                                  datetime.now(timezone.utc))
+    report = billing.pull_sources(
+        sources, DAY_3, date(2026, 11, 6), org, s.ledger, s.freshness, datetime.now(timezone.utc)
+    )
     aws = result_of(report, "aws")
-    expected = (f"aws 2026-11-03: restated {show_money(demo_billing.aws_daily_cost(DAY_3))} → $0.00 "
-                f"by the source (1 fact removed)")
+    expected = (
+        f"aws 2026-11-03: restated {show_money(demo_billing.aws_daily_cost(DAY_3))} → $0.00 "
+        f"by the source (1 fact removed)"
+    )
     assert [r.line for r in report.restatements] == [expected]
     assert (aws.deletes, aws.status, stored("aws", DAY_3), stored("aws", DAY_4)) == (
-        1, "ok", 0, demo_billing.aws_daily_cost(DAY_4))
+        1,
+        "ok",
+        0,
+        demo_billing.aws_daily_cost(DAY_4),
+    )
     fresh = freshness_of("aws")
     assert (fresh.restatements, fresh.restated_days, fresh.facts_removed, fresh.status) == ((expected,), 1, 1, "ok")
-    again = billing.pull_sources(sources, DAY_3, date(2026, 11, 6), org, s.ledger, s.freshness,
-                                 datetime.now(timezone.utc))  # moto answers the same again: nothing new
+    again = billing.pull_sources(
+        sources, DAY_3, date(2026, 11, 6), org, s.ledger, s.freshness, datetime.now(timezone.utc)
+    )  # moto answers the same again: nothing new
     assert again.restatements == [] and freshness_of("aws").restatements == ()
 
 
@@ -229,13 +255,18 @@ def test_freshness_keeps_the_first_twenty_restatement_lines_and_counts_all(aws):
     days = [first + timedelta(days=n) for n in range(31)]
 
     def source(amount):
-        return billing.BillingSource("vendorx", lambda s, e: Pulled(
-            [CostFact(d, "vendorx", "other", "X", "svc", Decimal(amount), Decimal(amount)) for d in days], days))
+        return billing.BillingSource(
+            "vendorx",
+            lambda s, e: Pulled(
+                [CostFact(d, "vendorx", "other", "X", "svc", Decimal(amount), Decimal(amount)) for d in days], days
+            ),
+        )
 
     s = stores.stores()
     billing.pull_sources([source("1")], first, end, Organisation(), s.ledger, s.freshness, datetime.now(timezone.utc))
-    report = billing.pull_sources([source("2")], first, end, Organisation(), s.ledger, s.freshness,
-                                  datetime.now(timezone.utc))
+    report = billing.pull_sources(
+        [source("2")], first, end, Organisation(), s.ledger, s.freshness, datetime.now(timezone.utc)
+    )
     assert len(report.restatements) == 31
     fresh = freshness_of("vendorx")
     assert fresh.restated_days == 31 and len(fresh.restatements) == 20
@@ -245,10 +276,16 @@ def test_freshness_keeps_the_first_twenty_restatement_lines_and_counts_all(aws):
 def test_an_old_freshness_item_still_loads(aws):
     from chalicelib import stores
 
-    stores.stores().freshness._table.put_item(Item={"pk": "SOURCE", "sk": "legacy", "source": "legacy",
-                                                    "last_success_at": "2026-11-01T00:00:00+00:00",
-                                                    "last_window": "2026-10-30..2026-11-01",
-                                                    "facts_last_pull": Decimal(3)})
+    stores.stores().freshness._table.put_item(
+        Item={
+            "pk": "SOURCE",
+            "sk": "legacy",
+            "source": "legacy",
+            "last_success_at": "2026-11-01T00:00:00+00:00",
+            "last_window": "2026-10-30..2026-11-01",
+            "facts_last_pull": Decimal(3),
+        }
+    )
     fresh = freshness_of("legacy")
     assert (fresh.status, fresh.days_asked, fresh.restatements, fresh.unanswered_days) == ("", 0, (), ())
 
@@ -269,21 +306,32 @@ def test_human_review_answers_every_day_from_the_counters(demo_org):
 
     def run(units):
         [source] = [x for x in billing.vendor_sources(org, Counters(units)) if x.name == "human_review"]
-        return result_of(billing.pull_sources([source], START, END, org, s.ledger, s.freshness,
-                                              datetime.now(timezone.utc)), "human_review")
+        return result_of(
+            billing.pull_sources([source], START, END, org, s.ledger, s.freshness, datetime.now(timezone.utc)),
+            "human_review",
+        )
 
-    first = run([DailyUnits("claims-processing", DAY_2, units=10, review_minutes=Decimal(60)),
-                 DailyUnits("retired-agent", DAY_3, units=1, review_minutes=Decimal(30))])  # no longer in the sheet
+    first = run(
+        [
+            DailyUnits("claims-processing", DAY_2, units=10, review_minutes=Decimal(60)),
+            DailyUnits("retired-agent", DAY_3, units=1, review_minutes=Decimal(30)),
+        ]
+    )  # no longer in the sheet
     assert (first.status, first.days_answered, first.facts) == ("ok", 3, 2)
     assert stored("human_review", DAY_2) == rate and stored("human_review", DAY_3) == rate / 2  # kept, unallocated
     # Items reposted without review time: day 2 now counts no minutes; day 4 never had any.
-    second = run([DailyUnits("claims-processing", DAY_2, units=10, review_minutes=Decimal(0)),
-                  DailyUnits("retired-agent", DAY_3, units=1, review_minutes=Decimal(30))])
+    second = run(
+        [
+            DailyUnits("claims-processing", DAY_2, units=10, review_minutes=Decimal(0)),
+            DailyUnits("retired-agent", DAY_3, units=1, review_minutes=Decimal(30)),
+        ]
+    )
     assert stored("human_review", DAY_2) == 0 and second.deletes == 1 and second.puts == 0
     from chalicelib.domain.money import show_money
 
     assert [r.line for r in second.restatements] == [
-        f"human_review 2026-11-02: restated {show_money(rate)} → $0.00 by the source (1 fact removed)"]
+        f"human_review 2026-11-02: restated {show_money(rate)} → $0.00 by the source (1 fact removed)"
+    ]
 
 
 def test_costs_pull_prints_what_was_answered_and_restated(vendors, capsys):
@@ -297,8 +345,10 @@ def test_costs_pull_prints_what_was_answered_and_restated(vendors, capsys):
     vendors["anthropic"].faults.omit(DAY_4)
     assert main(["costs", "pull", "--start", "2026-11-02", "--end", "2026-11-05"]) == 0
     out = capsys.readouterr().out
-    assert (f"  openai 2026-11-03: restated {show_money(vendor_total('openai:', DAY_3))} → $0.00 by the source "
-            f"(6 facts removed)") in out.splitlines()
+    assert (
+        f"  openai 2026-11-03: restated {show_money(vendor_total('openai:', DAY_3))} → $0.00 by the source "
+        f"(6 facts removed)"
+    ) in out.splitlines()
     assert "anthropic     partial: 2 of 3 days answered (not answered, kept as stored: 2026-11-04)" in out
     assert "openai        ok: 3 of 3 days answered; 12 facts, 0 written, 6 removed, 1 day restated" in out
 
@@ -308,15 +358,24 @@ def test_a_corrected_import_names_the_days_it_restated(demo_org):
 
     header = "date,source,category,team,use_case,amount\n"
     org, ledger = stores.organisation(), stores.stores().ledger
-    first = billing.import_cost_file(header + "2026-11-02,Pinecone,vector_db,claims,claims-processing,300.00\n"
-                                     "2026-11-03,Pinecone,vector_db,claims,claims-processing,310.00\n",
-                                     org, ledger, feed="pinecone")
+    first = billing.import_cost_file(
+        header + "2026-11-02,Pinecone,vector_db,claims,claims-processing,300.00\n"
+        "2026-11-03,Pinecone,vector_db,claims,claims-processing,310.00\n",
+        org,
+        ledger,
+        feed="pinecone",
+    )
     assert first.restatements == [] and not first.errors
-    corrected = billing.import_cost_file(header + "2026-11-02,Pinecone,vector_db,claims,claims-processing,300.00\n"
-                                         "2026-11-03,Pinecone,vector_db,claims,claims-processing,0\n",
-                                         org, ledger, feed="pinecone")
+    corrected = billing.import_cost_file(
+        header + "2026-11-02,Pinecone,vector_db,claims,claims-processing,300.00\n"
+        "2026-11-03,Pinecone,vector_db,claims,claims-processing,0\n",
+        org,
+        ledger,
+        feed="pinecone",
+    )
     assert [r.line for r in corrected.restatements] == [
-        "import:pinecone 2026-11-03: restated $310.00 → $0.00 by the source"]
+        "import:pinecone 2026-11-03: restated $310.00 → $0.00 by the source"
+    ]
     assert corrected.facts_removed == 0
 
 
@@ -327,13 +386,26 @@ def test_a_pull_killed_at_any_write_boundary_is_repaired_by_the_next(demo_org, m
     from tests.storage.test_cost_ledger_interrupted import KillAfter
 
     def answer(name, amounts):  # {(day, service): amount}
-        return [CostFact(day=d, source=name, category="api", provider="Vendor", service=svc,
-                         billed_cost=Decimal(a), effective_cost=Decimal(a), vendor_key=f"{name}:{svc}")
-                for (d, svc), a in amounts.items()]
+        return [
+            CostFact(
+                day=d,
+                source=name,
+                category="api",
+                provider="Vendor",
+                service=svc,
+                billed_cost=Decimal(a),
+                effective_cost=Decimal(a),
+                vendor_key=f"{name}:{svc}",
+            )
+            for (d, svc), a in amounts.items()
+        ]
 
     old = {(d, f"m{i}"): "1.00" for d in (DAY_2, DAY_3, DAY_4) for i in range(20)}
-    new = {**{(DAY_2, f"m{i}"): "1.25" for i in range(20)}, **{(DAY_3, f"m{i}"): "1.00" for i in range(5)},
-           **{(DAY_4, f"n{i}"): "2.00" for i in range(20)}}
+    new = {
+        **{(DAY_2, f"m{i}"): "1.25" for i in range(20)},
+        **{(DAY_3, f"m{i}"): "1.00" for i in range(5)},
+        **{(DAY_4, f"n{i}"): "2.00" for i in range(20)},
+    }
     s, org, now = stores.stores(), stores.organisation(), datetime.now(timezone.utc)
     ledger, real = s.ledger, s.ledger._resource
 

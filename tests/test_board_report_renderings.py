@@ -1,4 +1,5 @@
 """One board report model, three renderings that agree to the cent: the tab, the email, the HTML page."""
+
 from __future__ import annotations
 
 import re
@@ -17,11 +18,24 @@ from tests.domain.builders import fact, org
 
 D = Decimal
 TODAY = date(2026, 12, 9)
-AGENTS = (UseCase("claims", "ops", name="Claims <b>processing</b>", unit_of_work="claim", target_cpu=D("5"),
-                  baseline_cpu=D("8"), ftes_replaced=D("2.5"), fte_annual_cost=D("160000")),
-          UseCase("leads", "sales", name="Lead scoring", unit_of_work="lead", target_cpu=D("12")))
-ORG = org(*AGENTS, teams=(Team("ops", monthly_budget=D("50000.005")), Team("sales", monthly_budget=D("9000"))),
-          settings=Settings(alert_emails_finance=("finance@example.com",)))
+AGENTS = (
+    UseCase(
+        "claims",
+        "ops",
+        name="Claims <b>processing</b>",
+        unit_of_work="claim",
+        target_cpu=D("5"),
+        baseline_cpu=D("8"),
+        ftes_replaced=D("2.5"),
+        fte_annual_cost=D("160000"),
+    ),
+    UseCase("leads", "sales", name="Lead scoring", unit_of_work="lead", target_cpu=D("12")),
+)
+ORG = org(
+    *AGENTS,
+    teams=(Team("ops", monthly_budget=D("50000.005")), Team("sales", monthly_budget=D("9000"))),
+    settings=Settings(alert_emails_finance=("finance@example.com",)),
+)
 
 
 def month_of_spend():
@@ -65,8 +79,9 @@ def test_the_tab_the_email_and_the_html_show_the_same_figures_to_the_cent():
 
 def test_a_month_with_no_spend_says_so_plainly():
     facts, units = month_of_spend()
-    out = engine.compute(ORG, [f for f in facts if f.day >= date(2026, 12, 1)],
-                         [u for u in units if u.day >= date(2026, 12, 1)], TODAY)
+    out = engine.compute(
+        ORG, [f for f in facts if f.day >= date(2026, 12, 1)], [u for u in units if u.day >= date(2026, 12, 1)], TODAY
+    )
     assert out.board.summary.startswith("No AI spend was recorded in 2026-11")
     page = board_html.render(out.board)
     assert "No AI spend was recorded in 2026-11" in page and re.search(r"No agent ran this month", page)

@@ -1,4 +1,5 @@
 """POST /v1/cost-imports: an admin uploads FOCUS or simple CSV; all rows land, or none do."""
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,7 @@ SIMPLE = """date,source,category,team,use_case,amount,provider,service
 
 def upload(api, token, body, feed="invoices"):
     path = "/v1/cost-imports" + (f"?feed={feed}" if feed else "")
-    response = api.http.post(path, body=body, headers={"Authorization": f"Bearer {token}",
-                                                       "Content-Type": "text/csv"})
+    response = api.http.post(path, body=body, headers={"Authorization": f"Bearer {token}", "Content-Type": "text/csv"})
     return response.status_code, json.loads(response.body)
 
 
@@ -94,7 +94,8 @@ def test_a_row_in_another_currency_is_refused_and_nothing_stored(api, tokens):
 
 def test_a_corrected_file_replaces_the_first_across_the_days_it_covers(api, tokens):
     first = "date,source,category,team,use_case,amount\n" + "".join(
-        f"2026-10-0{d},pinecone,vector_db,claims,claims-processing,100.00\n" for d in (1, 2, 3))
+        f"2026-10-0{d},pinecone,vector_db,claims,claims-processing,100.00\n" for d in (1, 2, 3)
+    )
     assert upload(api, tokens["admin"], first, feed="pinecone")[0] == 200
     # The vendor re-issued the invoice: the 2nd's charge belonged to the 3rd.
     corrected = first.replace("2026-10-02,pinecone", "2026-10-03,pinecone")
@@ -109,7 +110,11 @@ def test_a_corrected_file_replaces_the_first_across_the_days_it_covers(api, toke
 
 def test_an_amount_the_ledger_cannot_hold_rejects_the_file_and_stores_nothing(api, tokens):
     rows = "".join(f"2026-10-{d:02d},pinecone,vector_db,claims,claims-processing,100.00\n" for d in range(1, 31))
-    bad = "date,source,category,team,use_case,amount\n" + rows + "2026-10-31,pinecone,vector_db,claims,claims-processing,1e-200\n"
+    bad = (
+        "date,source,category,team,use_case,amount\n"
+        + rows
+        + "2026-10-31,pinecone,vector_db,claims,claims-processing,1e-200\n"
+    )
     status, answer = upload(api, tokens["admin"], bad)
     assert status == 400 and answer["errors"][0]["row"] == 32
     assert month_total("2026-10") == 0
@@ -124,20 +129,25 @@ def test_a_file_that_is_not_utf8_is_a_clear_400(api, tokens):
 def invoice(day_amounts):
     return "date,source,category,team,use_case,amount,provider,service\n" + "".join(
         f"2026-10-{day:02d},pinecone,vector_db,claims,claims-processing,{amount},Pinecone,index-{i}\n"
-        for day, amount, i in day_amounts)
+        for day, amount, i in day_amounts
+    )
 
 
 FIRST = invoice([(d, "10.00", i) for d in (1, 2, 3) for i in range(30)])
 # The corrected invoice: day 1 restated, half of day 2 removed, day 3 moved to day 4.
-SECOND = invoice([(1, "12.00", i) for i in range(30)] + [(2, "10.00", i) for i in range(15)]
-                 + [(4, "10.00", i) for i in range(30)])
+SECOND = invoice(
+    [(1, "12.00", i) for i in range(30)] + [(2, "10.00", i) for i in range(15)] + [(4, "10.00", i) for i in range(30)]
+)
 
 
 def stored_feed(feed="pinecone"):
     from chalicelib import stores
 
-    return {(f.day, f.service): f.effective_cost for f in stores.stores().ledger.facts_for_month("2026-10")
-            if f.source == f"import:{feed}"}
+    return {
+        (f.day, f.service): f.effective_cost
+        for f in stores.stores().ledger.facts_for_month("2026-10")
+        if f.source == f"import:{feed}"
+    }
 
 
 def expected(text):
@@ -193,8 +203,9 @@ def test_a_body_over_the_limit_is_413(api, tokens):
 
 
 def test_an_error_answer_lists_at_most_100_errors_and_counts_them_all(api, tokens):
-    bad = SIMPLE + "".join(f"2026-11-03,pinecone,vector_db,claims,claims-processing,{'x' * 1000}{n},P,S\n"
-                           for n in range(300))
+    bad = SIMPLE + "".join(
+        f"2026-11-03,pinecone,vector_db,claims,claims-processing,{'x' * 1000}{n},P,S\n" for n in range(300)
+    )
     status, answer = upload(api, tokens["admin"], bad)
     assert status == 400
     assert len(answer["errors"]) == 100 and answer["error_count"] == 300

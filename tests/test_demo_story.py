@@ -7,6 +7,7 @@ FOCUS export, and the month before it whole (billed and worked from its 1st, tho
 days start on the 20th), so the board report compares two complete months; and the optimization
 hints (issue 16): the claims processor's biggest lever is the model, contract review's human review,
 and the support agent's retry storm is one of its levers, in the sheet and in their alert emails."""
+
 from __future__ import annotations
 
 import csv
@@ -35,10 +36,14 @@ def demo(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo-out")
     clean(out)
     with LocalStack(workbook=out / "finops.xlsx") as stack:  # (and the sheet on 30 Nov, as make pictures keeps it)
-        result = run_story(stack, END, out, volume_scale=SCALE, hourly=False,
-                           on_day=keep_month_end(out / month_end_name(END)))
-        guardrail = requests.get(f"{stack.api_url}/v1/use-cases/{DRIFTING}/guardrail", timeout=30,
-                                 headers={"Authorization": f"Bearer {stack.tokens['teams']['support']}"}).json()
+        result = run_story(
+            stack, END, out, volume_scale=SCALE, hourly=False, on_day=keep_month_end(out / month_end_name(END))
+        )
+        guardrail = requests.get(
+            f"{stack.api_url}/v1/use-cases/{DRIFTING}/guardrail",
+            timeout=30,
+            headers={"Authorization": f"Bearer {stack.tokens['teams']['support']}"},
+        ).json()
         from chalicelib import stores
 
         pool_credits = stores.stores().pool.load()
@@ -102,9 +107,13 @@ def test_the_emails_of_the_story_each_once_to_the_right_people(demo):
     keys = set(result.emails)
     slo = {k for k in keys if k.startswith("slo_")}
     start = result.story.start  # the two agents over target all along are red from the first run (issue 16)
-    assert slo == {f"slo_{DRIFTING}_{m[3]}_red", f"slo_{DRIFTING}_{m[3] + timedelta(days=2)}_critical",
-                   f"slo_{DRIFTING}_{m[3]}_recovery", f"slo_claims-processing_{start}_red",
-                   f"slo_contract-review_{start}_red"}
+    assert slo == {
+        f"slo_{DRIFTING}_{m[3]}_red",
+        f"slo_{DRIFTING}_{m[3] + timedelta(days=2)}_critical",
+        f"slo_{DRIFTING}_{m[3]}_recovery",
+        f"slo_claims-processing_{start}_red",
+        f"slo_contract-review_{start}_red",
+    }
     assert {k for k in keys if k.startswith("digest_")} == {f"digest_2026-W{w}" for w in range(43, 49)}
     assert "board_2026-11" in keys
     # (budget emails too in `make demo`: budgets are dollars, and this smaller world spends a fifth)
@@ -115,8 +124,10 @@ def test_the_emails_of_the_story_each_once_to_the_right_people(demo):
     assert recipients(critical) == [owner, lead, FINANCE_EMAIL, CFO_EMAIL]
     assert "paused" in critical["Subject"].lower()
     assert recipients(eml(out, f"slo_{DRIFTING}_{m[3]}_recovery")) == [owner, lead, FINANCE_EMAIL, CFO_EMAIL]
-    assert recipients(eml(out, f"slo_claims-processing_{start}_red")) == ["chris@example.com",
-                                                                          "claims-lead@example.com"]
+    assert recipients(eml(out, f"slo_claims-processing_{start}_red")) == [
+        "chris@example.com",
+        "claims-lead@example.com",
+    ]
     assert recipients(eml(out, f"slo_contract-review_{start}_red")) == ["olu@example.com", "ops-lead@example.com"]
     assert recipients(eml(out, "board_2026-11")) == [BOARD_EMAIL]
     assert all(recipients(eml(out, k)) == [FINANCE_EMAIL] for k in keys if k.startswith("digest_"))
@@ -149,7 +160,9 @@ def test_the_closed_month_total_agrees_to_the_cent_in_ledger_sheet_board_report_
     assert (out / "focus-2026-11.csv").read_bytes().decode() == result.focus_csv
     # finance's expected total is met within its tolerance; the shadow spend stays unallocated
     assert {k["key"] for k in result.summary["unallocated_keys"]} == {
-        "openai:project:proj_shadow_marketing", "anthropic:workspace:default"}
+        "openai:project:proj_shadow_marketing",
+        "anthropic:workspace:default",
+    }
     assert (out / "finops.xlsx").stat().st_size > 0
 
 
@@ -192,7 +205,8 @@ def test_october_is_whole_every_day_billed_and_in_the_ledger_though_the_story_st
             by_day[day] = by_day.get(day, D(0)) + D(r["BilledCost"])
     assert sorted(by_day) == OCTOBER
     assert {d: v.quantize(D("0.01")) for d, v in by_day.items()} == {
-        d: billed_dollars(story, d).quantize(D("0.01")) for d in OCTOBER}
+        d: billed_dollars(story, d).quantize(D("0.01")) for d in OCTOBER
+    }
     # and nothing before it: the history is the month before the closed one, no more
     assert D(_api(story.stack, "/v1/summary", "sheet", month="2026-09").json()["total"]) == 0
 
@@ -245,16 +259,26 @@ def test_the_dashboard_picture_is_of_the_closed_months_last_day_not_the_1st_afte
     result, out, *_ = demo
     assert month_end_name(END) == "finops-2026-11-30.xlsx"
     ws = openpyxl.load_workbook(dashboard_workbook(out / month_end_name(END), tmp_path / "Dashboard.xlsx"))[
-        layout.DASHBOARD]
+        layout.DASHBOARD
+    ]
     rows = [[c for c in r] for r in ws.iter_rows(values_only=True)]
     assert rows[0][1] == "month 2026-11" and str(rows[1][1]).startswith("2026-11-30 ")  # its last run
     month_to_date = D(str(find_row(rows, "Spend, month to date")[1]))
-    through_29th = sum((D(r["BilledCost"]) for r in csv.DictReader(io.StringIO(result.focus_csv))
-                        if r["ChargePeriodStart"] < "2026-11-30"), D(0))  # the 30th is billed at its end
+    through_29th = sum(
+        (
+            D(r["BilledCost"])
+            for r in csv.DictReader(io.StringIO(result.focus_csv))
+            if r["ChargePeriodStart"] < "2026-11-30"
+        ),
+        D(0),
+    )  # the 30th is billed at its end
     assert month_to_date == through_29th.quantize(D("0.01")) > 0
     # the sheet as it stands at the end of the story: December's Dashboard, nothing spent yet
-    final = {r[0]: r for r in result.story.spreadsheet().worksheet(layout.DASHBOARD).get(
-        value_render_option="UNFORMATTED_VALUE") if r}
+    final = {
+        r[0]: r
+        for r in result.story.spreadsheet().worksheet(layout.DASHBOARD).get(value_render_option="UNFORMATTED_VALUE")
+        if r
+    }
     assert D(str(final["Spend, month to date"][1])) == 0
 
 
@@ -299,8 +323,11 @@ def test_the_levers_in_the_sheet_and_the_guardrail_on_the_closed_month(demo):
     col = pnl[0].index("Biggest lever")
     row = next(r for r in pnl if r[0] == "2026-11" and r[2] == "claims-processing")
     assert row[col].startswith("Route OpenAI traffic from gpt-4o to gpt-4o-mini: -$")
-    rail = requests.get(f"{story.stack.api_url}/v1/use-cases/contract-review/guardrail", timeout=30,
-                        headers={"Authorization": f"Bearer {story.stack.tokens['teams']['operations']}"}).json()
+    rail = requests.get(
+        f"{story.stack.api_url}/v1/use-cases/contract-review/guardrail",
+        timeout=30,
+        headers={"Authorization": f"Bearer {story.stack.tokens['teams']['operations']}"},
+    ).json()
     assert rail["colour"] == "red" and rail["hints"][0]["lever"] == "human_review"
     # the usage the hints read agrees with the costs: claims' gpt-4o tokens at list price are its API cost
     mix = levers["claims-processing"].mix[0]

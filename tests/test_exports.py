@@ -1,5 +1,6 @@
 """Exports: the allocated ledger as FOCUS 1.3 (engine totals to the cent, read back by our own importer)
 and cost per unit per use case per week and month."""
+
 from __future__ import annotations
 
 import csv
@@ -7,10 +8,8 @@ import io
 import json
 from collections import defaultdict
 from dataclasses import replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from decimal import Decimal as D
-
-import pytest
 
 from chalicelib.domain.allocation import allocate, build_ledger, month_allocations
 from chalicelib.domain.facts import SHARED_TEAM, UNALLOCATED, CostFact, DailyUnits
@@ -22,11 +21,32 @@ MONTH = "2026-11"
 D1, D2, D3 = date(2026, 11, 2), date(2026, 11, 3), date(2026, 11, 17)
 
 
-def fact(day, amount, vendor_key="", team=UNALLOCATED, use_case=UNALLOCATED, category="api", provider="OpenAI",
-         service="gpt-4o", billed=None, source="openai", currency="USD"):
-    return CostFact(day=day, source=source, category=category, provider=provider, service=service,
-                    billed_cost=D(billed if billed is not None else amount), effective_cost=D(amount),
-                    vendor_key=vendor_key, team=team, use_case=use_case, currency=currency)
+def fact(
+    day,
+    amount,
+    vendor_key="",
+    team=UNALLOCATED,
+    use_case=UNALLOCATED,
+    category="api",
+    provider="OpenAI",
+    service="gpt-4o",
+    billed=None,
+    source="openai",
+    currency="USD",
+):
+    return CostFact(
+        day=day,
+        source=source,
+        category=category,
+        provider=provider,
+        service=service,
+        billed_cost=D(billed if billed is not None else amount),
+        effective_cost=D(amount),
+        vendor_key=vendor_key,
+        team=team,
+        use_case=use_case,
+        currency=currency,
+    )
 
 
 def tricky_facts():
@@ -38,29 +58,128 @@ def tricky_facts():
         fact(D2, "500.05", team="support", use_case="ticket-escalation", provider="Anthropic", service="claude"),
         fact(D2, "-12.345", team="support", use_case="ticket-escalation", provider="Anthropic", service="credit"),
         fact(D2, "25.00", "openai:project:proj_shadow_marketing"),
-        fact(D2, "7.777", team="sales", use_case="no-such-agent", provider="Pinecone", service="index",
-             category="vector_db", source="csv"),
+        fact(
+            D2,
+            "7.777",
+            team="sales",
+            use_case="no-such-agent",
+            provider="Pinecone",
+            service="index",
+            category="vector_db",
+            source="csv",
+        ),
         fact(D3, "80.00", "openai:project:proj_claims", currency="EUR"),
-        fact(D1, "100.00", "csv:Datadog", team=SHARED_TEAM, use_case="platform-observability",
-             category="observability", provider="Datadog", service="APM", source="datadog"),
-        fact(D1, "33.331", "csv:LangSmith", team=SHARED_TEAM, use_case="platform-observability",
-             category="observability", provider="LangSmith", service="traces", source="csv"),
-        fact(D1, "0.013", "csv:Grafana", team=SHARED_TEAM, use_case="platform-observability",
-             category="observability", provider="Grafana", service="cloud", source="csv", billed="0.02"),
-        fact(D2, "10.00", "csv:Datadog", team=SHARED_TEAM, use_case="platform-observability",
-             category="observability", provider="Datadog", service="APM", source="datadog"),
-        fact(D2, "-1.001", "csv:Datadog", team=SHARED_TEAM, use_case="platform-observability",
-             category="observability", provider="Datadog", service="credit", source="datadog"),
-        fact(D3, "66.67", "aws:gpu", team=SHARED_TEAM, use_case="gpu", category="self_hosted", provider="AWS",
-             service="SageMaker", source="aws"),
-        fact(D3, "1.01", "aws:gpu-ebs", team=SHARED_TEAM, use_case="gpu", category="storage", provider="AWS",
-             service="EBS", source="aws"),
-        fact(D3, "9.99", "aws:empty", team=SHARED_TEAM, use_case="empty-rule", category="self_hosted",
-             provider="AWS", service="EC2", source="aws"),
-        fact(D3, "4.44", "aws:none", team=SHARED_TEAM, use_case="no-rule-at-all", category="self_hosted",
-             provider="AWS", service="EC2", source="aws"),
-        fact(D3, "2.50", "odd", team="claims", use_case="claims-processing", category="mystery", provider="Acme",
-             service="thing", source="csv"),
+        fact(
+            D1,
+            "100.00",
+            "csv:Datadog",
+            team=SHARED_TEAM,
+            use_case="platform-observability",
+            category="observability",
+            provider="Datadog",
+            service="APM",
+            source="datadog",
+        ),
+        fact(
+            D1,
+            "33.331",
+            "csv:LangSmith",
+            team=SHARED_TEAM,
+            use_case="platform-observability",
+            category="observability",
+            provider="LangSmith",
+            service="traces",
+            source="csv",
+        ),
+        fact(
+            D1,
+            "0.013",
+            "csv:Grafana",
+            team=SHARED_TEAM,
+            use_case="platform-observability",
+            category="observability",
+            provider="Grafana",
+            service="cloud",
+            source="csv",
+            billed="0.02",
+        ),
+        fact(
+            D2,
+            "10.00",
+            "csv:Datadog",
+            team=SHARED_TEAM,
+            use_case="platform-observability",
+            category="observability",
+            provider="Datadog",
+            service="APM",
+            source="datadog",
+        ),
+        fact(
+            D2,
+            "-1.001",
+            "csv:Datadog",
+            team=SHARED_TEAM,
+            use_case="platform-observability",
+            category="observability",
+            provider="Datadog",
+            service="credit",
+            source="datadog",
+        ),
+        fact(
+            D3,
+            "66.67",
+            "aws:gpu",
+            team=SHARED_TEAM,
+            use_case="gpu",
+            category="self_hosted",
+            provider="AWS",
+            service="SageMaker",
+            source="aws",
+        ),
+        fact(
+            D3,
+            "1.01",
+            "aws:gpu-ebs",
+            team=SHARED_TEAM,
+            use_case="gpu",
+            category="storage",
+            provider="AWS",
+            service="EBS",
+            source="aws",
+        ),
+        fact(
+            D3,
+            "9.99",
+            "aws:empty",
+            team=SHARED_TEAM,
+            use_case="empty-rule",
+            category="self_hosted",
+            provider="AWS",
+            service="EC2",
+            source="aws",
+        ),
+        fact(
+            D3,
+            "4.44",
+            "aws:none",
+            team=SHARED_TEAM,
+            use_case="no-rule-at-all",
+            category="self_hosted",
+            provider="AWS",
+            service="EC2",
+            source="aws",
+        ),
+        fact(
+            D3,
+            "2.50",
+            "odd",
+            team="claims",
+            use_case="claims-processing",
+            category="mystery",
+            provider="Acme",
+            service="thing",
+            source="csv",
+        ),
     ]
 
 
@@ -77,16 +196,24 @@ def tricky_org(empty_rule: bool = True):
 
 
 def tricky_units():
-    return [DailyUnits("claims-processing", D1, 290, 280), DailyUnits("contract-review", D1, 75, 70),
-            DailyUnits("claims-processing", D3, 300, 290)]
+    return [
+        DailyUnits("claims-processing", D1, 290, 280),
+        DailyUnits("contract-review", D1, 75, 70),
+        DailyUnits("claims-processing", D3, 300, 290),
+    ]
 
 
 def _sums(rows):
     out = defaultdict(lambda: defaultdict(lambda: defaultdict(lambda: D(0))))
     for r in rows:
         month = month_key(r.day)
-        for cut, name in (("team", r.team), ("use_case", r.use_case), ("category", r.category),
-                          ("provider", r.provider), ("service", (r.provider, r.service))):
+        for cut, name in (
+            ("team", r.team),
+            ("use_case", r.use_case),
+            ("category", r.category),
+            ("provider", r.provider),
+            ("service", (r.provider, r.service)),
+        ):
             out[month][cut][name] += r.effective
             out[month]["b_" + cut][name] += r.billed
         out[month]["day"][((r.team, r.use_case), r.day)] += r.effective
@@ -126,8 +253,15 @@ def test_allocated_rows_give_the_engines_totals_per_month_and_per_day():
     rows = assert_rows_match_engine(org, tricky_facts(), tricky_units())
     assert not any(r.provider == "OpenAI" and r.day == D3 for r in rows)  # the EUR fact is not booked
     methods = {r.method for r in rows}
-    assert {"direct", "mapping", "shared split", "unmapped vendor key", "unknown use case",
-            "shared cost with no split rule", "split target is not a known use case"} <= methods
+    assert {
+        "direct",
+        "mapping",
+        "shared split",
+        "unmapped vendor key",
+        "unknown use case",
+        "shared cost with no split rule",
+        "split target is not a known use case",
+    } <= methods
     # A shared cell over three providers keeps each provider's amount exactly.
     obs = [r for r in rows if r.rule_key == "platform-observability" and r.day == D1]
     assert sum((r.effective for r in obs if r.provider == "LangSmith"), D(0)) == D("33.331")
@@ -139,8 +273,10 @@ def test_allocated_rows_match_the_engine_on_the_benchmarks_data():
     from bench.bench_money_engine import synthetic
 
     org, facts, units, _ = synthetic(30, 70, seed=7)
-    facts = facts + [fact(f.day, "-3.337", team=SHARED_TEAM, use_case="platform", provider="AWS", service="credit")
-                     for f in facts[::900]]
+    facts = facts + [
+        fact(f.day, "-3.337", team=SHARED_TEAM, use_case="platform", provider="AWS", service="credit")
+        for f in facts[::900]
+    ]
     org = replace(org, mappings=(MappingRule("anthropic:workspace:w1", "team1", "uc0001"),))
     assert_rows_match_engine(org, facts, units)
 
@@ -152,25 +288,47 @@ def test_focus_export_header_and_rows():
     text = focus_csv(tricky_org(), tricky_facts(), tricky_units(), MONTH)
     records = list(csv.DictReader(io.StringIO(text)))
     assert tuple(records[0].keys()) == FOCUS_COLUMNS
-    for required in REQUIRED_COLUMNS + ("ServiceProviderName", "HostProviderName", "InvoiceIssuerName",
-                                        "ProviderName", "PublisherName", "ChargeCategory", "ChargeClass",
-                                        "BillingAccountId", "BillingPeriodStart", "BillingPeriodEnd",
-                                        "ChargePeriodEnd", "ContractedCost", "ListCost", "ServiceCategory",
-                                        "ServiceSubcategory", "Tags"):
+    for required in REQUIRED_COLUMNS + (
+        "ServiceProviderName",
+        "HostProviderName",
+        "InvoiceIssuerName",
+        "ProviderName",
+        "PublisherName",
+        "ChargeCategory",
+        "ChargeClass",
+        "BillingAccountId",
+        "BillingPeriodStart",
+        "BillingPeriodEnd",
+        "ChargePeriodEnd",
+        "ContractedCost",
+        "ListCost",
+        "ServiceCategory",
+        "ServiceSubcategory",
+        "Tags",
+    ):
         assert required in FOCUS_COLUMNS
     row = next(r for r in records if r["x_AllocationMethod"] == "mapping" and r["ServiceName"] == "gpt-4o")
     assert row["ServiceCategory"] == "AI and Machine Learning" and row["ChargeCategory"] == "Usage"
     assert (row["ChargePeriodStart"], row["ChargePeriodEnd"]) == ("2026-11-02T00:00:00Z", "2026-11-03T00:00:00Z")
     assert (row["BillingPeriodStart"], row["BillingPeriodEnd"]) == ("2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z")
     assert row["EffectiveCost"] == "1000.101" and row["BillingCurrency"] == "USD"
-    assert json.loads(row["Tags"]) == {"team": "claims", "use-case": "claims-processing",
-                                       "vendor-key": "openai:project:proj_claims"}
+    assert json.loads(row["Tags"]) == {
+        "team": "claims",
+        "use-case": "claims-processing",
+        "vendor-key": "openai:project:proj_claims",
+    }
     credit = next(r for r in records if r["ServiceName"] == "credit" and r["ProviderName"] == "Anthropic")
     assert credit["ChargeCategory"] == "Credit" and credit["EffectiveCost"] == "-12.345"
     shadow = next(r for r in records if r["x_VendorKey"] == "openai:project:proj_shadow_marketing")
     assert json.loads(shadow["Tags"])["use-case"] == "unallocated"
-    assert {r["ServiceCategory"] for r in records} >= {"AI and Machine Learning", "Management and Governance",
-                                                       "Compute", "Databases", "Storage", "Other"}
+    assert {r["ServiceCategory"] for r in records} >= {
+        "AI and Machine Learning",
+        "Management and Governance",
+        "Compute",
+        "Databases",
+        "Storage",
+        "Other",
+    }
     assert "E" not in "".join(r["EffectiveCost"] + r["BilledCost"] for r in records)
 
 
@@ -183,9 +341,16 @@ def _fresh_ledger():
 
     props = next(p for p in table_definitions() if p["TableName"] == "finops-cost-facts")
     client = boto3.client("dynamodb")
-    client.create_table(**{**{k: props[k] for k in ("AttributeDefinitions", "KeySchema", "BillingMode",
-                                                      "GlobalSecondaryIndexes") if k in props},
-                           "TableName": "fresh-cost-facts"})
+    client.create_table(
+        **{
+            **{
+                k: props[k]
+                for k in ("AttributeDefinitions", "KeySchema", "BillingMode", "GlobalSecondaryIndexes")
+                if k in props
+            },
+            "TableName": "fresh-cost-facts",
+        }
+    )
     return CostLedger(boto3.resource("dynamodb"), "fresh-cost-facts")
 
 
@@ -204,10 +369,14 @@ def _seed(org):
 
 
 def _cuts(allocation):
-    return {"team": _nonzero(allocation.by_team), "use_case": _nonzero(allocation.by_use_case),
-            "provider": _nonzero(allocation.by_provider), "service": _nonzero(allocation.by_service),
-            "billed_team": _nonzero(allocation.billed_by_team),
-            "billed_service": _nonzero(allocation.billed_by_service)}
+    return {
+        "team": _nonzero(allocation.by_team),
+        "use_case": _nonzero(allocation.by_use_case),
+        "provider": _nonzero(allocation.by_provider),
+        "service": _nonzero(allocation.by_service),
+        "billed_team": _nonzero(allocation.billed_by_team),
+        "billed_service": _nonzero(allocation.billed_by_service),
+    }
 
 
 def test_the_focus_export_reads_back_through_our_importer_to_the_same_totals(api, tokens):
@@ -221,11 +390,13 @@ def test_the_focus_export_reads_back_through_our_importer_to_the_same_totals(api
     assert "focus-2026-11.csv" in response.headers["Content-Disposition"]
     body = response.body.decode("utf-8") if isinstance(response.body, bytes) else response.body
 
-    original = month_allocations(org, build_ledger(org, s.ledger.facts_for_month(MONTH),
-                                                   s.work_items.units_for_month(MONTH)))[MONTH]
+    original = month_allocations(
+        org, build_ledger(org, s.ledger.facts_for_month(MONTH), s.work_items.units_for_month(MONTH))
+    )[MONTH]
     fresh = _fresh_ledger()
-    result = billing.import_cost_file(body.encode("utf-8"), org, fresh, feed="focus-roundtrip",
-                                      filename="focus-2026-11.csv", today=date(2026, 12, 1))
+    result = billing.import_cost_file(
+        body.encode("utf-8"), org, fresh, feed="focus-roundtrip", filename="focus-2026-11.csv", today=date(2026, 12, 1)
+    )
     assert result.errors == [] and result.format == "focus"
     assert result.total == original.total
     again = month_allocations(org, build_ledger(org, fresh.facts_for_month(MONTH), []))[MONTH]
@@ -238,10 +409,13 @@ def test_the_focus_export_reads_back_through_our_importer_to_the_same_totals(api
 def test_focus_export_needs_a_month_and_an_admin_or_sheet_token(api, tokens):
     assert api.http.get("/v1/exports/focus?month=2026-13", headers=bearer(tokens["admin"])).status_code == 400
     assert api.http.get("/v1/exports/focus", headers=bearer(tokens["admin"])).status_code == 400
-    assert api.http.get(f"/v1/exports/focus?month={MONTH}",
-                        headers=bearer(tokens["teams"]["claims"])).status_code == 403
-    assert api.http.get(f"/v1/exports/unit-costs?month={MONTH}",
-                        headers=bearer(tokens["teams"]["claims"])).status_code == 403
+    assert (
+        api.http.get(f"/v1/exports/focus?month={MONTH}", headers=bearer(tokens["teams"]["claims"])).status_code == 403
+    )
+    assert (
+        api.http.get(f"/v1/exports/unit-costs?month={MONTH}", headers=bearer(tokens["teams"]["claims"])).status_code
+        == 403
+    )
     assert api.http.get(f"/v1/exports/focus?month={MONTH}").status_code == 401
     response = api.http.get("/v1/exports/focus?month=2020-01", headers=bearer(tokens["admin"]))
     assert response.status_code == 200
@@ -288,12 +462,24 @@ def _unit_org():
 
     org = Organisation(
         teams=(Team("claims", "Claims"),),
-        use_cases=(UseCase("claims-processing", "claims", "Claims processor", "claim processed", "c@example.com",
-                           target_cpu=D("5.00")),
-                   UseCase("quiet", "claims", "Quiet", "thing", "q@example.com")),
+        use_cases=(
+            UseCase(
+                "claims-processing",
+                "claims",
+                "Claims processor",
+                "claim processed",
+                "c@example.com",
+                target_cpu=D("5.00"),
+            ),
+            UseCase("quiet", "claims", "Quiet", "thing", "q@example.com"),
+        ),
     )
-    history = {"claims-processing": (UseCaseTerms(date(2026, 1, 1), target_cpu=D("4.00")),
-                                     UseCaseTerms(date(2026, 11, 16), target_cpu=D("5.00")))}
+    history = {
+        "claims-processing": (
+            UseCaseTerms(date(2026, 1, 1), target_cpu=D("4.00")),
+            UseCaseTerms(date(2026, 11, 16), target_cpu=D("5.00")),
+        )
+    }
     return replace(org, terms_history=history)
 
 
@@ -301,8 +487,15 @@ def _unit_data():
     facts, units = [], []
     day = date(2026, 10, 26)
     while day <= date(2026, 12, 6):
-        facts.append(fact(day, "110.00" if day < date(2026, 11, 16) else "90.00", team="claims",
-                          use_case="claims-processing", source="csv"))
+        facts.append(
+            fact(
+                day,
+                "110.00" if day < date(2026, 11, 16) else "90.00",
+                team="claims",
+                use_case="claims-processing",
+                source="csv",
+            )
+        )
         units.append(DailyUnits("claims-processing", day, 20, 20))
         day += timedelta(days=1)
     return facts, units

@@ -1,12 +1,14 @@
 """Figures shown together foot: in the sheet, every total is the sum of the parts shown beside
 it and every difference the difference of the figures shown, over random months of sub-cent
 ledger amounts."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chalicelib.domain import engine
 from chalicelib.domain.facts import CATEGORIES, DailyUnits
@@ -17,10 +19,19 @@ from tests.domain.builders import fact, org
 D = Decimal
 TODAY = date(2026, 12, 9)
 AGENTS = (
-    UseCase("claims", "ops", unit_of_work="claim", target_cpu=D("5"), monthly_budget=D("1000.005"),
-            baseline_cpu=D("8.333"), ftes_replaced=D("2.5"), fte_annual_cost=D("160000.01")),
-    UseCase("leads", "sales", unit_of_work="lead", target_cpu=D("0.4"), ftes_replaced=D("1"),
-            fte_annual_cost=D("99999.99")),
+    UseCase(
+        "claims",
+        "ops",
+        unit_of_work="claim",
+        target_cpu=D("5"),
+        monthly_budget=D("1000.005"),
+        baseline_cpu=D("8.333"),
+        ftes_replaced=D("2.5"),
+        fte_annual_cost=D("160000.01"),
+    ),
+    UseCase(
+        "leads", "sales", unit_of_work="lead", target_cpu=D("0.4"), ftes_replaced=D("1"), fte_annual_cost=D("99999.99")
+    ),
 )
 TEAMS = (Team("ops", monthly_budget=D("5000.125")), Team("sales", monthly_budget=D("333.333")))
 
@@ -75,8 +86,9 @@ def test_every_total_shown_is_the_sum_of_its_parts_and_every_difference_of_its_f
     board = render.board(out).rows
     b_total, b_budget = labelled(board, "Total AI spend"), labelled(board, "Budget (all teams)")
     assert labelled(board, "Over (+) / under (-) budget") == b_total - b_budget
-    prior = next(money(r[1]) for r in board if r and "Prior month" in r[0].get("userEnteredValue", {}).get(
-        "stringValue", ""))
+    prior = next(
+        money(r[1]) for r in board if r and "Prior month" in r[0].get("userEnteredValue", {}).get("stringValue", "")
+    )
     assert labelled(board, "Change on prior month") == b_total - prior
     for h in out.board.headcount:
         shown = render.value(h.net, "money")["userEnteredValue"]["numberValue"]
@@ -85,8 +97,10 @@ def test_every_total_shown_is_the_sum_of_its_parts_and_every_difference_of_its_f
     for st_ in out.statuses.values():
         if st_.budget is not None:
             assert st_.budget_remaining == money(render.value(st_.budget, "money")) - money(
-                render.value(st_.month_to_date_cost, "money"))
+                render.value(st_.month_to_date_cost, "money")
+            )
     for t in out.teams:
         if t.budget is not None:
             assert t.remaining == money(render.value(t.budget, "money")) - money(
-                render.value(t.month_to_date_cost, "money"))
+                render.value(t.month_to_date_cost, "money")
+            )

@@ -1,5 +1,6 @@
 """API Gateway's own errors (infra/gateway_responses.json) come in the app's one error shape, and the
 template `chalice package --merge-template` gets (infra/merge_template.py) holds them and the tables."""
+
 from __future__ import annotations
 
 import json
@@ -14,7 +15,8 @@ sys.path.insert(0, str(INFRA))
 import merge_template  # noqa: E402
 
 RESPONSES = json.loads((INFRA / "gateway_responses.json").read_text())["Resources"]["RestAPI"]["Properties"][
-    "DefinitionBody"]["x-amazon-apigateway-gateway-responses"]
+    "DefinitionBody"
+]["x-amazon-apigateway-gateway-responses"]
 
 
 def render(template: str, message: str) -> dict:
@@ -30,10 +32,22 @@ def test_each_gateway_response_has_the_shape_and_its_own_status(kind):
 
 
 def test_the_errors_the_gateway_answers_itself_are_covered():
-    assert {"UNAUTHORIZED", "ACCESS_DENIED", "MISSING_AUTHENTICATION_TOKEN", "THROTTLED", "REQUEST_TOO_LARGE",
-            "INTEGRATION_TIMEOUT", "DEFAULT_4XX", "DEFAULT_5XX"} <= set(RESPONSES)
-    assert {k: RESPONSES[k]["statusCode"] for k in ("UNAUTHORIZED", "ACCESS_DENIED", "DEFAULT_4XX", "DEFAULT_5XX")} \
-        == {"UNAUTHORIZED": "401", "ACCESS_DENIED": "403", "DEFAULT_4XX": "400", "DEFAULT_5XX": "500"}
+    assert {
+        "UNAUTHORIZED",
+        "ACCESS_DENIED",
+        "MISSING_AUTHENTICATION_TOKEN",
+        "THROTTLED",
+        "REQUEST_TOO_LARGE",
+        "INTEGRATION_TIMEOUT",
+        "DEFAULT_4XX",
+        "DEFAULT_5XX",
+    } <= set(RESPONSES)
+    assert {k: RESPONSES[k]["statusCode"] for k in ("UNAUTHORIZED", "ACCESS_DENIED", "DEFAULT_4XX", "DEFAULT_5XX")} == {
+        "UNAUTHORIZED": "401",
+        "ACCESS_DENIED": "403",
+        "DEFAULT_4XX": "400",
+        "DEFAULT_5XX": "500",
+    }
 
 
 def test_merged_into_chalices_template_beside_the_routes_and_tables():
@@ -46,9 +60,20 @@ def test_merged_into_chalices_template_beside_the_routes_and_tables():
     tables = json.loads((INFRA / "tables.json").read_text())["Resources"]
     assert {k: merged["Resources"][k] for k in tables} == tables
     # what `chalice package` generates for the API, then merges the file into
-    generated = {"Resources": {"RestAPI": {"Type": "AWS::Serverless::Api", "Properties": {
-        "EndpointConfiguration": "EDGE", "StageName": "api",
-        "DefinitionBody": SwaggerGenerator("us-east-1", {"api_handler_arn": "arn:aws:lambda:us-east-1:1:function:api"}).generate_swagger(app_module.app)}}}}
+    generated = {
+        "Resources": {
+            "RestAPI": {
+                "Type": "AWS::Serverless::Api",
+                "Properties": {
+                    "EndpointConfiguration": "EDGE",
+                    "StageName": "api",
+                    "DefinitionBody": SwaggerGenerator(
+                        "us-east-1", {"api_handler_arn": "arn:aws:lambda:us-east-1:1:function:api"}
+                    ).generate_swagger(app_module.app),
+                },
+            }
+        }
+    }
     result = TemplateDeepMerger().merge(merged, generated)
     body = result["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
     assert "/v1/work-items" in body["paths"] and body["x-amazon-apigateway-gateway-responses"] == RESPONSES

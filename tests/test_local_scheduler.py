@@ -1,4 +1,5 @@
 """The local scheduler fires the app's own schedules as EventBridge would, on any clock."""
+
 from __future__ import annotations
 
 from collections import Counter

@@ -1,4 +1,5 @@
 """End to end: the local stack on free ports, driven over real HTTP like a team's agent would."""
+
 from __future__ import annotations
 
 import io
@@ -25,8 +26,12 @@ def test_health_and_tokens_file(stack):
 
 def test_post_then_guardrail_over_http(stack):
     claims = {"Authorization": "Bearer " + stack.tokens["teams"]["claims"]}
-    item = {"work_item_id": "e2e-1", "use_case": "claims-processing",
-            "completed_at": datetime.now(timezone.utc).isoformat(), "status": "success"}
+    item = {
+        "work_item_id": "e2e-1",
+        "use_case": "claims-processing",
+        "completed_at": datetime.now(timezone.utc).isoformat(),
+        "status": "success",
+    }
     first = requests.post(stack.api_url + "/v1/work-items", json={"items": [item]}, headers=claims, timeout=10)
     again = requests.post(stack.api_url + "/v1/work-items", json={"items": [item]}, headers=claims, timeout=10)
     assert first.status_code == again.status_code == 200
@@ -35,8 +40,12 @@ def test_post_then_guardrail_over_http(stack):
     guard = requests.get(stack.api_url + "/v1/use-cases/claims-processing/guardrail", headers=claims, timeout=10)
     assert guard.status_code == 200 and guard.json()["paused"] is False
 
-    wrong = requests.post(stack.api_url + "/v1/work-items", json={"items": [item]},
-                          headers={"Authorization": "Bearer " + stack.tokens["admin"]}, timeout=10)
+    wrong = requests.post(
+        stack.api_url + "/v1/work-items",
+        json={"items": [item]},
+        headers={"Authorization": "Bearer " + stack.tokens["admin"]},
+        timeout=10,
+    )
     assert wrong.status_code == 403
     anonymous = requests.post(stack.api_url + "/v1/work-items", json={"items": [item]}, timeout=10)
     assert anonymous.status_code == 401
@@ -48,7 +57,9 @@ def test_every_error_has_the_one_shape_over_http(stack):
     def error_of(r, status):
         assert r.status_code == status and r.headers["Content-Type"].startswith("application/json")
         body = r.json()
-        assert set(body) == {"error"} and set(body["error"]) == {"status", "message"} and body["error"]["status"] == status
+        assert (
+            set(body) == {"error"} and set(body["error"]) == {"status", "message"} and body["error"]["status"] == status
+        )
         return body["error"]["message"]
 
     url = stack.api_url + "/v1/use-cases"
@@ -58,8 +69,9 @@ def test_every_error_has_the_one_shape_over_http(stack):
     for headers in ({}, {"Authorization": "Bearer fo_garbage"}, {"Authorization": "Bearer " + revoked}):
         assert error_of(requests.get(url, headers=headers, timeout=10), 401) == "missing or invalid bearer token"
     claims = {"Authorization": "Bearer " + stack.tokens["teams"]["claims"]}
-    assert "admin" in error_of(requests.get(stack.api_url + "/v1/summary?month=2026-11", headers=claims,
-                                            timeout=10), 403)
+    assert "admin" in error_of(
+        requests.get(stack.api_url + "/v1/summary?month=2026-11", headers=claims, timeout=10), 403
+    )
     assert "Unsupported method" in error_of(requests.delete(stack.api_url + "/v1/health", timeout=10), 405)
 
 
@@ -113,8 +125,15 @@ def test_eight_clients_at_once_get_no_5xx_and_exact_counts(stack):
         session = requests.Session()
         statuses = []
         for b in range(6):
-            items = [{"work_item_id": f"conc-{c}-{b}-{i}", "use_case": "contract-review", "status": "success",
-                      "completed_at": f"{days[(b + i) % 2]}T{c:02d}:{b:02d}:{i:02d}Z"} for i in range(3)]
+            items = [
+                {
+                    "work_item_id": f"conc-{c}-{b}-{i}",
+                    "use_case": "contract-review",
+                    "status": "success",
+                    "completed_at": f"{days[(b + i) % 2]}T{c:02d}:{b:02d}:{i:02d}Z",
+                }
+                for i in range(3)
+            ]
             response = session.post(stack.api_url + "/v1/work-items", json={"items": items}, headers=ops, timeout=30)
             statuses.append(response.status_code)
         return statuses

@@ -1,5 +1,6 @@
 """The local stack's life cycle: it refuses a taken port, stops on Ctrl-C and SIGTERM with every
 child, and moto's server (local/moto_server.py) keeps DynamoDB's semantics with its fixes."""
+
 from __future__ import annotations
 
 import os
@@ -26,8 +27,9 @@ def taken_port():
 
 
 def _run(argv: list, **env) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, *argv], cwd=ROOT, env={**os.environ, **env},
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, *argv], cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True, timeout=60
+    )
 
 
 def test_check_free_names_the_port_and_what_wanted_it(taken_port):
@@ -74,9 +76,14 @@ def _alive(pid: int) -> bool:
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_a_signal_stops_the_stack_and_every_child_within_seconds(signum, tmp_path):
     port = free_port()
-    stack = subprocess.Popen([sys.executable, "-m", "local.stack", "--workbook", str(tmp_path / "x.xlsx")],
-                             cwd=ROOT, env={**os.environ, "PORT": str(port)},
-                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    stack = subprocess.Popen(
+        [sys.executable, "-m", "local.stack", "--workbook", str(tmp_path / "x.xlsx")],
+        cwd=ROOT,
+        env={**os.environ, "PORT": str(port)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     try:
         wait_until_up(f"http://127.0.0.1:{port}/v1/health", timeout=60, process=stack)
         kids = _children(stack.pid)
@@ -97,8 +104,11 @@ def test_a_signal_stops_the_stack_and_every_child_within_seconds(signum, tmp_pat
 @pytest.fixture(scope="module")
 def moto_url():
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "local.moto_server", "--port", str(port),
-                               "--parent-pid", str(os.getpid())], cwd=ROOT, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "local.moto_server", "--port", str(port), "--parent-pid", str(os.getpid())],
+        cwd=ROOT,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_until_up(f"http://127.0.0.1:{port}/moto-api/", process=server)
         yield f"http://127.0.0.1:{port}"
@@ -111,14 +121,23 @@ def moto_url():
 def dynamodb(moto_url):
     import boto3
 
-    client = boto3.client("dynamodb", endpoint_url=moto_url, region_name="us-east-1",
-                          aws_access_key_id="local", aws_secret_access_key="local")
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=moto_url,
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
     requests.post(moto_url + "/moto-api/reset", timeout=10)
-    client.create_table(TableName="t", BillingMode="PAY_PER_REQUEST",
-                        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                              {"AttributeName": "sk", "AttributeType": "S"}],
-                        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
-                                   {"AttributeName": "sk", "KeyType": "RANGE"}])
+    client.create_table(
+        TableName="t",
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+    )
     return client
 
 
@@ -127,13 +146,24 @@ def _items(client) -> dict:
 
 
 def _add(pk: str, n: int) -> dict:
-    return {"Update": {"TableName": "t", "Key": {"pk": {"S": pk}, "sk": {"S": "-"}},
-                       "UpdateExpression": "ADD n :n", "ExpressionAttributeValues": {":n": {"N": str(n)}}}}
+    return {
+        "Update": {
+            "TableName": "t",
+            "Key": {"pk": {"S": pk}, "sk": {"S": "-"}},
+            "UpdateExpression": "ADD n :n",
+            "ExpressionAttributeValues": {":n": {"N": str(n)}},
+        }
+    }
 
 
 def _put_new(pk: str) -> dict:
-    return {"Put": {"TableName": "t", "Item": {"pk": {"S": pk}, "sk": {"S": "-"}},
-                    "ConditionExpression": "attribute_not_exists(pk)"}}
+    return {
+        "Put": {
+            "TableName": "t",
+            "Item": {"pk": {"S": pk}, "sk": {"S": "-"}},
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+    }
 
 
 def test_a_failed_transaction_changes_nothing(dynamodb):
@@ -141,10 +171,14 @@ def test_a_failed_transaction_changes_nothing(dynamodb):
     before = _items(dynamodb)
     # An update, a new item and a delete run before the last condition fails: all are rolled back.
     with pytest.raises(dynamodb.exceptions.TransactionCanceledException) as failed:
-        dynamodb.transact_write_items(TransactItems=[_add("counter", 7), _put_new("marker-2"),
-                                                     {"Delete": {"TableName": "t", "Key": {
-                                                         "pk": {"S": "other"}, "sk": {"S": "-"}}}},
-                                                     _put_new("marker-1")])
+        dynamodb.transact_write_items(
+            TransactItems=[
+                _add("counter", 7),
+                _put_new("marker-2"),
+                {"Delete": {"TableName": "t", "Key": {"pk": {"S": "other"}, "sk": {"S": "-"}}}},
+                _put_new("marker-1"),
+            ]
+        )
     codes = [r["Code"] for r in failed.value.response["CancellationReasons"]]
     assert codes == ["None", "None", "None", "ConditionalCheckFailed"]
     assert _items(dynamodb) == before and before[("counter", "-")]["n"] == {"N": "5"}
@@ -166,16 +200,32 @@ def test_concurrent_writes_get_no_500_and_lose_no_increment(dynamodb):
     from botocore.config import Config
 
     for start in range(0, 1500, 25):  # a table big enough for its copy to take a while
-        dynamodb.batch_write_item(RequestItems={"t": [
-            {"PutRequest": {"Item": {"pk": {"S": f"old-{n}"}, "sk": {"S": "-"}}}} for n in range(start, start + 25)]})
+        dynamodb.batch_write_item(
+            RequestItems={
+                "t": [
+                    {"PutRequest": {"Item": {"pk": {"S": f"old-{n}"}, "sk": {"S": "-"}}}}
+                    for n in range(start, start + 25)
+                ]
+            }
+        )
 
     def post(n: int) -> None:
-        client = boto3.client("dynamodb", endpoint_url=dynamodb.meta.endpoint_url, region_name="us-east-1",
-                              aws_access_key_id="local", aws_secret_access_key="local",
-                              config=Config(retries={"total_max_attempts": 1}))  # a 500 fails the test
+        client = boto3.client(
+            "dynamodb",
+            endpoint_url=dynamodb.meta.endpoint_url,
+            region_name="us-east-1",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+            config=Config(retries={"total_max_attempts": 1}),
+        )  # a 500 fails the test
         for k in range(5):
-            client.batch_write_item(RequestItems={"t": [
-                {"PutRequest": {"Item": {"pk": {"S": f"item-{n}-{k}-{i}"}, "sk": {"S": "-"}}}} for i in range(5)]})
+            client.batch_write_item(
+                RequestItems={
+                    "t": [
+                        {"PutRequest": {"Item": {"pk": {"S": f"item-{n}-{k}-{i}"}, "sk": {"S": "-"}}}} for i in range(5)
+                    ]
+                }
+            )
             client.transact_write_items(TransactItems=[_put_new(f"marker-{n}-{k}"), _add("counter", 1)])
 
     with ThreadPoolExecutor(8) as pool:
@@ -186,8 +236,9 @@ def test_concurrent_writes_get_no_500_and_lose_no_increment(dynamodb):
 def test_data_json_still_lists_live_objects(dynamodb, moto_url):
     dynamodb.put_item(TableName="t", Item={"pk": {"S": "visible"}, "sk": {"S": "-"}})
     for _ in range(20):  # every query copies the items it returns: the copies are not kept
-        dynamodb.query(TableName="t", KeyConditionExpression="pk = :p",
-                       ExpressionAttributeValues={":p": {"S": "visible"}})
+        dynamodb.query(
+            TableName="t", KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "visible"}}
+        )
     data = requests.get(moto_url + "/moto-api/data.json", timeout=10).json()["dynamodb"]
     assert [t["name"] for t in data["Table"]] == ["t"]
     assert len(data["Item"]) == 1  # the stored item; not 21

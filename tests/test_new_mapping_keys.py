@@ -1,4 +1,5 @@
 """A vendor key with a control character is appended to Mappings once, and maps once it is listed."""
+
 from __future__ import annotations
 
 from datetime import date

@@ -1,4 +1,5 @@
 """The OpenAPI document in the repo describes exactly the routes the app serves."""
+
 from pathlib import Path
 
 import yaml
@@ -14,10 +15,15 @@ def test_document_is_valid_openapi_3():
 
 
 def test_document_and_routes_match():
-    documented = {(path, method.upper()) for path, ops in yaml.safe_load(SPEC.read_text())["paths"].items()
-                  for method in ops}
-    served = {(path, method) for path, methods in app_module.app.routes.items() for method, entry in methods.items()
-              if not getattr(entry.view_function, "refuses_method", False)}
+    documented = {
+        (path, method.upper()) for path, ops in yaml.safe_load(SPEC.read_text())["paths"].items() for method in ops
+    }
+    served = {
+        (path, method)
+        for path, methods in app_module.app.routes.items()
+        for method, entry in methods.items()
+        if not getattr(entry.view_function, "refuses_method", False)
+    }
     assert documented == served
 
 

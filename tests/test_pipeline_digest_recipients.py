@@ -1,4 +1,5 @@
 """A weekly digest nobody can be sent is an open alert, closed by the next digest that has someone."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -35,10 +36,14 @@ class Alerts:
 def test_a_digest_with_no_finance_addresses_is_an_open_alert_until_one_is_sent():
     agent = UseCase("claims", "claims-team", unit_of_work="claim", target_cpu=D(5))
     nobody = org(agent)
-    out = engine.compute(nobody, [fact(date(2026, 11, 23), "500")], units("claims", date(2026, 11, 23), 1, 100),
-                         MONDAY)
-    deps = SimpleNamespace(alerts=Alerts(), outbox=None, mailer=None, sheet_url="",
-                           wall=lambda: datetime(2026, 11, 30, 5, 35, tzinfo=timezone.utc))
+    out = engine.compute(nobody, [fact(date(2026, 11, 23), "500")], units("claims", date(2026, 11, 23), 1, 100), MONDAY)
+    deps = SimpleNamespace(
+        alerts=Alerts(),
+        outbox=None,
+        mailer=None,
+        sheet_url="",
+        wall=lambda: datetime(2026, 11, 30, 5, 35, tzinfo=timezone.utc),
+    )
     now = deps.wall()
     notices, detail = pipeline._digest(deps, out, nobody, MONDAY, now)
     assert notices == [] and "not sent" in detail

@@ -1,6 +1,7 @@
 """The repository holds no secret: no tracked file has a private key, a cloud or vendor key, a token
 of this API or a service-account key file; what the local stack makes up at run time (the fake
 service account, tokens, .local/) stays out of git."""
+
 from __future__ import annotations
 
 import re
@@ -68,16 +69,35 @@ def test_the_patterns_find_real_shaped_keys():
 def test_what_the_local_stack_makes_up_stays_out_of_git():
     """The stack's tokens (.local/tokens.json), its env file and the emails it keeps are ignored; the
     fake service account is generated when the stack starts (local/fake_service_account.py holds no key)."""
-    ignored = subprocess.run(["git", "check-ignore", "--no-index", ".local/tokens.json", ".local/stack.env",
-                              ".local/outbox/x.eml", ".local/fuzz/requests.jsonl", "demo-out/finops.xlsx"],
-                             cwd=ROOT, capture_output=True, text=True).stdout.split()
-    assert ignored == [".local/tokens.json", ".local/stack.env", ".local/outbox/x.eml", ".local/fuzz/requests.jsonl",
-                       "demo-out/finops.xlsx"]
+    ignored = subprocess.run(
+        [
+            "git",
+            "check-ignore",
+            "--no-index",
+            ".local/tokens.json",
+            ".local/stack.env",
+            ".local/outbox/x.eml",
+            ".local/fuzz/requests.jsonl",
+            "demo-out/finops.xlsx",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    assert ignored == [
+        ".local/tokens.json",
+        ".local/stack.env",
+        ".local/outbox/x.eml",
+        ".local/fuzz/requests.jsonl",
+        "demo-out/finops.xlsx",
+    ]
     from local.fake_service_account import service_account_info
 
     source = (ROOT / "local" / "fake_service_account.py").read_text()
-    one, two = service_account_info("http://127.0.0.1:1", fresh_key=True), service_account_info("http://127.0.0.1:1",
-                                                                                                 fresh_key=True)
+    one, two = (
+        service_account_info("http://127.0.0.1:1", fresh_key=True),
+        service_account_info("http://127.0.0.1:1", fresh_key=True),
+    )
     assert one["private_key"] != two["private_key"] and one["private_key_id"] != two["private_key_id"]
     assert one["private_key"].startswith("-----BEGIN " + "PRIVATE KEY-----")
     assert not PATTERNS["PEM private key"].search(source)

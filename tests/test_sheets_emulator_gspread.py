@@ -8,8 +8,13 @@ import requests
 from gspread.exceptions import APIError
 
 from tests.sheets_fixtures import (  # noqa: F401  (fixtures)
-    sheets_client, sheets_emulator, sheets_env, sheets_service_account, sheets_spreadsheet,
-    sheets_xlsx_path)
+    sheets_client,
+    sheets_emulator,
+    sheets_env,
+    sheets_service_account,
+    sheets_spreadsheet,
+    sheets_xlsx_path,
+)
 
 
 def test_token_exchange_and_bearer(sheets_client, sheets_emulator):
@@ -24,17 +29,17 @@ def test_token_exchange_and_bearer(sheets_client, sheets_emulator):
 
 
 def test_requests_without_token_get_401(sheets_emulator):
-    r = requests.get(f"{sheets_emulator.url}/v4/spreadsheets/"
-                     f"{sheets_emulator.default_spreadsheet_id}")
+    r = requests.get(f"{sheets_emulator.url}/v4/spreadsheets/{sheets_emulator.default_spreadsheet_id}")
     assert r.status_code == 401
     assert r.json()["error"]["status"] == "UNAUTHENTICATED"
     assert r.json()["error"]["code"] == 401
 
 
 def test_token_endpoint_rejects_malformed_assertion(sheets_emulator):
-    r = requests.post(f"{sheets_emulator.url}/token",
-                      data={"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer",
-                            "assertion": "not-a-jwt"})
+    r = requests.post(
+        f"{sheets_emulator.url}/token",
+        data={"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": "not-a-jwt"},
+    )
     assert r.status_code == 400 and r.json()["error"] == "invalid_grant"
 
 
@@ -70,8 +75,7 @@ def test_open_by_title_and_openall(sheets_client):
 
 def test_update_and_read_back_like_google(sheets_spreadsheet):
     ws = sheets_spreadsheet.sheet1
-    ws.update([["A1", "B1", "", "D1"], [1, "b2", 1.45, ""], ["", "", "", ""], ["A4", 0.4, "", 4]],
-              "A1")
+    ws.update([["A1", "B1", "", "D1"], [1, "b2", 1.45, ""], ["", "", "", ""], ["A4", 0.4, "", 4]], "A1")
     got = ws.get("A1:D4")
     assert got.range == "Sheet1!A1:D4"
     assert list(got) == [["A1", "B1", "", "D1"], ["1", "b2", "1.45"], [], ["A4", "0.4", "", "4"]]
@@ -81,8 +85,11 @@ def test_update_and_read_back_like_google(sheets_spreadsheet):
 
 def test_get_all_records(sheets_spreadsheet):
     ws = sheets_spreadsheet.sheet1
-    ws.update([["team", "use case", "budget"], ["support", "triage", 1200.5],
-               ["sales", "lead scoring", "3,000"]], "A1", value_input_option="USER_ENTERED")
+    ws.update(
+        [["team", "use case", "budget"], ["support", "triage", 1200.5], ["sales", "lead scoring", "3,000"]],
+        "A1",
+        value_input_option="USER_ENTERED",
+    )
     assert ws.get_all_records() == [
         {"team": "support", "use case": "triage", "budget": 1200.5},
         {"team": "sales", "use case": "lead scoring", "budget": 3000},  # shown "3,000"
@@ -93,17 +100,28 @@ def test_get_all_records(sheets_spreadsheet):
 
 def test_user_entered_parsing_and_formatted_values(sheets_spreadsheet):
     ws = sheets_spreadsheet.sheet1
-    ws.update([["$1,200.50", "12%", "2025-01-31", "=SUM(A1,1)", "'007", "TRUE", "hello"]],
-              "A1", value_input_option="USER_ENTERED")
-    assert ws.row_values(1) == ["$1,200.50", "12%", "2025-01-31", "1201.5", "007", "TRUE",
-                                "hello"]
+    ws.update(
+        [["$1,200.50", "12%", "2025-01-31", "=SUM(A1,1)", "'007", "TRUE", "hello"]],
+        "A1",
+        value_input_option="USER_ENTERED",
+    )
+    assert ws.row_values(1) == ["$1,200.50", "12%", "2025-01-31", "1201.5", "007", "TRUE", "hello"]
     assert ws.get("A1:G1", value_render_option="UNFORMATTED_VALUE")[0] == [
-        1200.5, 0.12, 45688, 1201.5, "007", True, "hello"]
+        1200.5,
+        0.12,
+        45688,
+        1201.5,
+        "007",
+        True,
+        "hello",
+    ]
     assert ws.get("A1:G1", value_render_option="FORMULA")[0][3] == "=SUM(A1,1)"
-    assert ws.get("C1", value_render_option="UNFORMATTED_VALUE",
-                  date_time_render_option="FORMATTED_STRING")[0] == ["2025-01-31"]
-    fmt = sheets_spreadsheet.fetch_sheet_metadata(params={
-        "ranges": "Sheet1!A1:B1", "fields": "sheets.data.rowData.values.userEnteredFormat"})
+    assert ws.get("C1", value_render_option="UNFORMATTED_VALUE", date_time_render_option="FORMATTED_STRING")[0] == [
+        "2025-01-31"
+    ]
+    fmt = sheets_spreadsheet.fetch_sheet_metadata(
+        params={"ranges": "Sheet1!A1:B1", "fields": "sheets.data.rowData.values.userEnteredFormat"}
+    )
     cells = fmt["sheets"][0]["data"][0]["rowData"][0]["values"]
     assert cells[0]["userEnteredFormat"]["numberFormat"]["type"] == "CURRENCY"
     assert cells[1]["userEnteredFormat"]["numberFormat"] == {"type": "PERCENT", "pattern": "0%"}
@@ -124,8 +142,7 @@ def test_quoted_sheet_names_and_whole_columns(sheets_spreadsheet):
     res = sheets_spreadsheet.values_get("'Finance''s tab'!2:3")
     assert res["range"] == "'Finance''s tab'!A2:E3"
     assert res["values"] == [["", "x", "1"], ["", "y", "2"]]
-    cols = sheets_spreadsheet.values_get("'Finance''s tab'!B2:C4",
-                                         params={"majorDimension": "COLUMNS"})
+    cols = sheets_spreadsheet.values_get("'Finance''s tab'!B2:C4", params={"majorDimension": "COLUMNS"})
     assert cols["values"] == [["x", "y", "z"], ["1", "2", "3"]]
     with pytest.raises(APIError) as err:
         sheets_spreadsheet.values_get("'No such tab'!A1")
@@ -135,27 +152,32 @@ def test_quoted_sheet_names_and_whole_columns(sheets_spreadsheet):
 def test_values_batch_update_totals_and_batch_get(sheets_spreadsheet):
     sh = sheets_spreadsheet
     sh.add_worksheet("Other", rows=10, cols=3)
-    res = sh.values_batch_update({"valueInputOption": "RAW", "data": [
-        {"range": "Sheet1!A1:B1", "values": [["a", "b"]]},
-        {"range": "Sheet1!A3", "values": [["c"]]},
-        {"range": "Other!A1", "values": [[1], [2]]},
-    ]})
-    assert (res["totalUpdatedRows"], res["totalUpdatedColumns"], res["totalUpdatedCells"],
-            res["totalUpdatedSheets"]) == (4, 3, 5, 2)
-    assert [r["updatedRange"] for r in res["responses"]] == ["Sheet1!A1:B1", "Sheet1!A3",
-                                                            "Other!A1:A2"]
+    res = sh.values_batch_update(
+        {
+            "valueInputOption": "RAW",
+            "data": [
+                {"range": "Sheet1!A1:B1", "values": [["a", "b"]]},
+                {"range": "Sheet1!A3", "values": [["c"]]},
+                {"range": "Other!A1", "values": [[1], [2]]},
+            ],
+        }
+    )
+    assert (
+        res["totalUpdatedRows"],
+        res["totalUpdatedColumns"],
+        res["totalUpdatedCells"],
+        res["totalUpdatedSheets"],
+    ) == (4, 3, 5, 2)
+    assert [r["updatedRange"] for r in res["responses"]] == ["Sheet1!A1:B1", "Sheet1!A3", "Other!A1:A2"]
     got = sh.values_batch_get(["Sheet1!A1:B3", "Other!A:A", "Sheet1!D1:D2"])
-    assert [vr.get("values") for vr in got["valueRanges"]] == [
-        [["a", "b"], [], ["c"]], [["1"], ["2"]], None]
+    assert [vr.get("values") for vr in got["valueRanges"]] == [[["a", "b"], [], ["c"]], [["1"], ["2"]], None]
     assert got["valueRanges"][1]["range"] == "Other!A1:A10"
 
 
 def test_worksheet_batch_update_and_batch_get(sheets_spreadsheet):
     ws = sheets_spreadsheet.sheet1
-    ws.batch_update([{"range": "A1:B2", "values": [["h1", "h2"], [1, 2]]},
-                     {"range": "D4", "values": [["far"]]}])
-    assert [list(v) for v in ws.batch_get(["A1:B2", "D4"])] == [[["h1", "h2"], ["1", "2"]],
-                                                               [["far"]]]
+    ws.batch_update([{"range": "A1:B2", "values": [["h1", "h2"], [1, 2]]}, {"range": "D4", "values": [["far"]]}])
+    assert [list(v) for v in ws.batch_get(["A1:B2", "D4"])] == [[["h1", "h2"], ["1", "2"]], [["far"]]]
 
 
 def test_append_rows_and_clear(sheets_spreadsheet):
@@ -184,12 +206,12 @@ def test_write_outside_grid_is_an_error_until_resized(sheets_spreadsheet):
     ws = sh.add_worksheet("Small", rows=2, cols=2)
     with pytest.raises(APIError) as err:
         ws.update([[1]], "C1")
-    assert err.value.error["message"] == (
-        "Range (Small!C1) exceeds grid limits. Max rows: 2, max columns: 2")
+    assert err.value.error["message"] == ("Range (Small!C1) exceeds grid limits. Max rows: 2, max columns: 2")
     with pytest.raises(APIError) as err:
         ws.update([[1, 2, 3]], "A1")
     assert err.value.error["message"] == (
-        "Requested writing within range ['Small'!A1], but tried writing to column [C]")
+        "Requested writing within range ['Small'!A1], but tried writing to column [C]"
+    )
     with pytest.raises(APIError) as err:
         ws.update([[1], [2], [3]], "A1")
     assert "but tried writing to row [3]" in err.value.error["message"]
@@ -199,11 +221,11 @@ def test_write_outside_grid_is_an_error_until_resized(sheets_spreadsheet):
     with pytest.raises(APIError) as err:
         ws.update([[1, 2, 3]], "A1:B1")
     assert err.value.error["message"] == (
-        "Requested writing within range ['Small'!A1:B1], but tried writing to column [C]")
+        "Requested writing within range ['Small'!A1:B1], but tried writing to column [C]"
+    )
     with pytest.raises(APIError) as err:  # reads: a stated end past the grid is refused
         ws.get("A1:C9")
-    assert err.value.error["message"] == (
-        "Range (Small!C9) exceeds grid limits. Max rows: 5, max columns: 3")
+    assert err.value.error["message"] == ("Range (Small!C9) exceeds grid limits. Max rows: 5, max columns: 3")
     assert ws.get("A:C") == [["1", "2", "3"]]  # open ends stop at the grid
     with pytest.raises(APIError) as err:
         ws.batch_clear(["A9:C"])
@@ -212,28 +234,38 @@ def test_write_outside_grid_is_an_error_until_resized(sheets_spreadsheet):
     assert ws.get_all_values() == [[]]
 
 
-@pytest.mark.parametrize("grid_range,taken,named", [
-    ({"startRowIndex": 999, "startColumnIndex": 0, "endColumnIndex": 2}, True, None),
-    ({"startRowIndex": 1000, "startColumnIndex": 0, "endColumnIndex": 2}, False, "T!A1001:B"),
-    ({"startRowIndex": 1005, "startColumnIndex": 0, "endColumnIndex": 2}, False, "T!A1006:B"),
-    ({"startRowIndex": 1000, "endRowIndex": 1001, "startColumnIndex": 0,
-      "endColumnIndex": 2}, False, "T!A1001:B1001"),
-    ({"startRowIndex": 0, "endRowIndex": 2, "startColumnIndex": 26, "endColumnIndex": 27},
-     False, "T!AA1:AA2"),
-    ({"startRowIndex": 0, "endRowIndex": 2, "startColumnIndex": 26}, False, "T!AA1:2"),
-    ({"startRowIndex": 999, "endRowIndex": 1003, "startColumnIndex": 0, "endColumnIndex": 2},
-     True, None),
-    ({"startRowIndex": 0, "endRowIndex": 2, "startColumnIndex": 25, "endColumnIndex": 28},
-     True, None),
-    ({"startRowIndex": 3, "endRowIndex": 3}, True, None),
-])
+@pytest.mark.parametrize(
+    "grid_range,taken,named",
+    [
+        ({"startRowIndex": 999, "startColumnIndex": 0, "endColumnIndex": 2}, True, None),
+        ({"startRowIndex": 1000, "startColumnIndex": 0, "endColumnIndex": 2}, False, "T!A1001:B"),
+        ({"startRowIndex": 1005, "startColumnIndex": 0, "endColumnIndex": 2}, False, "T!A1006:B"),
+        (
+            {"startRowIndex": 1000, "endRowIndex": 1001, "startColumnIndex": 0, "endColumnIndex": 2},
+            False,
+            "T!A1001:B1001",
+        ),
+        ({"startRowIndex": 0, "endRowIndex": 2, "startColumnIndex": 26, "endColumnIndex": 27}, False, "T!AA1:AA2"),
+        ({"startRowIndex": 0, "endRowIndex": 2, "startColumnIndex": 26}, False, "T!AA1:2"),
+        ({"startRowIndex": 999, "endRowIndex": 1003, "startColumnIndex": 0, "endColumnIndex": 2}, True, None),
+        ({"startRowIndex": 0, "endRowIndex": 2, "startColumnIndex": 25, "endColumnIndex": 28}, True, None),
+        ({"startRowIndex": 3, "endRowIndex": 3}, True, None),
+    ],
+)
 def test_repeat_cell_ranges_against_the_grid(sheets_spreadsheet, grid_range, taken, named):
     """A table of live answers for repeatCell ranges on a 1000x26 tab named T."""
     tab = sheets_spreadsheet.add_worksheet("T", rows=1000, cols=26)
-    body = {"requests": [{"repeatCell": {"range": dict(grid_range, sheetId=tab.id),
-                                         "cell": {"userEnteredFormat": {"textFormat": {
-                                             "bold": True}}},
-                                         "fields": "userEnteredFormat.textFormat.bold"}}]}
+    body = {
+        "requests": [
+            {
+                "repeatCell": {
+                    "range": dict(grid_range, sheetId=tab.id),
+                    "cell": {"userEnteredFormat": {"textFormat": {"bold": True}}},
+                    "fields": "userEnteredFormat.textFormat.bold",
+                }
+            }
+        ]
+    }
     if taken:
         sheets_spreadsheet.batch_update(body)
         assert sheets_spreadsheet.worksheet("T").row_count == 1000  # the grid is not grown
@@ -241,85 +273,229 @@ def test_repeat_cell_ranges_against_the_grid(sheets_spreadsheet, grid_range, tak
         with pytest.raises(APIError) as err:
             sheets_spreadsheet.batch_update(body)
         assert err.value.error["message"] == (
-            f"Invalid requests[0].repeatCell: Range ({named}) exceeds grid limits. "
-            "Max rows: 1000, max columns: 26")
+            f"Invalid requests[0].repeatCell: Range ({named}) exceeds grid limits. Max rows: 1000, max columns: 26"
+        )
 
 
 def test_format_and_read_back(sheets_spreadsheet):
     ws = sheets_spreadsheet.sheet1
-    ws.format("A2:B2", {"backgroundColor": {"green": 1, "blue": 1},
-                        "horizontalAlignment": "CENTER",
-                        "textFormat": {"foregroundColor": {"red": 1, "green": 1},
-                                       "fontSize": 12, "bold": True}})
-    res = sheets_spreadsheet.fetch_sheet_metadata(params={
-        "includeGridData": False, "ranges": "Sheet1!A2",
-        "fields": "sheets.data.rowData.values.userEnteredFormat"})
-    assert res == {"sheets": [{"data": [{"rowData": [{"values": [{"userEnteredFormat": {
-        "backgroundColor": {"green": 1, "blue": 1}, "horizontalAlignment": "CENTER",
-        "textFormat": {"foregroundColor": {"red": 1, "green": 1}, "fontSize": 12, "bold": True,
-                       "foregroundColorStyle": {"rgbColor": {"red": 1, "green": 1}}},
-        "backgroundColorStyle": {"rgbColor": {"green": 1, "blue": 1}}}}]}]}]}]}
+    ws.format(
+        "A2:B2",
+        {
+            "backgroundColor": {"green": 1, "blue": 1},
+            "horizontalAlignment": "CENTER",
+            "textFormat": {"foregroundColor": {"red": 1, "green": 1}, "fontSize": 12, "bold": True},
+        },
+    )
+    res = sheets_spreadsheet.fetch_sheet_metadata(
+        params={
+            "includeGridData": False,
+            "ranges": "Sheet1!A2",
+            "fields": "sheets.data.rowData.values.userEnteredFormat",
+        }
+    )
+    assert res == {
+        "sheets": [
+            {
+                "data": [
+                    {
+                        "rowData": [
+                            {
+                                "values": [
+                                    {
+                                        "userEnteredFormat": {
+                                            "backgroundColor": {"green": 1, "blue": 1},
+                                            "horizontalAlignment": "CENTER",
+                                            "textFormat": {
+                                                "foregroundColor": {"red": 1, "green": 1},
+                                                "fontSize": 12,
+                                                "bold": True,
+                                                "foregroundColorStyle": {"rgbColor": {"red": 1, "green": 1}},
+                                            },
+                                            "backgroundColorStyle": {"rgbColor": {"green": 1, "blue": 1}},
+                                        }
+                                    }
+                                ]
+                            }
+                        ]
+                    }
+                ]
+            }
+        ]
+    }
 
 
 def test_batch_update_requests_and_replies(sheets_spreadsheet):
     sh = sheets_spreadsheet
     ws = sh.sheet1
-    ws.update([["use case", "cost", "target"], ["triage", 1200.5, 1000], ["scoring", 80, 100]],
-              "A1")
+    ws.update([["use case", "cost", "target"], ["triage", 1200.5, 1000], ["scoring", 80, 100]], "A1")
     sid = ws.id
-    res = sh.batch_update({"requests": [
-        {"repeatCell": {"range": {"sheetId": sid, "startRowIndex": 1, "startColumnIndex": 1,
-                                  "endColumnIndex": 3},
-                        "cell": {"userEnteredFormat": {"numberFormat": {
-                            "type": "CURRENCY", "pattern": '"$"#,##0.00'}}},
-                        "fields": "userEnteredFormat.numberFormat"}},
-        {"repeatCell": {"range": {"sheetId": sid, "startRowIndex": 0, "endRowIndex": 1},
+    res = sh.batch_update(
+        {
+            "requests": [
+                {
+                    "repeatCell": {
+                        "range": {"sheetId": sid, "startRowIndex": 1, "startColumnIndex": 1, "endColumnIndex": 3},
+                        "cell": {"userEnteredFormat": {"numberFormat": {"type": "CURRENCY", "pattern": '"$"#,##0.00'}}},
+                        "fields": "userEnteredFormat.numberFormat",
+                    }
+                },
+                {
+                    "repeatCell": {
+                        "range": {"sheetId": sid, "startRowIndex": 0, "endRowIndex": 1},
                         "cell": {"userEnteredFormat": {"textFormat": {"bold": True}}},
-                        "fields": "userEnteredFormat.textFormat.bold"}},
-        {"updateSheetProperties": {"properties": {"sheetId": sid,
-                                                  "gridProperties": {"frozenRowCount": 1}},
-                                   "fields": "gridProperties.frozenRowCount"}},
-        {"setDataValidation": {"range": {"sheetId": sid, "startRowIndex": 1, "endRowIndex": 3,
-                                         "startColumnIndex": 0, "endColumnIndex": 1},
-                               "rule": {"condition": {"type": "ONE_OF_LIST", "values": [
-                                   {"userEnteredValue": "triage"},
-                                   {"userEnteredValue": "scoring"}]}, "strict": True}}},
-        {"addConditionalFormatRule": {"index": 0, "rule": {
-            "ranges": [{"sheetId": sid, "startRowIndex": 1, "endRowIndex": 3,
-                        "startColumnIndex": 1, "endColumnIndex": 2}],
-            "booleanRule": {"condition": {"type": "CUSTOM_FORMULA",
-                                          "values": [{"userEnteredValue": "=B2>C2"}]},
-                            "format": {"backgroundColor": {"red": 1}}}}}},
-        {"addProtectedRange": {"protectedRange": {
-            "range": {"sheetId": sid}, "description": "written by the system",
-            "warningOnly": True}}},
-        {"addChart": {"chart": {"spec": {"title": "Cost", "basicChart": {
-            "chartType": "COLUMN", "domains": [{"domain": {"sourceRange": {"sources": [
-                {"sheetId": sid, "startRowIndex": 0, "endRowIndex": 3,
-                 "startColumnIndex": 0, "endColumnIndex": 1}]}}}],
-            "series": [{"series": {"sourceRange": {"sources": [
-                {"sheetId": sid, "startRowIndex": 0, "endRowIndex": 3,
-                 "startColumnIndex": 1, "endColumnIndex": 2}]}}}]}},
-            "position": {"overlayPosition": {"anchorCell": {"sheetId": sid, "rowIndex": 5,
-                                                            "columnIndex": 0}}}}}},
-        {"updateDimensionProperties": {"range": {"sheetId": sid, "dimension": "COLUMNS",
-                                                 "startIndex": 0, "endIndex": 1},
-                                       "properties": {"pixelSize": 180},
-                                       "fields": "pixelSize"}},
-        {"autoResizeDimensions": {"dimensions": {"sheetId": sid, "dimension": "COLUMNS",
-                                                 "startIndex": 1, "endIndex": 2}}},
-        {"updateCells": {"rows": [{"values": [{"note": "finance: check this"}]}],
-                         "fields": "note", "start": {"sheetId": sid, "rowIndex": 1,
-                                                     "columnIndex": 1}}},
-        {"updateBorders": {"range": {"sheetId": sid, "startRowIndex": 0, "endRowIndex": 1,
-                                     "startColumnIndex": 0, "endColumnIndex": 3},
-                           "bottom": {"style": "SOLID_MEDIUM", "color": {}}}},
-        {"mergeCells": {"range": {"sheetId": sid, "startRowIndex": 4, "endRowIndex": 5,
-                                  "startColumnIndex": 0, "endColumnIndex": 3},
-                        "mergeType": "MERGE_ALL"}},
-        {"updateSpreadsheetProperties": {"properties": {"title": "AI FinOps"},
-                                         "fields": "title"}},
-    ]})
+                        "fields": "userEnteredFormat.textFormat.bold",
+                    }
+                },
+                {
+                    "updateSheetProperties": {
+                        "properties": {"sheetId": sid, "gridProperties": {"frozenRowCount": 1}},
+                        "fields": "gridProperties.frozenRowCount",
+                    }
+                },
+                {
+                    "setDataValidation": {
+                        "range": {
+                            "sheetId": sid,
+                            "startRowIndex": 1,
+                            "endRowIndex": 3,
+                            "startColumnIndex": 0,
+                            "endColumnIndex": 1,
+                        },
+                        "rule": {
+                            "condition": {
+                                "type": "ONE_OF_LIST",
+                                "values": [{"userEnteredValue": "triage"}, {"userEnteredValue": "scoring"}],
+                            },
+                            "strict": True,
+                        },
+                    }
+                },
+                {
+                    "addConditionalFormatRule": {
+                        "index": 0,
+                        "rule": {
+                            "ranges": [
+                                {
+                                    "sheetId": sid,
+                                    "startRowIndex": 1,
+                                    "endRowIndex": 3,
+                                    "startColumnIndex": 1,
+                                    "endColumnIndex": 2,
+                                }
+                            ],
+                            "booleanRule": {
+                                "condition": {"type": "CUSTOM_FORMULA", "values": [{"userEnteredValue": "=B2>C2"}]},
+                                "format": {"backgroundColor": {"red": 1}},
+                            },
+                        },
+                    }
+                },
+                {
+                    "addProtectedRange": {
+                        "protectedRange": {
+                            "range": {"sheetId": sid},
+                            "description": "written by the system",
+                            "warningOnly": True,
+                        }
+                    }
+                },
+                {
+                    "addChart": {
+                        "chart": {
+                            "spec": {
+                                "title": "Cost",
+                                "basicChart": {
+                                    "chartType": "COLUMN",
+                                    "domains": [
+                                        {
+                                            "domain": {
+                                                "sourceRange": {
+                                                    "sources": [
+                                                        {
+                                                            "sheetId": sid,
+                                                            "startRowIndex": 0,
+                                                            "endRowIndex": 3,
+                                                            "startColumnIndex": 0,
+                                                            "endColumnIndex": 1,
+                                                        }
+                                                    ]
+                                                }
+                                            }
+                                        }
+                                    ],
+                                    "series": [
+                                        {
+                                            "series": {
+                                                "sourceRange": {
+                                                    "sources": [
+                                                        {
+                                                            "sheetId": sid,
+                                                            "startRowIndex": 0,
+                                                            "endRowIndex": 3,
+                                                            "startColumnIndex": 1,
+                                                            "endColumnIndex": 2,
+                                                        }
+                                                    ]
+                                                }
+                                            }
+                                        }
+                                    ],
+                                },
+                            },
+                            "position": {
+                                "overlayPosition": {"anchorCell": {"sheetId": sid, "rowIndex": 5, "columnIndex": 0}}
+                            },
+                        }
+                    }
+                },
+                {
+                    "updateDimensionProperties": {
+                        "range": {"sheetId": sid, "dimension": "COLUMNS", "startIndex": 0, "endIndex": 1},
+                        "properties": {"pixelSize": 180},
+                        "fields": "pixelSize",
+                    }
+                },
+                {
+                    "autoResizeDimensions": {
+                        "dimensions": {"sheetId": sid, "dimension": "COLUMNS", "startIndex": 1, "endIndex": 2}
+                    }
+                },
+                {
+                    "updateCells": {
+                        "rows": [{"values": [{"note": "finance: check this"}]}],
+                        "fields": "note",
+                        "start": {"sheetId": sid, "rowIndex": 1, "columnIndex": 1},
+                    }
+                },
+                {
+                    "updateBorders": {
+                        "range": {
+                            "sheetId": sid,
+                            "startRowIndex": 0,
+                            "endRowIndex": 1,
+                            "startColumnIndex": 0,
+                            "endColumnIndex": 3,
+                        },
+                        "bottom": {"style": "SOLID_MEDIUM", "color": {}},
+                    }
+                },
+                {
+                    "mergeCells": {
+                        "range": {
+                            "sheetId": sid,
+                            "startRowIndex": 4,
+                            "endRowIndex": 5,
+                            "startColumnIndex": 0,
+                            "endColumnIndex": 3,
+                        },
+                        "mergeType": "MERGE_ALL",
+                    }
+                },
+                {"updateSpreadsheetProperties": {"properties": {"title": "AI FinOps"}, "fields": "title"}},
+            ]
+        }
+    )
     replies = res["replies"]
     assert len(replies) == 13
     assert replies[0] == {} and replies[3] == {} and replies[4] == {}
@@ -336,8 +512,9 @@ def test_batch_update_requests_and_replies(sheets_spreadsheet):
     assert sheet["protectedRanges"][0]["protectedRangeId"] == pr["protectedRangeId"]
     assert sheet["charts"][0]["chartId"] == chart["chartId"]
     assert sheet["conditionalFormats"][0]["booleanRule"]["condition"]["type"] == "CUSTOM_FORMULA"
-    assert sheet["merges"] == [{"sheetId": sid, "startRowIndex": 4, "endRowIndex": 5,
-                                "startColumnIndex": 0, "endColumnIndex": 3}]
+    assert sheet["merges"] == [
+        {"sheetId": sid, "startRowIndex": 4, "endRowIndex": 5, "startColumnIndex": 0, "endColumnIndex": 3}
+    ]
     grid = sh.fetch_sheet_metadata(params={"ranges": "Sheet1!A1:B2", "includeGridData": "true"})
     data = grid["sheets"][0]["data"][0]
     assert data["columnMetadata"][0]["pixelSize"] == 180
@@ -378,10 +555,14 @@ def test_unknown_request_kind_is_a_google_shaped_400(sheets_spreadsheet, sheets_
 def test_failed_batch_changes_nothing(sheets_spreadsheet):
     sh = sheets_spreadsheet
     with pytest.raises(APIError):
-        sh.batch_update({"requests": [
-            {"addSheet": {"properties": {"title": "Half done"}}},
-            {"deleteSheet": {"sheetId": 987654}},
-        ]})
+        sh.batch_update(
+            {
+                "requests": [
+                    {"addSheet": {"properties": {"title": "Half done"}}},
+                    {"deleteSheet": {"sheetId": 987654}},
+                ]
+            }
+        )
     assert [ws.title for ws in sh.worksheets()] == ["Sheet1"]
 
 
@@ -396,6 +577,7 @@ def test_export_xlsx(sheets_client, sheets_spreadsheet, tmp_path):
     path = tmp_path / "export.xlsx"
     path.write_bytes(data)
     import openpyxl
+
     assert openpyxl.load_workbook(path)["Sheet1"]["A1"].value == "exported"
 
 
@@ -418,8 +600,7 @@ def test_more_worksheet_features(sheets_client, sheets_spreadsheet):
     assert ws.col_values(1) == ["a", "b", "c"]
     ws.hide_columns(1, 2)
     meta = sh.fetch_sheet_metadata(params={"ranges": "Sheet1!A1:C1", "includeGridData": "true"})
-    assert meta["sheets"][0]["data"][0]["columnMetadata"][1] == {"pixelSize": 100,
-                                                                 "hiddenByUser": True}
+    assert meta["sheets"][0]["data"][0]["columnMetadata"][1] == {"pixelSize": 100, "hiddenByUser": True}
     ws.set_basic_filter("A1:B3")
     assert sh.fetch_sheet_metadata()["sheets"][0]["basicFilter"]["range"]["endRowIndex"] == 3
     ws.clear_basic_filter()
@@ -438,76 +619,136 @@ def test_more_worksheet_features(sheets_client, sheets_spreadsheet):
 
 def test_update_and_delete_sheet_objects(sheets_spreadsheet, sheets_client):
     sh = sheets_spreadsheet
-    rule = {"ranges": [{"sheetId": 0, "startRowIndex": 0, "endRowIndex": 5}],
-            "booleanRule": {"condition": {"type": "NOT_BLANK"},
-                            "format": {"textFormat": {"bold": True}}}}
-    chart_spec = {"title": "One", "pieChart": {
-        "domain": {"sourceRange": {"sources": [{"sheetId": 0, "startRowIndex": 0,
-                                                "endRowIndex": 3, "startColumnIndex": 0,
-                                                "endColumnIndex": 1}]}},
-        "series": {"sourceRange": {"sources": [{"sheetId": 0, "startRowIndex": 0,
-                                                "endRowIndex": 3, "startColumnIndex": 1,
-                                                "endColumnIndex": 2}]}}}}
-    replies = sh.batch_update({"requests": [
-        {"addConditionalFormatRule": {"rule": rule}},
-        {"addProtectedRange": {"protectedRange": {"range": {"sheetId": 0, "endRowIndex": 1}}}},
-        {"addChart": {"chart": {"spec": chart_spec, "position": {"sheetId": 0}}}},
-        {"addBanding": {"bandedRange": {"range": {"sheetId": 0, "endRowIndex": 10},
-                                        "rowProperties": {"firstBandColor": {"red": 1}}}}},
-        {"addNamedRange": {"namedRange": {"name": "totals", "range": {"sheetId": 0}}}},
-        {"appendDimension": {"sheetId": 0, "dimension": "COLUMNS", "length": 4}},
-    ]})["replies"]
+    rule = {
+        "ranges": [{"sheetId": 0, "startRowIndex": 0, "endRowIndex": 5}],
+        "booleanRule": {"condition": {"type": "NOT_BLANK"}, "format": {"textFormat": {"bold": True}}},
+    }
+    chart_spec = {
+        "title": "One",
+        "pieChart": {
+            "domain": {
+                "sourceRange": {
+                    "sources": [
+                        {"sheetId": 0, "startRowIndex": 0, "endRowIndex": 3, "startColumnIndex": 0, "endColumnIndex": 1}
+                    ]
+                }
+            },
+            "series": {
+                "sourceRange": {
+                    "sources": [
+                        {"sheetId": 0, "startRowIndex": 0, "endRowIndex": 3, "startColumnIndex": 1, "endColumnIndex": 2}
+                    ]
+                }
+            },
+        },
+    }
+    replies = sh.batch_update(
+        {
+            "requests": [
+                {"addConditionalFormatRule": {"rule": rule}},
+                {"addProtectedRange": {"protectedRange": {"range": {"sheetId": 0, "endRowIndex": 1}}}},
+                {"addChart": {"chart": {"spec": chart_spec, "position": {"sheetId": 0}}}},
+                {
+                    "addBanding": {
+                        "bandedRange": {
+                            "range": {"sheetId": 0, "endRowIndex": 10},
+                            "rowProperties": {"firstBandColor": {"red": 1}},
+                        }
+                    }
+                },
+                {"addNamedRange": {"namedRange": {"name": "totals", "range": {"sheetId": 0}}}},
+                {"appendDimension": {"sheetId": 0, "dimension": "COLUMNS", "length": 4}},
+            ]
+        }
+    )["replies"]
     pr_id = replies[1]["addProtectedRange"]["protectedRange"]["protectedRangeId"]
     chart_id = replies[2]["addChart"]["chart"]["chartId"]
     band_id = replies[3]["addBanding"]["bandedRange"]["bandedRangeId"]
     named_id = replies[4]["addNamedRange"]["namedRange"]["namedRangeId"]
     assert sh.worksheet("Sheet1").col_count == 30
 
-    res = sh.batch_update({"requests": [
-        {"updateConditionalFormatRule": {"sheetId": 0, "index": 0, "rule": dict(
-            rule, booleanRule={"condition": {"type": "BLANK"},
-                               "format": {"backgroundColor": {"blue": 1}}})}},
-        {"updateProtectedRange": {"protectedRange": {"protectedRangeId": pr_id,
-                                                     "description": "headers"},
-                                  "fields": "description"}},
-        {"updateChartSpec": {"chartId": chart_id, "spec": dict(chart_spec, title="Two")}},
-    ], "includeSpreadsheetInResponse": True})
-    assert res["replies"][0]["updateConditionalFormatRule"]["oldRule"]["booleanRule"][
-        "condition"]["type"] == "NOT_BLANK"
+    res = sh.batch_update(
+        {
+            "requests": [
+                {
+                    "updateConditionalFormatRule": {
+                        "sheetId": 0,
+                        "index": 0,
+                        "rule": dict(
+                            rule,
+                            booleanRule={"condition": {"type": "BLANK"}, "format": {"backgroundColor": {"blue": 1}}},
+                        ),
+                    }
+                },
+                {
+                    "updateProtectedRange": {
+                        "protectedRange": {"protectedRangeId": pr_id, "description": "headers"},
+                        "fields": "description",
+                    }
+                },
+                {"updateChartSpec": {"chartId": chart_id, "spec": dict(chart_spec, title="Two")}},
+            ],
+            "includeSpreadsheetInResponse": True,
+        }
+    )
+    assert (
+        res["replies"][0]["updateConditionalFormatRule"]["oldRule"]["booleanRule"]["condition"]["type"] == "NOT_BLANK"
+    )
     updated = res["updatedSpreadsheet"]["sheets"][0]
     assert updated["protectedRanges"][0]["description"] == "headers"
     assert updated["charts"][0]["spec"]["title"] == "Two"
-    assert updated["conditionalFormats"][0]["booleanRule"]["format"]["backgroundColorStyle"] \
-        == {"rgbColor": {"blue": 1}}
+    assert updated["conditionalFormats"][0]["booleanRule"]["format"]["backgroundColorStyle"] == {
+        "rgbColor": {"blue": 1}
+    }
 
-    res = sh.batch_update({"requests": [
-        {"deleteConditionalFormatRule": {"sheetId": 0, "index": 0}},
-        {"deleteProtectedRange": {"protectedRangeId": pr_id}},
-        {"deleteEmbeddedObject": {"objectId": chart_id}},
-        {"deleteBanding": {"bandedRangeId": band_id}},
-        {"deleteNamedRange": {"namedRangeId": named_id}},
-    ]})
-    assert res["replies"][0]["deleteConditionalFormatRule"]["rule"]["booleanRule"][
-        "condition"]["type"] == "BLANK"
+    res = sh.batch_update(
+        {
+            "requests": [
+                {"deleteConditionalFormatRule": {"sheetId": 0, "index": 0}},
+                {"deleteProtectedRange": {"protectedRangeId": pr_id}},
+                {"deleteEmbeddedObject": {"objectId": chart_id}},
+                {"deleteBanding": {"bandedRangeId": band_id}},
+                {"deleteNamedRange": {"namedRangeId": named_id}},
+            ]
+        }
+    )
+    assert res["replies"][0]["deleteConditionalFormatRule"]["rule"]["booleanRule"]["condition"]["type"] == "BLANK"
     meta = sh.fetch_sheet_metadata()
     assert set(meta["sheets"][0]) == {"properties"} and "namedRanges" not in meta
 
 
-@pytest.mark.parametrize("request_body,message", [
-    ({"deleteSheet": {"sheetId": 0}}, "can't remove all the sheets"),
-    ({"updateSheetProperties": {"properties": {"sheetId": 0, "title": "x"}}},
-     "At least one field"),
-    ({"updateSheetProperties": {"properties": {"sheetId": 0, "gridProperties": {
-        "frozenRowCount": 1000}}, "fields": "gridProperties.frozenRowCount"}},
-     "freeze all visible rows"),
-    ({"deleteDimension": {"range": {"sheetId": 0, "dimension": "ROWS", "startIndex": 0,
-                                    "endIndex": 1000}}}, "delete all the rows"),
-    ({"repeatCell": {"range": {"sheetId": 0, "startRowIndex": 1000, "endRowIndex": 1001},
-                     "cell": {}, "fields": "note"}}, "exceeds grid limits"),
-    ({"repeatCell": {"range": {"sheetId": 42}, "cell": {}, "fields": "note"}},
-     "No grid with id: 42"),
-    ({"addSheet": {"properties": {"title": "Sheet1"}}}, "already exists"),
-])
+@pytest.mark.parametrize(
+    "request_body,message",
+    [
+        ({"deleteSheet": {"sheetId": 0}}, "can't remove all the sheets"),
+        ({"updateSheetProperties": {"properties": {"sheetId": 0, "title": "x"}}}, "At least one field"),
+        (
+            {
+                "updateSheetProperties": {
+                    "properties": {"sheetId": 0, "gridProperties": {"frozenRowCount": 1000}},
+                    "fields": "gridProperties.frozenRowCount",
+                }
+            },
+            "freeze all visible rows",
+        ),
+        (
+            {"deleteDimension": {"range": {"sheetId": 0, "dimension": "ROWS", "startIndex": 0, "endIndex": 1000}}},
+            "delete all the rows",
+        ),
+        (
+            {
+                "repeatCell": {
+                    "range": {"sheetId": 0, "startRowIndex": 1000, "endRowIndex": 1001},
+                    "cell": {},
+                    "fields": "note",
+                }
+            },
+            "exceeds grid limits",
+        ),
+        ({"repeatCell": {"range": {"sheetId": 42}, "cell": {}, "fields": "note"}}, "No grid with id: 42"),
+        ({"addSheet": {"properties": {"title": "Sheet1"}}}, "already exists"),
+    ],
+)
 def test_invalid_requests_are_refused(sheets_spreadsheet, request_body, message):
     with pytest.raises(APIError) as err:
         sheets_spreadsheet.batch_update({"requests": [request_body]})
@@ -520,11 +761,25 @@ def test_invalid_requests_are_refused(sheets_spreadsheet, request_body, message)
 def test_update_cells_with_a_range_clears_what_rows_do_not_cover(sheets_spreadsheet):
     ws = sheets_spreadsheet.sheet1
     ws.update([["a", "b"], ["c", "d"]], "A1")
-    sheets_spreadsheet.batch_update({"requests": [{"updateCells": {
-        "range": {"sheetId": 0, "startRowIndex": 0, "endRowIndex": 2, "startColumnIndex": 0,
-                  "endColumnIndex": 2},
-        "rows": [{"values": [{"userEnteredValue": {"numberValue": 7}}]}],
-        "fields": "userEnteredValue"}}]})
+    sheets_spreadsheet.batch_update(
+        {
+            "requests": [
+                {
+                    "updateCells": {
+                        "range": {
+                            "sheetId": 0,
+                            "startRowIndex": 0,
+                            "endRowIndex": 2,
+                            "startColumnIndex": 0,
+                            "endColumnIndex": 2,
+                        },
+                        "rows": [{"values": [{"userEnteredValue": {"numberValue": 7}}]}],
+                        "fields": "userEnteredValue",
+                    }
+                }
+            ]
+        }
+    )
     assert ws.get("A1:B2") == [["7"]]
 
 
@@ -542,26 +797,23 @@ def test_malformed_values_are_refused_like_sheets(sheets_spreadsheet):
         sh.values_update("Sheet1!A1", params={"valueInputOption": "RAW"}, body={"values": ["x"]})
     assert err.value.error["message"].startswith("Invalid value at 'data.values[0]'")
     with pytest.raises(APIError) as err:
-        sh.values_append("Sheet1", params={"valueInputOption": "RAW"},
-                         body={"values": [[1], [2], [3], [[1]]]})
+        sh.values_append("Sheet1", params={"valueInputOption": "RAW"}, body={"values": [[1], [2], [3], [[1]]]})
     assert err.value.error["message"].startswith("Invalid values[3][0]: list_value")
     with pytest.raises(APIError) as err:
-        sh.values_update("Sheet1!A1", params={"valueInputOption": "RAW"},
-                         body={"range": "Sheet1!A2", "values": [[1]]})
-    assert err.value.error["message"] == (
-        "Request range[Sheet1!A1] does not match value's range[Sheet1!A2]")
+        sh.values_update("Sheet1!A1", params={"valueInputOption": "RAW"}, body={"range": "Sheet1!A2", "values": [[1]]})
+    assert err.value.error["message"] == ("Request range[Sheet1!A1] does not match value's range[Sheet1!A2]")
     with pytest.raises(APIError) as err:
         sh.values_update("Sheet1!A1", body={"values": [[1]]})
     assert "'valueInputOption' is required" in err.value.error["message"]
-    sh.values_update("Sheet1!A1", params={"valueInputOption": "RAW"},
-                     body={"range": "'Sheet1'!A1", "values": [[1]]})
+    sh.values_update("Sheet1!A1", params={"valueInputOption": "RAW"}, body={"range": "'Sheet1'!A1", "values": [[1]]})
 
 
 def test_append_cells_lands_after_the_last_row_with_data_and_grows_the_grid(sheets_spreadsheet):
     ws = sheets_spreadsheet.add_worksheet("Keys", rows=3, cols=2)
     ws.update([["Vendor key", "Team"], ["a", "x"], ["typed meanwhile", ""]], "A1")
     rows = [{"values": [{"userEnteredValue": {"stringValue": key}}]} for key in ("new-1", "new-2")]
-    sheets_spreadsheet.batch_update({"requests": [{"appendCells": {
-        "sheetId": ws.id, "rows": rows, "fields": "userEnteredValue"}}]})
+    sheets_spreadsheet.batch_update(
+        {"requests": [{"appendCells": {"sheetId": ws.id, "rows": rows, "fields": "userEnteredValue"}}]}
+    )
     assert ws.col_values(1) == ["Vendor key", "a", "typed meanwhile", "new-1", "new-2"]
     assert sheets_spreadsheet.worksheet("Keys").row_count == 5

@@ -23,13 +23,12 @@ import requests
 
 from local.sheets_emulator import start_emulator
 
-RECORDINGS_DIR = Path(os.environ.get(
-    "SHEETS_RECORDINGS_DIR", "/work/shared/reference/sheets-api-recordings"))
+RECORDINGS_DIR = Path(os.environ.get("SHEETS_RECORDINGS_DIR", "/work/shared/reference/sheets-api-recordings"))
 RECORDING_FILES = sorted(RECORDINGS_DIR.glob("*.json"))
 
 # Keys whose values differ on every run (their presence is still compared).
 VOLATILE_KEYS = {
-    "createdTime",   # Drive file timestamps
+    "createdTime",  # Drive file timestamps
     "modifiedTime",
 }
 # Ids: the recorded spreadsheet id and sheetIds are mapped to the emulator's
@@ -51,8 +50,9 @@ def _recordings(path: Path) -> list[list[dict]]:
     return groups
 
 
-CASES = [pytest.param(path, i, id=f"{path.stem}#{i}")
-         for path in RECORDING_FILES for i, _ in enumerate(_recordings(path))]
+CASES = [
+    pytest.param(path, i, id=f"{path.stem}#{i}") for path in RECORDING_FILES for i, _ in enumerate(_recordings(path))
+]
 
 
 class IdMap:
@@ -67,8 +67,10 @@ class IdMap:
 
     def request_body(self, body: Any) -> Any:
         if isinstance(body, dict):
-            return {k: (self.sheets.get(v, v) if k == "sheetId" and isinstance(v, int)
-                        else self.request_body(v)) for k, v in body.items()}
+            return {
+                k: (self.sheets.get(v, v) if k == "sheetId" and isinstance(v, int) else self.request_body(v))
+                for k, v in body.items()
+            }
         if isinstance(body, list):
             return [self.request_body(v) for v in body]
         if isinstance(body, str):
@@ -82,8 +84,10 @@ class IdMap:
 
         def walk(o: Any) -> Any:
             if isinstance(o, dict):
-                return {k: (back_sheets.get(v, v) if k == "sheetId" and isinstance(v, int)
-                            else walk(v)) for k, v in o.items()}
+                return {
+                    k: (back_sheets.get(v, v) if k == "sheetId" and isinstance(v, int) else walk(v))
+                    for k, v in o.items()
+                }
             if isinstance(o, list):
                 return [walk(v) for v in o]
             if isinstance(o, str):
@@ -91,6 +95,7 @@ class IdMap:
                     o = o.replace(ours, rec)
                 return o
             return o
+
         return walk(obj)
 
 
@@ -141,8 +146,9 @@ def test_replay_recording(emulator, path: Path, index: int):
         if body:
             body_json = json.loads(body)
             data = json.dumps(ids.request_body(body_json)).encode()
-        answer = session.request(req["method"], url, data=data,
-                                 headers={"Content-Type": "application/json"} if data else {})
+        answer = session.request(
+            req["method"], url, data=data, headers={"Content-Type": "application/json"} if data else {}
+        )
         where = f"{path.name} recording {index} step {step}: {req['method']} {req['uri']}"
         assert answer.status_code == resp["status"]["code"], f"{where}\n{answer.text}"
         recorded_text = (resp.get("body") or {}).get("string") or ""

@@ -13,24 +13,30 @@ from gspread.exceptions import APIError
 from chalicelib.sheet import transport
 from chalicelib.sheet.transport import SheetsHTTPClient, open_client, rewrite_url
 from tests.sheets_fixtures import (  # noqa: F401  (fixtures)
-    sheets_client, sheets_emulator, sheets_env, sheets_service_account, sheets_spreadsheet,
-    sheets_xlsx_path)
+    sheets_client,
+    sheets_emulator,
+    sheets_env,
+    sheets_service_account,
+    sheets_spreadsheet,
+    sheets_xlsx_path,
+)
 
 
 def test_rewrite_url():
     ep = "http://127.0.0.1:9"
-    assert rewrite_url("https://sheets.googleapis.com/v4/spreadsheets/x", ep) == \
-        "http://127.0.0.1:9/v4/spreadsheets/x"
-    assert rewrite_url("https://www.googleapis.com/drive/v3/files?q=1", ep) == \
-        "http://127.0.0.1:9/drive/v3/files?q=1"
+    assert rewrite_url("https://sheets.googleapis.com/v4/spreadsheets/x", ep) == "http://127.0.0.1:9/v4/spreadsheets/x"
+    assert rewrite_url("https://www.googleapis.com/drive/v3/files?q=1", ep) == "http://127.0.0.1:9/drive/v3/files?q=1"
     assert rewrite_url("https://example.com/x", ep) == "https://example.com/x"
-    assert rewrite_url("https://sheets.googleapis.com/v4/x", None) == \
-        "https://sheets.googleapis.com/v4/x"
+    assert rewrite_url("https://sheets.googleapis.com/v4/x", None) == "https://sheets.googleapis.com/v4/x"
 
 
 def test_production_defaults_leave_urls_alone(monkeypatch, sheets_service_account):
-    for name in ("SHEETS_ENDPOINT_URL", "SHEETS_MAX_BACKOFF_SECONDS",
-                 "SHEETS_BACKOFF_CAP_SECONDS", "SHEETS_MAX_RETRIES"):
+    for name in (
+        "SHEETS_ENDPOINT_URL",
+        "SHEETS_MAX_BACKOFF_SECONDS",
+        "SHEETS_BACKOFF_CAP_SECONDS",
+        "SHEETS_MAX_RETRIES",
+    ):
         monkeypatch.delenv(name, raising=False)
     gc = open_client(sheets_service_account)
     client = gc.http_client
@@ -58,11 +64,11 @@ def test_429_then_success_through_gspread_backoff(sheets_client, sheets_emulator
 
 def test_fault_error_body_is_google_shaped(sheets_emulator):
     sheets_emulator.inject_fault(503, count=1)
-    r = requests.get(f"{sheets_emulator.url}/v4/spreadsheets/x",
-                     headers={"Authorization": "Bearer t"})
+    r = requests.get(f"{sheets_emulator.url}/v4/spreadsheets/x", headers={"Authorization": "Bearer t"})
     assert r.status_code == 503
-    assert r.json() == {"error": {"code": 503, "message": "The service is currently unavailable.",
-                                  "status": "UNAVAILABLE"}}
+    assert r.json() == {
+        "error": {"code": 503, "message": "The service is currently unavailable.", "status": "UNAVAILABLE"}
+    }
 
 
 def test_backoff_budget_bounds_the_total_wait(sheets_client, sheets_emulator, monkeypatch):
@@ -71,6 +77,7 @@ def test_backoff_budget_bounds_the_total_wait(sheets_client, sheets_emulator, mo
     monkeypatch.setenv("SHEETS_MAX_RETRIES", "50")
     from chalicelib.sheet.transport import open_client as reopen
     from local.fake_service_account import service_account_info
+
     gc = reopen(service_account_info(sheets_emulator.url))
     ws = gc.open_by_key(sheets_emulator.default_spreadsheet_id).sheet1
     sheets_emulator.inject_fault(500, count=100)
@@ -88,6 +95,7 @@ def test_backoff_budget_bounds_the_total_wait(sheets_client, sheets_emulator, mo
 def test_retry_limit(sheets_client, sheets_emulator, monkeypatch):
     monkeypatch.setenv("SHEETS_MAX_RETRIES", "3")
     from local.fake_service_account import service_account_info
+
     gc = open_client(service_account_info(sheets_emulator.url))
     ws = gc.open_by_key(sheets_emulator.default_spreadsheet_id).sheet1
     sheets_emulator.inject_fault(429, count=100)
@@ -124,11 +132,19 @@ def test_fault_and_log_control_endpoints(sheets_emulator, sheets_spreadsheet):
     assert requests.get(f"{url}/_emulator/faults").json()["faults"][0]["count"] == 2
     requests.post(f"{url}/_emulator/log/reset")
     assert ws.acell("A1").value is None  # retried past the 429s
-    log = [e for e in requests.get(f"{url}/_emulator/log").json()["requests"]
-           if e["kind"] == "sheets"]
+    log = [e for e in requests.get(f"{url}/_emulator/log").json()["requests"] if e["kind"] == "sheets"]
     assert [e["status"] for e in log] == [429, 429, 200]
-    assert {"method", "path", "query", "status", "kind", "duration_ms", "seq",
-            "request_bytes", "response_bytes"} <= set(log[0])
+    assert {
+        "method",
+        "path",
+        "query",
+        "status",
+        "kind",
+        "duration_ms",
+        "seq",
+        "request_bytes",
+        "response_bytes",
+    } <= set(log[0])
     assert log[-1]["response_bytes"] > 0
     assert requests.get(f"{url}/_emulator/faults").json()["faults"] == []
     requests.post(f"{url}/_emulator/faults", json={"status": 500, "fail_after": 1})
@@ -163,8 +179,7 @@ def test_nothing_leaves_localhost(sheets_env, sheets_service_account, monkeypatc
     sh = gc.create("local only")
     sh.sheet1.update([[1]], "A1")
     deadline = time.monotonic() + 3  # google-auth's boundary lookup runs in a thread
-    while time.monotonic() < deadline and not any(
-            e["kind"] == "iam" for e in sheets_env.request_log):
+    while time.monotonic() < deadline and not any(e["kind"] == "iam" for e in sheets_env.request_log):
         time.sleep(0.02)
     assert any(e["kind"] == "iam" for e in sheets_env.request_log)
     assert resolved and set(resolved) <= {"127.0.0.1", "localhost"}

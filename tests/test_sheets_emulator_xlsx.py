@@ -14,54 +14,157 @@ from local.fake_service_account import service_account_info
 from local.sheets_emulator import start_emulator
 from local.sheets_emulator.xlsx_io import META_TITLE
 from tests.sheets_fixtures import (  # noqa: F401  (fixtures)
-    edit_xlsx, sheets_client, sheets_emulator, sheets_env, sheets_service_account,
-    sheets_spreadsheet, sheets_xlsx_path)
+    edit_xlsx,
+    sheets_client,
+    sheets_emulator,
+    sheets_env,
+    sheets_service_account,
+    sheets_spreadsheet,
+    sheets_xlsx_path,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def _populate(sh):
     ws = sh.sheet1
-    ws.update([["use case", "cost", "share", "since"],
-               ["triage", "$1,200.50", "12%", "2025-01-31"],
-               ["scoring", "=B2*2", "", ""]], "A1", value_input_option="USER_ENTERED")
-    sh.batch_update({"requests": [
-        {"repeatCell": {"range": {"sheetId": 0, "startRowIndex": 0, "endRowIndex": 1},
-                        "cell": {"userEnteredFormat": {
-                            "textFormat": {"bold": True},
-                            "backgroundColor": {"red": 0.8, "green": 0.9, "blue": 1}}},
-                        "fields": "userEnteredFormat(textFormat,backgroundColor)"}},
-        {"updateSheetProperties": {"properties": {"sheetId": 0,
-                                                  "gridProperties": {"frozenRowCount": 1}},
-                                   "fields": "gridProperties.frozenRowCount"}},
-        {"setDataValidation": {"range": {"sheetId": 0, "startRowIndex": 1, "endRowIndex": 3,
-                                         "startColumnIndex": 0, "endColumnIndex": 1},
-                               "rule": {"condition": {"type": "ONE_OF_LIST", "values": [
-                                   {"userEnteredValue": "triage"},
-                                   {"userEnteredValue": "scoring"}]}, "strict": True}}},
-        {"addConditionalFormatRule": {"rule": {
-            "ranges": [{"sheetId": 0, "startRowIndex": 1, "endRowIndex": 3,
-                        "startColumnIndex": 1, "endColumnIndex": 2}],
-            "booleanRule": {"condition": {"type": "NUMBER_GREATER",
-                                          "values": [{"userEnteredValue": "1000"}]},
-                            "format": {"backgroundColor": {"red": 1}}}}}},
-        {"addProtectedRange": {"protectedRange": {"range": {"sheetId": 0},
-                                                  "warningOnly": True}}},
-        {"updateCells": {"rows": [{"values": [{"note": "from the API"}]}], "fields": "note",
-                         "start": {"sheetId": 0, "rowIndex": 1, "columnIndex": 0}}},
-        {"addChart": {"chart": {"spec": {"title": "Cost", "basicChart": {
-            "chartType": "COLUMN", "headerCount": 1,
-            "domains": [{"domain": {"sourceRange": {"sources": [
-                {"sheetId": 0, "startRowIndex": 0, "endRowIndex": 3,
-                 "startColumnIndex": 0, "endColumnIndex": 1}]}}}],
-            "series": [{"series": {"sourceRange": {"sources": [
-                {"sheetId": 0, "startRowIndex": 0, "endRowIndex": 3,
-                 "startColumnIndex": 1, "endColumnIndex": 2}]}}}]}},
-            "position": {"overlayPosition": {"anchorCell": {"sheetId": 0, "rowIndex": 4,
-                                                            "columnIndex": 5}}}}}},
-        {"addSheet": {"properties": {"title": "Sync log", "gridProperties": {
-            "rowCount": 200, "columnCount": 4}, "hidden": True}}},
-    ]})
+    ws.update(
+        [
+            ["use case", "cost", "share", "since"],
+            ["triage", "$1,200.50", "12%", "2025-01-31"],
+            ["scoring", "=B2*2", "", ""],
+        ],
+        "A1",
+        value_input_option="USER_ENTERED",
+    )
+    sh.batch_update(
+        {
+            "requests": [
+                {
+                    "repeatCell": {
+                        "range": {"sheetId": 0, "startRowIndex": 0, "endRowIndex": 1},
+                        "cell": {
+                            "userEnteredFormat": {
+                                "textFormat": {"bold": True},
+                                "backgroundColor": {"red": 0.8, "green": 0.9, "blue": 1},
+                            }
+                        },
+                        "fields": "userEnteredFormat(textFormat,backgroundColor)",
+                    }
+                },
+                {
+                    "updateSheetProperties": {
+                        "properties": {"sheetId": 0, "gridProperties": {"frozenRowCount": 1}},
+                        "fields": "gridProperties.frozenRowCount",
+                    }
+                },
+                {
+                    "setDataValidation": {
+                        "range": {
+                            "sheetId": 0,
+                            "startRowIndex": 1,
+                            "endRowIndex": 3,
+                            "startColumnIndex": 0,
+                            "endColumnIndex": 1,
+                        },
+                        "rule": {
+                            "condition": {
+                                "type": "ONE_OF_LIST",
+                                "values": [{"userEnteredValue": "triage"}, {"userEnteredValue": "scoring"}],
+                            },
+                            "strict": True,
+                        },
+                    }
+                },
+                {
+                    "addConditionalFormatRule": {
+                        "rule": {
+                            "ranges": [
+                                {
+                                    "sheetId": 0,
+                                    "startRowIndex": 1,
+                                    "endRowIndex": 3,
+                                    "startColumnIndex": 1,
+                                    "endColumnIndex": 2,
+                                }
+                            ],
+                            "booleanRule": {
+                                "condition": {"type": "NUMBER_GREATER", "values": [{"userEnteredValue": "1000"}]},
+                                "format": {"backgroundColor": {"red": 1}},
+                            },
+                        }
+                    }
+                },
+                {"addProtectedRange": {"protectedRange": {"range": {"sheetId": 0}, "warningOnly": True}}},
+                {
+                    "updateCells": {
+                        "rows": [{"values": [{"note": "from the API"}]}],
+                        "fields": "note",
+                        "start": {"sheetId": 0, "rowIndex": 1, "columnIndex": 0},
+                    }
+                },
+                {
+                    "addChart": {
+                        "chart": {
+                            "spec": {
+                                "title": "Cost",
+                                "basicChart": {
+                                    "chartType": "COLUMN",
+                                    "headerCount": 1,
+                                    "domains": [
+                                        {
+                                            "domain": {
+                                                "sourceRange": {
+                                                    "sources": [
+                                                        {
+                                                            "sheetId": 0,
+                                                            "startRowIndex": 0,
+                                                            "endRowIndex": 3,
+                                                            "startColumnIndex": 0,
+                                                            "endColumnIndex": 1,
+                                                        }
+                                                    ]
+                                                }
+                                            }
+                                        }
+                                    ],
+                                    "series": [
+                                        {
+                                            "series": {
+                                                "sourceRange": {
+                                                    "sources": [
+                                                        {
+                                                            "sheetId": 0,
+                                                            "startRowIndex": 0,
+                                                            "endRowIndex": 3,
+                                                            "startColumnIndex": 1,
+                                                            "endColumnIndex": 2,
+                                                        }
+                                                    ]
+                                                }
+                                            }
+                                        }
+                                    ],
+                                },
+                            },
+                            "position": {
+                                "overlayPosition": {"anchorCell": {"sheetId": 0, "rowIndex": 4, "columnIndex": 5}}
+                            },
+                        }
+                    }
+                },
+                {
+                    "addSheet": {
+                        "properties": {
+                            "title": "Sync log",
+                            "gridProperties": {"rowCount": 200, "columnCount": 4},
+                            "hidden": True,
+                        }
+                    }
+                },
+            ]
+        }
+    )
 
 
 def test_file_is_a_real_workbook(sheets_spreadsheet, sheets_xlsx_path):
@@ -87,39 +190,39 @@ def test_file_is_a_real_workbook(sheets_spreadsheet, sheets_xlsx_path):
     assert leftovers == []  # writes go through a temp file and a rename
 
 
-def test_everything_survives_a_restart(sheets_spreadsheet, sheets_emulator, sheets_xlsx_path,
-                                       monkeypatch):
+def test_everything_survives_a_restart(sheets_spreadsheet, sheets_emulator, sheets_xlsx_path, monkeypatch):
     _populate(sheets_spreadsheet)
     before = sheets_spreadsheet.fetch_sheet_metadata()
-    values_before = sheets_spreadsheet.values_batch_get(
-        ["Sheet1!A1:D3"], params={"valueRenderOption": "FORMULA"})
+    values_before = sheets_spreadsheet.values_batch_get(["Sheet1!A1:D3"], params={"valueRenderOption": "FORMULA"})
     sheets_emulator.stop()
 
     emu = start_emulator(sheets_xlsx_path, port=0)
     try:
         monkeypatch.setenv("SHEETS_ENDPOINT_URL", emu.url)
         from chalicelib.sheet.transport import open_client
+
         gc = open_client(service_account_info(emu.url))
         sh = gc.open_by_key(emu.default_spreadsheet_id)
         after = sh.fetch_sheet_metadata()
         for key in ("spreadsheetId", "properties"):
             assert after[key] == before[key]
         assert after["sheets"] == before["sheets"]
-        assert sh.values_batch_get(["Sheet1!A1:D3"], params={"valueRenderOption": "FORMULA"}) \
-            == values_before
-        assert sh.sheet1.get("A1:D3") == [["use case", "cost", "share", "since"],
-                                          ["triage", "$1,200.50", "12%", "2025-01-31"],
-                                          ["scoring", "2401"]]
-        grid = sh.fetch_sheet_metadata(params={"ranges": "Sheet1!A1:B2",
-                                               "includeGridData": "true"})
+        assert sh.values_batch_get(["Sheet1!A1:D3"], params={"valueRenderOption": "FORMULA"}) == values_before
+        assert sh.sheet1.get("A1:D3") == [
+            ["use case", "cost", "share", "since"],
+            ["triage", "$1,200.50", "12%", "2025-01-31"],
+            ["scoring", "2401"],
+        ]
+        grid = sh.fetch_sheet_metadata(params={"ranges": "Sheet1!A1:B2", "includeGridData": "true"})
         rows = grid["sheets"][0]["data"][0]["rowData"]
         assert rows[0]["values"][0]["userEnteredFormat"]["textFormat"] == {"bold": True}
-        assert rows[0]["values"][0]["userEnteredFormat"]["backgroundColor"] == {
-            "red": 0.8, "green": 0.9, "blue": 1}
+        assert rows[0]["values"][0]["userEnteredFormat"]["backgroundColor"] == {"red": 0.8, "green": 0.9, "blue": 1}
         assert rows[1]["values"][0]["note"] == "from the API"
         assert rows[1]["values"][0]["dataValidation"]["condition"]["type"] == "ONE_OF_LIST"
         assert rows[1]["values"][1]["userEnteredFormat"]["numberFormat"] == {
-            "type": "CURRENCY", "pattern": '"$"#,##0.00'}
+            "type": "CURRENCY",
+            "pattern": '"$"#,##0.00',
+        }
     finally:
         emu.stop()
 
@@ -150,6 +253,7 @@ def test_created_spreadsheets_get_their_own_file_and_come_back(tmp_path, monkeyp
     emu = start_emulator(data / "finops.xlsx", port=0)
     monkeypatch.setenv("SHEETS_ENDPOINT_URL", emu.url)
     from chalicelib.sheet.transport import open_client
+
     gc = open_client(service_account_info(emu.url))
     created = gc.create("Quarterly")
     created.sheet1.update([["q1"]], "A1")
@@ -169,8 +273,9 @@ def test_created_spreadsheets_get_their_own_file_and_come_back(tmp_path, monkeyp
 def test_in_memory_mode_writes_nothing(tmp_path):
     emu = start_emulator(None, port=0, persist=False)
     try:
-        r = requests.post(f"{emu.url}/v4/spreadsheets", json={"properties": {"title": "m"}},
-                          headers={"Authorization": "Bearer t"})
+        r = requests.post(
+            f"{emu.url}/v4/spreadsheets", json={"properties": {"title": "m"}}, headers={"Authorization": "Bearer t"}
+        )
         assert r.status_code == 200 and r.json()["sheets"][0]["properties"]["title"] == "Sheet1"
         assert emu.xlsx_path(r.json()["spreadsheetId"]) is None
     finally:
@@ -186,8 +291,7 @@ def test_a_workbook_made_by_hand_can_be_served(tmp_path):
     wb.save(path)
     emu = start_emulator(path, port=0, spreadsheet_id="hand-made")
     try:
-        r = requests.get(f"{emu.url}/v4/spreadsheets/hand-made/values/Settings",
-                         headers={"Authorization": "Bearer t"})
+        r = requests.get(f"{emu.url}/v4/spreadsheets/hand-made/values/Settings", headers={"Authorization": "Bearer t"})
         assert r.json()["values"] == [["key", "value"], ["tolerance", "0.15"]]
         assert r.json()["range"] == "Settings!A1:Z1000"
     finally:
@@ -196,12 +300,16 @@ def test_a_workbook_made_by_hand_can_be_served(tmp_path):
 
 def test_cli_starts_and_serves(tmp_path):
     proc = subprocess.Popen(
-        [sys.executable, "-m", "local.sheets_emulator", "--port", "0", "--xlsx",
-         str(tmp_path / "cli.xlsx")], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True)
+        [sys.executable, "-m", "local.sheets_emulator", "--port", "0", "--xlsx", str(tmp_path / "cli.xlsx")],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = proc.stdout.readline()
         import json
+
         info = json.loads(line)
         assert info["url"].startswith("http://127.0.0.1:")
         assert info["default_spreadsheet_id"] == "local-finops-sheet"
@@ -217,31 +325,52 @@ def test_cli_starts_and_serves(tmp_path):
             proc.wait()
 
 
-def test_cells_sharing_a_style_after_a_reload_stay_independent(sheets_spreadsheet,
-                                                               sheets_xlsx_path):
+def test_cells_sharing_a_style_after_a_reload_stay_independent(sheets_spreadsheet, sheets_xlsx_path):
     sh = sheets_spreadsheet
     sh.sheet1.format("A1:B1", {"textFormat": {"bold": True}})
     with edit_xlsx(sheets_xlsx_path) as wb:  # force a reload: both cells share one style
         wb["Sheet1"]["C5"] = "touched"
-    sh.batch_update({"requests": [
-        {"repeatCell": {"range": {"sheetId": 0, "startRowIndex": 0, "endRowIndex": 1,
-                                  "startColumnIndex": 0, "endColumnIndex": 1},
+    sh.batch_update(
+        {
+            "requests": [
+                {
+                    "repeatCell": {
+                        "range": {
+                            "sheetId": 0,
+                            "startRowIndex": 0,
+                            "endRowIndex": 1,
+                            "startColumnIndex": 0,
+                            "endColumnIndex": 1,
+                        },
                         "cell": {"userEnteredFormat": {"textFormat": {"italic": True}}},
-                        "fields": "userEnteredFormat.textFormat.italic"}},
-        {"updateBorders": {"range": {"sheetId": 0, "startRowIndex": 0, "endRowIndex": 1,
-                                     "startColumnIndex": 0, "endColumnIndex": 1},
-                           "top": {"style": "SOLID"}}},
-    ]})
-    res = sh.fetch_sheet_metadata(params={
-        "ranges": "Sheet1!A1:B1", "fields": "sheets.data.rowData.values.userEnteredFormat"})
+                        "fields": "userEnteredFormat.textFormat.italic",
+                    }
+                },
+                {
+                    "updateBorders": {
+                        "range": {
+                            "sheetId": 0,
+                            "startRowIndex": 0,
+                            "endRowIndex": 1,
+                            "startColumnIndex": 0,
+                            "endColumnIndex": 1,
+                        },
+                        "top": {"style": "SOLID"},
+                    }
+                },
+            ]
+        }
+    )
+    res = sh.fetch_sheet_metadata(
+        params={"ranges": "Sheet1!A1:B1", "fields": "sheets.data.rowData.values.userEnteredFormat"}
+    )
     a1, b1 = res["sheets"][0]["data"][0]["rowData"][0]["values"]
     assert a1["userEnteredFormat"]["textFormat"] == {"bold": True, "italic": True}
     assert "borders" in a1["userEnteredFormat"]
     assert b1["userEnteredFormat"] == {"textFormat": {"bold": True}}
 
 
-def test_titles_xlsx_cannot_hold_round_trip(sheets_spreadsheet, sheets_emulator,
-                                            sheets_xlsx_path):
+def test_titles_xlsx_cannot_hold_round_trip(sheets_spreadsheet, sheets_emulator, sheets_xlsx_path):
     odd = ["Pool allocations / month [draft]: a title longer than 31", META_TITLE, "It's"]
     for title in odd:
         sheets_spreadsheet.add_worksheet(title, rows=3, cols=3).update([[title]], "A1")
@@ -262,19 +391,20 @@ def _protect(sh, *ranges):
 
 
 def _protected(sh) -> dict:
-    return {s["properties"]["title"]: s.get("protectedRanges", [])
-            for s in sh.fetch_sheet_metadata()["sheets"]}
+    return {s["properties"]["title"]: s.get("protectedRanges", []) for s in sh.fetch_sheet_metadata()["sheets"]}
 
 
-def test_a_tab_protected_through_the_api_is_a_protected_sheet_in_the_workbook(sheets_spreadsheet,
-                                                                              sheets_xlsx_path):
+def test_a_tab_protected_through_the_api_is_a_protected_sheet_in_the_workbook(sheets_spreadsheet, sheets_xlsx_path):
     sh = sheets_spreadsheet
     for title in ("Dashboard", "Partly", "Warned", "Free"):
         sh.add_worksheet(title, rows=20, cols=5)
     ids = {ws.title: ws.id for ws in sh.worksheets()}
-    _protect(sh, {"range": {"sheetId": ids["Dashboard"]}, "editors": {"users": ["robot@example.com"]}},
-             {"range": {"sheetId": ids["Partly"], "startRowIndex": 0, "endRowIndex": 1}},
-             {"range": {"sheetId": ids["Warned"]}, "warningOnly": True})
+    _protect(
+        sh,
+        {"range": {"sheetId": ids["Dashboard"]}, "editors": {"users": ["robot@example.com"]}},
+        {"range": {"sheetId": ids["Partly"], "startRowIndex": 0, "endRowIndex": 1}},
+        {"range": {"sheetId": ids["Warned"]}, "warningOnly": True},
+    )
     wb = openpyxl.load_workbook(sheets_xlsx_path)
     native = {ws.title: bool(ws.protection.sheet) for ws in wb.worksheets if ws.title != META_TITLE}
     # read-only in Excel and LibreOffice: the whole tab only; a partial range or a warning stays metadata
@@ -290,14 +420,16 @@ def test_a_tab_protected_through_the_api_is_a_protected_sheet_in_the_workbook(sh
     assert openpyxl.load_workbook(sheets_xlsx_path)["Dashboard"].protection.sheet
 
 
-def test_protecting_or_unprotecting_a_sheet_in_the_workbook_is_read_back(sheets_spreadsheet,
-                                                                          sheets_xlsx_path):
+def test_protecting_or_unprotecting_a_sheet_in_the_workbook_is_read_back(sheets_spreadsheet, sheets_xlsx_path):
     sh = sheets_spreadsheet
     sh.add_worksheet("Board report", rows=20, cols=5)
     sh.add_worksheet("Partly", rows=20, cols=5)
     ids = {ws.title: ws.id for ws in sh.worksheets()}
-    _protect(sh, {"range": {"sheetId": ids["Board report"]}},
-             {"range": {"sheetId": ids["Partly"], "startRowIndex": 0, "endRowIndex": 1}})
+    _protect(
+        sh,
+        {"range": {"sheetId": ids["Board report"]}},
+        {"range": {"sheetId": ids["Partly"], "startRowIndex": 0, "endRowIndex": 1}},
+    )
     with edit_xlsx(sheets_xlsx_path) as wb:  # a person in LibreOffice: Tools > Protect Sheet, and unprotect
         wb["Sheet1"].protection.sheet = True
         wb["Board report"].protection.sheet = False
@@ -327,4 +459,5 @@ def test_files_written_before_native_protection_keep_their_protected_ranges(tmp_
     wb.save(path)
     monkeypatch.setattr(xlsx_io, "META_VERSION", 2)
     assert xlsx_io.load(path).sheet_by_title("Dashboard").protected_ranges == [
-        {"protectedRangeId": 5, "range": {"sheetId": 7}}]
+        {"protectedRangeId": 5, "range": {"sheetId": 7}}
+    ]

@@ -1,4 +1,5 @@
 """A dependency outage is a clear 503: DynamoDB unreachable or throttling after botocore's retries."""
+
 from __future__ import annotations
 
 import json
@@ -6,8 +7,12 @@ import socket
 
 from tests.conftest import bearer
 
-ITEM = {"work_item_id": "c-1", "use_case": "claims-processing", "completed_at": "2026-11-23T10:00:00Z",
-        "status": "success"}
+ITEM = {
+    "work_item_id": "c-1",
+    "use_case": "claims-processing",
+    "completed_at": "2026-11-23T10:00:00Z",
+    "status": "success",
+}
 
 
 def closed_port() -> int:
@@ -43,8 +48,9 @@ def assert_503(response):
 
 def test_unreachable_storage_answers_503_with_retry_after_and_health_says_degraded(api, tokens, monkeypatch):
     storage_down(monkeypatch)
-    assert_503(api.http.post("/v1/work-items", body=json.dumps({"items": [ITEM]}),
-                             headers=bearer(tokens["teams"]["claims"])))
+    assert_503(
+        api.http.post("/v1/work-items", body=json.dumps({"items": [ITEM]}), headers=bearer(tokens["teams"]["claims"]))
+    )
     assert_503(api.http.get("/v1/use-cases/claims-processing/guardrail", headers=bearer(tokens["admin"])))
     health = assert_503(api.http.get("/v1/health"))
     assert health["status"] == "degraded" and health["storage"] == "unavailable"
@@ -63,12 +69,18 @@ def test_throttling_after_retries_is_503_not_500(api, tokens, monkeypatch):
     from chalicelib.storage.work_items import WorkItemStore
 
     def throttled(self, items, now):
-        raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"},
-                           "ResponseMetadata": {"HTTPStatusCode": 400}}, "TransactWriteItems")
+        raise ClientError(
+            {
+                "Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"},
+                "ResponseMetadata": {"HTTPStatusCode": 400},
+            },
+            "TransactWriteItems",
+        )
 
     monkeypatch.setattr(WorkItemStore, "save", throttled)
-    assert_503(api.http.post("/v1/work-items", body=json.dumps({"items": [ITEM]}),
-                             headers=bearer(tokens["teams"]["claims"])))
+    assert_503(
+        api.http.post("/v1/work-items", body=json.dumps({"items": [ITEM]}), headers=bearer(tokens["teams"]["claims"]))
+    )
 
 
 def test_a_bug_is_still_a_500_not_a_503(api, tokens, monkeypatch):
@@ -78,6 +90,7 @@ def test_a_bug_is_still_a_500_not_a_503(api, tokens, monkeypatch):
         raise KeyError("use_case")
 
     monkeypatch.setattr(WorkItemStore, "save", broken)
-    response = api.http.post("/v1/work-items", body=json.dumps({"items": [ITEM]}),
-                             headers=bearer(tokens["teams"]["claims"]))
+    response = api.http.post(
+        "/v1/work-items", body=json.dumps({"items": [ITEM]}), headers=bearer(tokens["teams"]["claims"])
+    )
     assert response.status_code == 500 and "Retry-After" not in response.headers

@@ -1,19 +1,38 @@
 """GET /v1/summary: the month's total, every cut of it, what is unallocated, and source freshness."""
+
 from __future__ import annotations
 
 import json
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal as D
 
-from chalicelib.domain.facts import CostFact, DailyUnits
+from chalicelib.domain.facts import CostFact
 from tests.conftest import bearer
 
 
-def fact(day, amount, source, vendor_key, team="unallocated", use_case="unallocated", category="api",
-         provider="OpenAI", service="gpt-4o"):
-    return CostFact(day=day, source=source, category=category, provider=provider, service=service,
-                    billed_cost=D(amount), effective_cost=D(amount), vendor_key=vendor_key, team=team,
-                    use_case=use_case)
+def fact(
+    day,
+    amount,
+    source,
+    vendor_key,
+    team="unallocated",
+    use_case="unallocated",
+    category="api",
+    provider="OpenAI",
+    service="gpt-4o",
+):
+    return CostFact(
+        day=day,
+        source=source,
+        category=category,
+        provider=provider,
+        service=service,
+        billed_cost=D(amount),
+        effective_cost=D(amount),
+        vendor_key=vendor_key,
+        team=team,
+        use_case=use_case,
+    )
 
 
 def get_summary(api, token, month="2026-11"):
@@ -29,12 +48,30 @@ def seed_month():
     s = stores.stores()
     org = stores.organisation()
     sources = [
-        BillingSource("openai", lambda a, b: [fact(d1, "1000.10", "openai", "openai:project:proj_claims"),
-                                              fact(d2, "500.05", "openai", "openai:project:proj_sales_leads"),
-                                              fact(d2, "25.00", "openai", "openai:project:proj_shadow_marketing")]),
-        BillingSource("datadog", lambda a, b: [fact(d1, "100.00", "datadog", "csv:Datadog", team="shared",
-                                                    use_case="platform-observability", category="observability",
-                                                    provider="Datadog", service="APM")]),
+        BillingSource(
+            "openai",
+            lambda a, b: [
+                fact(d1, "1000.10", "openai", "openai:project:proj_claims"),
+                fact(d2, "500.05", "openai", "openai:project:proj_sales_leads"),
+                fact(d2, "25.00", "openai", "openai:project:proj_shadow_marketing"),
+            ],
+        ),
+        BillingSource(
+            "datadog",
+            lambda a, b: [
+                fact(
+                    d1,
+                    "100.00",
+                    "datadog",
+                    "csv:Datadog",
+                    team="shared",
+                    use_case="platform-observability",
+                    category="observability",
+                    provider="Datadog",
+                    service="APM",
+                )
+            ],
+        ),
         BillingSource("anthropic", lambda a, b: (_ for _ in ()).throw(RuntimeError("vendor down"))),
     ]
     pull_sources(sources, d1, date(2026, 11, 4), org, s.ledger, s.freshness, datetime.now(timezone.utc))
@@ -47,7 +84,9 @@ def test_summary_cuts_the_month_every_way(api, tokens):
     assert body["total"] == "1625.15" and body["billed_total"] == "1625.15"
     assert body["unallocated"] == "25.00" and body["allocated"] == "1600.15"
     assert {r["name"]: r["total"] for r in body["by_category"] if r["total"] != "0.00"} == {
-        "api": "1525.15", "observability": "100.00"}
+        "api": "1525.15",
+        "observability": "100.00",
+    }
     by_team = {r["name"]: r["total"] for r in body["by_team"]}
     # The shared Datadog cost is split by direct spend (1000.10 : 500.05): 66.67 and 33.33.
     assert by_team["claims"] == "1066.77" and by_team["sales"] == "533.38"
@@ -86,13 +125,26 @@ def test_every_cut_of_the_summary_foots_to_the_total_as_shown(api, tokens):
     from chalicelib.billing import BillingSource, pull_sources
 
     day = date(2026, 10, 5)
-    facts = [fact(day, "0.3333", "csv", f"csv:k{i}", team=team, use_case=uc, category=cat, service=f"svc{i}")
-             for i, (cat, team, uc) in enumerate([("api", "claims", "claims-processing"),
-                                                  ("vector_db", "support", "ticket-escalation"),
-                                                  ("other", "sales", "lead-scoring")])]
+    facts = [
+        fact(day, "0.3333", "csv", f"csv:k{i}", team=team, use_case=uc, category=cat, service=f"svc{i}")
+        for i, (cat, team, uc) in enumerate(
+            [
+                ("api", "claims", "claims-processing"),
+                ("vector_db", "support", "ticket-escalation"),
+                ("other", "sales", "lead-scoring"),
+            ]
+        )
+    ]
     s = stores.stores()
-    pull_sources([BillingSource("csv", lambda a, b: facts)], day, day + timedelta(days=1), stores.organisation(),
-                 s.ledger, s.freshness, datetime.now(timezone.utc))
+    pull_sources(
+        [BillingSource("csv", lambda a, b: facts)],
+        day,
+        day + timedelta(days=1),
+        stores.organisation(),
+        s.ledger,
+        s.freshness,
+        datetime.now(timezone.utc),
+    )
     status, body = get_summary(api, tokens["admin"], "2026-10")
     assert status == 200
     total = D(body["total"])

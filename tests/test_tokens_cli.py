@@ -1,4 +1,5 @@
 """`python -m chalicelib.cli tokens ...`: create shows a secret once, list never does, revoke works."""
+
 from __future__ import annotations
 
 import json
@@ -13,8 +14,18 @@ def test_create_list_revoke(api, capsys):
     token = capsys.readouterr().out.strip()
     assert token.startswith("fo_") and len(token) > 40
 
-    body = json.dumps({"items": [{"work_item_id": "c1", "use_case": "claims-processing",
-                                  "completed_at": "2026-11-01T10:00:00Z", "status": "success"}]})
+    body = json.dumps(
+        {
+            "items": [
+                {
+                    "work_item_id": "c1",
+                    "use_case": "claims-processing",
+                    "completed_at": "2026-11-01T10:00:00Z",
+                    "status": "success",
+                }
+            ]
+        }
+    )
     assert api.http.post("/v1/work-items", headers=bearer(token), body=body).status_code == 200
 
     assert main(["tokens", "list"]) == 0

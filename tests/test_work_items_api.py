@@ -1,4 +1,5 @@
 """POST /v1/work-items: what a team posting completions sees, and what gets counted."""
+
 from __future__ import annotations
 
 import json
@@ -76,23 +77,26 @@ def test_other_teams_use_case_is_rejected_as_unknown(api, tokens):
     assert units_today("claims-processing")[0] == 0
 
 
-@pytest.mark.parametrize("override, field", [
-    ({"completed_at": "2026-11-23 10:00:00"}, "completed_at"),
-    ({"completed_at": "2026-11-23T10:00:00"}, "completed_at"),  # no offset
-    ({"completed_at": "2026-02-30T10:00:00Z"}, "completed_at"),
-    ({"status": "done"}, "status"),
-    ({"work_item_id": ""}, "work_item_id"),
-    ({"work_item_id": "x" * 129}, "work_item_id"),
-    ({"work_item_id": "line\nbreak"}, "work_item_id"),
-    ({"work_item_id": 42}, "work_item_id"),
-    ({"human_review_minutes": -1}, "human_review_minutes"),
-    ({"human_review_minutes": 1441}, "human_review_minutes"),
-    ({"human_review_minutes": "5"}, "human_review_minutes"),
-    ({"human_review_minutes": True}, "human_review_minutes"),
-    ({"attributes": [1, 2]}, "attributes"),
-    ({"attributes": {"blob": "x" * 2100}}, "attributes"),
-    ({"colour": "red"}, "colour"),
-])
+@pytest.mark.parametrize(
+    "override, field",
+    [
+        ({"completed_at": "2026-11-23 10:00:00"}, "completed_at"),
+        ({"completed_at": "2026-11-23T10:00:00"}, "completed_at"),  # no offset
+        ({"completed_at": "2026-02-30T10:00:00Z"}, "completed_at"),
+        ({"status": "done"}, "status"),
+        ({"work_item_id": ""}, "work_item_id"),
+        ({"work_item_id": "x" * 129}, "work_item_id"),
+        ({"work_item_id": "line\nbreak"}, "work_item_id"),
+        ({"work_item_id": 42}, "work_item_id"),
+        ({"human_review_minutes": -1}, "human_review_minutes"),
+        ({"human_review_minutes": 1441}, "human_review_minutes"),
+        ({"human_review_minutes": "5"}, "human_review_minutes"),
+        ({"human_review_minutes": True}, "human_review_minutes"),
+        ({"attributes": [1, 2]}, "attributes"),
+        ({"attributes": {"blob": "x" * 2100}}, "attributes"),
+        ({"colour": "red"}, "colour"),
+    ],
+)
 def test_bad_item_is_rejected_naming_the_field(api, tokens, override, field):
     status, answer = post(api, tokens["teams"]["claims"], [item(1, **override), item(2)])
     assert status == 200
@@ -120,14 +124,17 @@ def test_offsets_are_converted_to_the_utc_day(api, tokens):
     assert [(r.day, r.units) for r in rows] == [(date(2026, 10, 2), 1)]
 
 
-@pytest.mark.parametrize("raw, status, words", [
-    ("not json", 400, "not valid JSON"),
-    ("[]", 400, "JSON object"),
-    ('{"items": []}', 400, "empty"),
-    ('{"things": []}', 400, "items"),
-    (json.dumps({"items": [{}] * 501}), 400, "limit is 500"),
-    ('{"items": [{"human_review_minutes": NaN}]}', 400, "not valid JSON"),
-])
+@pytest.mark.parametrize(
+    "raw, status, words",
+    [
+        ("not json", 400, "not valid JSON"),
+        ("[]", 400, "JSON object"),
+        ('{"items": []}', 400, "empty"),
+        ('{"things": []}', 400, "items"),
+        (json.dumps({"items": [{}] * 501}), 400, "limit is 500"),
+        ('{"items": [{"human_review_minutes": NaN}]}', 400, "not valid JSON"),
+    ],
+)
 def test_unusable_body_is_a_400_with_a_clear_message(api, tokens, raw, status, words):
     code, answer = post(api, tokens["teams"]["claims"], raw=raw)
     assert code == status
@@ -142,8 +149,7 @@ def test_body_over_one_megabyte_is_413(api, tokens):
 
 def test_missing_or_invalid_token_is_401_and_wrong_scope_403(api, tokens):
     body = json.dumps({"items": [item(1)]})
-    assert api.http.post("/v1/work-items", headers={"Content-Type": "application/json"},
-                         body=body).status_code == 401
+    assert api.http.post("/v1/work-items", headers={"Content-Type": "application/json"}, body=body).status_code == 401
     assert api.http.post("/v1/work-items", headers=bearer("fo_not-a-real-token"), body=body).status_code == 401
     assert api.http.post("/v1/work-items", headers=bearer(tokens["admin"]), body=body).status_code == 403
     assert units_today("claims-processing")[0] == 0
@@ -157,8 +163,11 @@ def test_posting_emits_metrics_per_outcome(api, tokens, capsys):
 
 
 def test_absurd_dates_and_minutes_are_answered_not_crashed(api, tokens):
-    items = [item(1, completed_at="0001-01-01T00:00:00+01:00"), item(2, completed_at="1999-12-31T23:59:59Z"),
-             item(3, human_review_minutes=0)]
+    items = [
+        item(1, completed_at="0001-01-01T00:00:00+01:00"),
+        item(2, completed_at="1999-12-31T23:59:59Z"),
+        item(3, human_review_minutes=0),
+    ]
     raw = json.dumps({"items": items}).replace('"human_review_minutes": 0', '"human_review_minutes": 1e-200')
     status, answer = post(api, tokens["teams"]["claims"], raw=raw)
     assert status == 200
@@ -166,16 +175,19 @@ def test_absurd_dates_and_minutes_are_answered_not_crashed(api, tokens):
     assert units_today("claims-processing") == (1, 1, 0)
 
 
-@pytest.mark.parametrize("override, field", [
-    ({"attributes": {"note": "\ud800"}}, "attributes"),  # a lone surrogate: not Unicode text
-    ({"attributes": {"\udfff": 1}}, "attributes"),
-    ({"attributes": {"deep": {"deeper": ["ok", "\ud83d"]}}}, "attributes"),
-    ({"work_item_id": "claim-\ud800"}, "work_item_id"),
-    ({"use_case": "claims-processing\ud800"}, "use_case"),
-    ({"status": "success\ud800"}, "status"),
-    ({"completed_at": "2026-11-01T10:00:00Z\ud800"}, "completed_at"),
-    ({"\ud800": 1}, "\\ud800"),  # the unknown field named, escaped: the answer is always valid UTF-8
-])
+@pytest.mark.parametrize(
+    "override, field",
+    [
+        ({"attributes": {"note": "\ud800"}}, "attributes"),  # a lone surrogate: not Unicode text
+        ({"attributes": {"\udfff": 1}}, "attributes"),
+        ({"attributes": {"deep": {"deeper": ["ok", "\ud83d"]}}}, "attributes"),
+        ({"work_item_id": "claim-\ud800"}, "work_item_id"),
+        ({"use_case": "claims-processing\ud800"}, "use_case"),
+        ({"status": "success\ud800"}, "status"),
+        ({"completed_at": "2026-11-01T10:00:00Z\ud800"}, "completed_at"),
+        ({"\ud800": 1}, "\\ud800"),  # the unknown field named, escaped: the answer is always valid UTF-8
+    ],
+)
 def test_a_lone_surrogate_rejects_its_item_only(api, tokens, override, field):
     status, answer = post(api, tokens["teams"]["claims"], [item(1), item(2, **override), item(3)])
     assert status == 200, answer
@@ -186,12 +198,15 @@ def test_a_lone_surrogate_rejects_its_item_only(api, tokens, override, field):
     json.dumps(answer, ensure_ascii=False).encode("utf-8")  # nothing in the answer is a lone surrogate
 
 
-@pytest.mark.parametrize("literal, field", [
-    ("1" + "0" * 5000, "human_review_minutes"),  # beyond Python's 4,300-digit int parsing limit
-    ("-" + "9" * 5000, "human_review_minutes"),
-    ("1e999999999", "human_review_minutes"),
-    ("1e-999999999", None),  # rounds to 0.00 minutes: accepted
-])
+@pytest.mark.parametrize(
+    "literal, field",
+    [
+        ("1" + "0" * 5000, "human_review_minutes"),  # beyond Python's 4,300-digit int parsing limit
+        ("-" + "9" * 5000, "human_review_minutes"),
+        ("1e999999999", "human_review_minutes"),
+        ("1e-999999999", None),  # rounds to 0.00 minutes: accepted
+    ],
+)
 def test_huge_numbers_reject_their_item_only(api, tokens, literal, field):
     items = [item(1), item(2, human_review_minutes=12345), item(3)]
     raw = json.dumps({"items": items}).replace("12345", literal)

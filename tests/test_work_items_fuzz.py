@@ -1,5 +1,6 @@
 """Fuzzed input never yields a 5xx: bad input never changes stored data, and in a batch mixing good
 and bad items only the accepted ones change it (counters still equal their items)."""
+
 from __future__ import annotations
 
 import json
@@ -10,8 +11,12 @@ from hypothesis import strategies as st
 
 from tests.conftest import bearer
 
-VALID = {"work_item_id": "claim-1", "use_case": "claims-processing",
-         "completed_at": "2026-11-01T10:00:00Z", "status": "success"}
+VALID = {
+    "work_item_id": "claim-1",
+    "use_case": "claims-processing",
+    "completed_at": "2026-11-01T10:00:00Z",
+    "status": "success",
+}
 
 junk = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=50),
@@ -20,22 +25,37 @@ junk = st.recursive(
 )
 bad_values = {
     "work_item_id": junk.filter(lambda v: not (isinstance(v, str) and 0 < len(v) <= 128 and v.isprintable()))
-    | st.text(min_size=129, max_size=400) | st.just("tab\there"),
-    "use_case": junk.filter(lambda v: v != "claims-processing") | st.just("lead-scoring") | st.just("claims-processing\u200b"),
-    "completed_at": junk.filter(lambda v: not isinstance(v, str)) | st.text(max_size=40)
-    | st.just("2099-01-01T00:00:00Z") | st.just("2026-13-01T00:00:00Z") | st.just("2026-11-01T10:00:00"),
+    | st.text(min_size=129, max_size=400)
+    | st.just("tab\there"),
+    "use_case": junk.filter(lambda v: v != "claims-processing")
+    | st.just("lead-scoring")
+    | st.just("claims-processing\u200b"),
+    "completed_at": junk.filter(lambda v: not isinstance(v, str))
+    | st.text(max_size=40)
+    | st.just("2099-01-01T00:00:00Z")
+    | st.just("2026-13-01T00:00:00Z")
+    | st.just("2026-11-01T10:00:00"),
     "status": junk.filter(lambda v: v not in ("success", "failure")) | st.just("SUCCESS") | st.just("succès"),
-    "human_review_minutes": st.integers(max_value=-1) | st.integers(min_value=1441) | st.text(max_size=5)
-    | st.booleans() | st.just([]) | st.floats(min_value=1441.01, allow_infinity=False, allow_nan=False),
-    "attributes": st.lists(junk, max_size=3) | st.text(max_size=10) | st.integers()
-    | st.just({"big": "é" * 1100}),
+    "human_review_minutes": st.integers(max_value=-1)
+    | st.integers(min_value=1441)
+    | st.text(max_size=5)
+    | st.booleans()
+    | st.just([])
+    | st.floats(min_value=1441.01, allow_infinity=False, allow_nan=False),
+    "attributes": st.lists(junk, max_size=3) | st.text(max_size=10) | st.integers() | st.just({"big": "é" * 1100}),
 }
 one_bad_item = st.sampled_from(sorted(bad_values)).flatmap(
-    lambda field: bad_values[field].map(lambda value: {**VALID, field: value}))
+    lambda field: bad_values[field].map(lambda value: {**VALID, field: value})
+)
 missing_field = st.sampled_from(["work_item_id", "use_case", "completed_at", "status"]).map(
-    lambda field: {k: v for k, v in VALID.items() if k != field})
-bad_item = one_bad_item | missing_field | junk.filter(lambda v: not isinstance(v, dict)) \
+    lambda field: {k: v for k, v in VALID.items() if k != field}
+)
+bad_item = (
+    one_bad_item
+    | missing_field
+    | junk.filter(lambda v: not isinstance(v, dict))
     | st.dictionaries(st.text(max_size=8).filter(lambda k: k not in VALID), junk, min_size=1, max_size=3)
+)
 
 bad_bodies = (
     st.lists(bad_item, min_size=1, max_size=6).map(lambda items: json.dumps({"items": items}))
@@ -49,8 +69,10 @@ bad_bodies = (
 
 def snapshot():
     client = boto3.client("dynamodb")
-    return {t: sorted(json.dumps(i, sort_keys=True) for i in client.scan(TableName=t)["Items"])
-            for t in ("finops-work-items", "finops-unit-counts")}
+    return {
+        t: sorted(json.dumps(i, sort_keys=True) for i in client.scan(TableName=t)["Items"])
+        for t in ("finops-work-items", "finops-unit-counts")
+    }
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -94,21 +116,36 @@ def _nested(depth: int, kind: str) -> str:
 number_text = (
     st.from_regex(r"-?(0|[1-9][0-9]{0,24})(\.[0-9]{1,24})?([eE][+-]?[0-9]{1,12})?", fullmatch=True)
     | st.integers(4200, 6000).map(lambda n: "9" * n)
-    | st.sampled_from(["1e400", "-1e400", "1e-400", "1440", "1440.00", "1440.005", "1440.0049", "-0", "-0.0",
-                       "0.001", "1439.999", "9" * 400 + "e-398"])
+    | st.sampled_from(
+        [
+            "1e400",
+            "-1e400",
+            "1e-400",
+            "1440",
+            "1440.00",
+            "1440.005",
+            "1440.0049",
+            "-0",
+            "-0.0",
+            "0.001",
+            "1439.999",
+            "9" * 400 + "e-398",
+        ]
+    )
 )
 nan_like = st.sampled_from(["NaN", "Infinity", "-Infinity", '"NaN"', '"Infinity"', '"1e400"', '"-0"'])
 nesting = st.tuples(st.integers(1, 3000), st.sampled_from(["list", "dict"])).map(lambda t: _nested(*t))
 fragment = wild_json.map(json.dumps) | number_text | nan_like | nesting
 object_text = st.dictionaries(wild_text, fragment | wild_text.map(json.dumps), min_size=1, max_size=4).map(
-    lambda d: "{" + ",".join(json.dumps(k) + ":" + v for k, v in d.items()) + "}")
+    lambda d: "{" + ",".join(json.dumps(k) + ":" + v for k, v in d.items()) + "}"
+)
 attributes_text = object_text | object_text | object_text | fragment
 string_field_text = wild_text.map(json.dumps) | fragment
 good_value = {
     "completed_at": st.sampled_from(["2026-11-01T10:00:00Z", "2026-10-31T23:30:00-05:00", "2026-09-30T23:59:59Z"]),
     "status": st.sampled_from(["success", "failure"]),
     "human_review_minutes": st.sampled_from(["0", "1.5", "1440", "12.345"]),
-    "attributes": st.sampled_from(['{}', '{"model":"gpt"}', '{"n":[1,2,{"x":null}]}']),
+    "attributes": st.sampled_from(["{}", '{"model":"gpt"}', '{"n":[1,2,{"x":null}]}']),
 }
 
 
@@ -143,8 +180,9 @@ def _items_by_key() -> dict:
     return {(r["use_case"], r["work_item_id"]): r for r in scan(ITEMS)}
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                    HealthCheck.too_slow])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(items=st.lists(fuzzed_item(), min_size=1, max_size=6))
 def test_every_field_fuzzed_never_5xx_and_only_accepted_items_change_stored_data(api, tokens, items):
     from tests.storage.work_item_checks import assert_counters_exact

@@ -12,6 +12,7 @@ $1.2345. It is converted exactly (Decimal, scaleb(-2)). Buckets with no cost hav
 One fact per (UTC day, workspace, description): category ``api``, provider
 ``Anthropic``, service = description, vendor key ``anthropic:workspace:<id|default>``.
 """
+
 from __future__ import annotations
 
 import os
@@ -21,8 +22,15 @@ from typing import Any, Optional
 
 import requests
 
-from chalicelib.connectors.common import (Pulled, bucket_page, check_window, in_window, parse_timestamp, rfc3339,
-                                          to_decimal)
+from chalicelib.connectors.common import (
+    Pulled,
+    bucket_page,
+    check_window,
+    in_window,
+    parse_timestamp,
+    rfc3339,
+    to_decimal,
+)
 from chalicelib.connectors.errors import SourceUnavailable
 from chalicelib.connectors.vendor_http import HttpConfig, pull_pages
 from chalicelib.domain.facts import CostFact
@@ -42,7 +50,7 @@ def vendor_key(workspace_id: Optional[str]) -> str:
 
 
 def cents_to_dollars(amount: Any) -> Decimal:
-    """"123.45" (cents, string) -> Decimal("1.2345") dollars, exactly."""
+    """ "123.45" (cents, string) -> Decimal("1.2345") dollars, exactly."""
     return to_decimal(amount).scaleb(-2)
 
 
@@ -146,6 +154,11 @@ def pull(
         ("limit", limit),
     ]
     return pull_pages(
-        SOURCE, url, params=base_params, headers=headers, config=config, session=session,
+        SOURCE,
+        url,
+        params=base_params,
+        headers=headers,
+        config=config,
+        session=session,
         parse_page=lambda payload, page_no: parse_cost_report_page(payload, page_no=page_no, start=start, end=end),
     )

@@ -15,6 +15,7 @@ A day is answered when the reply has a ``ResultsByTime`` entry for it (Cost Expl
 per day, with ``Groups: []`` when nothing was spent). An answer with no entries (moto's Cost
 Explorer unless results are queued) answers no day, so it removes nothing from the ledger.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -174,8 +175,9 @@ def pull(ce_client: Any, start: date, end: date, *, cost_center: str = COST_CENT
             response = ce_client.get_cost_and_usage(**params)
         except (ClientError, BotoCoreError) as exc:
             raise SourceUnavailable(SOURCE, f"GetCostAndUsage failed: {exc}") from exc
-        page_facts, token, page_days = parse_response(response, page_no=page_no, start=start, end=end,
-                                                      cost_center=cost_center)
+        page_facts, token, page_days = parse_response(
+            response, page_no=page_no, start=start, end=end, cost_center=cost_center
+        )
         facts.extend(page_facts)
         answered.update(page_days)
         if token is None:

@@ -1,4 +1,5 @@
 """Small helpers shared by the connectors: UTC days, exact decimals, merging facts."""
+
 from __future__ import annotations
 
 import re
@@ -75,8 +76,9 @@ def parse_timestamp(text: str) -> datetime:
         raise ValueError(f"not a timestamp: {text!r}")
     day = parse_day(m.group("date"))
     fraction = (m.group("f") or "").ljust(6, "0")[:6]
-    parsed = datetime.combine(day, time(int(m.group("h") or 0), int(m.group("m") or 0), int(m.group("s") or 0),
-                                        int(fraction or 0)))
+    parsed = datetime.combine(
+        day, time(int(m.group("h") or 0), int(m.group("m") or 0), int(m.group("s") or 0), int(fraction or 0))
+    )
     tz = m.group("tz")
     if tz and tz not in ("Z", "z"):
         sign = -1 if tz[0] == "-" else 1
@@ -235,8 +237,17 @@ def merge_facts(facts: Iterable[CostFact]) -> list[CostFact]:
     order: list[tuple] = []
     groups: dict[tuple, list[CostFact]] = {}
     for fact in facts:
-        key = (fact.day, fact.source, fact.category, fact.provider, fact.service, fact.vendor_key, fact.team,
-               fact.use_case, fact.currency)  # a tuple: a "|" inside a field merges nothing
+        key = (
+            fact.day,
+            fact.source,
+            fact.category,
+            fact.provider,
+            fact.service,
+            fact.vendor_key,
+            fact.team,
+            fact.use_case,
+            fact.currency,
+        )  # a tuple: a "|" inside a field merges nothing
         if key not in groups:
             groups[key] = []
             order.append(key)
@@ -275,7 +286,9 @@ def decode_text(data: "str | bytes", filename: str = "") -> str:
         try:
             data = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise CostImportError([RowError(1, "", "", f"file is not UTF-8 text ({exc.reason} at byte {exc.start})")], filename)
+            raise CostImportError(
+                [RowError(1, "", "", f"file is not UTF-8 text ({exc.reason} at byte {exc.start})")], filename
+            )
     return data[1:] if data.startswith("\ufeff") else data
 
 

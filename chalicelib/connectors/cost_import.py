@@ -1,5 +1,6 @@
 """Uploaded cost files (``POST /v1/cost-imports`` or an S3 drop): pick the parser from
 the header and return the facts, or raise CostImportError naming every bad row."""
+
 from __future__ import annotations
 
 from datetime import date

@@ -9,6 +9,7 @@ Two kinds of failure, handled differently by the caller:
   It carries *every* row error found, each naming the row and the column, so the
   uploader can fix the file in one go. The caller stores nothing from that file.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

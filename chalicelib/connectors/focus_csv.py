@@ -48,6 +48,7 @@ and use-case tags) hold no control or invisible format characters.
 Any invalid row makes the whole file fail with ``CostImportError`` listing every
 bad row and column (header = row 1).
 """
+
 from __future__ import annotations
 
 import json
@@ -144,7 +145,7 @@ def _tag_name(key: str) -> str:
     name = key.strip().lower()
     for prefix in ("user:", "tag:", "tags:", "aws:"):
         if name.startswith(prefix):
-            name = name[len(prefix):]
+            name = name[len(prefix) :]
     name = name.replace("_", "-").replace(" ", "-")
     return "use-case" if name == "usecase" else name
 
@@ -213,16 +214,21 @@ def _resolve_columns(header: list[str]) -> tuple[dict[str, int], list[RowError]]
         if c not in columns:
             errors.append(RowError(1, c, "", "required FOCUS column is missing"))
     if not any(c in columns for c in PROVIDER_COLUMNS):
-        errors.append(RowError(1, "ServiceProviderName", "", "no provider column (ServiceProviderName or ProviderName)"))
+        errors.append(
+            RowError(1, "ServiceProviderName", "", "no provider column (ServiceProviderName or ProviderName)")
+        )
     return columns, errors
 
 
-def _parse_row(number: int, record: list[str], header: list[str], columns: dict[str, int],
-               today: Optional[date] = None) -> tuple[Optional[_Row], list[RowError]]:
+def _parse_row(
+    number: int, record: list[str], header: list[str], columns: dict[str, int], today: Optional[date] = None
+) -> tuple[Optional[_Row], list[RowError]]:
     errors: list[RowError] = []
     fitted = fit_record(record, len(header))
     if fitted is None:
-        return None, [RowError(number, "", ",".join(record)[:80], f"row has {len(record)} fields, header has {len(header)}")]
+        return None, [
+            RowError(number, "", ",".join(record)[:80], f"row has {len(record)} fields, header has {len(header)}")
+        ]
     record = fitted
 
     def cell(name: str) -> Optional[str]:
@@ -254,18 +260,34 @@ def _parse_row(number: int, record: list[str], header: list[str], columns: dict[
     period_start = period_end = None
     start_text = cell("ChargePeriodStart")
     if start_text is None:
-        errors.append(RowError(number, "ChargePeriodStart", raw("ChargePeriodStart"), "a charge period start is required"))
+        errors.append(
+            RowError(number, "ChargePeriodStart", raw("ChargePeriodStart"), "a charge period start is required")
+        )
     else:
         try:
             period_start = parse_timestamp(start_text)
         except ValueError:
-            errors.append(RowError(number, "ChargePeriodStart", raw("ChargePeriodStart"), "not a timestamp (RFC 3339 or 'YYYY-MM-DD hh:mm:ss')"))
+            errors.append(
+                RowError(
+                    number,
+                    "ChargePeriodStart",
+                    raw("ChargePeriodStart"),
+                    "not a timestamp (RFC 3339 or 'YYYY-MM-DD hh:mm:ss')",
+                )
+            )
     end_text = cell("ChargePeriodEnd")
     if end_text is not None:
         try:
             period_end = parse_timestamp(end_text)
         except ValueError:
-            errors.append(RowError(number, "ChargePeriodEnd", raw("ChargePeriodEnd"), "not a timestamp (RFC 3339 or 'YYYY-MM-DD hh:mm:ss')"))
+            errors.append(
+                RowError(
+                    number,
+                    "ChargePeriodEnd",
+                    raw("ChargePeriodEnd"),
+                    "not a timestamp (RFC 3339 or 'YYYY-MM-DD hh:mm:ss')",
+                )
+            )
         if period_start and period_end and period_end < period_start:
             errors.append(RowError(number, "ChargePeriodEnd", raw("ChargePeriodEnd"), "ends before ChargePeriodStart"))
     if period_start is not None:
@@ -279,9 +301,15 @@ def _parse_row(number: int, record: list[str], header: list[str], columns: dict[
         if why:
             errors.append(RowError(number, "ChargePeriodEnd", raw("ChargePeriodEnd"), f"out of range: {why}"))
         elif period_start is not None and period_end - period_start > timedelta(days=MAX_PERIOD_DAYS):
-            errors.append(RowError(number, "ChargePeriodEnd", raw("ChargePeriodEnd"),
-                                   f"the charge period spans {(period_end - period_start).days} days; at most "
-                                   f"{MAX_PERIOD_DAYS} are accepted (split longer periods into months)"))
+            errors.append(
+                RowError(
+                    number,
+                    "ChargePeriodEnd",
+                    raw("ChargePeriodEnd"),
+                    f"the charge period spans {(period_end - period_start).days} days; at most "
+                    f"{MAX_PERIOD_DAYS} are accepted (split longer periods into months)",
+                )
+            )
 
     provider = next((cell(c) for c in PROVIDER_COLUMNS if cell(c)), None)
     if provider is None:

@@ -14,6 +14,7 @@ minutes (or no counter at all) states "no review cost", and a review fact stored
 before (minutes corrected by reposted items) is removed and reported. A day with no counter
 and nothing stored changes nothing.
 """
+
 from __future__ import annotations
 
 from datetime import date

@@ -9,6 +9,7 @@ One fact per (UTC day, project, line item): category ``api``, provider ``OpenAI`
 service = line item, vendor key ``openai:project:<project_id>`` (``openai:project:none``
 when OpenAI reports no project). OpenAI has no discounts here: effective = billed.
 """
+
 from __future__ import annotations
 
 import os
@@ -146,6 +147,11 @@ def pull(
         ("limit", limit),
     ]
     return pull_pages(
-        SOURCE, url, params=base_params, headers=headers, config=config, session=session,
+        SOURCE,
+        url,
+        params=base_params,
+        headers=headers,
+        config=config,
+        session=session,
         parse_page=lambda payload, page_no: parse_costs_page(payload, page_no=page_no, start=start, end=end),
     )

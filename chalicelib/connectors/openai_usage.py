@@ -14,6 +14,7 @@ places cost. Uncached input is ``input_uncached_tokens`` when the answer has it,
 ``input_tokens`` less the cached and cache-write tokens (older answers have neither breakdown
 field but ``input_cached_tokens``).
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -45,13 +46,16 @@ def _count(result: dict, name: str, where: str, required: bool = False) -> Optio
     if value is None:
         _shape(not required, f"{where}.{name} is missing")
         return None
-    _shape(isinstance(value, int) and not isinstance(value, bool) and value >= 0,
-           f"{where}.{name} is not a token count ({value!r})")
+    _shape(
+        isinstance(value, int) and not isinstance(value, bool) and value >= 0,
+        f"{where}.{name} is not a token count ({value!r})",
+    )
     return value
 
 
-def parse_usage_page(payload: Any, *, page_no: int = 1, start: Optional[date] = None,
-                     end: Optional[date] = None) -> tuple[list[UsageFact], Optional[str], set[date]]:
+def parse_usage_page(
+    payload: Any, *, page_no: int = 1, start: Optional[date] = None, end: Optional[date] = None
+) -> tuple[list[UsageFact], Optional[str], set[date]]:
     """Facts of one usage page, the next cursor (None at the end) and the days in the window the page
     has a bucket for (answered, even with no results). Unexpected shapes -> SourceUnavailable."""
     data, next_cursor = bucket_page(payload, _shape)
@@ -60,8 +64,10 @@ def parse_usage_page(payload: Any, *, page_no: int = 1, start: Optional[date] = 
     for b, bucket in enumerate(data):
         _shape(isinstance(bucket, dict), f"data[{b}] is not an object")
         start_time = bucket.get("start_time")
-        _shape(isinstance(start_time, int) and not isinstance(start_time, bool),
-               f"data[{b}].start_time is not Unix seconds")
+        _shape(
+            isinstance(start_time, int) and not isinstance(start_time, bool),
+            f"data[{b}].start_time is not Unix seconds",
+        )
         results = bucket.get("results")
         _shape(isinstance(results, list), f"data[{b}].results is not a list")
         day = utc_day_of_unix(start_time)
@@ -85,15 +91,34 @@ def parse_usage_page(payload: Any, *, page_no: int = 1, start: Optional[date] = 
             project_id, model = result.get("project_id"), result.get("model")
             _shape(project_id is None or isinstance(project_id, str), f"{where}.project_id")
             _shape(model is None or isinstance(model, str), f"{where}.model")
-            facts.append(UsageFact(
-                day=day, source=SOURCE, provider=PROVIDER, model=model or NO_MODEL, vendor_key=vendor_key(project_id),
-                input_tokens=uncached, cached_input_tokens=cached, cache_write_tokens=written, output_tokens=output,
-                requests=requests_, provenance=f"openai usage {day.isoformat()} page {page_no}"))
+            facts.append(
+                UsageFact(
+                    day=day,
+                    source=SOURCE,
+                    provider=PROVIDER,
+                    model=model or NO_MODEL,
+                    vendor_key=vendor_key(project_id),
+                    input_tokens=uncached,
+                    cached_input_tokens=cached,
+                    cache_write_tokens=written,
+                    output_tokens=output,
+                    requests=requests_,
+                    provenance=f"openai usage {day.isoformat()} page {page_no}",
+                )
+            )
     return facts, next_cursor, answered
 
 
-def pull(admin_key: str, start: date, end: date, *, base_url: Optional[str] = None, limit: int = MAX_LIMIT,
-         config: Optional[HttpConfig] = None, session: Optional[requests.Session] = None) -> Pulled:
+def pull(
+    admin_key: str,
+    start: date,
+    end: date,
+    *,
+    base_url: Optional[str] = None,
+    limit: int = MAX_LIMIT,
+    config: Optional[HttpConfig] = None,
+    session: Optional[requests.Session] = None,
+) -> Pulled:
     """Every OpenAI completions usage row in [start, end) (UTC days), one fact per day/project/model,
     and the days OpenAI answered with a bucket. Raises SourceUnavailable on any failure."""
     check_window(start, end)
@@ -103,8 +128,21 @@ def pull(admin_key: str, start: date, end: date, *, base_url: Optional[str] = No
         raise ValueError(f"limit must be 1..{MAX_LIMIT}")
     config = config or HttpConfig.from_env()
     url = (base_url.rstrip("/") if base_url else base_url_from_env()) + PATH
-    params = [("start_time", unix_seconds(start)), ("end_time", unix_seconds(end)), ("bucket_width", "1d"),
-              ("group_by", "project_id"), ("group_by", "model"), ("limit", limit)]
-    return pull_pages(SOURCE, url, params=params, headers={"Authorization": f"Bearer {admin_key}"}, config=config,
-                      session=session, merge=merge_usage,
-                      parse_page=lambda payload, n: parse_usage_page(payload, page_no=n, start=start, end=end))
+    params = [
+        ("start_time", unix_seconds(start)),
+        ("end_time", unix_seconds(end)),
+        ("bucket_width", "1d"),
+        ("group_by", "project_id"),
+        ("group_by", "model"),
+        ("limit", limit),
+    ]
+    return pull_pages(
+        SOURCE,
+        url,
+        params=params,
+        headers={"Authorization": f"Bearer {admin_key}"},
+        config=config,
+        session=session,
+        merge=merge_usage,
+        parse_page=lambda payload, n: parse_usage_page(payload, page_no=n, start=start, end=end),
+    )

@@ -20,6 +20,7 @@ year, amounts ASCII decimals, no control characters in the cells a key is built 
 Facts have source ``csv``; rows for the same day and identity are summed.
 Any invalid row fails the whole file with ``CostImportError`` naming every row and column.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -69,7 +70,7 @@ def vendor_key(source: str, team: Optional[str], use_case: Optional[str]) -> str
 
 
 def detect_format(data: Union[str, bytes]) -> str:
-    """"focus" or "simple" from the header row; CostImportError (row 1) when neither."""
+    """ "focus" or "simple" from the header row; CostImportError (row 1) when neither."""
     text = decode_text(data)
     header, _ = csv_records(text.split("\n", 1)[0] if "\n" in text else text)
     lower = {h.strip().lower() for h in header}
@@ -131,7 +132,9 @@ def parse(
     for number, record in records:
         fitted = fit_record(record, len(header))
         if fitted is None:
-            errors.append(RowError(number, "", ",".join(record)[:80], f"row has {len(record)} fields, header has {len(header)}"))
+            errors.append(
+                RowError(number, "", ",".join(record)[:80], f"row has {len(record)} fields, header has {len(header)}")
+            )
             continue
         record = fitted
 
@@ -169,7 +172,14 @@ def parse(
             try:
                 amount = to_decimal(cell("amount"))
             except ValueError:
-                row_errors.append(RowError(number, "amount", raw("amount"), "not a decimal number (use '.' for decimals, no thousands separators)"))
+                row_errors.append(
+                    RowError(
+                        number,
+                        "amount",
+                        raw("amount"),
+                        "not a decimal number (use '.' for decimals, no thousands separators)",
+                    )
+                )
         for name in ("source", "team", "use_case"):  # the cells the vendor key is built from
             why = key_text_problem(cell(name))
             if why:

@@ -12,6 +12,7 @@ sleeps; the deadline bounds the pull across pages. Tests pass a tiny back-off.
 
 Everything that goes wrong ends as ``SourceUnavailable(source, reason)``.
 """
+
 from __future__ import annotations
 
 import json
@@ -206,9 +207,7 @@ def _get_json(
 
     status = response.status_code
     if status in (401, 403):
-        raise SourceUnavailable(
-            source, f"HTTP {status}: admin key refused ({_describe_error_body(response)})"
-        )
+        raise SourceUnavailable(source, f"HTTP {status}: admin key refused ({_describe_error_body(response)})")
     if status in RETRY_STATUSES:
         raise SourceUnavailable(
             source, f"HTTP {status} after {config.retries} retries ({_describe_error_body(response)})"
@@ -227,8 +226,17 @@ def _get_json(
     return payload
 
 
-def pull_pages(source: str, url: str, *, params: list, headers: dict, parse_page, config: HttpConfig,
-               session: Optional[requests.Session] = None, merge=None):
+def pull_pages(
+    source: str,
+    url: str,
+    *,
+    params: list,
+    headers: dict,
+    parse_page,
+    config: HttpConfig,
+    session: Optional[requests.Session] = None,
+    merge=None,
+):
     """Follow a vendor's `page` cursor until the last page: ``Pulled`` (facts of every page,
     merged, and the days the pages had a bucket for).
 

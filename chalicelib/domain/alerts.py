@@ -18,6 +18,7 @@ deterministic key (`Notice.key`): the outbox holds each key once, so a rerun nev
 A notice with no recipient (nobody's email in the sheet) is not sent; it is an alert row
 ("recipients missing") so finance can fill the sheet in.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -89,20 +90,45 @@ def evaluate(out, org, previous: Mapping[str, Episode], today: date) -> Evaluati
         if st.approval_required:
             key = f"approval:{st.use_case}:{month}"
             if key not in episodes:
-                episodes[key] = Episode(key, "approval", st.forecast_tier, today, st.use_case, st.team,
-                                        f"forecast in {st.forecast_tier}, approved {st.approved_tier}")
+                episodes[key] = Episode(
+                    key,
+                    "approval",
+                    st.forecast_tier,
+                    today,
+                    st.use_case,
+                    st.team,
+                    f"forecast in {st.forecast_tier}, approved {st.approved_tier}",
+                )
                 notices.append(_approval(st, key, who, cur, today))
         for flag, level in (("forecast over budget", "forecast"), ("over budget", "spent")):
             if flag in st.flags:
                 key = f"budget:use_case:{st.use_case}:{month}"
                 episode = episodes.get(key)
                 if episode is None or (episode.level == "forecast" and level == "spent"):
-                    episodes[key] = Episode(key, "budget", level, episode.since if episode else today,
-                                            st.use_case, st.team, f"use case {level} over its monthly budget")
-                    notices.append(_budget(f"{key}:{level}", level, st.name or st.use_case, st.month_to_date_cost,
-                                           st.forecast, st.budget, _unique((st.owner_email,
-                                                                            who.leads.get(st.team, ""))),
-                                           cur, today, st.use_case, st.team))
+                    episodes[key] = Episode(
+                        key,
+                        "budget",
+                        level,
+                        episode.since if episode else today,
+                        st.use_case,
+                        st.team,
+                        f"use case {level} over its monthly budget",
+                    )
+                    notices.append(
+                        _budget(
+                            f"{key}:{level}",
+                            level,
+                            st.name or st.use_case,
+                            st.month_to_date_cost,
+                            st.forecast,
+                            st.budget,
+                            _unique((st.owner_email, who.leads.get(st.team, ""))),
+                            cur,
+                            today,
+                            st.use_case,
+                            st.team,
+                        )
+                    )
     for t in out.teams:
         if t.budget is None:
             continue
@@ -112,27 +138,55 @@ def evaluate(out, org, previous: Mapping[str, Episode], today: date) -> Evaluati
         key = f"budget:team:{t.team}:{month}"
         episode = episodes.get(key)
         if episode is None or (episode.level == "forecast" and level == "spent"):
-            episodes[key] = Episode(key, "budget", level, episode.since if episode else today, "", t.team,
-                                    f"team {level} over its monthly budget")
-            notices.append(_budget(f"{key}:{level}", level, f"team {t.name or t.team}", t.month_to_date_cost,
-                                   t.forecast, t.budget, _unique((t.lead_email,), who.finance), cur, today, "",
-                                   t.team))
+            episodes[key] = Episode(
+                key,
+                "budget",
+                level,
+                episode.since if episode else today,
+                "",
+                t.team,
+                f"team {level} over its monthly budget",
+            )
+            notices.append(
+                _budget(
+                    f"{key}:{level}",
+                    level,
+                    f"team {t.name or t.team}",
+                    t.month_to_date_cost,
+                    t.forecast,
+                    t.budget,
+                    _unique((t.lead_email,), who.finance),
+                    cur,
+                    today,
+                    "",
+                    t.team,
+                )
+            )
     for r in out.reminders:
         key = f"reminder:{r.use_case}:{r.decision_date.isoformat()}"
         if key not in episodes:
             episodes[key] = Episode(key, "reminder", "reminder", today, r.use_case, "", r.message)
-            notices.append(Notice(
-                key=key, kind="reminder", recipients=_unique((r.owner_email,)),
-                subject=f"Decision overdue: {r.use_case} (decision date {r.decision_date.isoformat()})",
-                headline=r.message, numbers=(("Decision date", r.decision_date.isoformat()),),
-                actions=("Write the decision (continue or retire) in the Use cases tab of the sheet.",),
-                use_case=r.use_case))
+            notices.append(
+                Notice(
+                    key=key,
+                    kind="reminder",
+                    recipients=_unique((r.owner_email,)),
+                    subject=f"Decision overdue: {r.use_case} (decision date {r.decision_date.isoformat()})",
+                    headline=r.message,
+                    numbers=(("Decision date", r.decision_date.isoformat()),),
+                    actions=("Write the decision (continue or retire) in the Use cases tab of the sheet.",),
+                    use_case=r.use_case,
+                )
+            )
     # Month-scoped episodes of earlier months close with their month; reminders once decided.
     for key, e in list(episodes.items()):
         if e.open and e.kind in ("approval", "budget") and not key.endswith(f":{month}"):
             episodes[key] = replace(e, open=False, closed_on=today)
-        if e.open and e.kind == "reminder" and not any(
-                key == f"reminder:{r.use_case}:{r.decision_date.isoformat()}" for r in out.reminders):
+        if (
+            e.open
+            and e.kind == "reminder"
+            and not any(key == f"reminder:{r.use_case}:{r.decision_date.isoformat()}" for r in out.reminders)
+        ):
             episodes[key] = replace(e, open=False, closed_on=today)
     missing = tuple(n for n in notices if not n.recipients)
     for n in missing:
@@ -144,17 +198,28 @@ def evaluate(out, org, previous: Mapping[str, Episode], today: date) -> Evaluati
         else:
             episodes.pop(origin, None)
         key = f"recipients:{n.key}"
-        episodes.setdefault(key, Episode(key, "recipients", "recipients", today, n.use_case, n.team,
-                                         f"no e-mail address for {n.kind} alert '{n.subject}': fill in the "
-                                         "owner, team lead or alert e-mails in the sheet"))
+        episodes.setdefault(
+            key,
+            Episode(
+                key,
+                "recipients",
+                "recipients",
+                today,
+                n.use_case,
+                n.team,
+                f"no e-mail address for {n.kind} alert '{n.subject}': fill in the "
+                "owner, team lead or alert e-mails in the sheet",
+            ),
+        )
     wanted = {f"recipients:{n.key}" for n in missing}
     for key, e in list(episodes.items()):
         if key.startswith(("recipients:digest:", "recipients:board:")):
             continue  # the digest and the board report close their own, when one is sent
         if e.kind == "recipients" and e.open and key not in wanted:
             episodes[key] = replace(e, open=False, closed_on=today)  # sent since, or no longer called for
-    return Evaluation(tuple(sorted(episodes.values(), key=lambda e: e.key)),
-                      tuple(n for n in notices if n.recipients), missing)
+    return Evaluation(
+        tuple(sorted(episodes.values(), key=lambda e: e.key)), tuple(n for n in notices if n.recipients), missing
+    )
 
 
 def _episode_of(n: Notice) -> str:
@@ -169,12 +234,25 @@ def _episode_of(n: Notice) -> str:
 def _slo(st, episodes: dict, notices: list, who: _Recipients, cur: str, today: date, hints: tuple = ()) -> None:
     key = f"slo:{st.use_case}"
     episode = episodes.get(key)
-    level = "critical" if st.colour == "critical" or (st.paused and st.critical_since) else \
-        "red" if st.colour == "red" else None
+    level = (
+        "critical"
+        if st.colour == "critical" or (st.paused and st.critical_since)
+        else "red"
+        if st.colour == "red"
+        else None
+    )
     if level is not None:
         if episode is None:
-            episodes[key] = Episode(key, "slo", level, today, st.use_case, st.team, st.reason,
-                                    paused_since=st.critical_since if level == "critical" else None)
+            episodes[key] = Episode(
+                key,
+                "slo",
+                level,
+                today,
+                st.use_case,
+                st.team,
+                st.reason,
+                paused_since=st.critical_since if level == "critical" else None,
+            )
             notices.append(_slo_notice(st, level, today, who, cur, hints))
         elif SLO_LEVELS.index(level) > SLO_LEVELS.index(episode.level):
             episodes[key] = replace(episode, level=level, reason=st.reason, paused_since=st.critical_since)
@@ -188,14 +266,22 @@ def _slo(st, episodes: dict, notices: list, who: _Recipients, cur: str, today: d
                 notices.append(_slo_notice(st, level, episode.since, who, cur, hints))
     elif episode is not None and st.colour in ("green", "yellow") and not st.paused:
         episodes[key] = replace(episode, open=False, closed_on=today, reason=st.reason)
-        notices.append(Notice(
-            key=f"{key}:{episode.since.isoformat()}:recovery", kind="recovery",
-            recipients=who.slo(st, episode.level),
-            subject=f"Recovered: {st.name or st.use_case} is {st.colour} again",
-            headline=(f"{st.name or st.use_case} is back to {st.colour}: the {episode.level} episode that began "
-                      f"on {episode.since.isoformat()} is closed."),
-            numbers=_cpu_numbers(st, cur), actions=("No action needed; keep an eye on the Unit costs tab.",),
-            use_case=st.use_case, team=st.team))
+        notices.append(
+            Notice(
+                key=f"{key}:{episode.since.isoformat()}:recovery",
+                kind="recovery",
+                recipients=who.slo(st, episode.level),
+                subject=f"Recovered: {st.name or st.use_case} is {st.colour} again",
+                headline=(
+                    f"{st.name or st.use_case} is back to {st.colour}: the {episode.level} episode that began "
+                    f"on {episode.since.isoformat()} is closed."
+                ),
+                numbers=_cpu_numbers(st, cur),
+                actions=("No action needed; keep an eye on the Unit costs tab.",),
+                use_case=st.use_case,
+                team=st.team,
+            )
+        )
 
 
 def _cpu_numbers(st, cur: str) -> tuple:
@@ -208,8 +294,10 @@ def _cpu_numbers(st, cur: str) -> tuple:
         rows.append(("Target", show_cpu(st.target_cpu, cur)))
     if st.overrun_week is not None:
         rows.append((f"Overrun, {week_label(st.latest_week)}", show_percent(st.overrun_week)))
-    rows += [("Spend, month to date", show_money(st.month_to_date_cost, cur)),
-             ("Forecast, month end", show_money(st.forecast, cur))]
+    rows += [
+        ("Spend, month to date", show_money(st.month_to_date_cost, cur)),
+        ("Forecast, month end", show_money(st.forecast, cur)),
+    ]
     if st.budget is not None:
         rows.append(("Monthly budget", show_money(st.budget, cur)))
     return tuple(rows)
@@ -223,49 +311,90 @@ def _slo_notice(st, level: str, since: date, who: _Recipients, cur: str, hints: 
         # that day (the email template reads it from the key), so finance's date does clear it.
         since = st.critical_since or since
         subject = f"CRITICAL: {name} is paused (cost per {st.unit_of_work} over target)"
-        actions = (f"The agent is paused now: the guardrail API answers paused to {st.use_case}.",
-                   "Find and fix the cause (the questions below), then clear the pause: enter a date on or "
-                   f"after {since.isoformat()} in the 'Critical cleared on' column of the Use cases tab.")
+        actions = (
+            f"The agent is paused now: the guardrail API answers paused to {st.use_case}.",
+            "Find and fix the cause (the questions below), then clear the pause: enter a date on or "
+            f"after {since.isoformat()} in the 'Critical cleared on' column of the Use cases tab.",
+        )
     else:
         subject = f"RED: {name} over its cost per {st.unit_of_work} target two weeks running"
         actions = ("Find the root cause within 48 hours and write it down for finance (the questions below).",)
     unit = st.unit_of_work or "unit"
     if hints:  # where the cost per unit comes from, and the change that brings it back (domain/optimization.py)
-        actions += (f"Start with the biggest lever, {hints[0].title[0].lower() + hints[0].title[1:]}: "
-                    f"{hints[0].detail} (Computed on {hints[0].month}; the Optimization tab has the model mix and "
-                    "the what-ifs.)",)
-    return Notice(key=f"slo:{st.use_case}:{since.isoformat()}:{level}", kind=level, recipients=who.slo(st, level),
-                  subject=subject, headline=f"{st.reason} (episode since {since.isoformat()})",
-                  numbers=_cpu_numbers(st, cur), actions=actions, use_case=st.use_case, team=st.team,
-                  table_header=("Biggest levers", f"Saving per {unit}", "This month") if hints else (),
-                  table_rows=tuple((f"{h.rank}. {h.title}", show_cpu(h.per_unit, cur), show_money(h.per_month, cur))
-                                   for h in hints))
+        actions += (
+            f"Start with the biggest lever, {hints[0].title[0].lower() + hints[0].title[1:]}: "
+            f"{hints[0].detail} (Computed on {hints[0].month}; the Optimization tab has the model mix and "
+            "the what-ifs.)",
+        )
+    return Notice(
+        key=f"slo:{st.use_case}:{since.isoformat()}:{level}",
+        kind=level,
+        recipients=who.slo(st, level),
+        subject=subject,
+        headline=f"{st.reason} (episode since {since.isoformat()})",
+        numbers=_cpu_numbers(st, cur),
+        actions=actions,
+        use_case=st.use_case,
+        team=st.team,
+        table_header=("Biggest levers", f"Saving per {unit}", "This month") if hints else (),
+        table_rows=tuple(
+            (f"{h.rank}. {h.title}", show_cpu(h.per_unit, cur), show_money(h.per_month, cur)) for h in hints
+        ),
+    )
 
 
 def _approval(st, key: str, who: _Recipients, cur: str, today: date) -> Notice:
     extra = who.cfo if st.forecast_tier == "T3" else ()
     return Notice(
-        key=f"{key}:{st.forecast_tier}", kind="approval",
+        key=f"{key}:{st.forecast_tier}",
+        kind="approval",
         recipients=_unique((st.owner_email,), who.finance, extra),
         subject=f"Approval required: {st.name or st.use_case} is forecast in {st.forecast_tier}",
-        headline=(f"The month-end forecast {show_money(st.forecast, cur)} puts {st.name or st.use_case} in "
-                  f"{st.forecast_tier}, above its approved tier {st.approved_tier}."),
-        numbers=(("Forecast, month end", show_money(st.forecast, cur)),
-                 ("Spend, month to date", show_money(st.month_to_date_cost, cur)),
-                 ("Approved tier", st.approved_tier), ("Forecast tier", st.forecast_tier)),
+        headline=(
+            f"The month-end forecast {show_money(st.forecast, cur)} puts {st.name or st.use_case} in "
+            f"{st.forecast_tier}, above its approved tier {st.approved_tier}."
+        ),
+        numbers=(
+            ("Forecast, month end", show_money(st.forecast, cur)),
+            ("Spend, month to date", show_money(st.month_to_date_cost, cur)),
+            ("Approved tier", st.approved_tier),
+            ("Forecast tier", st.forecast_tier),
+        ),
         actions=("Sign off the higher tier (Approved tier in the Use cases tab), or bring the spend down.",),
-        use_case=st.use_case, team=st.team)
+        use_case=st.use_case,
+        team=st.team,
+    )
 
 
-def _budget(key: str, level: str, who_name: str, spent, forecast, budget, recipients: tuple, cur: str, today: date,
-            use_case: str, team: str) -> Notice:
+def _budget(
+    key: str,
+    level: str,
+    who_name: str,
+    spent,
+    forecast,
+    budget,
+    recipients: tuple,
+    cur: str,
+    today: date,
+    use_case: str,
+    team: str,
+) -> Notice:
     what = "has spent more than" if level == "spent" else "is forecast above"
     return Notice(
-        key=key, kind="budget", recipients=recipients,
+        key=key,
+        kind="budget",
+        recipients=recipients,
         subject=f"Budget: {who_name} {what} its monthly budget",
-        headline=(f"{who_name} {what} its monthly budget {show_money(budget, cur)}: month to date "
-                  f"{show_money(spent, cur)}, forecast {show_money(forecast, cur)}."),
-        numbers=(("Spend, month to date", show_money(spent, cur)), ("Forecast, month end", show_money(forecast, cur)),
-                 ("Monthly budget", show_money(budget, cur))),
+        headline=(
+            f"{who_name} {what} its monthly budget {show_money(budget, cur)}: month to date "
+            f"{show_money(spent, cur)}, forecast {show_money(forecast, cur)}."
+        ),
+        numbers=(
+            ("Spend, month to date", show_money(spent, cur)),
+            ("Forecast, month end", show_money(forecast, cur)),
+            ("Monthly budget", show_money(budget, cur)),
+        ),
         actions=("Raise the budget in the sheet (with an Effective from date) or bring the spend down.",),
-        use_case=use_case, team=team)
+        use_case=use_case,
+        team=team,
+    )

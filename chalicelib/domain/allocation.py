@@ -18,6 +18,7 @@ even split (with a warning) rather than leaving the cost unallocated.
 `allocate` gives the same allocation row by row (day, team, use case, category, provider, service,
 vendor key), for the FOCUS export: the same resolver and the same `SharedWeights` parts.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -142,11 +143,14 @@ class Ledger:
         self.first_day = min(a for a, _ in spans) if spans else None
         self.last_day = max(b for _, b in spans) if spans else None
         self.rejected.sort(key=_REJECTED_ORDER)
-        self.warnings = ([f"work items posted for unknown use case {u!r} are not counted"
-                          for u in sorted(self.unknown_unit_use_cases)]
-                         + [f"category {c!r} is not an iceberg category: counted as 'other'"
-                            for c in sorted(self.odd_categories)]
-                         + sorted(self.shared_warnings))
+        self.warnings = (
+            [
+                f"work items posted for unknown use case {u!r} are not counted"
+                for u in sorted(self.unknown_unit_use_cases)
+            ]
+            + [f"category {c!r} is not an iceberg category: counted as 'other'" for c in sorted(self.odd_categories)]
+            + sorted(self.shared_warnings)
+        )
         return self
 
 
@@ -194,8 +198,11 @@ def merge_ledgers(parts: Iterable[Ledger], org: Optional[Organisation] = None) -
                 target[day] = target[day] + amount if day in target else amount
         for (owner, month, category), (eff, billed) in part.month_cells.items():
             _add(out.month_cells, (owner_of(owner), month, category), eff, billed)
-        for table, mine in ((part.vendor_months, out.vendor_months), (part.shared_splits, out.shared_splits),
-                            (part.unallocated, out.unallocated)):
+        for table, mine in (
+            (part.vendor_months, out.vendor_months),
+            (part.shared_splits, out.shared_splits),
+            (part.unallocated, out.unallocated),
+        ):
             for key, (eff, billed) in table.items():
                 _add(mine, key, eff, billed)
         for use_case, days in part.units.items():
@@ -215,8 +222,7 @@ def merge_ledgers(parts: Iterable[Ledger], org: Optional[Organisation] = None) -
 
 # Fields are read in C by attrgetter so the grouping pass costs little more per fact than
 # the plain "sum per (use case, day)" floor; every other decision is taken once per sum.
-_FIELDS = attrgetter("use_case", "currency", "effective_cost", "billed_cost", "day", "category", "provider",
-                     "service")
+_FIELDS = attrgetter("use_case", "currency", "effective_cost", "billed_cost", "day", "category", "provider", "service")
 _ODD_KEY = attrgetter("team", "use_case", "day", "category", "provider", "service", "vendor_key", "currency")
 
 
@@ -357,10 +363,20 @@ def _allocate(org: Organisation, monthly: dict, odd: dict, ledger: Ledger) -> di
     shared_cells: dict = {}
     for (team, use_case, day, category, provider, service, vendor_key, cur), (eff, billed) in odd.items():
         if cur != currency:
-            ledger.rejected.append(RejectedFact(
-                day, provider, service, vendor_key, team, use_case, cur, eff,
-                f"{provider} {service} cost on {day} is in {cur} but this deployment books {currency}: "
-                "convert it before import (no exchange rate is configured)"))
+            ledger.rejected.append(
+                RejectedFact(
+                    day,
+                    provider,
+                    service,
+                    vendor_key,
+                    team,
+                    use_case,
+                    cur,
+                    eff,
+                    f"{provider} {service} cost on {day} is in {cur} but this deployment books {currency}: "
+                    "convert it before import (no exchange rate is configured)",
+                )
+            )
             continue
         month = month_key(day)
         category = category_of(category)
@@ -427,8 +443,7 @@ class SharedWeights:
 
     def __init__(self, org: Organisation, ledger: Ledger):
         self.rules = {r.key: r for r in org.shared_rules}
-        self._month_units = _month_units(ledger, {t for r in org.shared_rules if r.rule == "units"
-                                                  for t in r.targets})
+        self._month_units = _month_units(ledger, {t for r in org.shared_rules if r.rule == "units" for t in r.targets})
         self._direct = _month_direct_spend(ledger)
         self._splitters: dict = {}
         self.warnings: set = set()
@@ -437,7 +452,8 @@ class SharedWeights:
         splitter = self._splitters.get((key, month))
         if splitter is None:
             splitter = self._splitters[(key, month)] = Splitter(
-                _rule_weights(self.rules[key], month, self._month_units, self._direct, self.warnings.add))
+                _rule_weights(self.rules[key], month, self._month_units, self._direct, self.warnings.add)
+            )
         return splitter
 
     def split(self, key: str, month: str, eff: Decimal, billed: Decimal) -> tuple:
@@ -498,9 +514,11 @@ def reconcile(month: str, total: Decimal, expected: Decimal, tolerance: Decimal,
     where = "above" if difference > 0 else "below"
     if flagged:
         pct = f" ({show_percent(abs(share))})" if share is not None else ""
-        reason = (f"total {show_money(total, currency)} is {show_money(abs(difference), currency)}{pct} {where} "
-                  f"finance's expected {show_money(expected, currency)}: beyond {show_percent(tolerance)}, "
-                  "look for a missing vendor or misattributed spend")
+        reason = (
+            f"total {show_money(total, currency)} is {show_money(abs(difference), currency)}{pct} {where} "
+            f"finance's expected {show_money(expected, currency)}: beyond {show_percent(tolerance)}, "
+            "look for a missing vendor or misattributed spend"
+        )
     else:
         reason = f"within {show_percent(tolerance)} of finance's expected {show_money(expected, currency)}"
     return Reconciliation(month, total, expected, difference, share, flagged, reason)
@@ -509,9 +527,23 @@ def reconcile(month: str, total: Decimal, expected: Decimal, tolerance: Decimal,
 def month_allocations(org: Organisation, ledger: Ledger) -> dict:
     """month -> MonthAllocation for every month with spend or with an expected total."""
     s = org.settings
-    acc: dict = defaultdict(lambda: {name: defaultdict(lambda: ZERO) for name in (
-        "team", "use_case", "category", "provider", "service",
-        "b_team", "b_use_case", "b_category", "b_provider", "b_service")})
+    acc: dict = defaultdict(
+        lambda: {
+            name: defaultdict(lambda: ZERO)
+            for name in (
+                "team",
+                "use_case",
+                "category",
+                "provider",
+                "service",
+                "b_team",
+                "b_use_case",
+                "b_category",
+                "b_provider",
+                "b_service",
+            )
+        }
+    )
     for ((team, use_case), month, category), (eff, billed) in ledger.month_cells.items():
         a = acc[month]
         a["team"][team] += eff
@@ -563,8 +595,11 @@ def month_allocations(org: Organisation, ledger: Ledger) -> dict:
             billed_by_service=dict(a["b_service"]),
             shared_splits=tuple(splits.get(month, ())),
             unallocated_items=tuple(sorted(items.get(month, ()), key=lambda i: (-i.amount, i.reason, i.key))),
-            reconciliation=(reconcile(month, total, expected[month], s.reconciliation_tolerance, s.currency)
-                            if month in expected else None),
+            reconciliation=(
+                reconcile(month, total, expected[month], s.reconciliation_tolerance, s.currency)
+                if month in expected
+                else None
+            ),
         )
     return out
 
@@ -663,8 +698,22 @@ def allocate(org: Organisation, facts: Iterable[CostFact], units: Iterable[Daily
         line_list = sorted(lines.items())
         if not rule.targets:
             for (provider, service, vendor_key), (eff, billed) in line_list:
-                _add(rows, (day, UNALLOCATED, UNALLOCATED, category, provider, service, vendor_key,
-                            REASON_SHARED_NO_RULE, key), eff, billed)
+                _add(
+                    rows,
+                    (
+                        day,
+                        UNALLOCATED,
+                        UNALLOCATED,
+                        category,
+                        provider,
+                        service,
+                        vendor_key,
+                        REASON_SHARED_NO_RULE,
+                        key,
+                    ),
+                    eff,
+                    billed,
+                )
             continue
         eff = sum((c[0] for _, c in line_list), ZERO)
         billed = sum((c[1] for _, c in line_list), ZERO)
@@ -676,14 +725,21 @@ def allocate(org: Organisation, facts: Iterable[CostFact], units: Iterable[Daily
         owners = []
         for target in rule.targets:
             u = known.get(target)
-            owners.append(((u.team, target), METHOD_SHARED) if u is not None
-                          else ((UNALLOCATED, UNALLOCATED), REASON_UNKNOWN_TARGET))
+            owners.append(
+                ((u.team, target), METHOD_SHARED)
+                if u is not None
+                else ((UNALLOCATED, UNALLOCATED), REASON_UNKNOWN_TARGET)
+            )
         for ((provider, service, vendor_key), shares), (_, billed_shares) in zip(eff_lines, billed_lines):
             for ((team, use_case), method), part, billed_part in zip(owners, shares, billed_shares):
                 if part == 0 and billed_part == 0:
                     continue
-                _add(rows, (day, team, use_case, category, provider, service, vendor_key, method, key),
-                     part, billed_part)
-    return [AllocatedRow(day, team, use_case, category, provider, service, eff, billed, vendor_key, method, rule)
-            for (day, team, use_case, category, provider, service, vendor_key, method, rule), (eff, billed)
-            in sorted(rows.items(), key=lambda kv: tuple(str(x) for x in kv[0]))]
+                _add(
+                    rows, (day, team, use_case, category, provider, service, vendor_key, method, key), part, billed_part
+                )
+    return [
+        AllocatedRow(day, team, use_case, category, provider, service, eff, billed, vendor_key, method, rule)
+        for (day, team, use_case, category, provider, service, vendor_key, method, rule), (eff, billed) in sorted(
+            rows.items(), key=lambda kv: tuple(str(x) for x in kv[0])
+        )
+    ]

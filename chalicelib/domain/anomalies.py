@@ -31,6 +31,7 @@ delete): per use case O(days × window) element moves in C and O(days × log win
 comparisons; the same-weekday test reads at most window ÷ 7 days, and only for a day
 already above the window's median.
 """
+
 from __future__ import annotations
 
 from bisect import bisect_left, insort
@@ -93,22 +94,30 @@ class Anomaly:
         excess = self.excess
         how = f"{show_percent(excess, 2)} above" if excess is not None else "above a zero"  # 20.04 %, not 20.0 %
         if self.metric == "cpu":
-            text = (f"cost per {self.unit_label} {show_cpu(self.value, self.currency)} on {self.day} "
-                    f"({self.units} units) is {how} its trailing {self.window_days}-day median "
-                    f"{show_cpu(self.median, self.currency)}")
+            text = (
+                f"cost per {self.unit_label} {show_cpu(self.value, self.currency)} on {self.day} "
+                f"({self.units} units) is {how} its trailing {self.window_days}-day median "
+                f"{show_cpu(self.median, self.currency)}"
+            )
             if self.weekday_median is not None:
                 weekday = f"{self.day:%A}"
                 if self.weekday_median:
-                    text += (f" and {show_percent(self.value / self.weekday_median - 1, 2)} above the "
-                             f"{weekday} median {show_cpu(self.weekday_median, self.currency)}")
+                    text += (
+                        f" and {show_percent(self.value / self.weekday_median - 1, 2)} above the "
+                        f"{weekday} median {show_cpu(self.weekday_median, self.currency)}"
+                    )
                 else:
                     text += f" and above a zero {weekday} median"
             return text
-        text = (f"cost {show_money(self.value, self.currency)} on {self.day} is {how} its trailing "
-                f"{self.window_days}-day median {show_money(self.median, self.currency)}")
+        text = (
+            f"cost {show_money(self.value, self.currency)} on {self.day} is {how} its trailing "
+            f"{self.window_days}-day median {show_money(self.median, self.currency)}"
+        )
         if self.retry_storm:
-            text += (f"; retry storm? units {self.units} stayed within ±{show_percent(self.units_band)} "
-                     f"of their median {self.units_median.normalize():f}")
+            text += (
+                f"; retry storm? units {self.units} stayed within ±{show_percent(self.units_band)} "
+                f"of their median {self.units_median.normalize():f}"
+            )
         return text
 
 
@@ -146,8 +155,16 @@ def _above(x: Decimal, values: list, f_lo: Decimal, f_hi: Decimal, quick: bool) 
     return None
 
 
-def detect(use_case: str, days: list, costs: list, units: list, cpus: list, stop: int,
-           settings: Settings, unit_label: str = "unit") -> list:
+def detect(
+    use_case: str,
+    days: list,
+    costs: list,
+    units: list,
+    cpus: list,
+    stop: int,
+    settings: Settings,
+    unit_label: str = "unit",
+) -> list:
     """Anomalies among days[0:stop] (stop = index of today: complete days only).
 
     `cpus[i]` is costs[i] / units[i] (None without units): used for the fast test only;
@@ -193,8 +210,11 @@ def detect(use_case: str, days: list, costs: list, units: list, cpus: list, stop
             if hot is None:
                 hot = Fraction(cost) > _exact_median([Fraction(c) for c in cost_win]) * exact_factor
             if hot:
-                found.append(_cost_anomaly(use_case, days[i], cost, median(cost_win), units[i],
-                                           units[max(i - window, 0):i], settings))
+                found.append(
+                    _cost_anomaly(
+                        use_case, days[i], cost, median(cost_win), units[i], units[max(i - window, 0) : i], settings
+                    )
+                )
         cpu = judged[i]
         if cpu is not None and cpu > _ZERO and len(cpu_win) >= need:
             lo = i - window if i > window else 0
@@ -211,21 +231,54 @@ def detect(use_case: str, days: list, costs: list, units: list, cpus: list, stop
                 same_exact = exact_cpus(range(i - 7, lo - 1, -7))
                 hot = Fraction(costs[i]) / units[i] > _exact_median(same_exact) * exact_factor
             if hot:
-                found.append(_cpu_anomaly(use_case, days[i], cpu, median(cpu_win), median(same), units[i],
-                                          settings, unit_label))
+                found.append(
+                    _cpu_anomaly(use_case, days[i], cpu, median(cpu_win), median(same), units[i], settings, unit_label)
+                )
     return found
 
 
-def _cost_anomaly(use_case: str, day: date, cost: Decimal, med: Decimal, units: int, window_units: list,
-                  settings: Settings) -> Anomaly:
+def _cost_anomaly(
+    use_case: str, day: date, cost: Decimal, med: Decimal, units: int, window_units: list, settings: Settings
+) -> Anomaly:
     band = settings.retry_storm_units_band
     units_median = median(sorted(window_units))
     storm = units_median > 0 and abs(units - units_median) <= band * units_median
-    return Anomaly(use_case, day, "cost", cost, med, storm, units, units_median, settings.anomaly_window_days,
-                   settings.currency, "unit", band)
+    return Anomaly(
+        use_case,
+        day,
+        "cost",
+        cost,
+        med,
+        storm,
+        units,
+        units_median,
+        settings.anomaly_window_days,
+        settings.currency,
+        "unit",
+        band,
+    )
 
 
-def _cpu_anomaly(use_case: str, day: date, cpu: Decimal, med: Decimal, weekday_med: Decimal, units: int,
-                 settings: Settings, unit_label: str) -> Anomaly:
-    return Anomaly(use_case, day, "cpu", cpu, med, False, units, window_days=settings.anomaly_window_days,
-                   currency=settings.currency, unit_label=unit_label, weekday_median=weekday_med)
+def _cpu_anomaly(
+    use_case: str,
+    day: date,
+    cpu: Decimal,
+    med: Decimal,
+    weekday_med: Decimal,
+    units: int,
+    settings: Settings,
+    unit_label: str,
+) -> Anomaly:
+    return Anomaly(
+        use_case,
+        day,
+        "cpu",
+        cpu,
+        med,
+        False,
+        units,
+        window_days=settings.anomaly_window_days,
+        currency=settings.currency,
+        unit_label=unit_label,
+        weekday_median=weekday_med,
+    )

@@ -3,6 +3,7 @@
 A benchmark applies to a use case when its unit ("ticket") is a word of the use case's
 unit of work ("ticket escalated"; a plural "tickets" matches too).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

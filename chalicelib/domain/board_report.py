@@ -5,6 +5,7 @@ budget (the sum of the teams' monthly budgets) and vs the prior month, CPU vs ta
 per agent, margin benefit, anomalies of the month, the headcount plan, coverage,
 maturity stage and pool balances, plus a plain-English summary.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -53,9 +54,21 @@ class BoardReport:
     summary: str
 
 
-def build(month: str, prior_month: str, currency: str, total: Decimal, prior_total: Decimal,
-          budget: Optional[Decimal], coverage: Optional[Decimal], agents: tuple, anomalies: tuple,
-          headcount: tuple, maturity_stage: int, pool_balances: dict, benchmarks: tuple) -> BoardReport:
+def build(
+    month: str,
+    prior_month: str,
+    currency: str,
+    total: Decimal,
+    prior_total: Decimal,
+    budget: Optional[Decimal],
+    coverage: Optional[Decimal],
+    agents: tuple,
+    anomalies: tuple,
+    headcount: tuple,
+    maturity_stage: int,
+    pool_balances: dict,
+    benchmarks: tuple,
+) -> BoardReport:
     # Every difference and total is of the figures as shown (to the cent), so the report foots.
     change = difference(total, prior_total)
     change_share = change / cents(prior_total) if cents(prior_total) > 0 else None
@@ -64,28 +77,72 @@ def build(month: str, prior_month: str, currency: str, total: Decimal, prior_tot
     offset = sum((cents(h.monthly_offset) for h in headcount), ZERO)
     net = sum((cents(h.net) for h in headcount), ZERO)
     if total == 0 and not agents:
-        summary = (f"No AI spend was recorded in {month}: no billing source reported a cost and no agent "
-                   f"posted work. Maturity stage {maturity_stage} of 5.")
-        return BoardReport(month, currency, total, budget, variance, prior_month, prior_total, change, change_share,
-                           coverage, agents, margin, anomalies, headcount, offset, net, maturity_stage,
-                           dict(pool_balances), benchmarks, summary)
+        summary = (
+            f"No AI spend was recorded in {month}: no billing source reported a cost and no agent "
+            f"posted work. Maturity stage {maturity_stage} of 5."
+        )
+        return BoardReport(
+            month,
+            currency,
+            total,
+            budget,
+            variance,
+            prior_month,
+            prior_total,
+            change,
+            change_share,
+            coverage,
+            agents,
+            margin,
+            anomalies,
+            headcount,
+            offset,
+            net,
+            maturity_stage,
+            dict(pool_balances),
+            benchmarks,
+            summary,
+        )
     parts = [f"AI spend in {month} was {show_money(total, currency)}"]
     if budget is not None:
-        parts.append(f"{show_money(abs(variance), currency)} {'over' if variance > 0 else 'under'} the "
-                     f"{show_money(budget, currency)} budget")
+        parts.append(
+            f"{show_money(abs(variance), currency)} {'over' if variance > 0 else 'under'} the "
+            f"{show_money(budget, currency)} budget"
+        )
     if change_share is not None:
         parts.append(f"{show_percent(abs(change_share))} {'up' if change >= 0 else 'down'} on {prior_month}")
     summary = ", ".join(parts) + "."
     hot = [a for a in agents if a.colour in ("red", "critical")]
-    summary += (f" {len(agents)} agents; {len(hot)} red or critical." if agents else "")
+    summary += f" {len(agents)} agents; {len(hot)} red or critical." if agents else ""
     summary += f" Margin benefit vs manual work: {show_money(margin, currency)}."
     if headcount:
-        summary += (f" Headcount offset {show_money(offset, currency)} against the agents' cost: "
-                    f"{'net saving' if net > 0 else 'net cost'} {show_money(abs(net), currency)}.")
+        summary += (
+            f" Headcount offset {show_money(offset, currency)} against the agents' cost: "
+            f"{'net saving' if net > 0 else 'net cost'} {show_money(abs(net), currency)}."
+        )
     summary += f" {len(anomalies)} anomalies (days running hot). Maturity stage {maturity_stage} of 5."
-    return BoardReport(month, currency, total, budget, variance, prior_month, prior_total, change, change_share,
-                       coverage, agents, margin, anomalies, headcount, offset, net, maturity_stage,
-                       dict(pool_balances), benchmarks, summary)
+    return BoardReport(
+        month,
+        currency,
+        total,
+        budget,
+        variance,
+        prior_month,
+        prior_total,
+        change,
+        change_share,
+        coverage,
+        agents,
+        margin,
+        anomalies,
+        headcount,
+        offset,
+        net,
+        maturity_stage,
+        dict(pool_balances),
+        benchmarks,
+        summary,
+    )
 
 
 def key_figures(b: BoardReport) -> list:
@@ -94,12 +151,16 @@ def key_figures(b: BoardReport) -> list:
     rows = [("Total AI spend", b.total, "money")]
     if b.budget is not None:
         rows += [("Budget (all teams)", b.budget, "money"), ("Over (+) / under (-) budget", b.budget_variance, "money")]
-    rows += [(f"Prior month ({b.prior_month})", b.prior_total, "money"), ("Change on prior month", b.change, "money"),
-             ("Change on prior month (%)", b.change_share, "pct"), ("Allocated (coverage)", b.coverage, "pct"),
-             ("Margin benefit vs manual work", b.margin_benefit, "money"),
-             ("Headcount offset", b.headcount_offset, "money"),
-             ("Headcount net (offset - AI cost)", b.headcount_net, "money"),
-             ("Maturity stage", f"{b.maturity_stage} of 5", "text")]
+    rows += [
+        (f"Prior month ({b.prior_month})", b.prior_total, "money"),
+        ("Change on prior month", b.change, "money"),
+        ("Change on prior month (%)", b.change_share, "pct"),
+        ("Allocated (coverage)", b.coverage, "pct"),
+        ("Margin benefit vs manual work", b.margin_benefit, "money"),
+        ("Headcount offset", b.headcount_offset, "money"),
+        ("Headcount net (offset - AI cost)", b.headcount_net, "money"),
+        ("Maturity stage", f"{b.maturity_stage} of 5", "text"),
+    ]
     rows += [(f"Pool balance {t}", b.pool_balances.get(t, ZERO), "money") for t in ("T1", "T2", "T3")]
     return rows
 

@@ -5,6 +5,7 @@ an agent does not resume by itself when a week rolls over; finance clears it by 
 "Critical cleared on" date on or after that day. The clearance covers that episode only: a
 critical that comes back after the colour left critical is a new episode and pauses again.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,15 +20,20 @@ class CriticalLatch:
     reason: str
 
 
-def critical_latch(previous_since: Optional[date], critical_now: bool, cleared_on: Optional[date],
-                   today: date) -> CriticalLatch:
+def critical_latch(
+    previous_since: Optional[date], critical_now: bool, cleared_on: Optional[date], today: date
+) -> CriticalLatch:
     if previous_since is not None and previous_since > today:
         # A later run latched it: a run judging an earlier moment (a back-dated sync) does not apply
         # a pause from its future, and keeps it for the runs after that day.
         if critical_now:
             return critical_latch(None, True, cleared_on, today)
-        return CriticalLatch(previous_since, False, f"not paused as of {today.isoformat()}: the critical pause "
-                                                    f"latched on {previous_since.isoformat()} is after this run's date")
+        return CriticalLatch(
+            previous_since,
+            False,
+            f"not paused as of {today.isoformat()}: the critical pause "
+            f"latched on {previous_since.isoformat()} is after this run's date",
+        )
     since = previous_since or (today if critical_now else None)
     if since is None:
         return CriticalLatch(None, False, "")
@@ -37,5 +43,9 @@ def critical_latch(previous_since: Optional[date], critical_now: bool, cleared_o
         return CriticalLatch(since if critical_now else None, False, reason if critical_now else "")
     if critical_now:
         return CriticalLatch(since, True, f"paused since {since.isoformat()} until finance clears it in the sheet")
-    return CriticalLatch(since, True, f"paused: the critical breach of {since.isoformat()} is not cleared in the "
-                                      "sheet (enter a Critical cleared on date)")
+    return CriticalLatch(
+        since,
+        True,
+        f"paused: the critical breach of {since.isoformat()} is not cleared in the "
+        "sheet (enter a Critical cleared on date)",
+    )

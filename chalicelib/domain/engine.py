@@ -46,6 +46,7 @@ Outputs (frozen dataclasses; every amount an exact Decimal, round with money.cen
 Cost: one pass over the facts into per-(team, use case, day, category) sums, then
 per-use-case work on dense daily series: linear in days × use cases.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -56,13 +57,13 @@ from fractions import Fraction
 from typing import Iterable, Mapping, Optional, Sequence
 
 from . import board_report
-from .critical_pause import CriticalLatch, critical_latch
 from .allocation import Ledger, build_ledger, month_allocations
 from .anomalies import detect
 from .benchmarks import compare
+from .critical_pause import CriticalLatch, critical_latch
 from .experiments import RiskAppetite, reminders, risk_appetite
-from .footing import difference
 from .facts import CATEGORIES, UNALLOCATED, CostFact, DailyUnits
+from .footing import difference
 from .forecast import fraction_to_decimal, month_end_forecast
 from .headcount import headcount_line, monthly_offset
 from .maturity import Maturity, assess
@@ -70,12 +71,12 @@ from .money import ZERO, cents
 from .organisation import Organisation
 from .periods import month_first_day, month_key, month_last_day, next_month_first_day, previous_month
 from .pnl import pnl_row, retirement_trigger
-from .pool import PoolCredit, PoolState, close_month as close_pool_month, month_credit, pool_state
+from .pool import PoolCredit, PoolState, month_credit, pool_state
+from .pool import close_month as close_pool_month
 from .slo import CRITICAL, band, colour_as_of, evaluate, judgement
 from .terms import team_budget_on, use_case_on
 from .tiers import approval_required, estimated_monthly_cost, estimated_tier, reminder_due, tier_for
 from .unit_costs import Calendar, dense_series, period_totals, unit_costs
-
 
 FLAG_OVER_BUDGET = "over budget"
 FLAG_FORECAST_OVER_BUDGET = "forecast over budget"
@@ -189,6 +190,7 @@ def _daily_sums(cal: Calendar, series):
         a = max(cal.index(start) - series.first_index, 0)
         b = max(cal.index(end) - series.first_index, 0)
         return sum(series.costs[a:b], ZERO), sum(series.units[a:b])
+
     return sums
 
 
@@ -209,9 +211,14 @@ def _paused(u, latch: CriticalLatch) -> tuple:
     return latch.paused, latch.reason
 
 
-def compute(org: Organisation, facts: Iterable[CostFact], units: Iterable[DailyUnits], today: date,
-            pool_credits: Optional[Mapping[str, Sequence[PoolCredit]]] = None,
-            critical_since: Optional[Mapping[str, date]] = None) -> Outputs:
+def compute(
+    org: Organisation,
+    facts: Iterable[CostFact],
+    units: Iterable[DailyUnits],
+    today: date,
+    pool_credits: Optional[Mapping[str, Sequence[PoolCredit]]] = None,
+    critical_since: Optional[Mapping[str, date]] = None,
+) -> Outputs:
     # A run judges its own moment: work items dated after `today` are not in it yet, whatever the
     # store already holds (a run with an earlier clock). Facts come read up to `today` already.
     units = (u for u in units if u.day <= today)
@@ -224,9 +231,13 @@ def open_ledger(org: Organisation, facts: Iterable[CostFact], units: Iterable[Da
     return build_ledger(org, facts, (u for u in units if u.day <= today))
 
 
-def compute_ledger(org: Organisation, ledger: Ledger, today: date,
-                   pool_credits: Optional[Mapping[str, Sequence[PoolCredit]]] = None,
-                   critical_since: Optional[Mapping[str, date]] = None) -> Outputs:
+def compute_ledger(
+    org: Organisation,
+    ledger: Ledger,
+    today: date,
+    pool_credits: Optional[Mapping[str, Sequence[PoolCredit]]] = None,
+    critical_since: Optional[Mapping[str, date]] = None,
+) -> Outputs:
     """`compute` from a ledger already built: closed months' snapshots merged with the open months'
     raw facts (allocation.merge_ledgers) give exactly the outputs `compute` gives from all the raw
     facts. The ledger is only read."""
@@ -259,8 +270,18 @@ def compute_ledger(org: Organisation, ledger: Ledger, today: date,
             weeks = period_totals(cal.week_bounds, series)
             months = period_totals(cal.month_bounds, series)
             series_out[uid] = unit_costs(uid, cal, series, weeks, months, today)
-            anomalies.extend(detect(uid, cal.days[series.first_index:], series.costs, series.units, series.cpus,
-                                    today_index - series.first_index, s, u.unit_of_work))
+            anomalies.extend(
+                detect(
+                    uid,
+                    cal.days[series.first_index :],
+                    series.costs,
+                    series.units,
+                    series.cpus,
+                    today_index - series.first_index,
+                    s,
+                    u.unit_of_work,
+                )
+            )
         daily = _daily_sums(cal, series)
         reported = ledger.reported_through.get(uid)
         first_day = min(starts) if starts else None
@@ -272,7 +293,8 @@ def compute_ledger(org: Organisation, ledger: Ledger, today: date,
         if uid in org.terms_history:  # the target each period was judged on (at its end; today for this one)
             period_targets[uid] = (
                 {m: terms_on(min(m + timedelta(days=6), today)).target_cpu for m in weeks},
-                {month: terms_on(min(month_last_day(month_first_day(month)), today)).target_cpu for month in months})
+                {month: terms_on(min(month_last_day(month_first_day(month)), today)).target_cpu for month in months},
+            )
         estimated = estimated_monthly_cost(now_u.estimated_monthly_cost, fc.forecast)
         tier = estimated_tier(now_u.estimated_monthly_cost, fc, s)
         forecast_tier = tier_for(fc, s)
@@ -297,22 +319,48 @@ def compute_ledger(org: Organisation, ledger: Ledger, today: date,
         offset = monthly_offset(u)
         reason = slo.reason + (f"; {paused_reason}" if paused_reason else "")
         statuses[uid] = UseCaseStatus(
-            use_case=uid, name=u.name, team=u.team, owner_email=u.owner_email, unit_of_work=u.unit_of_work,
-            sheet_status=u.status, colour=slo.colour, reason=reason, paused=paused, paused_reason=paused_reason,
+            use_case=uid,
+            name=u.name,
+            team=u.team,
+            owner_email=u.owner_email,
+            unit_of_work=u.unit_of_work,
+            sheet_status=u.status,
+            colour=slo.colour,
+            reason=reason,
+            paused=paused,
+            paused_reason=paused_reason,
             critical_since=latch.since,
-            flags=tuple(flags), target_cpu=target_now, band_low=low_high[0], band_high=low_high[1],
-            latest_week=slo.latest_week, cpu_week=slo.cpu_latest, cpu_prior_week=slo.cpu_prior,
-            cpu_current_week=slo.cpu_current, overrun_week=slo.overrun_latest,
-            overrun_prior_week=slo.overrun_prior, overrun_current_week=slo.overrun_current,
+            flags=tuple(flags),
+            target_cpu=target_now,
+            band_low=low_high[0],
+            band_high=low_high[1],
+            latest_week=slo.latest_week,
+            cpu_week=slo.cpu_latest,
+            cpu_prior_week=slo.cpu_prior,
+            cpu_current_week=slo.cpu_current,
+            overrun_week=slo.overrun_latest,
+            overrun_prior_week=slo.overrun_prior,
+            overrun_current_week=slo.overrun_current,
             cpu_month=fc.month_to_date / mtd_units if mtd_units else None,
-            month_to_date_cost=fc.month_to_date, month_to_date_units=mtd_units, daily_average=fc.daily_average,
-            forecast=fc.forecast, budget=budget,
+            month_to_date_cost=fc.month_to_date,
+            month_to_date_units=mtd_units,
+            daily_average=fc.daily_average,
+            forecast=fc.forecast,
+            budget=budget,
             budget_remaining=difference(budget, fc.month_to_date),
-            estimated_monthly_cost=estimated, tier=tier, forecast_tier=forecast_tier,
-            approved_tier=now_u.approved_tier or "T1", approval_required=approval, reminder_due=due,
-            headcount_offset=offset, net_forecast=difference(offset, fc.forecast),
-            counts_reported_through=slo.counts_reported_through, counts_missing_since=slo.counts_missing_since,
-            current_week_days=slo.current_week_days, target_latest_week=slo.target_latest)
+            estimated_monthly_cost=estimated,
+            tier=tier,
+            forecast_tier=forecast_tier,
+            approved_tier=now_u.approved_tier or "T1",
+            approval_required=approval,
+            reminder_due=due,
+            headcount_offset=offset,
+            net_forecast=difference(offset, fc.forecast),
+            counts_reported_through=slo.counts_reported_through,
+            counts_missing_since=slo.counts_missing_since,
+            current_week_days=slo.current_week_days,
+            target_latest_week=slo.target_latest,
+        )
 
         by_month = cells.get(uid, {})
         trigger = retirement_trigger(u, today)  # the same on every month's row
@@ -335,14 +383,30 @@ def compute_ledger(org: Organisation, ledger: Ledger, today: date,
 
                 def terms_then(day, _end=month_end):
                     return terms_on(min(day, _end))
-                colour = colour_as_of(u, s, weeks, after, cost, judgement(after, reported, daily, first_day),
-                                      terms_then)
+
+                colour = colour_as_of(
+                    u, s, weeks, after, cost, judgement(after, reported, daily, first_day), terms_then
+                )
                 month_tier = tier_for(estimated_monthly_cost(month_u.estimated_monthly_cost, cost), s)
                 credit = month_credit(month_u, month, cost, n, month_tier) if month < current else None
                 if credit is not None:
                     closing[month].append(credit)
-            pnl.append(pnl_row(month_u, month, month < current, cost, billed, by_category, n, colour, month_tier,
-                               credit.amount if credit is not None else ZERO, today, trigger))
+            pnl.append(
+                pnl_row(
+                    month_u,
+                    month,
+                    month < current,
+                    cost,
+                    billed,
+                    by_category,
+                    n,
+                    colour,
+                    month_tier,
+                    credit.amount if credit is not None else ZERO,
+                    today,
+                    trigger,
+                )
+            )
 
     teams, org_forecast = _team_budgets(org, ledger, statuses, exact_forecasts, today)
     closing_credits = {m: tuple(c) for m, c in sorted(closing.items())}
@@ -351,23 +415,44 @@ def compute_ledger(org: Organisation, ledger: Ledger, today: date,
 
     report_rows = [r for r in pnl if r.month == report_month]
     assessed = report_month if report_month in allocation and allocation[report_month].total > 0 else current
-    maturity = assess(org, assessed, allocation.get(assessed),
-                      {r.use_case: (r.cost, r.units) for r in pnl if r.month == assessed}, colours)
+    maturity = assess(
+        org,
+        assessed,
+        allocation.get(assessed),
+        {r.use_case: (r.cost, r.units) for r in pnl if r.month == assessed},
+        colours,
+    )
     benchmarks = compare(org, {r.use_case: r.cpu for r in report_rows})
     tiers_now = {k: v.tier for k, v in statuses.items()}
     board = _board(org, report_month, allocation, report_rows, anomalies, maturity.stage, pool, benchmarks)
     anomalies.sort(key=lambda a: (a.day, a.use_case, a.metric))
     return Outputs(
-        today=today, month=current, currency=s.currency, statuses=statuses, teams=teams, forecast=org_forecast, allocation=allocation,
+        today=today,
+        month=current,
+        currency=s.currency,
+        statuses=statuses,
+        teams=teams,
+        forecast=org_forecast,
+        allocation=allocation,
         period_targets=period_targets,
-        unit_costs=series_out, anomalies=tuple(anomalies), pool=pool, closing_credits=closing_credits,
-        pnl=tuple(pnl), board=board, maturity=maturity, benchmarks=benchmarks,
-        risk_appetite=risk_appetite(org, today, tiers_now), reminders=reminders(org, today),
-        rejected=tuple(ledger.rejected), warnings=tuple(ledger.warnings))
+        unit_costs=series_out,
+        anomalies=tuple(anomalies),
+        pool=pool,
+        closing_credits=closing_credits,
+        pnl=tuple(pnl),
+        board=board,
+        maturity=maturity,
+        benchmarks=benchmarks,
+        risk_appetite=risk_appetite(org, today, tiers_now),
+        reminders=reminders(org, today),
+        rejected=tuple(ledger.rejected),
+        warnings=tuple(ledger.warnings),
+    )
 
 
-def with_optimization(out: Outputs, org: Organisation, usage: Iterable,
-                      months: Optional[Sequence[str]] = None) -> Outputs:
+def with_optimization(
+    out: Outputs, org: Organisation, usage: Iterable, months: Optional[Sequence[str]] = None
+) -> Outputs:
     """`out` with its optimization hints (domain/optimization.py) of `months` (default: the month before
     today's and today's) from `usage`, the usage facts of those months."""
     from dataclasses import replace
@@ -405,11 +490,19 @@ def _team_budgets(org: Organisation, ledger: Ledger, statuses: dict, exact: dict
         t = teams.get(team_id)
         budget = team_budget_on(org, t, today) if t else None
         spent = mtd[team_id]
-        out.append(TeamBudget(
-            team_id, t.name if t else "", t.lead_email if t else "", budget, spent,
-            fraction_to_decimal(forecast[team_id]), difference(budget, spent),
-            spent / budget if budget else None,
-            budget is not None and forecast[team_id] > budget))
+        out.append(
+            TeamBudget(
+                team_id,
+                t.name if t else "",
+                t.lead_email if t else "",
+                budget,
+                spent,
+                fraction_to_decimal(forecast[team_id]),
+                difference(budget, spent),
+                spent / budget if budget else None,
+                budget is not None and forecast[team_id] > budget,
+            )
+        )
     whole = sum((forecast[t] for t in order), Fraction(0)) + nobody
     return tuple(out), fraction_to_decimal(whole)
 
@@ -421,24 +514,57 @@ def _board(org, month, allocation, rows, anomalies, stage, pool, benchmarks) -> 
     month_end = month_last_day(month_first_day(month))  # the budgets in force when the month ended
     budgets = [cents(b) for b in (team_budget_on(org, t, month_end) for t in org.teams) if b is not None]
     by_id = {u.use_case_id: u for u in org.use_cases}
-    agents = tuple(board_report.BoardAgentLine(
-        r.use_case, r.name, r.unit_of_work, r.cost, r.units, r.cpu, r.target_cpu, r.overrun, r.colour,
-        r.margin_benefit) for r in sorted(rows, key=lambda r: (-r.cost, r.use_case)))
+    agents = tuple(
+        board_report.BoardAgentLine(
+            r.use_case,
+            r.name,
+            r.unit_of_work,
+            r.cost,
+            r.units,
+            r.cpu,
+            r.target_cpu,
+            r.overrun,
+            r.colour,
+            r.margin_benefit,
+        )
+        for r in sorted(rows, key=lambda r: (-r.cost, r.use_case))
+    )
     costs = {r.use_case: r.cost for r in rows}
     # Only agents that ran that month offset headcount in it (a month before launch claims nothing).
-    headcount = tuple(h for h in (headcount_line(u, month, costs[u.use_case_id], s.currency)
-                                  for u in sorted(by_id.values(), key=lambda u: u.use_case_id)
-                                  if u.use_case_id in costs) if h)
+    headcount = tuple(
+        h
+        for h in (
+            headcount_line(u, month, costs[u.use_case_id], s.currency)
+            for u in sorted(by_id.values(), key=lambda u: u.use_case_id)
+            if u.use_case_id in costs
+        )
+        if h
+    )
     return board_report.build(
-        month, prior, s.currency, this.total if this else ZERO,
+        month,
+        prior,
+        s.currency,
+        this.total if this else ZERO,
         allocation[prior].total if prior in allocation else ZERO,
-        sum(budgets, ZERO) if budgets else None, this.coverage if this else None, agents,
-        tuple(a for a in anomalies if month_key(a.day) == month), headcount, stage, pool.balances, benchmarks)
+        sum(budgets, ZERO) if budgets else None,
+        this.coverage if this else None,
+        agents,
+        tuple(a for a in anomalies if month_key(a.day) == month),
+        headcount,
+        stage,
+        pool.balances,
+        benchmarks,
+    )
 
 
-def close_month(org: Organisation, facts: Iterable[CostFact], units: Iterable[DailyUnits], today: date,
-                pool_credits: Optional[Mapping[str, Sequence[PoolCredit]]] = None,
-                month: Optional[str] = None) -> dict:
+def close_month(
+    org: Organisation,
+    facts: Iterable[CostFact],
+    units: Iterable[DailyUnits],
+    today: date,
+    pool_credits: Optional[Mapping[str, Sequence[PoolCredit]]] = None,
+    month: Optional[str] = None,
+) -> dict:
     """Compute and close `month` (default: last month). Only a complete month can be closed."""
     month = month or previous_month(today)
     month_first_day(month)  # validates the format

@@ -9,6 +9,7 @@
   inclusive; below it the organisation takes too little risk, above it experiments
   are failing more than expected. No decisions this quarter: no share.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -49,10 +50,19 @@ def reminders(org: Organisation, today: date) -> tuple:
     for u in org.use_cases:
         if reminder_due(u, today):
             overdue = (today - u.decision_date).days
-            out.append(ExperimentReminder(
-                u.use_case_id, u.name, u.owner_email, u.decision_date, overdue, u.hypothesis, u.success_metric,
-                f"{u.name or u.use_case_id}: decision date {u.decision_date} passed {overdue} day(s) ago with no "
-                "decision; record continue or retire in the sheet"))
+            out.append(
+                ExperimentReminder(
+                    u.use_case_id,
+                    u.name,
+                    u.owner_email,
+                    u.decision_date,
+                    overdue,
+                    u.hypothesis,
+                    u.success_metric,
+                    f"{u.name or u.use_case_id}: decision date {u.decision_date} passed {overdue} day(s) ago with no "
+                    "decision; record continue or retire in the sheet",
+                )
+            )
     return tuple(out)
 
 
@@ -72,14 +82,28 @@ def risk_appetite(org: Organisation, today: date, tiers: Mapping[str, str]) -> R
     s = org.settings
     start = quarter_first_day(today)
     quarter = quarter_label(today)
-    decided = [u for u in org.use_cases
-               if is_experiment(u) and tiers.get(u.use_case_id) == "T1" and u.decision.strip()
-               and u.decision_date is not None and start <= u.decision_date <= today]
+    decided = [
+        u
+        for u in org.use_cases
+        if is_experiment(u)
+        and tiers.get(u.use_case_id) == "T1"
+        and u.decision.strip()
+        and u.decision_date is not None
+        and start <= u.decision_date <= today
+    ]
     retired = sum(1 for u in decided if is_retired(u))
     band = f"{show_percent(s.healthy_retirement_low)}–{show_percent(s.healthy_retirement_high)}"
     if not decided:
-        return RiskAppetite(quarter, 0, 0, None, s.healthy_retirement_low, s.healthy_retirement_high,
-                            "no decisions", f"no Tier 1 experiment decided in {quarter} yet")
+        return RiskAppetite(
+            quarter,
+            0,
+            0,
+            None,
+            s.healthy_retirement_low,
+            s.healthy_retirement_high,
+            "no decisions",
+            f"no Tier 1 experiment decided in {quarter} yet",
+        )
     share = Decimal(retired) / len(decided)
     if share < s.healthy_retirement_low:
         verdict = "too little risk"
@@ -87,7 +111,10 @@ def risk_appetite(org: Organisation, today: date, tiers: Mapping[str, str]) -> R
         verdict = "too many failures"
     else:
         verdict = "healthy"
-    reason = (f"{retired} of {len(decided)} Tier 1 experiments decided in {quarter} were retired "
-              f"({show_percent(share)}; healthy is {band}): {verdict}")
-    return RiskAppetite(quarter, len(decided), retired, share, s.healthy_retirement_low,
-                        s.healthy_retirement_high, verdict, reason)
+    reason = (
+        f"{retired} of {len(decided)} Tier 1 experiments decided in {quarter} were retired "
+        f"({show_percent(share)}; healthy is {band}): {verdict}"
+    )
+    return RiskAppetite(
+        quarter, len(decided), retired, share, s.healthy_retirement_low, s.healthy_retirement_high, verdict, reason
+    )

@@ -1,4 +1,5 @@
 """The two kinds of fact everything else is computed from: money spent and units done."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace

@@ -9,6 +9,7 @@ parts, each rounded on its own, can be a cent off. These functions produce what 
   largest remainders, ties to the earlier part);
 - `difference(a, b)`: cents(a) − cents(b), the difference of the two figures as shown.
 """
+
 from __future__ import annotations
 
 from decimal import ROUND_FLOOR, Decimal

@@ -17,6 +17,7 @@ correctly rounded Decimal (exact whenever the quotient terminates within the con
 precision) for display; compare with thresholds through `exceeds` / `at_least` (or
 `exact`), never through the rounded Decimal.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -76,8 +77,9 @@ def fraction_to_decimal(value: Fraction) -> Decimal:
     return Decimal(value.numerator) / Decimal(value.denominator)
 
 
-def month_end_forecast(cost_by_day: Mapping[date, Decimal], today: date, window_days: int = 7,
-                       first_day: Optional[date] = None) -> Forecast:
+def month_end_forecast(
+    cost_by_day: Mapping[date, Decimal], today: date, window_days: int = 7, first_day: Optional[date] = None
+) -> Forecast:
     start = today.replace(day=1)
     complete = ZERO
     day = start

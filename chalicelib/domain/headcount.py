@@ -9,6 +9,7 @@
 - margin benefit = (manual baseline CPU − AI CPU) × units = baseline × units − AI cost
   ($8 − $5 on 8,800 claims = $26,400), computed without a rounded CPU.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -60,14 +61,31 @@ def headcount_line(use_case: UseCase, month: str, ai_cost: Decimal, currency: st
     label = "net saving" if net > 0 else "net cost" if net < 0 else "break-even"
     target = use_case.headcount_target
     gap = difference(offset, target)
-    statement = (f"AI cost {show_money(ai_cost, currency)}; {use_case.ftes_replaced.normalize():f} FTEs at "
-                 f"{show_money(use_case.fte_annual_cost, currency)}/year offset {show_money(offset, currency)}/month: "
-                 f"{label} {show_money(abs(net), currency)}")
+    statement = (
+        f"AI cost {show_money(ai_cost, currency)}; {use_case.ftes_replaced.normalize():f} FTEs at "
+        f"{show_money(use_case.fte_annual_cost, currency)}/year offset {show_money(offset, currency)}/month: "
+        f"{label} {show_money(abs(net), currency)}"
+    )
     if target is not None:
-        statement += (f". Headcount saving target {show_money(target, currency)}, realized "
-                      f"{show_money(offset, currency)}, gap {show_money(gap, currency)}")
+        statement += (
+            f". Headcount saving target {show_money(target, currency)}, realized "
+            f"{show_money(offset, currency)}, gap {show_money(gap, currency)}"
+        )
         if use_case.headcount_gap_reason:
             statement += f" ({use_case.headcount_gap_reason})"
-    return HeadcountLine(use_case.use_case_id, use_case.name, month, use_case.ftes_replaced,
-                         use_case.fte_annual_cost, offset, ai_cost, net, label, target, offset, gap,
-                         use_case.headcount_gap_reason, statement)
+    return HeadcountLine(
+        use_case.use_case_id,
+        use_case.name,
+        month,
+        use_case.ftes_replaced,
+        use_case.fte_annual_cost,
+        offset,
+        ai_cost,
+        net,
+        label,
+        target,
+        offset,
+        gap,
+        use_case.headcount_gap_reason,
+        statement,
+    )

@@ -12,6 +12,7 @@ Rules:
   ``unmapped_keys``: vendor key -> total effective cost, so finance can map it. Nothing
   is dropped: those facts are returned too, as unallocated.
 """
+
 from __future__ import annotations
 
 import unicodedata

@@ -12,6 +12,7 @@ fine-tuned "ft:gpt-4o-mini-2024-07-18:acme::x1" that of "ft:gpt-4o-mini"), of th
 Cache writes are priced as input (OpenAI bills them so; Anthropic bills 1.25x or 2x input for
 them, which these figures leave out). Pure: no I/O.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -38,8 +39,11 @@ class ModelPrice:
 
     def cost(self, input_tokens: int, cached_input_tokens: int, output_tokens: int) -> Decimal:
         """The list price of these tokens, exactly (input includes cache writes)."""
-        return (input_tokens * self.input_per_mtok + cached_input_tokens * self.cached
-                + output_tokens * self.output_per_mtok) / MILLION
+        return (
+            input_tokens * self.input_per_mtok
+            + cached_input_tokens * self.cached
+            + output_tokens * self.output_per_mtok
+        ) / MILLION
 
 
 _AS_OF = date(2025, 6, 1)

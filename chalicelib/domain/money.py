@@ -4,6 +4,7 @@ Rules (DESIGN.md "Money"): Decimal end to end, never float; sums are exact; any 
 uses largest-remainder rounding so the parts add up to the whole; round half-even to
 cents only where a figure is shown.
 """
+
 from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, Decimal

@@ -5,6 +5,7 @@ A Notice is everything one email needs and nothing about how it is sent: a deter
 kind, the recipients, and the content as plain values already formatted for people (money to
 the cent, cost per unit to 4 places) so every renderer shows the same figures.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -32,6 +32,7 @@ Cross-agent **benchmarks** (`benchmark_lines`): use cases with the same unit of 
 as the Benchmarks tab compares them: case and a plural "s" ignored) side by side, cost and tokens
 per unit, with the Benchmarks tab's external references for that unit.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -43,7 +44,7 @@ from typing import Iterable, Mapping, Optional, Sequence
 
 from .facts import CATEGORIES, UNALLOCATED
 from .mappings import normalise_key
-from .model_prices import MILLION, ModelPrice, price_for, same_name
+from .model_prices import MILLION, price_for, same_name
 from .money import ZERO, show_cpu, show_money, show_percent
 from .organisation import Organisation
 from .periods import month_key, previous_month
@@ -63,7 +64,7 @@ def shares(weights: Sequence) -> Optional[list]:
     total = sum(exact, Fraction(0))
     if total <= 0:
         return None
-    unit = 10 ** SHARE_PLACES
+    unit = 10**SHARE_PLACES
     scaled = [w * unit / total for w in exact]
     floors = [floor(x) for x in scaled]
     left = unit - sum(floors)
@@ -111,8 +112,10 @@ class Hint:
     rank: int = 0  # 1 = the biggest lever
 
     def line(self, currency: str = "USD", unit: str = "unit") -> str:
-        return (f"{self.title}: -{show_cpu(self.per_unit, currency)} per {unit}, "
-                f"-{show_money(self.per_month, currency)} this month")
+        return (
+            f"{self.title}: -{show_cpu(self.per_unit, currency)} per {unit}, "
+            f"-{show_money(self.per_month, currency)} this month"
+        )
 
 
 @dataclass(frozen=True)
@@ -190,10 +193,13 @@ def _per(amount, units: int) -> Decimal:
 
 
 def _rank(levers: Iterable[Hint]) -> tuple:
-    ordered = sorted((h for h in levers if h.per_month > 0),
-                     key=lambda h: (-h.per_month, LEVERS.index(h.lever), h.title))
-    return tuple(Hint(h.use_case, h.month, h.lever, h.title, h.detail, h.per_unit, h.per_month, n)
-                 for n, h in enumerate(ordered, start=1))
+    ordered = sorted(
+        (h for h in levers if h.per_month > 0), key=lambda h: (-h.per_month, LEVERS.index(h.lever), h.title)
+    )
+    return tuple(
+        Hint(h.use_case, h.month, h.lever, h.title, h.detail, h.per_unit, h.per_month, n)
+        for n, h in enumerate(ordered, start=1)
+    )
 
 
 def rank(levers: Iterable[Hint]) -> tuple:
@@ -232,11 +238,29 @@ def _mix(facts, prices) -> tuple:
     token_shares = shares([sum(sums[k][:3]) for k in keys]) or [ZERO] * len(keys)
     all_priced = all(priced[k] is not None for k in keys)
     spend_shares = shares([spend[k] for k in keys]) if all_priced and keys else None
-    lines = [ModelLine(k[0], k[1], priced[k].model if priced[k] else "", sums[k][0], sums[k][1], sums[k][2], sums[k][3],
-                       token_shares[i], spend[k], spend_shares[i] if spend_shares else None)
-             for i, k in enumerate(keys)]
-    lines.sort(key=lambda m: (-(m.spend_at_list or ZERO), -(m.input_tokens + m.cached_input_tokens + m.output_tokens),
-                              m.provider, m.model))
+    lines = [
+        ModelLine(
+            k[0],
+            k[1],
+            priced[k].model if priced[k] else "",
+            sums[k][0],
+            sums[k][1],
+            sums[k][2],
+            sums[k][3],
+            token_shares[i],
+            spend[k],
+            spend_shares[i] if spend_shares else None,
+        )
+        for i, k in enumerate(keys)
+    ]
+    lines.sort(
+        key=lambda m: (
+            -(m.spend_at_list or ZERO),
+            -(m.input_tokens + m.cached_input_tokens + m.output_tokens),
+            m.provider,
+            m.model,
+        )
+    )
     return tuple(lines), priced, tuple(k[1] for k in keys if priced[k] is None)
 
 
@@ -261,39 +285,66 @@ def _what_ifs(lines: tuple, priced: dict, prices, units: int, cpu: Decimal, targ
             cost_if = candidate.cost(inp, cached, outp)
             saving = now - cost_if
             total = cpu - _per(saving, units)
-            out.append(WhatIf(provider, candidate.model, current, _per(now, units), _per(cost_if, units),
-                              _per(saving, units), saving, total, None if target is None else total <= target))
+            out.append(
+                WhatIf(
+                    provider,
+                    candidate.model,
+                    current,
+                    _per(now, units),
+                    _per(cost_if, units),
+                    _per(saving, units),
+                    saving,
+                    total,
+                    None if target is None else total <= target,
+                )
+            )
     out.sort(key=lambda w: (w.provider, -w.saving_per_month, w.model))
     return out
 
 
-def _model_lever(use_case: str, month: str, what_ifs: list, cost: Decimal, units: int, target, unit: str,
-                 currency: str) -> list:
+def _model_lever(
+    use_case: str, month: str, what_ifs: list, cost: Decimal, units: int, target, unit: str, currency: str
+) -> list:
     levers = []
     for provider in sorted({w.provider for w in what_ifs}):
         best = next((w for w in what_ifs if w.provider == provider and w.saving_per_month > 0), None)
         if best is None:
             continue
-        detail = (f"Its {provider} tokens at {best.model}'s list prices cost {show_cpu(best.api_cpu_if, currency)} "
-                  f"per {unit} instead of {show_cpu(best.api_cpu_now, currency)} on {best.current_models}: "
-                  f"-{show_cpu(best.saving_per_unit, currency)} per {unit} (if quality holds).")
+        detail = (
+            f"Its {provider} tokens at {best.model}'s list prices cost {show_cpu(best.api_cpu_if, currency)} "
+            f"per {unit} instead of {show_cpu(best.api_cpu_now, currency)} on {best.current_models}: "
+            f"-{show_cpu(best.saving_per_unit, currency)} per {unit} (if quality holds)."
+        )
         if target is not None:
             excess = cost - target * units  # the month's cost above its target
             if excess > 0 and excess < best.saving_per_month:
                 share = (excess / best.saving_per_month * 100).to_integral_value(rounding=ROUND_CEILING)
-                detail += (f" Routing {share} % of that traffic to {best.model} brings the cost per {unit} to its "
-                           f"{show_cpu(target, currency)} target.")
+                detail += (
+                    f" Routing {share} % of that traffic to {best.model} brings the cost per {unit} to its "
+                    f"{show_cpu(target, currency)} target."
+                )
             elif excess > 0:
-                detail += (f" Even all of it leaves the cost per {unit} at {show_cpu(best.total_cpu_if, currency)}, "
-                           f"over its {show_cpu(target, currency)} target.")
-        levers.append(Hint(use_case, month, "model", f"Route {provider} traffic from {best.current_models} to "
-                                                     f"{best.model}", detail, best.saving_per_unit,
-                           best.saving_per_month))
+                detail += (
+                    f" Even all of it leaves the cost per {unit} at {show_cpu(best.total_cpu_if, currency)}, "
+                    f"over its {show_cpu(target, currency)} target."
+                )
+        levers.append(
+            Hint(
+                use_case,
+                month,
+                "model",
+                f"Route {provider} traffic from {best.current_models} to {best.model}",
+                detail,
+                best.saving_per_unit,
+                best.saving_per_month,
+            )
+        )
     return levers
 
 
-def _cache_lever(use_case: str, month: str, lines: tuple, priced: dict, units: int, goal: Decimal, unit: str,
-                 currency: str) -> Optional[Hint]:
+def _cache_lever(
+    use_case: str, month: str, lines: tuple, priced: dict, units: int, goal: Decimal, unit: str, currency: str
+) -> Optional[Hint]:
     saving, moved_all, input_all, cached_all = ZERO, ZERO, 0, 0
     for m in lines:
         p = priced.get((m.provider, m.model))
@@ -309,26 +360,56 @@ def _cache_lever(use_case: str, month: str, lines: tuple, priced: dict, units: i
     if saving <= 0 or not input_all:
         return None
     share_now = Decimal(cached_all) / input_all
-    detail = (f"Cache reads are {show_percent(share_now)} of its input tokens "
-              f"({_per(input_all, units):,.0f} input tokens per {unit}); serving {show_percent(goal)} from the prompt "
-              f"cache (a stable prompt prefix) saves {show_cpu(_per(saving, units), currency)} per {unit}.")
-    return Hint(use_case, month, "cache", f"Raise cache reads to {show_percent(goal)} of input tokens", detail,
-                _per(saving, units), saving)
+    detail = (
+        f"Cache reads are {show_percent(share_now)} of its input tokens "
+        f"({_per(input_all, units):,.0f} input tokens per {unit}); serving {show_percent(goal)} from the prompt "
+        f"cache (a stable prompt prefix) saves {show_cpu(_per(saving, units), currency)} per {unit}."
+    )
+    return Hint(
+        use_case,
+        month,
+        "cache",
+        f"Raise cache reads to {show_percent(goal)} of input tokens",
+        detail,
+        _per(saving, units),
+        saving,
+    )
 
 
-def _review_lever(use_case: str, month: str, review: Decimal, cost: Decimal, units: int, rate: Decimal,
-                  reduction: Decimal, unit: str, currency: str) -> Optional[Hint]:
+def _review_lever(
+    use_case: str,
+    month: str,
+    review: Decimal,
+    cost: Decimal,
+    units: int,
+    rate: Decimal,
+    reduction: Decimal,
+    unit: str,
+    currency: str,
+) -> Optional[Hint]:
     if review <= 0 or reduction <= 0 or cost <= 0:
         return None
     per_unit = _per(review, units)
-    minutes = f"{(per_unit / rate * 60):.1f} review minutes per {unit} at {show_money(rate, currency)} an hour = " \
-        if rate > 0 else ""
+    minutes = (
+        f"{(per_unit / rate * 60):.1f} review minutes per {unit} at {show_money(rate, currency)} an hour = "
+        if rate > 0
+        else ""
+    )
     saving = review * reduction
-    detail = (f"Human review is {show_percent(review / cost)} of the cost per {unit}: {minutes}"
-              f"{show_cpu(per_unit, currency)} per {unit}. Reviewing only the items that need it "
-              f"({show_percent(reduction)} fewer minutes) saves {show_cpu(_per(saving, units), currency)} per {unit}.")
-    return Hint(use_case, month, "human_review", f"Cut human review minutes per {unit} by {show_percent(reduction)}",
-                detail, _per(saving, units), saving)
+    detail = (
+        f"Human review is {show_percent(review / cost)} of the cost per {unit}: {minutes}"
+        f"{show_cpu(per_unit, currency)} per {unit}. Reviewing only the items that need it "
+        f"({show_percent(reduction)} fewer minutes) saves {show_cpu(_per(saving, units), currency)} per {unit}."
+    )
+    return Hint(
+        use_case,
+        month,
+        "human_review",
+        f"Cut human review minutes per {unit} by {show_percent(reduction)}",
+        detail,
+        _per(saving, units),
+        saving,
+    )
 
 
 def _retry_lever(use_case: str, month: str, storms: list, units: int, unit: str, currency: str) -> Optional[Hint]:
@@ -338,11 +419,14 @@ def _retry_lever(use_case: str, month: str, storms: list, units: int, unit: str,
     if cost <= 0:
         return None
     days = ", ".join(a.day.isoformat() for a in storms[:5]) + (" ..." if len(storms) > 5 else "")
-    detail = (f"Cost rose while work items stayed flat on {len(storms)} day(s) ({days}): retries cost "
-              f"{show_money(cost, currency)} this month, {show_cpu(_per(cost, units), currency)} per {unit}. Find the "
-              "failing calls (time-outs, malformed outputs) and cap the retries.")
-    return Hint(use_case, month, "retries", f"Stop the retry storm ({len(storms)} day(s))", detail,
-                _per(cost, units), cost)
+    detail = (
+        f"Cost rose while work items stayed flat on {len(storms)} day(s) ({days}): retries cost "
+        f"{show_money(cost, currency)} this month, {show_cpu(_per(cost, units), currency)} per {unit}. Find the "
+        "failing calls (time-outs, malformed outputs) and cap the retries."
+    )
+    return Hint(
+        use_case, month, "retries", f"Stop the retry storm ({len(storms)} day(s))", detail, _per(cost, units), cost
+    )
 
 
 def use_case_month(org: Organisation, row, usage: Sequence, storms: Sequence, flagged: str = "") -> UseCaseMonth:
@@ -371,25 +455,56 @@ def use_case_month(org: Organisation, row, usage: Sequence, storms: Sequence, fl
         cpu = row.cpu
         what_ifs = _what_ifs(lines, priced, org.model_prices, units, cpu, target)
         levers += _model_lever(row.use_case, row.month, what_ifs, cost, units, target, unit, currency)
-        levers += [h for h in (
-            _cache_lever(row.use_case, row.month, lines, priced, units, s.cache_read_goal, unit, currency),
-            _review_lever(row.use_case, row.month, review, cost, units, s.loaded_hourly_rate, s.review_reduction_goal,
-                          unit, currency),
-            _retry_lever(row.use_case, row.month, sorted(storms, key=lambda a: a.day), units, unit, currency),
-        ) if h is not None]
+        levers += [
+            h
+            for h in (
+                _cache_lever(row.use_case, row.month, lines, priced, units, s.cache_read_goal, unit, currency),
+                _review_lever(
+                    row.use_case,
+                    row.month,
+                    review,
+                    cost,
+                    units,
+                    s.loaded_hourly_rate,
+                    s.review_reduction_goal,
+                    unit,
+                    currency,
+                ),
+                _retry_lever(row.use_case, row.month, sorted(storms, key=lambda a: a.day), units, unit, currency),
+            )
+            if h is not None
+        ]
     return UseCaseMonth(
-        use_case=row.use_case, name=row.name, team=row.team, unit_of_work=row.unit_of_work, month=row.month,
-        complete=row.complete, units=units, cost=cost, cpu=row.cpu, target_cpu=target,
-        cost_per_unit_by_category=by_category, input_tokens=inp, cached_input_tokens=cached, output_tokens=outp,
-        requests=requests, tokens_per_unit=per_unit_tokens,
+        use_case=row.use_case,
+        name=row.name,
+        team=row.team,
+        unit_of_work=row.unit_of_work,
+        month=row.month,
+        complete=row.complete,
+        units=units,
+        cost=cost,
+        cpu=row.cpu,
+        target_cpu=target,
+        cost_per_unit_by_category=by_category,
+        input_tokens=inp,
+        cached_input_tokens=cached,
+        output_tokens=outp,
+        requests=requests,
+        tokens_per_unit=per_unit_tokens,
         cache_read_share=Decimal(cached) / (inp + cached) if inp + cached else None,
-        requests_per_unit=requests_per_unit, review_minutes_per_unit=minutes, mix=lines, what_ifs=tuple(what_ifs),
-        levers=_rank(levers), flagged=flagged, unpriced=unpriced)
+        requests_per_unit=requests_per_unit,
+        review_minutes_per_unit=minutes,
+        mix=lines,
+        what_ifs=tuple(what_ifs),
+        levers=_rank(levers),
+        flagged=flagged,
+        unpriced=unpriced,
+    )
 
 
 def _flags(rows: list, colours: Mapping[str, Optional[str]], top: int) -> dict:
     """use case -> why its month gets hints: over target, its colour now, or a top spender."""
-    spenders = [r.use_case for r in sorted(rows, key=lambda r: (-r.cost, r.use_case)) if r.cost > 0][:max(top, 0)]
+    spenders = [r.use_case for r in sorted(rows, key=lambda r: (-r.cost, r.use_case)) if r.cost > 0][: max(top, 0)]
     out = {}
     for r in rows:
         why = []
@@ -424,11 +539,21 @@ def benchmark_lines(org: Organisation, current: Mapping[str, UseCaseMonth]) -> t
         label = members[0].unit_of_work
         for m in sorted(members, key=lambda m: (m.cpu is None, m.cpu or ZERO, m.use_case)):
             api = m.cost_per_unit_by_category.get("api") if m.units else None
-            out.append(BenchmarkLine(label, m.use_case, m.team, False, m.cpu, api, m.tokens_per_unit,
-                                     m.requests_per_unit, m.cpu / best if m.cpu is not None and best else None))
+            out.append(
+                BenchmarkLine(
+                    label,
+                    m.use_case,
+                    m.team,
+                    False,
+                    m.cpu,
+                    api,
+                    m.tokens_per_unit,
+                    m.requests_per_unit,
+                    m.cpu / best if m.cpu is not None and best else None,
+                )
+            )
         for b in sorted(refs, key=lambda b: (b.cpu, b.name)):
-            out.append(BenchmarkLine(label, b.name, "", True, b.cpu, None, None, None,
-                                     b.cpu / best if best else None))
+            out.append(BenchmarkLine(label, b.name, "", True, b.cpu, None, None, None, b.cpu / best if best else None))
     return tuple(out)
 
 
@@ -441,9 +566,15 @@ def hint_month(rows_by_month: Mapping[str, object], today: date) -> Optional[str
     return last if last in rows_by_month else None
 
 
-def optimize(org: Organisation, pnl: Iterable, usage: Iterable, anomalies: Iterable, today: date,
-             colours: Optional[Mapping[str, Optional[str]]] = None,
-             months: Optional[Sequence[str]] = None) -> Optimization:
+def optimize(
+    org: Organisation,
+    pnl: Iterable,
+    usage: Iterable,
+    anomalies: Iterable,
+    today: date,
+    colours: Optional[Mapping[str, Optional[str]]] = None,
+    months: Optional[Sequence[str]] = None,
+) -> Optimization:
     """Every use case's months of `months` (default: the month before today's and today's): `pnl` the
     engine's Agent P&L rows, `usage` the usage facts of those months, `anomalies` the engine's,
     `colours` each use case's colour now."""
@@ -462,8 +593,9 @@ def optimize(org: Organisation, pnl: Iterable, usage: Iterable, anomalies: Itera
         flags = _flags(month_rows, colours, org.settings.hint_top_spenders)
         for r in month_rows:
             facts = [f for f in by_use_case.get(r.use_case, ()) if month_key(f.day) == month]
-            by_month[(r.use_case, month)] = use_case_month(org, r, facts, storms.get((r.use_case, month), ()),
-                                                           flags.get(r.use_case, ""))
+            by_month[(r.use_case, month)] = use_case_month(
+                org, r, facts, storms.get((r.use_case, month), ()), flags.get(r.use_case, "")
+            )
     current = {}
     for uid in sorted(known):
         mine = {m: by_month[(uid, m)] for m in months if (uid, m) in by_month}

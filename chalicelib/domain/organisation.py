@@ -2,6 +2,7 @@
 
 Thresholds default to the seeds' numbers; every one can be changed in the Settings tab.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

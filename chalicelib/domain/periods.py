@@ -1,4 +1,5 @@
 """Calendar periods: UTC days, ISO weeks (Monday to Sunday) and calendar months."""
+
 from __future__ import annotations
 
 import calendar

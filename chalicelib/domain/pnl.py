@@ -8,6 +8,7 @@ month are month to date (`complete` False); its colour is the live status. A clo
 month's colour is the SLO as it stood on the 1st after it, with the month's actual
 cost in place of the forecast; its tier is that of max(finance's estimate, actual).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -55,25 +56,57 @@ def retirement_trigger(u: UseCase, today: date) -> str:
     if u.decision_date is None:
         return "no decision date"
     met = {True: "success metric met", False: "success metric NOT met", None: "success metric not assessed"}[
-        u.success_met]
+        u.success_met
+    ]
     if u.decision.strip():
         return f"decided {u.decision.strip()} (decision date {u.decision_date}); {met}"
     if reminder_due(u, today):
-        return f"decision overdue since {u.decision_date}; {met}" + (": retire candidate" if u.success_met is False else "")
+        return f"decision overdue since {u.decision_date}; {met}" + (
+            ": retire candidate" if u.success_met is False else ""
+        )
     return f"decision due {u.decision_date}; {met}"
 
 
-def pnl_row(u: UseCase, month: str, complete: bool, cost: Decimal, billed: Decimal, by_category: dict, units: int,
-            colour: Optional[str], tier: str, pool_credit: Decimal, today: date,
-            trigger: Optional[str] = None) -> AgentPnL:
+def pnl_row(
+    u: UseCase,
+    month: str,
+    complete: bool,
+    cost: Decimal,
+    billed: Decimal,
+    by_category: dict,
+    units: int,
+    colour: Optional[str],
+    tier: str,
+    pool_credit: Decimal,
+    today: date,
+    trigger: Optional[str] = None,
+) -> AgentPnL:
     cpu = cost / units if units else None
     target = u.target_cpu if u.target_cpu is not None and u.target_cpu > 0 else None
     offset = monthly_offset(u)
     return AgentPnL(
-        month=month, complete=complete, use_case=u.use_case_id, name=u.name, team=u.team,
-        unit_of_work=u.unit_of_work, cost=cost, billed_cost=billed, cost_by_category=by_category, units=units,
-        cpu=cpu, target_cpu=u.target_cpu, overrun=overrun(cpu, target), baseline_cpu=u.baseline_cpu,
-        margin_benefit=margin_benefit(u.baseline_cpu, cost, units), headcount_offset=offset,
-        net=difference(offset, cost), colour=colour, tier=tier,
-        pool_credit=pool_credit if pool_credit is not None else ZERO, decision_date=u.decision_date,
-        decision=u.decision, success_met=u.success_met, retirement_trigger=trigger if trigger is not None else retirement_trigger(u, today))
+        month=month,
+        complete=complete,
+        use_case=u.use_case_id,
+        name=u.name,
+        team=u.team,
+        unit_of_work=u.unit_of_work,
+        cost=cost,
+        billed_cost=billed,
+        cost_by_category=by_category,
+        units=units,
+        cpu=cpu,
+        target_cpu=u.target_cpu,
+        overrun=overrun(cpu, target),
+        baseline_cpu=u.baseline_cpu,
+        margin_benefit=margin_benefit(u.baseline_cpu, cost, units),
+        headcount_offset=offset,
+        net=difference(offset, cost),
+        colour=colour,
+        tier=tier,
+        pool_credit=pool_credit if pool_credit is not None else ZERO,
+        decision_date=u.decision_date,
+        decision=u.decision,
+        success_met=u.success_met,
+        retirement_trigger=trigger if trigger is not None else retirement_trigger(u, today),
+    )

@@ -16,6 +16,7 @@ credits of months closed before M (a month's credits exist once it is closed, on
 unknown tier is refused and flagged; balances never go negative. Credits are booked to the cent,
 and an allocation finer than a cent is refused, so Credited − Allocated = Balance as shown.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -73,8 +74,9 @@ def month_credit(use_case: UseCase, month: str, cost: Decimal, units: int, tier:
     return PoolCredit(month, use_case.use_case_id, tier, target, cost / units, units, cost, cents(saving))
 
 
-def close_month(pool_credits: Optional[Mapping[str, Sequence[PoolCredit]]], month: str,
-                credits: Iterable[PoolCredit]) -> dict:
+def close_month(
+    pool_credits: Optional[Mapping[str, Sequence[PoolCredit]]], month: str, credits: Iterable[PoolCredit]
+) -> dict:
     """A new month -> credits mapping with `month`'s credits replaced (idempotent)."""
     closed = {m: tuple(c) for m, c in (pool_credits or {}).items()}
     new = tuple(sorted(credits, key=lambda c: c.use_case))
@@ -85,8 +87,12 @@ def close_month(pool_credits: Optional[Mapping[str, Sequence[PoolCredit]]], mont
     return closed
 
 
-def pool_state(org: Organisation, pool_credits: Optional[Mapping[str, Sequence[PoolCredit]]],
-               pending_month: Optional[str] = None, pending_credits: tuple = ()) -> PoolState:
+def pool_state(
+    org: Organisation,
+    pool_credits: Optional[Mapping[str, Sequence[PoolCredit]]],
+    pending_month: Optional[str] = None,
+    pending_credits: tuple = (),
+) -> PoolState:
     currency = org.settings.currency
     closed = {m: tuple(c) for m, c in (pool_credits or {}).items()}
     credited = {t: ZERO for t in TIERS}
@@ -107,20 +113,36 @@ def pool_state(org: Organisation, pool_credits: Optional[Mapping[str, Sequence[P
             elif amount != cents(amount):  # shown to the cent, a fraction would make the tab not foot
                 ok, reason = False, f"refused: {amount} is finer than a cent; allocate whole cents"
             elif amount > balances[a.tier]:
-                ok, reason = False, (f"refused: {show_money(amount, currency)} is more than the {a.tier} pool "
-                                     f"balance {show_money(balances[a.tier], currency)}")
+                ok, reason = (
+                    False,
+                    (
+                        f"refused: {show_money(amount, currency)} is more than the {a.tier} pool "
+                        f"balance {show_money(balances[a.tier], currency)}"
+                    ),
+                )
             else:
                 ok, reason = True, "allocated"
             if ok:
                 balances[a.tier] -= amount
                 allocated[a.tier] += amount
-            results.append(PoolAllocationResult(a.allocation_id, a.tier, a.month, amount, a.to_use_case, ok,
-                                                reason, balances.get(a.tier, ZERO)))
+            results.append(
+                PoolAllocationResult(
+                    a.allocation_id, a.tier, a.month, amount, a.to_use_case, ok, reason, balances.get(a.tier, ZERO)
+                )
+            )
         for c in closed.get(month, ()):
             if c.tier in TIERS:
                 balances[c.tier] += c.amount
                 credited[c.tier] += c.amount
     credits = tuple(c for m in sorted(closed) for c in closed[m])
-    return PoolState(balances, credited, allocated, credits, tuple(results),
-                     tuple(r for r in results if not r.accepted), tuple(sorted(closed)),
-                     pending_month, tuple(pending_credits))
+    return PoolState(
+        balances,
+        credited,
+        allocated,
+        credits,
+        tuple(results),
+        tuple(r for r in results if not r.accepted),
+        tuple(sorted(closed)),
+        pending_month,
+        tuple(pending_credits),
+    )

@@ -17,6 +17,7 @@ Each week is judged against the terms in force on its last day (`terms_on`), the
 against today's. Below band: judged week CPU < target × (1 − tolerance) (strictly) adds the
 flag "investigate"; the colour is unchanged. Colour only moves up as an overrun grows.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -73,12 +74,15 @@ def below_band(cpu: Optional[Decimal], target: Optional[Decimal], tolerance: Dec
 
 def below_band_exact(cost: Decimal, units: int, target: Optional[Decimal], tolerance: Decimal) -> bool:
     """cost ÷ units < target × (1 − tolerance), multiplied out (no quotient is rounded)."""
-    return bool(units) and target is not None and target > 0 and \
-        Fraction(cost) < Fraction(target) * (1 - Fraction(tolerance)) * units
+    return (
+        bool(units)
+        and target is not None
+        and target > 0
+        and Fraction(cost) < Fraction(target) * (1 - Fraction(tolerance)) * units
+    )
 
 
-def colour_for(has_target: bool, latest, prior, current, projection_breach: bool,
-               settings: Settings) -> Optional[str]:
+def colour_for(has_target: bool, latest, prior, current, projection_breach: bool, settings: Settings) -> Optional[str]:
     """The rule table on overruns alone (Decimal or exact Fraction). `current` is None unless the
     current week counts."""
     if projection_breach:
@@ -86,7 +90,8 @@ def colour_for(has_target: bool, latest, prior, current, projection_breach: bool
     if not has_target:
         return None
     if (latest is not None and latest >= settings.critical_overrun) or (
-            current is not None and current >= settings.critical_overrun):
+        current is not None and current >= settings.critical_overrun
+    ):
         return CRITICAL
     if latest is None:
         return None
@@ -117,8 +122,12 @@ class Judgement:
     gaps: tuple = ()  # (day, spend) of the current week's full days with spend but no work items
 
 
-def judgement(as_of: date, reported_through: Optional[date], daily: Callable[[date, date], tuple],
-              first_day: Optional[date] = None) -> Judgement:
+def judgement(
+    as_of: date,
+    reported_through: Optional[date],
+    daily: Callable[[date, date], tuple],
+    first_day: Optional[date] = None,
+) -> Judgement:
     """`daily(start, end)` -> (cost, units) summed over [start, end) (the engine's dense series);
     `first_day`: the use case's first day of data."""
     current_monday = week_start(as_of)
@@ -152,8 +161,15 @@ def assumed_reported(as_of: date, weeks: Mapping[date, list]) -> Judgement:
     current_monday = week_start(as_of)
     cell = weeks.get(current_monday)
     days = (as_of - current_monday).days
-    return Judgement(as_of, as_of - timedelta(days=1), current_monday - timedelta(days=7),
-                     tuple(cell) if cell and days else None, days, ZERO, None)
+    return Judgement(
+        as_of,
+        as_of - timedelta(days=1),
+        current_monday - timedelta(days=7),
+        tuple(cell) if cell and days else None,
+        days,
+        ZERO,
+        None,
+    )
 
 
 def counts_notice(j: Judgement, currency: str = "USD") -> str:
@@ -162,13 +178,18 @@ def counts_notice(j: Judgement, currency: str = "USD") -> str:
     verdict leaves out."""
     parts = []
     if j.missing_since is not None:
-        parts.append(f"work-item counts not reported since {j.missing_since.isoformat()}"
-                     + (" (none posted yet)" if j.reported_through is None else "")
-                     + f": {show_money(j.unreported_spend, currency)} of spend not judged")
+        parts.append(
+            f"work-item counts not reported since {j.missing_since.isoformat()}"
+            + (" (none posted yet)" if j.reported_through is None else "")
+            + f": {show_money(j.unreported_spend, currency)} of spend not judged"
+        )
     if j.gaps:
         spend = sum((c for _, c in j.gaps), ZERO)
-        parts.append("no work items on " + ", ".join(d.isoformat() for d, _ in j.gaps)
-                     + f": {show_money(spend, currency)} of this week's spend left out of its verdict")
+        parts.append(
+            "no work items on "
+            + ", ".join(d.isoformat() for d, _ in j.gaps)
+            + f": {show_money(spend, currency)} of this week's spend left out of its verdict"
+        )
     return "; ".join(parts)
 
 
@@ -195,9 +216,15 @@ def _over(o: Decimal) -> str:
     return f"{show_percent(abs(o))} {'over' if o >= 0 else 'under'}"
 
 
-def evaluate(use_case: UseCase, settings: Settings, weeks: Mapping[date, list], as_of: date,
-             projected_month_cost: Decimal, judged: Optional[Judgement] = None,
-             terms_on: Optional[Callable[[date], UseCase]] = None) -> SloResult:
+def evaluate(
+    use_case: UseCase,
+    settings: Settings,
+    weeks: Mapping[date, list],
+    as_of: date,
+    projected_month_cost: Decimal,
+    judged: Optional[Judgement] = None,
+    terms_on: Optional[Callable[[date], UseCase]] = None,
+) -> SloResult:
     """Colour of `use_case` as of the day `as_of` (today, or the 1st after a closed month).
 
     `weeks` maps each Monday to [cost, units]; `projected_month_cost` is the month-end
@@ -245,8 +272,9 @@ def evaluate(use_case: UseCase, settings: Settings, weeks: Mapping[date, list], 
     x_current = exact_overrun(c_current[0], c_current[1], target) if c_current else None
     o_latest, o_prior, o_current = (as_decimal_share(x) for x in (x_latest, x_prior, x_current))
     breach = exceeds(projected_month_cost, settings.tier2_limit) and not now_terms.cfo_approved
-    projected_shown = projected_month_cost.forecast if isinstance(projected_month_cost, Forecast) \
-        else projected_month_cost
+    projected_shown = (
+        projected_month_cost.forecast if isinstance(projected_month_cost, Forecast) else projected_month_cost
+    )
     colour = colour_for(target is not None or t_latest is not None, x_latest, x_prior, x_current, breach, settings)
     if zero_units(c_latest) or zero_units(c_current):
         flags.append(FLAG_ZERO_UNITS)
@@ -260,23 +288,30 @@ def evaluate(use_case: UseCase, settings: Settings, weeks: Mapping[date, list], 
     latest, prior, current = week_label(latest_monday), week_label(prior_monday), week_label(current_monday)
 
     def said(cpu_value: Decimal, o: Decimal, week: str, t: Decimal) -> str:
-        return f"cost per {unit} {show_cpu(cpu_value, currency)} is {_over(o)} the " \
-               f"{show_cpu(t, currency)} target in {week}"
+        return (
+            f"cost per {unit} {show_cpu(cpu_value, currency)} is {_over(o)} the "
+            f"{show_cpu(t, currency)} target in {week}"
+        )
 
     if colour == CRITICAL:
         parts = []
         if x_latest is not None and x_latest >= settings.critical_overrun:
             parts.append(said(cpu_latest, o_latest, f"{latest} (latest complete week)", t_latest))
         if x_current is not None and x_current >= settings.critical_overrun:
-            parts.append(said(cpu_current, o_current, f"{current} so far ({judged.current_days} full days "
-                                                      "with counts)", target))
+            parts.append(
+                said(cpu_current, o_current, f"{current} so far ({judged.current_days} full days with counts)", target)
+            )
         if breach:
-            parts.append(f"projected month cost {show_money(projected_shown, currency)} exceeds the "
-                         f"tier-2 limit {show_money(settings.tier2_limit, currency)} without CFO approval")
+            parts.append(
+                f"projected month cost {show_money(projected_shown, currency)} exceeds the "
+                f"tier-2 limit {show_money(settings.tier2_limit, currency)} without CFO approval"
+            )
         reason = "critical: " + "; ".join(parts)
     elif colour == RED:
-        reason = (f"red: {said(cpu_latest, o_latest, latest, t_latest)} and {_over(o_prior)} in {prior}: "
-                  f"{show_percent(settings.red_overrun)} or more two complete weeks running")
+        reason = (
+            f"red: {said(cpu_latest, o_latest, latest, t_latest)} and {_over(o_prior)} in {prior}: "
+            f"{show_percent(settings.red_overrun)} or more two complete weeks running"
+        )
     elif colour == YELLOW:
         reason = f"yellow: {said(cpu_latest, o_latest, latest, t_latest)}"
         if x_latest >= settings.red_overrun:
@@ -284,29 +319,56 @@ def evaluate(use_case: UseCase, settings: Settings, weeks: Mapping[date, list], 
     elif colour == GREEN:
         reason = f"green: {said(cpu_latest, o_latest, latest, t_latest)}"
     elif target is None and t_latest is None:
-        reason = ("no target: the cost per unit target is not a positive amount" if FLAG_INVALID_TARGET in flags
-                  else "no target: set a cost per unit target to get a colour")
+        reason = (
+            "no target: the cost per unit target is not a positive amount"
+            if FLAG_INVALID_TARGET in flags
+            else "no target: set a cost per unit target to get a colour"
+        )
     elif judged.latest_monday is None:
         reason = "no colour yet: no complete week with work-item counts"
     elif zero_units(c_latest):
-        reason = (f"no colour: spend {show_money(c_latest[0], currency)} with no work items in {latest} "
-                  "(latest complete week)")
+        reason = (
+            f"no colour: spend {show_money(c_latest[0], currency)} with no work items in {latest} "
+            "(latest complete week)"
+        )
     else:
         reason = f"no colour: no spend or units in {latest} (latest complete week)"
     if FLAG_INVESTIGATE in flags:
         low = t_latest * (1 - tolerance)
-        reason += (f"; investigate: {show_cpu(cpu_latest, currency)} is below the band's floor "
-                   f"{show_cpu(low, currency)} (target stale or spend missing?)")
+        reason += (
+            f"; investigate: {show_cpu(cpu_latest, currency)} is below the band's floor "
+            f"{show_cpu(low, currency)} (target stale or spend missing?)"
+        )
     if notice:
         reason += f"; {notice}"
-    return SloResult(colour, reason, tuple(flags), latest_monday, cpu_latest, cpu_prior, cpu_current,
-                     o_latest, o_prior, o_current, counts, judged.reported_through, judged.missing_since,
-                     judged.current_days, t_latest)
+    return SloResult(
+        colour,
+        reason,
+        tuple(flags),
+        latest_monday,
+        cpu_latest,
+        cpu_prior,
+        cpu_current,
+        o_latest,
+        o_prior,
+        o_current,
+        counts,
+        judged.reported_through,
+        judged.missing_since,
+        judged.current_days,
+        t_latest,
+    )
 
 
-def colour_as_of(use_case: UseCase, settings: Settings, weeks: Mapping[date, list], as_of: date,
-                 projected_month_cost: Decimal, judged: Optional[Judgement] = None,
-                 terms_on: Optional[Callable[[date], UseCase]] = None) -> Optional[str]:
+def colour_as_of(
+    use_case: UseCase,
+    settings: Settings,
+    weeks: Mapping[date, list],
+    as_of: date,
+    projected_month_cost: Decimal,
+    judged: Optional[Judgement] = None,
+    terms_on: Optional[Callable[[date], UseCase]] = None,
+) -> Optional[str]:
     """Just the colour, as it stood on `as_of` (a closed month's 1st after): days from `as_of` on
     never count."""
     return evaluate(use_case, settings, weeks, as_of, projected_month_cost, judged, terms_on).colour

@@ -8,6 +8,7 @@ entry per change (never one per run), so reading it costs the same however long 
 runs. A day before the first recorded change uses the first recorded terms (the values were
 so before they were recorded).
 """
+
 from __future__ import annotations
 
 from bisect import bisect_right
@@ -31,15 +32,28 @@ class UseCaseTerms:
 
     @classmethod
     def of(cls, u: UseCase, effective_from: date) -> "UseCaseTerms":
-        return cls(effective_from, u.target_cpu, u.tolerance, u.monthly_budget, u.approved_tier, u.cfo_approved,
-                   u.effective_from)
+        return cls(
+            effective_from,
+            u.target_cpu,
+            u.tolerance,
+            u.monthly_budget,
+            u.approved_tier,
+            u.cfo_approved,
+            u.effective_from,
+        )
 
     def same_values(self, other: "UseCaseTerms") -> bool:
         return replace(self, effective_from=other.effective_from, typed_from=other.typed_from) == other
 
     def apply(self, u: UseCase) -> UseCase:
-        return replace(u, target_cpu=self.target_cpu, tolerance=self.tolerance, monthly_budget=self.monthly_budget,
-                       approved_tier=self.approved_tier, cfo_approved=self.cfo_approved)
+        return replace(
+            u,
+            target_cpu=self.target_cpu,
+            tolerance=self.tolerance,
+            monthly_budget=self.monthly_budget,
+            approved_tier=self.approved_tier,
+            cfo_approved=self.cfo_approved,
+        )
 
 
 @dataclass(frozen=True)
@@ -95,6 +109,7 @@ def use_case_on(org: Organisation, u: UseCase) -> Callable[[date], UseCase]:
         if got is None:
             got = cache[terms] = terms.apply(u)
         return got
+
     return on
 
 

@@ -1,4 +1,5 @@
 """Approval tiers on estimated monthly cost, and experiment decision reminders."""
+
 from __future__ import annotations
 
 from datetime import date

@@ -5,12 +5,13 @@ CPU = allocated cost ÷ units for the period. With zero units the CPU is undefin
 nothing is ever divided by zero. A period that has not ended by `today` is flagged
 "partial period" (today's billing is still arriving).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from itertools import repeat
 from decimal import Decimal
+from itertools import repeat
 from typing import Iterator, Mapping, Optional
 
 from .money import ZERO
@@ -64,8 +65,16 @@ class UnitCostSeries:
 
     def rows(self) -> Iterator[UnitCost]:
         for i in range(len(self.starts)):
-            yield UnitCost(self.use_case, self.period, self.starts[i], self.labels[i], self.costs[i],
-                           self.units[i], self.cpus[i], self.flags[i])
+            yield UnitCost(
+                self.use_case,
+                self.period,
+                self.starts[i],
+                self.labels[i],
+                self.costs[i],
+                self.units[i],
+                self.cpus[i],
+                self.flags[i],
+            )
 
     def get(self, start: date) -> Optional[UnitCost]:
         """The period starting on `start` (a day, a Monday or a 1st), if in the series."""
@@ -77,8 +86,16 @@ class UnitCostSeries:
             i = next((j for j, s in enumerate(self.starts) if s == start), None)
             if i is None:
                 return None
-        return UnitCost(self.use_case, self.period, self.starts[i], self.labels[i], self.costs[i],
-                        self.units[i], self.cpus[i], self.flags[i])
+        return UnitCost(
+            self.use_case,
+            self.period,
+            self.starts[i],
+            self.labels[i],
+            self.costs[i],
+            self.units[i],
+            self.cpus[i],
+            self.flags[i],
+        )
 
 
 @dataclass(frozen=True)
@@ -130,8 +147,9 @@ class DailySeries:
     cpus: list
 
 
-def dense_series(cal: Calendar, cost_by_day: Mapping[date, Decimal], units_by_day: Mapping[date, int],
-                 first: date) -> DailySeries:
+def dense_series(
+    cal: Calendar, cost_by_day: Mapping[date, Decimal], units_by_day: Mapping[date, int], first: date
+) -> DailySeries:
     start = cal.index(first)
     days = cal.days[start:]
     costs = list(map(cost_by_day.get, days, repeat(ZERO, len(days))))  # map runs in C
@@ -154,8 +172,9 @@ def period_totals(bounds: list, series: DailySeries) -> dict:
     return totals
 
 
-def unit_costs(use_case: str, cal: Calendar, series: DailySeries, weeks: dict, months: dict,
-               today: date) -> UseCaseUnitCosts:
+def unit_costs(
+    use_case: str, cal: Calendar, series: DailySeries, weeks: dict, months: dict, today: date
+) -> UseCaseUnitCosts:
     offset = series.first_index
     today_index = cal.index(today)
     day_flags = [_NO_FLAGS] * len(series.costs)
@@ -166,20 +185,38 @@ def unit_costs(use_case: str, cal: Calendar, series: DailySeries, weeks: dict, m
     for i in range(max(today_index - offset, 0), len(day_flags)):
         day_flags[i] = _flags(costs[i], series.units[i], True)
     day_flags = tuple(day_flags)
-    days = UnitCostSeries(use_case, "day", tuple(cal.days[offset:]), tuple(cal.day_labels[offset:]),
-                          tuple(series.costs), tuple(series.units), tuple(series.cpus), day_flags)
+    days = UnitCostSeries(
+        use_case,
+        "day",
+        tuple(cal.days[offset:]),
+        tuple(cal.day_labels[offset:]),
+        tuple(series.costs),
+        tuple(series.units),
+        tuple(series.cpus),
+        day_flags,
+    )
     week_keys = sorted(weeks)
     week_partial_from = week_start(today)  # the current week (and any later) is partial
     weeks_series = UnitCostSeries(
-        use_case, "week", tuple(week_keys), tuple(cal.week_labels.get(k) or week_label(k) for k in week_keys),
-        tuple(weeks[k][0] for k in week_keys), tuple(weeks[k][1] for k in week_keys),
+        use_case,
+        "week",
+        tuple(week_keys),
+        tuple(cal.week_labels.get(k) or week_label(k) for k in week_keys),
+        tuple(weeks[k][0] for k in week_keys),
+        tuple(weeks[k][1] for k in week_keys),
         tuple(cost_per_unit(*weeks[k]) for k in week_keys),
-        tuple(_flags(weeks[k][0], weeks[k][1], k >= week_partial_from) for k in week_keys))
+        tuple(_flags(weeks[k][0], weeks[k][1], k >= week_partial_from) for k in week_keys),
+    )
     month_keys = sorted(months)
     current = month_key(today)
     months_series = UnitCostSeries(
-        use_case, "month", tuple(cal.month_starts[k] for k in month_keys), tuple(month_keys),
-        tuple(months[k][0] for k in month_keys), tuple(months[k][1] for k in month_keys),
+        use_case,
+        "month",
+        tuple(cal.month_starts[k] for k in month_keys),
+        tuple(month_keys),
+        tuple(months[k][0] for k in month_keys),
+        tuple(months[k][1] for k in month_keys),
         tuple(cost_per_unit(*months[k]) for k in month_keys),
-        tuple(_flags(months[k][0], months[k][1], k >= current) for k in month_keys))
+        tuple(_flags(months[k][0], months[k][1], k >= current) for k in month_keys),
+    )
     return UseCaseUnitCosts(use_case, days, weeks_series, months_series)

@@ -7,6 +7,7 @@ the cost connectors' own (``openai:project:<id>``, ``anthropic:workspace:<id|def
 Mappings tab places usage on (team, use case) exactly as it places cost (`map_usage`, the rules of
 `mappings.apply_mappings`). Pure: no I/O.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -56,10 +57,14 @@ def merge_usage(facts: Iterable[UsageFact]) -> list[UsageFact]:
             merged[key] = f
             continue
         requests = None if prev.requests is None or f.requests is None else prev.requests + f.requests
-        merged[key] = replace(prev, input_tokens=prev.input_tokens + f.input_tokens,
-                              cached_input_tokens=prev.cached_input_tokens + f.cached_input_tokens,
-                              cache_write_tokens=prev.cache_write_tokens + f.cache_write_tokens,
-                              output_tokens=prev.output_tokens + f.output_tokens, requests=requests)
+        merged[key] = replace(
+            prev,
+            input_tokens=prev.input_tokens + f.input_tokens,
+            cached_input_tokens=prev.cached_input_tokens + f.cached_input_tokens,
+            cache_write_tokens=prev.cache_write_tokens + f.cache_write_tokens,
+            output_tokens=prev.output_tokens + f.output_tokens,
+            requests=requests,
+        )
     return [merged[k] for k in order]
 
 

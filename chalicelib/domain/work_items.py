@@ -2,6 +2,7 @@
 
 Pure: the caller passes `now`, and the set of use cases the caller's team owns.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,9 +23,7 @@ STATUSES = ("success", "failure")
 FIELDS = ("work_item_id", "use_case", "completed_at", "status", "human_review_minutes", "attributes")
 
 # RFC 3339 date-time: an offset is required (a bare local time is ambiguous for UTC days).
-_RFC3339 = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
-)
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
 
 
 @dataclass(frozen=True)
@@ -92,7 +91,7 @@ def _field_name(name: str) -> str:
 def parse_batch(raw: Union[bytes, str, None]) -> list:
     """The request body as a list of raw items, or BadBatch saying what is wrong with it."""
     if raw is None or len(raw) == 0:
-        raise BadBatch("request body is empty: send {\"items\": [...]}")
+        raise BadBatch('request body is empty: send {"items": [...]}')
     if len(raw) > MAX_BODY_BYTES:
         raise BadBatch(f"request body is {len(raw)} bytes; the limit is {MAX_BODY_BYTES}", status=413)
     try:
@@ -100,14 +99,14 @@ def parse_batch(raw: Union[bytes, str, None]) -> list:
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise BadBatch(f"request body is not valid JSON: {exc}") from None
     if not isinstance(body, dict):
-        raise BadBatch("request body must be a JSON object with an \"items\" array")
+        raise BadBatch('request body must be a JSON object with an "items" array')
     items = body.get("items")
     if not isinstance(items, list):
-        raise BadBatch("\"items\" is missing or is not an array")
+        raise BadBatch('"items" is missing or is not an array')
     if not items:
-        raise BadBatch("\"items\" is empty: send 1 to 500 work items")
+        raise BadBatch('"items" is empty: send 1 to 500 work items')
     if len(items) > MAX_ITEMS:
-        raise BadBatch(f"\"items\" has {len(items)} work items; the limit is {MAX_ITEMS} per request")
+        raise BadBatch(f'"items" has {len(items)} work items; the limit is {MAX_ITEMS} per request')
     return items
 
 
@@ -161,8 +160,10 @@ def validate_item(raw: Any, own_use_cases: Mapping[str, Any], now: datetime) -> 
         try:
             size = len(attributes_json.encode("utf-8"))
         except UnicodeEncodeError as exc:
-            return Rejection("attributes", f"must be valid Unicode text: a lone surrogate "
-                                           f"({exc.object[exc.start]!a}) is not a character")
+            return Rejection(
+                "attributes",
+                f"must be valid Unicode text: a lone surrogate ({exc.object[exc.start]!a}) is not a character",
+            )
         if size > MAX_ATTRIBUTES_BYTES:
             return Rejection("attributes", f"must be at most {MAX_ATTRIBUTES_BYTES} bytes as JSON")
 
@@ -203,4 +204,3 @@ def dedupe_last_wins(items: list) -> dict:
         if isinstance(item, WorkItem):
             last[(item.use_case, item.work_item_id)] = index
     return last
-

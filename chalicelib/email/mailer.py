@@ -11,6 +11,7 @@ Configuration (`from_env`): ALERT_SENDER (required: the From address, e.g.
 SES_CONFIGURATION_SET (optional), OUTBOX_EML_DIR (optional; the local stack uses
 `.local/outbox/`).
 """
+
 from __future__ import annotations
 
 import logging
@@ -27,8 +28,9 @@ MAX_RECIPIENTS = 50  # SES's limit per message, To + Cc + Bcc
 
 
 class SesMailer:
-    def __init__(self, client, sender: str, configuration_set: Optional[str] = None,
-                 eml_dir: Optional[str | os.PathLike] = None):
+    def __init__(
+        self, client, sender: str, configuration_set: Optional[str] = None, eml_dir: Optional[str | os.PathLike] = None
+    ):
         if not sender:
             raise ValueError("an email sender is required (ALERT_SENDER)")
         self.client = client
@@ -42,8 +44,12 @@ class SesMailer:
             from chalicelib import runtime
 
             client = runtime.client("sesv2")
-        return cls(client, os.environ.get("ALERT_SENDER", "").strip(),
-                   os.environ.get("SES_CONFIGURATION_SET") or None, os.environ.get("OUTBOX_EML_DIR") or None)
+        return cls(
+            client,
+            os.environ.get("ALERT_SENDER", "").strip(),
+            os.environ.get("SES_CONFIGURATION_SET") or None,
+            os.environ.get("OUTBOX_EML_DIR") or None,
+        )
 
     def send(self, recipients: Sequence[str], subject: str, html: str, text: str, key: str = "") -> str:
         """Send one email to `recipients` (all in To: they are colleagues on the same alert);
@@ -56,10 +62,12 @@ class SesMailer:
         request = {
             "FromEmailAddress": self.sender,
             "Destination": {"ToAddresses": to},
-            "Content": {"Simple": {
-                "Subject": {"Data": subject, "Charset": "UTF-8"},
-                "Body": {"Html": {"Data": html, "Charset": "UTF-8"}, "Text": {"Data": text, "Charset": "UTF-8"}},
-            }},
+            "Content": {
+                "Simple": {
+                    "Subject": {"Data": subject, "Charset": "UTF-8"},
+                    "Body": {"Html": {"Data": html, "Charset": "UTF-8"}, "Text": {"Data": text, "Charset": "UTF-8"}},
+                }
+            },
         }
         if self.configuration_set:
             request["ConfigurationSetName"] = self.configuration_set
@@ -71,8 +79,9 @@ class SesMailer:
                 log.warning("could not write the .eml copy of %s: %s", key or message_id, exc)
         return message_id
 
-    def write_eml(self, key: str, recipients: Sequence[str], subject: str, html: str, text: str,
-                  message_id: str = "") -> Path:
+    def write_eml(
+        self, key: str, recipients: Sequence[str], subject: str, html: str, text: str, message_id: str = ""
+    ) -> Path:
         self.eml_dir.mkdir(parents=True, exist_ok=True)
         path = self.eml_dir / f"{eml_name(key)}.eml"
         message = as_eml(self.sender, recipients, subject, html, text, message_id)
@@ -88,15 +97,17 @@ def eml_name(key: str) -> str:
     return name[:200] or "email"
 
 
-def as_eml(sender: str, recipients: Sequence[str], subject: str, html: str, text: str,
-           message_id: str = "") -> EmailMessage:
+def as_eml(
+    sender: str, recipients: Sequence[str], subject: str, html: str, text: str, message_id: str = ""
+) -> EmailMessage:
     message = EmailMessage()
     message["From"] = sender
     message["To"] = ", ".join(recipients)
     message["Subject"] = subject
     message["Date"] = formatdate(localtime=False, usegmt=True)
-    message["Message-ID"] = make_msgid(idstring=re.sub(r"[^A-Za-z0-9.-]", "", message_id)[:64] or None,
-                                       domain="finops.local")
+    message["Message-ID"] = make_msgid(
+        idstring=re.sub(r"[^A-Za-z0-9.-]", "", message_id)[:64] or None, domain="finops.local"
+    )
     if message_id:
         message["X-SES-Message-ID"] = message_id
     message.set_content(text, charset="utf-8")  # text/plain first, then the preferred HTML

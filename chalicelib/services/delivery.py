@@ -14,12 +14,13 @@ for this delivery (what is left stays pending for the next one) instead of hamme
 A run killed between SES accepting an email and `mark_sent` sends that email again on the next
 run: SES takes no idempotency key, so this window (one send call) is the only resend possible.
 """
+
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Iterable, Optional
+from typing import Iterable
 
 from chalicelib.domain.notices import Notice
 from chalicelib.email.templates import render
@@ -30,9 +31,18 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 72  # about three days of hourly runs; then the email is abandoned (kept, never sent)
 
 # Errors that say "SES will refuse everything for a while": stop sending in this delivery.
-_STOP_CODES = {"Throttling", "ThrottlingException", "TooManyRequestsException", "LimitExceededException",
-               "SendingPausedException", "AccountSuspendedException", "ServiceUnavailable",
-               "ServiceUnavailableException", "InternalFailure", "InternalServerError"}
+_STOP_CODES = {
+    "Throttling",
+    "ThrottlingException",
+    "TooManyRequestsException",
+    "LimitExceededException",
+    "SendingPausedException",
+    "AccountSuspendedException",
+    "ServiceUnavailable",
+    "ServiceUnavailableException",
+    "InternalFailure",
+    "InternalServerError",
+}
 
 
 @dataclass
@@ -52,9 +62,14 @@ class DeliveryReport:
 
     def summary(self) -> str:
         parts = [f"{len(self.sent)} sent"]
-        for label, items in (("retried", self.retried), ("already sent", self.already_sent),
-                             ("failed", self.failed), ("deferred", self.deferred),
-                             ("without recipients", self.no_recipients), ("abandoned", self.abandoned)):
+        for label, items in (
+            ("retried", self.retried),
+            ("already sent", self.already_sent),
+            ("failed", self.failed),
+            ("deferred", self.deferred),
+            ("without recipients", self.no_recipients),
+            ("abandoned", self.abandoned),
+        ):
             if items:
                 parts.append(f"{len(items)} {label}")
         text = ", ".join(parts)
@@ -88,8 +103,9 @@ def _send_errors() -> tuple:
     return BotoCoreError, ClientError
 
 
-def deliver(notices: Iterable[Notice], outbox, mailer, sheet_url: str, now: datetime,
-            max_attempts: int = MAX_ATTEMPTS) -> DeliveryReport:
+def deliver(
+    notices: Iterable[Notice], outbox, mailer, sheet_url: str, now: datetime, max_attempts: int = MAX_ATTEMPTS
+) -> DeliveryReport:
     report = DeliveryReport()
     errors = _send_errors()
     to_send: list = []  # (key, recipients, subject, html, text)

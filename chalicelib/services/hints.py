@@ -5,6 +5,7 @@ HINT_MIN_DAYS-th day, before that the month before's too.
 Hints never stop a run: when the usage cannot be read, the hints are computed from the costs alone
 (human review and retries; no model mix, cache or what-if) and the compute step's detail says why.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -38,5 +39,7 @@ def guardrail_hints(out, use_case: str) -> tuple:
     optimization = getattr(out, "optimization", None)
     if optimization is None:
         return ()
-    return tuple(GuardrailHint(h.rank, h.lever, h.title, h.detail, h.per_unit, h.per_month, h.month)
-                 for h in optimization.hints(use_case))
+    return tuple(
+        GuardrailHint(h.rank, h.lever, h.title, h.detail, h.per_unit, h.per_month, h.month)
+        for h in optimization.hints(use_case)
+    )

@@ -21,6 +21,7 @@ each email has a deterministic key the outbox holds once. Steps are recorded wit
 timings; a failing step (a source, the sheet, SES) never loses the others' work: the guardrails
 are stored before the sheet is written, so they follow the spend when the sheet is unreachable.
 """
+
 from __future__ import annotations
 
 import re
@@ -81,22 +82,34 @@ def pull_window(kind: str, today: date) -> Optional[tuple]:
     return (first - timedelta(days=1)).replace(day=1), today + timedelta(days=1)
 
 
-def run(kind: str, deps: Deps, now: datetime, run_id: Optional[str] = None,
-        requested_by: str = "schedule") -> RunResult:
+def run(
+    kind: str, deps: Deps, now: datetime, run_id: Optional[str] = None, requested_by: str = "schedule"
+) -> RunResult:
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}")
     now = (now if now.tzinfo else now.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
     wall = deps.wall()
     run_id = run_id or new_run_id(kind, wall)
     queued = deps.runs.get(run_id)
-    record = RunRecord(run_id, kind, "running", requested_by=queued.requested_by if queued else requested_by,
-                       queued_at=queued.queued_at if queued else "", started_at=_iso(wall), now=_iso(now))
+    record = RunRecord(
+        run_id,
+        kind,
+        "running",
+        requested_by=queued.requested_by if queued else requested_by,
+        queued_at=queued.queued_at if queued else "",
+        started_at=_iso(wall),
+        now=_iso(now),
+    )
     before = deps.runs.holder()  # a lock left by a dead run (its lease ran out) is taken over below
     if deps.runs.acquire(run_id, wall, LEASE_SECONDS) is None:
         holder = deps.runs.holder() or {}
-        record = replace(record, status="skipped", finished_at=_iso(deps.wall()),
-                         message=f"another run ({holder.get('run_id', 'unknown')}, since "
-                                 f"{holder.get('acquired_at', '?')}) holds the lock: nothing done")
+        record = replace(
+            record,
+            status="skipped",
+            finished_at=_iso(deps.wall()),
+            message=f"another run ({holder.get('run_id', 'unknown')}, since "
+            f"{holder.get('acquired_at', '?')}) holds the lock: nothing done",
+        )
         deps.runs.put(record, wall)
         from chalicelib.sheet_sync import SyncReport
 
@@ -118,9 +131,16 @@ def _bury(deps: Deps, before: Optional[dict], run_id: str, wall: datetime) -> No
     try:
         dead = deps.runs.get(dead_id)
         if dead is not None and dead.status == "running":
-            deps.runs.put(replace(dead, status="failed", finished_at=_iso(wall),
-                                  message=f"did not finish (killed or timed out): its lock's lease ran out and run "
-                                          f"{run_id} took over"), wall)
+            deps.runs.put(
+                replace(
+                    dead,
+                    status="failed",
+                    finished_at=_iso(wall),
+                    message=f"did not finish (killed or timed out): its lock's lease ran out and run "
+                    f"{run_id} took over",
+                ),
+                wall,
+            )
     except Exception:  # noqa: BLE001 - bookkeeping only: never stops the run that took over
         from chalicelib.observability import logger
 
@@ -174,8 +194,10 @@ def _run_locked(kind: str, deps: Deps, now: datetime, record: RunRecord) -> RunR
     if window is not None:
         pulled = steps("pull billing", _pull, deps, previous, window, now, state)
         if pulled is not None:
-            freshness_lines = tuple(f"{r.source} {r.status or ('ok' if r.ok else 'error')} "
-                                    f"{r.days_answered}/{r.days_asked} days" for r in pulled.results)
+            freshness_lines = tuple(
+                f"{r.source} {r.status or ('ok' if r.ok else 'error')} {r.days_answered}/{r.days_asked} days"
+                for r in pulled.results
+            )
             failing = [r.source for r in pulled.results if not r.ok]
             if failing:  # the other sources landed; the run still says it is not whole
                 steps.degraded.append(f"source failing: {', '.join(failing)}")
@@ -210,8 +232,9 @@ def _run_locked(kind: str, deps: Deps, now: datetime, record: RunRecord) -> RunR
                     stored_board = steps("store board report", _store_board_report, out, deps.sheet_url)
     if sheet is not None:
         label = "; ".join([f"{kind} run {record.run_id}"] + [n for n in state.notes if n.startswith("re-closed")])
-        board_page = (steps("board report location", _board_report_location, out, stored_board)
-                      if reports_bucket() else None)
+        board_page = (
+            steps("board report location", _board_report_location, out, stored_board) if reports_bucket() else None
+        )
         steps("write sheet", _write_sheet, deps, sheet, out, org, now, report, label, board_page)
     else:  # the sheet could not be read: nothing is written to it (the guardrails are stored)
         steps.log.add("write sheet", "skipped", 0.0, report.error or "the sheet could not be read")
@@ -226,16 +249,23 @@ def _run_locked(kind: str, deps: Deps, now: datetime, record: RunRecord) -> RunR
     return _finish(deps, record, steps, report, requests_before, freshness_lines, status, sent)
 
 
-def _finish(deps: Deps, record: RunRecord, steps: _Steps, report, requests_before: int, freshness: tuple,
-            status: str, sent: int) -> RunResult:
+def _finish(
+    deps: Deps, record: RunRecord, steps: _Steps, report, requests_before: int, freshness: tuple, status: str, sent: int
+) -> RunResult:
     failed = f"; failed: {', '.join(steps.failed)}" if steps.failed else ""
     failed += "".join(f"; {d}" for d in steps.degraded)
     report.seconds = float(sum(step.seconds for step in steps.log.steps))
-    record = replace(record, status=status, finished_at=_iso(deps.wall()), steps=tuple(steps.log.steps),
-                     message=f"{report.use_cases} use cases{failed}" + (f"; sheet: {report.error}" if report.error
-                                                                         else ""),
-                     dynamodb_requests=deps.count_requests() - requests_before, sheets_requests=report.requests,
-                     emails_sent=sent, freshness=freshness)
+    record = replace(
+        record,
+        status=status,
+        finished_at=_iso(deps.wall()),
+        steps=tuple(steps.log.steps),
+        message=f"{report.use_cases} use cases{failed}" + (f"; sheet: {report.error}" if report.error else ""),
+        dynamodb_requests=deps.count_requests() - requests_before,
+        sheets_requests=report.requests,
+        emails_sent=sent,
+        freshness=freshness,
+    )
     deps.runs.put(record, deps.wall())
     return RunResult(record, report)
 
@@ -323,9 +353,15 @@ class _MonthWrites:
             w = self._ledger.replace_days(source, month_days, month_facts)
             if w.puts or w.deletes:
                 self.touched.setdefault(month, set()).add(source)
-            total = LedgerWrite(total.facts_in + w.facts_in, total.puts + w.puts, total.deletes + w.deletes,
-                                total.unchanged + w.unchanged, total.write_requests + w.write_requests,
-                                total.changed + list(w.changed), total.stored + w.stored)
+            total = LedgerWrite(
+                total.facts_in + w.facts_in,
+                total.puts + w.puts,
+                total.deletes + w.deletes,
+                total.unchanged + w.unchanged,
+                total.write_requests + w.write_requests,
+                total.changed + list(w.changed),
+                total.stored + w.stored,
+            )
         return total
 
     def __getattr__(self, name):
@@ -362,9 +398,14 @@ def _month_stamps(deps: Deps, months: list) -> dict:
     s = deps.stores
     facts, units = s.ledger.revisions.heads(months), s.work_items.revisions.heads(months)
     now = time.time()
-    return {m: (f"{written(facts.get(m, {}))}/{written(units.get(m, {}))}"
-                if settled(facts.get(m, {}), now) and settled(units.get(m, {}), now) else "")
-            for m in months}
+    return {
+        m: (
+            f"{written(facts.get(m, {}))}/{written(units.get(m, {}))}"
+            if settled(facts.get(m, {}), now) and settled(units.get(m, {}), now)
+            else ""
+        )
+        for m in months
+    }
 
 
 def _restated(deps: Deps, snaps: dict, stamps: dict, state: _RunState) -> dict:
@@ -400,13 +441,19 @@ def _restated(deps: Deps, snaps: dict, stamps: dict, state: _RunState) -> dict:
 def _moved(before: str, now: str) -> str:
     facts = before.partition("/")[0] != now.partition("/")[0]
     units = before.partition("/")[2] != now.partition("/")[2]
-    return ("new cost facts and work items posted late" if facts and units else "new cost facts" if facts
-            else "work items posted late")
+    return (
+        "new cost facts and work items posted late"
+        if facts and units
+        else "new cost facts"
+        if facts
+        else "work items posted late"
+    )
 
 
 def _units_differ(ledger, fresh) -> bool:
     def plain(lg):
         return ({u: d for u, d in lg.units.items() if d}, dict(lg.reported_through), set(lg.unknown_unit_use_cases))
+
     return plain(ledger) != plain(fresh)
 
 
@@ -451,8 +498,11 @@ def _closed_ledgers(deps: Deps, org, months: list, state: _RunState) -> tuple:
                 parts[month] = ledger
                 continue
             restated[month] = {"writes settling at its close"}
-        note = (f"re-closed {month}: restated by {', '.join(sorted(restated[month]))}" if snap is not None
-                else f"closed {month}")
+        note = (
+            f"re-closed {month}: restated by {', '.join(sorted(restated[month]))}"
+            if snap is not None
+            else f"closed {month}"
+        )
         store.save(month, ledger, at, note, previous=snap, stamp=stamps.get(month))
         state.touched.pop(month, None)  # this run's pull is in the snapshot now
         state.notes.append(note)
@@ -466,6 +516,7 @@ def _compute(deps: Deps, org, today: date, state: Optional[_RunState] = None):
     for the open months (the current one, and a month no snapshot closes yet in a sync)."""
     from chalicelib.domain import engine
     from chalicelib.domain.allocation import merge_ledgers
+
     state = state or _RunState("sync", datetime.combine(today, datetime.min.time(), timezone.utc))
     s = deps.stores
     months = months_back(today, HISTORY_MONTHS)
@@ -475,8 +526,7 @@ def _compute(deps: Deps, org, today: date, state: Optional[_RunState] = None):
         facts += [f for f in s.ledger.facts_for_open_month(m) if f.day <= today]
         units += s.work_items.units_for_open_month(m)
         raw_days += s.ledger.last_read[1] + s.work_items.last_read[1]
-    ledger = merge_ledgers([closed[m] for m in sorted(closed)] + [engine.open_ledger(org, facts, units, today)],
-                           org)
+    ledger = merge_ledgers([closed[m] for m in sorted(closed)] + [engine.open_ledger(org, facts, units, today)], org)
     latched = {g.use_case: g.critical_since for g in s.guardrails.all() if g.critical_since}
     pool = deps.pool.load()
     opened = deps.pool.opened() if state.kind != "sync" else None
@@ -492,8 +542,10 @@ def _compute(deps: Deps, org, today: date, state: Optional[_RunState] = None):
     from chalicelib.services.hints import with_hints
 
     out = with_hints(s, org, out, today, state.notes)  # optimization hints (domain/optimization.py)
-    detail = (f"{len(out.statuses)} use cases, {len(facts):,} facts of {', '.join(open_months)} "
-              f"({raw_days} days of facts and counts read raw, the others settled)")
+    detail = (
+        f"{len(out.statuses)} use cases, {len(facts):,} facts of {', '.join(open_months)} "
+        f"({raw_days} days of facts and counts read raw, the others settled)"
+    )
     return out, "; ".join([detail] + state.notes)
 
 
@@ -523,16 +575,31 @@ def _store_guardrails(deps: Deps, out, at: str):
     from chalicelib.services.hints import guardrail_hints
     from chalicelib.storage.guardrail_store import Guardrail
 
-    rails = [Guardrail(use_case=st.use_case, paused=st.paused, colour=st.colour, reason=st.reason,
-                       cost_per_unit=st.cpu_week if st.cpu_week is not None else st.cpu_month,
-                       cost_per_unit_period=(week_label(st.latest_week) if st.cpu_week is not None
-                                             else f"{out.month} to date" if st.cpu_month is not None else ""),
-                       cost_per_unit_this_week=st.cpu_current_week,
-                       counts_reported_through=st.counts_reported_through,
-                       target=st.target_cpu, month_to_date_cost=st.month_to_date_cost,
-                       budget_remaining=st.budget_remaining, as_of=at, critical_since=st.critical_since,
-                       hints=guardrail_hints(out, st.use_case))
-             for st in out.statuses.values()]
+    rails = [
+        Guardrail(
+            use_case=st.use_case,
+            paused=st.paused,
+            colour=st.colour,
+            reason=st.reason,
+            cost_per_unit=st.cpu_week if st.cpu_week is not None else st.cpu_month,
+            cost_per_unit_period=(
+                week_label(st.latest_week)
+                if st.cpu_week is not None
+                else f"{out.month} to date"
+                if st.cpu_month is not None
+                else ""
+            ),
+            cost_per_unit_this_week=st.cpu_current_week,
+            counts_reported_through=st.counts_reported_through,
+            target=st.target_cpu,
+            month_to_date_cost=st.month_to_date_cost,
+            budget_remaining=st.budget_remaining,
+            as_of=at,
+            critical_since=st.critical_since,
+            hints=guardrail_hints(out, st.use_case),
+        )
+        for st in out.statuses.values()
+    ]
     deps.stores.guardrails.put_all(rails)
     return rails, f"{len(rails)} guardrails"
 
@@ -614,9 +681,22 @@ def _hold_board(deps: Deps, month: str, short: list, today: date):
 
     key = f"held:board:{month}"
     previous = [e for e in deps.alerts.open() if e.key == key]
-    deps.alerts.save([Episode(key, "held", "held", previous[0].since if previous else today, reason=(
-        f"board report for {month} held: {', '.join(short)} failed to answer, so the month's figures may be "
-        "short; the next daily run whose pull every source answers sends it"))], previous, deps.wall())
+    deps.alerts.save(
+        [
+            Episode(
+                key,
+                "held",
+                "held",
+                previous[0].since if previous else today,
+                reason=(
+                    f"board report for {month} held: {', '.join(short)} failed to answer, so the month's figures may be "
+                    "short; the next daily run whose pull every source answers sends it"
+                ),
+            )
+        ],
+        previous,
+        deps.wall(),
+    )
     return None, f"{month} held: {', '.join(short)} failed to answer; the next daily run sends it"
 
 
@@ -656,9 +736,21 @@ def _nobody_to_tell(deps: Deps, notice, today: date) -> None:
     from chalicelib.domain.alerts import Episode
 
     key = f"recipients:{notice.key}"
-    deps.alerts.save([Episode(key, "recipients", "recipients", today, reason=(
-        f"no e-mail address for the {notice.kind} '{notice.subject}': fill in the alert e-mails in Settings"))],
-        [], deps.wall())
+    deps.alerts.save(
+        [
+            Episode(
+                key,
+                "recipients",
+                "recipients",
+                today,
+                reason=(
+                    f"no e-mail address for the {notice.kind} '{notice.subject}': fill in the alert e-mails in Settings"
+                ),
+            )
+        ],
+        [],
+        deps.wall(),
+    )
 
 
 def reports_bucket() -> str:
@@ -711,12 +803,15 @@ def s3_console_url(bucket: str, key: str, region: Optional[str]) -> str:
 
     if not region or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL"):
         return ""
-    return (f"https://s3.console.aws.amazon.com/s3/object/{quote(bucket)}?region={quote(region)}"
-            f"&prefix={quote(key, safe='/')}")
+    return (
+        f"https://s3.console.aws.amazon.com/s3/object/{quote(bucket)}?region={quote(region)}"
+        f"&prefix={quote(key, safe='/')}"
+    )
 
 
-def _write_sheet(deps: Deps, sheet, out, org, now: datetime, report, run_label: str,
-                 board_page: Optional[tuple] = None):
+def _write_sheet(
+    deps: Deps, sheet, out, org, now: datetime, report, run_label: str, board_page: Optional[tuple] = None
+):
     from chalicelib.sheet_sync import write_outputs
 
     write_outputs(sheet, out, org, deps.stores.freshness.all(), now, report, run_label, board_page)

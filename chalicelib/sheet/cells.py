@@ -14,6 +14,7 @@ day number), anything typed as text as a string. Text is read generously:
 
 A cell that cannot be read raises CellError with the reason shown in the Sync log.
 """
+
 from __future__ import annotations
 
 import re
@@ -22,14 +23,14 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 
-
 class CellError(ValueError):
     pass
 
 
 _SPACES = re.compile(r"[\s\u00a0\u2009\u202f']+")
-_CURRENCY = re.compile(r"^(?:[$€£¥]|USD|EUR|GBP|JPY|CAD|AUD|CHF)\s*|\s*(?:[$€£¥]|USD|EUR|GBP|JPY|CAD|AUD|CHF)$",
-                       re.IGNORECASE)
+_CURRENCY = re.compile(
+    r"^(?:[$€£¥]|USD|EUR|GBP|JPY|CAD|AUD|CHF)\s*|\s*(?:[$€£¥]|USD|EUR|GBP|JPY|CAD|AUD|CHF)$", re.IGNORECASE
+)
 _EMAIL = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+$")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@+=-]*$")
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -132,8 +133,10 @@ def _separators(text: str) -> str:
             return text.replace(".", "")  # 1.200.000
         if len(groups) == 2 and len(groups[1]) == 3 and groups[0].lstrip("+-") not in ("", "0"):
             # 1.200 is 1200 to a European and 1.2 to an American: refuse rather than guess.
-            raise CellError(f"{text!r} is ambiguous: type 1200, 1,200 or 1.2 (a decimal point "
-                            "followed by exactly three digits could be a thousands separator)")
+            raise CellError(
+                f"{text!r} is ambiguous: type 1200, 1,200 or 1.2 (a decimal point "
+                "followed by exactly three digits could be a thousands separator)"
+            )
     return text
 
 
@@ -255,11 +258,28 @@ def emails(value: Any) -> tuple:
 
 
 _CHOICE_ALIASES = {
-    "direct spend": "direct_spend", "direct": "direct_spend", "by direct spend": "direct_spend",
-    "by units": "units", "percentage": "percent", "percentages": "percent", "fixed percentages": "percent",
-    "%": "percent", "tier 1": "T1", "tier 2": "T2", "tier 3": "T3", "t1": "T1", "t2": "T2", "t3": "T3",
-    "1": "T1", "2": "T2", "3": "T3", "successes": "success", "successful": "success", "every item": "all",
-    "retired": "retire", "continued": "continue",
+    "direct spend": "direct_spend",
+    "direct": "direct_spend",
+    "by direct spend": "direct_spend",
+    "by units": "units",
+    "percentage": "percent",
+    "percentages": "percent",
+    "fixed percentages": "percent",
+    "%": "percent",
+    "tier 1": "T1",
+    "tier 2": "T2",
+    "tier 3": "T3",
+    "t1": "T1",
+    "t2": "T2",
+    "t3": "T3",
+    "1": "T1",
+    "2": "T2",
+    "3": "T3",
+    "successes": "success",
+    "successful": "success",
+    "every item": "all",
+    "retired": "retire",
+    "continued": "continue",
 }
 
 
@@ -303,8 +323,17 @@ def currency(value: Any) -> str:
 # dates
 
 
-_DATE_FORMATS = ("%Y-%m-%d", "%d %b %Y", "%d %B %Y", "%b %d, %Y", "%B %d, %Y", "%b %d %Y", "%B %d %Y",
-                 "%Y/%m/%d", "%d-%b-%Y")
+_DATE_FORMATS = (
+    "%Y-%m-%d",
+    "%d %b %Y",
+    "%d %B %Y",
+    "%b %d, %Y",
+    "%B %d, %Y",
+    "%b %d %Y",
+    "%B %d %Y",
+    "%Y/%m/%d",
+    "%d-%b-%Y",
+)
 
 
 def serial_to_date(serial: Any) -> date:
@@ -405,4 +434,3 @@ def to_sheet(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     return value
-

@@ -12,6 +12,7 @@ Rules (README, "The Google Sheet"):
   value skips the row);
 * a blank cell means "not set" (the field's default), except in a required column.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -20,10 +21,17 @@ from decimal import Decimal
 from typing import Any, Iterable, Optional
 
 from chalicelib.domain.facts import UNALLOCATED
-from chalicelib.domain.organisation import (
-    Benchmark, MappingRule, Organisation, PoolAllocation, Settings, SharedCostRule, Team, UseCase,
-)
 from chalicelib.domain.model_prices import ModelPrice
+from chalicelib.domain.organisation import (
+    Benchmark,
+    MappingRule,
+    Organisation,
+    PoolAllocation,
+    Settings,
+    SharedCostRule,
+    Team,
+    UseCase,
+)
 from chalicelib.sheet import cells, layout
 from chalicelib.sheet.layout import Column, InputTab
 
@@ -157,12 +165,20 @@ class _Rows:
                     if col.required:
                         kept = _last_good(before, col.field)
                         if kept is None:
-                            self.issue(r, index if index is not None else id_index, None,
-                                       f"row skipped: {col.header} is required")
+                            self.issue(
+                                r,
+                                index if index is not None else id_index,
+                                None,
+                                f"row skipped: {col.header} is required",
+                            )
                             skip = True
                             break
-                        self.issue(r, index if index is not None else id_index, None,
-                                   f"{col.header} is required: kept the last good value {_show(kept)}")
+                        self.issue(
+                            r,
+                            index if index is not None else id_index,
+                            None,
+                            f"{col.header} is required: kept the last good value {_show(kept)}",
+                        )
                         typed[col.field] = kept
                     continue
                 try:
@@ -173,9 +189,17 @@ class _Rows:
                         self.issue(r, index, value, f"row skipped: {col.header}: {exc}")
                         skip = True
                         break
-                    self.issue(r, index, value, f"{exc}; " + (
-                        f"kept the last good value {_show(kept)}" if before is not None
-                        else "left blank (no earlier value)"))
+                    self.issue(
+                        r,
+                        index,
+                        value,
+                        f"{exc}; "
+                        + (
+                            f"kept the last good value {_show(kept)}"
+                            if before is not None
+                            else "left blank (no earlier value)"
+                        ),
+                    )
                     if before is not None and kept is not None:
                         typed[col.field] = kept
             if skip:
@@ -229,39 +253,94 @@ def read_inputs(ranges: dict, previous: Organisation) -> InputRead:
             return None, reader
         for col in reader.where.missing:
             if values:
-                issues.append(CellIssue(tab.title, cells.a1(0, reader.where.next_column), "",
-                                        f"column {col.header!r} was missing: added back with the last good values"))
+                issues.append(
+                    CellIssue(
+                        tab.title,
+                        cells.a1(0, reader.where.next_column),
+                        "",
+                        f"column {col.header!r} was missing: added back with the last good values",
+                    )
+                )
         return reader, reader
 
-    settings, settings_rows, settings_missing = _read_settings(ranges.get(layout.SETTINGS), previous.settings,
-                                                                issues, tabs)
+    settings, settings_rows, settings_missing = _read_settings(
+        ranges.get(layout.SETTINGS), previous.settings, issues, tabs
+    )
 
-    teams = _collect(rows_of, layout.TEAMS_TAB, {t.team_id: t for t in previous.teams},
-                     lambda typed, before: _build(Team, typed), previous.teams, used)
-    use_cases = _collect(rows_of, layout.USE_CASES_TAB, {u.use_case_id: u for u in previous.use_cases},
-                         lambda typed, before: _build(UseCase, typed), previous.use_cases, used)
-    shared = _collect(rows_of, layout.SHARED_COSTS_TAB, {r.key: r for r in previous.shared_rules},
-                      _shared_rule_builder(issues), previous.shared_rules, used)
+    teams = _collect(
+        rows_of,
+        layout.TEAMS_TAB,
+        {t.team_id: t for t in previous.teams},
+        lambda typed, before: _build(Team, typed),
+        previous.teams,
+        used,
+    )
+    use_cases = _collect(
+        rows_of,
+        layout.USE_CASES_TAB,
+        {u.use_case_id: u for u in previous.use_cases},
+        lambda typed, before: _build(UseCase, typed),
+        previous.use_cases,
+        used,
+    )
+    shared = _collect(
+        rows_of,
+        layout.SHARED_COSTS_TAB,
+        {r.key: r for r in previous.shared_rules},
+        _shared_rule_builder(issues),
+        previous.shared_rules,
+        used,
+    )
     mapping_keys: set = set()
     previous_maps = {m.vendor_key: m for m in previous.mappings}
-    mappings = _collect(rows_of, layout.MAPPINGS_TAB, previous_maps, _mapping_builder(mapping_keys),
-                        previous.mappings, used)
-    allocations = _collect(rows_of, layout.POOL_ALLOCATIONS_TAB,
-                           {a.allocation_id: a for a in previous.pool_allocations},
-                           lambda typed, before: _build(PoolAllocation, typed), previous.pool_allocations, used)
+    mappings = _collect(
+        rows_of, layout.MAPPINGS_TAB, previous_maps, _mapping_builder(mapping_keys), previous.mappings, used
+    )
+    allocations = _collect(
+        rows_of,
+        layout.POOL_ALLOCATIONS_TAB,
+        {a.allocation_id: a for a in previous.pool_allocations},
+        lambda typed, before: _build(PoolAllocation, typed),
+        previous.pool_allocations,
+        used,
+    )
     expected_prev = {m: {"month": m, "amount": a} for m, a in previous.expected_totals.items()}
-    expected_rows = _collect(rows_of, layout.EXPECTED_TOTALS_TAB, expected_prev,
-                             lambda typed, before: (typed["month"], typed["amount"]),
-                             tuple((m, a) for m, a in previous.expected_totals.items()), used)
-    benchmarks = _collect(rows_of, layout.BENCHMARKS_TAB, {b.name: b for b in previous.benchmarks},
-                          lambda typed, before: _build(Benchmark, typed), previous.benchmarks, used)
-    model_prices = _collect(rows_of, layout.MODEL_PRICES_TAB, {p.model: p for p in previous.model_prices},
-                            lambda typed, before: _build(ModelPrice, typed), previous.model_prices, used)
+    expected_rows = _collect(
+        rows_of,
+        layout.EXPECTED_TOTALS_TAB,
+        expected_prev,
+        lambda typed, before: (typed["month"], typed["amount"]),
+        tuple((m, a) for m, a in previous.expected_totals.items()),
+        used,
+    )
+    benchmarks = _collect(
+        rows_of,
+        layout.BENCHMARKS_TAB,
+        {b.name: b for b in previous.benchmarks},
+        lambda typed, before: _build(Benchmark, typed),
+        previous.benchmarks,
+        used,
+    )
+    model_prices = _collect(
+        rows_of,
+        layout.MODEL_PRICES_TAB,
+        {p.model: p for p in previous.model_prices},
+        lambda typed, before: _build(ModelPrice, typed),
+        previous.model_prices,
+        used,
+    )
 
-    org = Organisation(settings=settings, teams=tuple(teams), use_cases=tuple(use_cases),
-                       shared_rules=tuple(shared), mappings=tuple(m for m in mappings if m is not None),
-                       pool_allocations=tuple(allocations), expected_totals=dict(expected_rows),
-                       benchmarks=tuple(benchmarks), model_prices=tuple(model_prices))
+    org = Organisation(
+        settings=settings,
+        teams=tuple(teams),
+        use_cases=tuple(use_cases),
+        shared_rules=tuple(shared),
+        mappings=tuple(m for m in mappings if m is not None),
+        pool_allocations=tuple(allocations),
+        expected_totals=dict(expected_rows),
+        benchmarks=tuple(benchmarks),
+        model_prices=tuple(model_prices),
+    )
     _cross_checks(org, issues)
     return InputRead(org, issues, tabs, mapping_keys, settings_rows, settings_missing, used)
 
@@ -280,8 +359,14 @@ def _collect(rows_of, tab: InputTab, prev_rows: dict, build, fallback: Iterable,
         # Rows are there but not one is usable (the id column deleted or emptied): an accident, not
         # an intent to remove everything. The last good rows stay until one row reads again.
         id_header = tab.column(tab.id_field).header
-        reader.issues.append(CellIssue(tab.title, "", "", f"no row has a usable {id_header}: "
-                                       f"the last good {len(fallback)} row(s) stay in force"))
+        reader.issues.append(
+            CellIssue(
+                tab.title,
+                "",
+                "",
+                f"no row has a usable {id_header}: the last good {len(fallback)} row(s) stay in force",
+            )
+        )
         return fallback
     return out
 
@@ -292,15 +377,20 @@ def _shared_rule_builder(issues: list):
         if rule.rule == "percent":
             problem = None
             if len(rule.percents) != len(rule.targets):
-                problem = (f"{len(rule.percents)} percentage(s) for {len(rule.targets)} target(s): give one per "
-                           "target")
+                problem = f"{len(rule.percents)} percentage(s) for {len(rule.targets)} target(s): give one per target"
             elif sum(rule.percents, Decimal(0)) != 100:
                 problem = f"percentages add up to {sum(rule.percents, Decimal(0))}, not 100"
             if problem:
                 kept = before if isinstance(before, SharedCostRule) else None
-                issues.append(CellIssue(layout.SHARED_COSTS, "", ", ".join(str(p) for p in rule.percents),
-                                        f"{rule.key}: {problem}; " + (
-                                            "kept the last good rule" if kept else "split evenly until fixed")))
+                issues.append(
+                    CellIssue(
+                        layout.SHARED_COSTS,
+                        "",
+                        ", ".join(str(p) for p in rule.percents),
+                        f"{rule.key}: {problem}; "
+                        + ("kept the last good rule" if kept else "split evenly until fixed"),
+                    )
+                )
                 return kept or SharedCostRule(rule.key, "even", rule.targets)
         elif rule.percents:
             rule = SharedCostRule(rule.key, rule.rule, rule.targets, ())
@@ -333,8 +423,11 @@ def _read_settings(values: Optional[list], previous: Settings, issues: list, tab
     value_col = where.columns.get("value", 1)
     for col in where.missing:
         if values:
-            issues.append(CellIssue(tab.title, cells.a1(0, where.next_column), "",
-                                    f"column {col.header!r} was missing: added back"))
+            issues.append(
+                CellIssue(
+                    tab.title, cells.a1(0, where.next_column), "", f"column {col.header!r} was missing: added back"
+                )
+            )
     changes: dict = {}
     for r in range(1, len(values)):
         raw = values[r]
@@ -343,12 +436,12 @@ def _read_settings(values: Optional[list], previous: Settings, issues: list, tab
             continue
         spec = layout.setting_by_label(label)
         if spec is None:
-            issues.append(CellIssue(tab.title, cells.a1(r, label_col), cells.shown(label),
-                                    "unknown setting: ignored"))
+            issues.append(CellIssue(tab.title, cells.a1(r, label_col), cells.shown(label), "unknown setting: ignored"))
             continue
         if spec.field in rows:
-            issues.append(CellIssue(tab.title, cells.a1(r, label_col), cells.shown(label),
-                                    "setting already given above: ignored"))
+            issues.append(
+                CellIssue(tab.title, cells.a1(r, label_col), cells.shown(label), "setting already given above: ignored")
+            )
             continue
         rows[spec.field] = r
         value = _cell(raw, value_col)
@@ -360,16 +453,26 @@ def _read_settings(values: Optional[list], previous: Settings, issues: list, tab
         try:
             changes[spec.field] = cells.read(spec.kind, value)
         except cells.CellError as exc:
-            issues.append(CellIssue(tab.title, cells.a1(r, value_col), cells.shown(value),
-                                    f"{spec.label}: {exc}; kept the last good value "
-                                    f"{_show(getattr(previous, spec.field))}"))
+            issues.append(
+                CellIssue(
+                    tab.title,
+                    cells.a1(r, value_col),
+                    cells.shown(value),
+                    f"{spec.label}: {exc}; kept the last good value {_show(getattr(previous, spec.field))}",
+                )
+            )
     candidate = dataclasses.replace(previous, **changes)
     problems = _settings_problems(candidate)
     for name, problem in problems:
         r = rows.get(name)
-        issues.append(CellIssue(tab.title, cells.a1(r, value_col) if r is not None else "",
-                                cells.shown(_cell(values[r], value_col)) if r is not None else "",
-                                f"{problem}; kept the last good value {_show(getattr(previous, name))}"))
+        issues.append(
+            CellIssue(
+                tab.title,
+                cells.a1(r, value_col) if r is not None else "",
+                cells.shown(_cell(values[r], value_col)) if r is not None else "",
+                f"{problem}; kept the last good value {_show(getattr(previous, name))}",
+            )
+        )
         changes.pop(name, None)
     settings = dataclasses.replace(previous, **changes)
     missing = [s for s in layout.SETTING_ROWS if s.field not in rows]
@@ -400,21 +503,41 @@ def _cross_checks(org: Organisation, issues: list) -> None:
     use_cases = {u.use_case_id for u in org.use_cases}
     for u in org.use_cases:
         if teams and u.team not in teams:
-            issues.append(CellIssue(layout.USE_CASES, "", u.team,
-                                    f"warning: use case {u.use_case_id} names team {u.team!r}, not in the Teams tab"))
+            issues.append(
+                CellIssue(
+                    layout.USE_CASES,
+                    "",
+                    u.team,
+                    f"warning: use case {u.use_case_id} names team {u.team!r}, not in the Teams tab",
+                )
+            )
         if u.tolerance is not None and u.tolerance >= 1:
-            issues.append(CellIssue(layout.USE_CASES, "", str(u.tolerance),
-                                    f"warning: use case {u.use_case_id} has a tolerance of 100 % or more"))
+            issues.append(
+                CellIssue(
+                    layout.USE_CASES,
+                    "",
+                    str(u.tolerance),
+                    f"warning: use case {u.use_case_id} has a tolerance of 100 % or more",
+                )
+            )
     for r in org.shared_rules:
         unknown = [t for t in r.targets if t not in use_cases]
         if unknown:
-            issues.append(CellIssue(layout.SHARED_COSTS, "", ", ".join(unknown),
-                                    f"warning: {r.key} splits onto unknown use case(s): their share stays "
-                                    "unallocated"))
+            issues.append(
+                CellIssue(
+                    layout.SHARED_COSTS,
+                    "",
+                    ", ".join(unknown),
+                    f"warning: {r.key} splits onto unknown use case(s): their share stays unallocated",
+                )
+            )
     for m in org.mappings:
         if m.use_case != UNALLOCATED and m.use_case not in use_cases:
-            issues.append(CellIssue(layout.MAPPINGS, "", m.use_case,
-                                    f"warning: {m.vendor_key} maps to unknown use case {m.use_case!r}"))
+            issues.append(
+                CellIssue(
+                    layout.MAPPINGS, "", m.use_case, f"warning: {m.vendor_key} maps to unknown use case {m.use_case!r}"
+                )
+            )
 
 
 def settings_rows_for_init(settings: Settings) -> list:
@@ -432,9 +555,15 @@ def org_rows(tab: InputTab, org: Organisation) -> list:
     if tab.title == layout.EXPECTED_TOTALS:
         records = [{"month": m, "amount": a} for m, a in sorted(org.expected_totals.items())]
     else:
-        source = {layout.TEAMS: org.teams, layout.USE_CASES: org.use_cases, layout.SHARED_COSTS: org.shared_rules,
-                  layout.MAPPINGS: org.mappings, layout.POOL_ALLOCATIONS: org.pool_allocations,
-                  layout.BENCHMARKS: org.benchmarks, layout.MODEL_PRICES: org.model_prices}[tab.title]
+        source = {
+            layout.TEAMS: org.teams,
+            layout.USE_CASES: org.use_cases,
+            layout.SHARED_COSTS: org.shared_rules,
+            layout.MAPPINGS: org.mappings,
+            layout.POOL_ALLOCATIONS: org.pool_allocations,
+            layout.BENCHMARKS: org.benchmarks,
+            layout.MODEL_PRICES: org.model_prices,
+        }[tab.title]
         records = [dataclasses.asdict(r) for r in source]
     rows = []
     for rec in records:
@@ -445,7 +574,6 @@ def org_rows(tab: InputTab, org: Organisation) -> list:
                 v = ""
             if col.kind in ("bool",) and v is False and col.field == "cfo_approved":
                 v = None  # blank reads as no
-            row.append(None if v is None or v == "" or v == () else cells.to_sheet(v) if col.kind != "fraction"
-                       else v)
+            row.append(None if v is None or v == "" or v == () else cells.to_sheet(v) if col.kind != "fraction" else v)
         rows.append(row)
     return rows

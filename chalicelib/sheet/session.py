@@ -10,6 +10,7 @@ Every request goes through gspread's HTTP client (chalicelib.sheet.transport bou
 back-off on 429 and 5xx); a give-up raises gspread's APIError. The requests made are
 counted (`requests`) so a sync can report and tests can check its request budget.
 """
+
 from __future__ import annotations
 
 import json
@@ -103,9 +104,15 @@ class SheetSession:
         self.requests += 1
         self.reads += 1
         answer = self._timed(
-            self.http.values_batch_get, self.spreadsheet_id, ranges,
-            params={"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER",
-                    "majorDimension": "ROWS"})
+            self.http.values_batch_get,
+            self.spreadsheet_id,
+            ranges,
+            params={
+                "valueRenderOption": "UNFORMATTED_VALUE",
+                "dateTimeRenderOption": "SERIAL_NUMBER",
+                "majorDimension": "ROWS",
+            },
+        )
         return [vr.get("values") or [] for vr in answer.get("valueRanges") or []]
 
     def batch_update(self, requests: list) -> dict:
@@ -118,6 +125,11 @@ class SheetSession:
         self.requests += 1
         self.writes += 1
         self.write_bytes.append(len(body))
-        response = self._timed(self.http.request, "post", SPREADSHEET_BATCH_UPDATE_URL % self.spreadsheet_id,
-                               data=body, headers={"Content-Type": "application/json; charset=UTF-8"})
+        response = self._timed(
+            self.http.request,
+            "post",
+            SPREADSHEET_BATCH_UPDATE_URL % self.spreadsheet_id,
+            data=body,
+            headers={"Content-Type": "application/json; charset=UTF-8"},
+        )
         return response.json()

@@ -6,6 +6,7 @@ comes with is deleted in the same batchUpdate; a tab with anything in it is neve
 a missing header is appended after the last one, a missing Settings row after the last
 row, a missing note or validation only where the column has none.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -50,8 +51,10 @@ def grid_ranges(existing: dict) -> list:
     for tab in layout.INPUT_TABS:
         if tab.title in existing:
             rows = SETTINGS_ROWS if tab.title == layout.SETTINGS else 2
-            out.append(f"{cells.quote_title(tab.title)}!A1:{cells.col_letters(max(existing[tab.title].columns, 1) - 1)}"
-                       f"{min(rows, max(existing[tab.title].rows, 1))}")
+            out.append(
+                f"{cells.quote_title(tab.title)}!A1:{cells.col_letters(max(existing[tab.title].columns, 1) - 1)}"
+                f"{min(rows, max(existing[tab.title].rows, 1))}"
+            )
     return out
 
 
@@ -136,8 +139,9 @@ def _frozen(title: str) -> int:
     return out.frozen_rows if out is not None else 1
 
 
-def _add_tab(result: InitPlan, title: str, sheet_id: int, index: int, c: Cells, org: Organisation,
-             editor: str) -> SheetInfo:
+def _add_tab(
+    result: InitPlan, title: str, sheet_id: int, index: int, c: Cells, org: Organisation, editor: str
+) -> SheetInfo:
     reqs = result.requests
     settings = org.settings
     tab_in = layout.INPUT_BY_TITLE.get(title)
@@ -155,20 +159,46 @@ def _add_tab(result: InitPlan, title: str, sheet_id: int, index: int, c: Cells, 
     gp: dict = {"rowCount": rows, "columnCount": columns}
     if frozen:
         gp["frozenRowCount"] = frozen
-    reqs.append({"addSheet": {"properties": {"sheetId": sheet_id, "title": title, "index": index,
-                                             "gridProperties": gp, "tabColor": colour}}})
+    reqs.append(
+        {
+            "addSheet": {
+                "properties": {
+                    "sheetId": sheet_id,
+                    "title": title,
+                    "index": index,
+                    "gridProperties": gp,
+                    "tabColor": colour,
+                }
+            }
+        }
+    )
     info = SheetInfo(sheet_id, title, index, rows, columns, frozen)
     if tab_in is not None:
-        reqs.append(grid.update_cells(sheet_id, 0, 0, [[header_cell(c, col) for col in tab_in.columns]],
-                                      "userEnteredValue,userEnteredFormat,note"))
+        reqs.append(
+            grid.update_cells(
+                sheet_id,
+                0,
+                0,
+                [[header_cell(c, col) for col in tab_in.columns]],
+                "userEnteredValue,userEnteredFormat,note",
+            )
+        )
         reqs.extend(grid.column_widths(sheet_id, [col.width for col in tab_in.columns]))
         if title == layout.SETTINGS:
             _settings_rows(reqs, sheet_id, 1, layout.SETTING_ROWS, {"label": 0, "value": 1, "meaning": 2}, c, settings)
         else:
             if data:
-                reqs.append(grid.update_cells(sheet_id, 1, 0, [[c.v(v, _KIND_FORMAT.get(col.kind, "text"))
-                                                                 for v, col in zip(row, tab_in.columns)]
-                                                                for row in data]))
+                reqs.append(
+                    grid.update_cells(
+                        sheet_id,
+                        1,
+                        0,
+                        [
+                            [c.v(v, _KIND_FORMAT.get(col.kind, "text")) for v, col in zip(row, tab_in.columns)]
+                            for row in data
+                        ],
+                    )
+                )
             for i, col in enumerate(tab_in.columns):
                 rule = grid.validation_rule(col.kind, col.choices, col.note)
                 if rule:
@@ -181,8 +211,11 @@ def _add_tab(result: InitPlan, title: str, sheet_id: int, index: int, c: Cells, 
 
 def _settings_rows(reqs: list, sheet_id: int, r0: int, specs, columns: dict, c: Cells, settings: Settings) -> None:
     formats = number_formats(settings.currency)
-    kind_format = {"fraction": {"type": "PERCENT", "pattern": "0.##%"}, "money": formats["money"],
-                   "integer": formats["int"]}
+    kind_format = {
+        "fraction": {"type": "PERCENT", "pattern": "0.##%"},
+        "money": formats["money"],
+        "integer": formats["int"],
+    }
     width = max(columns.values()) + 1
     rows = []
     for spec in specs:
@@ -206,9 +239,14 @@ def _settings_rows(reqs: list, sheet_id: int, r0: int, specs, columns: dict, c: 
 def _complete_common(result: InitPlan, info: SheetInfo) -> None:
     frozen = _frozen(info.title)
     if frozen and info.frozen_rows == 0 and info.rows > frozen:
-        result.requests.append({"updateSheetProperties": {
-            "properties": {"sheetId": info.sheet_id, "gridProperties": {"frozenRowCount": frozen}},
-            "fields": "gridProperties.frozenRowCount"}})
+        result.requests.append(
+            {
+                "updateSheetProperties": {
+                    "properties": {"sheetId": info.sheet_id, "gridProperties": {"frozenRowCount": frozen}},
+                    "fields": "gridProperties.frozenRowCount",
+                }
+            }
+        )
         result.changes.append(f"{info.title}: header row frozen")
 
 
@@ -244,8 +282,11 @@ def _complete_input(result: InitPlan, info: SheetInfo, rows: list, c: Cells, set
         present = set()
         label_col = where.columns.get("label", 0)
         for v in values[1:]:
-            spec = layout.setting_by_label(v[label_col]) if len(v) > label_col and not cells.is_blank(
-                v[label_col]) else None
+            spec = (
+                layout.setting_by_label(v[label_col])
+                if len(v) > label_col and not cells.is_blank(v[label_col])
+                else None
+            )
             if spec is not None:
                 present.add(spec.field)
         missing = [s for s in layout.SETTING_ROWS if s.field not in present]
@@ -260,9 +301,15 @@ def append_missing_headers(reqs: list, info: SheetInfo, tab: layout.InputTab, wh
     if need > info.columns:
         reqs.append(grid.append_dimension(info.sheet_id, "COLUMNS", need - info.columns))
         info.columns = need
-    reqs.append(grid.update_cells(info.sheet_id, 0, where.next_column,
-                                  [[header_cell(c, col) for col in where.missing]],
-                                  "userEnteredValue,userEnteredFormat,note"))
+    reqs.append(
+        grid.update_cells(
+            info.sheet_id,
+            0,
+            where.next_column,
+            [[header_cell(c, col) for col in where.missing]],
+            "userEnteredValue,userEnteredFormat,note",
+        )
+    )
     for k, col in enumerate(where.missing):
         rule = grid.validation_rule(col.kind, col.choices, col.note)
         if rule and tab.title != layout.SETTINGS and info.rows > 1:

@@ -57,7 +57,7 @@ def rewrite_url(url: str, endpoint: Optional[str]) -> str:
         return url
     for prefix in GOOGLE_PREFIXES:
         if url.startswith(prefix):
-            return endpoint + url[len(prefix):]
+            return endpoint + url[len(prefix) :]
     return url
 
 
@@ -78,7 +78,7 @@ class _EndpointAdapter(requests.adapters.HTTPAdapter):
     def send(self, request, *args: Any, **kwargs: Any):  # type: ignore[override]
         url = request.url or ""
         if url.startswith("https://"):
-            host, _, path = url[len("https://"):].partition("/")
+            host, _, path = url[len("https://") :].partition("/")
             if host == "googleapis.com" or host.endswith(".googleapis.com"):
                 request.url = f"{self.endpoint}/{path}"
         return super().send(request, *args, **kwargs)
@@ -103,13 +103,13 @@ class SheetsHTTPClient(BackOffHTTPClient):
             auth_session = requests.Session()
             auth_session.mount("https://", _EndpointAdapter(self.endpoint))
             self.session = AuthorizedSession(self.auth, auth_request=AuthRequest(auth_session))
-        self.max_backoff_seconds = _env_float("SHEETS_MAX_BACKOFF_SECONDS",
-                                              type(self).max_backoff_seconds)
-        self._MAX_BACKOFF = _env_float("SHEETS_BACKOFF_CAP_SECONDS",  # type: ignore[assignment]
-                                       DEFAULT_BACKOFF_CAP_SECONDS)
+        self.max_backoff_seconds = _env_float("SHEETS_MAX_BACKOFF_SECONDS", type(self).max_backoff_seconds)
+        self._MAX_BACKOFF = _env_float(
+            "SHEETS_BACKOFF_CAP_SECONDS",  # type: ignore[assignment]
+            DEFAULT_BACKOFF_CAP_SECONDS,
+        )
         self.max_retries = int(_env_float("SHEETS_MAX_RETRIES", type(self).max_retries))
-        self.timeout = (CONNECT_TIMEOUT_SECONDS,
-                        _env_float("SHEETS_HTTP_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS))
+        self.timeout = (CONNECT_TIMEOUT_SECONDS, _env_float("SHEETS_HTTP_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS))
         self._state = threading.local()
         self.total_backoff_seconds = 0.0  # slept by the last request (for logs/tests)
         self.retries = 0
@@ -123,12 +123,11 @@ class SheetsHTTPClient(BackOffHTTPClient):
             self._NR_BACKOFF = 0
         else:
             # gspread slept min(2**n, cap) before calling us again
-            state.waited += min(2 ** self._NR_BACKOFF, self._MAX_BACKOFF)
+            state.waited += min(2**self._NR_BACKOFF, self._MAX_BACKOFF)
         state.attempts += 1
         try:
             next_wait = min(2 ** (self._NR_BACKOFF + 1), self._MAX_BACKOFF)
-            last_try = (state.waited + next_wait > self.max_backoff_seconds
-                        or state.attempts > self.max_retries)
+            last_try = state.waited + next_wait > self.max_backoff_seconds or state.attempts > self.max_retries
             if last_try:
                 return HTTPClient.request(self, method, endpoint, *args, **kwargs)
             return super().request(method, endpoint, *args, **kwargs)
@@ -146,5 +145,4 @@ def open_client(service_account_info: Mapping[str, Any]) -> gspread.Client:
     Locally the key's ``token_uri`` points at the emulator, so google-auth's
     JWT-bearer token exchange runs against it like against Google.
     """
-    return gspread.service_account_from_dict(dict(service_account_info),
-                                             http_client=SheetsHTTPClient)
+    return gspread.service_account_from_dict(dict(service_account_info), http_client=SheetsHTTPClient)

@@ -16,6 +16,7 @@ Size: a request should stay under about 2 MB. `fit` lowers the history kept (wee
 months of the Unit costs, Agent P&L and pool credit tables) until the body fits
 MAX_REQUEST_BYTES (env SHEET_MAX_REQUEST_BYTES); the Sync log says when it had to.
 """
+
 from __future__ import annotations
 
 import json
@@ -38,8 +39,9 @@ def max_request_bytes() -> int:
 
 def encode(requests: list) -> bytes:
     """The batchUpdate body as sent: compact JSON (no spaces), UTF-8."""
-    return json.dumps({"requests": requests}, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False).encode("utf-8")
+    return json.dumps({"requests": requests}, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode(
+        "utf-8"
+    )
 
 
 def body_size(requests: list) -> int:
@@ -53,8 +55,10 @@ def min_rows(title: str, frozen: int) -> int:
 def tab_requests(content: TabContent, info: SheetInfo) -> list:
     rows = max(len(content.rows), min_rows(content.title, content.frozen_rows))
     columns = max(content.columns, max((len(r) for r in content.rows), default=0), 1)
-    reqs = [grid.resize(info.sheet_id, rows, columns),
-            grid.update_cells(info.sheet_id, 0, 0, content.rows, r1=rows, c1=columns)]
+    reqs = [
+        grid.resize(info.sheet_id, rows, columns),
+        grid.update_cells(info.sheet_id, 0, 0, content.rows, r1=rows, c1=columns),
+    ]
     last = len(content.rows)
     for col, number_format, first in content.column_formats:
         if last > first:
@@ -131,8 +135,9 @@ def _refill(reqs: list, info: SheetInfo, where, columns: list, c: Cells) -> None
             if v is None or v == "" or v == ():
                 values.append([])
             else:
-                values.append([c.v(v if col.kind == "fraction" else cells.to_sheet(v),
-                                   _KIND_FORMAT.get(col.kind, "text"))])
+                values.append(
+                    [c.v(v if col.kind == "fraction" else cells.to_sheet(v), _KIND_FORMAT.get(col.kind, "text"))]
+                )
         if any(values):
             reqs.append(grid.update_cells(info.sheet_id, 1, j, values))
 

@@ -1,5 +1,6 @@
 """Alert episodes between runs: open ones in one partition (read every run), closed ones in another
 (kept 400 days for the record), so a run's read does not grow with the history."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -20,8 +21,11 @@ class AlertStore:
         self._table_name = table
 
     def open(self) -> list[Episode]:
-        rows = query_all(self._resource.Table(self._table_name), KeyConditionExpression="pk = :pk",
-                         ExpressionAttributeValues={":pk": OPEN})
+        rows = query_all(
+            self._resource.Table(self._table_name),
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": OPEN},
+        )
         return [from_item(Episode, r) for r in rows]
 
     def save(self, episodes: Iterable[Episode], previous: Iterable[Episode], wall: datetime) -> int:
@@ -33,8 +37,18 @@ class AlertStore:
             if e.open and before.get(e.key) != e:
                 requests.append({"PutRequest": {"Item": {"pk": OPEN, "sk": e.key, **to_item(e)}}})
             elif not e.open:
-                requests.append({"PutRequest": {"Item": {"pk": CLOSED, "sk": f"{e.key}#{e.since.isoformat()}",
-                                                         **to_item(e), "expires_at": expires}}})
+                requests.append(
+                    {
+                        "PutRequest": {
+                            "Item": {
+                                "pk": CLOSED,
+                                "sk": f"{e.key}#{e.since.isoformat()}",
+                                **to_item(e),
+                                "expires_at": expires,
+                            }
+                        }
+                    }
+                )
                 if e.key in before:
                     requests.append({"DeleteRequest": {"Key": {"pk": OPEN, "sk": e.key}}})
         return batch_write(self._resource, self._table_name, requests)

@@ -1,4 +1,5 @@
 """DynamoDB batch calls with the part botocore does not retry: unprocessed items and keys."""
+
 from __future__ import annotations
 
 import random
@@ -43,8 +44,14 @@ def batch_write(resource, table: str, requests: Iterable[dict]) -> int:
     return calls
 
 
-def batch_get(resource, table: str, keys: Sequence[dict], projection: str | None = None,
-              names: dict | None = None, consistent: bool = False) -> tuple[list[dict], int]:
+def batch_get(
+    resource,
+    table: str,
+    keys: Sequence[dict],
+    projection: str | None = None,
+    names: dict | None = None,
+    consistent: bool = False,
+) -> tuple[list[dict], int]:
     """Fetch items by key, 100 per call; returns (items, calls). `consistent`: strongly
     consistent reads (every write acknowledged before the read is seen)."""
     found: list[dict] = []

@@ -22,6 +22,7 @@ exactly the answer's facts. Removals go before additions: a reader never sees a 
 beside the fact that replaces it (a day mid-write may be partly old and partly new, each
 identity counted once, never twice).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -38,8 +39,18 @@ from chalicelib.storage.settled_days import DayRevisions, open_month_rows
 _KEYS = ("source_day", "fact_id", "month", "month_key")  # what a cached day need not keep
 MANIFEST = "~manifest"  # per (source, day): fact_id -> content digest of what is stored
 _NOT_YET = ""  # a pending manifest's digest for an id being added: no content digest is ever empty
-_STORED = ("category", "provider", "service", "billed_cost", "effective_cost", "currency",
-           "vendor_key", "team", "use_case", "provenance")
+_STORED = (
+    "category",
+    "provider",
+    "service",
+    "billed_cost",
+    "effective_cost",
+    "currency",
+    "vendor_key",
+    "team",
+    "use_case",
+    "provenance",
+)
 
 
 @dataclass(frozen=True)
@@ -79,8 +90,14 @@ def fact_id(fact: CostFact) -> str:
 def _item(fact: CostFact) -> dict:
     day = fact.day.isoformat()
     ident = fact_id(fact)
-    item = {"source_day": f"{fact.source}#{day}", "fact_id": ident, "source": fact.source, "day": day,
-            "month": day[:7], "month_key": f"{day}#{fact.source}#{ident}"}
+    item = {
+        "source_day": f"{fact.source}#{day}",
+        "fact_id": ident,
+        "source": fact.source,
+        "day": day,
+        "month": day[:7],
+        "month_key": f"{day}#{fact.source}#{ident}",
+    }
     for name in _STORED:
         value = getattr(fact, name)
         if value != "":
@@ -90,11 +107,18 @@ def _item(fact: CostFact) -> dict:
 
 def _fact(item: dict) -> CostFact:
     return CostFact(
-        day=date.fromisoformat(item["day"]), source=item["source"], category=item["category"],
-        provider=item.get("provider", ""), service=item.get("service", ""),
-        billed_cost=Decimal(item["billed_cost"]), effective_cost=Decimal(item["effective_cost"]),
-        currency=item.get("currency", "USD"), vendor_key=item.get("vendor_key", ""),
-        team=item["team"], use_case=item["use_case"], provenance=item.get("provenance", ""),
+        day=date.fromisoformat(item["day"]),
+        source=item["source"],
+        category=item["category"],
+        provider=item.get("provider", ""),
+        service=item.get("service", ""),
+        billed_cost=Decimal(item["billed_cost"]),
+        effective_cost=Decimal(item["effective_cost"]),
+        currency=item.get("currency", "USD"),
+        vendor_key=item.get("vendor_key", ""),
+        team=item["team"],
+        use_case=item["use_case"],
+        provenance=item.get("provenance", ""),
     )
 
 
@@ -122,8 +146,16 @@ def _amounts(items: Iterable[dict]) -> tuple[dict, str]:
     return totals, digest
 
 
-def _manifest_item(source: str, day: date, facts: dict, totals: dict | None = None, amounts: str | None = None,
-                   *, stated: bool = True, pending: bool = False) -> dict:
+def _manifest_item(
+    source: str,
+    day: date,
+    facts: dict,
+    totals: dict | None = None,
+    amounts: str | None = None,
+    *,
+    stated: bool = True,
+    pending: bool = False,
+) -> dict:
     # No `month` attribute: the manifest stays out of the month index.
     item = {"source_day": f"{source}#{day.isoformat()}", "fact_id": MANIFEST, "facts": facts}
     if amounts is not None:
@@ -156,8 +188,11 @@ class CostLedger:
             key = (fact.day, fact_id(fact))
             if key in merged:  # the same identity twice: one fact with the sum
                 prev = merged[key]
-                fact = replace(prev, billed_cost=prev.billed_cost + fact.billed_cost,
-                               effective_cost=prev.effective_cost + fact.effective_cost)
+                fact = replace(
+                    prev,
+                    billed_cost=prev.billed_cost + fact.billed_cost,
+                    effective_cost=prev.effective_cost + fact.effective_cost,
+                )
             merged[key] = fact
         wanted: dict = defaultdict(dict)  # day -> fact_id -> item
         for (day, ident), fact in merged.items():
@@ -184,8 +219,10 @@ class CostLedger:
                 else:
                     puts.append({"PutRequest": {"Item": item}})
             gone = [ident for ident in listed if ident not in new]
-            deletes += [{"DeleteRequest": {"Key": {"source_day": f"{source}#{day.isoformat()}", "fact_id": ident}}}
-                        for ident in gone]
+            deletes += [
+                {"DeleteRequest": {"Key": {"source_day": f"{source}#{day.isoformat()}", "fact_id": ident}}}
+                for ident in gone
+            ]
             removed = sum(1 for ident in gone if listed[ident] != _NOT_YET)  # stated facts, not a retry's leftovers
             new_totals, new_amounts = _amounts(wanted.get(day, {}).values())
             # The pending manifest: the old ids keep their digests, the new ones have none yet.
@@ -214,8 +251,7 @@ class CostLedger:
             calls += batch_write(self._resource, self._table_name, deletes)
             calls += batch_write(self._resource, self._table_name, puts)
             calls += batch_write(self._resource, self._table_name, [{"PutRequest": {"Item": m}} for m in after])
-        return LedgerWrite(count, len(puts), len(deletes), unchanged, calls + write.calls, changed,
-                           stored=len(merged))
+        return LedgerWrite(count, len(puts), len(deletes), unchanged, calls + write.calls, changed, stored=len(merged))
 
     def _manifests(self, source: str, days: list[date]) -> dict:
         keys = [{"source_day": f"{source}#{d.isoformat()}", "fact_id": MANIFEST} for d in days]
@@ -223,14 +259,21 @@ class CostLedger:
         return {date.fromisoformat(r["source_day"].rsplit("#", 1)[1]): r for r in rows}
 
     def _day_items(self, source: str, day: date) -> list[dict]:
-        rows = query_all(self._resource.Table(self._table_name), KeyConditionExpression="source_day = :k",
-                         ExpressionAttributeValues={":k": f"{source}#{day.isoformat()}"})
+        rows = query_all(
+            self._resource.Table(self._table_name),
+            KeyConditionExpression="source_day = :k",
+            ExpressionAttributeValues={":k": f"{source}#{day.isoformat()}"},
+        )
         return [r for r in rows if r["fact_id"] != MANIFEST]
 
     def facts_for_month(self, month: str) -> list[CostFact]:
-        rows = query_all(self._resource.Table(self._table_name), IndexName="by_month",
-                         KeyConditionExpression="#m = :m", ExpressionAttributeNames={"#m": "month"},
-                         ExpressionAttributeValues={":m": month})
+        rows = query_all(
+            self._resource.Table(self._table_name),
+            IndexName="by_month",
+            KeyConditionExpression="#m = :m",
+            ExpressionAttributeNames={"#m": "month"},
+            ExpressionAttributeValues={":m": month},
+        )
         return [_fact(r) for r in rows]
 
     def facts_for_open_month(self, month: str) -> list[CostFact]:
@@ -240,11 +283,13 @@ class CostLedger:
         return [_fact(r) for r in rows]
 
     def _month_days(self, month: str, first: int, last: int) -> list[dict]:
-        rows = query_all(self._resource.Table(self._table_name), IndexName="by_month",
-                         KeyConditionExpression="#m = :m AND month_key BETWEEN :a AND :b",
-                         ExpressionAttributeNames={"#m": "month"},
-                         ExpressionAttributeValues={":m": month, ":a": f"{month}-{first:02d}#",
-                                                    ":b": f"{month}-{last:02d}#~"})
+        rows = query_all(
+            self._resource.Table(self._table_name),
+            IndexName="by_month",
+            KeyConditionExpression="#m = :m AND month_key BETWEEN :a AND :b",
+            ExpressionAttributeNames={"#m": "month"},
+            ExpressionAttributeValues={":m": month, ":a": f"{month}-{first:02d}#", ":b": f"{month}-{last:02d}#~"},
+        )
         return [{k: v for k, v in r.items() if k not in _KEYS} for r in rows]
 
     def facts_between(self, first: date, last: date) -> list[CostFact]:

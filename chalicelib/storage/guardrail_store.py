@@ -1,4 +1,5 @@
 """Each use case's latest computed guardrail, written by the pipeline, read by agents."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -53,14 +54,20 @@ class GuardrailStore:
         return from_item(Guardrail, row) if row else None
 
     def all(self) -> list[Guardrail]:
-        rows = query_all(self._resource.Table(self._table_name), KeyConditionExpression="pk = :pk",
-                         ExpressionAttributeValues={":pk": PK})
+        rows = query_all(
+            self._resource.Table(self._table_name),
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": PK},
+        )
         return [from_item(Guardrail, r) for r in rows]
 
     def put_all(self, guardrails: Iterable[Guardrail]) -> int:
         """Store each guardrail unless a later judgement is already stored: a run with an earlier clock
         (a back-dated sync) reports its moment but never lifts, or sets, what agents are told now."""
         later = {g.use_case: g.as_of for g in self.all() if g.as_of}
-        requests = [{"PutRequest": {"Item": {"pk": PK, "sk": g.use_case, **to_item(g)}}} for g in guardrails
-                    if not (g.as_of and later.get(g.use_case, "") > g.as_of)]
+        requests = [
+            {"PutRequest": {"Item": {"pk": PK, "sk": g.use_case, **to_item(g)}}}
+            for g in guardrails
+            if not (g.as_of and later.get(g.use_case, "") > g.as_of)
+        ]
         return batch_write(self._resource, self._table_name, requests)

@@ -5,6 +5,7 @@ readers see the old configuration or the new one, never a mix, even if a save di
 The generation before is deleted after the switch; leftovers of a failed save are deleted by
 the next one.
 """
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -12,11 +13,18 @@ from datetime import date
 from decimal import Decimal
 from typing import Optional
 
-from chalicelib.domain.terms import TeamTerms, UseCaseTerms, effective_date, record
-from chalicelib.domain.organisation import (
-    Benchmark, MappingRule, Organisation, PoolAllocation, Settings, SharedCostRule, Team, UseCase,
-)
 from chalicelib.domain.model_prices import ModelPrice
+from chalicelib.domain.organisation import (
+    Benchmark,
+    MappingRule,
+    Organisation,
+    PoolAllocation,
+    Settings,
+    SharedCostRule,
+    Team,
+    UseCase,
+)
+from chalicelib.domain.terms import TeamTerms, UseCaseTerms, effective_date, record
 from chalicelib.storage.batching import batch_write, query_all
 from chalicelib.storage.records import from_item, to_item
 
@@ -46,8 +54,10 @@ class OrganisationStore:
         return int(row["generation"]) if row else 0
 
     def _rows(self, generation: int, projection: str | None = None) -> list:
-        kwargs = {"KeyConditionExpression": "pk = :pk",
-                  "ExpressionAttributeValues": {":pk": f"{GENERATION_PREFIX}{generation}"}}
+        kwargs = {
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": f"{GENERATION_PREFIX}{generation}"},
+        }
         if projection:
             kwargs["ProjectionExpression"] = projection
         return query_all(self._resource.Table(self._table_name), **kwargs)
@@ -70,7 +80,8 @@ class OrganisationStore:
         defaults = Organisation()
         histories = self._histories()
         return Organisation(
-            terms_history=histories["terms_history"], team_history=histories["team_history"],
+            terms_history=histories["terms_history"],
+            team_history=histories["team_history"],
             settings=settings,
             teams=tuple(found["teams"]),
             use_cases=tuple(found["use_cases"]),
@@ -84,8 +95,11 @@ class OrganisationStore:
 
     def _histories(self) -> dict:
         out: dict = {"terms_history": {}, "team_history": {}}
-        rows = query_all(self._resource.Table(self._table_name), KeyConditionExpression="pk = :pk",
-                         ExpressionAttributeValues={":pk": HISTORY_PK})
+        rows = query_all(
+            self._resource.Table(self._table_name),
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": HISTORY_PK},
+        )
         for row in rows:
             kind, _, ident = row["sk"].partition("#")
             if kind in _HISTORY_KINDS:
@@ -96,8 +110,11 @@ class OrganisationStore:
     def record_terms(self, org: Organisation, today: date, stored: Optional[Organisation] = None) -> Organisation:
         """Add each changed use case's and team's terms to their history (in force from the row's
         "Effective from", else `today`); returns `org` carrying the whole history."""
-        known = self._histories() if stored is None else {"terms_history": stored.terms_history,
-                                                           "team_history": stored.team_history}
+        known = (
+            self._histories()
+            if stored is None
+            else {"terms_history": stored.terms_history, "team_history": stored.team_history}
+        )
         histories = {k: dict(v) for k, v in known.items()}
         puts = []
         for kind, rows, make in (("use_case", org.use_cases, UseCaseTerms.of), ("team", org.teams, TeamTerms.of)):
@@ -108,8 +125,17 @@ class OrganisationStore:
                 changed = record(history, make(row, today), effective_date(history, row.effective_from, today))
                 if changed is not None:
                     histories[field][ident] = changed
-                    puts.append({"PutRequest": {"Item": {"pk": HISTORY_PK, "sk": f"{kind}#{ident}",
-                                                         "entries": [to_item(e) for e in changed]}}})
+                    puts.append(
+                        {
+                            "PutRequest": {
+                                "Item": {
+                                    "pk": HISTORY_PK,
+                                    "sk": f"{kind}#{ident}",
+                                    "entries": [to_item(e) for e in changed],
+                                }
+                            }
+                        }
+                    )
         if puts:
             batch_write(self._resource, self._table_name, puts)
         return replace(org, **histories)
@@ -127,15 +153,22 @@ class OrganisationStore:
         new = current + 1
         pk = f"{GENERATION_PREFIX}{new}"
         # A failed earlier save may have left rows under this generation: start it clean.
-        stale = [{"DeleteRequest": {"Key": {"pk": pk, "sk": r["sk"]}}} for r in self._rows(new, "pk, sk")
-                 if r["sk"] not in wanted]
-        calls = batch_write(self._resource, self._table_name,
-                            stale + [{"PutRequest": {"Item": {"pk": pk, "sk": sk, **data}}}
-                                     for sk, data in wanted.items()])
+        stale = [
+            {"DeleteRequest": {"Key": {"pk": pk, "sk": r["sk"]}}}
+            for r in self._rows(new, "pk, sk")
+            if r["sk"] not in wanted
+        ]
+        calls = batch_write(
+            self._resource,
+            self._table_name,
+            stale + [{"PutRequest": {"Item": {"pk": pk, "sk": sk, **data}}} for sk, data in wanted.items()],
+        )
         # The switch: only one save wins a race for the same generation.
-        table.put_item(Item={**POINTER, "generation": new},
-                       ConditionExpression="attribute_not_exists(pk) OR generation = :g",
-                       ExpressionAttributeValues={":g": current})
+        table.put_item(
+            Item={**POINTER, "generation": new},
+            ConditionExpression="attribute_not_exists(pk) OR generation = :g",
+            ExpressionAttributeValues={":g": current},
+        )
         if current:
             old = [{"DeleteRequest": {"Key": {"pk": r["pk"], "sk": r["sk"]}}} for r in self._rows(current, "pk, sk")]
             calls += batch_write(self._resource, self._table_name, old)

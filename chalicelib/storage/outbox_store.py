@@ -14,6 +14,7 @@ Two kinds of config-table items:
 the marker in one transaction; `mark_failed` counts the attempt and keeps it pending, so the
 next delivery retries it.
 """
+
 from __future__ import annotations
 
 import json
@@ -74,12 +75,22 @@ def _unpack(blob) -> dict:
 def _item(row: dict) -> OutboxItem:
     body = _unpack(row.get("body"))
     return OutboxItem(
-        key=row["sk"], kind=row.get("kind", ""), recipients=tuple(row.get("recipients") or ()),
-        subject=row.get("subject", ""), html=body.get("html", ""), text=body.get("text", ""),
-        status=row.get("status", PENDING), attempts=int(row.get("attempts", 0)),
-        claimed_at=row.get("claimed_at", ""), last_attempt_at=row.get("last_attempt_at", ""),
-        last_error=row.get("last_error", ""), sent_at=row.get("sent_at", ""), message_id=row.get("message_id", ""),
-        use_case=row.get("use_case", ""), team=row.get("team", ""))
+        key=row["sk"],
+        kind=row.get("kind", ""),
+        recipients=tuple(row.get("recipients") or ()),
+        subject=row.get("subject", ""),
+        html=body.get("html", ""),
+        text=body.get("text", ""),
+        status=row.get("status", PENDING),
+        attempts=int(row.get("attempts", 0)),
+        claimed_at=row.get("claimed_at", ""),
+        last_attempt_at=row.get("last_attempt_at", ""),
+        last_error=row.get("last_error", ""),
+        sent_at=row.get("sent_at", ""),
+        message_id=row.get("message_id", ""),
+        use_case=row.get("use_case", ""),
+        team=row.get("team", ""),
+    )
 
 
 class OutboxStore:
@@ -97,9 +108,17 @@ class OutboxStore:
         from botocore.exceptions import ClientError
 
         subject, html, text = rendered if rendered is not None else (notice.subject, "", "")
-        item = {"pk": PK, "sk": notice.key, "status": PENDING, "kind": notice.kind,
-                "recipients": list(notice.recipients), "subject": subject, "body": _pack(html, text),
-                "attempts": Decimal(0), "claimed_at": _iso(now)}
+        item = {
+            "pk": PK,
+            "sk": notice.key,
+            "status": PENDING,
+            "kind": notice.kind,
+            "recipients": list(notice.recipients),
+            "subject": subject,
+            "body": _pack(html, text),
+            "attempts": Decimal(0),
+            "claimed_at": _iso(now),
+        }
         for name in ("use_case", "team"):
             if getattr(notice, name):
                 item[name] = getattr(notice, name)
@@ -107,17 +126,29 @@ class OutboxStore:
             del item["recipients"]  # DynamoDB takes an empty list, but absent reads the same
         client = self._resource.meta.client  # the resource's client serializes Python values
         try:
-            client.transact_write_items(TransactItems=[
-                {"Put": {"TableName": self._table_name, "Item": item,
-                         "ConditionExpression": "attribute_not_exists(pk)"}},
-                {"Put": {"TableName": self._table_name,
-                         "Item": {"pk": PENDING_PK, "sk": notice.key, "claimed_at": _iso(now)}}},
-            ])
+            client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self._table_name,
+                            "Item": item,
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self._table_name,
+                            "Item": {"pk": PENDING_PK, "sk": notice.key, "claimed_at": _iso(now)},
+                        }
+                    },
+                ]
+            )
             return True
         except ClientError as exc:
             reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
             if exc.response["Error"]["Code"] == "TransactionCanceledException" and reasons[:1] == [
-                    "ConditionalCheckFailed"]:
+                "ConditionalCheckFailed"
+            ]:
                 return False
             raise
 
@@ -127,8 +158,12 @@ class OutboxStore:
 
     def pending(self) -> list[OutboxItem]:
         """Every email claimed and not sent yet (oldest claim first), with what is needed to send it."""
-        markers = query_all(self._table, KeyConditionExpression="pk = :pk",
-                            ExpressionAttributeValues={":pk": PENDING_PK}, ConsistentRead=True)
+        markers = query_all(
+            self._table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": PENDING_PK},
+            ConsistentRead=True,
+        )
         if not markers:
             return []
         rows, _ = batch_get(self._resource, self._table_name, [{"pk": PK, "sk": m["sk"]} for m in markers])
@@ -138,16 +173,27 @@ class OutboxStore:
     def mark_sent(self, key: str, now: datetime, message_id: str) -> None:
         """Sent: never sent again. The pending marker goes in the same transaction."""
         client = self._resource.meta.client
-        client.transact_write_items(TransactItems=[
-            {"Update": {"TableName": self._table_name, "Key": {"pk": PK, "sk": key},
+        client.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": self._table_name,
+                        "Key": {"pk": PK, "sk": key},
                         "UpdateExpression": "SET #s = :sent, sent_at = :at, last_attempt_at = :at, message_id = :id "
-                                            "ADD attempts :one",
+                        "ADD attempts :one",
                         "ConditionExpression": "attribute_exists(pk)",
                         "ExpressionAttributeNames": {"#s": "status"},
-                        "ExpressionAttributeValues": {":sent": SENT, ":at": _iso(now), ":id": message_id or "",
-                                                      ":one": Decimal(1)}}},
-            {"Delete": {"TableName": self._table_name, "Key": {"pk": PENDING_PK, "sk": key}}},
-        ])
+                        "ExpressionAttributeValues": {
+                            ":sent": SENT,
+                            ":at": _iso(now),
+                            ":id": message_id or "",
+                            ":one": Decimal(1),
+                        },
+                    }
+                },
+                {"Delete": {"TableName": self._table_name, "Key": {"pk": PENDING_PK, "sk": key}}},
+            ]
+        )
 
     def mark_failed(self, key: str, now: datetime, error: str) -> int:
         """A send that failed: the attempt is counted, the email stays pending. Returns the attempts."""
@@ -156,20 +202,36 @@ class OutboxStore:
             UpdateExpression="SET last_attempt_at = :at, last_error = :err ADD attempts :one",
             ConditionExpression="attribute_exists(pk) AND #s = :pending",
             ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={":at": _iso(now), ":err": (error or "unknown error")[:MAX_ERROR_CHARS],
-                                       ":one": Decimal(1), ":pending": PENDING},
-            ReturnValues="UPDATED_NEW")
+            ExpressionAttributeValues={
+                ":at": _iso(now),
+                ":err": (error or "unknown error")[:MAX_ERROR_CHARS],
+                ":one": Decimal(1),
+                ":pending": PENDING,
+            },
+            ReturnValues="UPDATED_NEW",
+        )
         return int(response["Attributes"]["attempts"])
 
     def abandon(self, key: str, now: datetime, reason: str) -> None:
         """Give up on a pending email (it is kept, with its reason, and its key is never sent)."""
         client = self._resource.meta.client
-        client.transact_write_items(TransactItems=[
-            {"Update": {"TableName": self._table_name, "Key": {"pk": PK, "sk": key},
+        client.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": self._table_name,
+                        "Key": {"pk": PK, "sk": key},
                         "UpdateExpression": "SET #s = :abandoned, last_attempt_at = :at, last_error = :err",
                         "ConditionExpression": "attribute_exists(pk) AND #s = :pending",
                         "ExpressionAttributeNames": {"#s": "status"},
-                        "ExpressionAttributeValues": {":abandoned": ABANDONED, ":pending": PENDING, ":at": _iso(now),
-                                                      ":err": (reason or "abandoned")[:MAX_ERROR_CHARS]}}},
-            {"Delete": {"TableName": self._table_name, "Key": {"pk": PENDING_PK, "sk": key}}},
-        ])
+                        "ExpressionAttributeValues": {
+                            ":abandoned": ABANDONED,
+                            ":pending": PENDING,
+                            ":at": _iso(now),
+                            ":err": (reason or "abandoned")[:MAX_ERROR_CHARS],
+                        },
+                    }
+                },
+                {"Delete": {"TableName": self._table_name, "Key": {"pk": PENDING_PK, "sk": key}}},
+            ]
+        )

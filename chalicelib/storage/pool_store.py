@@ -5,6 +5,7 @@ month again replaces that month's item), `load` gives what `engine.compute` take
 `pool_credits` (None when no month is closed yet). Beside the months, "~opened" keeps the month
 of the first scheduled run: every month from it on is owed a close.
 """
+
 from __future__ import annotations
 
 from typing import Mapping, Optional, Sequence
@@ -23,8 +24,11 @@ class PoolStore:
         self._table_name = table
 
     def load(self) -> Optional[dict]:
-        rows = query_all(self._resource.Table(self._table_name), KeyConditionExpression="pk = :pk",
-                         ExpressionAttributeValues={":pk": PK})
+        rows = query_all(
+            self._resource.Table(self._table_name),
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": PK},
+        )
         months = [r for r in rows if not r["sk"].startswith("~")]
         if not months:
             return None
@@ -39,12 +43,16 @@ class PoolStore:
         """Record `month` as the opening month unless one is recorded; returns the one recorded."""
         table = self._resource.Table(self._table_name)
         try:
-            table.put_item(Item={"pk": PK, "sk": OPENED, "month": month}, ConditionExpression="attribute_not_exists(pk)")
+            table.put_item(
+                Item={"pk": PK, "sk": OPENED, "month": month}, ConditionExpression="attribute_not_exists(pk)"
+            )
         except table.meta.client.exceptions.ConditionalCheckFailedException:
             return self.opened() or month
         return month
 
     def save(self, pool_credits: Mapping[str, Sequence[PoolCredit]]) -> int:
-        requests = [{"PutRequest": {"Item": {"pk": PK, "sk": month, "credits": [to_item(c) for c in credits]}}}
-                    for month, credits in sorted(pool_credits.items())]
+        requests = [
+            {"PutRequest": {"Item": {"pk": PK, "sk": month, "credits": [to_item(c) for c in credits]}}}
+            for month, credits in sorted(pool_credits.items())
+        ]
         return batch_write(self._resource, self._table_name, requests)

@@ -1,4 +1,5 @@
 """Dataclasses <-> DynamoDB attribute values, exactly (Decimal stays Decimal, dates as ISO text)."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -45,8 +46,11 @@ def from_item(cls, item: dict):
     for f in dataclasses.fields(cls):
         if f.name in item:
             kwargs[f.name] = _decode(hints[f.name], item[f.name])
-        elif (f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-              and typing.get_origin(hints[f.name]) is tuple):
+        elif (
+            f.default is dataclasses.MISSING
+            and f.default_factory is dataclasses.MISSING
+            and typing.get_origin(hints[f.name]) is tuple
+        ):
             kwargs[f.name] = ()  # stored without it: to_item leaves empty tuples out
     return cls(**kwargs)
 

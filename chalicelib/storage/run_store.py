@@ -8,6 +8,7 @@ run therefore exits cleanly and says who holds the lock.
 Run records are kept 90 days (TTL `expires_at`); ids sort by time, so the latest runs are one
 query, newest first.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -69,8 +70,11 @@ class RunStore:
         epoch = int(wall.timestamp())
         item = {**LOCK, "run_id": run_id, "acquired_at": _iso(wall), "expires_at": epoch + lease_seconds}
         try:
-            self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk) OR expires_at < :now",
-                                 ExpressionAttributeValues={":now": epoch})
+            self._table.put_item(
+                Item=item,
+                ConditionExpression="attribute_not_exists(pk) OR expires_at < :now",
+                ExpressionAttributeValues={":now": epoch},
+            )
             return item
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
@@ -84,8 +88,9 @@ class RunStore:
         from botocore.exceptions import ClientError
 
         try:
-            self._table.delete_item(Key=LOCK, ConditionExpression="run_id = :id",
-                                    ExpressionAttributeValues={":id": run_id})
+            self._table.delete_item(
+                Key=LOCK, ConditionExpression="run_id = :id", ExpressionAttributeValues={":id": run_id}
+            )
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise  # someone else's lock (ours expired and was taken): leave it
@@ -99,8 +104,12 @@ class RunStore:
         return from_item(RunRecord, row) if row else None
 
     def recent(self, limit: int = 20) -> list[RunRecord]:
-        rows = self._table.query(KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": RUN_PK},
-                                 ScanIndexForward=False, Limit=limit).get("Items", [])
+        rows = self._table.query(
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": RUN_PK},
+            ScanIndexForward=False,
+            Limit=limit,
+        ).get("Items", [])
         return [from_item(RunRecord, r) for r in rows]
 
 

@@ -24,6 +24,7 @@ write after the reader read the revisions bumps them, so a cache written from an
 never taken. Days with no revisions entry were written before revisions existed: they count as
 revision 0, settled.
 """
+
 from __future__ import annotations
 
 import json
@@ -77,8 +78,11 @@ class DayRevisions:
             for dd in sorted(doms):
                 adds += [f"r{dd:02d} :one", f"n{dd:02d} :n"]
                 sets.append(f"t{dd:02d} = :t")
-            table.update_item(Key=self.key(month), UpdateExpression=f"ADD {', '.join(adds)} SET {', '.join(sets)}",
-                              ExpressionAttributeValues=values)
+            table.update_item(
+                Key=self.key(month),
+                UpdateExpression=f"ADD {', '.join(adds)} SET {', '.join(sets)}",
+                ExpressionAttributeValues=values,
+            )
             calls += 1
         return calls
 
@@ -122,8 +126,9 @@ class SettledDays:
     table (raw); `day_of(row)` gives a row's day of month. Rows are JSON-able dicts (Decimals are
     kept exact as text and handed back as Decimal)."""
 
-    def __init__(self, revisions: DayRevisions, read_raw: Callable[[str, int, int], list],
-                 day_of: Callable[[dict], int]):
+    def __init__(
+        self, revisions: DayRevisions, read_raw: Callable[[str, int, int], list], day_of: Callable[[dict], int]
+    ):
         self._revisions = revisions
         self._read_raw = read_raw
         self._day_of = day_of
@@ -134,9 +139,13 @@ class SettledDays:
         rev = self._revisions
         table = rev._resource.Table(rev._table_name)
         head = table.get_item(Key=rev.key(month), ConsistentRead=True).get("Item") or {}
-        cached_rows = query_all(table, ConsistentRead=True, KeyConditionExpression="#h = :h",
-                                ExpressionAttributeNames={"#h": rev._hash},
-                                ExpressionAttributeValues={":h": f"~days#{month}"})
+        cached_rows = query_all(
+            table,
+            ConsistentRead=True,
+            KeyConditionExpression="#h = :h",
+            ExpressionAttributeNames={"#h": rev._hash},
+            ExpressionAttributeValues={":h": f"~days#{month}"},
+        )
         self.requests += 2
         cached = _cached_days(cached_rows, rev._range)
         last_dd = monthrange(int(month[:4]), int(month[5:7]))[1]
@@ -167,11 +176,25 @@ class SettledDays:
                 new = _chunks(rows)
                 build = uuid.uuid4().hex[:12]
                 revision = int(head.get(f"r{dd:02d}", 0))
-                puts += [{"PutRequest": {"Item": {rev._hash: f"~days#{month}", rev._range: f"{dd:02d}#{i:03d}",
-                                                  "rev": revision, "build": build, "chunks": len(new), "data": c}}}
-                         for i, c in enumerate(new)]
-                deletes += [{"DeleteRequest": {"Key": {rev._hash: f"~days#{month}", rev._range: f"{dd:02d}#{i:03d}"}}}
-                            for i in range(len(new), _chunk_count(cached_rows, rev._range, dd))]
+                puts += [
+                    {
+                        "PutRequest": {
+                            "Item": {
+                                rev._hash: f"~days#{month}",
+                                rev._range: f"{dd:02d}#{i:03d}",
+                                "rev": revision,
+                                "build": build,
+                                "chunks": len(new),
+                                "data": c,
+                            }
+                        }
+                    }
+                    for i, c in enumerate(new)
+                ]
+                deletes += [
+                    {"DeleteRequest": {"Key": {rev._hash: f"~days#{month}", rev._range: f"{dd:02d}#{i:03d}"}}}
+                    for i in range(len(new), _chunk_count(cached_rows, rev._range, dd))
+                ]
         if puts or deletes:
             self.requests += batch_write(rev._resource, rev._table_name, puts + deletes)
         return out
@@ -196,7 +219,7 @@ def _decode(obj: dict):
 
 def _chunks(rows: list) -> list:
     blob = zlib.compress(json.dumps(rows, separators=(",", ":"), default=_encode).encode("utf-8"), 6)
-    return [blob[i:i + CHUNK_BYTES] for i in range(0, len(blob), CHUNK_BYTES)] or [b""]
+    return [blob[i : i + CHUNK_BYTES] for i in range(0, len(blob), CHUNK_BYTES)] or [b""]
 
 
 def _bytes(value) -> bytes:
@@ -219,8 +242,9 @@ def _cached_days(items: list, range_key: str) -> dict:
         if n == 0 or any(c is None or c.get("build") != build for c in got):
             continue  # torn: read raw and cached again
         try:
-            rows = json.loads(zlib.decompress(b"".join(_bytes(c["data"]) for c in got)).decode("utf-8"),
-                              object_hook=_decode)
+            rows = json.loads(
+                zlib.decompress(b"".join(_bytes(c["data"]) for c in got)).decode("utf-8"), object_hook=_decode
+            )
         except (ValueError, KeyError, zlib.error):
             continue
         out[dd] = (int(first.get("rev", -1)), rows)

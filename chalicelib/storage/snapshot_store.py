@@ -18,6 +18,7 @@ reader takes only chunks of the head's build (a head whose chunks are not all th
 snapshot: the month is read from raw facts and closed again). Chunks of an older build are
 deleted after the head.
 """
+
 from __future__ import annotations
 
 import json
@@ -58,24 +59,32 @@ def _d(x: Decimal) -> str:
 
 def encode(month: str, ledger: Ledger) -> dict:
     """The month's ledger as plain JSON-able data (amounts as exact Decimal text)."""
+
     def dom(day: date) -> int:
         if f"{day.year:04d}-{day.month:02d}" != month:
             raise ValueError(f"{day} is not in {month}: a snapshot holds one month")
         return day.day
 
     return {
-        "v": FORMAT, "month": month,
-        "owner_days": [[t, u, [[dom(d), _d(a)] for d, a in sorted(days.items())]]
-                       for (t, u), days in sorted(ledger.owner_days.items()) if days],
+        "v": FORMAT,
+        "month": month,
+        "owner_days": [
+            [t, u, [[dom(d), _d(a)] for d, a in sorted(days.items())]]
+            for (t, u), days in sorted(ledger.owner_days.items())
+            if days
+        ],
         "month_cells": [[t, u, m, c, _d(e), _d(b)] for ((t, u), m, c), (e, b) in sorted(ledger.month_cells.items())],
         "vendor_months": [[m, p, s, _d(e), _d(b)] for (m, p, s), (e, b) in sorted(ledger.vendor_months.items())],
-        "units": [[u, [[dom(d), n] for d, n in sorted(days.items())]]
-                  for u, days in sorted(ledger.units.items()) if days],
+        "units": [
+            [u, [[dom(d), n] for d, n in sorted(days.items())]] for u, days in sorted(ledger.units.items()) if days
+        ],
         "reported_through": [[u, dom(d)] for u, d in sorted(ledger.reported_through.items())],
         "shared_splits": [[m, k, t, _d(e), _d(b)] for (m, k, t), (e, b) in sorted(ledger.shared_splits.items())],
         "unallocated": [[m, r, k, _d(e), _d(b)] for (m, r, k), (e, b) in sorted(ledger.unallocated.items())],
-        "rejected": [[dom(r.day), r.provider, r.service, r.vendor_key, r.team, r.use_case, r.currency,
-                      _d(r.amount), r.reason] for r in ledger.rejected],
+        "rejected": [
+            [dom(r.day), r.provider, r.service, r.vendor_key, r.team, r.use_case, r.currency, _d(r.amount), r.reason]
+            for r in ledger.rejected
+        ],
         "unknown_units": sorted(ledger.unknown_unit_use_cases),
         "odd_categories": sorted(ledger.odd_categories),
         "shared_warnings": sorted(ledger.shared_warnings),
@@ -105,8 +114,10 @@ def decode(data: dict) -> Ledger:
     ledger.reported_through = {u: day(n) for u, n in data["reported_through"]}
     ledger.shared_splits = {(m, k, t): [Decimal(e), Decimal(b)] for m, k, t, e, b in data["shared_splits"]}
     ledger.unallocated = {(m, r, k): [Decimal(e), Decimal(b)] for m, r, k, e, b in data["unallocated"]}
-    ledger.rejected = [RejectedFact(day(n), p, s, vk, t, u, c, Decimal(a), reason)
-                       for n, p, s, vk, t, u, c, a, reason in data["rejected"]]
+    ledger.rejected = [
+        RejectedFact(day(n), p, s, vk, t, u, c, Decimal(a), reason)
+        for n, p, s, vk, t, u, c, a, reason in data["rejected"]
+    ]
     ledger.unknown_unit_use_cases = set(data["unknown_units"])
     ledger.odd_categories = set(data["odd_categories"])
     ledger.shared_warnings = set(data["shared_warnings"])
@@ -116,7 +127,7 @@ def decode(data: dict) -> Ledger:
 def pack(month: str, ledger: Ledger, chunk_bytes: int = CHUNK_BYTES) -> list:
     """The month's ledger as compressed chunks (bytes), each at most `chunk_bytes`."""
     blob = zlib.compress(json.dumps(encode(month, ledger), separators=(",", ":")).encode("utf-8"), 6)
-    return [blob[i:i + chunk_bytes] for i in range(0, len(blob), chunk_bytes)] or [b""]
+    return [blob[i : i + chunk_bytes] for i in range(0, len(blob), chunk_bytes)] or [b""]
 
 
 def unpack(month: str, chunks: Iterable[bytes]) -> Ledger:
@@ -135,9 +146,12 @@ class SnapshotStore:
 
     def load(self, first: str, last: str) -> dict:
         """month -> Snapshot for every whole snapshot of the months first..last (one paged query)."""
-        rows = query_all(self._resource.Table(self._table_name), ConsistentRead=True,
-                         KeyConditionExpression="pk = :pk AND sk BETWEEN :a AND :b",
-                         ExpressionAttributeValues={":pk": PK, ":a": first, ":b": last + "#~"})
+        rows = query_all(
+            self._resource.Table(self._table_name),
+            ConsistentRead=True,
+            KeyConditionExpression="pk = :pk AND sk BETWEEN :a AND :b",
+            ExpressionAttributeValues={":pk": PK, ":a": first, ":b": last + "#~"},
+        )
         heads, parts = {}, {}
         for r in rows:
             month, _, index = r["sk"].partition("#")
@@ -156,32 +170,52 @@ class SnapshotStore:
                 ledger = unpack(month, (_bytes(c) for c in chunks))
             except (ValueError, KeyError, zlib.error):
                 continue
-            out[month] = Snapshot(month, ledger, head.get("closed_at", ""), head.get("note", ""), build, n,
-                                  head.get("stamp"))
+            out[month] = Snapshot(
+                month, ledger, head.get("closed_at", ""), head.get("note", ""), build, n, head.get("stamp")
+            )
         return out
 
     def heads(self, first: str, last: str) -> dict:
         """month -> the head item only (when and why each month was closed)."""
-        rows = query_all(self._resource.Table(self._table_name),
-                         KeyConditionExpression="pk = :pk AND sk BETWEEN :a AND :b",
-                         ExpressionAttributeValues={":pk": PK, ":a": first, ":b": last})
+        rows = query_all(
+            self._resource.Table(self._table_name),
+            KeyConditionExpression="pk = :pk AND sk BETWEEN :a AND :b",
+            ExpressionAttributeValues={":pk": PK, ":a": first, ":b": last},
+        )
         return {r["sk"]: r for r in rows if "#" not in r["sk"]}
 
-    def save(self, month: str, ledger: Ledger, closed_at: str, note: str = "closed",
-             previous: Optional[Snapshot] = None, stamp: Optional[str] = None) -> int:
+    def save(
+        self,
+        month: str,
+        ledger: Ledger,
+        closed_at: str,
+        note: str = "closed",
+        previous: Optional[Snapshot] = None,
+        stamp: Optional[str] = None,
+    ) -> int:
         """Store `month`'s snapshot (replacing any); returns the BatchWriteItem calls made."""
         build = uuid.uuid4().hex[:12]
         chunks = pack(month, ledger, self._chunk_bytes)
-        calls = batch_write(self._resource, self._table_name, [
-            {"PutRequest": {"Item": {"pk": PK, "sk": f"{month}#{i:03d}", "build": build, "data": chunk}}}
-            for i, chunk in enumerate(chunks)])
+        calls = batch_write(
+            self._resource,
+            self._table_name,
+            [
+                {"PutRequest": {"Item": {"pk": PK, "sk": f"{month}#{i:03d}", "build": build, "data": chunk}}}
+                for i, chunk in enumerate(chunks)
+            ],
+        )
         head = {"pk": PK, "sk": month, "build": build, "chunks": len(chunks), "closed_at": closed_at, "note": note}
         if stamp is not None:
             head["stamp"] = stamp
         self._resource.Table(self._table_name).put_item(Item=head)
         calls += 1
         if previous is not None and previous.chunks > len(chunks):
-            calls += batch_write(self._resource, self._table_name, [
-                {"DeleteRequest": {"Key": {"pk": PK, "sk": f"{month}#{i:03d}"}}}
-                for i in range(len(chunks), previous.chunks)])
+            calls += batch_write(
+                self._resource,
+                self._table_name,
+                [
+                    {"DeleteRequest": {"Key": {"pk": PK, "sk": f"{month}#{i:03d}"}}}
+                    for i in range(len(chunks), previous.chunks)
+                ],
+            )
         return calls

@@ -1,4 +1,5 @@
 """API tokens: random, shown once, stored only as SHA-256 hashes."""
+
 from __future__ import annotations
 
 import hashlib
@@ -40,8 +41,14 @@ class TokenStore:
         token = PREFIX + secrets.token_urlsafe(32)
         digest = token_hash(token)
         grant = Grant(digest[:12], scope, team, now.isoformat(), False, label)
-        item = {"pk": PK, "sk": digest, "token_id": grant.token_id, "scope": scope,
-                "created_at": grant.created_at, "revoked": False}
+        item = {
+            "pk": PK,
+            "sk": digest,
+            "token_id": grant.token_id,
+            "scope": scope,
+            "created_at": grant.created_at,
+            "revoked": False,
+        }
         if team:
             item["team"] = team
         if label:
@@ -63,15 +70,23 @@ class TokenStore:
 
     def revoke(self, token_id: str) -> int:
         revoked = 0
-        for row in query_all(self._table, KeyConditionExpression="pk = :pk",
-                             ExpressionAttributeValues={":pk": PK}):
+        for row in query_all(self._table, KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": PK}):
             if row["token_id"] == token_id and not row.get("revoked"):
-                self._table.update_item(Key={"pk": PK, "sk": row["sk"]},
-                                        UpdateExpression="SET revoked = :t", ExpressionAttributeValues={":t": True})
+                self._table.update_item(
+                    Key={"pk": PK, "sk": row["sk"]},
+                    UpdateExpression="SET revoked = :t",
+                    ExpressionAttributeValues={":t": True},
+                )
                 revoked += 1
         return revoked
 
 
 def _grant(row: dict) -> Grant:
-    return Grant(row["token_id"], row["scope"], row.get("team", ""), row.get("created_at", ""),
-                 bool(row.get("revoked")), row.get("label", ""))
+    return Grant(
+        row["token_id"],
+        row["scope"],
+        row.get("team", ""),
+        row.get("created_at", ""),
+        bool(row.get("revoked")),
+        row.get("label", ""),
+    )

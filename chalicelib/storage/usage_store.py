@@ -15,6 +15,7 @@ A reader takes, for each day, only the items carrying the digest of the day's fi
 caught mid-rewrite is never counted twice; a rewrite interrupted before it ended is finished by
 the next pull of that day (its items' digests or count disagree, so it is written again).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -28,8 +29,18 @@ from chalicelib.storage.batching import batch_write, query_all
 
 PK_PREFIX = "USAGE#"
 ROWS_PER_ITEM = 1000  # ~130 bytes a row: an item stays far under DynamoDB's 400 KB
-_FIELDS = ("provider", "model", "vendor_key", "team", "use_case", "input_tokens", "cached_input_tokens",
-           "cache_write_tokens", "output_tokens", "requests")
+_FIELDS = (
+    "provider",
+    "model",
+    "vendor_key",
+    "team",
+    "use_case",
+    "input_tokens",
+    "cached_input_tokens",
+    "cache_write_tokens",
+    "output_tokens",
+    "requests",
+)
 
 
 @dataclass(frozen=True)
@@ -100,15 +111,16 @@ class UsageStore:
         for month in sorted({d.isoformat()[:7] for d in day_list}):
             for item in self._month(month, source, "#k, #d, #c, #t"):
                 _, day, chunk = _parse_sk(item["sk"])
-                stored.setdefault(day, []).append((chunk, item.get("digest", ""), int(item.get("chunks", 0)),
-                                                   int(item.get("tokens", 0))))
+                stored.setdefault(day, []).append(
+                    (chunk, item.get("digest", ""), int(item.get("chunks", 0)), int(item.get("tokens", 0)))
+                )
         result = UsageWrite()
         puts, deletes = [], []
         for day in day_list:
             rows = wanted.get(day, [])
             result.stored += len(rows)
             digest = _digest(rows) if rows else ""
-            chunks = [rows[i:i + ROWS_PER_ITEM] for i in range(0, len(rows), ROWS_PER_ITEM)]
+            chunks = [rows[i : i + ROWS_PER_ITEM] for i in range(0, len(rows), ROWS_PER_ITEM)]
             have = sorted(stored.get(day, []))
             if have and all(h[1] == digest and h[2] == len(chunks) for h in have) and len(have) == len(chunks):
                 continue  # the same answer, whole
@@ -117,13 +129,21 @@ class UsageStore:
             tokens = sum(sum(r[5:9]) for r in rows)  # input, cached input, cache writes, output
             pk = f"{PK_PREFIX}{day.isoformat()[:7]}"
             for n, chunk in enumerate(chunks):
-                item = {"pk": pk, "sk": _sk(source, day, n), "digest": digest, "chunks": len(chunks),
-                        "rows": _text(chunk)}
+                item = {
+                    "pk": pk,
+                    "sk": _sk(source, day, n),
+                    "digest": digest,
+                    "chunks": len(chunks),
+                    "rows": _text(chunk),
+                }
                 if n == 0:
                     item["tokens"] = tokens
                 puts.append({"PutRequest": {"Item": item}})
-            deletes += [{"DeleteRequest": {"Key": {"pk": pk, "sk": _sk(source, day, h[0])}}}
-                        for h in have if h[0] >= len(chunks)]
+            deletes += [
+                {"DeleteRequest": {"Key": {"pk": pk, "sk": _sk(source, day, h[0])}}}
+                for h in have
+                if h[0] >= len(chunks)
+            ]
             first = next((h for h in have if h[0] == 0), None)
             if first is not None and first[1] != digest:
                 result.changed.append(UsageDayChange(source, day, first[3], tokens))
@@ -147,7 +167,18 @@ class UsageStore:
             if first.get((source, day)) != item.get("digest", ""):
                 continue  # an item of a rewrite in progress, or left over by one
             for row in json.loads(item.get("rows") or "[]"):
-                facts.append(UsageFact(day, source, *row[:3], input_tokens=row[5], cached_input_tokens=row[6],
-                                       cache_write_tokens=row[7], output_tokens=row[8], requests=row[9],
-                                       team=row[3], use_case=row[4]))
+                facts.append(
+                    UsageFact(
+                        day,
+                        source,
+                        *row[:3],
+                        input_tokens=row[5],
+                        cached_input_tokens=row[6],
+                        cache_write_tokens=row[7],
+                        output_tokens=row[8],
+                        requests=row[9],
+                        team=row[3],
+                        use_case=row[4],
+                    )
+                )
         return facts

@@ -21,6 +21,7 @@ table) says whether that request's counters landed; if not, the counters still h
 `counted_before`. Such an item is replaced on the condition that nobody rewrote it since
 (no `rev`, same batch id).
 """
+
 from __future__ import annotations
 
 import random
@@ -56,6 +57,7 @@ class SaveOutcome:
 @dataclass(frozen=True)
 class _Stored:
     """An item as read: what the condition of its replacement checks, and what the counters hold for it."""
+
     rev: Optional[int]  # None: written before revisions
     batch_id: Optional[str]  # legacy items only
     counted: Optional[dict]  # {"day", "status", "minutes"} the counters reflect, or None
@@ -112,8 +114,9 @@ class WorkItemStore:
                 # so every cancellation either counts a try or takes an item out of the group.
                 changed = [i for i, r in zip(group, reasons) if r.get("Code") not in ("None", None)]
                 clean = [i for i, r in zip(group, reasons) if r.get("Code") in ("None", None)]
-                pending[0:0] = ([(g, attempt + (not changed)) for g in _groups(clean, stored)]
-                                + [(g, attempt + 1) for g in _groups(changed, stored)])
+                pending[0:0] = [(g, attempt + (not changed)) for g in _groups(clean, stored)] + [
+                    (g, attempt + 1) for g in _groups(changed, stored)
+                ]
                 continue
             for item in group:
                 previous = stored.get(_key(item))
@@ -145,8 +148,9 @@ class WorkItemStore:
     def _read(self, items: Sequence[WorkItem]) -> tuple[dict, int]:
         """What is stored for these items now, and what the counters hold for each."""
         keys = [{"use_case": i.use_case, "work_item_id": i.work_item_id} for i in items]
-        rows, requests = batch_get(self._resource, self._items, keys, projection=_READ_PROJECTION,
-                                   names=_READ_NAMES, consistent=True)
+        rows, requests = batch_get(
+            self._resource, self._items, keys, projection=_READ_PROJECTION, names=_READ_NAMES, consistent=True
+        )
         legacy = {r["batch_id"] for r in rows if r.get("rev") is None and r.get("batch_id")}
         landed, reads = self._landed_batches(legacy)
         return {(row["use_case"], row["work_item_id"]): _stored(row, landed) for row in rows}, requests + reads
@@ -163,7 +167,10 @@ class WorkItemStore:
                     "UpdateExpression": "ADD units :u, success_units :s, review_minutes :m SET #mo = :mo",
                     "ExpressionAttributeNames": {"#mo": "month"},
                     "ExpressionAttributeValues": {
-                        ":u": Decimal(u), ":s": Decimal(s), ":m": Decimal(m), ":mo": day[:7],
+                        ":u": Decimal(u),
+                        ":s": Decimal(s),
+                        ":m": Decimal(m),
+                        ":mo": day[:7],
                     },
                 }
             }
@@ -185,8 +192,12 @@ class WorkItemStore:
             "posted_at": posted_at,
             "rev": _next_rev(previous),
         }
-        put: dict = {"TableName": self._items, "Item": row, "ExpressionAttributeNames": {"#k": "work_item_id"},
-                     "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}  # what changed, without a read
+        put: dict = {
+            "TableName": self._items,
+            "Item": row,
+            "ExpressionAttributeNames": {"#k": "work_item_id"},
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }  # what changed, without a read
         if previous is None:
             put["ConditionExpression"] = "attribute_not_exists(#k)"
         elif previous.rev is not None:
@@ -198,8 +209,9 @@ class WorkItemStore:
             put["ExpressionAttributeNames"] = {"#k": "work_item_id", "#r": "rev"}
             put["ExpressionAttributeValues"] = {":b": previous.batch_id}
         else:
-            put["ConditionExpression"] = ("attribute_exists(#k) AND attribute_not_exists(#r) "
-                                          "AND attribute_not_exists(batch_id)")
+            put["ConditionExpression"] = (
+                "attribute_exists(#k) AND attribute_not_exists(#r) AND attribute_not_exists(batch_id)"
+            )
             put["ExpressionAttributeNames"] = {"#k": "work_item_id", "#r": "rev"}
         return {"Put": put}
 
@@ -208,13 +220,14 @@ class WorkItemStore:
             return set(), 0
         keys = [{"use_case": MARKER_PREFIX + b, "day": "-"} for b in sorted(batch_ids)]
         rows, calls = batch_get(self._resource, self._counts, keys, projection="use_case", consistent=True)
-        return {r["use_case"][len(MARKER_PREFIX):] for r in rows}, calls
+        return {r["use_case"][len(MARKER_PREFIX) :] for r in rows}, calls
 
     def units_for_month(self, month: str) -> list[DailyUnits]:
         """Every use case's daily counts in a month: one query over small counter items."""
         table = self._resource.Table(self._counts)
         rows = query_all(
-            table, IndexName="by_month",
+            table,
+            IndexName="by_month",
             KeyConditionExpression="#mo = :mo",
             ExpressionAttributeNames={"#mo": "month"},
             ExpressionAttributeValues={":mo": month},
@@ -228,13 +241,16 @@ class WorkItemStore:
         return [_daily_units(r) for r in rows]
 
     def _month_days(self, month: str, first: int, last: int) -> list[dict]:
-        rows = query_all(self._resource.Table(self._counts), IndexName="by_month",
-                         KeyConditionExpression="#mo = :mo AND #d BETWEEN :a AND :b",
-                         ExpressionAttributeNames={"#mo": "month", "#d": "day"},
-                         ExpressionAttributeValues={":mo": month, ":a": f"{month}-{first:02d}",
-                                                    ":b": f"{month}-{last:02d}"})
-        return [{k: r[k] for k in ("use_case", "day", "units", "success_units", "review_minutes") if k in r}
-                for r in rows]
+        rows = query_all(
+            self._resource.Table(self._counts),
+            IndexName="by_month",
+            KeyConditionExpression="#mo = :mo AND #d BETWEEN :a AND :b",
+            ExpressionAttributeNames={"#mo": "month", "#d": "day"},
+            ExpressionAttributeValues={":mo": month, ":a": f"{month}-{first:02d}", ":b": f"{month}-{last:02d}"},
+        )
+        return [
+            {k: r[k] for k in ("use_case", "day", "units", "success_units", "review_minutes") if k in r} for r in rows
+        ]
 
     def units_between(self, use_case: str, first: date, last: date) -> list[DailyUnits]:
         table = self._resource.Table(self._counts)
@@ -251,9 +267,12 @@ class WorkItemStore:
         table = self._resource.Table(self._items)
         count, start = 0, None
         while True:
-            kwargs = dict(IndexName="by_day", Select="COUNT",
-                          KeyConditionExpression="use_case_day = :k",
-                          ExpressionAttributeValues={":k": f"{use_case}#{day.isoformat()}"})
+            kwargs = dict(
+                IndexName="by_day",
+                Select="COUNT",
+                KeyConditionExpression="use_case_day = :k",
+                ExpressionAttributeValues={":k": f"{use_case}#{day.isoformat()}"},
+            )
             if start:
                 kwargs["ExclusiveStartKey"] = start
             response = table.query(**kwargs)
@@ -277,8 +296,11 @@ def _next_rev(previous: Optional[_Stored]) -> int:
 
 def _stored(row: dict, landed: set) -> _Stored:
     rev = row.get("rev")
-    return _Stored(int(rev) if rev is not None else None, row.get("batch_id") if rev is None else None,
-                   _what_counters_hold(row, landed))
+    return _Stored(
+        int(rev) if rev is not None else None,
+        row.get("batch_id") if rev is None else None,
+        _what_counters_hold(row, landed),
+    )
 
 
 _TYPE_CODES = {"S", "N", "B", "SS", "NS", "BS", "M", "L", "NULL", "BOOL"}
@@ -300,8 +322,7 @@ def _what_counters_hold(row: dict, landed: set) -> Optional[dict]:
     """What the counters reflect for a stored item: itself, unless it is a legacy item whose
     request died before its counters landed (then what they held before it)."""
     if row.get("rev") is not None or row.get("batch_id") is None or row["batch_id"] in landed:
-        return {"day": row["day"], "status": row.get("status"),
-                "minutes": Decimal(row.get("human_review_minutes", 0))}
+        return {"day": row["day"], "status": row.get("status"), "minutes": Decimal(row.get("human_review_minutes", 0))}
     return row.get("counted_before")
 
 
@@ -356,9 +377,13 @@ def _still_contended(exc: Exception) -> Exception:
     which is safe, since every group either landed whole or not at all."""
     from botocore.exceptions import ClientError
 
-    return ClientError({"Error": {"Code": "TransactionConflict",
-                                  "Message": f"work items kept changing under this request: {exc}"},
-                        "ResponseMetadata": {"HTTPStatusCode": 503}}, "TransactWriteItems")
+    return ClientError(
+        {
+            "Error": {"Code": "TransactionConflict", "Message": f"work items kept changing under this request: {exc}"},
+            "ResponseMetadata": {"HTTPStatusCode": 503},
+        },
+        "TransactWriteItems",
+    )
 
 
 def _daily_units(row: dict) -> DailyUnits:

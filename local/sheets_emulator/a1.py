@@ -62,8 +62,7 @@ class Rect:
         return self.c1 - self.c0
 
     def contains(self, r: int, c: int) -> bool:
-        return (self.r0 <= r and (self.r1 is None or r < self.r1)
-                and self.c0 <= c and (self.c1 is None or c < self.c1))
+        return self.r0 <= r and (self.r1 is None or r < self.r1) and self.c0 <= c and (self.c1 is None or c < self.c1)
 
 
 @dataclass
@@ -117,7 +116,7 @@ def _split_sheet(text: str) -> tuple[Optional[str], Optional[str]]:
             i += 1
         else:
             raise ValueError("unterminated quote")
-        rest = text[i + 1:]
+        rest = text[i + 1 :]
         title = "".join(title_chars)
         if rest == "":
             return title, None

@@ -30,8 +30,7 @@ class EmulatorApp:
     """WSGI callable. ``strict_grid``: writing values outside the sheet's grid is
     an error (as Sheets answers) instead of growing the grid."""
 
-    def __init__(self, store: Store, *, strict_grid: bool = True,
-                 clock: Callable[[], float] = time.time):
+    def __init__(self, store: Store, *, strict_grid: bool = True, clock: Callable[[], float] = time.time):
         self.store = store
         self.strict_grid = strict_grid
         self.log = RequestLog()
@@ -51,12 +50,17 @@ class EmulatorApp:
         started = time.perf_counter()
         response = self.dispatch(request, raw_path, query)
         if not raw_path.startswith("/_emulator"):
-            self.log.add(method=request.method, path=unquote(raw_path), query=query,
-                         status=response.status_code, kind=_kind(raw_path),
-                         duration_ms=round((time.perf_counter() - started) * 1000, 3),
-                         request_bytes=request.content_length or 0,
-                         response_bytes=response.calculate_content_length() or 0,
-                         time=self.clock())
+            self.log.add(
+                method=request.method,
+                path=unquote(raw_path),
+                query=query,
+                status=response.status_code,
+                kind=_kind(raw_path),
+                duration_ms=round((time.perf_counter() - started) * 1000, 3),
+                request_bytes=request.content_length or 0,
+                response_bytes=response.calculate_content_length() or 0,
+                time=self.clock(),
+            )
         return response(environ, start_response)
 
     def dispatch(self, request: Request, raw_path: str, query: str) -> Response:
@@ -92,8 +96,9 @@ class EmulatorApp:
     def control(self, request: Request, raw_path: str) -> Response:
         path = raw_path.rstrip("/")
         if path == "/_emulator/health":
-            return json_response({"ok": True, "spreadsheets": len(self.store.entries),
-                                 "default": self.store.default_id})
+            return json_response(
+                {"ok": True, "spreadsheets": len(self.store.entries), "default": self.store.default_id}
+            )
         if path == "/_emulator/log" and request.method == "GET":
             return json_response({"requests": self.log.snapshot()})
         if path == "/_emulator/log/reset" and request.method == "POST":
@@ -119,9 +124,10 @@ class EmulatorApp:
                 return json_response({"faults": self.faults.to_json()})
         if path == "/_emulator/spreadsheets" and request.method == "GET":
             with self.store.lock:
-                books = [{"id": b.id, "title": b.title,
-                          "path": str(self.store.path_of(b.id) or "")}
-                         for b in self.store.all()]
+                books = [
+                    {"id": b.id, "title": b.title, "path": str(self.store.path_of(b.id) or "")}
+                    for b in self.store.all()
+                ]
             return json_response({"spreadsheets": books})
         raise ApiError(404, f"No emulator control endpoint {raw_path}")
 

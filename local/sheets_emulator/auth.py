@@ -43,14 +43,14 @@ class TokenIssuer:
         if grant == JWT_BEARER:
             claims = _decode_jwt(form.get("assertion", ""))
             if claims is None:
-                return json_response({"error": "invalid_grant",
-                                     "error_description": "Invalid JWT Signature."}, 400)
+                return json_response({"error": "invalid_grant", "error_description": "Invalid JWT Signature."}, 400)
             subject = claims.get("sub") or claims.get("iss") or ""
         elif grant == "refresh_token" and form.get("refresh_token"):
             subject = form.get("client_id", "user")
         else:
-            return json_response({"error": "unsupported_grant_type",
-                                 "error_description": f"Invalid grant_type: {grant}"}, 400)
+            return json_response(
+                {"error": "unsupported_grant_type", "error_description": f"Invalid grant_type: {grant}"}, 400
+            )
         token = "emu." + secrets.token_urlsafe(24)
         self.tokens[token] = subject
         return json_response({"access_token": token, "expires_in": 3599, "token_type": "Bearer"})

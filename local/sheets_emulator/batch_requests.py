@@ -13,9 +13,18 @@ from typing import Any, Callable, Optional
 from . import fieldmask
 from .a1 import Rect, format_open_range, format_range
 from .errors import ApiError
-from .model import (DEFAULT_COLS, DEFAULT_ROWS, Sheet, Spreadsheet, grid_rect, iter_rect,
-                    norm_color, normalize_format, rect_grid)
 from .formulas import Unsupported
+from .model import (
+    DEFAULT_COLS,
+    DEFAULT_ROWS,
+    Sheet,
+    Spreadsheet,
+    grid_rect,
+    iter_rect,
+    norm_color,
+    normalize_format,
+    rect_grid,
+)
 from .values import Renderer
 
 
@@ -25,23 +34,75 @@ class RequestError(Exception):
 
 # Every request kind Sheets knows (so an unimplemented one is told apart from a typo).
 KNOWN_KINDS = {
-    "updateSpreadsheetProperties", "updateSheetProperties", "updateDimensionProperties",
-    "updateNamedRange", "repeatCell", "addNamedRange", "deleteNamedRange", "addSheet",
-    "deleteSheet", "autoFill", "cutPaste", "copyPaste", "mergeCells", "unmergeCells",
-    "updateBorders", "updateCells", "addFilterView", "appendCells", "clearBasicFilter",
-    "deleteDimension", "deleteEmbeddedObject", "deleteFilterView", "duplicateFilterView",
-    "duplicateSheet", "findReplace", "insertDimension", "insertRange", "moveDimension",
-    "updateEmbeddedObjectPosition", "pasteData", "textToColumns", "updateFilterView",
-    "deleteRange", "appendDimension", "addConditionalFormatRule",
-    "updateConditionalFormatRule", "deleteConditionalFormatRule", "sortRange",
-    "setDataValidation", "setBasicFilter", "addProtectedRange", "updateProtectedRange",
-    "deleteProtectedRange", "autoResizeDimensions", "addChart", "updateChartSpec",
-    "updateBanding", "addBanding", "deleteBanding", "createDeveloperMetadata",
-    "updateDeveloperMetadata", "deleteDeveloperMetadata", "randomizeRange",
-    "addDimensionGroup", "deleteDimensionGroup", "updateDimensionGroup", "trimWhitespace",
-    "deleteDuplicates", "updateEmbeddedObjectBorder", "addSlicer", "updateSlicerSpec",
-    "addDataSource", "updateDataSource", "deleteDataSource", "refreshDataSource",
-    "cancelDataSourceRefresh", "addTable", "updateTable", "deleteTable",
+    "updateSpreadsheetProperties",
+    "updateSheetProperties",
+    "updateDimensionProperties",
+    "updateNamedRange",
+    "repeatCell",
+    "addNamedRange",
+    "deleteNamedRange",
+    "addSheet",
+    "deleteSheet",
+    "autoFill",
+    "cutPaste",
+    "copyPaste",
+    "mergeCells",
+    "unmergeCells",
+    "updateBorders",
+    "updateCells",
+    "addFilterView",
+    "appendCells",
+    "clearBasicFilter",
+    "deleteDimension",
+    "deleteEmbeddedObject",
+    "deleteFilterView",
+    "duplicateFilterView",
+    "duplicateSheet",
+    "findReplace",
+    "insertDimension",
+    "insertRange",
+    "moveDimension",
+    "updateEmbeddedObjectPosition",
+    "pasteData",
+    "textToColumns",
+    "updateFilterView",
+    "deleteRange",
+    "appendDimension",
+    "addConditionalFormatRule",
+    "updateConditionalFormatRule",
+    "deleteConditionalFormatRule",
+    "sortRange",
+    "setDataValidation",
+    "setBasicFilter",
+    "addProtectedRange",
+    "updateProtectedRange",
+    "deleteProtectedRange",
+    "autoResizeDimensions",
+    "addChart",
+    "updateChartSpec",
+    "updateBanding",
+    "addBanding",
+    "deleteBanding",
+    "createDeveloperMetadata",
+    "updateDeveloperMetadata",
+    "deleteDeveloperMetadata",
+    "randomizeRange",
+    "addDimensionGroup",
+    "deleteDimensionGroup",
+    "updateDimensionGroup",
+    "trimWhitespace",
+    "deleteDuplicates",
+    "updateEmbeddedObjectBorder",
+    "addSlicer",
+    "updateSlicerSpec",
+    "addDataSource",
+    "updateDataSource",
+    "deleteDataSource",
+    "refreshDataSource",
+    "cancelDataSourceRefresh",
+    "addTable",
+    "updateTable",
+    "deleteTable",
 }
 
 
@@ -70,8 +131,10 @@ class Batch:
         # as observed live: a range starting at/after the grid's end is refused,
         # one that starts inside and ends past it is applied to the cells there are
         if rect.r0 >= rows or rect.c0 >= cols:
-            raise RequestError(f"Range ({format_open_range(sheet.title, rect)}) exceeds grid "
-                               f"limits. Max rows: {rows}, max columns: {cols}")
+            raise RequestError(
+                f"Range ({format_open_range(sheet.title, rect)}) exceeds grid "
+                f"limits. Max rows: {rows}, max columns: {cols}"
+            )
         return sheet, rect.clipped(rows, cols)
 
     def dimension_range(self, dr: dict) -> tuple[Sheet, str, int, int]:
@@ -91,8 +154,11 @@ class Batch:
 # cells
 
 
-_STYLE_TWINS = {"backgroundColorStyle": "backgroundColor",
-                "foregroundColorStyle": "foregroundColor", "colorStyle": "color"}
+_STYLE_TWINS = {
+    "backgroundColorStyle": "backgroundColor",
+    "foregroundColorStyle": "foregroundColor",
+    "colorStyle": "color",
+}
 
 
 def _fix_mask(mask: str) -> str:
@@ -168,7 +234,8 @@ def update_cells(b: Batch, req: dict) -> None:
         if rect.r1 > sheet.row_count or rect.c1 > sheet.col_count:
             raise RequestError(
                 f"Range ({format_range(sheet.title, rect)}) exceeds grid limits. "
-                f"Max rows: {sheet.row_count}, max columns: {sheet.col_count}")
+                f"Max rows: {sheet.row_count}, max columns: {sheet.col_count}"
+            )
     else:
         raise RequestError("Must specify either 'start' or 'range'.")
     for i, r in enumerate(range(rect.r0, rect.r1)):
@@ -201,8 +268,7 @@ def append_cells(b: Batch, req: dict) -> None:
 
 def update_borders(b: Batch, req: dict) -> None:
     sheet, rect = b.grid_range(req.get("range"))
-    sides = {k: req.get(k) for k in ("top", "bottom", "left", "right", "innerHorizontal",
-                                     "innerVertical")}
+    sides = {k: req.get(k) for k in ("top", "bottom", "left", "right", "innerHorizontal", "innerVertical")}
     for r, c in iter_rect(rect):
         wanted = {}
         if r == rect.r0 and sides["top"] is not None:
@@ -313,8 +379,7 @@ def sort_range(b: Batch, req: dict) -> None:
                 keys.append(renderer.effective(sheet, r, col))
             except Unsupported:
                 keys.append(sheet.cells[(r, col)]["userEnteredValue"]["formulaValue"])
-        cells = {c: sheet.cells.pop((r, c)) for c in range(rect.c0, rect.c1)
-                 if (r, c) in sheet.cells}
+        cells = {c: sheet.cells.pop((r, c)) for c in range(rect.c0, rect.c1) if (r, c) in sheet.cells}
         rows.append((keys, cells))
     order = list(range(len(rows)))
     for k in reversed(range(len(specs))):
@@ -336,14 +401,17 @@ def add_sheet(b: Batch, req: dict) -> dict:
     props = copy.deepcopy(req.get("properties") or {})
     title = props.get("title")
     if title is not None and b.book.sheet_by_title(title) is not None:
-        raise RequestError(f'A sheet with the name "{title}" already exists. '
-                           "Please enter another name.")
+        raise RequestError(f'A sheet with the name "{title}" already exists. Please enter another name.')
     if "sheetId" in props and b.book.sheet_by_id(props["sheetId"]) is not None:
         raise RequestError(f"A sheet with id {props['sheetId']} already exists.")
     grid = props.get("gridProperties") or {}
-    sheet = b.book.add_sheet(title, props.get("sheetId"), props.get("index"),
-                             int(grid.get("rowCount", DEFAULT_ROWS)),
-                             int(grid.get("columnCount", DEFAULT_COLS)))
+    sheet = b.book.add_sheet(
+        title,
+        props.get("sheetId"),
+        props.get("index"),
+        int(grid.get("rowCount", DEFAULT_ROWS)),
+        int(grid.get("columnCount", DEFAULT_COLS)),
+    )
     for key in ("frozenRowCount", "frozenColumnCount", "hideGridlines"):
         if grid.get(key):
             sheet.grid[key] = grid[key]
@@ -368,8 +436,7 @@ def duplicate_sheet(b: Batch, req: dict) -> dict:
     source = b.sheet(req.get("sourceSheetId"))
     title = req.get("newSheetName") or f"Copy of {source.title}"
     if b.book.sheet_by_title(title) is not None:
-        raise RequestError(f'A sheet with the name "{title}" already exists. '
-                           "Please enter another name.")
+        raise RequestError(f'A sheet with the name "{title}" already exists. Please enter another name.')
     new_id = req.get("newSheetId") or b.book.new_sheet_id()
     sheet = source.copy_as(int(new_id), title)
     index = req.get("insertSheetIndex")
@@ -398,8 +465,7 @@ def update_sheet_properties(b: Batch, req: dict) -> None:
     title = new["title"]
     other = b.book.sheet_by_title(title)
     if other is not None and other is not sheet:
-        raise RequestError(f'A sheet with the name "{title}" already exists. '
-                           "Please enter another name.")
+        raise RequestError(f'A sheet with the name "{title}" already exists. Please enter another name.')
     if not title:
         raise RequestError("The sheet name cannot be empty.")
     index = new.pop("index", None)
@@ -410,8 +476,7 @@ def update_sheet_properties(b: Batch, req: dict) -> None:
         raise RequestError("Sheets must have at least one row and one column.")
     if int(grid.get("frozenRowCount") or 0) >= rows and rows > 0 and grid.get("frozenRowCount"):
         raise RequestError("You can't freeze all visible rows on the sheet.")
-    if new.get("hidden") and not sheet.hidden and all(
-            s.hidden for s in b.book.sheets if s is not sheet):
+    if new.get("hidden") and not sheet.hidden and all(s.hidden for s in b.book.sheets if s is not sheet):
         raise RequestError("You can't hide all the sheets in a document.")
     for key in ("frozenRowCount", "frozenColumnCount"):
         if not grid.get(key):
@@ -464,8 +529,7 @@ def insert_dimension(b: Batch, req: dict) -> None:
             continue
         for k in range(start, end):
             target = (k, key[1]) if dim == "ROWS" else (key[0], k)
-            sheet.cell_for_write(*target)["userEnteredFormat"] = copy.deepcopy(
-                cell["userEnteredFormat"])
+            sheet.cell_for_write(*target)["userEnteredFormat"] = copy.deepcopy(cell["userEnteredFormat"])
 
 
 def delete_dimension(b: Batch, req: dict) -> None:
@@ -566,13 +630,11 @@ def update_conditional_format_rule(b: Batch, req: dict) -> dict:
         _rule_sheet(b, req["rule"])
         new = _norm_rule(req["rule"])
         sheet.conditional_formats[index] = new
-        return {"updateConditionalFormatRule": {"newRule": new, "oldRule": old,
-                                                "newIndex": index, "oldIndex": index}}
+        return {"updateConditionalFormatRule": {"newRule": new, "oldRule": old, "newIndex": index, "oldIndex": index}}
     new_index = int(req.get("newIndex", index))
     sheet.conditional_formats.pop(index)
     sheet.conditional_formats.insert(new_index, old)
-    return {"updateConditionalFormatRule": {"newRule": old, "oldRule": old,
-                                            "newIndex": new_index, "oldIndex": index}}
+    return {"updateConditionalFormatRule": {"newRule": old, "oldRule": old, "newIndex": new_index, "oldIndex": index}}
 
 
 def delete_conditional_format_rule(b: Batch, req: dict) -> dict:
@@ -704,8 +766,7 @@ def add_named_range(b: Batch, req: dict) -> dict:
 
 def delete_named_range(b: Batch, req: dict) -> None:
     before = len(b.book.named_ranges)
-    b.book.named_ranges = [x for x in b.book.named_ranges
-                           if x.get("namedRangeId") != req.get("namedRangeId")]
+    b.book.named_ranges = [x for x in b.book.named_ranges if x.get("namedRangeId") != req.get("namedRangeId")]
     if len(b.book.named_ranges) == before:
         raise RequestError(f"No named range with id: {req.get('namedRangeId')}")
 
@@ -778,17 +839,22 @@ def apply(book: Spreadsheet, body: dict, requester: Optional[str] = None) -> lis
         if not isinstance(req, dict) or len(req) != 1:
             kinds = list(req) if isinstance(req, dict) else []
             if len(kinds) > 1:
-                raise ApiError(400, f"Invalid value at 'requests[{i}]' (oneof field 'kind' "
-                                    f"is already set. Cannot set '{kinds[1]}')")
+                raise ApiError(
+                    400,
+                    f"Invalid value at 'requests[{i}]' (oneof field 'kind' is already set. Cannot set '{kinds[1]}')",
+                )
             raise ApiError(400, f"Invalid requests[{i}]: No request set.")
         kind, payload = next(iter(req.items()))
         handler = HANDLERS.get(kind)
         if handler is None:
             if kind in KNOWN_KINDS:
-                raise ApiError(400, f"Invalid requests[{i}].{kind}: the local Sheets emulator "
-                                    f"does not implement this request kind.")
-            raise ApiError(400, f'Invalid JSON payload received. Unknown name "{kind}" at '
-                                f"'requests[{i}]': Cannot find field.")
+                raise ApiError(
+                    400,
+                    f"Invalid requests[{i}].{kind}: the local Sheets emulator does not implement this request kind.",
+                )
+            raise ApiError(
+                400, f"Invalid JSON payload received. Unknown name \"{kind}\" at 'requests[{i}]': Cannot find field."
+            )
         try:
             reply = handler(batch, _drop_nulls(payload or {}))
         except RequestError as exc:

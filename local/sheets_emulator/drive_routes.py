@@ -39,15 +39,17 @@ class DriveRoutes:
             require_method(method, "PUT")
             fid = unquote(raw_path.rsplit("/", 1)[1])
             return json_response(self._import_csv(fid, request.get_data()))
-        rest = raw_path[len("/drive/v3/files"):]
+        rest = raw_path[len("/drive/v3/files") :]
         if rest in ("", "/"):
             if method == "POST":
                 body = json_body(request)
                 mime = body.get("mimeType")
                 if mime != SPREADSHEET_MIME:
-                    raise ApiError(400, f"The local emulator only creates spreadsheets "
-                                        f"(mimeType {SPREADSHEET_MIME}), not {mime}.",
-                                   drive_reason="badRequest")
+                    raise ApiError(
+                        400,
+                        f"The local emulator only creates spreadsheets (mimeType {SPREADSHEET_MIME}), not {mime}.",
+                        drive_reason="badRequest",
+                    )
                 book = self.store.create(body.get("name") or "Untitled spreadsheet")
                 return json_response(select(drive_file(book, with_times=False), fields))
             if method == "GET":
@@ -90,21 +92,24 @@ class DriveRoutes:
                 xlsx_io.build_workbook(book).save(buf)
                 return Response(buf.getvalue(), content_type=XLSX_MIME)
             if mime in ("text/csv", "text/tab-separated-values"):
-                return Response(_export_delimited(book, "," if mime == "text/csv" else "\t"),
-                                content_type=f"{mime}; charset=UTF-8")
-            raise ApiError(400, f"Export to {mime} is not supported by the local emulator.",
-                           drive_reason="badRequest")
+                return Response(
+                    _export_delimited(book, "," if mime == "text/csv" else "\t"), content_type=f"{mime}; charset=UTF-8"
+                )
+            raise ApiError(400, f"Export to {mime} is not supported by the local emulator.", drive_reason="badRequest")
         else:  # permissions
             book = self.store.get(fid, drive=True)
             perm_id = m.group(3)
             if perm_id is None and method == "GET":
-                return json_response({"kind": "drive#permissionList",
-                                     "permissions": list(book.permissions)})
+                return json_response({"kind": "drive#permissionList", "permissions": list(book.permissions)})
             if perm_id is None and method == "POST":
                 body = json_body(request)
                 work = self.store.working_copy(fid)
-                perm = {"kind": "drive#permission", "id": secrets.token_hex(8),
-                        "type": body.get("type"), "role": body.get("role")}
+                perm = {
+                    "kind": "drive#permission",
+                    "id": secrets.token_hex(8),
+                    "type": body.get("type"),
+                    "role": body.get("role"),
+                }
                 for key in ("emailAddress", "domain"):
                     if body.get(key):
                         perm[key] = body[key]
@@ -133,8 +138,11 @@ class DriveRoutes:
         out = {"kind": "drive#fileList", "incompleteSearch": False, "files": files}
         if fields:
             return select(out, fields)
-        return {"kind": out["kind"], "incompleteSearch": False,
-                "files": [select(f, "kind,id,name,mimeType") for f in files]}
+        return {
+            "kind": out["kind"],
+            "incompleteSearch": False,
+            "files": [select(f, "kind,id,name,mimeType") for f in files],
+        }
 
     def _import_csv(self, fid: str, data: bytes) -> dict:
         work = self.store.working_copy(fid)
@@ -142,15 +150,13 @@ class DriveRoutes:
         work.sheets = [first]
         first.cells.clear()
         rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-        first.set_size(max(first.row_count, len(rows)),
-                       max(first.col_count, max((len(r) for r in rows), default=0)))
+        first.set_size(max(first.row_count, len(rows)), max(first.col_count, max((len(r) for r in rows), default=0)))
         plan = values_api.PlannedWrite(
-            values_api.Target(first, values_api.Rect(0, 0, 1, 1), False, "A1"), 0, 0, rows,
-            "USER_ENTERED")
+            values_api.Target(first, values_api.Rect(0, 0, 1, 1), False, "A1"), 0, 0, rows, "USER_ENTERED"
+        )
         values_api.apply_write(work, plan)
         self.store.commit(work)
-        return {"kind": "drive#file", "id": work.id, "title": work.title,
-                "mimeType": SPREADSHEET_MIME}
+        return {"kind": "drive#file", "id": work.id, "title": work.title, "mimeType": SPREADSHEET_MIME}
 
 
 def drive_file(book: Spreadsheet, *, with_times: bool = True) -> dict:
@@ -162,11 +168,11 @@ def drive_file(book: Spreadsheet, *, with_times: bool = True) -> dict:
 
 
 def _export_delimited(book: Spreadsheet, delimiter: str) -> bytes:
-    from .a1 import Rect
-    from .values import Renderer
+
     sheet = book.sheets[0]
-    rows = values_api.range_values(sheet, Rect(0, 0, sheet.row_count, sheet.col_count), "ROWS",
-                                   "FORMATTED_VALUE", "SERIAL_NUMBER", Renderer(book))
+    rows = values_api.range_values(
+        sheet, Rect(0, 0, sheet.row_count, sheet.col_count), "ROWS", "FORMATTED_VALUE", "SERIAL_NUMBER", Renderer(book)
+    )
     buf = io.StringIO()
     writer = csv.writer(buf, delimiter=delimiter, lineterminator="\n")
     for row in rows:

@@ -46,8 +46,14 @@ DEFAULT_MESSAGES = {
 class ApiError(Exception):
     """Raised anywhere in the emulator; turned into a Google-shaped JSON answer."""
 
-    def __init__(self, code: int, message: str | None = None, *, drive_reason: str | None = None,
-                 drive_location: str | None = None):
+    def __init__(
+        self,
+        code: int,
+        message: str | None = None,
+        *,
+        drive_reason: str | None = None,
+        drive_location: str | None = None,
+    ):
         self.code = code
         self.message = message or DEFAULT_MESSAGES.get(code, "Error")
         self.drive_reason = drive_reason
@@ -55,12 +61,12 @@ class ApiError(Exception):
         super().__init__(f"{code}: {self.message}")
 
     def body(self) -> dict[str, Any]:
-        return error_body(self.code, self.message, drive_reason=self.drive_reason,
-                          drive_location=self.drive_location)
+        return error_body(self.code, self.message, drive_reason=self.drive_reason, drive_location=self.drive_location)
 
 
-def error_body(code: int, message: str | None = None, *, drive_reason: str | None = None,
-               drive_location: str | None = None) -> dict[str, Any]:
+def error_body(
+    code: int, message: str | None = None, *, drive_reason: str | None = None, drive_location: str | None = None
+) -> dict[str, Any]:
     message = message or DEFAULT_MESSAGES.get(code, "Error")
     err: dict[str, Any] = {"code": code, "message": message}
     if drive_reason:

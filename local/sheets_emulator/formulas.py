@@ -73,8 +73,11 @@ def _tokenize(text: str) -> list[tuple[str, str]]:
 class Context:
     """What the evaluator needs from the spreadsheet."""
 
-    def __init__(self, cell_value: Callable[[Optional[str], int, int], Any],
-                 grid_size: Callable[[Optional[str]], tuple[int, int]]):
+    def __init__(
+        self,
+        cell_value: Callable[[Optional[str], int, int], Any],
+        grid_size: Callable[[Optional[str]], tuple[int, int]],
+    ):
         self.cell_value = cell_value
         self.grid_size = grid_size
 
@@ -249,8 +252,7 @@ class _Parser:
     def _values(self, ref: RangeRef) -> list:
         rows, cols = self.ctx.grid_size(ref.sheet)
         rect = ref.rect.clipped(rows, cols)
-        return [self.ctx.cell_value(ref.sheet, r, c)
-                for r in range(rect.r0, rect.r1) for c in range(rect.c0, rect.c1)]
+        return [self.ctx.cell_value(ref.sheet, r, c) for r in range(rect.r0, rect.r1) for c in range(rect.c0, rect.c1)]
 
     def _scalar(self, v):
         if isinstance(v, RangeRef):
@@ -321,16 +323,17 @@ class _Parser:
             nums = self._numbers(args)
             return (min if name == "MIN" else max)(nums) if nums else 0.0
         if name == "COUNT":
-            return float(sum(1 for _, v in self._flatten(args)
-                             if isinstance(v, (int, float)) and not isinstance(v, bool)))
+            return float(
+                sum(1 for _, v in self._flatten(args) if isinstance(v, (int, float)) and not isinstance(v, bool))
+            )
         if name == "COUNTA":
             return float(sum(1 for _, v in self._flatten(args) if v not in (None, "")))
         if name == "ROUND":
             places = int(_to_number(self._scalar(args[1]))) if len(args) > 1 else 0
             from decimal import ROUND_HALF_UP, Decimal
+
             value = _to_number(self._scalar(args[0]))
-            return float(Decimal(repr(value)).quantize(Decimal(1).scaleb(-places),
-                                                       rounding=ROUND_HALF_UP))
+            return float(Decimal(repr(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
         if name == "ABS":
             return abs(_to_number(self._scalar(args[0])))
         if name == "IF":
@@ -371,8 +374,7 @@ class _Parser:
             a, b = _to_text(a).lower(), _to_text(b).lower()
         else:
             a, b = _to_number(a), _to_number(b)
-        return {"=": a == b, "<>": a != b, "<": a < b, ">": a > b,
-                "<=": a <= b, ">=": a >= b}[op]
+        return {"=": a == b, "<>": a != b, "<": a < b, ">": a > b, "<=": a <= b, ">=": a >= b}[op]
 
 
 def evaluate(formula: str, ctx: Context) -> Any:

@@ -12,8 +12,7 @@ from .errors import ApiError
 
 
 def json_response(obj: Any, status: int = 200) -> Response:
-    return Response(json.dumps(obj, ensure_ascii=False), status=status,
-                    content_type="application/json; charset=UTF-8")
+    return Response(json.dumps(obj, ensure_ascii=False), status=status, content_type="application/json; charset=UTF-8")
 
 
 def json_body(request: Request) -> dict:

@@ -80,15 +80,20 @@ def now_rfc3339() -> str:
 # ---------------------------------------------------------------------------
 # formats
 
-BORDER_STYLES = {"DOTTED": 1, "DASHED": 1, "SOLID": 1, "SOLID_MEDIUM": 2,
-                 "SOLID_THICK": 3, "DOUBLE": 3, "NONE": 0}
+BORDER_STYLES = {"DOTTED": 1, "DASHED": 1, "SOLID": 1, "SOLID_MEDIUM": 2, "SOLID_THICK": 3, "DOUBLE": 3, "NONE": 0}
 H_ALIGN = {"LEFT", "CENTER", "RIGHT"}
 V_ALIGN = {"TOP", "MIDDLE", "BOTTOM"}
 WRAP = {"OVERFLOW_CELL", "LEGACY_WRAP", "CLIP", "WRAP"}
-TEXT_FORMAT_FIELDS = ("foregroundColor", "fontFamily", "fontSize", "bold", "italic",
-                      "strikethrough", "underline")
-FORMAT_FIELDS = ("numberFormat", "backgroundColor", "borders", "horizontalAlignment",
-                 "verticalAlignment", "wrapStrategy", "textFormat")
+TEXT_FORMAT_FIELDS = ("foregroundColor", "fontFamily", "fontSize", "bold", "italic", "strikethrough", "underline")
+FORMAT_FIELDS = (
+    "numberFormat",
+    "backgroundColor",
+    "borders",
+    "horizontalAlignment",
+    "verticalAlignment",
+    "wrapStrategy",
+    "textFormat",
+)
 
 
 def to_byte(v: float) -> int:
@@ -134,14 +139,14 @@ def normalize_format(fmt: Optional[dict]) -> dict:
     nf = fmt.get("numberFormat")
     if nf and (nf.get("type") or nf.get("pattern")):
         from .numfmt import DEFAULT_PATTERNS, infer_type
+
         ftype = nf.get("type") or infer_type(nf.get("pattern", ""))
         pattern = nf.get("pattern") or DEFAULT_PATTERNS.get(ftype, "")
         out["numberFormat"] = {"type": ftype, "pattern": pattern} if pattern else {"type": ftype}
     bg = _color_from(fmt, "backgroundColor", "backgroundColorStyle")
     if bg is not None:
         out["backgroundColor"] = bg
-    for key, allowed in (("horizontalAlignment", H_ALIGN), ("verticalAlignment", V_ALIGN),
-                         ("wrapStrategy", WRAP)):
+    for key, allowed in (("horizontalAlignment", H_ALIGN), ("verticalAlignment", V_ALIGN), ("wrapStrategy", WRAP)):
         if fmt.get(key) in allowed:
             out[key] = fmt[key]
     tf = fmt.get("textFormat")
@@ -153,8 +158,7 @@ def normalize_format(fmt: Optional[dict]) -> dict:
         if tf.get("fontFamily"):
             t["fontFamily"] = str(tf["fontFamily"])
         if tf.get("fontSize"):
-            t["fontSize"] = int(tf["fontSize"]) if float(tf["fontSize"]).is_integer() \
-                else float(tf["fontSize"])
+            t["fontSize"] = int(tf["fontSize"]) if float(tf["fontSize"]).is_integer() else float(tf["fontSize"])
         for flag in ("bold", "italic", "strikethrough", "underline"):
             if tf.get(flag):
                 t[flag] = True
@@ -212,9 +216,12 @@ def effective_format(fmt: dict) -> dict:
 
 def grid_rect(gr: dict) -> Rect:
     """A GridRange dict (indexes optional) as a Rect."""
-    return Rect(int(gr.get("startRowIndex", 0) or 0), int(gr.get("startColumnIndex", 0) or 0),
-                None if gr.get("endRowIndex") is None else int(gr["endRowIndex"]),
-                None if gr.get("endColumnIndex") is None else int(gr["endColumnIndex"]))
+    return Rect(
+        int(gr.get("startRowIndex", 0) or 0),
+        int(gr.get("startColumnIndex", 0) or 0),
+        None if gr.get("endRowIndex") is None else int(gr["endRowIndex"]),
+        None if gr.get("endColumnIndex") is None else int(gr["endColumnIndex"]),
+    )
 
 
 def rect_grid(sheet_id: int, rect: Rect) -> dict:
@@ -227,8 +234,9 @@ def rect_grid(sheet_id: int, rect: Rect) -> dict:
     return gr
 
 
-def shift_span(start: Optional[int], end: Optional[int], at: int, count: int,
-               insert: bool) -> Optional[tuple[Optional[int], Optional[int]]]:
+def shift_span(
+    start: Optional[int], end: Optional[int], at: int, count: int, insert: bool
+) -> Optional[tuple[Optional[int], Optional[int]]]:
     """Move a [start, end) span when `count` rows/cols are inserted/deleted at `at`.
 
     Returns None when a deletion swallows the whole span.
@@ -239,12 +247,14 @@ def shift_span(start: Optional[int], end: Optional[int], at: int, count: int,
         ne = None if end is None else (end + count if end > at else end)
         return ns, ne
     de = at + count
+
     def move(i: int) -> int:
         if i <= at:
             return i
         if i >= de:
             return i - count
         return at
+
     ns = move(s)
     ne = None if end is None else move(end)
     if ne is not None and ne <= ns:
@@ -256,8 +266,7 @@ def shift_span(start: Optional[int], end: Optional[int], at: int, count: int,
 
 
 class Sheet:
-    def __init__(self, sheet_id: int, title: str, rows: int = DEFAULT_ROWS,
-                 cols: int = DEFAULT_COLS):
+    def __init__(self, sheet_id: int, title: str, rows: int = DEFAULT_ROWS, cols: int = DEFAULT_COLS):
         self.props: dict[str, Any] = {
             "sheetId": sheet_id,
             "title": title,
@@ -371,8 +380,7 @@ class Sheet:
         else:
             self.col_meta = shifted
         key = "rowCount" if rows else "columnCount"
-        self.grid[key] = self.grid.get(key, DEFAULT_ROWS if rows else DEFAULT_COLS) + (
-            count if insert else -count)
+        self.grid[key] = self.grid.get(key, DEFAULT_ROWS if rows else DEFAULT_COLS) + (count if insert else -count)
         start_key = "startRowIndex" if rows else "startColumnIndex"
         end_key = "endRowIndex" if rows else "endColumnIndex"
 
@@ -484,9 +492,14 @@ class Spreadsheet:
             if candidate not in used:
                 return candidate
 
-    def add_sheet(self, title: Optional[str] = None, sheet_id: Optional[int] = None,
-                  index: Optional[int] = None, rows: int = DEFAULT_ROWS,
-                  cols: int = DEFAULT_COLS) -> Sheet:
+    def add_sheet(
+        self,
+        title: Optional[str] = None,
+        sheet_id: Optional[int] = None,
+        index: Optional[int] = None,
+        rows: int = DEFAULT_ROWS,
+        cols: int = DEFAULT_COLS,
+    ) -> Sheet:
         if title is None:
             n = len(self.sheets) + 1
             while f"Sheet{n}" in self.titles():

@@ -50,7 +50,7 @@ def split_sections(pattern: str) -> tuple[str, ...]:
         if ch == '"':
             quoted = not quoted
         elif ch == "\\" and not quoted and i + 1 < len(pattern):
-            cur.append(pattern[i:i + 2])
+            cur.append(pattern[i : i + 2])
             i += 2
             continue
         elif ch == ";" and not quoted:
@@ -81,8 +81,7 @@ def infer_type(pattern: str) -> str:
         return "TEXT"
     if is_date_pattern(pattern):
         bare = _strip_literals(split_sections(pattern)[0]).lower()
-        has_date = bool(re.search(r"[yd]", bare)) or (
-            "m" in bare and not re.search(r"[hs]", bare))
+        has_date = bool(re.search(r"[yd]", bare)) or ("m" in bare and not re.search(r"[hs]", bare))
         has_time = bool(re.search(r"[hs]|am/pm", bare))
         if has_date and has_time:
             return "DATE_TIME"
@@ -92,7 +91,7 @@ def infer_type(pattern: str) -> str:
         return "PERCENT"
     if re.search(r"[Ee][+-]", bare):
         return "SCIENTIFIC"
-    if re.search(r'[$€£¥₹]|\[\$', pattern):
+    if re.search(r"[$€£¥₹]|\[\$", pattern):
         return "CURRENCY"
     return "NUMBER"
 
@@ -105,8 +104,7 @@ def format_general(value: float) -> str:
     """How Sheets shows a number with no number format."""
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
-    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()
-                                   and abs(value) < 1e15):
+    if isinstance(value, int) or (isinstance(value, float) and value.is_integer() and abs(value) < 1e15):
         return str(int(value))
     if math.isnan(value) or math.isinf(value):
         return "#NUM!"
@@ -133,7 +131,7 @@ def _tokenize_numeric(section: str):
         if ch == '"':
             j = section.find('"', i + 1)
             j = n if j < 0 else j
-            yield "lit", section[i + 1:j]
+            yield "lit", section[i + 1 : j]
             i = j + 1
         elif ch == "\\" and i + 1 < n:
             yield "lit", section[i + 1]
@@ -141,7 +139,7 @@ def _tokenize_numeric(section: str):
         elif ch == "[":
             j = section.find("]", i)
             j = n if j < 0 else j
-            inner = section[i + 1:j]
+            inner = section[i + 1 : j]
             if inner.startswith("$"):
                 yield "lit", inner[1:].split("-")[0]
             i = j + 1
@@ -163,7 +161,7 @@ def _tokenize_numeric(section: str):
             yield "pct", ch
             i += 1
         elif ch in "Ee" and i + 1 < n and section[i + 1] in "+-":
-            yield "exp", section[i:i + 2]
+            yield "exp", section[i : i + 2]
             i += 2
         elif ch == "@":
             yield "text", ch
@@ -199,7 +197,7 @@ def _format_numeric_section(value: float, section: str) -> str:
     grouping = False
     scale_commas = 0
     seen_dot = seen_exp = False
-    for i, (kind, text) in enumerate(tokens[first_ph:last_ph + 1], start=first_ph):
+    for i, (kind, text) in enumerate(tokens[first_ph : last_ph + 1], start=first_ph):
         if kind == "ph":
             (exp_ph if seen_exp else dec_ph if seen_dot else int_ph).append(text)
         elif kind == "dot" and not seen_exp:
@@ -215,13 +213,13 @@ def _format_numeric_section(value: float, section: str) -> str:
         j += 1
     pct = sum(1 for k, _ in tokens if k == "pct")
 
-    v = abs(value) * (100 ** pct) / (1000 ** scale_commas)
+    v = abs(value) * (100**pct) / (1000**scale_commas)
     exp_text = ""
     if seen_exp:
         exponent = 0 if v == 0 else math.floor(math.log10(v))
         int_places = max(len(int_ph), 1)
-        exponent -= (int_places - 1)
-        mant = v / (10 ** exponent) if v else 0.0
+        exponent -= int_places - 1
+        mant = v / (10**exponent) if v else 0.0
         d = _round_half_up(mant, len(dec_ph))
         if d >= Decimal(10) ** int_places:
             exponent += 1
@@ -246,7 +244,7 @@ def _format_numeric_section(value: float, section: str) -> str:
                 min_dec += 1
             else:
                 break
-        dec_part = dec_part[:len(dec_ph)]
+        dec_part = dec_part[: len(dec_ph)]
         trimmed = dec_part.rstrip("0")
         if len(trimmed) < min_dec:
             trimmed = dec_part[:min_dec]
@@ -286,14 +284,27 @@ def datetime_to_serial(value: _dt.datetime | _dt.date | _dt.time) -> float:
     elif isinstance(value, _dt.date):
         delta = _dt.datetime(value.year, value.month, value.day) - EPOCH
     else:
-        delta = _dt.timedelta(hours=value.hour, minutes=value.minute,
-                              seconds=value.second, microseconds=value.microsecond)
+        delta = _dt.timedelta(
+            hours=value.hour, minutes=value.minute, seconds=value.second, microseconds=value.microsecond
+        )
     serial = delta.days + delta.seconds / 86400 + delta.microseconds / 86400e6
     return int(serial) if float(serial).is_integer() else serial
 
 
-_MONTHS = ["January", "February", "March", "April", "May", "June", "July",
-           "August", "September", "October", "November", "December"]
+_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 _DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 
@@ -304,7 +315,7 @@ def _date_tokens(section: str):
         if ch == '"':
             j = section.find('"', i + 1)
             j = n if j < 0 else j
-            yield "lit", section[i + 1:j]
+            yield "lit", section[i + 1 : j]
             i = j + 1
             continue
         if ch == "\\" and i + 1 < n:
@@ -314,18 +325,18 @@ def _date_tokens(section: str):
         if ch == "[":
             j = section.find("]", i)
             j = n if j < 0 else j
-            inner = section[i + 1:j]
+            inner = section[i + 1 : j]
             if re.fullmatch(r"(?i)h+|m+|s+", inner):
                 yield "elapsed", inner.lower()
             i = j + 1
             continue
-        low = section[i:i + 5].lower()
+        low = section[i : i + 5].lower()
         if low == "am/pm":
-            yield "ampm", section[i:i + 5]
+            yield "ampm", section[i : i + 5]
             i += 5
             continue
-        if section[i:i + 3].lower() == "a/p":
-            yield "ap", section[i:i + 3]
+        if section[i : i + 3].lower() == "a/p":
+            yield "ap", section[i : i + 3]
             i += 3
             continue
         if ch.lower() in "ydmhs":
@@ -339,7 +350,7 @@ def _date_tokens(section: str):
             j = i + 1
             while j < n and section[j] == "0":
                 j += 1
-            yield "frac", section[i + 1:j]
+            yield "frac", section[i + 1 : j]
             i = j
             continue
         yield "lit", ch
@@ -403,7 +414,7 @@ def _format_date_section(serial: float, section: str) -> str:
         elif kind == "s":
             out.append(str(dt.second) if n == 1 else f"{dt.second:02d}")
         elif kind == "frac":
-            out.append("." + f"{dt.microsecond:06d}"[:len(text)])
+            out.append("." + f"{dt.microsecond:06d}"[: len(text)])
         elif kind == "ampm":  # Sheets shows AM/PM in capitals for am/pm too
             out.append("AM" if dt.hour < 12 else "PM")
         elif kind == "ap":

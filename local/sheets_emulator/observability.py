@@ -13,19 +13,18 @@ from .errors import ApiError
 @dataclass
 class Fault:
     status: int = 500
-    count: Optional[int] = None      # answer this many matching requests, then expire
-    fail_after: int = 0              # let this many matching requests through first
-    match: Optional[str] = None      # substring of the path
+    count: Optional[int] = None  # answer this many matching requests, then expire
+    fail_after: int = 0  # let this many matching requests through first
+    match: Optional[str] = None  # substring of the path
     methods: Optional[list[str]] = None
-    delay_ms: int = 0                # latency to add (with status 0: delay only)
+    delay_ms: int = 0  # latency to add (with status 0: delay only)
     message: Optional[str] = None
-    after_commit: bool = False       # apply the request, then answer with the error
+    after_commit: bool = False  # apply the request, then answer with the error
     seen: int = 0
     fired: int = 0
 
     def to_json(self) -> dict:
-        return {k: v for k, v in self.__dict__.items()
-                if v not in (None, []) and not (k == "after_commit" and not v)}
+        return {k: v for k, v in self.__dict__.items() if v not in (None, []) and not (k == "after_commit" and not v)}
 
     def matches(self, method: str, path: str) -> bool:
         if self.match and self.match not in path:
@@ -45,8 +44,7 @@ class Faults:
         self.rules: list[Fault] = []
 
     def add(self, spec: dict) -> Fault:
-        known = {"status", "count", "fail_after", "match", "methods", "delay_ms", "message",
-                 "after_commit"}
+        known = {"status", "count", "fail_after", "match", "methods", "delay_ms", "message", "after_commit"}
         unknown = set(spec) - known
         if unknown:
             raise ApiError(400, f"unknown fault fields: {sorted(unknown)}")

@@ -76,10 +76,18 @@ class EmulatorHandle:
         self.app.log.reset()
 
     # fault injection --------------------------------------------------------
-    def inject_fault(self, status: int = 500, count: Optional[int] = None, *,
-                     fail_after: int = 0, match: Optional[str] = None,
-                     methods: Optional[list[str]] = None, delay_ms: int = 0,
-                     message: Optional[str] = None, after_commit: bool = False) -> Fault:
+    def inject_fault(
+        self,
+        status: int = 500,
+        count: Optional[int] = None,
+        *,
+        fail_after: int = 0,
+        match: Optional[str] = None,
+        methods: Optional[list[str]] = None,
+        delay_ms: int = 0,
+        message: Optional[str] = None,
+        after_commit: bool = False,
+    ) -> Fault:
         """Answer matching API requests with ``status``.
 
         ``count``: the next N requests (default 1, or unlimited with
@@ -118,13 +126,17 @@ class EmulatorHandle:
         return self.store.path_of(spreadsheet_id or self.store.default_id or "")
 
 
-def start_emulator(xlsx_path: Optional[os.PathLike | str] = None, port: int = 0, *,
-                   data_dir: Optional[os.PathLike | str] = None,
-                   spreadsheet_id: str = DEFAULT_SPREADSHEET_ID,
-                   title: Optional[str] = None,
-                   persist: bool = True,
-                   strict_grid: bool = True,
-                   background: bool = True) -> EmulatorHandle:
+def start_emulator(
+    xlsx_path: Optional[os.PathLike | str] = None,
+    port: int = 0,
+    *,
+    data_dir: Optional[os.PathLike | str] = None,
+    spreadsheet_id: str = DEFAULT_SPREADSHEET_ID,
+    title: Optional[str] = None,
+    persist: bool = True,
+    strict_grid: bool = True,
+    background: bool = True,
+) -> EmulatorHandle:
     """Start the emulator on 127.0.0.1 (``port=0``: a free port).
 
     ``xlsx_path``: the file holding the default spreadsheet ``spreadsheet_id``
@@ -132,16 +144,18 @@ def start_emulator(xlsx_path: Optional[os.PathLike | str] = None, port: int = 0,
     API are written (default: the xlsx's folder). ``persist=False`` keeps
     everything in memory.
     """
-    store = Store(default_xlsx=xlsx_path, data_dir=data_dir, default_id=spreadsheet_id,
-                  default_title=title, persist=persist)
+    store = Store(
+        default_xlsx=xlsx_path, data_dir=data_dir, default_id=spreadsheet_id, default_title=title, persist=persist
+    )
     app = EmulatorApp(store, strict_grid=strict_grid)
     server = make_server(HOST, port, app, threaded=True, request_handler=_QuietHandler)
     server.daemon_threads = True
     actual = server.socket.getsockname()[1]
     handle = EmulatorHandle(f"http://{HOST}:{actual}", actual, app, store, server, None)
     if background:
-        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                                  name=f"sheets-emulator-{actual}", daemon=True)
+        thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"sheets-emulator-{actual}", daemon=True
+        )
         thread.start()
         handle._thread = thread
     return handle
@@ -158,6 +172,11 @@ def serve_forever(handle: EmulatorHandle) -> None:
 
 
 def describe(handle: EmulatorHandle) -> str:
-    return json.dumps({"url": handle.url, "token_uri": handle.token_uri,
-                       "default_spreadsheet_id": handle.default_spreadsheet_id,
-                       "xlsx": str(handle.xlsx_path() or "")})
+    return json.dumps(
+        {
+            "url": handle.url,
+            "token_uri": handle.token_uri,
+            "default_spreadsheet_id": handle.default_spreadsheet_id,
+            "xlsx": str(handle.xlsx_path() or ""),
+        }
+    )

@@ -24,11 +24,10 @@ class SheetsRoutes:
         self.store = store
         self.strict_grid = strict_grid
 
-    def handle(self, request: Request, raw_path: str, query: str,
-               requester: Optional[str]) -> Response:
+    def handle(self, request: Request, raw_path: str, query: str, requester: Optional[str]) -> Response:
         method = request.method
         params = query_params(query)
-        rest = raw_path[len("/v4/spreadsheets"):]
+        rest = raw_path[len("/v4/spreadsheets") :]
         if rest in ("", "/"):
             if method == "POST":
                 return json_response(self._create_from_sheets_body(json_body(request)))
@@ -41,19 +40,29 @@ class SheetsRoutes:
                 return json_response(self._batch_update(sid, json_body(request), requester))
             require_method(method, "GET")
             book = self.store.get(sid)
-            return json_response(spreadsheet_json(
-                book, include_grid_data=truthy(one(params, "includeGridData")),
-                ranges=params.get("ranges"), fields=one(params, "fields")))
+            return json_response(
+                spreadsheet_json(
+                    book,
+                    include_grid_data=truthy(one(params, "includeGridData")),
+                    ranges=params.get("ranges"),
+                    fields=one(params, "fields"),
+                )
+            )
         m = re.fullmatch(r"/([^/:]+)/values:(batchGet|batchUpdate|batchClear)", rest)
         if m:
             sid, op = unquote(m.group(1)), m.group(2)
             if op == "batchGet":
                 require_method(method, "GET")
                 book = self.store.get(sid)
-                return json_response(values_api.batch_read(
-                    book, params.get("ranges") or [], major=one(params, "majorDimension"),
-                    render=one(params, "valueRenderOption"),
-                    dt_render=one(params, "dateTimeRenderOption")))
+                return json_response(
+                    values_api.batch_read(
+                        book,
+                        params.get("ranges") or [],
+                        major=one(params, "majorDimension"),
+                        render=one(params, "valueRenderOption"),
+                        dt_render=one(params, "dateTimeRenderOption"),
+                    )
+                )
             require_method(method, "POST")
             book = self.store.get(sid)
             if op == "batchUpdate":
@@ -69,17 +78,21 @@ class SheetsRoutes:
             action = None
             for suffix in (":append", ":clear"):
                 if target.endswith(suffix):
-                    target, action = target[:-len(suffix)], suffix[1:]
+                    target, action = target[: -len(suffix)], suffix[1:]
             book = self.store.get(sid)
             if action is None and method == "GET":
-                return json_response(values_api.read(
-                    book, target, major=one(params, "majorDimension"),
-                    render=one(params, "valueRenderOption"),
-                    dt_render=one(params, "dateTimeRenderOption")))
+                return json_response(
+                    values_api.read(
+                        book,
+                        target,
+                        major=one(params, "majorDimension"),
+                        render=one(params, "valueRenderOption"),
+                        dt_render=one(params, "dateTimeRenderOption"),
+                    )
+                )
             if action is None and method == "PUT":
                 flat = {k: one(params, k) for k in params}
-                reply = values_api.update(book, target, json_body(request), flat,
-                                          strict_grid=self.strict_grid)
+                reply = values_api.update(book, target, json_body(request), flat, strict_grid=self.strict_grid)
             elif action == "append" and method == "POST":
                 flat = {k: one(params, k) for k in params}
                 reply = values_api.append(book, target, json_body(request), flat)
@@ -102,8 +115,10 @@ class SheetsRoutes:
         out: dict[str, Any] = {"spreadsheetId": sid, "replies": replies}
         if body.get("includeSpreadsheetInResponse"):
             out["updatedSpreadsheet"] = spreadsheet_json(
-                work, include_grid_data=bool(body.get("responseIncludeGridData")),
-                ranges=body.get("responseRanges") or None)
+                work,
+                include_grid_data=bool(body.get("responseIncludeGridData")),
+                ranges=body.get("responseRanges") or None,
+            )
         return out
 
     def _create_from_sheets_body(self, body: dict) -> dict:
@@ -116,10 +131,12 @@ class SheetsRoutes:
         for spec in sheets:
             sp = spec.get("properties") or {}
             grid = sp.get("gridProperties") or {}
-            sheet = book.add_sheet(sp.get("title"), sp.get("sheetId", 0 if not book.sheets
-                                                          else None),
-                                   rows=int(grid.get("rowCount", 1000)),
-                                   cols=int(grid.get("columnCount", 26)))
+            sheet = book.add_sheet(
+                sp.get("title"),
+                sp.get("sheetId", 0 if not book.sheets else None),
+                rows=int(grid.get("rowCount", 1000)),
+                cols=int(grid.get("columnCount", 26)),
+            )
             for key in ("frozenRowCount", "frozenColumnCount"):
                 if grid.get(key):
                     sheet.grid[key] = grid[key]

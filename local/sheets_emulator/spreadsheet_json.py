@@ -48,7 +48,7 @@ def cell_json(renderer: Renderer, sheet: Sheet, r: int, c: int) -> dict:
 def grid_data(renderer: Renderer, sheet: Sheet, rect: Rect) -> dict:
     """One GridData block; trailing empty cells and rows are left out."""
     rows: dict[int, dict[int, dict]] = {}
-    for (r, c) in sheet.cells:
+    for r, c in sheet.cells:
         if rect.contains(r, c):
             data = cell_json(renderer, sheet, r, c)
             if data:
@@ -68,10 +68,8 @@ def grid_data(renderer: Renderer, sheet: Sheet, rect: Rect) -> dict:
                 row_data.append({"values": [cells.get(j, {}) for j in range(max(cells) + 1)]})
     if row_data:
         out["rowData"] = row_data
-    out["rowMetadata"] = [_dim_meta(sheet.row_meta.get(i), DEFAULT_ROW_PX)
-                          for i in range(rect.r0, rect.r1)]
-    out["columnMetadata"] = [_dim_meta(sheet.col_meta.get(i), DEFAULT_COL_PX)
-                             for i in range(rect.c0, rect.c1)]
+    out["rowMetadata"] = [_dim_meta(sheet.row_meta.get(i), DEFAULT_ROW_PX) for i in range(rect.r0, rect.r1)]
+    out["columnMetadata"] = [_dim_meta(sheet.col_meta.get(i), DEFAULT_COL_PX) for i in range(rect.c0, rect.c1)]
     return out
 
 
@@ -109,8 +107,13 @@ def _rule_json(rule: dict) -> dict:
     return rule
 
 
-def spreadsheet_json(book: Spreadsheet, *, include_grid_data: bool = False,
-                     ranges: Optional[list[str]] = None, fields: Optional[str] = None) -> dict:
+def spreadsheet_json(
+    book: Spreadsheet,
+    *,
+    include_grid_data: bool = False,
+    ranges: Optional[list[str]] = None,
+    fields: Optional[str] = None,
+) -> dict:
     """The resource, honouring ``includeGridData``, ``ranges`` and ``fields``."""
     if fields:
         include_grid_data = fieldmask.mask_wants(fields, "sheets", "data")
@@ -126,8 +129,9 @@ def spreadsheet_json(book: Spreadsheet, *, include_grid_data: bool = False,
         for sheet in book.sheets:
             if sheet.sheet_id not in by_sheet:
                 continue
-            data = ([grid_data(renderer, sheet, rect) for rect in by_sheet[sheet.sheet_id]]
-                    if include_grid_data else None)
+            data = (
+                [grid_data(renderer, sheet, rect) for rect in by_sheet[sheet.sheet_id]] if include_grid_data else None
+            )
             sheets_out.append(sheet_json(book, sheet, data))
     else:
         for sheet in book.sheets:

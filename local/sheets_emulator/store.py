@@ -49,11 +49,15 @@ def _signature(path: Path) -> Optional[tuple]:
 
 
 class Store:
-    def __init__(self, *, default_xlsx: Optional[os.PathLike | str] = None,
-                 data_dir: Optional[os.PathLike | str] = None,
-                 default_id: str = DEFAULT_SPREADSHEET_ID,
-                 default_title: Optional[str] = None,
-                 persist: bool = True):
+    def __init__(
+        self,
+        *,
+        default_xlsx: Optional[os.PathLike | str] = None,
+        data_dir: Optional[os.PathLike | str] = None,
+        default_id: str = DEFAULT_SPREADSHEET_ID,
+        default_title: Optional[str] = None,
+        persist: bool = True,
+    ):
         self.lock = threading.RLock()
         self.persist = persist
         self.default_xlsx = Path(default_xlsx) if default_xlsx else None
@@ -153,8 +157,9 @@ class Store:
             entry = self.entries.get(spreadsheet_id)
             if entry is None:
                 if drive:
-                    raise ApiError(404, f"File not found: {spreadsheet_id}.",
-                                   drive_reason="notFound", drive_location="fileId")
+                    raise ApiError(
+                        404, f"File not found: {spreadsheet_id}.", drive_reason="notFound", drive_location="fileId"
+                    )
                 raise ApiError(404)
             self._refresh(entry)
             return entry.book
@@ -172,12 +177,12 @@ class Store:
         than copy.deepcopy for this plain data)."""
         return pickle.loads(pickle.dumps(self.get(spreadsheet_id), pickle.HIGHEST_PROTOCOL))
 
-    def create(self, title: Optional[str] = None, *, spreadsheet_id: Optional[str] = None,
-               book: Optional[Spreadsheet] = None) -> Spreadsheet:
+    def create(
+        self, title: Optional[str] = None, *, spreadsheet_id: Optional[str] = None, book: Optional[Spreadsheet] = None
+    ) -> Spreadsheet:
         with self.lock:
             if book is None:
-                book = Spreadsheet(spreadsheet_id or new_spreadsheet_id(),
-                                   title or "Untitled spreadsheet")
+                book = Spreadsheet(spreadsheet_id or new_spreadsheet_id(), title or "Untitled spreadsheet")
                 book.add_sheet("Sheet1", sheet_id=0)
             while book.id in self.entries:
                 book.id = new_spreadsheet_id()
@@ -193,8 +198,9 @@ class Store:
         with self.lock:
             entry = self.entries.pop(spreadsheet_id, None)
             if entry is None:
-                raise ApiError(404, f"File not found: {spreadsheet_id}.",
-                               drive_reason="notFound", drive_location="fileId")
+                raise ApiError(
+                    404, f"File not found: {spreadsheet_id}.", drive_reason="notFound", drive_location="fileId"
+                )
             if entry.path is not None:
                 try:
                     entry.path.unlink()

@@ -16,10 +16,8 @@ _NUM = r"(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d+)?(?:[eE][+-]?\d+)?"
 _NUMBER_RE = re.compile(rf"^([+-]?)({_NUM})$")
 _PERCENT_RE = re.compile(rf"^([+-]?)({_NUM})\s*%$")
 _CURRENCY_RE = re.compile(rf"^([+-]?)\$\s*([+-]?)({_NUM})$")
-_ISO_DATE_RE = re.compile(
-    r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?$")
-_US_DATE_RE = re.compile(
-    r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?$")
+_ISO_DATE_RE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?$")
+_US_DATE_RE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?$")
 _TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?$")
 
 PERCENT_FORMATS = ("0%", "0.00%")
@@ -129,8 +127,7 @@ def _parse_date(text: str) -> Optional[tuple[float, dict]]:
         m = _US_DATE_RE.match(text)
         if m:
             mo, d, y, hh, mi, ss, ampm = m.groups()
-            dt = _dt.datetime(int(y), int(mo), int(d),
-                              _hour(hh, ampm) if hh else 0, int(mi or 0), int(ss or 0))
+            dt = _dt.datetime(int(y), int(mo), int(d), _hour(hh, ampm) if hh else 0, int(mi or 0), int(ss or 0))
             if hh is None:
                 return datetime_to_serial(dt), {"type": "DATE", "pattern": "M/d/yyyy"}
             return datetime_to_serial(dt), {"type": "DATE_TIME", "pattern": "M/d/yyyy H:mm:ss"}
@@ -222,8 +219,9 @@ class Renderer:
             return None
         return (cell.get("userEnteredFormat") or {}).get("numberFormat")
 
-    def render(self, sheet: Sheet, r: int, c: int, option: str = "FORMATTED_VALUE",
-               dt_option: str = "SERIAL_NUMBER") -> Any:
+    def render(
+        self, sheet: Sheet, r: int, c: int, option: str = "FORMATTED_VALUE", dt_option: str = "SERIAL_NUMBER"
+    ) -> Any:
         """One cell as values.get returns it ("" for an empty cell)."""
         cell = sheet.cell(r, c)
         uev = cell.get("userEnteredValue") if cell else None
@@ -269,8 +267,7 @@ class Renderer:
         if value is None:
             return None
         if isinstance(value, FormulaError):
-            return {"errorValue": {"type": _ERROR_TYPES.get(value.code, "ERROR"),
-                                   "message": value.code}}
+            return {"errorValue": {"type": _ERROR_TYPES.get(value.code, "ERROR"), "message": value.code}}
         if isinstance(value, bool):
             return {"boolValue": value}
         if isinstance(value, (int, float)):
@@ -278,8 +275,14 @@ class Renderer:
         return {"stringValue": value}
 
 
-_ERROR_TYPES = {"#DIV/0!": "DIVIDE_BY_ZERO", "#VALUE!": "VALUE", "#REF!": "REF",
-                "#N/A": "N_A", "#NAME?": "NAME", "#NUM!": "NUM"}
+_ERROR_TYPES = {
+    "#DIV/0!": "DIVIDE_BY_ZERO",
+    "#VALUE!": "VALUE",
+    "#REF!": "REF",
+    "#N/A": "N_A",
+    "#NAME?": "NAME",
+    "#NUM!": "NUM",
+}
 
 
 def number_out(v: Any) -> Any:

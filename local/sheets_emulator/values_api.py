@@ -33,8 +33,11 @@ def resolve(book: Spreadsheet, a1: str) -> Target:
 
 
 def grid_error(sheet: Sheet, rect: Rect) -> ApiError:
-    return ApiError(400, f"Range ({format_open_range(sheet.title, rect)}) exceeds grid limits. "
-                         f"Max rows: {sheet.row_count}, max columns: {sheet.col_count}")
+    return ApiError(
+        400,
+        f"Range ({format_open_range(sheet.title, rect)}) exceeds grid limits. "
+        f"Max rows: {sheet.row_count}, max columns: {sheet.col_count}",
+    )
 
 
 def check_grid(t: Target) -> None:
@@ -67,9 +70,15 @@ def _option(value: Optional[str], allowed: tuple, default: str, name: str) -> st
 # reading
 
 
-def read(book: Spreadsheet, a1: str, *, major: Optional[str] = None,
-         render: Optional[str] = None, dt_render: Optional[str] = None,
-         renderer: Optional[Renderer] = None) -> dict:
+def read(
+    book: Spreadsheet,
+    a1: str,
+    *,
+    major: Optional[str] = None,
+    render: Optional[str] = None,
+    dt_render: Optional[str] = None,
+    renderer: Optional[Renderer] = None,
+) -> dict:
     major = _option(major, DIMENSIONS, "ROWS", "major_dimension")
     render = _option(render, RENDER_OPTIONS, "FORMATTED_VALUE", "value_render_option")
     dt_render = _option(dt_render, DATETIME_OPTIONS, "SERIAL_NUMBER", "date_time_render_option")
@@ -83,8 +92,9 @@ def read(book: Spreadsheet, a1: str, *, major: Optional[str] = None,
     return out
 
 
-def range_values(sheet: Sheet, rect: Rect, major: str, render: str, dt_render: str,
-                 renderer: Renderer) -> list[list[Any]]:
+def range_values(
+    sheet: Sheet, rect: Rect, major: str, render: str, dt_render: str, renderer: Renderer
+) -> list[list[Any]]:
     """Values in a bounded rect: trailing empty cells and lines trimmed,
     blank lines inside kept as ``[]``."""
     lines: dict[int, dict[int, Any]] = {}
@@ -135,12 +145,16 @@ def _as_grid(values: Any, major: str) -> list[list[Any]]:
     if values is None:
         return []
     if not isinstance(values, list):
-        raise ApiError(400, "Invalid value at 'data.values' (type.googleapis.com/"
-                            f"google.protobuf.ListValue), {json.dumps(values)}")
+        raise ApiError(
+            400, f"Invalid value at 'data.values' (type.googleapis.com/google.protobuf.ListValue), {json.dumps(values)}"
+        )
     for i, row in enumerate(values):
         if not isinstance(row, list):
-            raise ApiError(400, f"Invalid value at 'data.values[{i}]' (type.googleapis.com/"
-                                f"google.protobuf.ListValue), {json.dumps(row)}")
+            raise ApiError(
+                400,
+                f"Invalid value at 'data.values[{i}]' (type.googleapis.com/"
+                f"google.protobuf.ListValue), {json.dumps(row)}",
+            )
         for j, v in enumerate(row):
             if isinstance(v, (list, dict)):
                 kind = "list_value" if isinstance(v, list) else "struct_value"
@@ -151,8 +165,9 @@ def _as_grid(values: Any, major: str) -> list[list[Any]]:
     return values
 
 
-def plan_write(book: Spreadsheet, a1: str, values: Any, major: Optional[str],
-               input_option: Optional[str], *, strict_grid: bool) -> PlannedWrite:
+def plan_write(
+    book: Spreadsheet, a1: str, values: Any, major: Optional[str], input_option: Optional[str], *, strict_grid: bool
+) -> PlannedWrite:
     if input_option in (None, ""):
         raise ApiError(400, "'valueInputOption' is required but not specified")
     input_option = _option(input_option, INPUT_OPTIONS, "RAW", "value_input_option")
@@ -162,24 +177,24 @@ def plan_write(book: Spreadsheet, a1: str, values: Any, major: Optional[str],
     nrows = len(grid)
     ncols = max((len(r) for r in grid), default=0)
     rect = t.rect
-    single_cell = (not t.whole_sheet and rect.r1 == rect.r0 + 1 and rect.c1 == rect.c0 + 1)
+    single_cell = not t.whole_sheet and rect.r1 == rect.r0 + 1 and rect.c1 == rect.c0 + 1
     if not t.whole_sheet and not single_cell:
         if rect.r1 is not None and nrows > rect.r1 - rect.r0:
-            raise ApiError(400, f"Requested writing within range [{a1}], but tried writing "
-                                f"to row [{rect.r1 + 1}]")
+            raise ApiError(400, f"Requested writing within range [{a1}], but tried writing to row [{rect.r1 + 1}]")
         if rect.c1 is not None and ncols > rect.c1 - rect.c0:
-            raise ApiError(400, f"Requested writing within range [{a1}], but tried writing "
-                                f"to column [{col_to_letters(rect.c1)}]")
+            raise ApiError(
+                400, f"Requested writing within range [{a1}], but tried writing to column [{col_to_letters(rect.c1)}]"
+            )
     if strict_grid and not t.whole_sheet:
         check_grid(t)
     if strict_grid and nrows and ncols:
         rows, cols = t.sheet.row_count, t.sheet.col_count
         if rect.r0 + nrows > rows:
-            raise ApiError(400, f"Requested writing within range [{a1}], but tried writing "
-                                f"to row [{rows + 1}]")
+            raise ApiError(400, f"Requested writing within range [{a1}], but tried writing to row [{rows + 1}]")
         if rect.c0 + ncols > cols:
-            raise ApiError(400, f"Requested writing within range [{a1}], but tried writing "
-                                f"to column [{col_to_letters(cols)}]")
+            raise ApiError(
+                400, f"Requested writing within range [{a1}], but tried writing to column [{col_to_letters(cols)}]"
+            )
     return PlannedWrite(t, rect.r0, rect.c0, grid, input_option)
 
 
@@ -188,8 +203,7 @@ def apply_write(book: Spreadsheet, plan: PlannedWrite) -> dict:
     nrows = len(plan.grid)
     ncols = max((len(r) for r in plan.grid), default=0)
     if nrows and ncols:
-        sheet.set_size(max(sheet.row_count, plan.start_row + nrows),
-                       max(sheet.col_count, plan.start_col + ncols))
+        sheet.set_size(max(sheet.row_count, plan.start_row + nrows), max(sheet.col_count, plan.start_col + ncols))
     rows_touched, cols_touched, cells = set(), set(), 0
     for i, row in enumerate(plan.grid):
         for j, raw in enumerate(row):
@@ -206,8 +220,7 @@ def apply_write(book: Spreadsheet, plan: PlannedWrite) -> dict:
             else:
                 cell.pop("userEnteredValue", None)
             if nf and not (cell.get("userEnteredFormat") or {}).get("numberFormat"):
-                cell["userEnteredFormat"] = {**cell.get("userEnteredFormat", {}),
-                                             "numberFormat": nf}
+                cell["userEnteredFormat"] = {**cell.get("userEnteredFormat", {}), "numberFormat": nf}
             sheet.prune(r, c)
             rows_touched.add(r)
             cols_touched.add(c)
@@ -215,12 +228,12 @@ def apply_write(book: Spreadsheet, plan: PlannedWrite) -> dict:
     out: dict[str, Any] = {"spreadsheetId": book.id}
     if nrows and ncols:
         out["updatedRange"] = format_range(
-            sheet.title, Rect(plan.start_row, plan.start_col,
-                              plan.start_row + nrows, plan.start_col + ncols))
+            sheet.title, Rect(plan.start_row, plan.start_col, plan.start_row + nrows, plan.start_col + ncols)
+        )
     else:
         out["updatedRange"] = format_range(
-            sheet.title, Rect(plan.start_row, plan.start_col, plan.start_row + 1,
-                              plan.start_col + 1))
+            sheet.title, Rect(plan.start_row, plan.start_col, plan.start_row + 1, plan.start_col + 1)
+        )
     if rows_touched:
         out["updatedRows"] = len(rows_touched)
         out["updatedColumns"] = len(cols_touched)
@@ -229,11 +242,9 @@ def apply_write(book: Spreadsheet, plan: PlannedWrite) -> dict:
     return out
 
 
-def _with_data(book: Spreadsheet, reply: dict, include: Any, render: Optional[str],
-               dt_render: Optional[str]) -> dict:
+def _with_data(book: Spreadsheet, reply: dict, include: Any, render: Optional[str], dt_render: Optional[str]) -> dict:
     if str(include).lower() == "true" and "updatedRange" in reply:
-        reply["updatedData"] = read(book, reply["updatedRange"], render=render,
-                                    dt_render=dt_render)
+        reply["updatedData"] = read(book, reply["updatedRange"], render=render, dt_render=dt_render)
     return reply
 
 
@@ -241,25 +252,37 @@ def update(book: Spreadsheet, a1: str, body: dict, params: dict, *, strict_grid:
     body = body or {}
     if body.get("range"):
         asked, given = resolve(book, a1), resolve(book, body["range"])
-        if (asked.sheet is not given.sheet or asked.rect != given.rect
-                or asked.whole_sheet != given.whole_sheet):
-            raise ApiError(400, f"Request range[{a1}] does not match value's "
-                                f"range[{body['range']}]")
-    plan = plan_write(book, a1, body.get("values"), body.get("majorDimension"),
-                      params.get("valueInputOption"), strict_grid=strict_grid)
+        if asked.sheet is not given.sheet or asked.rect != given.rect or asked.whole_sheet != given.whole_sheet:
+            raise ApiError(400, f"Request range[{a1}] does not match value's range[{body['range']}]")
+    plan = plan_write(
+        book,
+        a1,
+        body.get("values"),
+        body.get("majorDimension"),
+        params.get("valueInputOption"),
+        strict_grid=strict_grid,
+    )
     reply = apply_write(book, plan)
     reply.pop("_touched")
-    return _with_data(book, reply, params.get("includeValuesInResponse"),
-                      params.get("responseValueRenderOption"),
-                      params.get("responseDateTimeRenderOption"))
+    return _with_data(
+        book,
+        reply,
+        params.get("includeValuesInResponse"),
+        params.get("responseValueRenderOption"),
+        params.get("responseDateTimeRenderOption"),
+    )
 
 
 def batch_update(book: Spreadsheet, body: dict, *, strict_grid: bool) -> dict:
     body = body or {}
     option = body.get("valueInputOption")
     data = body.get("data") or []
-    plans = [plan_write(book, vr.get("range", ""), vr.get("values"), vr.get("majorDimension"),
-                        option, strict_grid=strict_grid) for vr in data]
+    plans = [
+        plan_write(
+            book, vr.get("range", ""), vr.get("values"), vr.get("majorDimension"), option, strict_grid=strict_grid
+        )
+        for vr in data
+    ]
     if not data and option in (None, ""):
         raise ApiError(400, "'valueInputOption' is required but not specified")
     responses = []
@@ -275,13 +298,25 @@ def batch_update(book: Spreadsheet, body: dict, *, strict_grid: bool) -> dict:
         if rt:
             sheets.add(sheet_id)
         cells += reply.get("updatedCells", 0)
-        responses.append(_with_data(book, reply, body.get("includeValuesInResponse"),
-                                    body.get("responseValueRenderOption"),
-                                    body.get("responseDateTimeRenderOption")))
+        responses.append(
+            _with_data(
+                book,
+                reply,
+                body.get("includeValuesInResponse"),
+                body.get("responseValueRenderOption"),
+                body.get("responseDateTimeRenderOption"),
+            )
+        )
     out: dict[str, Any] = {"spreadsheetId": book.id}
     if cells:
-        out.update({"totalUpdatedRows": len(rows), "totalUpdatedColumns": len(cols),
-                    "totalUpdatedCells": cells, "totalUpdatedSheets": len(sheets)})
+        out.update(
+            {
+                "totalUpdatedRows": len(rows),
+                "totalUpdatedColumns": len(cols),
+                "totalUpdatedCells": cells,
+                "totalUpdatedSheets": len(sheets),
+            }
+        )
     if responses:
         out["responses"] = responses
     return out
@@ -296,34 +331,43 @@ def append(book: Spreadsheet, a1: str, body: dict, params: dict) -> dict:
     if insert_option not in ("OVERWRITE", "INSERT_ROWS"):
         raise ApiError(400, f"Invalid value at 'insert_data_option' ({insert_option})")
     # the "table": the data found inside the given range
-    data_rows = [r for (r, c), cell in sheet.cells.items()
-                 if "userEnteredValue" in cell and rect.contains(r, c)]
+    data_rows = [r for (r, c), cell in sheet.cells.items() if "userEnteredValue" in cell and rect.contains(r, c)]
     table = None
     if data_rows:
         top, bottom = min(data_rows), max(data_rows)
-        data_cols = [c for (r, c), cell in sheet.cells.items()
-                     if "userEnteredValue" in cell and rect.contains(r, c) and top <= r <= bottom]
+        data_cols = [
+            c
+            for (r, c), cell in sheet.cells.items()
+            if "userEnteredValue" in cell and rect.contains(r, c) and top <= r <= bottom
+        ]
         table = Rect(top, min(data_cols), bottom + 1, max(data_cols) + 1)
         start_row, start_col = bottom + 1, table.c0
     else:
         start_row, start_col = rect.r0, rect.c0
     if params.get("valueInputOption") in (None, ""):
         raise ApiError(400, "'valueInputOption' is required but not specified")
-    input_option = _option(params.get("valueInputOption"), INPUT_OPTIONS, "RAW",
-                           "value_input_option")
-    grid = _as_grid(body.get("values"), _option(body.get("majorDimension"), DIMENSIONS,
-                                                "ROWS", "major_dimension"))
+    input_option = _option(params.get("valueInputOption"), INPUT_OPTIONS, "RAW", "value_input_option")
+    grid = _as_grid(body.get("values"), _option(body.get("majorDimension"), DIMENSIONS, "ROWS", "major_dimension"))
     nrows = len(grid)
     if insert_option == "INSERT_ROWS" and nrows and start_row < sheet.row_count:
         sheet.shift("ROWS", start_row, nrows, insert=True)
     start_a1 = format_range(sheet.title, Rect(start_row, start_col, start_row + 1, start_col + 1))
-    plan = PlannedWrite(Target(sheet, Rect(start_row, start_col, start_row + 1, start_col + 1),
-                               False, start_a1), start_row, start_col, grid, input_option)
+    plan = PlannedWrite(
+        Target(sheet, Rect(start_row, start_col, start_row + 1, start_col + 1), False, start_a1),
+        start_row,
+        start_col,
+        grid,
+        input_option,
+    )
     updates = apply_write(book, plan)
     updates.pop("_touched")
-    updates = _with_data(book, updates, params.get("includeValuesInResponse"),
-                         params.get("responseValueRenderOption"),
-                         params.get("responseDateTimeRenderOption"))
+    updates = _with_data(
+        book,
+        updates,
+        params.get("includeValuesInResponse"),
+        params.get("responseValueRenderOption"),
+        params.get("responseDateTimeRenderOption"),
+    )
     out: dict[str, Any] = {"spreadsheetId": book.id}
     if table is not None:
         out["tableRange"] = format_range(sheet.title, table)
@@ -340,8 +384,7 @@ def _clip_for_clear(t: Target) -> Rect:
 def clear(book: Spreadsheet, a1: str) -> str:
     t = resolve(book, a1)
     rect = _clip_for_clear(t)
-    for key in [k for k, cell in t.sheet.cells.items()
-                if "userEnteredValue" in cell and rect.contains(*k)]:
+    for key in [k for k, cell in t.sheet.cells.items() if "userEnteredValue" in cell and rect.contains(*k)]:
         t.sheet.cells[key].pop("userEnteredValue", None)
         t.sheet.prune(*key)
     return format_range(t.sheet.title, rect)

@@ -35,8 +35,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from .a1 import Rect, col_to_letters, letters_to_col
-from .model import (DEFAULT_COLS, DEFAULT_ROWS, Sheet, Spreadsheet, from_byte, grid_rect,
-                    normalize_format, to_byte)
+from .model import DEFAULT_COLS, DEFAULT_ROWS, Sheet, Spreadsheet, from_byte, grid_rect, normalize_format, to_byte
 from .numfmt import datetime_to_serial, infer_type
 
 log = logging.getLogger(__name__)
@@ -46,13 +45,29 @@ META_VERSION = 2  # 2: whole-tab protections are also native sheet protection (a
 _CHUNK = 30000  # a cell holds at most 32,767 characters
 _INVALID_XLSX_TITLE = re.compile(r"[\\*?:/\[\]]")
 
-_BORDER_TO_XLSX = {"DOTTED": "dotted", "DASHED": "dashed", "SOLID": "thin",
-                   "SOLID_MEDIUM": "medium", "SOLID_THICK": "thick", "DOUBLE": "double"}
-_BORDER_FROM_XLSX = {"thin": "SOLID", "hair": "SOLID", "medium": "SOLID_MEDIUM",
-                     "thick": "SOLID_THICK", "dashed": "DASHED", "mediumDashed": "DASHED",
-                     "dashDot": "DASHED", "mediumDashDot": "DASHED", "dashDotDot": "DASHED",
-                     "mediumDashDotDot": "DASHED", "slantDashDot": "DASHED",
-                     "dotted": "DOTTED", "double": "DOUBLE"}
+_BORDER_TO_XLSX = {
+    "DOTTED": "dotted",
+    "DASHED": "dashed",
+    "SOLID": "thin",
+    "SOLID_MEDIUM": "medium",
+    "SOLID_THICK": "thick",
+    "DOUBLE": "double",
+}
+_BORDER_FROM_XLSX = {
+    "thin": "SOLID",
+    "hair": "SOLID",
+    "medium": "SOLID_MEDIUM",
+    "thick": "SOLID_THICK",
+    "dashed": "DASHED",
+    "mediumDashed": "DASHED",
+    "dashDot": "DASHED",
+    "mediumDashDot": "DASHED",
+    "dashDotDot": "DASHED",
+    "mediumDashDotDot": "DASHED",
+    "slantDashDot": "DASHED",
+    "dotted": "DOTTED",
+    "double": "DOUBLE",
+}
 _H_TO_XLSX = {"LEFT": "left", "CENTER": "center", "RIGHT": "right"}
 _V_TO_XLSX = {"TOP": "top", "MIDDLE": "center", "BOTTOM": "bottom"}
 _H_FROM_XLSX = {v: k for k, v in _H_TO_XLSX.items()}
@@ -80,7 +95,7 @@ def from_hex(argb: Optional[str]) -> Optional[dict]:
     rgb = argb[-6:]
     out = {}
     for key, i in (("red", 0), ("green", 2), ("blue", 4)):
-        byte = int(rgb[i:i + 2], 16)
+        byte = int(rgb[i : i + 2], 16)
         if byte:
             out[key] = from_byte(byte)
     return out
@@ -139,14 +154,17 @@ class _StyleCache:
             hexcolor = to_hex(fmt["backgroundColor"])
             fill = PatternFill(fill_type="solid", start_color=hexcolor, end_color=hexcolor)
         if any(k in fmt for k in ("horizontalAlignment", "verticalAlignment", "wrapStrategy")):
-            alignment = Alignment(horizontal=_H_TO_XLSX.get(fmt.get("horizontalAlignment")),
-                                  vertical=_V_TO_XLSX.get(fmt.get("verticalAlignment")),
-                                  wrap_text=True if fmt.get("wrapStrategy") == "WRAP" else None)
+            alignment = Alignment(
+                horizontal=_H_TO_XLSX.get(fmt.get("horizontalAlignment")),
+                vertical=_V_TO_XLSX.get(fmt.get("verticalAlignment")),
+                wrap_text=True if fmt.get("wrapStrategy") == "WRAP" else None,
+            )
         if fmt.get("borders"):
             sides = {}
             for side, spec in fmt["borders"].items():
-                sides[side] = Side(style=_BORDER_TO_XLSX.get(spec.get("style"), "thin"),
-                                   color=to_hex(spec.get("color") or {}))
+                sides[side] = Side(
+                    style=_BORDER_TO_XLSX.get(spec.get("style"), "thin"), color=to_hex(spec.get("color") or {})
+                )
             border = Border(**sides)
         number_format = (fmt.get("numberFormat") or {}).get("pattern")
         return font, fill, alignment, border, number_format
@@ -159,7 +177,7 @@ def _xlsx_title(title: str, used: set[str]) -> str:
     candidate, n = base, 2
     while candidate.lower() in used:
         suffix = f" ({n})"
-        candidate = base[:31 - len(suffix)] + suffix
+        candidate = base[: 31 - len(suffix)] + suffix
         n += 1
     used.add(candidate.lower())
     return candidate
@@ -221,12 +239,18 @@ def _is_number(text: str) -> bool:
         return False
 
 
-_CF_OPERATORS = {"NUMBER_GREATER": "greaterThan", "NUMBER_GREATER_THAN_EQ": "greaterThanOrEqual",
-                 "NUMBER_LESS": "lessThan", "NUMBER_LESS_THAN_EQ": "lessThanOrEqual",
-                 "NUMBER_EQ": "equal", "NUMBER_NOT_EQ": "notEqual", "TEXT_EQ": "equal",
-                 "NUMBER_BETWEEN": "between", "NUMBER_NOT_BETWEEN": "notBetween"}
-_SCALE_TYPES = {"MIN": "min", "MAX": "max", "NUMBER": "num", "PERCENT": "percent",
-                "PERCENTILE": "percentile"}
+_CF_OPERATORS = {
+    "NUMBER_GREATER": "greaterThan",
+    "NUMBER_GREATER_THAN_EQ": "greaterThanOrEqual",
+    "NUMBER_LESS": "lessThan",
+    "NUMBER_LESS_THAN_EQ": "lessThanOrEqual",
+    "NUMBER_EQ": "equal",
+    "NUMBER_NOT_EQ": "notEqual",
+    "TEXT_EQ": "equal",
+    "NUMBER_BETWEEN": "between",
+    "NUMBER_NOT_BETWEEN": "notBetween",
+}
+_SCALE_TYPES = {"MIN": "min", "MAX": "max", "NUMBER": "num", "PERCENT": "percent", "PERCENTILE": "percentile"}
 
 
 def _write_conditional_format(ws, sheet: Sheet, rule: dict) -> None:
@@ -258,9 +282,11 @@ def _write_conditional_format(ws, sheet: Sheet, rule: dict) -> None:
         style["fill"] = PatternFill(start_color=hexcolor, end_color=hexcolor, fill_type="solid")
     tf = fmt.get("textFormat") or {}
     if tf:
-        style["font"] = Font(b=bool(tf.get("bold")) or None, i=bool(tf.get("italic")) or None,
-                             color=to_hex(tf["foregroundColor"]) if "foregroundColor" in tf
-                             else None)
+        style["font"] = Font(
+            b=bool(tf.get("bold")) or None,
+            i=bool(tf.get("italic")) or None,
+            color=to_hex(tf["foregroundColor"]) if "foregroundColor" in tf else None,
+        )
     ctype = cond.get("type")
     values = cond.get("values") or []
     if ctype in _CF_OPERATORS:
@@ -284,10 +310,16 @@ def _write_conditional_format(ws, sheet: Sheet, rule: dict) -> None:
     ws.conditional_formatting.add(sqref, xrule)
 
 
-_DV_OPERATORS = {"NUMBER_GREATER": "greaterThan", "NUMBER_GREATER_THAN_EQ": "greaterThanOrEqual",
-                 "NUMBER_LESS": "lessThan", "NUMBER_LESS_THAN_EQ": "lessThanOrEqual",
-                 "NUMBER_EQ": "equal", "NUMBER_NOT_EQ": "notEqual",
-                 "NUMBER_BETWEEN": "between", "NUMBER_NOT_BETWEEN": "notBetween"}
+_DV_OPERATORS = {
+    "NUMBER_GREATER": "greaterThan",
+    "NUMBER_GREATER_THAN_EQ": "greaterThanOrEqual",
+    "NUMBER_LESS": "lessThan",
+    "NUMBER_LESS_THAN_EQ": "lessThanOrEqual",
+    "NUMBER_EQ": "equal",
+    "NUMBER_NOT_EQ": "notEqual",
+    "NUMBER_BETWEEN": "between",
+    "NUMBER_NOT_BETWEEN": "notBetween",
+}
 
 
 def _write_data_validation(ws, rule: dict, rects: list[Rect]) -> None:
@@ -305,8 +337,7 @@ def _write_data_validation(ws, rule: dict, rects: list[Rect]) -> None:
     elif ctype == "BOOLEAN":
         kwargs.update(type="list", formula1='"TRUE,FALSE"')
     elif ctype in _DV_OPERATORS and values:
-        kwargs.update(type="decimal", operator=_DV_OPERATORS[ctype],
-                      formula1=values[0].lstrip("="))
+        kwargs.update(type="decimal", operator=_DV_OPERATORS[ctype], formula1=values[0].lstrip("="))
         if len(values) > 1:
             kwargs["formula2"] = values[1].lstrip("=")
     elif ctype == "CUSTOM_FORMULA" and values:
@@ -324,7 +355,7 @@ def _write_data_validation(ws, rule: dict, rects: list[Rect]) -> None:
 
 
 def _source(sheets_by_id: dict, obj: Optional[dict]) -> Optional[tuple[Any, Rect]]:
-    sources = (((obj or {}).get("sourceRange") or {}).get("sources") or [])
+    sources = ((obj or {}).get("sourceRange") or {}).get("sources") or []
     if not sources:
         return None
     gr = sources[0]
@@ -340,19 +371,26 @@ def _source(sheets_by_id: dict, obj: Optional[dict]) -> Optional[tuple[Any, Rect
 
 def _reference(ws, rect: Rect, skip_rows: int = 0):
     from openpyxl.chart import Reference
-    return Reference(ws, min_col=rect.c0 + 1, max_col=rect.c1,
-                     min_row=rect.r0 + 1 + skip_rows, max_row=rect.r1)
+
+    return Reference(ws, min_col=rect.c0 + 1, max_col=rect.c1, min_row=rect.r0 + 1 + skip_rows, max_row=rect.r1)
 
 
 def _write_chart(sheets_by_id: dict, host_ws, chart: dict) -> None:
     """Best effort: draw a Sheets chart spec as a native xlsx chart."""
     from openpyxl.chart import AreaChart, BarChart, LineChart, PieChart
+
     spec = chart.get("spec") or {}
     basic, pie = spec.get("basicChart"), spec.get("pieChart")
     if basic:
         kind = basic.get("chartType", "COLUMN")
-        classes = {"COLUMN": BarChart, "BAR": BarChart, "LINE": LineChart, "AREA": AreaChart,
-                   "STEPPED_AREA": AreaChart, "COMBO": BarChart}
+        classes = {
+            "COLUMN": BarChart,
+            "BAR": BarChart,
+            "LINE": LineChart,
+            "AREA": AreaChart,
+            "STEPPED_AREA": AreaChart,
+            "COMBO": BarChart,
+        }
         if kind not in classes:
             return
         xchart = classes[kind]()
@@ -381,8 +419,7 @@ def _write_chart(sheets_by_id: dict, host_ws, chart: dict) -> None:
     if spec.get("title"):
         xchart.title = spec["title"]
     anchor = ((chart.get("position") or {}).get("overlayPosition") or {}).get("anchorCell") or {}
-    cell = f"{col_to_letters(int(anchor.get('columnIndex', 0) or 0))}" \
-           f"{int(anchor.get('rowIndex', 0) or 0) + 1}"
+    cell = f"{col_to_letters(int(anchor.get('columnIndex', 0) or 0))}{int(anchor.get('rowIndex', 0) or 0) + 1}"
     host_ws.add_chart(xchart, cell)
 
 
@@ -397,9 +434,12 @@ def _protects_whole_tab(pr: dict, sheet: Sheet) -> bool:
         return False
     if int(rng.get("sheetId", 0) or 0) != sheet.sheet_id:
         return False
-    return (int(rng.get("startRowIndex", 0) or 0) == 0 and int(rng.get("startColumnIndex", 0) or 0) == 0
-            and (rng.get("endRowIndex") is None or int(rng["endRowIndex"]) >= sheet.row_count)
-            and (rng.get("endColumnIndex") is None or int(rng["endColumnIndex"]) >= sheet.col_count))
+    return (
+        int(rng.get("startRowIndex", 0) or 0) == 0
+        and int(rng.get("startColumnIndex", 0) or 0) == 0
+        and (rng.get("endRowIndex") is None or int(rng["endRowIndex"]) >= sheet.row_count)
+        and (rng.get("endColumnIndex") is None or int(rng["endColumnIndex"]) >= sheet.col_count)
+    )
 
 
 def _read_protection(book: Spreadsheet, natively: dict) -> None:
@@ -413,9 +453,14 @@ def _read_protection(book: Spreadsheet, natively: dict) -> None:
         if natively[sheet.sheet_id] and not whole:
             pr_id = 1_000_000_000 + zlib.crc32(f"protected {sheet.sheet_id}".encode()) % 1_000_000_000
             used = {p.get("protectedRangeId") for s in book.sheets for p in s.protected_ranges}
-            sheet.protected_ranges.append({"protectedRangeId": pr_id if pr_id not in used else book.new_object_id(),
-                                           "range": {"sheetId": sheet.sheet_id},
-                                           "description": "protected in the workbook", "warningOnly": False})
+            sheet.protected_ranges.append(
+                {
+                    "protectedRangeId": pr_id if pr_id not in used else book.new_object_id(),
+                    "range": {"sheetId": sheet.sheet_id},
+                    "description": "protected in the workbook",
+                    "warningOnly": False,
+                }
+            )
         elif not natively[sheet.sheet_id] and whole:
             sheet.protected_ranges = [pr for pr in sheet.protected_ranges if pr not in whole]
 
@@ -470,8 +515,7 @@ def build_workbook(book: Spreadsheet) -> openpyxl.Workbook:
         for merge in sheet.merges:
             rect = grid_rect(merge).clipped(sheet.row_count, sheet.col_count)
             if rect.nrows * rect.ncols > 1:
-                ws.merge_cells(start_row=rect.r0 + 1, start_column=rect.c0 + 1,
-                               end_row=rect.r1, end_column=rect.c1)
+                ws.merge_cells(start_row=rect.r0 + 1, start_column=rect.c0 + 1, end_row=rect.r1, end_column=rect.c1)
         if sheet.frozen_rows or sheet.frozen_cols:
             ws.freeze_panes = ws.cell(row=sheet.frozen_rows + 1, column=sheet.frozen_cols + 1)
         if sheet.hidden:
@@ -507,21 +551,22 @@ def build_workbook(book: Spreadsheet) -> openpyxl.Workbook:
                 _write_conditional_format(ws, sheet, rule)
             except Exception:
                 log.debug("conditional format not written natively", exc_info=True)
-        meta_sheets.append({
-            "xlsxTitle": xtitle,
-            "props": sheet.props,
-            "merges": sheet.merges,
-            "conditionalFormats": sheet.conditional_formats,
-            "protectedRanges": sheet.protected_ranges,
-            "charts": sheet.charts,
-            "bandedRanges": sheet.banded_ranges,
-            "basicFilter": sheet.basic_filter,
-            "rowMeta": {str(k): v for k, v in sheet.row_meta.items()},
-            "colMeta": {str(k): v for k, v in sheet.col_meta.items()},
-            "dataValidation": dv_meta,
-        })
-    sheets_by_id = {sheet.sheet_id: (wb.worksheets[i], sheet)
-                    for i, sheet in enumerate(book.sheets)}
+        meta_sheets.append(
+            {
+                "xlsxTitle": xtitle,
+                "props": sheet.props,
+                "merges": sheet.merges,
+                "conditionalFormats": sheet.conditional_formats,
+                "protectedRanges": sheet.protected_ranges,
+                "charts": sheet.charts,
+                "bandedRanges": sheet.banded_ranges,
+                "basicFilter": sheet.basic_filter,
+                "rowMeta": {str(k): v for k, v in sheet.row_meta.items()},
+                "colMeta": {str(k): v for k, v in sheet.col_meta.items()},
+                "dataValidation": dv_meta,
+            }
+        )
+    sheets_by_id = {sheet.sheet_id: (wb.worksheets[i], sheet) for i, sheet in enumerate(book.sheets)}
     for sheet in book.sheets:
         for chart in sheet.charts:
             try:
@@ -547,7 +592,7 @@ def build_workbook(book: Spreadsheet) -> openpyxl.Workbook:
     mws["A1"] = "Local Sheets emulator metadata (JSON below). Do not edit."
     text = json.dumps(meta, separators=(",", ":"))
     for i in range(0, max(len(text), 1), _CHUNK):
-        mws.cell(row=2 + i // _CHUNK, column=1).value = text[i:i + _CHUNK]
+        mws.cell(row=2 + i // _CHUNK, column=1).value = text[i : i + _CHUNK]
         mws.cell(row=2 + i // _CHUNK, column=1).data_type = "s"
     return wb
 
@@ -608,8 +653,7 @@ def _fmt_from_cell(xc, types: dict[str, str]) -> dict:
     fmt: dict[str, Any] = {}
     pattern = xc.number_format
     if pattern and pattern != "General":
-        fmt["numberFormat"] = {"type": types.get(pattern) or infer_type(pattern),
-                               "pattern": pattern}
+        fmt["numberFormat"] = {"type": types.get(pattern) or infer_type(pattern), "pattern": pattern}
     font = xc.font
     if font is not None:
         tf: dict[str, Any] = {}
@@ -652,8 +696,7 @@ def _fmt_from_cell(xc, types: dict[str, str]) -> dict:
         for side in ("top", "bottom", "left", "right"):
             s = getattr(border, side, None)
             if s is not None and s.style in _BORDER_FROM_XLSX:
-                borders[side] = {"style": _BORDER_FROM_XLSX[s.style],
-                                 "color": _color_of(s.color) or {}}
+                borders[side] = {"style": _BORDER_FROM_XLSX[s.style], "color": _color_of(s.color) or {}}
         if borders:
             fmt["borders"] = borders
     return normalize_format(fmt)
@@ -689,8 +732,9 @@ def _frozen(ws) -> tuple[int, int]:
     return int(m.group(2)) - 1, letters_to_col(m.group(1))
 
 
-def load(path: Path, *, default_id: Optional[str] = None,
-         default_title: Optional[str] = None, require_meta: bool = False) -> Spreadsheet:
+def load(
+    path: Path, *, default_id: Optional[str] = None, default_title: Optional[str] = None, require_meta: bool = False
+) -> Spreadsheet:
     """Read a workbook written by :func:`save` — or any .xlsx a person made."""
     try:
         wb = openpyxl.load_workbook(path, rich_text=False)
@@ -699,8 +743,7 @@ def load(path: Path, *, default_id: Optional[str] = None,
     meta = _read_meta(wb) or {}
     if require_meta and not meta:
         raise StoreFormatError(f"{path} was not written by the emulator")
-    book = Spreadsheet(default_id or meta.get("spreadsheetId") or Path(path).stem,
-                       default_title or Path(path).stem)
+    book = Spreadsheet(default_id or meta.get("spreadsheetId") or Path(path).stem, default_title or Path(path).stem)
     if meta.get("spreadsheetId") and not default_id:
         book.id = meta["spreadsheetId"]
     if isinstance(meta.get("properties"), dict):
@@ -774,9 +817,15 @@ def load(path: Path, *, default_id: Optional[str] = None,
                     sheet.cells[(xc.row - 1, xc.column - 1)] = cell
         merges = []
         for mr in ws.merged_cells.ranges:
-            merges.append({"sheetId": sheet.sheet_id, "startRowIndex": mr.min_row - 1,
-                           "endRowIndex": mr.max_row, "startColumnIndex": mr.min_col - 1,
-                           "endColumnIndex": mr.max_col})
+            merges.append(
+                {
+                    "sheetId": sheet.sheet_id,
+                    "startRowIndex": mr.min_row - 1,
+                    "endRowIndex": mr.max_row,
+                    "startColumnIndex": mr.min_col - 1,
+                    "endColumnIndex": mr.max_col,
+                }
+            )
         sheet.merges = merges
         for entry in (m or {}).get("dataValidation") or []:
             for r0, c0, r1, c1 in entry.get("ranges", []):
@@ -785,7 +834,7 @@ def load(path: Path, *, default_id: Optional[str] = None,
                         sheet.cell_for_write(r, c)["dataValidation"] = entry["rule"]
         # grid: at least what the metadata says, and big enough for the data
         rows, cols = 0, 0
-        for (r, c) in sheet.cells:
+        for r, c in sheet.cells:
             rows, cols = max(rows, r + 1), max(cols, c + 1)
         if not m:
             grid["rowCount"] = max(DEFAULT_ROWS, rows)

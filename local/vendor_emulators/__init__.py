@@ -8,6 +8,7 @@
 
 or ``python -m local.vendor_emulators --openai-port N --anthropic-port M``.
 """
+
 from local.vendor_emulators.anthropic_app import AnthropicCostReportApp, start_anthropic_emulator
 from local.vendor_emulators.base import FAULTS_PATH, EmulatorHandle, Faults
 from local.vendor_emulators.openai_app import OpenAICostsApp, start_openai_emulator

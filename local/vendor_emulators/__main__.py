@@ -1,5 +1,6 @@
 """``python -m local.vendor_emulators --openai-port N --anthropic-port M``: serve both
 billing emulators until Ctrl-C (port 0 or omitted: a free port, printed)."""
+
 from __future__ import annotations
 
 import argparse

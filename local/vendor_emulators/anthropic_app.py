@@ -11,6 +11,7 @@ description), limit (1..31, default 7 buckets per page) and page. Needs ``x-api-
 (401 otherwise) and ``anthropic-version`` (400 otherwise). Amounts are decimal strings in
 CENTS; a day with no cost has ``results: []``; the default workspace is ``null``.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
@@ -24,10 +25,10 @@ from local import demo_billing
 from local.vendor_emulators import usage
 from local.vendor_emulators.base import (
     BadQuery,
-    bucket_query,
     EmulatorApp,
     EmulatorHandle,
     RowsForDay,
+    bucket_query,
     decode_cursor,
     encode_cursor,
     json_response,
@@ -40,8 +41,17 @@ GROUP_FIELDS = ("workspace_id", "description")
 DESCRIPTION_FIELDS = ("context_window", "cost_type", "inference_geo", "model", "service_tier", "token_type")
 # GET /v1/organizations/usage_report/messages: its group_by[] fields; a result always shows
 # USAGE_SHOWN_FIELDS (null unless grouped by) and the others only when grouped by.
-USAGE_GROUP_FIELDS = ("account_id", "api_key_id", "context_window", "inference_geo", "model", "service_account_id",
-                      "service_tier", "speed", "workspace_id")
+USAGE_GROUP_FIELDS = (
+    "account_id",
+    "api_key_id",
+    "context_window",
+    "inference_geo",
+    "model",
+    "service_account_id",
+    "service_tier",
+    "speed",
+    "workspace_id",
+)
 USAGE_SHOWN_FIELDS = ("workspace_id", "api_key_id", "model", "service_tier", "context_window")
 
 
@@ -67,8 +77,10 @@ class AnthropicCostReportApp(EmulatorApp):
         super().__init__(api_key)
 
     def api_rules(self) -> list[Rule]:
-        return [Rule("/v1/organizations/cost_report", endpoint="cost_report", methods=["GET"]),
-                Rule("/v1/organizations/usage_report/messages", endpoint="usage_messages", methods=["GET"])]
+        return [
+            Rule("/v1/organizations/cost_report", endpoint="cost_report", methods=["GET"]),
+            Rule("/v1/organizations/usage_report/messages", endpoint="usage_messages", methods=["GET"]),
+        ]
 
     def error(self, status: int, message: str, kind: str = "invalid_request_error") -> Response:
         return json_response({"type": "error", "error": {"type": kind, "message": message}}, status)
@@ -110,8 +122,11 @@ class AnthropicCostReportApp(EmulatorApp):
         args = request.args
         workspaces = args.getlist("workspace_ids[]") + args.getlist("workspace_ids")
         models = args.getlist("models[]") + args.getlist("models")
-        return self._page(request, group_fields=USAGE_GROUP_FIELDS,
-                          day_results=lambda day, group_by: self._usage_results(day, group_by, workspaces, models))
+        return self._page(
+            request,
+            group_fields=USAGE_GROUP_FIELDS,
+            day_results=lambda day, group_by: self._usage_results(day, group_by, workspaces, models),
+        )
 
     def _usage_results(self, day: date, group_by: set[str], workspaces: list[str], models: list[str]) -> list:
         """The day's messages usage, derived from its cost rows (local/vendor_emulators/usage.py)."""
@@ -119,7 +134,8 @@ class AnthropicCostReportApp(EmulatorApp):
         grouped: dict[tuple, dict[str, Any]] = {}
         for row in rows:
             if (workspaces and (row["workspace_id"] or "default") not in workspaces) or (
-                    models and row["model"] not in models):
+                models and row["model"] not in models
+            ):
                 continue
             key = tuple(row.get(f) if f in group_by else None for f in USAGE_GROUP_FIELDS)
             counts = grouped.setdefault(key, dict.fromkeys(usage.COUNTS, 0))
@@ -131,9 +147,12 @@ class AnthropicCostReportApp(EmulatorApp):
             result = {f: fields[f] for f in USAGE_SHOWN_FIELDS}
             result.update({f: fields[f] for f in group_by if f not in USAGE_SHOWN_FIELDS})
             result.update(
-                uncached_input_tokens=c["input"], cache_read_input_tokens=c["cached"],
+                uncached_input_tokens=c["input"],
+                cache_read_input_tokens=c["cached"],
                 cache_creation={"ephemeral_5m_input_tokens": c["write_5m"], "ephemeral_1h_input_tokens": c["write_1h"]},
-                output_tokens=c["output"], server_tool_use={"web_search_requests": 0})
+                output_tokens=c["output"],
+                server_tool_use={"web_search_requests": 0},
+            )
             out.append(result)
         return out
 

@@ -1,5 +1,6 @@
 """What the OpenAI and Anthropic billing emulators share: fault injection, Decimal-exact
 JSON, a request log, and running a WSGI app in a thread on a free port."""
+
 from __future__ import annotations
 
 import base64
@@ -250,9 +251,7 @@ class EmulatorApp:
         self.faults = Faults()
         self.requests: list[dict] = []
         self._log_lock = threading.Lock()
-        self.url_map = Map(
-            [Rule(FAULTS_PATH, endpoint="faults", methods=["GET", "POST", "DELETE"])] + self.api_rules()
-        )
+        self.url_map = Map([Rule(FAULTS_PATH, endpoint="faults", methods=["GET", "POST", "DELETE"])] + self.api_rules())
 
     # subclasses
     def api_rules(self) -> list[Rule]:
@@ -364,7 +363,9 @@ class EmulatorHandle:
 def serve_in_thread(app: EmulatorApp, *, host: str, port: int, base_path: str, quiet: bool = True) -> EmulatorHandle:
     server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler if quiet else None)
     actual = server.server_port
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"{app.vendor}-emulator:{actual}", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"{app.vendor}-emulator:{actual}", daemon=True
+    )
     thread.start()
     root = f"http://{host}:{actual}"
     return EmulatorHandle(url=root + base_path, root=root, port=actual, app=app, _server=server, _thread=thread)

@@ -11,6 +11,7 @@ user_id, api_key_id, model, batch and service_tier, filters by project_ids and m
 derived from the same day's cost rows (local/vendor_emulators/usage.py): the tokens the costs
 bill, restatements, omitted and emptied days included.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
@@ -24,10 +25,10 @@ from local import demo_billing
 from local.vendor_emulators import usage
 from local.vendor_emulators.base import (
     BadQuery,
-    bucket_query,
     EmulatorApp,
     EmulatorHandle,
     RowsForDay,
+    bucket_query,
     decode_cursor,
     encode_cursor,
     json_response,
@@ -49,8 +50,10 @@ class OpenAICostsApp(EmulatorApp):
         super().__init__(api_key)
 
     def api_rules(self) -> list[Rule]:
-        return [Rule("/v1/organization/costs", endpoint="costs", methods=["GET"]),
-                Rule("/v1/organization/usage/completions", endpoint="usage_completions", methods=["GET"])]
+        return [
+            Rule("/v1/organization/costs", endpoint="costs", methods=["GET"]),
+            Rule("/v1/organization/usage/completions", endpoint="usage_completions", methods=["GET"]),
+        ]
 
     def error(self, status: int, message: str, kind: str = "invalid_request_error") -> Response:
         return json_response({"error": {"message": message, "type": kind, "param": None, "code": None}}, status)
@@ -101,15 +104,23 @@ class OpenAICostsApp(EmulatorApp):
 
     def on_costs(self, request: Request) -> Response:
         project_ids = request.args.getlist("project_ids") + request.args.getlist("project_ids[]")
-        return self._page(request, max_limit=180, group_fields=GROUP_FIELDS,
-                          day_results=lambda day, group_by: self._day_results(day, group_by, project_ids))
+        return self._page(
+            request,
+            max_limit=180,
+            group_fields=GROUP_FIELDS,
+            day_results=lambda day, group_by: self._day_results(day, group_by, project_ids),
+        )
 
     def on_usage_completions(self, request: Request) -> Response:
         args = request.args
         project_ids = args.getlist("project_ids") + args.getlist("project_ids[]")
         models = args.getlist("models") + args.getlist("models[]")
-        return self._page(request, max_limit=31, group_fields=USAGE_GROUP_FIELDS,
-                          day_results=lambda day, group_by: self._usage_results(day, group_by, project_ids, models))
+        return self._page(
+            request,
+            max_limit=31,
+            group_fields=USAGE_GROUP_FIELDS,
+            day_results=lambda day, group_by: self._usage_results(day, group_by, project_ids, models),
+        )
 
     def _usage_results(self, day: date, group_by: set[str], project_ids: list[str], models: list[str]) -> list:
         """The day's completions usage, derived from its cost rows (local/vendor_emulators/usage.py)."""
@@ -126,16 +137,27 @@ class OpenAICostsApp(EmulatorApp):
         for key, c in grouped.items():
             cached, written = c["cached"], c["write_5m"] + c["write_1h"]
             total = c["input"] + cached + written
-            out.append({
-                "object": "organization.usage.completions.result",
-                "input_tokens": total, "input_cached_tokens": cached, "input_cache_write_tokens": written,
-                "input_uncached_tokens": c["input"], "output_tokens": c["output"],
-                "input_text_tokens": total, "output_text_tokens": c["output"], "input_cached_text_tokens": cached,
-                "input_audio_tokens": 0, "input_cached_audio_tokens": 0, "output_audio_tokens": 0,
-                "input_image_tokens": 0, "input_cached_image_tokens": 0, "output_image_tokens": 0,
-                "num_model_requests": c["requests"],
-                **{f: v for f, v in zip(USAGE_GROUP_FIELDS, key)},
-            })
+            out.append(
+                {
+                    "object": "organization.usage.completions.result",
+                    "input_tokens": total,
+                    "input_cached_tokens": cached,
+                    "input_cache_write_tokens": written,
+                    "input_uncached_tokens": c["input"],
+                    "output_tokens": c["output"],
+                    "input_text_tokens": total,
+                    "output_text_tokens": c["output"],
+                    "input_cached_text_tokens": cached,
+                    "input_audio_tokens": 0,
+                    "input_cached_audio_tokens": 0,
+                    "output_audio_tokens": 0,
+                    "input_image_tokens": 0,
+                    "input_cached_image_tokens": 0,
+                    "output_image_tokens": 0,
+                    "num_model_requests": c["requests"],
+                    **{f: v for f, v in zip(USAGE_GROUP_FIELDS, key)},
+                }
+            )
         return out
 
     def _page(self, request: Request, *, max_limit: int, group_fields, day_results) -> Response:
@@ -154,7 +176,9 @@ class OpenAICostsApp(EmulatorApp):
         except BadQuery as exc:
             return self.error(400, str(exc))
         if end_time is None:
-            end_time = int(datetime.combine(utc_today() + timedelta(days=1), datetime.min.time(), timezone.utc).timestamp())
+            end_time = int(
+                datetime.combine(utc_today() + timedelta(days=1), datetime.min.time(), timezone.utc).timestamp()
+            )
         if end_time <= start_time:
             return self.error(400, "end_time must be after start_time")
         n_buckets = -(-(end_time - start_time) // DAY)

@@ -15,6 +15,7 @@ carries them (emulator-only), else its dollars at the model's list price for tha
 A day the costs restate (``Faults.restate``, a factor by project or workspace) has its tokens and
 requests restated by the same factor (rounded to whole tokens): the same day told again, consistently.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -43,8 +44,9 @@ def _tokens_at_price(dollars: Decimal, per_mtok: Decimal) -> int:
     return _whole(dollars / per_mtok * MILLION) if per_mtok > 0 else 0
 
 
-def openai_usage(cost_rows: Iterable[dict], factor: Callable[[Optional[str]], Decimal], prices=DEFAULT_MODEL_PRICES
-                 ) -> list[dict]:
+def openai_usage(
+    cost_rows: Iterable[dict], factor: Callable[[Optional[str]], Decimal], prices=DEFAULT_MODEL_PRICES
+) -> list[dict]:
     """{project_id, api_key_id, model, input, cached, write_5m, write_1h, output, requests} per
     (project, API key, model) from a day's OpenAI cost rows; `factor(project)` restates."""
     sums: dict = defaultdict(lambda: dict.fromkeys(COUNTS, 0))
@@ -73,14 +75,18 @@ def openai_usage(cost_rows: Iterable[dict], factor: Callable[[Optional[str]], De
     out = []
     for key, counts in sums.items():
         prompt = counts["input"] + counts["cached"]
-        counts["requests"] = explicit[key] if key in has_explicit else int(
-            (Decimal(prompt) / PROMPT_TOKENS).to_integral_value(rounding=ROUND_CEILING))
+        counts["requests"] = (
+            explicit[key]
+            if key in has_explicit
+            else int((Decimal(prompt) / PROMPT_TOKENS).to_integral_value(rounding=ROUND_CEILING))
+        )
         out.append({"project_id": key[0], "api_key_id": key[1], "model": key[2], **counts})
     return out
 
 
-def anthropic_usage(cost_rows: Iterable[dict], factor: Callable[[Optional[str]], Decimal],
-                    prices=DEFAULT_MODEL_PRICES) -> list[dict]:
+def anthropic_usage(
+    cost_rows: Iterable[dict], factor: Callable[[Optional[str]], Decimal], prices=DEFAULT_MODEL_PRICES
+) -> list[dict]:
     """{workspace_id, api_key_id, model, service_tier, context_window, input, cached, write_5m, write_1h,
     output} per (workspace, model, tier, context window) from a day's Anthropic cost rows."""
     sums: dict = defaultdict(lambda: dict.fromkeys(COUNTS, 0))
@@ -97,10 +103,20 @@ def anthropic_usage(cost_rows: Iterable[dict], factor: Callable[[Optional[str]],
             price = price_for(model, "Anthropic", prices)
             if price is None:
                 continue
-            base = {"input": price.input_per_mtok, "cached": price.cached,
-                    "output": price.output_per_mtok}.get(kind[0], price.input_per_mtok)
+            base = {"input": price.input_per_mtok, "cached": price.cached, "output": price.output_per_mtok}.get(
+                kind[0], price.input_per_mtok
+            )
             tokens = _tokens_at_price(Decimal(row["amount"]).scaleb(-2), base * kind[1])
         f = factor(workspace or "default")
         sums[key][kind[0]] += _whole(tokens * f) if f != 1 else tokens
-    return [{"workspace_id": k[0], "api_key_id": k[1], "model": k[2], "service_tier": k[3], "context_window": k[4],
-             **counts} for k, counts in sums.items()]
+    return [
+        {
+            "workspace_id": k[0],
+            "api_key_id": k[1],
+            "model": k[2],
+            "service_tier": k[3],
+            "context_window": k[4],
+            **counts,
+        }
+        for k, counts in sums.items()
+    ]

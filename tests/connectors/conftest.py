@@ -1,5 +1,6 @@
 """Fixtures for the connector tests: threaded vendor emulators on free ports, and an
 HTTP config whose back-off is a millisecond so retries never slow the suite."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """Anthropic cost report connector against the local emulator, over real HTTP."""
+
 from __future__ import annotations
 
 import json
@@ -61,8 +62,9 @@ def test_documented_example_response():
 
 
 def test_a_month_paginated_matches_the_demo_to_the_cent(anthropic_emulator, fast):
-    facts = anthropic_costs.pull(anthropic_emulator.api_key, NOV_1, DEC_1, base_url=anthropic_emulator.url,
-                                 limit=4, config=fast).facts
+    facts = anthropic_costs.pull(
+        anthropic_emulator.api_key, NOV_1, DEC_1, base_url=anthropic_emulator.url, limit=4, config=fast
+    ).facts
     pages = anthropic_emulator.requests
     assert len(pages) == 8  # 30 days, 4 buckets a page
     first = pages[0]["args"]
@@ -77,7 +79,9 @@ def test_a_month_paginated_matches_the_demo_to_the_cent(anthropic_emulator, fast
     default = sum(f.billed_cost for f in facts if f.vendor_key == "anthropic:workspace:default")
     assert D("35") < support / 30 < D("41") and D("8") < default / 30 < D("10")
     assert {f.service for f in facts if f.vendor_key.endswith("wrkspc_support")} == {
-        "Claude Sonnet 4 Usage - Input Tokens", "Claude Sonnet 4 Usage - Output Tokens"}
+        "Claude Sonnet 4 Usage - Input Tokens",
+        "Claude Sonnet 4 Usage - Output Tokens",
+    }
 
 
 def test_empty_buckets_and_null_workspace(fast):
@@ -85,21 +89,32 @@ def test_empty_buckets_and_null_workspace(fast):
         if day.day % 2 == 0:
             return []  # no cost that day
         return [
-            {"amount": "123.45", "currency": "USD", "description": "Claude Sonnet 4 Usage - Input Tokens",
-             "workspace_id": None},
-            {"amount": "0.55", "currency": "USD", "description": "Claude Sonnet 4 Usage - Input Tokens",
-             "workspace_id": None},
+            {
+                "amount": "123.45",
+                "currency": "USD",
+                "description": "Claude Sonnet 4 Usage - Input Tokens",
+                "workspace_id": None,
+            },
+            {
+                "amount": "0.55",
+                "currency": "USD",
+                "description": "Claude Sonnet 4 Usage - Input Tokens",
+                "workspace_id": None,
+            },
             {"amount": "1000", "currency": "USD", "description": "Web search", "workspace_id": "wrkspc_x"},
         ]
 
     with start_anthropic_emulator(results_for_day=results) as emulator:
-        facts = anthropic_costs.pull(emulator.api_key, NOV_1, NOV_1 + timedelta(days=4), base_url=emulator.url,
-                                     limit=2, config=fast).facts
-        body = requests.get(emulator.url + "/v1/organizations/cost_report", timeout=5, params={
-            "starting_at": "2026-11-02T00:00:00Z", "ending_at": "2026-11-03T00:00:00Z"},
-            headers={"x-api-key": emulator.api_key, "anthropic-version": "2023-06-01"}).json()
-    assert body["data"] == [{"starting_at": "2026-11-02T00:00:00Z", "ending_at": "2026-11-03T00:00:00Z",
-                             "results": []}]
+        facts = anthropic_costs.pull(
+            emulator.api_key, NOV_1, NOV_1 + timedelta(days=4), base_url=emulator.url, limit=2, config=fast
+        ).facts
+        body = requests.get(
+            emulator.url + "/v1/organizations/cost_report",
+            timeout=5,
+            params={"starting_at": "2026-11-02T00:00:00Z", "ending_at": "2026-11-03T00:00:00Z"},
+            headers={"x-api-key": emulator.api_key, "anthropic-version": "2023-06-01"},
+        ).json()
+    assert body["data"] == [{"starting_at": "2026-11-02T00:00:00Z", "ending_at": "2026-11-03T00:00:00Z", "results": []}]
     assert sorted({f.day for f in facts}) == [date(2026, 11, 1), date(2026, 11, 3)]
     default = [f for f in facts if f.vendor_key == "anthropic:workspace:default"]
     assert len(default) == 2 and all(f.billed_cost == D("1.24") for f in default)  # 124.00 cents
@@ -109,44 +124,59 @@ def test_empty_buckets_and_null_workspace(fast):
 def test_a_restated_day_is_returned_restated(anthropic_emulator, fast):
     day = date(2026, 11, 10)
     window = (day, day + timedelta(days=2))
-    before = totals_by_key(anthropic_costs.pull(anthropic_emulator.api_key, *window,
-                                                base_url=anthropic_emulator.url, config=fast).facts)
-    response = requests.post(anthropic_emulator.root + "/_emulator/faults", timeout=5,
-                             json={"restate": {"day": day.isoformat(), "factor": "0.8"}})
+    before = totals_by_key(
+        anthropic_costs.pull(anthropic_emulator.api_key, *window, base_url=anthropic_emulator.url, config=fast).facts
+    )
+    response = requests.post(
+        anthropic_emulator.root + "/_emulator/faults",
+        timeout=5,
+        json={"restate": {"day": day.isoformat(), "factor": "0.8"}},
+    )
     assert response.status_code == 200 and response.json()["restated"][0]["factor"] == "0.8"
-    after = totals_by_key(anthropic_costs.pull(anthropic_emulator.api_key, *window,
-                                               base_url=anthropic_emulator.url, config=fast).facts)
+    after = totals_by_key(
+        anthropic_costs.pull(anthropic_emulator.api_key, *window, base_url=anthropic_emulator.url, config=fast).facts
+    )
     for workspace in ("wrkspc_support", "default"):
         key = (day, f"anthropic:workspace:{workspace}")
-        expected = sum((D(r["amount"]) * D("0.8")).quantize(D("0.001")) for r in
-                       demo_billing.anthropic_cost_results(day)
-                       if (r["workspace_id"] or "default") == workspace) / 100
+        expected = (
+            sum(
+                (D(r["amount"]) * D("0.8")).quantize(D("0.001"))
+                for r in demo_billing.anthropic_cost_results(day)
+                if (r["workspace_id"] or "default") == workspace
+            )
+            / 100
+        )
         assert after[key] == expected != before[key]
     later = (day + timedelta(days=1), "anthropic:workspace:wrkspc_support")
     assert after[later] == before[later]
 
 
 def test_failing_vendor_over_the_http_fault_endpoint(anthropic_emulator, fast):
-    requests.post(anthropic_emulator.root + "/_emulator/faults", json={"fail": {"count": 10, "status": 500}},
-                  timeout=5).raise_for_status()
+    requests.post(
+        anthropic_emulator.root + "/_emulator/faults", json={"fail": {"count": 10, "status": 500}}, timeout=5
+    ).raise_for_status()
     with pytest.raises(SourceUnavailable) as caught:
-        anthropic_costs.pull(anthropic_emulator.api_key, NOV_1, NOV_1 + timedelta(days=1),
-                             base_url=anthropic_emulator.url, config=fast).facts
+        anthropic_costs.pull(
+            anthropic_emulator.api_key, NOV_1, NOV_1 + timedelta(days=1), base_url=anthropic_emulator.url, config=fast
+        ).facts
     assert caught.value.source == "anthropic" and "500" in caught.value.reason
     assert len(anthropic_emulator.requests) == fast.retries + 1
     state = requests.get(anthropic_emulator.root + "/_emulator/faults", timeout=5).json()
-    assert state["pending"] == [{"kind": "status", "remaining": 10 - fast.retries - 1, "status": 500,
-                                 "retry_after": None}]
+    assert state["pending"] == [
+        {"kind": "status", "remaining": 10 - fast.retries - 1, "status": 500, "retry_after": None}
+    ]
     requests.delete(anthropic_emulator.root + "/_emulator/faults", timeout=5).raise_for_status()
-    facts = anthropic_costs.pull(anthropic_emulator.api_key, NOV_1, NOV_1 + timedelta(days=1),
-                                 base_url=anthropic_emulator.url, config=fast).facts
+    facts = anthropic_costs.pull(
+        anthropic_emulator.api_key, NOV_1, NOV_1 + timedelta(days=1), base_url=anthropic_emulator.url, config=fast
+    ).facts
     assert len(facts) == 4
 
 
 def test_429_then_success(anthropic_emulator, fast):
     anthropic_emulator.faults.fail_next(1, status=429, retry_after=0)
-    facts = anthropic_costs.pull(anthropic_emulator.api_key, NOV_1, NOV_1 + timedelta(days=1),
-                                 base_url=anthropic_emulator.url, config=fast).facts
+    facts = anthropic_costs.pull(
+        anthropic_emulator.api_key, NOV_1, NOV_1 + timedelta(days=1), base_url=anthropic_emulator.url, config=fast
+    ).facts
     assert len(anthropic_emulator.requests) == 2 and len(facts) == 4
 
 
@@ -154,8 +184,9 @@ def test_429_then_success(anthropic_emulator, fast):
 def test_bad_body_is_source_unavailable(anthropic_emulator, fast, fault):
     requests.post(anthropic_emulator.root + "/_emulator/faults", json={fault: 1}, timeout=5).raise_for_status()
     with pytest.raises(SourceUnavailable):
-        anthropic_costs.pull(anthropic_emulator.api_key, NOV_1, NOV_1 + timedelta(days=1),
-                             base_url=anthropic_emulator.url, config=fast).facts
+        anthropic_costs.pull(
+            anthropic_emulator.api_key, NOV_1, NOV_1 + timedelta(days=1), base_url=anthropic_emulator.url, config=fast
+        ).facts
 
 
 def test_auth_and_version_headers_are_checked(anthropic_emulator, fast):
@@ -171,10 +202,14 @@ def test_auth_and_version_headers_are_checked(anthropic_emulator, fast):
 def test_emulator_validates_parameters(anthropic_emulator):
     headers = {"x-api-key": anthropic_emulator.api_key, "anthropic-version": "2023-06-01"}
     base = anthropic_emulator.url + "/v1/organizations/cost_report"
-    for query in ("", "?starting_at=yesterday", "?starting_at=2026-11-01T00:00:00Z&limit=32",
-                  "?starting_at=2026-11-01T00:00:00Z&group_by[]=model",
-                  "?starting_at=2026-11-01T00:00:00Z&ending_at=2026-10-01T00:00:00Z",
-                  "?starting_at=2026-11-01T00:00:00Z&page=page_zzz"):
+    for query in (
+        "",
+        "?starting_at=yesterday",
+        "?starting_at=2026-11-01T00:00:00Z&limit=32",
+        "?starting_at=2026-11-01T00:00:00Z&group_by[]=model",
+        "?starting_at=2026-11-01T00:00:00Z&ending_at=2026-10-01T00:00:00Z",
+        "?starting_at=2026-11-01T00:00:00Z&page=page_zzz",
+    ):
         response = requests.get(base + query, headers=headers, timeout=5)
         assert response.status_code == 400, query
         assert response.json()["type"] == "error"
@@ -182,24 +217,37 @@ def test_emulator_validates_parameters(anthropic_emulator):
 
 def test_emulator_grouped_by_workspace_only(anthropic_emulator):
     headers = {"x-api-key": anthropic_emulator.api_key, "anthropic-version": "2023-06-01"}
-    body = requests.get(anthropic_emulator.url + "/v1/organizations/cost_report", headers=headers, timeout=5,
-                        params={"starting_at": "2026-11-01T00:00:00Z", "ending_at": "2026-11-02T00:00:00Z",
-                                "group_by[]": "workspace_id"}).json()
+    body = requests.get(
+        anthropic_emulator.url + "/v1/organizations/cost_report",
+        headers=headers,
+        timeout=5,
+        params={
+            "starting_at": "2026-11-01T00:00:00Z",
+            "ending_at": "2026-11-02T00:00:00Z",
+            "group_by[]": "workspace_id",
+        },
+    ).json()
     results = body["data"][0]["results"]
     assert {r["workspace_id"] for r in results} == {"wrkspc_support", None}
     assert all(r["description"] is None and r["model"] is None for r in results)
-    assert sum(D(r["amount"]) for r in results) == sum(D(r["amount"]) for r in
-                                                        demo_billing.anthropic_cost_results(NOV_1))
+    assert sum(D(r["amount"]) for r in results) == sum(
+        D(r["amount"]) for r in demo_billing.anthropic_cost_results(NOV_1)
+    )
     assert body["has_more"] is False and body["next_page"] is None
 
 
-@pytest.mark.parametrize("payload", [
-    {"type": "error", "error": {"type": "overloaded_error"}}, {"data": None}, {"data": [{"results": []}]},
-    {"data": [{"starting_at": "not a time", "results": []}]},
-    {"data": [{"starting_at": "2026-11-01T00:00:00Z", "results": [{"amount": 12.5}]}]},
-    {"data": [{"starting_at": "2026-11-01T00:00:00Z", "results": [{"amount": "1", "workspace_id": 7}]}]},
-    {"data": [], "has_more": True},
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"type": "error", "error": {"type": "overloaded_error"}},
+        {"data": None},
+        {"data": [{"results": []}]},
+        {"data": [{"starting_at": "not a time", "results": []}]},
+        {"data": [{"starting_at": "2026-11-01T00:00:00Z", "results": [{"amount": 12.5}]}]},
+        {"data": [{"starting_at": "2026-11-01T00:00:00Z", "results": [{"amount": "1", "workspace_id": 7}]}]},
+        {"data": [], "has_more": True},
+    ],
+)
 def test_unexpected_shapes(payload):
     with pytest.raises(SourceUnavailable):
         anthropic_costs.parse_cost_report_page(payload)
@@ -207,8 +255,9 @@ def test_unexpected_shapes(payload):
 
 def test_base_url_from_environment(anthropic_emulator, fast, monkeypatch):
     monkeypatch.setenv("ANTHROPIC_BASE_URL", anthropic_emulator.url)
-    assert len(anthropic_costs.pull(anthropic_emulator.api_key, NOV_1, NOV_1 + timedelta(days=1),
-                                    config=fast).facts) == 4
+    assert (
+        len(anthropic_costs.pull(anthropic_emulator.api_key, NOV_1, NOV_1 + timedelta(days=1), config=fast).facts) == 4
+    )
     monkeypatch.delenv("ANTHROPIC_BASE_URL")
     assert anthropic_costs.base_url_from_env() == "https://api.anthropic.com"
 
@@ -218,7 +267,13 @@ def test_a_day_left_out_of_the_answer_is_not_answered_and_an_empty_bucket_is(ant
     left_out, emptied = NOV_1 + timedelta(days=1), NOV_1 + timedelta(days=2)
     anthropic_emulator.faults.omit(left_out)
     anthropic_emulator.faults.empty(emptied)
-    pulled = anthropic_costs.pull(anthropic_emulator.api_key, NOV_1, NOV_1 + timedelta(days=4),
-                                  base_url=anthropic_emulator.url, limit=2, config=fast)
+    pulled = anthropic_costs.pull(
+        anthropic_emulator.api_key,
+        NOV_1,
+        NOV_1 + timedelta(days=4),
+        base_url=anthropic_emulator.url,
+        limit=2,
+        config=fast,
+    )
     assert pulled.answered == {NOV_1, emptied, NOV_1 + timedelta(days=3)}
     assert {f.day for f in pulled.facts} == {NOV_1, NOV_1 + timedelta(days=3)}

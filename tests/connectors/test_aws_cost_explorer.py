@@ -1,4 +1,5 @@
 """AWS Cost Explorer connector against moto (results injected, as moto documents)."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -38,8 +39,12 @@ def group(keys, unblended, net=None):
 
 
 def by_time(day, groups, estimated=False):
-    return {"TimePeriod": {"Start": day.isoformat(), "End": (day + timedelta(days=1)).isoformat()},
-            "Total": {}, "Groups": groups, "Estimated": estimated}
+    return {
+        "TimePeriod": {"Start": day.isoformat(), "End": (day + timedelta(days=1)).isoformat()},
+        "Total": {},
+        "Groups": groups,
+        "Estimated": estimated,
+    }
 
 
 def test_demo_month_over_three_pages_matches_exactly(ce):
@@ -71,12 +76,22 @@ def test_request_shape():
 
 def test_empty_tags_are_unallocated_and_net_cost_is_effective(ce):
     day = date(2026, 11, 5)
-    inject({"ResultsByTime": [by_time(day, [
-        group(["team$support", "use-case$ticket-escalation"], "10.0000000001", "9.5"),
-        group(["team$", "use-case$"], "3.25"),
-        group(["team$claims", "use-case$"], "1.10", "1.00"),
-        group(["team$claims", "use-case$"], "0.90", "0.80"),  # same key again: summed
-    ], estimated=True)]})
+    inject(
+        {
+            "ResultsByTime": [
+                by_time(
+                    day,
+                    [
+                        group(["team$support", "use-case$ticket-escalation"], "10.0000000001", "9.5"),
+                        group(["team$", "use-case$"], "3.25"),
+                        group(["team$claims", "use-case$"], "1.10", "1.00"),
+                        group(["team$claims", "use-case$"], "0.90", "0.80"),  # same key again: summed
+                    ],
+                    estimated=True,
+                )
+            ]
+        }
+    )
     facts = {f.vendor_key: f for f in aws_cost_explorer.pull(ce, day, day + timedelta(days=1)).facts}
     tagged = facts["aws:tag:team=support,use-case=ticket-escalation"]
     assert (tagged.billed_cost, tagged.effective_cost) == (D("10.0000000001"), D("9.5"))
@@ -87,12 +102,21 @@ def test_empty_tags_are_unallocated_and_net_cost_is_effective(ce):
     assert untagged.effective_cost == untagged.billed_cost == D("3.25")
     half = facts["aws:tag:team=claims,use-case="]
     assert (half.team, half.use_case, half.billed_cost, half.effective_cost) == (
-        "claims", "unallocated", D("2.00"), D("1.80"))
+        "claims",
+        "unallocated",
+        D("2.00"),
+        D("1.80"),
+    )
 
 
 def test_days_outside_the_window_are_dropped(ce):
-    inject({"ResultsByTime": [by_time(NOV_1 + timedelta(days=i), [group(["team$a", "use-case$b"], "1")])
-                              for i in range(3)]})
+    inject(
+        {
+            "ResultsByTime": [
+                by_time(NOV_1 + timedelta(days=i), [group(["team$a", "use-case$b"], "1")]) for i in range(3)
+            ]
+        }
+    )
     facts = aws_cost_explorer.pull(ce, NOV_1 + timedelta(days=1), NOV_1 + timedelta(days=2)).facts
     assert [f.day for f in facts] == [NOV_1 + timedelta(days=1)]
 
@@ -122,11 +146,15 @@ def test_repeated_page_token_is_refused():
         aws_cost_explorer.pull(Looping(), NOV_1, DEC_1).facts
 
 
-@pytest.mark.parametrize("response", [
-    {"ResultsByTime": {}}, {"ResultsByTime": [{"TimePeriod": {}}]},
-    {"ResultsByTime": [by_time(NOV_1, [{"Keys": ["team$a"], "Metrics": {}}])]},
-    {"ResultsByTime": [by_time(NOV_1, [group(["team$a"], "x")])]},
-])
+@pytest.mark.parametrize(
+    "response",
+    [
+        {"ResultsByTime": {}},
+        {"ResultsByTime": [{"TimePeriod": {}}]},
+        {"ResultsByTime": [by_time(NOV_1, [{"Keys": ["team$a"], "Metrics": {}}])]},
+        {"ResultsByTime": [by_time(NOV_1, [group(["team$a"], "x")])]},
+    ],
+)
 def test_unexpected_shapes(response):
     with pytest.raises(SourceUnavailable):
         aws_cost_explorer.parse_response(response)
@@ -145,11 +173,13 @@ def test_injection_over_a_moto_server(monkeypatch):
         url = f"http://127.0.0.1:{port}"
         start, end = date(2026, 10, 1), date(2026, 10, 8)
         demo_billing.inject_aws_costs_into_moto(start, end, endpoint_url=url, days_per_page=3)
-        client = boto3.client("ce", region_name="us-east-1", endpoint_url=url,
-                              aws_access_key_id="local", aws_secret_access_key="local")
+        client = boto3.client(
+            "ce", region_name="us-east-1", endpoint_url=url, aws_access_key_id="local", aws_secret_access_key="local"
+        )
         facts = aws_cost_explorer.pull(client, start, end).facts
         assert sum(f.billed_cost for f in facts) == sum(
-            demo_billing.aws_daily_cost(start + timedelta(days=i)) for i in range(7))
+            demo_billing.aws_daily_cost(start + timedelta(days=i)) for i in range(7)
+        )
         assert len(facts) == 7
     finally:
         server.stop()
@@ -162,9 +192,15 @@ def test_an_empty_answer_answers_no_day(ce):
 
 
 def test_a_day_with_no_groups_is_answered_with_no_facts(ce):
-    inject({"ResultsByTime": [by_time(NOV_1, [group(["team$a", "use-case$b"], "2.5")]),
-                              by_time(NOV_1 + timedelta(days=1), []),
-                              by_time(NOV_1 + timedelta(days=5), [group(["team$a", "use-case$b"], "1")])]})
+    inject(
+        {
+            "ResultsByTime": [
+                by_time(NOV_1, [group(["team$a", "use-case$b"], "2.5")]),
+                by_time(NOV_1 + timedelta(days=1), []),
+                by_time(NOV_1 + timedelta(days=5), [group(["team$a", "use-case$b"], "1")]),
+            ]
+        }
+    )
     pulled = aws_cost_explorer.pull(ce, NOV_1, NOV_1 + timedelta(days=3))
     assert pulled.answered == {NOV_1, NOV_1 + timedelta(days=1)}  # day 6 is outside the window
     assert [f.day for f in pulled.facts] == [NOV_1]

@@ -1,4 +1,5 @@
 """The local billing emulators themselves: CLI, fault endpoint, exact JSON, demo data."""
+
 from __future__ import annotations
 
 import json
@@ -47,8 +48,13 @@ def test_faults_queue_in_order():
     assert faults.factor(date(2026, 11, 2), "proj_claims") == 1
     faults.clear()
     assert faults.to_dict() == {"pending": [], "restated": [], "omitted": [], "emptied": []}
-    for bad in ([], {"explode": 1}, {"restate": {"day": "x", "factor": "1"}}, {"fail": {"count": 0}},
-                {"restate": {"day": "2026-11-01", "factor": "abc"}}):
+    for bad in (
+        [],
+        {"explode": 1},
+        {"restate": {"day": "x", "factor": "1"}},
+        {"fail": {"count": 0}},
+        {"restate": {"day": "2026-11-01", "factor": "abc"}},
+    ):
         with pytest.raises(ValueError):
             faults.apply(bad)
 
@@ -66,19 +72,29 @@ def test_omitted_and_emptied_days_over_http(anthropic_emulator):
     url = anthropic_emulator.root + "/_emulator/faults"
     state = requests.post(url, json={"omit": ["2026-11-02"], "empty": "2026-11-03"}, timeout=5).json()
     assert (state["omitted"], state["emptied"]) == (["2026-11-02"], ["2026-11-03"])
-    response = requests.get(anthropic_emulator.url + "/v1/organizations/cost_report", timeout=5,
-                            headers={"x-api-key": anthropic_emulator.api_key, "anthropic-version": "2023-06-01"},
-                            params={"starting_at": "2026-11-01T00:00:00Z", "ending_at": "2026-11-04T00:00:00Z"})
+    response = requests.get(
+        anthropic_emulator.url + "/v1/organizations/cost_report",
+        timeout=5,
+        headers={"x-api-key": anthropic_emulator.api_key, "anthropic-version": "2023-06-01"},
+        params={"starting_at": "2026-11-01T00:00:00Z", "ending_at": "2026-11-04T00:00:00Z"},
+    )
     buckets = {b["starting_at"][:10]: b["results"] for b in response.json()["data"]}
     assert set(buckets) == {"2026-11-01", "2026-11-03"} and buckets["2026-11-03"] == [] and buckets["2026-11-01"]
     assert requests.delete(url, timeout=5).json()["omitted"] == []
 
 
 def test_openai_amounts_cross_the_wire_exactly(openai_emulator):
-    response = requests.get(openai_emulator.url + "/organization/costs", timeout=5,
-                            headers={"Authorization": f"Bearer {openai_emulator.api_key}"},
-                            params=[("start_time", 1793491200), ("end_time", 1793577600),
-                                    ("group_by", "project_id"), ("group_by", "line_item")])
+    response = requests.get(
+        openai_emulator.url + "/organization/costs",
+        timeout=5,
+        headers={"Authorization": f"Bearer {openai_emulator.api_key}"},
+        params=[
+            ("start_time", 1793491200),
+            ("end_time", 1793577600),
+            ("group_by", "project_id"),
+            ("group_by", "line_item"),
+        ],
+    )
     values = [r["amount"]["value"] for r in response.json(parse_float=D)["data"][0]["results"]]
     assert values == [r["amount"]["value"] for r in demo_billing.openai_cost_results(date(2026, 11, 1))]
     assert '"value":' in response.text and '"currency":"usd"' in response.text
@@ -94,10 +110,14 @@ def test_demo_spend_is_deterministic_and_near_the_stated_levels():
             totals[key] = totals.get(key, D(0)) + value
     averages = {k: v / len(days) for k, v in totals.items()}
     stated = {
-        demo_billing.VENDOR_KEY_OPENAI_CLAIMS: 1150, demo_billing.VENDOR_KEY_OPENAI_SALES_LEADS: 690,
-        demo_billing.VENDOR_KEY_OPENAI_SHADOW_MARKETING: 25, demo_billing.VENDOR_KEY_ANTHROPIC_SUPPORT: 38,
-        demo_billing.VENDOR_KEY_ANTHROPIC_DEFAULT: 9, demo_billing.VENDOR_KEY_AWS_CONTRACT_REVIEW: 210,
-        demo_billing.VENDOR_KEY_PINECONE: 300, demo_billing.VENDOR_KEY_DATADOG: 120,
+        demo_billing.VENDOR_KEY_OPENAI_CLAIMS: 1150,
+        demo_billing.VENDOR_KEY_OPENAI_SALES_LEADS: 690,
+        demo_billing.VENDOR_KEY_OPENAI_SHADOW_MARKETING: 25,
+        demo_billing.VENDOR_KEY_ANTHROPIC_SUPPORT: 38,
+        demo_billing.VENDOR_KEY_ANTHROPIC_DEFAULT: 9,
+        demo_billing.VENDOR_KEY_AWS_CONTRACT_REVIEW: 210,
+        demo_billing.VENDOR_KEY_PINECONE: 300,
+        demo_billing.VENDOR_KEY_DATADOG: 120,
     }
     assert set(averages) == set(stated)
     for key, level in stated.items():
@@ -105,7 +125,8 @@ def test_demo_spend_is_deterministic_and_near_the_stated_levels():
     # weekdays cost more than weekends
     monday, saturday = date(2026, 11, 2), date(2026, 11, 7)
     assert sum(demo_billing.expected_daily_spend(monday).values()) > sum(
-        demo_billing.expected_daily_spend(saturday).values())
+        demo_billing.expected_daily_spend(saturday).values()
+    )
 
 
 def test_cli_serves_both_vendors(fast):
@@ -114,9 +135,19 @@ def test_cli_serves_both_vendors(fast):
 
     openai_port, anthropic_port = free_port(), free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "local.vendor_emulators", "--openai-port", str(openai_port),
-         "--anthropic-port", str(anthropic_port)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "local.vendor_emulators",
+            "--openai-port",
+            str(openai_port),
+            "--anthropic-port",
+            str(anthropic_port),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     try:
@@ -125,14 +156,21 @@ def test_cli_serves_both_vendors(fast):
         assert printed["OPENAI_BASE_URL"] == f"http://127.0.0.1:{openai_port}/v1"
         assert printed["ANTHROPIC_BASE_URL"] == f"http://127.0.0.1:{anthropic_port}"
         day = date(2026, 11, 2)
-        openai = openai_costs.pull(printed["OPENAI_ADMIN_KEY"], day, day + timedelta(days=1),
-                                   base_url=printed["OPENAI_BASE_URL"], config=fast).facts
-        anthropic = anthropic_costs.pull(printed["ANTHROPIC_ADMIN_KEY"], day, day + timedelta(days=1),
-                                         base_url=printed["ANTHROPIC_BASE_URL"], config=fast).facts
+        openai = openai_costs.pull(
+            printed["OPENAI_ADMIN_KEY"], day, day + timedelta(days=1), base_url=printed["OPENAI_BASE_URL"], config=fast
+        ).facts
+        anthropic = anthropic_costs.pull(
+            printed["ANTHROPIC_ADMIN_KEY"],
+            day,
+            day + timedelta(days=1),
+            base_url=printed["ANTHROPIC_BASE_URL"],
+            config=fast,
+        ).facts
         expected = demo_billing.expected_daily_spend(day)
         assert sum(f.billed_cost for f in openai) == sum(v for k, v in expected.items() if k.startswith("openai:"))
         assert sum(f.billed_cost for f in anthropic) == sum(
-            v for k, v in expected.items() if k.startswith("anthropic:"))
+            v for k, v in expected.items() if k.startswith("anthropic:")
+        )
     finally:
         process.terminate()
         try:

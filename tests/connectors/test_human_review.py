@@ -1,4 +1,5 @@
 """Human review minutes -> cost facts."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -29,7 +30,13 @@ def test_minutes_times_rate_over_sixty():
     assert by_uc["mystery"].team == "unallocated" and by_uc["mystery"].billed_cost == D("2.29")  # 2.291666...
     f = by_uc["claims-processing"]
     assert (f.source, f.category, f.provider, f.service, f.team, f.day) == (
-        "human_review", "human_review", "Internal", "human review", "claims", DAY)
+        "human_review",
+        "human_review",
+        "Internal",
+        "human review",
+        "claims",
+        DAY,
+    )
     assert f.vendor_key == "human_review:use_case:claims-processing" and f.effective_cost == f.billed_cost
 
 
@@ -63,8 +70,10 @@ def test_pull_answers_every_day_of_the_window():
 
     from chalicelib.connectors import human_review
 
-    units = [DailyUnits("a", DAY, units=3, review_minutes=D("6")),
-             DailyUnits("a", DAY + timedelta(days=5), units=1, review_minutes=D("6"))]  # outside the window
+    units = [
+        DailyUnits("a", DAY, units=3, review_minutes=D("6")),
+        DailyUnits("a", DAY + timedelta(days=5), units=1, review_minutes=D("6")),
+    ]  # outside the window
     pulled = human_review.pull(units, D("60"), {"a": "t"}, DAY - timedelta(days=1), DAY + timedelta(days=2))
     assert pulled.answered == {DAY - timedelta(days=1), DAY, DAY + timedelta(days=1)}
     assert [(f.day, f.effective_cost) for f in pulled.facts] == [(DAY, D("6"))]

@@ -1,4 +1,5 @@
 """Mappings: vendor keys -> (team, use case); unmapped spend kept and listed."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -13,8 +14,9 @@ DAY = date(2026, 11, 2)
 
 
 def fact(key, amount, source="openai", team="unallocated", use_case="unallocated", effective=None):
-    return CostFact(DAY, source, "api", "X", "svc", D(amount), D(effective or amount), vendor_key=key,
-                    team=team, use_case=use_case)
+    return CostFact(
+        DAY, source, "api", "X", "svc", D(amount), D(effective or amount), vendor_key=key, team=team, use_case=use_case
+    )
 
 
 def test_rules_place_facts_and_unmapped_keys_are_totalled():
@@ -35,8 +37,10 @@ def test_rules_place_facts_and_unmapped_keys_are_totalled():
 
 def test_a_rule_overrides_source_tags_and_the_last_rule_wins():
     tagged = fact("aws:tag:team=ops,use-case=old", "5", "aws", "ops", "old")
-    rules = [MappingRule("aws:tag:team=ops,use-case=old", "operations", "first"),
-             MappingRule(" aws:tag:team=ops,use-case=old ", "operations", "contract-review")]
+    rules = [
+        MappingRule("aws:tag:team=ops,use-case=old", "operations", "first"),
+        MappingRule(" aws:tag:team=ops,use-case=old ", "operations", "contract-review"),
+    ]
     [mapped], unmapped = apply_mappings([tagged], rules)
     assert (mapped.team, mapped.use_case, unmapped) == ("operations", "contract-review", {})
 
@@ -57,8 +61,10 @@ def test_a_rule_to_unallocated_keeps_it_listed_and_keyless_facts_are_named():
 
 def test_demo_mappings_leave_only_the_shadow_spend_unallocated():
     facts = [fact(k, v) for k, v in demo_billing.expected_daily_spend(DAY).items()]
-    facts = [f if not f.vendor_key.startswith(("aws:", "csv:")) else
-             fact(f.vendor_key, f.billed_cost, "csv", "t", "u") for f in facts]
+    facts = [
+        f if not f.vendor_key.startswith(("aws:", "csv:")) else fact(f.vendor_key, f.billed_cost, "csv", "t", "u")
+        for f in facts
+    ]
     _, unmapped = apply_mappings(facts, demo_billing.DEMO_MAPPINGS)
     assert set(unmapped) == set(demo_billing.UNMAPPED_VENDOR_KEYS)
 

@@ -1,4 +1,5 @@
 """OpenAI Costs API connector against the local emulator, over real HTTP."""
+
 from __future__ import annotations
 
 import json
@@ -36,8 +37,9 @@ def expected_openai(start, end):
 
 
 def test_a_month_paginated_matches_the_demo_exactly(openai_emulator, fast):
-    facts = openai_costs.pull(openai_emulator.api_key, NOV_1, DEC_1, base_url=openai_emulator.url,
-                              limit=7, config=fast).facts
+    facts = openai_costs.pull(
+        openai_emulator.api_key, NOV_1, DEC_1, base_url=openai_emulator.url, limit=7, config=fast
+    ).facts
     pages = [r for r in openai_emulator.requests if r["path"] == "/v1/organization/costs"]
     assert len(pages) == 5  # 30 days, 7 buckets a page
     assert "page" not in pages[0]["args"] and all("page" in p["args"] for p in pages[1:])
@@ -66,8 +68,9 @@ def total_by(facts, key):
 
 
 def test_limit_one_gives_one_page_per_day(openai_emulator, fast):
-    facts = openai_costs.pull(openai_emulator.api_key, NOV_1, NOV_1 + timedelta(days=3),
-                              base_url=openai_emulator.url, limit=1, config=fast).facts
+    facts = openai_costs.pull(
+        openai_emulator.api_key, NOV_1, NOV_1 + timedelta(days=3), base_url=openai_emulator.url, limit=1, config=fast
+    ).facts
     assert len(openai_emulator.requests) == 3
     assert totals_by_key(facts) == expected_openai(NOV_1, NOV_1 + timedelta(days=3))
 
@@ -80,8 +83,11 @@ def test_a_restated_day_is_returned_restated_on_the_next_pull(openai_emulator, f
     second = openai_costs.pull(openai_emulator.api_key, *window, base_url=openai_emulator.url, config=fast).facts
     before, after = totals_by_key(first), totals_by_key(second)
     key = (day, "openai:project:proj_claims")
-    assert after[key] == sum((r["amount"]["value"] * D("1.5")).quantize(D("0.000001"))
-                             for r in demo_billing.openai_cost_results(day) if r["project_id"] == "proj_claims")
+    assert after[key] == sum(
+        (r["amount"]["value"] * D("1.5")).quantize(D("0.000001"))
+        for r in demo_billing.openai_cost_results(day)
+        if r["project_id"] == "proj_claims"
+    )
     assert after[key] != before[key]
     assert {k: v for k, v in after.items() if k != key} == {k: v for k, v in before.items() if k != key}
 
@@ -89,23 +95,26 @@ def test_a_restated_day_is_returned_restated_on_the_next_pull(openai_emulator, f
 def test_500s_beyond_the_retries_make_the_source_unavailable(openai_emulator, fast):
     openai_emulator.faults.fail_next(fast.retries + 1, status=500)
     with pytest.raises(SourceUnavailable) as caught:
-        openai_costs.pull(openai_emulator.api_key, NOV_1, NOV_1 + timedelta(days=2),
-                          base_url=openai_emulator.url, config=fast).facts
+        openai_costs.pull(
+            openai_emulator.api_key, NOV_1, NOV_1 + timedelta(days=2), base_url=openai_emulator.url, config=fast
+        ).facts
     assert caught.value.source == "openai" and "HTTP 500" in caught.value.reason
     assert len(openai_emulator.requests) == fast.retries + 1
 
 
 def test_500s_within_the_retries_are_absorbed(openai_emulator, fast):
     openai_emulator.faults.fail_next(fast.retries, status=503)
-    facts = openai_costs.pull(openai_emulator.api_key, NOV_1, NOV_1 + timedelta(days=2),
-                              base_url=openai_emulator.url, config=fast).facts
+    facts = openai_costs.pull(
+        openai_emulator.api_key, NOV_1, NOV_1 + timedelta(days=2), base_url=openai_emulator.url, config=fast
+    ).facts
     assert totals_by_key(facts) == expected_openai(NOV_1, NOV_1 + timedelta(days=2))
 
 
 def test_429_with_retry_after_then_success(openai_emulator, fast):
     openai_emulator.faults.fail_next(2, status=429, retry_after=0)
-    facts = openai_costs.pull(openai_emulator.api_key, NOV_1, NOV_1 + timedelta(days=2),
-                              base_url=openai_emulator.url, config=fast).facts
+    facts = openai_costs.pull(
+        openai_emulator.api_key, NOV_1, NOV_1 + timedelta(days=2), base_url=openai_emulator.url, config=fast
+    ).facts
     assert len(openai_emulator.requests) == 3
     assert totals_by_key(facts) == expected_openai(NOV_1, NOV_1 + timedelta(days=2))
 
@@ -115,16 +124,23 @@ def test_a_failure_on_a_later_page_fails_the_whole_pull(openai_emulator, fast):
     openai_emulator.faults.delay_next(1, 0)  # consumed by page 1
     openai_emulator.faults.fail_next(fast.retries + 1, status=502)
     with pytest.raises(SourceUnavailable):
-        openai_costs.pull(openai_emulator.api_key, NOV_1, NOV_1 + timedelta(days=4),
-                          base_url=openai_emulator.url, limit=2, config=fast).facts
+        openai_costs.pull(
+            openai_emulator.api_key,
+            NOV_1,
+            NOV_1 + timedelta(days=4),
+            base_url=openai_emulator.url,
+            limit=2,
+            config=fast,
+        ).facts
 
 
 @pytest.mark.parametrize("fault", ["bad_json_next", "bad_shape_next"])
 def test_bad_json_or_shape_is_source_unavailable(openai_emulator, fast, fault):
     getattr(openai_emulator.faults, fault)(1)
     with pytest.raises(SourceUnavailable) as caught:
-        openai_costs.pull(openai_emulator.api_key, NOV_1, NOV_1 + timedelta(days=1),
-                          base_url=openai_emulator.url, config=fast).facts
+        openai_costs.pull(
+            openai_emulator.api_key, NOV_1, NOV_1 + timedelta(days=1), base_url=openai_emulator.url, config=fast
+        ).facts
     assert "JSON" in caught.value.reason or "shape" in caught.value.reason
 
 
@@ -141,12 +157,14 @@ def test_read_timeouts_are_retried_then_reported(openai_emulator):
     config = HttpConfig(retries=1, backoff_factor=0.001, read_timeout=0.1, connect_timeout=1)
     openai_emulator.faults.delay_next(2, seconds=0.4)
     with pytest.raises(SourceUnavailable) as caught:
-        openai_costs.pull(openai_emulator.api_key, NOV_1, NOV_1 + timedelta(days=1),
-                          base_url=openai_emulator.url, config=config).facts
+        openai_costs.pull(
+            openai_emulator.api_key, NOV_1, NOV_1 + timedelta(days=1), base_url=openai_emulator.url, config=config
+        ).facts
     assert "timed out" in caught.value.reason or "connect" in caught.value.reason
     openai_emulator.faults.delay_next(1, seconds=0.4)  # one slow answer, then a fast retry
-    facts = openai_costs.pull(openai_emulator.api_key, NOV_1, NOV_1 + timedelta(days=1),
-                              base_url=openai_emulator.url, config=config).facts
+    facts = openai_costs.pull(
+        openai_emulator.api_key, NOV_1, NOV_1 + timedelta(days=1), base_url=openai_emulator.url, config=config
+    ).facts
     assert len(facts) == 6
 
 
@@ -182,18 +200,38 @@ def test_documented_example_response_parses_exactly():
 
 def test_grouped_result_object_example():
     result = json.loads((REFERENCE / "openai_costs_result_object_grouped_example.json").read_text(), parse_float=D)
-    page = {"object": "page", "has_more": False, "next_page": None,
-            "data": [{"object": "bucket", "start_time": 1730419200, "end_time": 1730505600, "results": [result]}]}
+    page = {
+        "object": "page",
+        "has_more": False,
+        "next_page": None,
+        "data": [{"object": "bucket", "start_time": 1730419200, "end_time": 1730505600, "results": [result]}],
+    }
     [fact] = openai_costs.parse_costs_page(page)[0]
     assert (fact.vendor_key, fact.service, fact.billed_cost) == ("openai:project:proj_abc", "input_tokens", D("0.06"))
 
 
 def test_same_project_line_item_and_day_are_summed_across_pages():
     def page(value, has_more, cursor):
-        return {"object": "page", "has_more": has_more, "next_page": cursor, "data": [
-            {"object": "bucket", "start_time": 1730419200, "end_time": 1730505600, "results": [
-                {"object": "organization.costs.result", "amount": {"value": value, "currency": "usd"},
-                 "project_id": "proj_a", "line_item": "gpt-4o, input"}]}]}
+        return {
+            "object": "page",
+            "has_more": has_more,
+            "next_page": cursor,
+            "data": [
+                {
+                    "object": "bucket",
+                    "start_time": 1730419200,
+                    "end_time": 1730505600,
+                    "results": [
+                        {
+                            "object": "organization.costs.result",
+                            "amount": {"value": value, "currency": "usd"},
+                            "project_id": "proj_a",
+                            "line_item": "gpt-4o, input",
+                        }
+                    ],
+                }
+            ],
+        }
 
     from chalicelib.connectors.common import merge_facts
 
@@ -205,29 +243,54 @@ def test_same_project_line_item_and_day_are_summed_across_pages():
 
 
 def test_floats_are_refused():
-    page = {"object": "page", "has_more": False, "next_page": None, "data": [
-        {"object": "bucket", "start_time": 1730419200, "results": [
-            {"object": "organization.costs.result", "amount": {"value": 0.06, "currency": "usd"}}]}]}
+    page = {
+        "object": "page",
+        "has_more": False,
+        "next_page": None,
+        "data": [
+            {
+                "object": "bucket",
+                "start_time": 1730419200,
+                "results": [{"object": "organization.costs.result", "amount": {"value": 0.06, "currency": "usd"}}],
+            }
+        ],
+    }
     with pytest.raises(SourceUnavailable, match="inexact"):
         openai_costs.parse_costs_page(page)
 
 
-@pytest.mark.parametrize("payload", [
-    [], {"data": {}}, {"data": [], "has_more": "yes"}, {"data": [], "has_more": True, "next_page": None},
-    {"data": [{"start_time": "x", "results": []}]}, {"data": [{"start_time": 1730419200}]},
-    {"data": [{"start_time": 1730419200, "results": [{"amount": "12"}]}]},
-    {"data": [{"start_time": 1730419200, "results": [{"amount": {"value": "abc"}}]}]},
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        [],
+        {"data": {}},
+        {"data": [], "has_more": "yes"},
+        {"data": [], "has_more": True, "next_page": None},
+        {"data": [{"start_time": "x", "results": []}]},
+        {"data": [{"start_time": 1730419200}]},
+        {"data": [{"start_time": 1730419200, "results": [{"amount": "12"}]}]},
+        {"data": [{"start_time": 1730419200, "results": [{"amount": {"value": "abc"}}]}]},
+    ],
+)
 def test_unexpected_shapes_raise_source_unavailable(payload):
     with pytest.raises(SourceUnavailable):
         openai_costs.parse_costs_page(payload)
 
 
 def test_buckets_outside_the_window_are_ignored():
-    page = {"object": "page", "has_more": False, "next_page": None, "data": [
-        {"object": "bucket", "start_time": 1730419200 + 86400 * i, "results": [
-            {"object": "organization.costs.result", "amount": {"value": D(1), "currency": "usd"}}]}
-        for i in range(3)]}
+    page = {
+        "object": "page",
+        "has_more": False,
+        "next_page": None,
+        "data": [
+            {
+                "object": "bucket",
+                "start_time": 1730419200 + 86400 * i,
+                "results": [{"object": "organization.costs.result", "amount": {"value": D(1), "currency": "usd"}}],
+            }
+            for i in range(3)
+        ],
+    }
     facts, _, _ = openai_costs.parse_costs_page(page, start=date(2024, 11, 2), end=date(2024, 11, 3))
     assert [f.day for f in facts] == [date(2024, 11, 2)]
 
@@ -243,8 +306,9 @@ def test_emulator_requires_the_bearer_key(openai_emulator):
     url = openai_emulator.url + "/organization/costs?start_time=1793491200"
     assert requests.get(url, timeout=5).status_code == 401
     assert requests.get(url, headers={"Authorization": "Bearer nope"}, timeout=5).status_code == 401
-    ok = requests.get(url + "&end_time=1793577600", headers={"Authorization": f"Bearer {openai_emulator.api_key}"},
-                      timeout=5)
+    ok = requests.get(
+        url + "&end_time=1793577600", headers={"Authorization": f"Bearer {openai_emulator.api_key}"}, timeout=5
+    )
     assert ok.status_code == 200
     body = ok.json(parse_float=D)
     # not grouped: one aggregate result a day with null project and line item
@@ -257,9 +321,16 @@ def test_emulator_requires_the_bearer_key(openai_emulator):
 def test_emulator_validates_parameters(openai_emulator):
     headers = {"Authorization": f"Bearer {openai_emulator.api_key}"}
     base = openai_emulator.url + "/organization/costs"
-    for query in ("", "?start_time=abc", "?start_time=1793491200&limit=181", "?start_time=1793491200&limit=0",
-                  "?start_time=1793491200&bucket_width=1h", "?start_time=1793491200&group_by=model",
-                  "?start_time=1793491200&page=garbage", "?start_time=1793491200&end_time=1793491200"):
+    for query in (
+        "",
+        "?start_time=abc",
+        "?start_time=1793491200&limit=181",
+        "?start_time=1793491200&limit=0",
+        "?start_time=1793491200&bucket_width=1h",
+        "?start_time=1793491200&group_by=model",
+        "?start_time=1793491200&page=garbage",
+        "?start_time=1793491200&end_time=1793491200",
+    ):
         response = requests.get(base + query, headers=headers, timeout=5)
         assert response.status_code == 400, query
         assert response.json()["error"]["type"] == "invalid_request_error"
@@ -267,9 +338,17 @@ def test_emulator_validates_parameters(openai_emulator):
 
 def test_emulator_project_filter(openai_emulator):
     headers = {"Authorization": f"Bearer {openai_emulator.api_key}"}
-    body = requests.get(openai_emulator.url + "/organization/costs", headers=headers, timeout=5, params=[
-        ("start_time", 1793491200), ("end_time", 1793577600), ("group_by", "project_id"),
-        ("project_ids", "proj_claims")]).json(parse_float=D)
+    body = requests.get(
+        openai_emulator.url + "/organization/costs",
+        headers=headers,
+        timeout=5,
+        params=[
+            ("start_time", 1793491200),
+            ("end_time", 1793577600),
+            ("group_by", "project_id"),
+            ("project_ids", "proj_claims"),
+        ],
+    ).json(parse_float=D)
     [result] = body["data"][0]["results"]
     assert result["project_id"] == "proj_claims" and result["line_item"] is None
 
@@ -278,8 +357,9 @@ def test_emulator_project_filter(openai_emulator):
 def test_a_day_left_out_of_the_answer_is_not_answered(openai_emulator, fast):
     left_out = NOV_1 + timedelta(days=1)
     openai_emulator.faults.omit(left_out)
-    pulled = openai_costs.pull(openai_emulator.api_key, NOV_1, NOV_1 + timedelta(days=3),
-                               base_url=openai_emulator.url, limit=1, config=fast)
+    pulled = openai_costs.pull(
+        openai_emulator.api_key, NOV_1, NOV_1 + timedelta(days=3), base_url=openai_emulator.url, limit=1, config=fast
+    )
     assert pulled.answered == {NOV_1, NOV_1 + timedelta(days=2)}
     assert {f.day for f in pulled.facts} == {NOV_1, NOV_1 + timedelta(days=2)}
 
@@ -287,16 +367,22 @@ def test_a_day_left_out_of_the_answer_is_not_answered(openai_emulator, fast):
 def test_an_empty_bucket_answers_its_day_with_no_facts(openai_emulator, fast):
     emptied = NOV_1 + timedelta(days=1)
     openai_emulator.faults.empty(emptied)
-    pulled = openai_costs.pull(openai_emulator.api_key, NOV_1, NOV_1 + timedelta(days=3),
-                               base_url=openai_emulator.url, config=fast)
+    pulled = openai_costs.pull(
+        openai_emulator.api_key, NOV_1, NOV_1 + timedelta(days=3), base_url=openai_emulator.url, config=fast
+    )
     assert pulled.answered == {NOV_1 + timedelta(days=i) for i in range(3)}
     assert emptied not in {f.day for f in pulled.facts}
 
 
 def test_a_page_reports_the_days_it_has_buckets_for():
-    page = {"object": "page", "has_more": False, "next_page": None, "data": [
-        {"object": "bucket", "start_time": 1730419200, "end_time": 1730505600, "results": []},  # 2024-11-01
-        {"object": "bucket", "start_time": 1730505600, "end_time": 1730592000, "results": []},  # 2024-11-02
-    ]}
+    page = {
+        "object": "page",
+        "has_more": False,
+        "next_page": None,
+        "data": [
+            {"object": "bucket", "start_time": 1730419200, "end_time": 1730505600, "results": []},  # 2024-11-01
+            {"object": "bucket", "start_time": 1730505600, "end_time": 1730592000, "results": []},  # 2024-11-02
+        ],
+    }
     facts, cursor, answered = openai_costs.parse_costs_page(page, start=date(2024, 11, 2), end=date(2024, 11, 3))
     assert (facts, cursor, answered) == ([], None, {date(2024, 11, 2)})  # the bucket outside the window is ignored

@@ -1,4 +1,5 @@
 """Properties: splits and merges never create or lose a fraction of a cent."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -12,8 +13,7 @@ from chalicelib.connectors import focus_csv, simple_csv
 from chalicelib.connectors.common import merge_facts, split_evenly_by_weight
 from chalicelib.domain.facts import CostFact
 
-amounts = st.decimals(min_value=D("-100000"), max_value=D("100000"), places=6, allow_nan=False,
-                      allow_infinity=False)
+amounts = st.decimals(min_value=D("-100000"), max_value=D("100000"), places=6, allow_nan=False, allow_infinity=False)
 
 
 @given(amounts, st.lists(st.integers(min_value=0, max_value=86400), min_size=1, max_size=40).filter(any))
@@ -29,8 +29,10 @@ def test_split_adds_up_exactly(amount, weights):
 
 @given(st.lists(st.tuples(st.integers(0, 3), st.sampled_from(["a", "b"]), amounts), max_size=30))
 def test_merge_keeps_the_total_per_identity(rows):
-    facts = [CostFact(date(2026, 11, 1) + timedelta(days=d), "csv", "other", "P", key, a, a, vendor_key=key)
-             for d, key, a in rows]
+    facts = [
+        CostFact(date(2026, 11, 1) + timedelta(days=d), "csv", "other", "P", key, a, a, vendor_key=key)
+        for d, key, a in rows
+    ]
     merged = merge_facts(facts)
     assert len({(f.day, f.identity) for f in merged}) == len(merged)
     totals = defaultdict(D)
@@ -45,9 +47,11 @@ focus_rows = st.lists(
         st.sampled_from(["API", "Bedrock", "Vector Search"]),
         st.integers(0, 24 * 40),  # start hour
         st.sampled_from([1, 24, 24 * 31]),  # hourly, daily, monthly
-        amounts, amounts,
+        amounts,
+        amounts,
     ),
-    min_size=1, max_size=25,
+    min_size=1,
+    max_size=25,
 )
 
 
@@ -77,5 +81,6 @@ def test_focus_sums_by_provider_and_service_are_exact(rows):
 @given(st.lists(amounts, min_size=1, max_size=20))
 def test_simple_csv_total_is_exact(values):
     text = "date,source,category,team,use_case,amount\n" + "".join(
-        f"2026-11-0{1 + i % 3},Vendor,other,t,u,{v}\n" for i, v in enumerate(values))
+        f"2026-11-0{1 + i % 3},Vendor,other,t,u,{v}\n" for i, v in enumerate(values)
+    )
     assert sum(f.billed_cost for f in simple_csv.parse(text)) == sum(values, D(0))

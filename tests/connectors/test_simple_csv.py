@@ -1,4 +1,5 @@
 """Simple cost CSV, format detection and the upload dispatcher."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -25,16 +26,27 @@ def test_rows_become_facts_summed_per_day_and_identity():
     facts = simple_csv.parse(GOOD, filename="invoices.csv")
     assert len(facts) == 4
     pinecone, datadog, weaviate, credit = facts
-    assert (pinecone.day, pinecone.billed_cost, pinecone.effective_cost) == (date(2026, 11, 1), D("300.105"),
-                                                                              D("300.105"))
+    assert (pinecone.day, pinecone.billed_cost, pinecone.effective_cost) == (
+        date(2026, 11, 1),
+        D("300.105"),
+        D("300.105"),
+    )
     assert (pinecone.source, pinecone.category, pinecone.provider, pinecone.service) == (
-        "csv", "vector_db", "Pinecone", "Serverless")
+        "csv",
+        "vector_db",
+        "Pinecone",
+        "Serverless",
+    )
     assert (pinecone.team, pinecone.use_case) == ("claims", "claims-processing")
     assert pinecone.vendor_key == "csv:Pinecone:team=claims,use-case=claims-processing"
     assert pinecone.provenance == "invoices.csv rows 2-3"
     assert (datadog.provider, datadog.service, datadog.currency) == ("Datadog", "Datadog", "USD")
     assert (weaviate.team, weaviate.use_case, weaviate.vendor_key, weaviate.category) == (
-        "unallocated", "unallocated", "csv:Weaviate", "vector_db")
+        "unallocated",
+        "unallocated",
+        "csv:Weaviate",
+        "vector_db",
+    )
     assert credit.billed_cost == D("-20.00")
 
 
@@ -42,20 +54,35 @@ def test_only_the_required_columns_in_any_case_and_order():
     text = "Amount,Use Case,TEAM,Category,Source,Date\n12.34,lead-scoring,sales,other,Invoice Co,2026-11-05T10:00:00Z\n"
     [fact] = simple_csv.parse(text)
     assert (fact.day, fact.billed_cost, fact.use_case, fact.provider, fact.service, fact.currency) == (
-        date(2026, 11, 5), D("12.34"), "lead-scoring", "Invoice Co", "Invoice Co", "USD")
+        date(2026, 11, 5),
+        D("12.34"),
+        "lead-scoring",
+        "Invoice Co",
+        "Invoice Co",
+        "USD",
+    )
 
 
 def test_every_bad_row_is_named():
-    text = ("date,source,category,team,use_case,amount,currency\n"
-            "2026-11-01,Pinecone,vector_db,claims,claims-processing,300,USD\n"
-            "2026-13-01,Pinecone,vector-database,claims,claims-processing,1.234.5,USD\n"
-            ",,,,,,\n"  # blank: skipped
-            "2026-11-02,,observability,shared,x,NULL,EURO\n"
-            "2026-11-02,Datadog,observability\n")
+    text = (
+        "date,source,category,team,use_case,amount,currency\n"
+        "2026-11-01,Pinecone,vector_db,claims,claims-processing,300,USD\n"
+        "2026-13-01,Pinecone,vector-database,claims,claims-processing,1.234.5,USD\n"
+        ",,,,,,\n"  # blank: skipped
+        "2026-11-02,,observability,shared,x,NULL,EURO\n"
+        "2026-11-02,Datadog,observability\n"
+    )
     with pytest.raises(CostImportError) as caught:
         simple_csv.parse(text, filename="inv.csv")
     assert [(e.row, e.column) for e in caught.value.errors] == [
-        (3, "date"), (3, "category"), (3, "amount"), (5, "source"), (5, "amount"), (5, "currency"), (6, "")]
+        (3, "date"),
+        (3, "category"),
+        (3, "amount"),
+        (5, "source"),
+        (5, "amount"),
+        (5, "currency"),
+        (6, ""),
+    ]
     assert caught.value.errors[0].value == "2026-13-01"
     assert "inv.csv: 7 invalid row(s)" in str(caught.value)
 
@@ -64,7 +91,11 @@ def test_missing_columns():
     with pytest.raises(CostImportError) as caught:
         simple_csv.parse("date,amount\n2026-11-01,1\n")
     assert [(e.row, e.column) for e in caught.value.errors] == [
-        (1, "source"), (1, "category"), (1, "team"), (1, "use_case")]
+        (1, "source"),
+        (1, "category"),
+        (1, "team"),
+        (1, "use_case"),
+    ]
 
 
 def test_detect_format():

@@ -1,6 +1,7 @@
 """Usage connectors (OpenAI completions usage, Anthropic messages usage report) against the emulators,
 over real HTTP: the published shapes, paging, grouping, mapping, restatement, and usage that agrees
 with the costs the same emulators serve."""
+
 from __future__ import annotations
 
 import json
@@ -37,7 +38,12 @@ def test_the_published_openai_example_parses_with_its_token_breakdown():
     [f] = facts
     assert (f.model, f.vendor_key, f.provider) == ("unspecified", "openai:project:none", "OpenAI")
     assert (f.input_tokens, f.cached_input_tokens, f.cache_write_tokens, f.output_tokens, f.requests) == (
-        500, 400, 100, 500, 5)
+        500,
+        400,
+        100,
+        500,
+        5,
+    )
     # An older answer with no breakdown fields: uncached = input - cached.
     result = dict(payload["data"][0]["results"][0])
     for name in ("input_uncached_tokens", "input_cache_write_tokens"):
@@ -54,7 +60,12 @@ def test_the_published_anthropic_shape_parses_nested_and_flat_cache_writes():
     [f] = facts
     assert (f.model, f.vendor_key) == ("claude-sonnet-4-20250514", "anthropic:workspace:wrkspc_support")
     assert (f.input_tokens, f.cached_input_tokens, f.cache_write_tokens, f.output_tokens, f.requests) == (
-        1842210, 912000, 40500, 310442, None)
+        1842210,
+        912000,
+        40500,
+        310442,
+        None,
+    )
     flat = dict(payload["data"][0]["results"][0])
     flat.pop("cache_creation")
     flat.update(cache_creation_5m_input_tokens=7, cache_creation_1h_input_tokens=3, workspace_id=None)
@@ -63,30 +74,39 @@ def test_the_published_anthropic_shape_parses_nested_and_flat_cache_writes():
     assert price_for(f.model, f.provider, DEFAULT_MODEL_PRICES).model == "claude-sonnet-4"  # the dated name
 
 
-@pytest.mark.parametrize("bad", [{"data": {}}, {"data": [{"start_time": "x", "results": []}]},
-                                 {"data": [{"start_time": 1793491200, "results": [{"input_tokens": -1,
-                                                                                    "output_tokens": 0}]}]},
-                                 {"data": [{"start_time": 1793491200, "results": [{"output_tokens": 3}]}]},
-                                 {"data": [], "has_more": True, "next_page": None}])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"data": {}},
+        {"data": [{"start_time": "x", "results": []}]},
+        {"data": [{"start_time": 1793491200, "results": [{"input_tokens": -1, "output_tokens": 0}]}]},
+        {"data": [{"start_time": 1793491200, "results": [{"output_tokens": 3}]}]},
+        {"data": [], "has_more": True, "next_page": None},
+    ],
+)
 def test_unexpected_openai_shapes_fail_the_source(bad):
     with pytest.raises(SourceUnavailable, match="unexpected usage response shape"):
         openai_usage.parse_usage_page(bad)
 
 
 def test_a_month_paginated_grouped_by_project_and_model(openai_emulator, anthropic_emulator, fast):
-    pulled = openai_usage.pull(openai_emulator.api_key, NOV_1, DEC_1, base_url=openai_emulator.url, limit=7,
-                               config=fast)
+    pulled = openai_usage.pull(
+        openai_emulator.api_key, NOV_1, DEC_1, base_url=openai_emulator.url, limit=7, config=fast
+    )
     pages = [r for r in openai_emulator.requests if r["path"] == "/v1/organization/usage/completions"]
     assert len(pages) == 5 and "page" not in pages[0]["args"] and all("page" in p["args"] for p in pages[1:])
     assert pages[0]["args"]["group_by"] == ["project_id", "model"] and pages[0]["args"]["bucket_width"] == ["1d"]
     assert len(pulled.answered) == 30 and len(pulled.facts) == 30 * 3
     assert {(f.vendor_key, f.model) for f in pulled.facts} == {
-        ("openai:project:proj_claims", "gpt-4o"), ("openai:project:proj_sales_leads", "ft:gpt-4o-mini"),
-        ("openai:project:proj_shadow_marketing", "gpt-4o-mini")}
+        ("openai:project:proj_claims", "gpt-4o"),
+        ("openai:project:proj_sales_leads", "ft:gpt-4o-mini"),
+        ("openai:project:proj_shadow_marketing", "gpt-4o-mini"),
+    }
     assert all(f.requests and f.requests > 0 for f in pulled.facts)
 
-    ant = anthropic_usage.pull(anthropic_emulator.api_key, NOV_1, DEC_1, base_url=anthropic_emulator.url, limit=7,
-                               config=fast)
+    ant = anthropic_usage.pull(
+        anthropic_emulator.api_key, NOV_1, DEC_1, base_url=anthropic_emulator.url, limit=7, config=fast
+    )
     pages = [r for r in anthropic_emulator.requests if r["path"] == "/v1/organizations/usage_report/messages"]
     assert len(pages) == 5 and pages[0]["args"]["group_by[]"] == ["workspace_id", "model"]
     assert len(ant.facts) == 30 * 2 and all(f.requests is None for f in ant.facts)
@@ -99,9 +119,12 @@ def _cost_at_list(f: UsageFact) -> D:
 
 def test_usage_at_list_prices_is_the_cost_the_same_emulator_bills(openai_emulator, anthropic_emulator, fast):
     end = NOV_1 + timedelta(days=5)
-    usage = (openai_usage.pull(openai_emulator.api_key, NOV_1, end, base_url=openai_emulator.url, config=fast).facts
-             + anthropic_usage.pull(anthropic_emulator.api_key, NOV_1, end, base_url=anthropic_emulator.url,
-                                    config=fast).facts)
+    usage = (
+        openai_usage.pull(openai_emulator.api_key, NOV_1, end, base_url=openai_emulator.url, config=fast).facts
+        + anthropic_usage.pull(
+            anthropic_emulator.api_key, NOV_1, end, base_url=anthropic_emulator.url, config=fast
+        ).facts
+    )
     at_list = defaultdict(D)
     for f in usage:
         at_list[(f.day, f.vendor_key)] += _cost_at_list(f)
@@ -120,44 +143,77 @@ def test_the_emulators_group_by_what_is_asked(openai_emulator, anthropic_emulato
     start = int(datetime.combine(DAY, datetime.min.time(), timezone.utc).timestamp())
     url = openai_emulator.url + "/organization/usage/completions"
     auth = {"Authorization": f"Bearer {openai_emulator.api_key}"}
-    by_model = requests.get(url, params={"start_time": start, "end_time": start + 86400, "group_by": "project_id,model"},
-                            headers=auth, timeout=5).json()["data"][0]["results"]
-    whole = requests.get(url, params={"start_time": start, "end_time": start + 86400}, headers=auth,
-                         timeout=5).json()["data"][0]["results"]
+    by_model = requests.get(
+        url,
+        params={"start_time": start, "end_time": start + 86400, "group_by": "project_id,model"},
+        headers=auth,
+        timeout=5,
+    ).json()["data"][0]["results"]
+    whole = requests.get(url, params={"start_time": start, "end_time": start + 86400}, headers=auth, timeout=5).json()[
+        "data"
+    ][0]["results"]
     assert len(by_model) == 3 and len(whole) == 1
     assert whole[0]["project_id"] is None and whole[0]["model"] is None
     for name in ("input_tokens", "output_tokens", "num_model_requests"):
         assert whole[0][name] == sum(r[name] for r in by_model)
-    only = requests.get(url, params={"start_time": start, "end_time": start + 86400, "group_by": "model",
-                                     "models": "gpt-4o"}, headers=auth, timeout=5).json()["data"][0]["results"]
+    only = requests.get(
+        url,
+        params={"start_time": start, "end_time": start + 86400, "group_by": "model", "models": "gpt-4o"},
+        headers=auth,
+        timeout=5,
+    ).json()["data"][0]["results"]
     assert [r["model"] for r in only] == ["gpt-4o"] and only[0]["project_id"] is None
-    assert requests.get(url, params={"start_time": start, "group_by": "line_item"}, headers=auth,
-                        timeout=5).status_code == 400
+    assert (
+        requests.get(url, params={"start_time": start, "group_by": "line_item"}, headers=auth, timeout=5).status_code
+        == 400
+    )
     assert requests.get(url, params={"start_time": start, "limit": 32}, headers=auth, timeout=5).status_code == 400
 
     aurl = anthropic_emulator.url + "/v1/organizations/usage_report/messages"
     headers = {"x-api-key": anthropic_emulator.api_key, "anthropic-version": "2023-06-01"}
     window = {"starting_at": f"{DAY}T00:00:00Z", "ending_at": f"{DAY + timedelta(days=1)}T00:00:00Z"}
-    rows = requests.get(aurl, params={**window, "group_by[]": ["workspace_id", "model"]}, headers=headers,
-                        timeout=5).json()["data"][0]["results"]
-    assert list(rows[0]) == ["workspace_id", "api_key_id", "model", "service_tier", "context_window",
-                             "uncached_input_tokens", "cache_read_input_tokens", "cache_creation", "output_tokens",
-                             "server_tool_use"]
-    one = requests.get(aurl, params={**window, "group_by[]": "workspace_id", "workspace_ids[]": "wrkspc_support"},
-                       headers=headers, timeout=5).json()["data"][0]["results"]
+    rows = requests.get(
+        aurl, params={**window, "group_by[]": ["workspace_id", "model"]}, headers=headers, timeout=5
+    ).json()["data"][0]["results"]
+    assert list(rows[0]) == [
+        "workspace_id",
+        "api_key_id",
+        "model",
+        "service_tier",
+        "context_window",
+        "uncached_input_tokens",
+        "cache_read_input_tokens",
+        "cache_creation",
+        "output_tokens",
+        "server_tool_use",
+    ]
+    one = requests.get(
+        aurl,
+        params={**window, "group_by[]": "workspace_id", "workspace_ids[]": "wrkspc_support"},
+        headers=headers,
+        timeout=5,
+    ).json()["data"][0]["results"]
     assert [(r["workspace_id"], r["model"]) for r in one] == [("wrkspc_support", None)]
-    assert requests.get(aurl, params=window, headers={"x-api-key": "wrong", "anthropic-version": "2023-06-01"},
-                        timeout=5).status_code == 401
+    assert (
+        requests.get(
+            aurl, params=window, headers={"x-api-key": "wrong", "anthropic-version": "2023-06-01"}, timeout=5
+        ).status_code
+        == 401
+    )
 
 
 def test_mapping_places_usage_where_the_costs_go():
-    facts = [UsageFact(DAY, "openai", "OpenAI", "gpt-4o", "openai:project:proj_claims", 10, 0, 0, 5, 1),
-             UsageFact(DAY, "openai", "OpenAI", "gpt-4o-mini", "openai:project:proj_shadow_marketing", 7, 1, 0, 2, 1),
-             UsageFact(DAY, "anthropic", "Anthropic", "claude-sonnet-4", " anthropic:workspace:wrkspc_support ",
-                       3, 0, 0, 1)]
+    facts = [
+        UsageFact(DAY, "openai", "OpenAI", "gpt-4o", "openai:project:proj_claims", 10, 0, 0, 5, 1),
+        UsageFact(DAY, "openai", "OpenAI", "gpt-4o-mini", "openai:project:proj_shadow_marketing", 7, 1, 0, 2, 1),
+        UsageFact(DAY, "anthropic", "Anthropic", "claude-sonnet-4", " anthropic:workspace:wrkspc_support ", 3, 0, 0, 1),
+    ]
     mapped, unmapped = map_usage(facts, demo_billing.DEMO_MAPPINGS)
-    assert [(f.team, f.use_case) for f in mapped] == [("claims", "claims-processing"), ("unallocated", "unallocated"),
-                                                       ("support", "ticket-escalation")]
+    assert [(f.team, f.use_case) for f in mapped] == [
+        ("claims", "claims-processing"),
+        ("unallocated", "unallocated"),
+        ("support", "ticket-escalation"),
+    ]
     assert unmapped == {"openai:project:proj_shadow_marketing": 10}
 
 
@@ -168,8 +224,11 @@ def test_restated_omitted_and_emptied_days_replace_per_day_never_add(aws, openai
 
     store, freshness = stores.stores().usage, stores.stores().freshness
     org = Organisation(mappings=demo_billing.DEMO_MAPPINGS)
-    source = UsageSource("openai", "openai usage", lambda s, e: openai_usage.pull(
-        openai_emulator.api_key, s, e, base_url=openai_emulator.url, config=fast))
+    source = UsageSource(
+        "openai",
+        "openai usage",
+        lambda s, e: openai_usage.pull(openai_emulator.api_key, s, e, base_url=openai_emulator.url, config=fast),
+    )
     window = (DAY - timedelta(days=2), DAY + timedelta(days=1))
     now = datetime(2026, 11, 4, 10, tzinfo=timezone.utc)
 
@@ -208,8 +267,10 @@ def test_a_large_day_spans_items_and_reads_back_once(aws):
     from chalicelib.storage import usage_store
 
     store = stores.stores().usage
-    rows = [UsageFact(DAY, "openai", "OpenAI", f"m{i}", f"openai:project:p{i}", i, 0, 0, 1, 1)
-            for i in range(usage_store.ROWS_PER_ITEM * 2 + 5)]
+    rows = [
+        UsageFact(DAY, "openai", "OpenAI", f"m{i}", f"openai:project:p{i}", i, 0, 0, 1, 1)
+        for i in range(usage_store.ROWS_PER_ITEM * 2 + 5)
+    ]
     written = store.replace_days("openai", [DAY], rows)
     assert written.puts == 3 and written.stored == len(rows)
     assert len(store.usage_for_month("2026-11")) == len(rows)

@@ -1,4 +1,5 @@
 """The shared HTTP plumbing: retries, Retry-After, timeouts, deadline, error mapping."""
+
 from __future__ import annotations
 
 import time
@@ -14,8 +15,9 @@ from chalicelib.connectors.vendor_http import HttpConfig, get_json, make_retry, 
 @pytest.fixture
 def server():
     """A tiny scripted server: each request takes the next scripted response."""
-    from werkzeug.serving import make_server
     import threading
+
+    from werkzeug.serving import make_server
 
     script: list = []
     seen: list = []
@@ -33,8 +35,9 @@ def server():
     srv.server_close()
 
 
-CFG = HttpConfig(retries=2, backoff_factor=0.001, backoff_max=0.005, retry_after_max=0.05,
-                 connect_timeout=1, read_timeout=1)
+CFG = HttpConfig(
+    retries=2, backoff_factor=0.001, backoff_max=0.005, retry_after_max=0.05, connect_timeout=1, read_timeout=1
+)
 
 
 def fetch(url, config=CFG):
@@ -103,8 +106,14 @@ def test_deadline_stops_a_long_pull():
 
 def test_config_from_environment():
     assert HttpConfig.from_env({}) == HttpConfig()
-    config = HttpConfig.from_env({"VENDOR_HTTP_RETRIES": "1", "VENDOR_HTTP_BACKOFF_FACTOR": "0.01",
-                                  "VENDOR_HTTP_READ_TIMEOUT": "3", "VENDOR_HTTP_DEADLINE": "50"})
+    config = HttpConfig.from_env(
+        {
+            "VENDOR_HTTP_RETRIES": "1",
+            "VENDOR_HTTP_BACKOFF_FACTOR": "0.01",
+            "VENDOR_HTTP_READ_TIMEOUT": "3",
+            "VENDOR_HTTP_DEADLINE": "50",
+        }
+    )
     assert (config.retries, config.backoff_factor, config.read_timeout, config.deadline) == (1, 0.01, 3, 50)
     for bad in ({"VENDOR_HTTP_RETRIES": "many"}, {"VENDOR_HTTP_DEADLINE": "-1"}):
         with pytest.raises(ValueError):

@@ -1,4 +1,5 @@
 """Small builders for money-engine tests: facts and units spread over days."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -14,12 +15,30 @@ def days(start: date, count: int) -> list:
     return [start + timedelta(days=i) for i in range(count)]
 
 
-def fact(day: date, amount, use_case: str = "claims", team: str = "claims-team", category: str = "api",
-         provider: str = "OpenAI", service: str = "gpt", billed=None, **kw) -> CostFact:
+def fact(
+    day: date,
+    amount,
+    use_case: str = "claims",
+    team: str = "claims-team",
+    category: str = "api",
+    provider: str = "OpenAI",
+    service: str = "gpt",
+    billed=None,
+    **kw,
+) -> CostFact:
     amount = D(amount)
-    return CostFact(day=day, source=kw.pop("source", "openai"), category=category, provider=provider,
-                    service=service, billed_cost=D(billed) if billed is not None else amount,
-                    effective_cost=amount, team=team, use_case=use_case, **kw)
+    return CostFact(
+        day=day,
+        source=kw.pop("source", "openai"),
+        category=category,
+        provider=provider,
+        service=service,
+        billed_cost=D(billed) if billed is not None else amount,
+        effective_cost=amount,
+        team=team,
+        use_case=use_case,
+        **kw,
+    )
 
 
 def spread(total, use_case: str, start: date, count: int, team: str = "claims-team", **kw) -> list:
@@ -50,5 +69,7 @@ def week_of(use_case: str, monday: date, cpu, units_per_day: int = 100, team: st
     """Seven days at an exact cost per unit: (facts, units)."""
     cpu = D(cpu)
     ds = days(monday, 7)
-    return ([fact(d, cpu * units_per_day, use_case, team) for d in ds],
-            [DailyUnits(use_case, d, units_per_day, units_per_day) for d in ds])
+    return (
+        [fact(d, cpu * units_per_day, use_case, team) for d in ds],
+        [DailyUnits(use_case, d, units_per_day, units_per_day) for d in ds],
+    )

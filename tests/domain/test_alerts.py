@@ -1,4 +1,5 @@
 """Alert episodes: one email per episode and escalation, recovery closes, no verdict without data."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -12,10 +13,14 @@ from chalicelib.domain.organisation import Settings, Team, UseCase
 from .builders import D, fact, org, units
 
 MON = date(2026, 11, 2)
-AGENT = UseCase("claims", "claims-team", name="Claims", unit_of_work="claim", target_cpu=D(5),
-                owner_email="owner@example.com")
-ORG = org(AGENT, teams=(Team("claims-team", lead_email="lead@example.com"),),
-          settings=Settings(alert_emails_finance=("finance@example.com",), alert_emails_cfo=("cfo@example.com",)))
+AGENT = UseCase(
+    "claims", "claims-team", name="Claims", unit_of_work="claim", target_cpu=D(5), owner_email="owner@example.com"
+)
+ORG = org(
+    AGENT,
+    teams=(Team("claims-team", lead_email="lead@example.com"),),
+    settings=Settings(alert_emails_finance=("finance@example.com",), alert_emails_cfo=("cfo@example.com",)),
+)
 
 
 def base_status():
@@ -25,8 +30,14 @@ def base_status():
 
 def run(previous, colour, paused=False, day=0, critical_since=None):
     out = base_status()
-    st = replace(out.statuses["claims"], colour=colour, paused=paused, critical_since=critical_since,
-                 reason=f"{colour}: test", flags=())
+    st = replace(
+        out.statuses["claims"],
+        colour=colour,
+        paused=paused,
+        critical_since=critical_since,
+        reason=f"{colour}: test",
+        flags=(),
+    )
     shaped = SimpleNamespace(statuses={"claims": st}, teams=(), reminders=(), currency="USD", month=out.month)
     ev = evaluate(shaped, ORG, {e.key: e for e in previous}, MON + timedelta(days=day))
     return ev
@@ -58,12 +69,14 @@ def test_yellow_red_critical_cleared_recovered_sends_one_email_per_escalation():
     assert all(not e.open for e in ev4.episodes)
     ev5 = run([e for e in ev4.episodes if e.open], "red", day=28)
     assert [n.kind for n in ev5.notices] == ["red"] and ev5.notices[0].key.endswith(
-        f"{(MON + timedelta(days=28)).isoformat()}:red")  # a new episode, a new key
+        f"{(MON + timedelta(days=28)).isoformat()}:red"
+    )  # a new episode, a new key
 
 
 def test_a_notice_with_nobody_to_send_to_is_an_alert_row_not_a_crash():
-    nobody = replace(ORG, use_cases=(replace(AGENT, owner_email=""),), teams=(Team("claims-team"),),
-                     settings=Settings())
+    nobody = replace(
+        ORG, use_cases=(replace(AGENT, owner_email=""),), teams=(Team("claims-team"),), settings=Settings()
+    )
     out = base_status()
     st = replace(out.statuses["claims"], colour="red", owner_email="")
     shaped = SimpleNamespace(statuses={"claims": st}, teams=(), reminders=(), currency="USD", month=out.month)

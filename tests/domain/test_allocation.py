@@ -1,4 +1,5 @@
 """Where every dollar went: teams, use cases, the iceberg, shared splits, unallocated, coverage."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -24,9 +25,11 @@ def june(o, facts, work=()):
 
 
 def test_cost_is_cut_by_team_use_case_iceberg_category_provider_and_service():
-    facts = [fact(DAY, "400", "claims", "claims-team", category="api", provider="OpenAI", service="gpt-4o"),
-             fact(DAY, "250", "claims", "claims-team", category="vector_db", provider="Pinecone", service="index"),
-             fact(DAY, "350", "support", "support-team", category="human_review", provider="Staff", service="review")]
+    facts = [
+        fact(DAY, "400", "claims", "claims-team", category="api", provider="OpenAI", service="gpt-4o"),
+        fact(DAY, "250", "claims", "claims-team", category="vector_db", provider="Pinecone", service="index"),
+        fact(DAY, "350", "support", "support-team", category="human_review", provider="Staff", service="review"),
+    ]
     m = june(two_agents(), facts)
     assert m.total == D(1000)
     assert m.by_team == {"claims-team": D(650), "support-team": D(350)}
@@ -50,8 +53,10 @@ def test_the_configured_team_owns_a_use_case_even_if_a_fact_says_otherwise():
 
 
 def test_unmapped_spend_is_kept_shown_and_listed_by_vendor_key():
-    facts = [fact(DAY, "30", UNALLOCATED, UNALLOCATED, vendor_key="anthropic:workspace:w9"),
-             fact(DAY, "70", "claims", "claims-team")]
+    facts = [
+        fact(DAY, "30", UNALLOCATED, UNALLOCATED, vendor_key="anthropic:workspace:w9"),
+        fact(DAY, "70", "claims", "claims-team"),
+    ]
     m = june(two_agents(), facts)
     assert (m.total, m.allocated, m.unallocated, m.coverage) == (D(100), D(70), D(30), D("0.7"))
     assert m.coverage_met is False
@@ -72,20 +77,32 @@ def test_unknown_use_cases_and_shared_cost_without_a_rule_stay_unallocated_with_
     m = june(two_agents(), facts)
     assert m.by_team == {"claims-team": D(5), UNALLOCATED: D(7)}  # a known team keeps its spend
     assert {(i.reason, i.key) for i in m.unallocated_items} == {
-        ("unknown use case", "ghost"), ("shared cost with no split rule", "orphan")}
+        ("unknown use case", "ghost"),
+        ("shared cost with no split rule", "orphan"),
+    }
 
 
-@pytest.mark.parametrize("rule, percents, expected", [
-    ("even", (), {"claims": D("33.34"), "support": D("33.33"), "triage": D("33.33")}),
-    ("units", (), {"claims": D("50"), "support": D("30"), "triage": D("20")}),
-    ("direct_spend", (), {"claims": D("80"), "support": D("20"), "triage": D("0")}),
-    ("percent", (D(70), D(20), D(10)), {"claims": D("70"), "support": D("20"), "triage": D("10")}),
-])
+@pytest.mark.parametrize(
+    "rule, percents, expected",
+    [
+        ("even", (), {"claims": D("33.34"), "support": D("33.33"), "triage": D("33.33")}),
+        ("units", (), {"claims": D("50"), "support": D("30"), "triage": D("20")}),
+        ("direct_spend", (), {"claims": D("80"), "support": D("20"), "triage": D("0")}),
+        ("percent", (D(70), D(20), D(10)), {"claims": D("70"), "support": D("20"), "triage": D("10")}),
+    ],
+)
 def test_shared_cost_is_split_exactly_by_each_rule(rule, percents, expected):
-    o = org(UseCase("claims", "claims-team"), UseCase("support", "support-team"), UseCase("triage", "support-team"),
-            shared_rules=(SharedCostRule("platform", rule, ("claims", "support", "triage"), percents),))
-    facts = [fact(DAY, "100", "platform", SHARED_TEAM, category="self_hosted"),
-             fact(DAY, "400", "claims", "claims-team"), fact(DAY, "100", "support", "support-team")]
+    o = org(
+        UseCase("claims", "claims-team"),
+        UseCase("support", "support-team"),
+        UseCase("triage", "support-team"),
+        shared_rules=(SharedCostRule("platform", rule, ("claims", "support", "triage"), percents),),
+    )
+    facts = [
+        fact(DAY, "100", "platform", SHARED_TEAM, category="self_hosted"),
+        fact(DAY, "400", "claims", "claims-team"),
+        fact(DAY, "100", "support", "support-team"),
+    ]
     work = units("claims", DAY, 1, 500) + units("support", DAY, 1, 300) + units("triage", DAY, 1, 200)
     m = june(o, facts, work)
     got = {s.target: s.amount for s in m.shared_splits}
@@ -97,25 +114,34 @@ def test_shared_cost_is_split_exactly_by_each_rule(rule, percents, expected):
 
 
 def test_a_split_with_no_units_falls_back_to_even_and_says_so():
-    o = org(UseCase("claims", "claims-team"), UseCase("support", "support-team"),
-            shared_rules=(SharedCostRule("platform", "units", ("claims", "support")),))
+    o = org(
+        UseCase("claims", "claims-team"),
+        UseCase("support", "support-team"),
+        shared_rules=(SharedCostRule("platform", "units", ("claims", "support")),),
+    )
     out = engine.compute(o, [fact(DAY, "1", "platform", SHARED_TEAM)], [], TODAY)
     assert {s.target: s.amount for s in out.allocation["2025-06"].shared_splits} == {
-        "claims": D("0.50"), "support": D("0.50")}
+        "claims": D("0.50"),
+        "support": D("0.50"),
+    }
     assert any("split evenly" in w for w in out.warnings)
 
 
 def test_a_split_target_that_is_not_a_use_case_leaves_its_share_unallocated():
-    o = org(UseCase("claims", "claims-team"),
-            shared_rules=(SharedCostRule("platform", "even", ("claims", "retired-bot")),))
+    o = org(
+        UseCase("claims", "claims-team"), shared_rules=(SharedCostRule("platform", "even", ("claims", "retired-bot")),)
+    )
     m = june(o, [fact(DAY, "10", "platform", SHARED_TEAM)])
     assert m.by_use_case == {"claims": D(5), UNALLOCATED: D(5)}
     assert [(i.reason, i.key) for i in m.unallocated_items] == [("split target is not a known use case", "retired-bot")]
 
 
 def test_shared_cost_lands_in_the_targets_daily_cost_per_unit():
-    o = org(UseCase("claims", "claims-team"), UseCase("support", "support-team"),
-            shared_rules=(SharedCostRule("platform", "even", ("claims", "support")),))
+    o = org(
+        UseCase("claims", "claims-team"),
+        UseCase("support", "support-team"),
+        shared_rules=(SharedCostRule("platform", "even", ("claims", "support")),),
+    )
     facts = [fact(DAY, "100", "claims", "claims-team"), fact(DAY, "50", "platform", SHARED_TEAM)]
     out = engine.compute(o, facts, units("claims", DAY, 1, 10), TODAY)
     assert out.unit_costs["claims"].days.get(DAY).cpu == D("12.5")  # (100 + 25) / 10
@@ -153,7 +179,8 @@ def test_team_budget_compares_month_to_date_and_forecast_including_spend_on_no_u
 def test_a_day_with_only_shared_cost_is_still_in_the_targets_series():
     o = org(UseCase("claims", "claims-team"), shared_rules=(SharedCostRule("platform", "even", ("claims",)),))
     early = date(2025, 5, 30)
-    out = engine.compute(o, [fact(early, "9", "platform", SHARED_TEAM), fact(DAY, "1", "claims", "claims-team")],
-                         [], TODAY)
+    out = engine.compute(
+        o, [fact(early, "9", "platform", SHARED_TEAM), fact(DAY, "1", "claims", "claims-team")], [], TODAY
+    )
     assert out.unit_costs["claims"].days.get(early).cost == D(9)
     assert out.status("claims").month_to_date_cost == D(1)

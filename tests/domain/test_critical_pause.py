@@ -1,4 +1,5 @@
 """A critical breach pauses an agent until finance clears it, and only that episode is cleared."""
+
 from datetime import date, timedelta
 
 from chalicelib.domain.critical_pause import critical_latch
@@ -18,13 +19,22 @@ def run(days):
 
 def test_the_pause_holds_after_the_colour_improves_until_finance_clears_it():
     assert run([(True, None), (False, None), (False, None), (False, MON + timedelta(days=3))]) == [
-        True, True, True, False]
+        True,
+        True,
+        True,
+        False,
+    ]
 
 
 def test_clearing_while_still_critical_lets_it_run_and_a_new_episode_pauses_again():
     cleared = MON + timedelta(days=1)
     assert run([(True, None), (True, cleared), (True, cleared), (False, cleared), (True, cleared)]) == [
-        True, False, False, False, True]
+        True,
+        False,
+        False,
+        False,
+        True,
+    ]
 
 
 def test_a_clearance_dated_before_the_episode_does_not_clear_it():

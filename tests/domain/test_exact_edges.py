@@ -5,13 +5,15 @@ trailing zeros, and the SLO overrun edges (10 / 20 / 50 %) and band floor.
 
 Edges are constructed with Fractions and converted to Decimal exactly (`dec`), so the
 threshold is hit exactly, not approximately."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal, localcontext
 from fractions import Fraction
 
-from hypothesis import HealthCheck, assume, given, settings, strategies as st
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from chalicelib.domain import engine
 from chalicelib.domain.anomalies import detect
@@ -46,6 +48,7 @@ def frac_median(values: list) -> Fraction:
 
 # --- forecast on the tier limits ------------------------------------------------------
 
+
 @st.composite
 def forecast_on(draw, limit: Decimal):
     """Daily costs whose month-end forecast is exactly `limit`: the window (today − 7 …
@@ -54,15 +57,16 @@ def forecast_on(draw, limit: Decimal):
     today = draw(st.dates(date(2024, 1, 9), date(2027, 12, 31)).filter(lambda d: d.day >= 9))
     places = draw(st.sampled_from((2, 3, 6)))
     quantum = Decimal(1).scaleb(-places)
-    scale = 10 ** places
+    scale = 10**places
     days_left = (month_last_day(today) - today).days + 1
     # Window days are complete days of this month too: W + W x days_left / 7 <= limit / 2.
     per_window_day = int(Fraction(limit) * scale / 2 / (1 + Fraction(days_left, 7)) / 7)
     window = draw(st.lists(st.integers(0, per_window_day), min_size=7, max_size=7))
     while sum(window) * days_left % 7:  # W x days_left / 7 a whole number of quanta
         window[-1] += 1
-    others = draw(st.lists(st.integers(0, int(Fraction(limit) * scale / 4 / 31)), min_size=today.day - 9,
-                           max_size=today.day - 9))  # the 2nd to today − 8
+    others = draw(
+        st.lists(st.integers(0, int(Fraction(limit) * scale / 4 / 31)), min_size=today.day - 9, max_size=today.day - 9)
+    )  # the 2nd to today − 8
     rest = Fraction(sum(window) * days_left, 7 * scale)
     costs = {}
     for i, q in enumerate(window):
@@ -84,8 +88,9 @@ def nudged(costs: dict, today: date, step: Decimal) -> dict:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.sampled_from((S.tier1_limit, S.tier2_limit)).flatmap(lambda limit: st.tuples(st.just(limit),
-                                                                                       forecast_on(limit))))
+@given(
+    st.sampled_from((S.tier1_limit, S.tier2_limit)).flatmap(lambda limit: st.tuples(st.just(limit), forecast_on(limit)))
+)
 def test_a_forecast_exactly_on_a_tier_limit_is_in_the_higher_tier_and_one_unit_either_side_is_not(case):
     limit, (costs, today, quantum) = case
     higher, lower = ("T2", "T1") if limit == S.tier1_limit else ("T3", "T2")
@@ -116,8 +121,11 @@ def test_a_forecast_of_exactly_50000_is_tier_3_but_not_critical_and_one_unit_mor
     assert s.forecast == D(50000) + (quantum if more else 0)
 
 
-JANUARY_EXAMPLE = {date(2025, 1, 1): D("28999.97"), date(2025, 1, 11): D("1000.01"),
-                   **{date(2025, 1, d): D("1000.00") for d in range(12, 18)}}
+JANUARY_EXAMPLE = {
+    date(2025, 1, 1): D("28999.97"),
+    date(2025, 1, 11): D("1000.01"),
+    **{date(2025, 1, d): D("1000.00") for d in range(12, 18)},
+}
 
 
 def test_the_issue_example_forecast_is_exactly_50000_and_not_critical():
@@ -127,8 +135,9 @@ def test_the_issue_example_forecast_is_exactly_50000_and_not_critical():
     f = month_end_forecast(JANUARY_EXAMPLE, today, 7)
     assert f.exact == 50000 and f.forecast == D("50000") and not f.exceeds(D(50000))
     assert tier_for(f, S) == "T3"
-    s = engine.compute(org(UseCase("claims", "claims-team")), [fact(d, c) for d, c in JANUARY_EXAMPLE.items()],
-                       [], today).status("claims")
+    s = engine.compute(
+        org(UseCase("claims", "claims-team")), [fact(d, c) for d, c in JANUARY_EXAMPLE.items()], [], today
+    ).status("claims")
     assert s.colour != "critical" and not s.paused and s.tier == "T3"
 
 
@@ -140,8 +149,9 @@ def test_a_forecast_a_hair_above_50000_beyond_the_decimal_precision_is_critical(
     f = month_end_forecast(costs, today, 7)
     assert f.forecast == D(50000)  # as shown (rounded by the context)
     assert f.exceeds(D(50000)) and f.exact > 50000
-    s = engine.compute(org(UseCase("claims", "claims-team")), [fact(d, c) for d, c in costs.items()],
-                       [], today).status("claims")
+    s = engine.compute(org(UseCase("claims", "claims-team")), [fact(d, c) for d, c in costs.items()], [], today).status(
+        "claims"
+    )
     assert s.colour == "critical" and s.paused
 
 
@@ -155,8 +165,9 @@ def test_a_forecast_that_does_not_terminate_compares_exactly_and_shows_correctly
 
 # --- anomalies at exactly +20 % ---------------------------------------------------------
 
+
 def amounts(places):
-    return st.integers(1, 10 ** 6).map(lambda n: Decimal(n).scaleb(-places))
+    return st.integers(1, 10**6).map(lambda n: Decimal(n).scaleb(-places))
 
 
 def run_detect(costs: list, units: list, settings: Settings = S) -> list:
@@ -168,13 +179,14 @@ def run_detect(costs: list, units: list, settings: Settings = S) -> list:
 @settings(max_examples=200, deadline=None)
 @given(st.sampled_from((0, 2, 3, 6)).flatmap(lambda p: st.lists(amounts(p), min_size=7, max_size=40)))
 def test_a_cost_exactly_twenty_percent_above_its_median_is_not_an_anomaly_and_a_hair_more_is(history):
-    window = history[-S.anomaly_window_days:]
+    window = history[-S.anomaly_window_days :]
     edge = dec(frac_median([Fraction(c) for c in window]) * SIX_FIFTHS)
     step = D("1e-9")  # finer than any digit of the history
     for spike, hot in ((edge, False), (edge + step, True), (edge - step, False)):
         costs = history + [spike]
-        found = [a for a in run_detect(costs, [0] * len(costs)) if a.day == date(2025, 1, 6) + timedelta(
-            days=len(history))]
+        found = [
+            a for a in run_detect(costs, [0] * len(costs)) if a.day == date(2025, 1, 6) + timedelta(days=len(history))
+        ]
         assert [a.metric for a in found] == (["cost"] if hot else [])
 
 
@@ -187,7 +199,7 @@ def cpu_on_edge(draw):
     costs = draw(st.lists(amounts(places), min_size=n, max_size=n))
     units = draw(st.lists(st.integers(S.anomaly_min_units, 5000), min_size=n, max_size=n))
     cpus = [Fraction(c) / u for c, u in zip(costs, units)]
-    window = cpus[-S.anomaly_window_days:]
+    window = cpus[-S.anomaly_window_days :]
     same = [cpus[n - 7 * k] for k in range(1, 5)]
     bar = max(frac_median(window), frac_median(same)) * SIX_FIFTHS
     # Units a multiple of the bar's denominator, so cost = bar x units is a Decimal.
@@ -216,7 +228,7 @@ def test_the_issue_example_cpu_exactly_twenty_percent_above_is_not_an_anomaly():
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.integers(1, 10 ** 5).map(lambda k: 13 * k).filter(lambda n: n >= S.anomaly_min_units))
+@given(st.integers(1, 10**5).map(lambda k: 13 * k).filter(lambda n: n >= S.anomaly_min_units))
 def test_awkward_unit_counts_do_not_move_the_cpu_edge(n):
     """The issue's CPU ($22.60 ÷ 104 = 0.2173…) on n units a day (a multiple of 13, so the cost
     is a Decimal), four weeks running; today exactly +20 %: not an anomaly."""
@@ -227,15 +239,18 @@ def test_awkward_unit_counts_do_not_move_the_cpu_edge(n):
 
 # --- splits: the unit depends on the value, not on its trailing zeros ----------------
 
+
 def with_zeros(amount: Decimal, zeros: int) -> Decimal:
     sign, digits, exponent = amount.as_tuple()
     return Decimal((sign, digits + (0,) * zeros, exponent - zeros))
 
 
 @settings(max_examples=300, deadline=None)
-@given(total=st.integers(0, 6).flatmap(lambda p: st.integers(-10 ** 9, 10 ** 9).map(lambda n: Decimal(n).scaleb(-p))),
-       zeros=st.integers(1, 6),
-       ws=st.lists(st.integers(0, 1000).map(Decimal), min_size=1, max_size=8))
+@given(
+    total=st.integers(0, 6).flatmap(lambda p: st.integers(-(10**9), 10**9).map(lambda n: Decimal(n).scaleb(-p))),
+    zeros=st.integers(1, 6),
+    ws=st.lists(st.integers(0, 1000).map(Decimal), min_size=1, max_size=8),
+)
 def test_a_split_does_not_depend_on_how_many_trailing_zeros_the_amount_is_written_with(total, zeros, ws):
     padded = with_zeros(total, zeros)
     assert padded == total
@@ -252,8 +267,8 @@ def test_one_hundred_split_three_ways_is_in_cents_however_it_is_written():
 
 # --- SLO: overrun 10 / 20 / 50 % and the band floor ----------------------------------
 
-targets = st.integers(1, 10 ** 6).map(lambda n: Decimal(n).scaleb(-3))  # $0.001 to $1,000 in mills
-unit_counts = st.integers(1, 10 ** 6)
+targets = st.integers(1, 10**6).map(lambda n: Decimal(n).scaleb(-3))  # $0.001 to $1,000 in mills
+unit_counts = st.integers(1, 10**6)
 TINY = D("1e-12")  # finer than any digit of the costs below
 
 
@@ -264,10 +279,12 @@ def cost_at(target: Decimal, share: Fraction, units: int) -> Decimal:
 
 def colours(cost: Decimal, units: int, target: Decimal, prior_cost=None, current_cost=None):
     """colour_for on exact overruns and on the Decimal overrun of the rounded CPU: both given."""
+
     def pair(c):
         if c is None:
             return None, None
         return exact_overrun(c, units, target), overrun(c / units, target)
+
     (xl, dl), (xp, dp), (xc, dc) = pair(cost), pair(prior_cost), pair(current_cost)
     return (colour_for(True, xl, xp, xc, False, S), colour_for(True, dl, dp, dc, False, S))
 
@@ -317,19 +334,23 @@ def week(monday: date, cost: Decimal, daily_units: list):
     """A week whose total is `cost`, split over its days in proportion to awkward unit counts."""
     parts = split(cost, [D(n) for n in daily_units])
     ds = days(monday, 7)
-    return ([fact(d, p) for d, p in zip(ds, parts)],
-            [DailyUnits("claims", d, n, n) for d, n in zip(ds, daily_units)])
+    return ([fact(d, p) for d, p in zip(ds, parts)], [DailyUnits("claims", d, n, n) for d, n in zip(ds, daily_units)])
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(target=targets, daily=st.lists(st.integers(1, 997), min_size=7, max_size=7),
-       edge=st.sampled_from(("yellow", "red", "critical", "floor")), hair=st.booleans())
+@given(
+    target=targets,
+    daily=st.lists(st.integers(1, 997), min_size=7, max_size=7),
+    edge=st.sampled_from(("yellow", "red", "critical", "floor")),
+    hair=st.booleans(),
+)
 def test_the_engine_puts_each_slo_edge_on_its_documented_side(target, daily, edge, hair):
     """End to end: weekly cost built so the week's CPU is exactly on the edge (daily CPUs are awkward)."""
     units = sum(daily)
     step = -TINY if hair else D(0)
-    share = {"yellow": Fraction(11, 10), "red": Fraction(6, 5), "critical": Fraction(3, 2),
-             "floor": Fraction(85, 100)}[edge]
+    share = {"yellow": Fraction(11, 10), "red": Fraction(6, 5), "critical": Fraction(3, 2), "floor": Fraction(85, 100)}[
+        edge
+    ]
     at_edge = cost_at(target, share, units)
     assume(at_edge + step > 0)
     prior = at_edge if edge == "red" else cost_at(target, Fraction(1), units)
@@ -341,9 +362,16 @@ def test_the_engine_puts_each_slo_edge_on_its_documented_side(target, daily, edg
     # CFO-approved: a large target makes a large forecast, and only the overrun is under test here.
     u = UseCase("claims", "claims-team", unit_of_work="claim", target_cpu=target, cfo_approved=True)
     s = engine.compute(org(u), facts, work, TODAY).status("claims")
-    expected = {("yellow", False): "yellow", ("yellow", True): "green", ("red", False): "red",
-                ("red", True): "yellow", ("critical", False): "critical", ("critical", True): "yellow",
-                ("floor", False): "green", ("floor", True): "green"}[(edge, hair)]
+    expected = {
+        ("yellow", False): "yellow",
+        ("yellow", True): "green",
+        ("red", False): "red",
+        ("red", True): "yellow",
+        ("critical", False): "critical",
+        ("critical", True): "yellow",
+        ("floor", False): "green",
+        ("floor", True): "green",
+    }[(edge, hair)]
     assert s.colour == expected
     if edge == "floor":
         assert ("investigate" in s.flags) is hair
@@ -351,8 +379,15 @@ def test_the_engine_puts_each_slo_edge_on_its_documented_side(target, daily, edg
 
 # --- anomalies do not flood: quiet weekends, weekly rhythm ----------------------------
 
-def weekly_pattern(weeks: int, weekday_units: int, weekend_units: int, fixed: Decimal, per_unit: Decimal,
-                   start: date = date(2025, 3, 3)):
+
+def weekly_pattern(
+    weeks: int,
+    weekday_units: int,
+    weekend_units: int,
+    fixed: Decimal,
+    per_unit: Decimal,
+    start: date = date(2025, 3, 3),
+):
     """Cost = fixed daily cost + per-unit cost; weekends carry few units (CPU far above weekdays)."""
     ds = days(start, 7 * weeks)
     units = [weekend_units if d.weekday() >= 5 else weekday_units + (d.day % 3) for d in ds]
@@ -387,7 +422,8 @@ def test_a_real_spike_is_still_caught_and_ranked_by_the_money_at_stake():
     costs[saturday] += D(200)  # a weekend with 3 units: its CPU is not judged, its cost is
     found = anomalies_of(ds, costs, units)
     assert sorted((a.day, a.metric) for a in found) == sorted(
-        [(ds[wednesday], "cost"), (ds[wednesday], "cpu"), (ds[saturday], "cost")])
+        [(ds[wednesday], "cost"), (ds[wednesday], "cpu"), (ds[saturday], "cost")]
+    )
     cpu = next(a for a in found if a.metric == "cpu")
     n = units[wednesday]
     assert cpu.units == n and cpu.weekday_median is not None

@@ -1,16 +1,18 @@
 """Optimization hints: the model mix and per-unit figures exactly, what-ifs against hand-computed
 examples, and the ranking (largest lever first, ties stable)."""
+
 from __future__ import annotations
 
-import random
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal as D
 from fractions import Fraction
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from chalicelib.domain import engine, optimization as opt
+from chalicelib.domain import engine
+from chalicelib.domain import optimization as opt
 from chalicelib.domain.anomalies import Anomaly
 from chalicelib.domain.facts import CATEGORIES
 from chalicelib.domain.organisation import Benchmark, MappingRule, Organisation, Team, UseCase
@@ -21,8 +23,11 @@ from .builders import spread, units
 
 NOV, TODAY = "2026-11", date(2026, 11, 20)
 CLAIMS = UseCase("claims", "claims-team", name="Claims", unit_of_work="claim", target_cpu=D("0.15"))
-ORG = Organisation(use_cases=(CLAIMS,), teams=(Team("claims-team"),),
-                   mappings=(MappingRule("openai:project:p_claims", "claims-team", "claims"),))
+ORG = Organisation(
+    use_cases=(CLAIMS,),
+    teams=(Team("claims-team"),),
+    mappings=(MappingRule("openai:project:p_claims", "claims-team", "claims"),),
+)
 
 
 def row(u=CLAIMS, *, api="5.75", review="10.00", vector="4.25", n=100, month=NOV, complete=False):
@@ -32,10 +37,31 @@ def row(u=CLAIMS, *, api="5.75", review="10.00", vector="4.25", n=100, month=NOV
     return pnl_row(u, month, complete, cost, cost, by, n, None, "T1", D(0), TODAY)
 
 
-def use(model, inp, cached, out, requests=None, provider="OpenAI", key="openai:project:p_claims", day=TODAY,
-        use_case="unallocated"):
-    return UsageFact(day, provider.lower(), provider, model, key, inp, cached, 0, out, requests,
-                     use_case=use_case, team="claims-team" if use_case != "unallocated" else "unallocated")
+def use(
+    model,
+    inp,
+    cached,
+    out,
+    requests=None,
+    provider="OpenAI",
+    key="openai:project:p_claims",
+    day=TODAY,
+    use_case="unallocated",
+):
+    return UsageFact(
+        day,
+        provider.lower(),
+        provider,
+        model,
+        key,
+        inp,
+        cached,
+        0,
+        out,
+        requests,
+        use_case=use_case,
+        team="claims-team" if use_case != "unallocated" else "unallocated",
+    )
 
 
 GPT4O = use("gpt-4o-2024-08-06", 1_000_000, 200_000, 300_000, requests=500)
@@ -79,7 +105,8 @@ def test_tokens_cache_requests_review_and_cost_structure_per_unit():
     assert m.review_minutes_per_unit == D("0.1")  # $0.10 per claim at $60/h
     assert m.cost_per_unit_by_category["api"] == D("0.0575") and m.cost_per_unit_by_category["other"] == 0
     assert [(x.model, x.priced_as, x.token_share, x.spend_at_list, x.spend_share) for x in m.mix] == [
-        ("gpt-4o-2024-08-06", "gpt-4o", D(1), D("5.75"), D(1))]
+        ("gpt-4o-2024-08-06", "gpt-4o", D(1), D("5.75"), D(1))
+    ]
 
 
 def test_what_if_the_same_tokens_ran_on_each_other_openai_model():
@@ -108,7 +135,9 @@ def test_levers_ranked_with_their_savings_per_unit_and_for_the_month():
     assert model.title == "Route OpenAI traffic from gpt-4o-2024-08-06 to gpt-4o-mini"
     assert "Routing 93 % of that traffic to gpt-4o-mini brings the cost per claim to its $0.15 target" in model.detail
     review = m.levers[1]
-    assert "Human review is 50.0 % of the cost per claim: 0.1 review minutes per claim at $60.00 an hour" in review.detail
+    assert (
+        "Human review is 50.0 % of the cost per claim: 0.1 review minutes per claim at $60.00 an hour" in review.detail
+    )
     assert "$1.00 this month" in m.levers[2].detail and "2026-11-12" in m.levers[2].detail
     assert "Cache reads are 16.7 % of its input tokens (12,000 input tokens per claim)" in m.levers[3].detail
 
@@ -167,8 +196,12 @@ def test_usage_is_placed_by_the_mappings_like_cost():
 
 # --- ranking -----------------------------------------------------------------------------------
 
-hint_st = st.builds(lambda lever, saving, title: opt.Hint("u", NOV, lever, title, "", saving / 10, saving),
-                    st.sampled_from(opt.LEVERS), st.decimals(-5, 50, places=2), st.sampled_from(["a", "b", "c"]))
+hint_st = st.builds(
+    lambda lever, saving, title: opt.Hint("u", NOV, lever, title, "", saving / 10, saving),
+    st.sampled_from(opt.LEVERS),
+    st.decimals(-5, 50, places=2),
+    st.sampled_from(["a", "b", "c"]),
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -197,12 +230,17 @@ def test_use_cases_with_the_same_unit_of_work_side_by_side_with_the_external_ref
     b = UseCase("esc-b", "t2", unit_of_work="Tickets escalated", target_cpu=D(1))
     lone = UseCase("lone", "t3", unit_of_work="contract reviewed")
     org = Organisation(use_cases=(a, b, lone), benchmarks=(Benchmark("Klarna", "ticket", D("0.19")),))
-    rows = [row(a, api="40", review="0", vector="0"), row(b, api="60", review="0", vector="0", n=200),
-            row(lone, api="1", review="0", vector="0")]
+    rows = [
+        row(a, api="40", review="0", vector="0"),
+        row(b, api="60", review="0", vector="0", n=200),
+        row(lone, api="1", review="0", vector="0"),
+    ]
     lines = opt.optimize(org, rows, [], [], TODAY).benchmarks
     assert [(x.name, x.cpu, x.vs_best, x.reference) for x in lines] == [
-        ("esc-b", D("0.3"), D("0.3") / D("0.19"), False), ("esc-a", D("0.4"), D("0.4") / D("0.19"), False),
-        ("Klarna", D("0.19"), D(1), True)]  # the lone contract reviewer has no peer nor reference
+        ("esc-b", D("0.3"), D("0.3") / D("0.19"), False),
+        ("esc-a", D("0.4"), D("0.4") / D("0.19"), False),
+        ("Klarna", D("0.19"), D(1), True),
+    ]  # the lone contract reviewer has no peer nor reference
 
 
 def test_the_engine_rows_feed_it_and_stage_5_needs_a_decision_from_each_use_case_over_target():
@@ -213,7 +251,10 @@ def test_the_engine_rows_feed_it_and_stage_5_needs_a_decision_from_each_use_case
     facts = spread("32.55", "over", july, 31, team="t") + spread("31000", "fine", july, 31, team="t")
     work = units("over", july, 31, 31) + units("fine", july, 31, 3100)
     out = engine.compute(org, facts, work, date(2025, 8, 2))
-    assert out.maturity.stage == 4 and "over target with no optimization decision: over" in out.maturity.criteria[4].measure
+    assert (
+        out.maturity.stage == 4
+        and "over target with no optimization decision: over" in out.maturity.criteria[4].measure
+    )
     decided = replace(org, use_cases=(replace(over, optimization_decision="moving 60 % to gpt-4o-mini"), fine))
     out = engine.compute(decided, facts, work, date(2025, 8, 2))
     assert out.maturity.stage == 5

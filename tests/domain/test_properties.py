@@ -1,18 +1,19 @@
 """Properties that must hold for any input: exact splits, monotone colour, pool never negative,
 idempotent month close."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chalicelib.domain import engine
 from chalicelib.domain.allocation import build_ledger, month_allocations
 from chalicelib.domain.facts import CATEGORIES, SHARED_TEAM, UNALLOCATED, CostFact, DailyUnits
 from chalicelib.domain.money import split
-from chalicelib.domain.organisation import (
-    Organisation, PoolAllocation, Settings, SharedCostRule, UseCase)
+from chalicelib.domain.organisation import Organisation, PoolAllocation, Settings, SharedCostRule, UseCase
 from chalicelib.domain.pool import PoolCredit, close_month, pool_state
 from chalicelib.domain.slo import colour_for, colour_rank, evaluate
 
@@ -59,8 +60,9 @@ def scenarios(draw):
     percents = tuple(D(p) for p in draw(st.lists(st.integers(0, 100), min_size=3, max_size=3)))
     start = date(2025, 1, 20)
     facts = []
-    for kind, offset, amount, billed, category in draw(st.lists(
-            st.tuples(fact_kinds, day_offsets, money, money, st.sampled_from(CATEGORIES)), max_size=40)):
+    for kind, offset, amount, billed, category in draw(
+        st.lists(st.tuples(fact_kinds, day_offsets, money, money, st.sampled_from(CATEGORIES)), max_size=40)
+    ):
         day = start + timedelta(days=offset)
         team, use_case = {
             "direct": ("team-" + TARGETS[offset % 3], TARGETS[offset % 3]),
@@ -69,14 +71,30 @@ def scenarios(draw):
             "unknown": ("team-a", "ghost"),
             "shared-no-rule": (SHARED_TEAM, "orphan"),
         }[kind]
-        facts.append(CostFact(day, "csv", category, "P", "S", billed, amount, vendor_key=f"k{offset % 4}",
-                              team=team, use_case=use_case))
-    work = [DailyUnits(t, start + timedelta(days=o), n, n)
-            for t, o, n in draw(st.lists(st.tuples(st.sampled_from(TARGETS), day_offsets, st.integers(0, 500)),
-                                         max_size=20))]
+        facts.append(
+            CostFact(
+                day,
+                "csv",
+                category,
+                "P",
+                "S",
+                billed,
+                amount,
+                vendor_key=f"k{offset % 4}",
+                team=team,
+                use_case=use_case,
+            )
+        )
+    work = [
+        DailyUnits(t, start + timedelta(days=o), n, n)
+        for t, o, n in draw(
+            st.lists(st.tuples(st.sampled_from(TARGETS), day_offsets, st.integers(0, 500)), max_size=20)
+        )
+    ]
     org = Organisation(
         use_cases=tuple(UseCase(t, "team-" + t) for t in TARGETS),
-        shared_rules=(SharedCostRule("platform", rule, TARGETS, percents),))
+        shared_rules=(SharedCostRule("platform", rule, TARGETS, percents),),
+    )
     return org, facts, work
 
 
@@ -93,8 +111,9 @@ def test_every_cut_of_a_month_adds_up_to_its_total_whatever_the_split_rule(scena
         for cut in (m.billed_by_team, m.billed_by_use_case, m.billed_by_category):
             assert sum(cut.values(), ZERO) == m.billed_total
         assert m.allocated + m.unallocated == m.total
-        shared = sum((f.effective_cost for f in facts
-                      if f.use_case == "platform" and f.day.strftime("%Y-%m") == m.month), ZERO)
+        shared = sum(
+            (f.effective_cost for f in facts if f.use_case == "platform" and f.day.strftime("%Y-%m") == m.month), ZERO
+        )
         assert sum((s.amount for s in m.shared_splits), ZERO) == shared
         listed = sum((i.amount for i in m.unallocated_items), ZERO)
         assert listed == m.unallocated
@@ -104,8 +123,15 @@ overruns = st.one_of(st.none(), decimals("-1", "2", 3))
 
 
 @settings(max_examples=400, deadline=None)
-@given(latest=overruns, prior=overruns, current=overruns, breach=st.booleans(), has_target=st.booleans(),
-       which=st.sampled_from(("latest", "prior", "current", "breach")), bump=decimals("0", "2", 3))
+@given(
+    latest=overruns,
+    prior=overruns,
+    current=overruns,
+    breach=st.booleans(),
+    has_target=st.booleans(),
+    which=st.sampled_from(("latest", "prior", "current", "breach")),
+    bump=decimals("0", "2", 3),
+)
 def test_colour_never_improves_as_an_overrun_grows(latest, prior, current, breach, has_target, which, bump):
     s = Settings()
     before = dict(latest=latest, prior=prior, current=current, breach=breach)
@@ -120,8 +146,11 @@ def test_colour_never_improves_as_an_overrun_grows(latest, prior, current, breac
 
 
 @settings(max_examples=150, deadline=None)
-@given(cpus=st.lists(decimals("0.01", "20", 2), min_size=3, max_size=3), week=st.integers(0, 2),
-       bump=decimals("0", "10", 2))
+@given(
+    cpus=st.lists(decimals("0.01", "20", 2), min_size=3, max_size=3),
+    week=st.integers(0, 2),
+    bump=decimals("0", "10", 2),
+)
 def test_colour_from_weekly_costs_never_improves_as_one_week_costs_more(cpus, week, bump):
     today = date(2025, 6, 11)
     mondays = (date(2025, 5, 26), date(2025, 6, 2), date(2025, 6, 9))
@@ -147,9 +176,15 @@ def pools(draw):
         credits.setdefault(month, []).append(PoolCredit(month, "u", tier, D(1), D(0), 1, ZERO, amount))
     allocations = tuple(
         PoolAllocation(f"a{i}", tier, amount, month)
-        for i, (month, tier, amount) in enumerate(draw(st.lists(
-            st.tuples(months, st.sampled_from(("T1", "T2", "T3", "T9")), decimals("-100", "8000", 2)),
-            max_size=12))))
+        for i, (month, tier, amount) in enumerate(
+            draw(
+                st.lists(
+                    st.tuples(months, st.sampled_from(("T1", "T2", "T3", "T9")), decimals("-100", "8000", 2)),
+                    max_size=12,
+                )
+            )
+        )
+    )
     return credits, allocations
 
 
@@ -186,8 +221,12 @@ def test_the_pool_tab_foots_as_shown_whatever_finance_types(credit, asked):
 
 
 @settings(max_examples=200, deadline=None)
-@given(pool=pools(), month=months, amounts=st.lists(decimals("0.01", "5000", 2), max_size=5),
-       other=st.lists(decimals("0.01", "5000", 2), max_size=5))
+@given(
+    pool=pools(),
+    month=months,
+    amounts=st.lists(decimals("0.01", "5000", 2), max_size=5),
+    other=st.lists(decimals("0.01", "5000", 2), max_size=5),
+)
 def test_closing_a_month_twice_equals_closing_it_once(pool, month, amounts, other):
     stored, allocations = pool
     org = Organisation(pool_allocations=allocations)
@@ -204,8 +243,10 @@ def test_closing_a_month_twice_equals_closing_it_once(pool, month, amounts, othe
 def test_closing_a_month_through_the_engine_twice_equals_once():
     start = date(2025, 5, 1)
     u = UseCase("leads", "sales", target_cpu=D(12))
-    facts = [CostFact(start + timedelta(days=i), "csv", "api", "P", "S", D(700), D(700), team="sales",
-                      use_case="leads") for i in range(31)]
+    facts = [
+        CostFact(start + timedelta(days=i), "csv", "api", "P", "S", D(700), D(700), team="sales", use_case="leads")
+        for i in range(31)
+    ]
     work = [DailyUnits("leads", start + timedelta(days=i), 64, 64) for i in range(31)]
     org = Organisation(use_cases=(u,))
     once = engine.close_month(org, facts, work, date(2025, 6, 3))

@@ -1,4 +1,5 @@
 """Agent P&L, board report, maturity, benchmarks, pool allocations, reminders."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -15,16 +16,29 @@ from .builders import D, fact, org, spread, units
 MAY, JUNE = date(2025, 5, 1), date(2025, 6, 1)
 TODAY = date(2025, 7, 3)  # board report month: June; prior month: May
 
-CLAIMS = UseCase("claims", "claims-team", name="Claims processor", unit_of_work="claim", target_cpu=D(5),
-                 baseline_cpu=D(8), ftes_replaced=D("2.5"), fte_annual_cost=D(160000))
-SUPPORT = UseCase("support", "support-team", name="Escalation agent", unit_of_work="ticket escalated",
-                  target_cpu=D("0.40"))
+CLAIMS = UseCase(
+    "claims",
+    "claims-team",
+    name="Claims processor",
+    unit_of_work="claim",
+    target_cpu=D(5),
+    baseline_cpu=D(8),
+    ftes_replaced=D("2.5"),
+    fte_annual_cost=D(160000),
+)
+SUPPORT = UseCase(
+    "support", "support-team", name="Escalation agent", unit_of_work="ticket escalated", target_cpu=D("0.40")
+)
 TEAMS = (Team("claims-team", monthly_budget=D(50000)), Team("support-team", monthly_budget=D(1000)))
 
 
 def scenario(use_cases=(CLAIMS, SUPPORT), teams=TEAMS, extra_facts=(), **kw):
-    facts = (spread("40000", "claims", MAY, 31) + spread("44000", "claims", JUNE, 30)
-             + spread("400", "support", JUNE, 30, team="support-team", category="vector_db") + list(extra_facts))
+    facts = (
+        spread("40000", "claims", MAY, 31)
+        + spread("44000", "claims", JUNE, 30)
+        + spread("400", "support", JUNE, 30, team="support-team", category="vector_db")
+        + list(extra_facts)
+    )
     work = units("claims", MAY, 31, 8000) + units("claims", JUNE, 30, 8800) + units("support", JUNE, 30, 1000)
     return engine.compute(org(*use_cases, teams=teams, **kw), facts, work, TODAY)
 
@@ -87,29 +101,42 @@ def test_maturity_stops_at_the_first_unmet_stage():
 
 def test_pool_allocations_apply_in_order_and_one_larger_than_the_balance_is_refused():
     credits = {"2025-05": (PoolCredit("2025-05", "leads", "T2", D(12), D(11), 1000, D(11000), D(1000)),)}
-    allocations = (PoolAllocation("early", "T2", D(100), "2025-05"),  # May's credits exist only once May closes
-                   PoolAllocation("a1", "T2", D(600), "2025-06"),
-                   PoolAllocation("a2", "T2", D(600), "2025-06"),
-                   PoolAllocation("a3", "T2", D(400), "2025-06"))
+    allocations = (
+        PoolAllocation("early", "T2", D(100), "2025-05"),  # May's credits exist only once May closes
+        PoolAllocation("a1", "T2", D(600), "2025-06"),
+        PoolAllocation("a2", "T2", D(600), "2025-06"),
+        PoolAllocation("a3", "T2", D(400), "2025-06"),
+    )
     pool = engine.compute(org(CLAIMS, pool_allocations=allocations), [], [], TODAY, pool_credits=credits).pool
     assert [(r.allocation_id, r.accepted) for r in pool.allocations] == [
-        ("early", False), ("a1", True), ("a2", False), ("a3", True)]
+        ("early", False),
+        ("a1", True),
+        ("a2", False),
+        ("a3", True),
+    ]
     assert pool.balances["T2"] == 0 and [r.allocation_id for r in pool.refused] == ["early", "a2"]
     assert "more than the T2 pool balance" in pool.refused[1].reason
 
 
 def test_the_pending_month_close_is_offered_for_last_month():
     leads = UseCase("leads", "sales", target_cpu=D(12))
-    out = engine.compute(org(leads), spread("22000", "leads", JUNE, 30, team="sales"),
-                         units("leads", JUNE, 30, 2000), TODAY)
+    out = engine.compute(
+        org(leads), spread("22000", "leads", JUNE, 30, team="sales"), units("leads", JUNE, 30, 2000), TODAY
+    )
     assert out.pool.pending_month == "2025-06"
     assert [(c.use_case, c.amount) for c in out.pool.pending_credits] == [("leads", D(2000))]
     assert out.pool.balances["T2"] == 0  # nothing is credited until the month is closed
 
 
 def test_an_overdue_decision_sends_a_reminder_and_a_failed_metric_marks_a_retire_candidate():
-    exp = replace(SUPPORT, hypothesis="escalate fewer tickets", success_metric="< $0.40 per ticket",
-                  decision_date=date(2025, 6, 30), success_met=False, owner_email="owner@example.com")
+    exp = replace(
+        SUPPORT,
+        hypothesis="escalate fewer tickets",
+        success_metric="< $0.40 per ticket",
+        decision_date=date(2025, 6, 30),
+        success_met=False,
+        owner_email="owner@example.com",
+    )
     out = scenario(use_cases=(CLAIMS, exp))
     (reminder,) = out.reminders
     assert (reminder.use_case, reminder.owner_email, reminder.days_overdue) == ("support", "owner@example.com", 3)

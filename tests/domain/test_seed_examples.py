@@ -1,4 +1,5 @@
 """Every worked number in the two seed articles, reproduced through the engine."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -73,15 +74,15 @@ def test_two_and_a_half_ftes_costing_400k_a_year_offset_33k_a_month_a_166k_net_c
     assert cents(line.monthly_offset) == D("33333.33")
     assert cents(line.net) == D("-166666.67")
     assert line.net_label == "net cost"  # not "savings": the agent costs more than the people it replaced
-    out = engine.compute(org(u), spread("200000", "claims", JUNE, 30), units("claims", JUNE, 30, 8800),
-                         AFTER_JUNE)
+    out = engine.compute(org(u), spread("200000", "claims", JUNE, 30), units("claims", JUNE, 30, 8800), AFTER_JUNE)
     row = june_row(out)
     assert cents(row.headcount_offset) == D("33333.33") and cents(row.net) == D("-166666.67")
     assert [cents(h.net) for h in out.board.headcount] == [D("-166666.67")]
 
 
-@pytest.mark.parametrize("monthly_cost, tier", [
-    ("9999.99", "T1"), ("10000", "T2"), ("49999.99", "T2"), ("50000", "T3"), ("80000", "T3")])
+@pytest.mark.parametrize(
+    "monthly_cost, tier", [("9999.99", "T1"), ("10000", "T2"), ("49999.99", "T2"), ("50000", "T3"), ("80000", "T3")]
+)
 def test_tier_edges_at_10k_and_50k(monthly_cost, tier):
     assert tier_for(D(monthly_cost), Settings()) == tier
     o = org(claims(estimated_monthly_cost=D(monthly_cost)))

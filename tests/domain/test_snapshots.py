@@ -6,6 +6,7 @@ months' ledger (allocation.merge_ledgers) instead of reading the month's raw fac
 tests build random months (direct spend, shared costs under every rule, unmapped and mapped vendor
 keys, unknown use cases, foreign currency, odd categories, counters of unknown use cases) and
 compare every output field both ways."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -17,7 +18,7 @@ import pytest
 
 from chalicelib.domain import engine
 from chalicelib.domain.allocation import Ledger, build_ledger, merge_ledgers
-from chalicelib.domain.facts import CATEGORIES, SHARED_TEAM, UNALLOCATED, CostFact, DailyUnits
+from chalicelib.domain.facts import CATEGORIES, SHARED_TEAM, CostFact, DailyUnits
 from chalicelib.domain.organisation import MappingRule, Organisation, Settings, SharedCostRule, Team, UseCase
 from chalicelib.domain.periods import month_key
 from chalicelib.domain.pool import PoolCredit
@@ -30,18 +31,37 @@ TODAY = date(2026, 6, 17)
 
 def organisation(rng: random.Random) -> Organisation:
     teams = tuple(Team(f"t{i}", f"Team {i}", f"lead{i}@x.com", D(rng.randint(500, 5000))) for i in range(3))
-    use_cases = tuple(UseCase(
-        u, f"t{i % 3}", f"Agent {u}", "ticket", f"{u}@x.com", monthly_budget=D(rng.randint(100, 3000)),
-        target_cpu=D(rng.choice(["0.10", "0.50", "1.00", "2.00"])), estimated_monthly_cost=D(rng.randint(100, 4000)),
-        approved_tier="T1", units_rule=rng.choice(["all", "success"])) for i, u in enumerate(USE_CASES))
-    rules = (SharedCostRule("platform", "units", ("uc0", "uc1", "uc2")),
-             SharedCostRule("vectors", "direct_spend", ("uc3", "uc4")),
-             SharedCostRule("gateway", "percent", ("uc0", "uc5", "ghost"), (D(50), D(30), D(20))),
-             SharedCostRule("office", "even", ("uc1", "uc2", "uc3", "uc4")),
-             SharedCostRule("empty", "even", ()))
+    use_cases = tuple(
+        UseCase(
+            u,
+            f"t{i % 3}",
+            f"Agent {u}",
+            "ticket",
+            f"{u}@x.com",
+            monthly_budget=D(rng.randint(100, 3000)),
+            target_cpu=D(rng.choice(["0.10", "0.50", "1.00", "2.00"])),
+            estimated_monthly_cost=D(rng.randint(100, 4000)),
+            approved_tier="T1",
+            units_rule=rng.choice(["all", "success"]),
+        )
+        for i, u in enumerate(USE_CASES)
+    )
+    rules = (
+        SharedCostRule("platform", "units", ("uc0", "uc1", "uc2")),
+        SharedCostRule("vectors", "direct_spend", ("uc3", "uc4")),
+        SharedCostRule("gateway", "percent", ("uc0", "uc5", "ghost"), (D(50), D(30), D(20))),
+        SharedCostRule("office", "even", ("uc1", "uc2", "uc3", "uc4")),
+        SharedCostRule("empty", "even", ()),
+    )
     mappings = (MappingRule("openai:project:p1", "t1", "uc1"), MappingRule("aws:tag:search", "t2", "uc2"))
-    return Organisation(settings=Settings(), teams=teams, use_cases=use_cases, shared_rules=rules,
-                        mappings=mappings, expected_totals={"2026-03": D(9000), "2026-05": D(100)})
+    return Organisation(
+        settings=Settings(),
+        teams=teams,
+        use_cases=use_cases,
+        shared_rules=rules,
+        mappings=mappings,
+        expected_totals={"2026-03": D(9000), "2026-05": D(100)},
+    )
 
 
 def world(seed: int) -> tuple:
@@ -55,31 +75,58 @@ def world(seed: int) -> tuple:
                 team = org.use_case(u).team
                 for _ in range(rng.randint(1, 3)):
                     amount = D(rng.randint(0, 200000)) / D(10 ** rng.randint(2, 6))
-                    facts.append(CostFact(day, rng.choice(["openai", "aws", "csv"]), rng.choice(CATEGORIES),
-                                          rng.choice(["OpenAI", "AWS"]), rng.choice(["gpt", "s3", "ec2"]),
-                                          amount * D("1.1"), amount, team=team, use_case=u))
+                    facts.append(
+                        CostFact(
+                            day,
+                            rng.choice(["openai", "aws", "csv"]),
+                            rng.choice(CATEGORIES),
+                            rng.choice(["OpenAI", "AWS"]),
+                            rng.choice(["gpt", "s3", "ec2"]),
+                            amount * D("1.1"),
+                            amount,
+                            team=team,
+                            use_case=u,
+                        )
+                    )
             if rng.random() < 0.9:
                 n = rng.randint(0, 900)
                 units.append(DailyUnits(u, day, n, rng.randint(0, n)))
-        for kind in rng.sample(["shared", "unmapped", "mapped", "unknown", "no-rule", "eur", "odd", "ghost-units"],
-                               k=rng.randint(0, 5)):
+        for kind in rng.sample(
+            ["shared", "unmapped", "mapped", "unknown", "no-rule", "eur", "odd", "ghost-units"], k=rng.randint(0, 5)
+        ):
             amount = D(rng.randint(1, 90000)) / 100
             if kind == "shared":
                 key = rng.choice(["platform", "vectors", "gateway", "office", "empty"])
-                facts.append(CostFact(day, "aws", "infrastructure", "AWS", "eks", amount, amount, team=SHARED_TEAM,
-                                      use_case=key))
+                facts.append(
+                    CostFact(day, "aws", "infrastructure", "AWS", "eks", amount, amount, team=SHARED_TEAM, use_case=key)
+                )
             elif kind in ("unmapped", "mapped"):
                 key = rng.choice(["openai:project:p1", "aws:tag:search"]) if kind == "mapped" else "openai:project:zz"
-                facts.append(CostFact(day, "openai", "api", "OpenAI", "gpt", amount, amount - D("0.01"),
-                                      vendor_key=key))
+                facts.append(
+                    CostFact(day, "openai", "api", "OpenAI", "gpt", amount, amount - D("0.01"), vendor_key=key)
+                )
             elif kind == "unknown":
                 facts.append(CostFact(day, "csv", "api", "Acme", "x", amount, amount, team="t0", use_case="retired"))
             elif kind == "no-rule":
-                facts.append(CostFact(day, "csv", "api", "Acme", "y", amount, amount, team=SHARED_TEAM,
-                                      use_case="orphan"))
+                facts.append(
+                    CostFact(day, "csv", "api", "Acme", "y", amount, amount, team=SHARED_TEAM, use_case="orphan")
+                )
             elif kind == "eur":
-                facts.append(CostFact(day, "csv", "api", "Mistral", "m", amount, amount, currency="EUR",
-                                      vendor_key="mistral", team="t1", use_case="uc1"))
+                facts.append(
+                    CostFact(
+                        day,
+                        "csv",
+                        "api",
+                        "Mistral",
+                        "m",
+                        amount,
+                        amount,
+                        currency="EUR",
+                        vendor_key="mistral",
+                        team="t1",
+                        use_case="uc1",
+                    )
+                )
             elif kind == "odd":
                 facts.append(CostFact(day, "csv", "snacks", "Acme", "z", amount, amount, team="t2", use_case="uc2"))
             else:
@@ -123,8 +170,7 @@ def test_outputs_are_identical_whether_closed_months_come_from_snapshots_or_raw_
     latched = {"uc3": date(2026, 6, 10)}
     raw = engine.compute(org, facts, units, TODAY, POOL, critical_since=latched)
     closed = ["2026-01", "2026-02", "2026-03", "2026-04", "2026-05"]
-    merged = engine.compute_ledger(org, from_snapshots(org, facts, units, closed), TODAY, POOL,
-                                   critical_since=latched)
+    merged = engine.compute_ledger(org, from_snapshots(org, facts, units, closed), TODAY, POOL, critical_since=latched)
     assert_same_outputs(raw, merged)
     # The data really has what the snapshot must carry.
     assert raw.rejected and raw.warnings and raw.closing_credits
@@ -147,8 +193,17 @@ def test_a_snapshot_round_trips_exactly_and_is_chunked_well_under_the_item_limit
     data = encode("2026-03", ledger)
     back = decode(data)
     assert encode("2026-03", back) == data
-    for name in ("month_cells", "vendor_months", "shared_splits", "unallocated", "reported_through", "rejected",
-                 "warnings", "first_day", "last_day"):
+    for name in (
+        "month_cells",
+        "vendor_months",
+        "shared_splits",
+        "unallocated",
+        "reported_through",
+        "rejected",
+        "warnings",
+        "first_day",
+        "last_day",
+    ):
         assert getattr(back, name) == getattr(ledger, name), name
     assert {k: v for k, v in back.owner_days.items() if v} == {k: v for k, v in ledger.owner_days.items() if v}
     # Decimal exact: the text of every amount survives (1.50 stays 1.50, 1E-7 stays 1E-7).
@@ -172,10 +227,12 @@ def test_a_use_case_moved_to_another_team_takes_its_closed_months_with_it():
     closed = ["2026-01", "2026-02", "2026-03", "2026-04", "2026-05"]
     fm, um = by_month(facts), by_month(units)
     parts = [build_ledger(org, fm[m], um[m]) for m in closed]  # closed under the old configuration
-    moved = dataclasses.replace(org, use_cases=tuple(
-        dataclasses.replace(u, team="t2") if u.use_case_id == "uc0" else u for u in org.use_cases))
-    rest = engine.open_ledger(moved, [f for f in facts if f.day >= date(2026, 6, 1)],
-                              [u for u in units if u.day >= date(2026, 6, 1)], TODAY)
+    moved = dataclasses.replace(
+        org, use_cases=tuple(dataclasses.replace(u, team="t2") if u.use_case_id == "uc0" else u for u in org.use_cases)
+    )
+    rest = engine.open_ledger(
+        moved, [f for f in facts if f.day >= date(2026, 6, 1)], [u for u in units if u.day >= date(2026, 6, 1)], TODAY
+    )
     out = engine.compute_ledger(moved, merge_ledgers(parts + [rest], moved), TODAY)
     raw = engine.compute(moved, facts, units, TODAY)
     assert out.unit_costs["uc0"] == raw.unit_costs["uc0"]

@@ -1,5 +1,6 @@
 """Each threshold edge pinned to the side it falls on (defaults: 10 %, 20 %, 50 %,
 $10,000, $50,000, target × (1 − 15 %), 20 % reconciliation, 20 % anomaly, ±5 % units)."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -75,11 +76,12 @@ def june_15_status(first_week_spend: str):
     With $14,000 over 8–14 June that is first-week spend + $14,000 + $32,000."""
     facts = spread(first_week_spend, "claims", date(2025, 6, 1), 7) + spread("14000", "claims", date(2025, 6, 8), 7)
     u = UseCase("claims", "claims-team")
-    return engine.compute(org(u), facts, units("claims", date(2025, 6, 1), 14, 1400), date(2025, 6, 15)).status("claims")
+    return engine.compute(org(u), facts, units("claims", date(2025, 6, 1), 14, 1400), date(2025, 6, 15)).status(
+        "claims"
+    )
 
 
-@pytest.mark.parametrize("first_week, forecast, critical", [
-    ("4000", "50000", False), ("4000.01", "50000.01", True)])
+@pytest.mark.parametrize("first_week, forecast, critical", [("4000", "50000", False), ("4000.01", "50000.01", True)])
 def test_forecast_critical_only_strictly_above_the_tier2_limit(first_week, forecast, critical):
     s = june_15_status(first_week)
     assert s.forecast == D(forecast)
@@ -87,8 +89,10 @@ def test_forecast_critical_only_strictly_above_the_tier2_limit(first_week, forec
     assert s.tier == "T3" and "approval required" in s.flags  # $50,000 is already Tier 3
 
 
-@pytest.mark.parametrize("forecast_tier, approved, required", [
-    ("T1", None, False), ("T2", None, True), ("T2", "T2", False), ("T3", "T2", True), ("T2", "T3", False)])
+@pytest.mark.parametrize(
+    "forecast_tier, approved, required",
+    [("T1", None, False), ("T2", None, True), ("T2", "T2", False), ("T3", "T2", True), ("T2", "T3", False)],
+)
 def test_approval_required_only_when_the_forecast_tier_is_above_the_approved_one(forecast_tier, approved, required):
     assert approval_required(forecast_tier, approved) is required
 
@@ -127,16 +131,26 @@ def test_retry_storm_needs_units_within_five_percent_inclusive(units_today, stor
 def test_coverage_goal_of_95_percent_is_met_at_exactly_95(allocated, met):
     u = UseCase("claims", "claims-team")
     day = date(2025, 6, 2)
-    facts = spread(allocated, "claims", day, 1) + spread(D(100) - D(allocated), "unallocated", day, 1,
-                                                         team="unallocated", vendor_key="openai:project:x")
+    facts = spread(allocated, "claims", day, 1) + spread(
+        D(100) - D(allocated), "unallocated", day, 1, team="unallocated", vendor_key="openai:project:x"
+    )
     month = engine.compute(org(u), facts, [], date(2025, 6, 11)).allocation["2025-06"]
     assert month.coverage_met is met
 
 
-@pytest.mark.parametrize("retired, verdict", [(2, "too little risk"), (3, "healthy"), (4, "healthy"),
-                                              (5, "too many failures")])
+@pytest.mark.parametrize(
+    "retired, verdict", [(2, "too little risk"), (3, "healthy"), (4, "healthy"), (5, "too many failures")]
+)
 def test_risk_appetite_band_thirty_to_forty_percent_is_inclusive(retired, verdict):
-    ucs = tuple(UseCase(f"x{i}", "t", hypothesis="h", decision_date=date(2025, 5, 1),
-                        decision="retire" if i < retired else "continue") for i in range(10))
+    ucs = tuple(
+        UseCase(
+            f"x{i}",
+            "t",
+            hypothesis="h",
+            decision_date=date(2025, 5, 1),
+            decision="retire" if i < retired else "continue",
+        )
+        for i in range(10)
+    )
     result = risk_appetite(Organisation(use_cases=ucs), TODAY, {u.use_case_id: "T1" for u in ucs})
     assert result.verdict == verdict and result.share == D(retired) / 10

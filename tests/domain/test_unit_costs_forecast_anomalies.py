@@ -1,4 +1,5 @@
 """Cost per unit by day, ISO week and month; the month-end forecast; anomalies."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -29,8 +30,9 @@ def test_a_day_with_cost_and_no_units_has_no_cpu_and_is_flagged_never_divided_by
 def test_a_reported_week_with_spend_but_no_units_has_no_colour_and_says_how_much():
     monday = date(2025, 6, 2)
     # Counts are reported (items posted the Monday after), but the week itself had none.
-    out = run([fact(d, "100") for d in days(monday, 7)], [DailyUnits("claims", date(2025, 6, 9), 5, 5)],
-              date(2025, 6, 11))
+    out = run(
+        [fact(d, "100") for d in days(monday, 7)], [DailyUnits("claims", date(2025, 6, 9), 5, 5)], date(2025, 6, 11)
+    )
     s = out.status("claims")
     assert s.colour is None and s.cpu_week is None
     assert "cost with zero units" in s.flags and "spend $700.00 with no work items in 2025-W23" in s.reason
@@ -65,8 +67,11 @@ def test_iso_weeks_run_monday_to_sunday_across_a_month_end_and_months_are_calend
 
 def test_periods_not_over_by_today_are_marked_partial():
     today = date(2025, 6, 11)
-    uc = run([fact(today - timedelta(days=1), "5"), fact(today, "5")], units("claims", today - timedelta(days=1), 2, 2),
-             today).unit_costs["claims"]
+    uc = run(
+        [fact(today - timedelta(days=1), "5"), fact(today, "5")],
+        units("claims", today - timedelta(days=1), 2, 2),
+        today,
+    ).unit_costs["claims"]
     assert "partial period" not in uc.days.get(today - timedelta(days=1)).flags
     assert "partial period" in uc.days.get(today).flags
     assert "partial period" in uc.weeks.get(date(2025, 6, 9)).flags

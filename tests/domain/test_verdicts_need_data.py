@@ -3,6 +3,7 @@
 Scenarios a finance person would recognise: a team's work-item counts lag two days, a new
 agent runs at 20× its target, a month closes on a Tuesday, a target changes mid-month.
 """
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -21,8 +22,10 @@ AGENT = UseCase("claims", "claims-team", unit_of_work="claim", target_cpu=D(5))
 def steady(start: date, end: date, cpu="5", per_day=100, use_case="claims"):
     """Spend and counts at an exact cost per unit for every day in [start, end)."""
     n = (end - start).days
-    return ([fact(d, D(cpu) * per_day, use_case) for d in days(start, n)],
-            [DailyUnits(use_case, d, per_day, per_day) for d in days(start, n)])
+    return (
+        [fact(d, D(cpu) * per_day, use_case) for d in days(start, n)],
+        [DailyUnits(use_case, d, per_day, per_day) for d in days(start, n)],
+    )
 
 
 def test_counts_lagging_two_days_pause_nobody_and_say_so():
@@ -83,8 +86,9 @@ def test_a_closed_months_colour_is_as_it_stood_on_the_1st_whatever_came_after():
 
 
 def test_a_target_changed_mid_month_leaves_earlier_weeks_judged_by_the_old_one():
-    history = {"claims": (UseCaseTerms(date(2026, 1, 1), target_cpu=D(5)),
-                          UseCaseTerms(date(2026, 11, 27), target_cpu=D(4)))}
+    history = {
+        "claims": (UseCaseTerms(date(2026, 1, 1), target_cpu=D(5)), UseCaseTerms(date(2026, 11, 27), target_cpu=D(4)))
+    }
     agent = UseCase("claims", "claims-team", unit_of_work="claim", target_cpu=D(4))
     facts, work = steady(date(2026, 10, 1), date(2026, 11, 16), cpu="5")
     f2, w2 = steady(date(2026, 11, 16), date(2026, 11, 23), cpu="5.50")  # week 47: 10 % over the old $5
@@ -100,8 +104,12 @@ def test_a_target_changed_mid_month_leaves_earlier_weeks_judged_by_the_old_one()
 
 
 def test_an_effective_from_in_the_future_waits_for_its_day():
-    history = {"claims": (UseCaseTerms(date(2026, 1, 1), target_cpu=D(5)),
-                          UseCaseTerms(TODAY + timedelta(days=5), target_cpu=D(1)))}
+    history = {
+        "claims": (
+            UseCaseTerms(date(2026, 1, 1), target_cpu=D(5)),
+            UseCaseTerms(TODAY + timedelta(days=5), target_cpu=D(1)),
+        )
+    }
     agent = UseCase("claims", "claims-team", unit_of_work="claim", target_cpu=D(1))
     facts, work = steady(date(2026, 10, 1), TODAY)
     s = engine.compute(org(agent, terms_history=history), facts, work, TODAY).status("claims")
@@ -151,8 +159,9 @@ def test_work_items_dated_after_the_runs_day_are_not_in_its_figures():
 
 
 def test_a_closed_month_is_judged_by_the_terms_of_its_last_day_not_the_1st_after():
-    history = {"claims": (UseCaseTerms(date(2026, 1, 1), target_cpu=D(5)),
-                          UseCaseTerms(date(2026, 10, 1), target_cpu=D(3)))}
+    history = {
+        "claims": (UseCaseTerms(date(2026, 1, 1), target_cpu=D(5)), UseCaseTerms(date(2026, 10, 1), target_cpu=D(3)))
+    }
     agent = UseCase("claims", "claims-team", unit_of_work="claim", target_cpu=D(3))
     facts, work = steady(date(2026, 8, 1), date(2026, 10, 10), cpu="5.60")  # 12 % over the $5 of September
     out = engine.compute(org(agent, terms_history=history), facts, work, date(2026, 10, 10))

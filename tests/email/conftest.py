@@ -1,4 +1,5 @@
 """Email fixtures: moto's SES v2 with a verified sender, the outbox over the real config table."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -14,13 +15,16 @@ NOW = datetime(2026, 11, 16, 7, 0, tzinfo=timezone.utc)
 
 def notice(kind: str = "red", key: str = "", **fields) -> Notice:
     values = dict(
-        key=key or f"slo:claims-processing:2026-11-09:{kind}", kind=kind,
+        key=key or f"slo:claims-processing:2026-11-09:{kind}",
+        kind=kind,
         recipients=("owner@example.com", "lead@example.com"),
         subject=f"{kind.upper()}: Claims processing over its cost per claim target",
         headline="red: $2.4300 per claim in 2026-W46, 62 % over the $1.5000 target, and 25 % over in 2026-W45",
         numbers=(("Cost per claim, 2026-W46", "$2.4300"), ("Target", "$1.5000"), ("Overrun, 2026-W46", "62.00 %")),
         actions=("Find the root cause within 48 hours and write it down for finance.",),
-        use_case="claims-processing", team="claims")
+        use_case="claims-processing",
+        team="claims",
+    )
     values.update(fields)
     return Notice(**values)
 

@@ -1,4 +1,5 @@
 """Delivery through moto's SES v2: one email per key across reruns, failures retried, .eml copies."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -32,13 +33,23 @@ class FailingClient:
 
 
 def throttled() -> ClientError:
-    return ClientError({"Error": {"Code": "TooManyRequestsException", "Message": "Maximum sending rate exceeded."},
-                        "ResponseMetadata": {"HTTPStatusCode": 429}}, "SendEmail")
+    return ClientError(
+        {
+            "Error": {"Code": "TooManyRequestsException", "Message": "Maximum sending rate exceeded."},
+            "ResponseMetadata": {"HTTPStatusCode": 429},
+        },
+        "SendEmail",
+    )
 
 
 def test_each_key_is_sent_once_across_reruns(sesv2, outbox):
-    notices = [notice("red"), notice("critical"), notice("budget", key="budget:team:claims:2026-11:spent",
-                                                             recipients=("lead@example.com", "finance@example.com"))]
+    notices = [
+        notice("red"),
+        notice("critical"),
+        notice(
+            "budget", key="budget:team:claims:2026-11:spent", recipients=("lead@example.com", "finance@example.com")
+        ),
+    ]
     first = deliver(notices, outbox, mailer(sesv2), SHEET_URL, NOW)
     assert first.sent == [n.key for n in notices] and first.ok and not first.already_sent
     again = deliver(notices, outbox, mailer(sesv2), SHEET_URL, NOW + timedelta(hours=1))
@@ -101,13 +112,23 @@ def test_throttling_stops_sending_and_leaves_the_rest_pending(sesv2, outbox):
     assert len(sent_messages()) == 4
 
 
-@pytest.mark.parametrize("error", [
-    EndpointConnectionError(endpoint_url="https://email.us-east-1.amazonaws.com"),
-    ClientError({"Error": {"Code": "InternalFailure", "Message": "boom"},
-                 "ResponseMetadata": {"HTTPStatusCode": 500}}, "SendEmail"),
-    ClientError({"Error": {"Code": "AccountSuspendedException", "Message": "suspended"},
-                 "ResponseMetadata": {"HTTPStatusCode": 400}}, "SendEmail"),
-])
+@pytest.mark.parametrize(
+    "error",
+    [
+        EndpointConnectionError(endpoint_url="https://email.us-east-1.amazonaws.com"),
+        ClientError(
+            {"Error": {"Code": "InternalFailure", "Message": "boom"}, "ResponseMetadata": {"HTTPStatusCode": 500}},
+            "SendEmail",
+        ),
+        ClientError(
+            {
+                "Error": {"Code": "AccountSuspendedException", "Message": "suspended"},
+                "ResponseMetadata": {"HTTPStatusCode": 400},
+            },
+            "SendEmail",
+        ),
+    ],
+)
 def test_an_ses_outage_never_raises(sesv2, outbox, error):
     notices = [notice("red"), notice("critical")]
     report = deliver(notices, outbox, mailer(FailingClient(sesv2, error)), SHEET_URL, NOW)
@@ -117,10 +138,16 @@ def test_an_ses_outage_never_raises(sesv2, outbox, error):
 
 
 def test_a_rejected_message_does_not_stop_the_others(sesv2, outbox):
-    bad = ClientError({"Error": {"Code": "BadRequestException", "Message": "Illegal address"},
-                       "ResponseMetadata": {"HTTPStatusCode": 400}}, "SendEmail")
-    report = deliver([notice("red"), notice("critical")], outbox, mailer(FailingClient(sesv2, bad, times=1)),
-                     SHEET_URL, NOW)
+    bad = ClientError(
+        {
+            "Error": {"Code": "BadRequestException", "Message": "Illegal address"},
+            "ResponseMetadata": {"HTTPStatusCode": 400},
+        },
+        "SendEmail",
+    )
+    report = deliver(
+        [notice("red"), notice("critical")], outbox, mailer(FailingClient(sesv2, bad, times=1)), SHEET_URL, NOW
+    )
     assert report.failed == [(notice("red").key, "BadRequestException: Illegal address")]
     assert report.sent == [notice("critical").key] and not report.stopped
 
@@ -147,8 +174,9 @@ def test_an_email_failing_for_days_is_abandoned(aws, outbox):
 
 def test_sent_but_not_recorded_is_reported(sesv2, outbox, monkeypatch):
     def broken(*args, **kwargs):
-        raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}},
-                          "TransactWriteItems")
+        raise ClientError(
+            {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}}, "TransactWriteItems"
+        )
 
     monkeypatch.setattr(outbox, "mark_sent", broken)
     report = deliver([notice("red")], outbox, mailer(sesv2), SHEET_URL, NOW)
@@ -174,7 +202,10 @@ def test_the_mailer_sends_html_and_text_in_utf8(sesv2):
     [request] = client.requests
     simple = request["Content"]["Simple"]
     assert simple["Subject"] == {"Data": "Café ✓", "Charset": "UTF-8"}
-    assert simple["Body"] == {"Html": {"Data": "<p>é</p>", "Charset": "UTF-8"}, "Text": {"Data": "é", "Charset": "UTF-8"}}
+    assert simple["Body"] == {
+        "Html": {"Data": "<p>é</p>", "Charset": "UTF-8"},
+        "Text": {"Data": "é", "Charset": "UTF-8"},
+    }
     assert request["ConfigurationSetName"] == "alerts" and request["Destination"] == {"ToAddresses": ["a@example.com"]}
 
 
@@ -201,8 +232,13 @@ def test_sent_emails_are_also_written_as_eml_files(sesv2, outbox, tmp_path):
 def test_a_failed_send_writes_no_eml(aws, outbox, tmp_path):
     import boto3
 
-    deliver([notice("red")], outbox, mailer(boto3.client("sesv2", region_name="us-east-1"), eml_dir=tmp_path),
-            SHEET_URL, NOW)
+    deliver(
+        [notice("red")],
+        outbox,
+        mailer(boto3.client("sesv2", region_name="us-east-1"), eml_dir=tmp_path),
+        SHEET_URL,
+        NOW,
+    )
     assert list(tmp_path.iterdir()) == []
 
 

@@ -1,4 +1,5 @@
 """The outbox: a key is claimed once; pending items keep what is needed to send them again."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -39,7 +40,11 @@ def test_a_failure_is_counted_and_stays_pending(outbox):
     assert outbox.mark_failed(n.key, NOW + timedelta(hours=1), "MessageRejected") == 2
     [item] = outbox.pending()
     assert (item.status, item.attempts, item.last_error, item.last_attempt_at) == (
-        "pending", 2, "MessageRejected", "2026-11-16T08:00:00Z")
+        "pending",
+        2,
+        "MessageRejected",
+        "2026-11-16T08:00:00Z",
+    )
 
 
 def test_abandoned_is_kept_not_pending_and_not_claimable(outbox):
@@ -57,16 +62,21 @@ def test_pending_reads_only_the_pending_partition_oldest_first(outbox):
     outbox.mark_sent("slo:uc-2:2026-11-02:red", NOW, "m")
     assert [i.key for i in outbox.pending()] == ["slo:uc-3:2026-11-03:red", "slo:uc-1:2026-11-01:red"]
     markers = boto3.client("dynamodb").query(
-        TableName="finops-config", KeyConditionExpression="pk = :pk",
-        ExpressionAttributeValues={":pk": {"S": "OUTBOX-PENDING"}})["Items"]
+        TableName="finops-config",
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": "OUTBOX-PENDING"}},
+    )["Items"]
     assert len(markers) == 2
 
 
 def test_a_thousand_row_digest_fits_one_item(outbox):
-    rows = tuple((f"use-case-{i:04d}", ("green", "yellow", "red")[i % 3], f"${i}.1234", "$1.0000",
-                  "was green last week") for i in range(1000))
-    n = notice("digest", key="digest:2026-W46", table_header=("Use case", "Colour", "CPU", "Target", "Change"),
-               table_rows=rows)
+    rows = tuple(
+        (f"use-case-{i:04d}", ("green", "yellow", "red")[i % 3], f"${i}.1234", "$1.0000", "was green last week")
+        for i in range(1000)
+    )
+    n = notice(
+        "digest", key="digest:2026-W46", table_header=("Use case", "Colour", "CPU", "Target", "Change"), table_rows=rows
+    )
     rendered = render(n, SHEET_URL)
     assert len(rendered[1].encode()) > 400_000  # more than DynamoDB takes uncompressed
     assert outbox.claim(n, NOW, rendered)

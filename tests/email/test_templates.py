@@ -1,4 +1,5 @@
 """Rendering: one template per kind, HTML and text parts, everything escaped, a link to the sheet."""
+
 from __future__ import annotations
 
 from html.parser import HTMLParser
@@ -39,9 +40,14 @@ def parse(html: str) -> Tags:
 
 
 def table_notice(kind: str):
-    return notice(kind, table_header=("Use case", "Colour", "Cost per unit", "Target"),
-                  table_rows=(("claims-processing", "red", "$2.4300", "$1.5000"),
-                              ("support-triage", "green", "$0.3900", "$0.4000")))
+    return notice(
+        kind,
+        table_header=("Use case", "Colour", "Cost per unit", "Target"),
+        table_rows=(
+            ("claims-processing", "red", "$2.4300", "$1.5000"),
+            ("support-triage", "green", "$0.3900", "$0.4000"),
+        ),
+    )
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -58,14 +64,22 @@ def test_every_kind_has_an_html_and_a_text_part_with_the_sheet_link(kind):
         assert "Cost per claim, 2026-W46" in part and "$2.4300" in part  # the numbers
         assert "Find the root cause within 48 hours" in part  # what to do next
         assert "support-triage" in part  # the table
-    assert 'charset=UTF-8' in html and "<style" not in html.lower()
+    assert "charset=UTF-8" in html and "<style" not in html.lower()
 
 
 def test_values_are_escaped_and_shown_as_text():
-    hostile = notice("critical", key=f"slo:{HOSTILE}:2026-11-16:critical", subject=f"CRITICAL: {HOSTILE}",
-                     headline=f"{FORMULA} is critical", use_case=HOSTILE, team='"><svg onload=alert(1)>',
-                     numbers=((f"{FORMULA}", "<b>$1</b>"),), actions=("<img src=x onerror=alert(1)>",),
-                     table_header=("<svg>",), table_rows=((HOSTILE,),))
+    hostile = notice(
+        "critical",
+        key=f"slo:{HOSTILE}:2026-11-16:critical",
+        subject=f"CRITICAL: {HOSTILE}",
+        headline=f"{FORMULA} is critical",
+        use_case=HOSTILE,
+        team='"><svg onload=alert(1)>',
+        numbers=((f"{FORMULA}", "<b>$1</b>"),),
+        actions=("<img src=x onerror=alert(1)>",),
+        table_header=("<svg>",),
+        table_rows=((HOSTILE,),),
+    )
     subject, html, text = render(hostile, SHEET_URL)
     lowered = html.lower()
     assert "<script" not in lowered and "<svg" not in lowered and "<img" not in lowered
@@ -98,8 +112,12 @@ def test_subject_cannot_inject_headers():
 
 def test_red_asks_for_the_48_hour_root_cause_with_the_four_diagnostic_questions():
     _, html, text = render(notice("red"), SHEET_URL)
-    assert DIAGNOSTIC_QUESTIONS == ("Is this a prompt problem?", "A model problem?", "A task definition problem?",
-                                    "Is the baseline SLO itself wrong (do we need to retarget it)?")
+    assert DIAGNOSTIC_QUESTIONS == (
+        "Is this a prompt problem?",
+        "A model problem?",
+        "A task definition problem?",
+        "Is the baseline SLO itself wrong (do we need to retarget it)?",
+    )
     shown = " ".join(parse(html).text)
     for part in (shown, text):
         assert "48-hour root-cause analysis" in part

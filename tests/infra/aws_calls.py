@@ -10,6 +10,7 @@ setup, the operator's CLI) are not kept.
 `authorizations(call, hash_keys)` turns a call into the IAM requests AWS evaluates for it: action,
 resource ARN and, for DynamoDB, the partition keys the request touches (`dynamodb:LeadingKeys`).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -67,8 +68,15 @@ class Recorder:
 
         def convert(client, api_params, operation_model, *args, **kwargs):
             if recorder._current is not None:
-                recorder.calls.append(Call(recorder._current, client.meta.service_model.service_name,
-                                           operation_model.name, dict(api_params), _site()))
+                recorder.calls.append(
+                    Call(
+                        recorder._current,
+                        client.meta.service_model.service_name,
+                        operation_model.name,
+                        dict(api_params),
+                        _site(),
+                    )
+                )
             return original(client, api_params, operation_model, *args, **kwargs)
 
         BaseClient._convert_to_request_dict = convert
@@ -121,8 +129,11 @@ def _dynamodb(call: Call, hash_keys: dict) -> list[Authorization]:
 
     def item_auth(action: str, table: str, key: dict) -> Authorization:
         hk = hash_keys.get(table)
-        return Authorization(f"dynamodb:{action}", (_table_arn(table),),
-                             frozenset({_value(key[hk])}) if hk and hk in key else frozenset())
+        return Authorization(
+            f"dynamodb:{action}",
+            (_table_arn(table),),
+            frozenset({_value(key[hk])}) if hk and hk in key else frozenset(),
+        )
 
     if op in ("GetItem", "DeleteItem", "UpdateItem"):
         return [item_auth(op, p["TableName"], p["Key"])]
@@ -133,22 +144,33 @@ def _dynamodb(call: Call, hash_keys: dict) -> list[Authorization]:
         keys = frozenset() if index else _query_leading_keys(p, hash_keys.get(p["TableName"], ""))
         return [Authorization("dynamodb:Query", (_table_arn(p["TableName"], index),), keys)]
     if op == "BatchGetItem":
-        return [Authorization("dynamodb:BatchGetItem", (_table_arn(table),),
-                              frozenset(_value(k[hash_keys[table]]) for k in spec["Keys"]))
-                for table, spec in p["RequestItems"].items()]
+        return [
+            Authorization(
+                "dynamodb:BatchGetItem",
+                (_table_arn(table),),
+                frozenset(_value(k[hash_keys[table]]) for k in spec["Keys"]),
+            )
+            for table, spec in p["RequestItems"].items()
+        ]
     if op == "BatchWriteItem":
         out = []
         for table, requests in p["RequestItems"].items():
-            keys = {_value((r.get("PutRequest", {}).get("Item") or r["DeleteRequest"]["Key"])[hash_keys[table]])
-                    for r in requests}
+            keys = {
+                _value((r.get("PutRequest", {}).get("Item") or r["DeleteRequest"]["Key"])[hash_keys[table]])
+                for r in requests
+            }
             out.append(Authorization("dynamodb:BatchWriteItem", (_table_arn(table),), frozenset(keys)))
         return out
     if op == "TransactWriteItems":  # IAM authorizes each action of a transaction as its own request
         out = []
         for item in p["TransactItems"]:
-            (kind, spec), = item.items()
-            action = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
-                      "ConditionCheck": "ConditionCheckItem"}[kind]
+            ((kind, spec),) = item.items()
+            action = {
+                "Put": "PutItem",
+                "Update": "UpdateItem",
+                "Delete": "DeleteItem",
+                "ConditionCheck": "ConditionCheckItem",
+            }[kind]
             out.append(item_auth(action, spec["TableName"], spec.get("Item") or spec["Key"]))
         return out
     raise AssertionError(f"no IAM mapping for dynamodb {op} ({call.site}): add one")
@@ -166,7 +188,10 @@ def authorizations(call: Call, hash_keys: dict, secret_arns: dict) -> list[Autho
     if call.service == "s3":
         obj = (f"arn:{PARTITION}:s3:::{p['Bucket']}/{p['Key']}",)
         if op == "HeadObject":  # authorized as GetObject; without ListBucket a missing key answers 403, not 404
-            return [Authorization("s3:GetObject", obj), Authorization("s3:ListBucket", (f"arn:{PARTITION}:s3:::{p['Bucket']}",))]
+            return [
+                Authorization("s3:GetObject", obj),
+                Authorization("s3:ListBucket", (f"arn:{PARTITION}:s3:::{p['Bucket']}",)),
+            ]
         return [Authorization(f"s3:{op}", obj)]
     if call.service == "secretsmanager":
         arn = secret_arns.get(p["SecretId"], p["SecretId"])
@@ -177,8 +202,11 @@ def authorizations(call: Call, hash_keys: dict, secret_arns: dict) -> list[Autho
         address = parseaddr(p["FromEmailAddress"])[1]
         base = f"arn:{PARTITION}:ses:{REGION}:{ACCOUNT}"
         # SES authorizes the sending identity: the address if it is verified itself, else its domain
-        out = [Authorization("ses:SendEmail", (f"{base}:identity/{address}",
-                                               f"{base}:identity/{address.rsplit('@', 1)[1]}"))]
+        out = [
+            Authorization(
+                "ses:SendEmail", (f"{base}:identity/{address}", f"{base}:identity/{address.rsplit('@', 1)[1]}")
+            )
+        ]
         if p.get("ConfigurationSetName"):
             out.append(Authorization("ses:SendEmail", (f"{base}:configuration-set/{p['ConfigurationSetName']}",)))
         return out
@@ -201,8 +229,9 @@ def source_call_sites(root: Path = ROOT) -> set:
     from botocore import xform_name
 
     session = botocore.session.get_session()
-    operations = {xform_name(op): op for service in SERVICES
-                  for op in session.get_service_model(service).operation_names}
+    operations = {
+        xform_name(op): op for service in SERVICES for op in session.get_service_model(service).operation_names
+    }
     operations.update(POWERTOOLS_CALLS)
     sites = set()
     for path in [root / "app.py", *sorted((root / "chalicelib").rglob("*.py"))]:
@@ -216,8 +245,11 @@ def source_call_sites(root: Path = ROOT) -> set:
                         inner = scope + [child.name, "<locals>"]
                     visit(child, inner)
                     continue
-                if isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute) \
-                        and child.func.attr in operations:
+                if (
+                    isinstance(child, ast.Call)
+                    and isinstance(child.func, ast.Attribute)
+                    and child.func.attr in operations
+                ):
                     qualname = ".".join(scope[:-1] if scope and scope[-1] == "<locals>" else scope) or "<module>"
                     sites.add((f"{rel}:{qualname}", operations[child.func.attr]))
                 visit(child, scope)

@@ -1,5 +1,6 @@
 """The stage templates, built once per session as `chalice package --merge-template` builds them (each in
 its own process, without the zip: infra/package.py --template-only)."""
+
 from __future__ import annotations
 
 import sys

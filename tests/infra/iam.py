@@ -9,6 +9,7 @@ an explicit Deny wins, else an Allow whose action, resource and condition match,
 Conditions: the `ForAnyValue:` / `ForAllValues:` `StringEquals` / `StringLike` operators on
 `dynamodb:LeadingKeys`, the only ones the policies use (anything else fails the test: extend it).
 """
+
 from __future__ import annotations
 
 import re
@@ -18,8 +19,14 @@ from tests.infra.aws_calls import ACCOUNT, PARTITION, REGION, Authorization
 
 STACK = "finops-test"
 SECRET_SUFFIX = "-AbCdEf"  # Secrets Manager appends six random characters to a secret's ARN
-FUNCTIONS = {"APIHandler": "api_handler", "Hourly": "hourly", "Daily": "daily", "Weekly": "weekly",
-             "Monthly": "monthly", "RequestedRuns": "requested_runs"}
+FUNCTIONS = {
+    "APIHandler": "api_handler",
+    "Hourly": "hourly",
+    "Daily": "daily",
+    "Weekly": "weekly",
+    "Monthly": "monthly",
+    "RequestedRuns": "requested_runs",
+}
 
 
 class Stack:
@@ -39,7 +46,7 @@ class Stack:
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
-            (key, arg), = value.items()
+            ((key, arg),) = value.items()
             if key == "Ref":
                 return self.ref(arg)
             if key == "Fn::GetAtt":
@@ -63,8 +70,13 @@ class Stack:
         return self.ref(name)
 
     def ref(self, name: str):
-        pseudo = {"AWS::StackName": STACK, "AWS::AccountId": ACCOUNT, "AWS::Region": REGION,
-                  "AWS::Partition": PARTITION, "AWS::URLSuffix": "amazonaws.com"}
+        pseudo = {
+            "AWS::StackName": STACK,
+            "AWS::AccountId": ACCOUNT,
+            "AWS::Region": REGION,
+            "AWS::Partition": PARTITION,
+            "AWS::URLSuffix": "amazonaws.com",
+        }
         if name in pseudo:
             return pseudo[name]
         if name in self.parameters:
@@ -98,10 +110,12 @@ class Stack:
         kind = resource["Type"]
         ref = self.ref(name)
         if attribute == "Arn":
-            service, path = {"AWS::DynamoDB::Table": ("dynamodb", f"table/{ref}"),
-                             "AWS::SQS::Queue": ("sqs", ref.rsplit("/", 1)[-1]),
-                             "AWS::Logs::LogGroup": ("logs", f"log-group:{ref}:*"),
-                             "AWS::IAM::Role": ("iam", f"role/{ref}")}.get(kind, (None, None))
+            service, path = {
+                "AWS::DynamoDB::Table": ("dynamodb", f"table/{ref}"),
+                "AWS::SQS::Queue": ("sqs", ref.rsplit("/", 1)[-1]),
+                "AWS::Logs::LogGroup": ("logs", f"log-group:{ref}:*"),
+                "AWS::IAM::Role": ("iam", f"role/{ref}"),
+            }.get(kind, (None, None))
             if kind == "AWS::S3::Bucket":
                 return f"arn:{PARTITION}:s3:::{ref}"
             if service == "iam":
@@ -116,8 +130,9 @@ class Stack:
 
     def functions(self) -> dict:
         """Chalice's function name -> its resource (resolved)."""
-        return {FUNCTIONS[k]: self.resolve(r) for k, r in self.resources.items()
-                if r["Type"] == "AWS::Serverless::Function"}
+        return {
+            FUNCTIONS[k]: self.resolve(r) for k, r in self.resources.items() if r["Type"] == "AWS::Serverless::Function"
+        }
 
     def environment(self, function: str) -> dict:
         return self.functions()[function]["Properties"]["Environment"]["Variables"]
@@ -125,15 +140,17 @@ class Stack:
     def statements(self, function: str) -> list[dict]:
         """The identity policy of the function's role, resolved."""
         role = self.functions()[function]["Properties"]["Role"]
-        role_id = next(k for k, r in self.resources.items()
-                       if r["Type"] == "AWS::IAM::Role" and self.get_att(k, "Arn") == role)
+        role_id = next(
+            k for k, r in self.resources.items() if r["Type"] == "AWS::IAM::Role" and self.get_att(k, "Arn") == role
+        )
         policies = self.resolve(self.resources[role_id]["Properties"].get("Policies", []))
         assert not self.resources[role_id]["Properties"].get("ManagedPolicyArns"), "no managed policies"
         return [s for p in policies for s in p["PolicyDocument"]["Statement"]]
 
     def role_logical_id(self, function: str) -> str:
         return self.resources[next(k for k, v in FUNCTIONS.items() if v == function)]["Properties"]["Role"][
-            "Fn::GetAtt"][0]
+            "Fn::GetAtt"
+        ][0]
 
 
 # --- IAM's decision ------------------------------------------------------------------------------
@@ -175,7 +192,7 @@ def statement_matches(statement: dict, action: str, resource: str, auth: Authori
 
 
 def decide(statements: list[dict], auth: Authorization) -> str:
-    """"allow", "deny" (an explicit Deny) or "implicit" (nothing allows it), for the best of the
+    """ "allow", "deny" (an explicit Deny) or "implicit" (nothing allows it), for the best of the
     request's alternative resources."""
     outcomes = []
     for resource in auth.resources:

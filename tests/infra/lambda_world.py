@@ -14,6 +14,7 @@ environment the stack gives the Lambdas, then drives, each invocation from a col
 What the operator does by hand (minting tokens, `sheet init`, putting secrets) and what the agents post
 happens outside any Lambda and is not recorded. Returns the recorded calls (tests/infra/aws_calls.py).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -43,8 +44,12 @@ def exercise(environment: dict) -> list:
 
     recorder = Recorder()
     with pytest.MonkeyPatch.context() as mp, mock_aws(), tempfile.TemporaryDirectory() as tmp:
-        for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                           "AWS_DEFAULT_REGION": "us-east-1", **environment}.items():
+        for key, value in {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            **environment,
+        }.items():
             mp.setenv(key, value)
         for key in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "OUTBOX_EML_DIR"):
             mp.delenv(key, raising=False)
@@ -83,8 +88,9 @@ def _world(mp, tmp: Path, recorder: Recorder) -> None:
     anthropic = start_anthropic_emulator(results_for_day=lambda day: box["world"].anthropic_rows(day))
     try:
         secrets = boto3.client("secretsmanager")  # what the operator puts (docs/DEPLOY.md)
-        secrets.create_secret(Name=env["GOOGLE_SERVICE_ACCOUNT_SECRET"],
-                              SecretString=json.dumps(service_account_info(sheet.url)))
+        secrets.create_secret(
+            Name=env["GOOGLE_SERVICE_ACCOUNT_SECRET"], SecretString=json.dumps(service_account_info(sheet.url))
+        )
         secrets.create_secret(Name=env["OPENAI_ADMIN_KEY_SECRET"], SecretString=demo_billing.OPENAI_ADMIN_KEY)
         secrets.create_secret(Name=env["ANTHROPIC_ADMIN_KEY_SECRET"], SecretString=demo_billing.ANTHROPIC_ADMIN_KEY)
         sesv2 = boto3.client("sesv2")  # what the stack creates, and the operator verifies
@@ -93,9 +99,14 @@ def _world(mp, tmp: Path, recorder: Recorder) -> None:
         sesv2.create_configuration_set(ConfigurationSetName=env["SES_CONFIGURATION_SET"])
         boto3.client("sqs").create_queue(QueueName=env["RUNS_QUEUE"])
         boto3.client("s3").create_bucket(Bucket=env["REPORTS_BUCKET"])
-        for key, value in {"SHEETS_ENDPOINT_URL": sheet.url, "SHEETS_BACKOFF_CAP_SECONDS": "0.01",
-                           "OPENAI_BASE_URL": openai.url, "ANTHROPIC_BASE_URL": anthropic.url,
-                           "VENDOR_HTTP_BACKOFF_FACTOR": "0", "VENDOR_HTTP_RETRIES": "1"}.items():
+        for key, value in {
+            "SHEETS_ENDPOINT_URL": sheet.url,
+            "SHEETS_BACKOFF_CAP_SECONDS": "0.01",
+            "OPENAI_BASE_URL": openai.url,
+            "ANTHROPIC_BASE_URL": anthropic.url,
+            "VENDOR_HTTP_BACKOFF_FACTOR": "0",
+            "VENDOR_HTTP_RETRIES": "1",
+        }.items():
             mp.setenv(key, value)
         mp.setattr(pipeline, "HISTORY_MONTHS", 3)
         clock = pw.Clock()
@@ -106,18 +117,31 @@ def _world(mp, tmp: Path, recorder: Recorder) -> None:
         stores.stores().organisation.save(pw.organisation())
         created = datetime.now(timezone.utc)
         token_store = stores.stores().tokens
-        tokens = {"teams": {t: token_store.create("team", t, created)[0] for t in ("claims", "support")},
-                  "admin": token_store.create("admin", "", created)[0],
-                  "sheet": token_store.create("sheet", "", created)[0]}
+        tokens = {
+            "teams": {t: token_store.create("team", t, created)[0] for t in ("claims", "support")},
+            "admin": token_store.create("admin", "", created)[0],
+            "sheet": token_store.create("sheet", "", created)[0],
+        }
         assert sheet_sync.init().ok
         stores.reset()  # a Lambda starts cold: nothing cached from the operator's session
         access.clear_cache()
 
         recorder.install()
         with Client(app_module.app, stage_name="dev", project_dir=str(ROOT)) as client:
-            world = box["world"] = pw.World(sheet, openai, anthropic, client, clock, tokens, overrun={
-                date(2026, 8, 31): D("0.12"), date(2026, 9, 7): D("0.25"), date(2026, 9, 14): D("0.30"),
-                date(2026, 9, 21): D("0.60")})
+            world = box["world"] = pw.World(
+                sheet,
+                openai,
+                anthropic,
+                client,
+                clock,
+                tokens,
+                overrun={
+                    date(2026, 8, 31): D("0.12"),
+                    date(2026, 9, 7): D("0.25"),
+                    date(2026, 9, 14): D("0.30"),
+                    date(2026, 9, 21): D("0.60"),
+                },
+            )
             _schedules(world, recorder, tokens)
             cold_start()
             _api(client, tokens, recorder)
@@ -188,8 +212,16 @@ def _api(client, tokens: dict, recorder: Recorder) -> None:
     team = tokens["teams"]["claims"]
     admin = tokens["admin"]
     call("get", "/v1/health")
-    items = [{"work_item_id": f"claim-{n}", "use_case": "drift", "completed_at": "2026-10-01T09:00:00Z",
-              "status": "success", "human_review_minutes": 2} for n in range(3)]
+    items = [
+        {
+            "work_item_id": f"claim-{n}",
+            "use_case": "drift",
+            "completed_at": "2026-10-01T09:00:00Z",
+            "status": "success",
+            "human_review_minutes": 2,
+        }
+        for n in range(3)
+    ]
     assert call("post", "/v1/work-items", team, json.dumps({"items": items}))["accepted"] == 3
     call("get", "/v1/use-cases", team)
     call("get", "/v1/use-cases/drift/guardrail", team)
@@ -207,9 +239,8 @@ def _requested_runs(world, recorder: Recorder, tokens: dict, runs: list) -> None
     Anthropic refusing the admin key (its source fails; the rest of the run goes on)."""
     import boto3
 
-    from local import demo_billing
-
     from chalicelib import stores
+    from local import demo_billing
     from tests.sheet.pipeline_world import at
 
     client, sqs = world.client, boto3.client("sqs")
@@ -220,8 +251,9 @@ def _requested_runs(world, recorder: Recorder, tokens: dict, runs: list) -> None
     for n, (kind, moment) in enumerate(runs):
         cold_start()
         with recorder.lambda_("api_handler"):
-            response = client.http.post("/v1/runs", headers={**headers, "Content-Type": "application/json"},
-                                        body=json.dumps({"kind": kind}))
+            response = client.http.post(
+                "/v1/runs", headers={**headers, "Content-Type": "application/json"}, body=json.dumps({"kind": kind})
+            )
         assert response.status_code == 202, response.body
         run_id = json.loads(response.body)["run_id"]
         message = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1)["Messages"][0]
@@ -230,8 +262,12 @@ def _requested_runs(world, recorder: Recorder, tokens: dict, runs: list) -> None
         world.post_units(at(moment).date())
         cold_start()
         with recorder.lambda_("requested_runs"):
-            client.lambda_.invoke("requested_runs", client.events.generate_sqs_event(
-                message_bodies=[json.dumps(body)], queue_name=os.environ["RUNS_QUEUE"]))
+            client.lambda_.invoke(
+                "requested_runs",
+                client.events.generate_sqs_event(
+                    message_bodies=[json.dumps(body)], queue_name=os.environ["RUNS_QUEUE"]
+                ),
+            )
         with recorder.lambda_("api_handler"):
             assert client.http.get(f"/v1/runs/{run_id}", headers=headers).status_code == 200
         record = stores.stores().runs.get(run_id)

@@ -7,6 +7,7 @@ CloudFormation would (tests/infra/iam.py). Every call written in the source (tes
 of app.py and chalicelib/) must have been made by some Lambda in that run, or be declared below with who
 makes it and what IAM must say about it.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,19 +30,38 @@ OPERATOR = "the operator's CLI with the operator's credentials; no Lambda runs i
 # requests it needs (role: "pipeline" for the schedules' role; None: no Lambda's role may allow them).
 DECLARED = {
     ("chalicelib/storage/tokens.py:TokenStore.create", "PutItem"): (
-        OPERATOR + " (`tokens create`)", None, [("dynamodb:PutItem", "ConfigTable", {"TOKEN"})]),
+        OPERATOR + " (`tokens create`)",
+        None,
+        [("dynamodb:PutItem", "ConfigTable", {"TOKEN"})],
+    ),
     ("chalicelib/storage/tokens.py:TokenStore.revoke", "UpdateItem"): (
-        OPERATOR + " (`tokens revoke`)", None, [("dynamodb:UpdateItem", "ConfigTable", {"TOKEN"})]),
+        OPERATOR + " (`tokens revoke`)",
+        None,
+        [("dynamodb:UpdateItem", "ConfigTable", {"TOKEN"})],
+    ),
     ("chalicelib/storage/work_items.py:WorkItemStore.recount_day", "Query"): (
-        OPERATOR + " (a repair tool reading every item of a day)", None,
-        [("dynamodb:Query", "WorkItemsTable/index/by_day", set())]),
+        OPERATOR + " (a repair tool reading every item of a day)",
+        None,
+        [("dynamodb:Query", "WorkItemsTable/index/by_day", set())],
+    ),
     ("chalicelib/storage/run_store.py:RunStore.recent", "Query"): (
-        "no Lambda calls it (tests and local tools list runs)", None, []),
+        "no Lambda calls it (tests and local tools list runs)",
+        None,
+        [],
+    ),
     ("chalicelib/storage/outbox_store.py:OutboxStore.get", "GetItem"): (
-        "no Lambda calls it (tests and local tools read one email)", None, []),
+        "no Lambda calls it (tests and local tools read one email)",
+        None,
+        [],
+    ),
     ("chalicelib/storage/outbox_store.py:OutboxStore.abandon", "TransactWriteItems"): (
-        "the pipeline, once an email has failed 72 times", "pipeline",
-        [("dynamodb:UpdateItem", "ConfigTable", {"OUTBOX"}), ("dynamodb:DeleteItem", "ConfigTable", {"OUTBOX-PENDING"})]),
+        "the pipeline, once an email has failed 72 times",
+        "pipeline",
+        [
+            ("dynamodb:UpdateItem", "ConfigTable", {"OUTBOX"}),
+            ("dynamodb:DeleteItem", "ConfigTable", {"OUTBOX-PENDING"}),
+        ],
+    ),
 }
 
 
@@ -53,14 +73,21 @@ def calls(dev_stack):
 
 
 def _hash_keys(stack) -> dict:
-    return {r["Properties"]["TableName"]: next(k["AttributeName"] for k in r["Properties"]["KeySchema"]
-                                               if k["KeyType"] == "HASH")
-            for r in stack.resources.values() if r["Type"] == "AWS::DynamoDB::Table"}
+    return {
+        r["Properties"]["TableName"]: next(
+            k["AttributeName"] for k in r["Properties"]["KeySchema"] if k["KeyType"] == "HASH"
+        )
+        for r in stack.resources.values()
+        if r["Type"] == "AWS::DynamoDB::Table"
+    }
 
 
 def _secret_arns(stack) -> dict:
-    return {r["Properties"]["Name"]: stack.ref(k) for k, r in stack.resources.items()
-            if r["Type"] == "AWS::SecretsManager::Secret"}
+    return {
+        r["Properties"]["Name"]: stack.ref(k)
+        for k, r in stack.resources.items()
+        if r["Type"] == "AWS::SecretsManager::Secret"
+    }
 
 
 def _declared_auth(stack, action: str, target: str, keys: set) -> Authorization:
@@ -77,8 +104,10 @@ def _runtime_auths(stack, function: str) -> list:
     out = [Authorization("logs:CreateLogStream", (stream,)), Authorization("logs:PutLogEvents", (stream,))]
     for event in spec.get("Events", {}).values():
         if event["Type"] == "SQS":
-            out += [Authorization(f"sqs:{a}", (event["Properties"]["Queue"],))
-                    for a in ("ReceiveMessage", "DeleteMessage", "GetQueueAttributes")]
+            out += [
+                Authorization(f"sqs:{a}", (event["Properties"]["Queue"],))
+                for a in ("ReceiveMessage", "DeleteMessage", "GetQueueAttributes")
+            ]
     return out
 
 
@@ -88,7 +117,7 @@ def _auths_by_function(stack, calls) -> dict:
     for call in calls:
         out[call.lambda_name] += authorizations(call, hash_keys, secrets)
     for _, role, needs in DECLARED.values():
-        for function in (PIPELINE if role == "pipeline" else []):
+        for function in PIPELINE if role == "pipeline" else []:
             out[function] += [_declared_auth(stack, *need) for need in needs]
     return out
 
@@ -101,11 +130,18 @@ def test_every_call_each_lambda_makes_is_allowed_by_its_role(dev_stack, calls):
     refused = []
     for function, auths in _auths_by_function(dev_stack, calls).items():
         statements = dev_stack.statements(function)
-        refused += sorted({f"{function}: {a.action} on {' or '.join(a.resources)}"
-                           f"{' keys ' + ','.join(sorted(a.leading_keys)) if a.leading_keys else ''}"
-                           for a in auths if decide(statements, a) != "allow"})
-    assert not refused, ("refused by the Lambda's role (allow it in its .chalice/policy-*.json, as narrowly as "
-                         "the call needs):\n" + "\n".join(refused))
+        refused += sorted(
+            {
+                f"{function}: {a.action} on {' or '.join(a.resources)}"
+                f"{' keys ' + ','.join(sorted(a.leading_keys)) if a.leading_keys else ''}"
+                for a in auths
+                if decide(statements, a) != "allow"
+            }
+        )
+    assert not refused, (
+        "refused by the Lambda's role (allow it in its .chalice/policy-*.json, as narrowly as "
+        "the call needs):\n" + "\n".join(refused)
+    )
 
 
 def test_every_aws_call_in_the_source_was_made_by_a_lambda_or_is_declared(calls):
@@ -113,8 +149,10 @@ def test_every_aws_call_in_the_source_was_made_by_a_lambda_or_is_declared(calls)
     made = {(c.site, c.operation) for c in calls}
     assert {s for s in made if s[0]} <= written, "a call the scan of the source missed"
     unexplained = sorted(written - made - set(DECLARED))
-    assert not unexplained, ("AWS calls no Lambda made in tests/infra/lambda_world.py: make them there, or "
-                             f"declare them in DECLARED: {unexplained}")
+    assert not unexplained, (
+        "AWS calls no Lambda made in tests/infra/lambda_world.py: make them there, or "
+        f"declare them in DECLARED: {unexplained}"
+    )
     stale = sorted(set(DECLARED) - written)
     assert not stale, f"declared calls no longer in the source: {stale}"
     assert not sorted(set(DECLARED) & made), "declared as not made, but made: drop them from DECLARED"
@@ -156,8 +194,10 @@ def test_no_role_allows_more_than_its_lambdas_call(dev_stack, calls):
             assert statement["Effect"] in ("Allow", "Deny")
             if statement["Effect"] == "Allow":
                 unused += [f"{policy} {statement.get('Sid')}: {u}" for u in _statement_used(statement, auths)]
-    assert not unused, ("allowed but never called (drop it from the .chalice/policy-*.json, or make the call in "
-                        "tests/infra/lambda_world.py):\n" + "\n".join(unused))
+    assert not unused, (
+        "allowed but never called (drop it from the .chalice/policy-*.json, or make the call in "
+        "tests/infra/lambda_world.py):\n" + "\n".join(unused)
+    )
 
 
 def test_the_schedules_share_a_role_policy_and_each_lambda_has_its_own_role(dev_stack):
@@ -173,8 +213,10 @@ def test_the_api_cannot_send_email_read_secrets_write_the_sheet_or_mint_tokens(d
         Authorization("ses:SendEmail", (f"arn:aws:ses:us-east-1:123456789012:identity/{sender}",)),
         Authorization("ses:SendEmail", (f"arn:aws:ses:us-east-1:123456789012:identity/{sender.split('@')[1]}",)),
         *[Authorization("secretsmanager:GetSecretValue", (arn,)) for arn in _secret_arns(dev_stack).values()],
-        *[_declared_auth(dev_stack, f"dynamodb:{a}", "ConfigTable", {"TOKEN"})
-          for a in ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem")],
+        *[
+            _declared_auth(dev_stack, f"dynamodb:{a}", "ConfigTable", {"TOKEN"})
+            for a in ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem")
+        ],
         _declared_auth(dev_stack, "dynamodb:PutItem", "ConfigTable", {"GUARDRAIL"}),  # could unpause an agent
         _declared_auth(dev_stack, "dynamodb:BatchWriteItem", "ConfigTable", {"ORG"}),
         Authorization("s3:PutObject", (dev_stack.get_att("ReportsBucket", "Arn") + "/board-reports/x.html",)),

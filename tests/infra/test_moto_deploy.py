@@ -12,6 +12,7 @@ Two things moto cannot do, so the test leaves them out or only names them:
   VersioningConfiguration and PublicAccessBlockConfiguration. tests/infra/test_template.py checks those
   in the template instead.
 """
+
 from __future__ import annotations
 
 import ast
@@ -21,8 +22,14 @@ import zipfile
 
 import pytest
 
-UNSUPPORTED = {"AWS::SecretsManager::Secret", "AWS::CloudWatch::Alarm", "AWS::Logs::MetricFilter",
-               "AWS::SES::ConfigurationSet", "AWS::SES::ConfigurationSetEventDestination", "AWS::S3::BucketPolicy"}
+UNSUPPORTED = {
+    "AWS::SecretsManager::Secret",
+    "AWS::CloudWatch::Alarm",
+    "AWS::Logs::MetricFilter",
+    "AWS::SES::ConfigurationSet",
+    "AWS::SES::ConfigurationSetEventDestination",
+    "AWS::S3::BucketPolicy",
+}
 pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse AWS:UserWarning")  # moto names what it skips
 PARAMETERS = {"SheetId": "1AbCdEfGhIjKlMnOpQrStUvWxYz", "AlertSenderAddress": "finops-alerts@example.com"}
 STACK = "finops-dev"
@@ -37,8 +44,9 @@ def expanded(template: dict) -> dict:
         if resource["Type"] == "AWS::Serverless::Function":
             resource["Properties"]["CodeUri"] = "s3://finops-artifacts/deployment.zip"  # `aws cloudformation package`
     out = transform(template, {"AWS::Region": "us-east-1", "AWS::Partition": "aws", **PARAMETERS}, None)
-    for logical_id in [k for k, r in out["Resources"].items()
-                       if r["Type"] in ("AWS::ApiGateway::Deployment", "AWS::ApiGateway::Stage")]:
+    for logical_id in [
+        k for k, r in out["Resources"].items() if r["Type"] in ("AWS::ApiGateway::Deployment", "AWS::ApiGateway::Stage")
+    ]:
         del out["Resources"][logical_id]
     out["Outputs"].pop("EndpointURL")  # names the Stage
     return out
@@ -66,10 +74,13 @@ def moto():
 def deployed(templates, moto):
     import boto3
 
-    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
-                                    region_name="us-east-1")
-    clients = {name: session.client(name, endpoint_url=moto) for name in (
-        "cloudformation", "s3", "dynamodb", "sqs", "iam", "lambda", "events", "logs", "sns", "apigateway")}
+    session = boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+    )
+    clients = {
+        name: session.client(name, endpoint_url=moto)
+        for name in ("cloudformation", "s3", "dynamodb", "sqs", "iam", "lambda", "events", "logs", "sns", "apigateway")
+    }
     template = expanded(templates["dev"])
     code = io.BytesIO()
     with zipfile.ZipFile(code, "w") as z:
@@ -77,9 +88,12 @@ def deployed(templates, moto):
     clients["s3"].create_bucket(Bucket="finops-artifacts")
     clients["s3"].put_object(Bucket="finops-artifacts", Key="deployment.zip", Body=code.getvalue())
     cfn = clients["cloudformation"]
-    cfn.create_stack(StackName=STACK, TemplateBody=json.dumps(template),
-                     Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"],
-                     Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in PARAMETERS.items()])
+    cfn.create_stack(
+        StackName=STACK,
+        TemplateBody=json.dumps(template),
+        Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"],
+        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in PARAMETERS.items()],
+    )
     return clients, template
 
 
@@ -104,21 +118,28 @@ def test_tables(deployed):
     clients, _ = deployed
     dynamodb = clients["dynamodb"]
     assert set(dynamodb.list_tables()["TableNames"]) == {
-        "finops-config", "finops-work-items", "finops-unit-counts", "finops-cost-facts"}
+        "finops-config",
+        "finops-work-items",
+        "finops-unit-counts",
+        "finops-cost-facts",
+    }
     for name in dynamodb.list_tables()["TableNames"]:
         table = dynamodb.describe_table(TableName=name)["Table"]
         assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
         assert table["DeletionProtectionEnabled"] is True
-    assert [i["IndexName"] for i in dynamodb.describe_table(TableName="finops-cost-facts")["Table"][
-        "GlobalSecondaryIndexes"]] == ["by_month"]
+    assert [
+        i["IndexName"]
+        for i in dynamodb.describe_table(TableName="finops-cost-facts")["Table"]["GlobalSecondaryIndexes"]
+    ] == ["by_month"]
 
 
 def test_queue_with_its_dead_letter_queue(deployed):
     clients, _ = deployed
     sqs = clients["sqs"]
     url = sqs.get_queue_url(QueueName="finops-runs")["QueueUrl"]
-    dlq_arn = sqs.get_queue_attributes(QueueUrl=sqs.get_queue_url(QueueName="finops-runs-dlq")["QueueUrl"],
-                                       AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    dlq_arn = sqs.get_queue_attributes(
+        QueueUrl=sqs.get_queue_url(QueueName="finops-runs-dlq")["QueueUrl"], AttributeNames=["QueueArn"]
+    )["Attributes"]["QueueArn"]
     attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
     assert json.loads(attributes["RedrivePolicy"]) == {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 3}
     assert attributes["VisibilityTimeout"] == "5400"
@@ -131,7 +152,8 @@ def test_queue_with_its_dead_letter_queue(deployed):
 def test_bucket_encrypted(deployed):
     s3 = deployed[0]["s3"]
     rule = s3.get_bucket_encryption(Bucket=f"{STACK}-reports-123456789012")["ServerSideEncryptionConfiguration"][
-        "Rules"][0]
+        "Rules"
+    ][0]
     assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
 
 
@@ -165,7 +187,8 @@ def test_schedule_rules(deployed):
     events = deployed[0]["events"]
     rules = {r["Name"]: r for r in events.list_rules()["Rules"]}
     assert sorted(r["ScheduleExpression"] for r in rules.values()) == sorted(
-        ["cron(5 * * * ? *)", "cron(35 2 * * ? *)", "cron(35 5 ? * MON *)", "cron(35 3 1 * ? *)"])
+        ["cron(5 * * * ? *)", "cron(35 2 * * ? *)", "cron(35 5 ? * MON *)", "cron(35 3 1 * ? *)"]
+    )
     for name in rules:
         targets = events.list_targets_by_rule(Rule=name)["Targets"]
         assert len(targets) == 1 and ":function:" in targets[0]["Arn"]
@@ -173,7 +196,8 @@ def test_schedule_rules(deployed):
 
 def test_log_groups_keep_90_days(deployed):
     logs = deployed[0]["logs"]
-    groups = {g["logGroupName"]: g for g in logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{STACK}")[
-        "logGroups"]}
+    groups = {
+        g["logGroupName"]: g for g in logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{STACK}")["logGroups"]
+    }
     assert set(groups) == {f"/aws/lambda/{STACK}-api", f"/aws/lambda/{STACK}-pipeline"}
     assert {g["retentionInDays"] for g in groups.values()} == {90}

@@ -2,6 +2,7 @@
 resource named from the variable the Lambdas read, and each resource as the issue asks (on-demand tables
 with point-in-time recovery, encryption and deletion protection, a private versioned bucket, a queue with a
 dead-letter queue, secrets as empty placeholders, logs with retention, alarms), Lambdas sized as configured."""
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,14 @@ import merge_template  # noqa: E402
 
 CONFIG = json.loads((ROOT / ".chalice" / "config.json").read_text())
 STAGES = tuple(CONFIG["stages"])
-FUNCTIONS = {"APIHandler": "api_handler", "Hourly": "hourly", "Daily": "daily", "Weekly": "weekly",
-             "Monthly": "monthly", "RequestedRuns": "requested_runs"}
+FUNCTIONS = {
+    "APIHandler": "api_handler",
+    "Hourly": "hourly",
+    "Daily": "daily",
+    "Weekly": "weekly",
+    "Monthly": "monthly",
+    "RequestedRuns": "requested_runs",
+}
 PIPELINE = ("Hourly", "Daily", "Weekly", "Monthly", "RequestedRuns")
 
 
@@ -43,8 +50,15 @@ def test_each_resource_is_named_by_the_variable_its_lambdas_read(templates, stag
     environment = merge_template.stage_environment(stage)
     named = {k: r for k, r in template["Resources"].items() if "NameFrom" in r.get("Metadata", {})}
     assert {r["Metadata"]["NameFrom"] for r in named.values()} == {
-        "CONFIG_TABLE", "WORK_ITEMS_TABLE", "UNIT_COUNTS_TABLE", "COST_FACTS_TABLE", "RUNS_QUEUE",
-        "GOOGLE_SERVICE_ACCOUNT_SECRET", "OPENAI_ADMIN_KEY_SECRET", "ANTHROPIC_ADMIN_KEY_SECRET"}
+        "CONFIG_TABLE",
+        "WORK_ITEMS_TABLE",
+        "UNIT_COUNTS_TABLE",
+        "COST_FACTS_TABLE",
+        "RUNS_QUEUE",
+        "GOOGLE_SERVICE_ACCOUNT_SECRET",
+        "OPENAI_ADMIN_KEY_SECRET",
+        "ANTHROPIC_ADMIN_KEY_SECRET",
+    }
     for logical_id, resource in named.items():
         name = resource["Properties"][merge_template.NAME_PROPERTY[resource["Type"]]]
         assert name == environment[resource["Metadata"]["NameFrom"]] + resource["Metadata"].get("NameSuffix", "")
@@ -66,16 +80,25 @@ def test_each_resource_is_named_by_the_variable_its_lambdas_read(templates, stag
 
 def test_the_stages_share_no_name_so_both_fit_one_account(templates):
     def names(template):
-        return {json.dumps(r["Properties"][p]) for r in template["Resources"].values()
-                for p in ("TableName", "QueueName", "Name", "BucketName", "LogGroupName")
-                if p in r["Properties"] and "Ref" not in r["Properties"][p]}
+        return {
+            json.dumps(r["Properties"][p])
+            for r in template["Resources"].values()
+            for p in ("TableName", "QueueName", "Name", "BucketName", "LogGroupName")
+            if p in r["Properties"] and "Ref" not in r["Properties"][p]
+        }
 
     dev, prod = names(templates["dev"]), names(templates["prod"])
     # bucket, log groups and the SES configuration set are named after the stack (one stack per stage)
-    assert dev & prod <= {json.dumps(n) for n in (
-        {"Fn::Sub": "${AWS::StackName}-reports-${AWS::AccountId}"}, {"Fn::Sub": "/aws/lambda/${AWS::StackName}-api"},
-        {"Fn::Sub": "/aws/lambda/${AWS::StackName}-pipeline"}, {"Fn::Sub": "${AWS::StackName}-email"},
-        {"Fn::Sub": "${AWS::StackName}-api"})}
+    assert dev & prod <= {
+        json.dumps(n)
+        for n in (
+            {"Fn::Sub": "${AWS::StackName}-reports-${AWS::AccountId}"},
+            {"Fn::Sub": "/aws/lambda/${AWS::StackName}-api"},
+            {"Fn::Sub": "/aws/lambda/${AWS::StackName}-pipeline"},
+            {"Fn::Sub": "${AWS::StackName}-email"},
+            {"Fn::Sub": "${AWS::StackName}-api"},
+        )
+    }
 
 
 def test_the_local_stack_and_tests_create_the_dev_tables():
@@ -83,7 +106,8 @@ def test_the_local_stack_and_tests_create_the_dev_tables():
 
     dev = merge_template.merged_template("dev")
     assert [p["TableName"] for p in table_definitions()] == [
-        r["Properties"]["TableName"] for r in of_type(dev, "AWS::DynamoDB::Table").values()]
+        r["Properties"]["TableName"] for r in of_type(dev, "AWS::DynamoDB::Table").values()
+    ]
     assert merge_template.merged_template()["Resources"] == dev["Resources"]  # dev: the names in the files
 
 
@@ -100,7 +124,9 @@ def test_tables_on_demand_recoverable_encrypted_protected_and_kept(templates):
             assert (table["DeletionPolicy"], table["UpdateReplacePolicy"]) == ("Retain", "Retain")
         # run records, locks and alert history expire (chalicelib/storage/run_store.py, alert_store.py)
         assert tables["ConfigTable"]["Properties"]["TimeToLiveSpecification"] == {
-            "AttributeName": "expires_at", "Enabled": True}
+            "AttributeName": "expires_at",
+            "Enabled": True,
+        }
 
 
 def test_bucket_private_encrypted_versioned_tls_only_and_kept(templates):
@@ -119,8 +145,10 @@ def test_bucket_private_encrypted_versioned_tls_only_and_kept(templates):
 def test_runs_queue_has_a_dead_letter_queue_and_outlasts_the_consumer(templates):
     resources = templates["prod"]["Resources"]
     queue = resources["RunsQueue"]["Properties"]
-    assert queue["RedrivePolicy"] == {"deadLetterTargetArn": {"Fn::GetAtt": ["RunsDeadLetterQueue", "Arn"]},
-                                      "maxReceiveCount": 3}
+    assert queue["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": ["RunsDeadLetterQueue", "Arn"]},
+        "maxReceiveCount": 3,
+    }
     assert queue["SqsManagedSseEnabled"] and resources["RunsDeadLetterQueue"]["Properties"]["SqsManagedSseEnabled"]
     # Lambda refuses an SQS source whose visibility timeout is below the function's; AWS advises 6x
     assert queue["VisibilityTimeout"] >= 6 * resources["RequestedRuns"]["Properties"]["Timeout"]
@@ -153,39 +181,58 @@ def test_the_four_schedules(templates):
     import app as app_module  # noqa: F401 - the schedules the app declares
 
     resources = templates["prod"]["Resources"]
-    schedules = {k: resources[k]["Properties"]["Events"][f"{k}Event"]["Properties"]["Schedule"]
-                 for k in ("Hourly", "Daily", "Weekly", "Monthly")}
-    assert schedules == {"Hourly": "cron(5 * * * ? *)", "Daily": "cron(35 2 * * ? *)",
-                         "Weekly": "cron(35 5 ? * MON *)", "Monthly": "cron(35 3 1 * ? *)"}
+    schedules = {
+        k: resources[k]["Properties"]["Events"][f"{k}Event"]["Properties"]["Schedule"]
+        for k in ("Hourly", "Daily", "Weekly", "Monthly")
+    }
+    assert schedules == {
+        "Hourly": "cron(5 * * * ? *)",
+        "Daily": "cron(35 2 * * ? *)",
+        "Weekly": "cron(35 5 ? * MON *)",
+        "Monthly": "cron(35 3 1 * ? *)",
+    }
 
 
 def test_alarms_on_pipeline_failures_dead_letters_and_api_5xx(templates):
     resources = templates["prod"]["Resources"]
     pipeline = resources["PipelineFailuresAlarm"]["Properties"]
-    watched = {m["MetricStat"]["Metric"]["Dimensions"][0]["Value"]["Ref"] for m in pipeline["Metrics"]
-               if "MetricStat" in m and m["MetricStat"]["Metric"]["MetricName"] == "Errors"}
+    watched = {
+        m["MetricStat"]["Metric"]["Dimensions"][0]["Value"]["Ref"]
+        for m in pipeline["Metrics"]
+        if "MetricStat" in m and m["MetricStat"]["Metric"]["MetricName"] == "Errors"
+    }
     assert watched == set(PIPELINE)
-    assert any(m.get("MetricStat", {}).get("Metric", {}).get("MetricName") == "PipelineErrors"
-               for m in pipeline["Metrics"])
+    assert any(
+        m.get("MetricStat", {}).get("Metric", {}).get("MetricName") == "PipelineErrors" for m in pipeline["Metrics"]
+    )
     assert resources["PipelineErrorLines"]["Properties"]["LogGroupName"] == {"Ref": "PipelineLogGroup"}
     dlq = resources["RunsDeadLetterAlarm"]["Properties"]
     assert dlq["Dimensions"][0]["Value"] == {"Fn::GetAtt": ["RunsDeadLetterQueue", "QueueName"]}
     api = resources["Api5xxAlarm"]["Properties"]
     assert {d["Name"]: d["Value"] for d in api["Dimensions"]} == {
-        "ApiName": resources["RestAPI"]["Properties"]["Name"], "Stage": resources["RestAPI"]["Properties"]["StageName"]}
+        "ApiName": resources["RestAPI"]["Properties"]["Name"],
+        "Stage": resources["RestAPI"]["Properties"]["StageName"],
+    }
     for alarm in ("PipelineFailuresAlarm", "RunsDeadLetterAlarm", "Api5xxAlarm"):
         assert resources[alarm]["Properties"]["AlarmActions"] == [{"Ref": "AlarmsTopic"}]
 
 
 def test_a_stage_without_the_variable_a_name_comes_from_is_refused():
-    template = {"Resources": {"T": {"Type": "AWS::DynamoDB::Table", "Metadata": {"NameFrom": "NOPE"},
-                                    "Properties": {"TableName": "x"}}}}
+    template = {
+        "Resources": {
+            "T": {"Type": "AWS::DynamoDB::Table", "Metadata": {"NameFrom": "NOPE"}, "Properties": {"TableName": "x"}}
+        }
+    }
     with pytest.raises(ValueError, match="NOPE"):
         merge_template.name_resources(template, {})
 
 
 def test_the_operators_shell_finds_the_stage(tmp_path):
-    out = subprocess.run([sys.executable, str(INFRA / "merge_template.py"), "--stage", "prod", "--exports"],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, str(INFRA / "merge_template.py"), "--stage", "prod", "--exports"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert "export CONFIG_TABLE=finops-prod-config\n" in out
     assert "export GOOGLE_SERVICE_ACCOUNT_SECRET=finops/prod/google-service-account\n" in out

@@ -5,6 +5,7 @@ SHEET_ID names the emulator's spreadsheet: the code under test takes its product
 Tests that edit the workbook by hand (openpyxl) are marked `xlsx`: their emulator persists to
 `sheets_xlsx_path`; the others keep the spreadsheet in memory (faster).
 """
+
 from __future__ import annotations
 
 import json
@@ -47,8 +48,9 @@ def sheet(request, aws, sheets_xlsx_path, monkeypatch):  # noqa: F811
     monkeypatch.setenv("SHEETS_ENDPOINT_URL", emu.url)
     monkeypatch.setenv("SHEETS_BACKOFF_CAP_SECONDS", "0.01")
     monkeypatch.setenv("SHEETS_MAX_BACKOFF_SECONDS", "5")
-    boto3.client("secretsmanager").create_secret(Name="finops/google-service-account",
-                                                 SecretString=json.dumps(service_account_info(emu.url)))
+    boto3.client("secretsmanager").create_secret(
+        Name="finops/google-service-account", SecretString=json.dumps(service_account_info(emu.url))
+    )
     monkeypatch.setenv("SHEET_ID", emu.default_spreadsheet_id)
     monkeypatch.delenv("GOOGLE_SERVICE_ACCOUNT_SECRET", raising=False)
     parameters.clear_caches()

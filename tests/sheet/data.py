@@ -5,6 +5,7 @@ weeks (the CRM sync broke), support drifting, claims on target, shared observabi
 split by direct spend, and an unmapped OpenAI project left for finance to map.
 `big_organisation(n)`: n use cases over 10 teams, for request-count tests.
 """
+
 from __future__ import annotations
 
 import random
@@ -28,13 +29,24 @@ def _put_units(rows: list) -> None:
     """Unit counters as the work-item store keeps them (one item per use case and day)."""
     from chalicelib import runtime
     from chalicelib.storage.batching import batch_write
-
     from chalicelib.storage.settled_days import DayRevisions
 
     table = runtime.TableNames.from_env().unit_counts
-    requests = [{"PutRequest": {"Item": {
-        "use_case": u.use_case, "day": u.day.isoformat(), "month": u.day.isoformat()[:7], "units": D(u.units),
-        "success_units": D(u.success_units), "review_minutes": u.review_minutes}}} for u in rows]
+    requests = [
+        {
+            "PutRequest": {
+                "Item": {
+                    "use_case": u.use_case,
+                    "day": u.day.isoformat(),
+                    "month": u.day.isoformat()[:7],
+                    "units": D(u.units),
+                    "success_units": D(u.success_units),
+                    "review_minutes": u.review_minutes,
+                }
+            }
+        }
+        for u in rows
+    ]
     # A writer of counters, as the work-item store is: the days' cached copies go stale.
     with DayRevisions(runtime.dynamodb(), table, "use_case", "day").writing({u.day for u in rows}):
         batch_write(runtime.dynamodb(), table, requests)
@@ -55,8 +67,13 @@ def seed_demo(today: date, days: int = 84, seed: int = 7) -> dict:
     """Facts and units for the demo organisation over the `days` before `today` (today included)."""
     rng = random.Random(seed)
     facts, units = [], []
-    team_of = {"lead-scoring": "sales", "sdr-followup": "sales", "ticket-escalation": "support",
-               "claims-processing": "claims", "contract-review": "operations"}
+    team_of = {
+        "lead-scoring": "sales",
+        "sdr-followup": "sales",
+        "ticket-escalation": "support",
+        "claims-processing": "claims",
+        "contract-review": "operations",
+    }
     for n in range(days):
         day = today - timedelta(days=days - 1 - n)
         weekend = day.weekday() >= 5
@@ -72,18 +89,72 @@ def seed_demo(today: date, days: int = 84, seed: int = 7) -> dict:
             if key:
                 source = key.split(":")[0]
                 provider = {"openai": "OpenAI", "anthropic": "Anthropic"}[source]
-                facts.append(CostFact(day, source, "api", provider, "gpt-4o" if source == "openai" else "claude",
-                                      cost, cost, vendor_key=key))
+                facts.append(
+                    CostFact(
+                        day,
+                        source,
+                        "api",
+                        provider,
+                        "gpt-4o" if source == "openai" else "claude",
+                        cost,
+                        cost,
+                        vendor_key=key,
+                    )
+                )
             else:
-                facts.append(CostFact(day, "aws", "self_hosted", "AWS", "SageMaker", cost, cost,
-                                      vendor_key=f"aws:tag:use-case={uid}", team=team_of[uid], use_case=uid))
+                facts.append(
+                    CostFact(
+                        day,
+                        "aws",
+                        "self_hosted",
+                        "AWS",
+                        "SageMaker",
+                        cost,
+                        cost,
+                        vendor_key=f"aws:tag:use-case={uid}",
+                        team=team_of[uid],
+                        use_case=uid,
+                    )
+                )
             units.append(DailyUnits(uid, day, count, count * 93 // 100, D(count // 10 * 5)))
-        facts.append(CostFact(day, "import:invoices", "observability", "Datadog", "APM", D("40.00"), D("40.00"),
-                              team="shared", use_case="platform-observability"))
-        facts.append(CostFact(day, "import:invoices", "vector_db", "Pinecone", "serverless", D("25.50"), D("25.50"),
-                              team="claims", use_case="claims-processing"))
-        facts.append(CostFact(day, "openai", "api", "OpenAI", "gpt-4o-mini", D("18.75"), D("18.75"),
-                              vendor_key="openai:project:proj_shadow_marketing"))
+        facts.append(
+            CostFact(
+                day,
+                "import:invoices",
+                "observability",
+                "Datadog",
+                "APM",
+                D("40.00"),
+                D("40.00"),
+                team="shared",
+                use_case="platform-observability",
+            )
+        )
+        facts.append(
+            CostFact(
+                day,
+                "import:invoices",
+                "vector_db",
+                "Pinecone",
+                "serverless",
+                D("25.50"),
+                D("25.50"),
+                team="claims",
+                use_case="claims-processing",
+            )
+        )
+        facts.append(
+            CostFact(
+                day,
+                "openai",
+                "api",
+                "OpenAI",
+                "gpt-4o-mini",
+                D("18.75"),
+                D("18.75"),
+                vendor_key="openai:project:proj_shadow_marketing",
+            )
+        )
     _put_facts(facts)
     _put_units(units)
     return {"facts": facts, "units": units}
@@ -91,9 +162,20 @@ def seed_demo(today: date, days: int = 84, seed: int = 7) -> dict:
 
 def big_organisation(n: int) -> Organisation:
     teams = tuple(Team(f"team-{t:02d}", f"Team {t:02d}", f"lead{t}@example.com", D(50000)) for t in range(10))
-    use_cases = tuple(UseCase(f"uc-{i:04d}", f"team-{i % 10:02d}", f"Agent {i:04d}", "ticket resolved",
-                              f"owner{i}@example.com", monthly_budget=D(2000), target_cpu=D("0.50"),
-                              estimated_monthly_cost=D(1500), approved_tier="T1") for i in range(n))
+    use_cases = tuple(
+        UseCase(
+            f"uc-{i:04d}",
+            f"team-{i % 10:02d}",
+            f"Agent {i:04d}",
+            "ticket resolved",
+            f"owner{i}@example.com",
+            monthly_budget=D(2000),
+            target_cpu=D("0.50"),
+            estimated_monthly_cost=D(1500),
+            approved_tier="T1",
+        )
+        for i in range(n)
+    )
     return Organisation(teams=teams, use_cases=use_cases)
 
 
@@ -104,10 +186,22 @@ def seed_big(org: Organisation, today: date, days: int = 7) -> None:
         for i, u in enumerate(org.use_cases):
             volume = 100 + i % 50
             cost = D(volume) * D("0.50") * (D("1.3") if i % 7 == 0 else D(1))
-            facts.append(CostFact(day, "aws", "self_hosted", "AWS", "Bedrock", cost, cost, team=u.team,
-                                  use_case=u.use_case_id))
+            facts.append(
+                CostFact(day, "aws", "self_hosted", "AWS", "Bedrock", cost, cost, team=u.team, use_case=u.use_case_id)
+            )
             units.append(DailyUnits(u.use_case_id, day, volume, volume))
-        facts.append(CostFact(day, "openai", "api", "OpenAI", "gpt-4o", D("12.00"), D("12.00"),
-                              vendor_key=f"openai:project:proj_new_{n % 3}", team=UNALLOCATED))
+        facts.append(
+            CostFact(
+                day,
+                "openai",
+                "api",
+                "OpenAI",
+                "gpt-4o",
+                D("12.00"),
+                D("12.00"),
+                vendor_key=f"openai:project:proj_new_{n % 3}",
+                team=UNALLOCATED,
+            )
+        )
     _put_facts(facts)
     _put_units(units)

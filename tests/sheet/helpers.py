@@ -1,4 +1,5 @@
 """Reading the emulator's spreadsheet model in tests (what a person would see in the sheet)."""
+
 from __future__ import annotations
 
 import copy
@@ -40,8 +41,16 @@ def snapshot(emu) -> dict:
     book = emu.spreadsheet()
     out = {}
     for s in book.sheets:
-        out[s.title] = copy.deepcopy({"props": s.props, "cells": s.cells, "protected": s.protected_ranges,
-                                      "charts": s.charts, "cf": s.conditional_formats, "merges": s.merges})
+        out[s.title] = copy.deepcopy(
+            {
+                "props": s.props,
+                "cells": s.cells,
+                "protected": s.protected_ranges,
+                "charts": s.charts,
+                "cf": s.conditional_formats,
+                "merges": s.merges,
+            }
+        )
     return out
 
 
@@ -50,7 +59,14 @@ def api_calls(emu) -> list:
     out = []
     for e in emu.api_requests():
         path = e["path"]
-        what = "batchUpdate" if path.endswith(":batchUpdate") else "values:batchGet" if ":batchGet" in path \
-            else "values" if "/values" in path else "metadata"
+        what = (
+            "batchUpdate"
+            if path.endswith(":batchUpdate")
+            else "values:batchGet"
+            if ":batchGet" in path
+            else "values"
+            if "/values" in path
+            else "metadata"
+        )
         out.append((e["method"], what, e["status"]))
     return out

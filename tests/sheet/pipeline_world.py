@@ -14,6 +14,7 @@ Runs are Chalice invocations of the app's scheduled handlers (`World.invoke("hou
 the EventBridge event's `time` set to the simulated moment; the lease clock (`World.wall`) is a
 test clock the test advances by hand (no sleeping).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -43,13 +44,33 @@ def organisation() -> Organisation:
     settings = Settings(alert_emails_finance=(FINANCE,), alert_emails_cfo=(CFO,), alert_emails_board=(BOARD,))
     teams = (Team("claims", "Claims", CLAIMS_LEAD, None), Team("support", "Support", SUPPORT_LEAD, None))
     use_cases = (
-        UseCase("drift", "claims", "Claims drafter", "claim", DRIFT_OWNER, target_cpu=DRIFT_TARGET,
-                estimated_monthly_cost=D(3000), approved_tier="T1"),
-        UseCase("steady", "support", "Ticket triage", "ticket", STEADY_OWNER, monthly_budget=D(2000),
-                target_cpu=STEADY_TARGET, tolerance=D("0.30"), estimated_monthly_cost=D(2000), approved_tier="T1"),
+        UseCase(
+            "drift",
+            "claims",
+            "Claims drafter",
+            "claim",
+            DRIFT_OWNER,
+            target_cpu=DRIFT_TARGET,
+            estimated_monthly_cost=D(3000),
+            approved_tier="T1",
+        ),
+        UseCase(
+            "steady",
+            "support",
+            "Ticket triage",
+            "ticket",
+            STEADY_OWNER,
+            monthly_budget=D(2000),
+            target_cpu=STEADY_TARGET,
+            tolerance=D("0.30"),
+            estimated_monthly_cost=D(2000),
+            approved_tier="T1",
+        ),
     )
-    mappings = (MappingRule("openai:project:proj_drift", "claims", "drift"),
-                MappingRule("anthropic:workspace:wrkspc_steady", "support", "steady"))
+    mappings = (
+        MappingRule("openai:project:proj_drift", "claims", "drift"),
+        MappingRule("anthropic:workspace:wrkspc_steady", "support", "steady"),
+    )
     return Organisation(settings=settings, teams=teams, use_cases=use_cases, mappings=mappings)
 
 
@@ -99,16 +120,34 @@ class World:
 
     def openai_rows(self, day: date) -> list:
         value = self.drift_cost(day)
-        return [{"object": "organization.costs.result", "amount": {"value": value, "currency": "usd"},
-                 "line_item": "gpt-4o", "project_id": "proj_drift", "api_key_id": None,
-                 "quantity": 1000, "quantity_unit": "tokens"}]
+        return [
+            {
+                "object": "organization.costs.result",
+                "amount": {"value": value, "currency": "usd"},
+                "line_item": "gpt-4o",
+                "project_id": "proj_drift",
+                "api_key_id": None,
+                "quantity": 1000,
+                "quantity_unit": "tokens",
+            }
+        ]
 
     def anthropic_rows(self, day: date) -> list:
         dollars = STEADY_UNITS * STEADY_CPU
-        return [{"amount": str(dollars.scaleb(2)), "context_window": "0-200k", "cost_type": "tokens",
-                 "currency": "USD", "description": "Claude Sonnet", "inference_geo": "global",
-                 "model": "claude-sonnet", "service_tier": "standard", "token_type": "uncached_input_tokens",
-                 "workspace_id": "wrkspc_steady"}]
+        return [
+            {
+                "amount": str(dollars.scaleb(2)),
+                "context_window": "0-200k",
+                "cost_type": "tokens",
+                "currency": "USD",
+                "description": "Claude Sonnet",
+                "inference_geo": "global",
+                "model": "claude-sonnet",
+                "service_tier": "standard",
+                "token_type": "uncached_input_tokens",
+                "workspace_id": "wrkspc_steady",
+            }
+        ]
 
     def post_units(self, through: date) -> None:
         """The agents' work-item counters, every day from `history_start` through `through`."""
@@ -118,8 +157,10 @@ class World:
         rows = []
         day = start
         while day <= through:
-            rows += [DailyUnits("drift", day, DRIFT_UNITS, DRIFT_UNITS),
-                     DailyUnits("steady", day, STEADY_UNITS, STEADY_UNITS)]
+            rows += [
+                DailyUnits("drift", day, DRIFT_UNITS, DRIFT_UNITS),
+                DailyUnits("steady", day, STEADY_UNITS, STEADY_UNITS),
+            ]
             day += timedelta(days=1)
         if rows:
             _put_units(rows)
@@ -128,8 +169,9 @@ class World:
     # --- runs ------------------------------------------------------------------------------------
 
     def event(self, moment: datetime) -> dict:
-        event = self.client.events.generate_cw_event(source="aws.events", detail_type="Scheduled Event",
-                                                     detail={}, resources=["arn:aws:events:::rule/finops"])
+        event = self.client.events.generate_cw_event(
+            source="aws.events", detail_type="Scheduled Event", detail={}, resources=["arn:aws:events:::rule/finops"]
+        )
         event["time"] = rfc3339(moment)
         return event
 
@@ -173,15 +215,19 @@ class World:
         row = next(i for i, r in enumerate(rows, start=1) if r and r[0] == use_case)
         ws.update_cell(row, col, value)
 
-    def add_pool_allocation(self, allocation_id: str, tier: str, amount, month: str, to_use_case: str,
-                            note: str = "") -> None:
+    def add_pool_allocation(
+        self, allocation_id: str, tier: str, amount, month: str, to_use_case: str, note: str = ""
+    ) -> None:
         from chalicelib.sheet import layout
 
         ws = self.spreadsheet().worksheet(layout.POOL_ALLOCATIONS)
         rows = ws.get_all_values()
         first_free = next((i for i, r in enumerate(rows, start=1) if i > 1 and not any(r)), len(rows) + 1)
-        ws.update(range_name=f"A{first_free}:F{first_free}",
-                  values=[[allocation_id, tier, amount, month, to_use_case, note]], value_input_option="RAW")
+        ws.update(
+            range_name=f"A{first_free}:F{first_free}",
+            values=[[allocation_id, tier, amount, month, to_use_case, note]],
+            value_input_option="RAW",
+        )
 
 
 # --- reading back what happened --------------------------------------------------------------------
@@ -253,4 +299,3 @@ def step_names(record) -> list:
 
 def failed_steps(record) -> list:
     return [s.name for s in record.steps if s.status != "ok"]
-

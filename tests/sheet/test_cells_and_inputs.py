@@ -1,4 +1,5 @@
 """Reading finance's cells and rows (pure: no sheet, no AWS)."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -11,11 +12,24 @@ from chalicelib.sheet import cells, layout
 from chalicelib.sheet.inputs import read_inputs
 
 
-@pytest.mark.parametrize("typed, expected", [
-    ("$1,200.50", D("1200.50")), ("1 200", D("1200")), ("USD 1200", D("1200")), ("1.200,50", D("1200.50")),
-    ("12,5", D("12.5")), ("1,200,000", D("1200000")), (1200.5, D("1200.5")), (0.1, D("0.1")), (7, D("7")),
-    ("€ 3.50", D("3.50")), ("  42  ", D("42")), ("1.200.000", D("1200000")), ("0.125", D("0.125")),
-])
+@pytest.mark.parametrize(
+    "typed, expected",
+    [
+        ("$1,200.50", D("1200.50")),
+        ("1 200", D("1200")),
+        ("USD 1200", D("1200")),
+        ("1.200,50", D("1200.50")),
+        ("12,5", D("12.5")),
+        ("1,200,000", D("1200000")),
+        (1200.5, D("1200.5")),
+        (0.1, D("0.1")),
+        (7, D("7")),
+        ("€ 3.50", D("3.50")),
+        ("  42  ", D("42")),
+        ("1.200.000", D("1200000")),
+        ("0.125", D("0.125")),
+    ],
+)
 def test_money_as_typed(typed, expected):
     assert cells.money(typed) == expected
 
@@ -26,10 +40,18 @@ def test_money_refused(typed):
         cells.money(typed)
 
 
-@pytest.mark.parametrize("typed, expected", [
-    ("12%", D("0.12")), ("12 %", D("0.12")), (12, D("0.12")), (0.12, D("0.12")), ("0.15", D("0.15")),
-    ("150%", D("1.5")), (0, D("0")),
-])
+@pytest.mark.parametrize(
+    "typed, expected",
+    [
+        ("12%", D("0.12")),
+        ("12 %", D("0.12")),
+        (12, D("0.12")),
+        (0.12, D("0.12")),
+        ("0.15", D("0.15")),
+        ("150%", D("1.5")),
+        (0, D("0")),
+    ],
+)
 def test_fractions(typed, expected):
     assert cells.fraction(typed) == expected
 
@@ -39,7 +61,9 @@ def test_dates_months_and_yes_no():
     assert cells.day("2026-11-20") == cells.day("20 Nov 2026") == cells.day("Nov 20, 2026") == date(2026, 11, 20)
     with pytest.raises(cells.CellError, match="YYYY-MM-DD"):
         cells.day("11/20/26")
-    assert cells.month("2026-3") == "2026-03" and cells.month(46346) == "2026-11" and cells.month("Nov 2026") == "2026-11"
+    assert (
+        cells.month("2026-3") == "2026-03" and cells.month(46346) == "2026-11" and cells.month("Nov 2026") == "2026-11"
+    )
     assert cells.yes_no(True) and cells.yes_no("Yes") and not cells.yes_no("n") and cells.yes_no("x")
     with pytest.raises(cells.CellError):
         cells.yes_no("maybe")
@@ -59,8 +83,18 @@ def test_ids_choices_and_lists():
 
 PREVIOUS = Organisation(
     teams=(Team("support", "Support", "lead@example.com", D(3000)),),
-    use_cases=(UseCase("ticket-escalation", "support", "Escalation", "ticket escalated", "sam@example.com",
-                       monthly_budget=D(1500), target_cpu=D("0.40"), tolerance=D("0.15")),),
+    use_cases=(
+        UseCase(
+            "ticket-escalation",
+            "support",
+            "Escalation",
+            "ticket escalated",
+            "sam@example.com",
+            monthly_budget=D(1500),
+            target_cpu=D("0.40"),
+            tolerance=D("0.15"),
+        ),
+    ),
     shared_rules=(SharedCostRule("platform", "percent", ("ticket-escalation", "x"), (D(60), D(40))),),
 )
 
@@ -109,9 +143,17 @@ def test_missing_tab_keeps_last_good_rows():
 
 
 def test_settings_key_value_rows():
-    ranges = {layout.SETTINGS: [["Setting", "Value"], ["Yellow overrun", "15%"], ["Tier 1 limit", "$12,000"],
-                                ["Red overrun", "nope"], ["Mystery", 3], ["Finance alert emails", "a@x.com, b@x.com"],
-                                ["critical_overrun", 0.1]]}
+    ranges = {
+        layout.SETTINGS: [
+            ["Setting", "Value"],
+            ["Yellow overrun", "15%"],
+            ["Tier 1 limit", "$12,000"],
+            ["Red overrun", "nope"],
+            ["Mystery", 3],
+            ["Finance alert emails", "a@x.com, b@x.com"],
+            ["critical_overrun", 0.1],
+        ]
+    }
     read = read_inputs(ranges, Organisation())
     s = read.organisation.settings
     assert s.yellow_overrun == D("0.15") and s.tier1_limit == D(12000) and s.red_overrun == Settings().red_overrun
@@ -125,16 +167,25 @@ def test_settings_key_value_rows():
 
 
 def test_shared_rule_percentages_must_add_up():
-    ranges = {layout.SHARED_COSTS: [["Shared cost key", "Split rule", "Split across", "Percentages"],
-                                    ["platform", "percent", "ticket-escalation, x", "70, 40"]]}
+    ranges = {
+        layout.SHARED_COSTS: [
+            ["Shared cost key", "Split rule", "Split across", "Percentages"],
+            ["platform", "percent", "ticket-escalation, x", "70, 40"],
+        ]
+    }
     read = read_inputs(ranges, PREVIOUS)
     assert read.organisation.shared_rules == PREVIOUS.shared_rules
     assert any("add up to 110" in i.reason for i in read.issues)
 
 
 def test_mappings_blank_assignment_is_listed_not_mapped():
-    ranges = {layout.MAPPINGS: [["Vendor key", "Team", "Use case"], ["openai:project:new", "", ""],
-                                ["openai:project:p1", "support", "ticket-escalation"]]}
+    ranges = {
+        layout.MAPPINGS: [
+            ["Vendor key", "Team", "Use case"],
+            ["openai:project:new", "", ""],
+            ["openai:project:p1", "support", "ticket-escalation"],
+        ]
+    }
     read = read_inputs(ranges, PREVIOUS)
     assert read.organisation.mappings == (MappingRule("openai:project:p1", "support", "ticket-escalation"),)
     assert read.mapping_keys == {"openai:project:new", "openai:project:p1"}

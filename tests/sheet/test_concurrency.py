@@ -7,6 +7,7 @@ sets an Event and waits on another while the test (or its threads) act; no sleep
 has a serial variant, parametrized first: every variant's end state (`state_digest`) must be the
 one of the serial order it stands for (`_END_STATES`, as in the kill-at-a-step-boundary test); each
 variant also asserts on its own that nothing is lost, so none relies on another having run."""
+
 from __future__ import annotations
 
 import json
@@ -52,8 +53,11 @@ def lambdas(short_world, monkeypatch):  # noqa: F811
     def per_thread(name):
         return property(lambda self: getattr(local, name, None), lambda self, value: setattr(local, name, value))
 
-    cls = type("PerThreadChalice", (type(app),), {"current_request": per_thread("current_request"),
-                                                   "lambda_context": per_thread("lambda_context")})
+    cls = type(
+        "PerThreadChalice",
+        (type(app),),
+        {"current_request": per_thread("current_request"), "lambda_context": per_thread("lambda_context")},
+    )
     monkeypatch.setattr(app, "__class__", cls)
     return short_world
 
@@ -127,17 +131,25 @@ def _edit(w):
 # paused before reading the sheet, the run reads the edit (edit first); paused after (before
 # computing, or between computing and writing its outputs), it computes with the old target and
 # the next run applies the edit (edit after the run). The write must not undo the edit.
-EDIT_VARIANTS = [("serial: edit, run, run", None, "edit first"),
-                 ("serial: run, edit, run", None, "edit after"),
-                 ("edit before the sheet is read", "_read_sheet", "edit first"),
-                 ("edit before compute", "_compute", "edit after"),
-                 ("edit before the sheet is written", "_write_sheet", "edit after")]
+EDIT_VARIANTS = [
+    ("serial: edit, run, run", None, "edit first"),
+    ("serial: run, edit, run", None, "edit after"),
+    ("edit before the sheet is read", "_read_sheet", "edit first"),
+    ("edit before compute", "_compute", "edit after"),
+    ("edit before the sheet is written", "_write_sheet", "edit after"),
+]
 
 
-@pytest.mark.parametrize("variant,function,order", EDIT_VARIANTS, ids=[v[0].replace(" ", "-").replace(",", "")
-                                                                       for v in EDIT_VARIANTS])
-def test_a_run_overlapping_a_sheet_edit_ends_as_a_serial_order(short_world, monkeypatch, variant, function,  # noqa: F811
-                                                                  order):
+@pytest.mark.parametrize(
+    "variant,function,order", EDIT_VARIANTS, ids=[v[0].replace(" ", "-").replace(",", "") for v in EDIT_VARIANTS]
+)
+def test_a_run_overlapping_a_sheet_edit_ends_as_a_serial_order(
+    short_world,
+    monkeypatch,
+    variant,
+    function,  # noqa: F811
+    order,
+):
     from chalicelib import stores
     from chalicelib.services import pipeline
     from chalicelib.sheet import layout
@@ -174,8 +186,7 @@ def test_a_run_overlapping_a_sheet_edit_ends_as_a_serial_order(short_world, monk
 
 # --- a run overlapping bursts of work-item posts and cost imports --------------------------------------
 
-WARM, BURST_RUN, NEXT_BURST_RUN = (at("2026-09-29T09:05:00Z"), at("2026-09-30T10:05:00Z"),
-                                   at("2026-09-30T11:05:00Z"))
+WARM, BURST_RUN, NEXT_BURST_RUN = (at("2026-09-29T09:05:00Z"), at("2026-09-30T10:05:00Z"), at("2026-09-30T11:05:00Z"))
 POST_DAYS = (date(2026, 9, 15), date(2026, 9, 29))  # a day the cache holds, a day the run reads raw
 POSTERS, POSTS_EACH, ITEMS_EACH = 3, 2, 5
 IMPORTS = {  # feed -> (day, amount) rows for drift; 09-30 is the day the paused run reads raw (pulled)
@@ -187,9 +198,15 @@ IMPORTS = {  # feed -> (day, amount) rows for drift; 09-30 is the day the paused
 def _post_burst(w, poster: int) -> None:
     headers = {"Authorization": f"Bearer {w.tokens['teams']['claims']}", "Content-Type": "application/json"}
     for n in range(POSTS_EACH):
-        items = [{"work_item_id": f"burst-{poster}-{n}-{i}", "use_case": "drift",
-                  "completed_at": f"{POST_DAYS[i % 2].isoformat()}T12:{poster:02d}:{i:02d}Z", "status": "success"}
-                 for i in range(ITEMS_EACH)]
+        items = [
+            {
+                "work_item_id": f"burst-{poster}-{n}-{i}",
+                "use_case": "drift",
+                "completed_at": f"{POST_DAYS[i % 2].isoformat()}T12:{poster:02d}:{i:02d}Z",
+                "status": "success",
+            }
+            for i in range(ITEMS_EACH)
+        ]
         response = w.client.http.post("/v1/work-items", headers=headers, body=json.dumps({"items": items}))
         body = json.loads(response.body)
         assert response.status_code == 200 and body["accepted"] == ITEMS_EACH, body
@@ -197,10 +214,13 @@ def _post_burst(w, poster: int) -> None:
 
 def _import(w, feed: str) -> None:
     csv = "date,source,category,team,use_case,amount,provider,service\n" + "".join(
-        f"{day.isoformat()},{feed},vector_db,claims,drift,{amount},Vendor,Service\n" for day, amount in IMPORTS[feed])
-    response = w.client.http.post(f"/v1/cost-imports?feed={feed}", body=csv,
-                                      headers={"Authorization": f"Bearer {w.tokens['admin']}",
-                                               "Content-Type": "text/csv"})
+        f"{day.isoformat()},{feed},vector_db,claims,drift,{amount},Vendor,Service\n" for day, amount in IMPORTS[feed]
+    )
+    response = w.client.http.post(
+        f"/v1/cost-imports?feed={feed}",
+        body=csv,
+        headers={"Authorization": f"Bearer {w.tokens['admin']}", "Content-Type": "text/csv"},
+    )
     body = json.loads(response.body)
     assert response.status_code == 200 and body["rows_stored"] == len(IMPORTS[feed]), body
 
@@ -240,16 +260,23 @@ def _counters_and_ledger() -> tuple:
 # (variant, where the run pauses: ("module[:class]", function, after it returned) or None for the
 # serial order). Between a raw read of the open month's days and their cache being written is where
 # a cache tagged with the wrong revision would keep a day without the writes made meanwhile.
-BURST_VARIANTS = [("serial: posts and imports, then a run", None),
-                  ("paused after compute read the open month", ("chalicelib.domain.engine", "open_ledger", False)),
-                  ("paused between the raw read of cost facts and their cache write",
-                   ("chalicelib.storage.cost_ledger:CostLedger", "_month_days", True)),
-                  ("paused between the raw read of counters and their cache write",
-                   ("chalicelib.storage.work_items:WorkItemStore", "_month_days", True))]
+BURST_VARIANTS = [
+    ("serial: posts and imports, then a run", None),
+    ("paused after compute read the open month", ("chalicelib.domain.engine", "open_ledger", False)),
+    (
+        "paused between the raw read of cost facts and their cache write",
+        ("chalicelib.storage.cost_ledger:CostLedger", "_month_days", True),
+    ),
+    (
+        "paused between the raw read of counters and their cache write",
+        ("chalicelib.storage.work_items:WorkItemStore", "_month_days", True),
+    ),
+]
 
 
-@pytest.mark.parametrize("variant,pause", BURST_VARIANTS,
-                         ids=["serial", "after-the-read", "facts-read-to-cache", "counters-read-to-cache"])
+@pytest.mark.parametrize(
+    "variant,pause", BURST_VARIANTS, ids=["serial", "after-the-read", "facts-read-to-cache", "counters-read-to-cache"]
+)
 def test_a_run_overlapping_bursts_of_posts_and_imports_ends_as_the_serial_order(lambdas, monkeypatch, variant, pause):
     import importlib
 
@@ -268,8 +295,9 @@ def test_a_run_overlapping_bursts_of_posts_and_imports_ends_as_the_serial_order(
         owner = importlib.import_module(module)
         owner = getattr(owner, cls) if cls else owner
         with monkeypatch.context() as m:
-            answer = overlapped(m, owner, name, lambda: w.invoke("hourly", BURST_RUN, post_units=False),
-                                lambda: _bursts(w), after)
+            answer = overlapped(
+                m, owner, name, lambda: w.invoke("hourly", BURST_RUN, post_units=False), lambda: _bursts(w), after
+            )
         record = w.record(answer["run_id"])
         assert answer["status"] == record.status == "ok", (record.status, record.message, record.steps)
     run_ok(w, "hourly", NEXT_BURST_RUN)

@@ -1,4 +1,5 @@
 """`make dashboard-png` (local/dashboard_png.py): the Dashboard alone, on one page, rendered by soffice and pdftoppm."""
+
 from __future__ import annotations
 
 import os
@@ -46,12 +47,12 @@ def test_renders_with_soffice_then_pdftoppm(sheet, sheets_xlsx_path, tmp_path, m
     bin_dir.mkdir()
     fakes = {  # stand-ins that write what the real tools write, and note how they were called
         "soffice": 'echo "soffice $*" >> {calls}\nout="$5"; src="$6"; b=$(basename "$src" .xlsx); '
-                   'echo pdf > "$out/$b.pdf"\n',
+        'echo pdf > "$out/$b.pdf"\n',
         # -gray: a 40 x 30 page, white but for one dark pixel at (20, 10); else a "png"
         "pdftoppm": 'echo "pdftoppm $*" >> {calls}\nfor last; do :; done\ncase "$*" in *-gray*) '
-                    'python3 -c "import sys; px = bytearray(b\'\\\\xff\') * 1200; px[10 * 40 + 20] = 0; '
-                    'sys.stdout.buffer.write(b\'P5\\\\n40 30\\\\n255\\\\n\' + px)" > "$last.pgm";; '
-                    '*) echo png > "$last.png";; esac\n',
+        "python3 -c \"import sys; px = bytearray(b'\\\\xff') * 1200; px[10 * 40 + 20] = 0; "
+        'sys.stdout.buffer.write(b\'P5\\\\n40 30\\\\n255\\\\n\' + px)" > "$last.pgm";; '
+        '*) echo png > "$last.png";; esac\n',
     }
     for name, body in fakes.items():
         path = bin_dir / name
@@ -59,15 +60,17 @@ def test_renders_with_soffice_then_pdftoppm(sheet, sheets_xlsx_path, tmp_path, m
         path.chmod(path.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     out = tmp_path / "docs" / "dashboard.png"
-    assert dashboard_png.main(["--xlsx", str(sheets_xlsx_path), "--out", str(out), "--keep",
-                               str(tmp_path / "work")]) == 0
+    assert (
+        dashboard_png.main(["--xlsx", str(sheets_xlsx_path), "--out", str(out), "--keep", str(tmp_path / "work")]) == 0
+    )
     assert out.read_text() == "png\n"
     soffice, gray, pdftoppm = calls.read_text().splitlines()
     assert soffice.startswith("soffice --headless --convert-to pdf --outdir ") and soffice.endswith("Dashboard.xlsx")
     assert gray.startswith("pdftoppm -gray -r 150 -f 1 -l 1 -singlefile ") and gray.endswith("/work/page")
     # the page cropped to what is printed on it, 16 pixels of white around (within the page)
-    assert pdftoppm.startswith("pdftoppm -png -r 150 -f 1 -l 1 -singlefile -x 4 -y 0 -W 33 -H 27 ") and \
-        pdftoppm.endswith(f"Dashboard.pdf {out.with_suffix('')}")
+    assert pdftoppm.startswith(
+        "pdftoppm -png -r 150 -f 1 -l 1 -singlefile -x 4 -y 0 -W 33 -H 27 "
+    ) and pdftoppm.endswith(f"Dashboard.pdf {out.with_suffix('')}")
 
 
 def test_the_crop_is_the_box_around_every_pixel_not_white(tmp_path):
@@ -79,7 +82,7 @@ def test_the_crop_is_the_box_around_every_pixel_not_white(tmp_path):
     pgm.write_bytes(b"P5\n50 20\n255\n" + bytes(pixels))
     assert dashboard_png.inked_box(pgm, margin=0) == (0, 0, 41, 16)
     assert dashboard_png.inked_box(pgm, margin=2) == (0, 0, 43, 18)
-    pixels[0] = 0xff
+    pixels[0] = 0xFF
     pgm.write_bytes(b"P5\n50 20\n255\n" + bytes(pixels))
     assert dashboard_png.inked_box(pgm, margin=1) == (6, 2, 36, 15)
     pgm.write_bytes(b"P5\n50 20\n255\n" + b"\xff" * 1000)

@@ -5,6 +5,7 @@ exactly those of the clean run: not a cent or an email more or less.
 
 `make fault-drill` runs every fault and prints a table of the faults injected and each run's
 outcome (tests/sheet/conftest.py); `make test` runs one fault of each dependency."""
+
 from __future__ import annotations
 
 import os
@@ -19,9 +20,15 @@ from tests.sheet.test_pipeline_runs import short_world, world  # noqa: F401 (fix
 
 # Runs of the scenario: the product has run before (the first run); the faults last through the
 # next three, the month close included; the last three recover.
-SCHEDULE = [("daily", "2026-08-31T02:35:00Z"), ("daily", "2026-09-28T02:35:00Z"), ("hourly", "2026-09-30T10:05:00Z"),
-            ("monthly", "2026-10-01T03:35:00Z"), ("hourly", "2026-10-01T04:05:00Z"),
-            ("daily", "2026-10-02T02:35:00Z"), ("hourly", "2026-10-02T03:05:00Z")]
+SCHEDULE = [
+    ("daily", "2026-08-31T02:35:00Z"),
+    ("daily", "2026-09-28T02:35:00Z"),
+    ("hourly", "2026-09-30T10:05:00Z"),
+    ("monthly", "2026-10-01T03:35:00Z"),
+    ("hourly", "2026-10-01T04:05:00Z"),
+    ("daily", "2026-10-02T02:35:00Z"),
+    ("hourly", "2026-10-02T03:05:00Z"),
+]
 FAULTY = range(1, 4)
 
 
@@ -36,8 +43,10 @@ def _throttle_dynamodb(world, patch):
     def throttle(**kwargs):
         calls["n"] += 1
         if calls["n"] % 3 == 0:
-            raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException",
-                                         "Message": "throttled (fault drill)"}}, kwargs.get("event_name", "call"))
+            raise ClientError(
+                {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "throttled (fault drill)"}},
+                kwargs.get("event_name", "call"),
+            )
 
     events = runtime.dynamodb().meta.client.meta.events
     events.register("before-call.dynamodb", throttle, unique_id="drill")
@@ -50,8 +59,9 @@ def _throttle_ses(world, patch):
     from chalicelib.email.mailer import SesMailer
 
     def throttled(self, *args, **kwargs):
-        raise ClientError({"Error": {"Code": "TooManyRequestsException", "Message": "Maximum sending rate exceeded"}},
-                          "SendEmail")
+        raise ClientError(
+            {"Error": {"Code": "TooManyRequestsException", "Message": "Maximum sending rate exceeded"}}, "SendEmail"
+        )
 
     patch.setattr(SesMailer, "send", throttled)
     return patch.undo
@@ -62,6 +72,7 @@ def _vendor(name, how):
         faults = getattr(world, name).faults
         how(faults)
         return faults.clear
+
     return apply
 
 
@@ -72,6 +83,7 @@ def _slow_vendor(world, patch):
     def clear():
         world.openai.faults.clear()
         patch.delenv("VENDOR_HTTP_READ_TIMEOUT")
+
     return clear
 
 
@@ -83,7 +95,9 @@ def _sheets(status, **kwargs):
         def clear():
             world.sheet.clear_faults()
             patch.delenv("SHEETS_MAX_RETRIES")
+
         return clear
+
     return apply
 
 
@@ -107,8 +121,10 @@ def _comparable(digest: dict) -> dict:
     """What must equal the clean run's: everything but how fresh each source's last pull reads
     (an "ok; ..." line names when it last landed)."""
     out = dict(digest)
-    out["sheet"] = {tab: [["ok" if isinstance(c, str) and c.startswith("ok") else c for c in row] for row in rows]
-                    for tab, rows in digest["sheet"].items()}
+    out["sheet"] = {
+        tab: [["ok" if isinstance(c, str) and c.startswith("ok") else c for c in row] for row in rows]
+        for tab, rows in digest["sheet"].items()
+    }
     return out
 
 
@@ -131,8 +147,10 @@ def play(world, fault: str) -> tuple:
                 outcomes.append(record.status if record.status == "ok" else f"{record.status}: {record.message}")
             except Exception as exc:  # noqa: BLE001 - the drill reports what a fault did, whatever it was
                 outcomes.append(f"raised {type(exc).__name__}: {exc}")
-    ledger = sorted((f.day, f.source, f.use_case, f.effective_cost)
-                    for f in stores.stores().ledger.facts_between(date(2026, 9, 1), date(2026, 10, 31)))
+    ledger = sorted(
+        (f.day, f.source, f.use_case, f.effective_cost)
+        for f in stores.stores().ledger.facts_between(date(2026, 9, 1), date(2026, 10, 31))
+    )
     return outcomes, {**_comparable(state_digest(world.sheet)), "ledger": ledger, "sent": len(ses_messages())}
 
 
@@ -148,6 +166,7 @@ def _detected(digest: dict) -> list:
 
 def _undated(digest: dict) -> dict:
     """The digest with the days alerts were raised on blanked (alerts, pauses, emails, Alerts tab)."""
+
     def blank(value):
         if isinstance(value, str):
             return _ISO_DAY.sub("<day>", value)
@@ -156,6 +175,7 @@ def _undated(digest: dict) -> dict:
         if isinstance(value, (list, tuple)):
             return type(value)(blank(v) for v in value)
         return value
+
     out = dict(digest)
     for key in ("alerts", "guardrails"):
         out[key] = sorted(blank(digest[key]), key=repr)
@@ -167,8 +187,10 @@ def _undated(digest: dict) -> dict:
 
 # Faults whose end state is known to differ from the clean run's (see the README), run strictly
 # so the day one is fixed is noticed.
-_LATE_BUDGET = ("steady's September budget overrun, learnt only after September closed, is never emailed "
-                "(budget alerts judge the open month)")
+_LATE_BUDGET = (
+    "steady's September budget overrun, learnt only after September closed, is never emailed "
+    "(budget alerts judge the open month)"
+)
 GAPS: dict = {"Anthropic answers 503": _LATE_BUDGET, "DynamoDB throttles": _LATE_BUDGET}
 TABLE: list = []  # (fault, outcome of each run, verdict): printed by `make fault-drill`
 
@@ -178,8 +200,10 @@ SHORT = ("none", "OpenAI answers 500", "Sheets drops the answer to a write", "SE
 DRILLED = list(FAULTS) if os.environ.get("FAULT_DRILL") == "all" else list(SHORT)
 
 
-@pytest.mark.parametrize("fault", [pytest.param(f, marks=pytest.mark.xfail(reason=GAPS[f], strict=True))
-                                   if f in GAPS else f for f in DRILLED])
+@pytest.mark.parametrize(
+    "fault",
+    [pytest.param(f, marks=pytest.mark.xfail(reason=GAPS[f], strict=True)) if f in GAPS else f for f in DRILLED],
+)
 def test_after_the_fault_stops_everything_equals_the_clean_run(short_world, fault):  # noqa: F811
     w = short_world
     w.overrun[date(2026, 9, 28)] = D("0.10")
@@ -206,8 +230,11 @@ def test_after_the_fault_stops_everything_equals_the_clean_run(short_world, faul
 def _diff(clean, end) -> str:
     """What a clean run has that this one has not (-) and the reverse (+), row by row."""
     if isinstance(clean, dict):
-        return "; ".join(f"{k}: {_diff(clean.get(k), end.get(k))}" for k in sorted(set(clean) | set(end), key=str)
-                         if clean.get(k) != end.get(k))
+        return "; ".join(
+            f"{k}: {_diff(clean.get(k), end.get(k))}"
+            for k in sorted(set(clean) | set(end), key=str)
+            if clean.get(k) != end.get(k)
+        )
     if isinstance(clean, list) and isinstance(end, list):
         gone = [r for r in clean if r not in end]
         new = [r for r in end if r not in clean]
@@ -215,8 +242,7 @@ def _diff(clean, end) -> str:
     return f"{clean!r} -> {end!r}"
 
 
-def test_a_month_close_with_a_source_failing_holds_the_board_report_until_a_daily_run_has_it_all(
-        short_world):  # noqa: F811
+def test_a_month_close_with_a_source_failing_holds_the_board_report_until_a_daily_run_has_it_all(short_world):  # noqa: F811
     """No verdict without the data: OpenAI fails at the close, so the board is not mailed a month
     short of OpenAI's last days; finance sees why (an open "held" alert), and the first daily run
     whose pull every source answers mails it, once, with the whole month."""

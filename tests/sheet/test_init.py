@@ -1,4 +1,5 @@
 """`sheet init` against the emulator, through the real gspread client."""
+
 from __future__ import annotations
 
 import pytest
@@ -16,7 +17,7 @@ def test_init_lays_out_an_empty_spreadsheet(sheet):
     assert report.created == list(layout.TAB_ORDER)
     assert [m for m, w, _ in api_calls(sheet) if w == "batchUpdate"] == ["POST"]  # one structural request
     book = sheet.spreadsheet()
-    assert book.titles()[:len(layout.TAB_ORDER)] == list(layout.TAB_ORDER)
+    assert book.titles()[: len(layout.TAB_ORDER)] == list(layout.TAB_ORDER)
 
     uc = book.sheet_by_title(layout.USE_CASES)
     headers = values(sheet, layout.USE_CASES)[0]
@@ -32,11 +33,17 @@ def test_init_lays_out_an_empty_spreadsheet(sheet):
     status = uc.cell(5, headers.index("Status"))["dataValidation"]["condition"]
     assert [v["userEnteredValue"] for v in status["values"]] == ["active", "paused", "retired"]
     assert uc.cell(1, headers.index("Owner email"))["dataValidation"]["condition"]["type"] == "TEXT_IS_EMAIL"
-    assert [v["userEnteredValue"] for v in uc.cell(1, headers.index("CFO approved"))["dataValidation"]
-            ["condition"]["values"]] == ["yes", "no"]
+    assert [
+        v["userEnteredValue"]
+        for v in uc.cell(1, headers.index("CFO approved"))["dataValidation"]["condition"]["values"]
+    ] == ["yes", "no"]
     split = book.sheet_by_title(layout.SHARED_COSTS)
-    assert [v["userEnteredValue"] for v in split.cell(1, 1)["dataValidation"]["condition"]["values"]] == \
-        ["even", "units", "direct_spend", "percent"]
+    assert [v["userEnteredValue"] for v in split.cell(1, 1)["dataValidation"]["condition"]["values"]] == [
+        "even",
+        "units",
+        "direct_spend",
+        "percent",
+    ]
 
     settings = values(sheet, layout.SETTINGS)
     assert settings[0] == ["Setting", "Value", "What it means"]
@@ -53,8 +60,10 @@ def test_init_lays_out_an_empty_spreadsheet(sheet):
             assert words >= {"green", "yellow", "red", "critical"}
     dash = book.sheet_by_title(layout.DASHBOARD)
     assert sorted(c["spec"]["title"] for c in dash.charts) == sorted(layout.DASH_CHARTS)
-    kinds = {c["spec"]["title"]: ("pie" if "pieChart" in c["spec"] else c["spec"]["basicChart"]["chartType"])
-             for c in dash.charts}
+    kinds = {
+        c["spec"]["title"]: ("pie" if "pieChart" in c["spec"] else c["spec"]["basicChart"]["chartType"])
+        for c in dash.charts
+    }
     assert kinds == {layout.DASH_CHARTS[0]: "COLUMN", layout.DASH_CHARTS[1]: "pie", layout.DASH_CHARTS[2]: "LINE"}
     assert not book.sheet_by_title(layout.TEAMS).protected_ranges  # finance edits input tabs
 
@@ -87,7 +96,7 @@ def test_init_never_removes_a_sheet1_with_content(sheet, sheets_xlsx_path, conte
     report = sheet_sync.init()
     assert report.ok, report.error
     titles = sheet.spreadsheet().titles()
-    assert titles[:len(layout.TAB_ORDER)] == list(layout.TAB_ORDER) and titles[-1] == structure.DEFAULT_TAB
+    assert titles[: len(layout.TAB_ORDER)] == list(layout.TAB_ORDER) and titles[-1] == structure.DEFAULT_TAB
     assert not any("Sheet1" in c for c in report.changes)
     sheet.reset_log()
     assert sheet_sync.init().structural_requests == 0  # running init again sends no write
@@ -95,11 +104,24 @@ def test_init_never_removes_a_sheet1_with_content(sheet, sheets_xlsx_path, conte
 
 
 def test_plan_deletes_sheet1_only_when_read_and_empty():
-    metadata = {"sheets": [{"properties": {"sheetId": 0, "title": "Sheet1", "index": 0,
-                                           "gridProperties": {"rowCount": 1000, "columnCount": 26}}}]}
+    metadata = {
+        "sheets": [
+            {
+                "properties": {
+                    "sheetId": 0,
+                    "title": "Sheet1",
+                    "index": 0,
+                    "gridProperties": {"rowCount": 1000, "columnCount": 26},
+                }
+            }
+        ]
+    }
     assert structure.grid_ranges(grid.sheets_of(metadata)) == ["'Sheet1'"]
-    deletes = lambda grid_data: [r for r in structure.plan(metadata, grid_data, CLIENT_EMAIL).requests  # noqa: E731
-                                 if "deleteSheet" in r]
+    deletes = lambda grid_data: [
+        r
+        for r in structure.plan(metadata, grid_data, CLIENT_EMAIL).requests  # noqa: E731
+        if "deleteSheet" in r
+    ]
     assert deletes({"Sheet1": []}) == [{"deleteSheet": {"sheetId": 0}}]
     assert deletes({"Sheet1": [[{}, {"userEnteredValue": {"stringValue": " "}}]]}) == []
     assert deletes({"Sheet1": [[{"userEnteredValue": {"numberValue": 0}}]]}) == []
@@ -145,8 +167,11 @@ def test_init_completes_a_sheet_finance_made_by_hand(sheet, sheets_xlsx_path):
     assert any("Use cases: added column(s)" in c and "Owner email" in c for c in report.changes)
     after = values(sheet, layout.USE_CASES)
     assert [row[:4] for row in after[:2]] == before  # nothing typed moved or changed
-    assert after[0][4:] == [c.header for c in layout.USE_CASES_TAB.columns
-                            if c.header not in ("Team", "Use case id", "Target cost per unit")]
+    assert after[0][4:] == [
+        c.header
+        for c in layout.USE_CASES_TAB.columns
+        if c.header not in ("Team", "Use case id", "Target cost per unit")
+    ]
     uc = sheet.spreadsheet().sheet_by_title(layout.USE_CASES)
     assert uc.cell(0, 2).get("note")  # a note added where there was none
     assert uc.cell(0, 0).get("note") is None  # finance's own column left alone

@@ -1,6 +1,7 @@
 """The Model prices input tab and the Use cases tab's Optimization decision: read by header like every
 input tab (a bad price named and its last good value kept), filled by `init` with the dated snapshot,
 stored with the configuration, and the Settings rows of the levers' assumptions checked."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -14,8 +15,15 @@ from chalicelib.sheet.inputs import org_rows, read_inputs
 from chalicelib.sheet_sync import same_configuration
 
 PREVIOUS = Organisation(use_cases=(UseCase("claims", "claims"),))
-HEADER = ["Model", "Provider", "Input per M tokens", "Cached input per M tokens", "Output per M tokens",
-          "Prices as of", "Source"]
+HEADER = [
+    "Model",
+    "Provider",
+    "Input per M tokens",
+    "Cached input per M tokens",
+    "Output per M tokens",
+    "Prices as of",
+    "Source",
+]
 
 
 def test_init_fills_the_tab_with_the_dated_snapshot_and_reads_it_back_the_same():
@@ -29,11 +37,13 @@ def test_init_fills_the_tab_with_the_dated_snapshot_and_reads_it_back_the_same()
 
 def test_a_bad_price_is_named_and_its_last_good_value_kept_blank_cached_is_the_input_price():
     previous = replace(PREVIOUS, model_prices=DEFAULT_MODEL_PRICES)
-    ranges = {layout.MODEL_PRICES: [
-        ["Output per M tokens", "Model", "Provider", "Input per M tokens"],  # any order, a column missing
-        ["lots", "gpt-4o", "OpenAI", "$2.00"],
-        ["4", "my-model", "OpenAI", "1"],
-    ]}
+    ranges = {
+        layout.MODEL_PRICES: [
+            ["Output per M tokens", "Model", "Provider", "Input per M tokens"],  # any order, a column missing
+            ["lots", "gpt-4o", "OpenAI", "$2.00"],
+            ["4", "my-model", "OpenAI", "1"],
+        ]
+    }
     read = read_inputs(ranges, previous)
     prices = {p.model: p for p in read.organisation.model_prices}
     assert prices["gpt-4o"].output_per_mtok == D(10) and prices["gpt-4o"].input_per_mtok == D(2)
@@ -48,10 +58,18 @@ def test_a_bad_price_is_named_and_its_last_good_value_kept_blank_cached_is_the_i
 
 
 def test_the_optimization_decision_column_and_the_levers_settings():
-    ranges = {layout.USE_CASES: [["Use case id", "Team", "Optimization decision"],
-                                 ["claims", "claims", "route 60 % to gpt-4o-mini from 2026-12-01"]],
-              layout.SETTINGS: [["Setting", "Value"], ["Cache read goal", "70%"], ["Review reduction goal", "150%"],
-                                ["Hints for top spenders", "3"]]}
+    ranges = {
+        layout.USE_CASES: [
+            ["Use case id", "Team", "Optimization decision"],
+            ["claims", "claims", "route 60 % to gpt-4o-mini from 2026-12-01"],
+        ],
+        layout.SETTINGS: [
+            ["Setting", "Value"],
+            ["Cache read goal", "70%"],
+            ["Review reduction goal", "150%"],
+            ["Hints for top spenders", "3"],
+        ],
+    }
     read = read_inputs(ranges, PREVIOUS)
     assert read.organisation.use_cases[0].optimization_decision == "route 60 % to gpt-4o-mini from 2026-12-01"
     s = read.organisation.settings

@@ -1,6 +1,7 @@
 """Optimization hints through the scheduled pipeline (issue 16): token usage pulled beside the costs,
 the hints in the guardrail API, the sheet (Optimization tab, Agent P&L "Biggest lever", the
 Dashboard's attention list) and the critical alert email; finance's Model prices tab drives them."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -14,15 +15,25 @@ from tests.sheet.test_pipeline_runs import MONTH_CLOSE, run_ok, sheet_rows, worl
 
 def gpt4o_rows(w):
     """drift's cost as gpt-4o input (40 %) and output (60 %) line items, tokens at list price."""
+
     def rows(day: date) -> list:
         value = w.drift_cost(day)
         inp = (value * D("0.4")).quantize(D("0.000001"))
         out = []
         for kind, amount, price in (("input", inp, D("2.50")), ("output", value - inp, D("10.00"))):
-            out.append({"object": "organization.costs.result", "amount": {"value": amount, "currency": "usd"},
-                        "line_item": f"gpt-4o, {kind}", "project_id": "proj_drift", "api_key_id": None,
-                        "quantity": int(amount / price * 1_000_000), "quantity_unit": "tokens"})
+            out.append(
+                {
+                    "object": "organization.costs.result",
+                    "amount": {"value": amount, "currency": "usd"},
+                    "line_item": f"gpt-4o, {kind}",
+                    "project_id": "proj_drift",
+                    "api_key_id": None,
+                    "quantity": int(amount / price * 1_000_000),
+                    "quantity_unit": "tokens",
+                }
+            )
         return out
+
     return rows
 
 
@@ -52,8 +63,12 @@ def test_usage_lands_and_the_biggest_lever_reaches_the_api_the_sheet_and_the_cri
     assert (first["rank"], first["lever"], first["month"]) == (1, "model", "2026-09")
     assert first["what"] == "Route OpenAI traffic from gpt-4o to gpt-4o-mini"
     # All of September's gpt-4o tokens at gpt-4o-mini's list prices: 94 % less, whatever the split.
-    assert D("0.93") < D(first["saving_per_month"]) / sum(D(f.input_tokens) * D("2.5") / 10**6
-                                                          + D(f.output_tokens) * 10 / 10**6 for f in september) < 1
+    assert (
+        D("0.93")
+        < D(first["saving_per_month"])
+        / sum(D(f.input_tokens) * D("2.5") / 10**6 + D(f.output_tokens) * 10 / 10**6 for f in september)
+        < 1
+    )
     assert "retries" in [h["lever"] for h in rail["hints"]]  # the week 60 % over with the same claims
 
     pnl = sheet_rows(w, layout.AGENT_PNL)
@@ -69,8 +84,10 @@ def test_usage_lands_and_the_biggest_lever_reaches_the_api_the_sheet_and_the_cri
     assert (mix[4], mix[9], mix[11]) == ("gpt-4o", 1, 1)  # the whole mix: 100 % of tokens and of spend
     assert any(r[0] == "drift" and len(r) > 4 and r[4] == "gpt-4o-mini" for r in tab)  # the what-if rows
     prices = sheet_rows(w, layout.MODEL_PRICES)
-    assert prices[0][:5] == ["Model", "Provider", "Input per M tokens", "Cached input per M tokens",
-                             "Output per M tokens"] and find_row(prices, "gpt-4o")[2] == 2.5
+    assert (
+        prices[0][:5] == ["Model", "Provider", "Input per M tokens", "Cached input per M tokens", "Output per M tokens"]
+        and find_row(prices, "gpt-4o")[2] == 2.5
+    )
 
     [email] = [i for k, i in outbox_items().items() if k.startswith("slo:drift:") and k.endswith(":critical")]
     assert "Biggest levers" in email.text and "1. Route OpenAI traffic from gpt-4o to gpt-4o-mini" in email.text

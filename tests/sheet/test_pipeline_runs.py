@@ -2,6 +2,7 @@
 through chalice.test.Client at simulated moments, against moto (tables, SES v2, SQS, Secrets
 Manager) and the local emulators (Sheets, OpenAI and Anthropic billing). See pipeline_world.py
 for the world: two use cases, one of which drifts."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -10,10 +11,30 @@ from decimal import Decimal as D
 
 import pytest
 
-from tests.sheet.pipeline_world import (BOARD, CFO, CLAIMS_LEAD, DRIFT_OWNER, FINANCE, SENDER, SENDER_ADDRESS,
-                                        STEADY_OWNER, SUPPORT_LEAD, Clock, Kill, World, at, emails_by_key,
-                                        failed_steps, open_alert_keys, organisation, outbox_items, ses_messages,
-                                        state_digest, step_names, to)
+from tests.sheet.pipeline_world import (
+    BOARD,
+    CFO,
+    CLAIMS_LEAD,
+    DRIFT_OWNER,
+    FINANCE,
+    SENDER,
+    SENDER_ADDRESS,
+    STEADY_OWNER,
+    SUPPORT_LEAD,
+    Clock,
+    Kill,
+    World,
+    at,
+    emails_by_key,
+    failed_steps,
+    open_alert_keys,
+    organisation,
+    outbox_items,
+    ses_messages,
+    state_digest,
+    step_names,
+    to,
+)
 
 
 @pytest.fixture
@@ -29,9 +50,11 @@ def world(sheet, monkeypatch, tmp_path):
     stores.stores().organisation.save(organisation())
     created = datetime.now(timezone.utc)
     token_store = stores.stores().tokens
-    tokens = {"teams": {t: token_store.create("team", t, created)[0] for t in ("claims", "support")},
-              "admin": token_store.create("admin", "", created)[0],
-              "sheet": token_store.create("sheet", "", created)[0]}
+    tokens = {
+        "teams": {t: token_store.create("team", t, created)[0] for t in ("claims", "support")},
+        "admin": token_store.create("admin", "", created)[0],
+        "sheet": token_store.create("sheet", "", created)[0],
+    }
     secrets = boto3.client("secretsmanager")
     secrets.create_secret(Name="finops/openai-admin-key", SecretString=demo_billing.OPENAI_ADMIN_KEY)
     secrets.create_secret(Name="finops/anthropic-admin-key", SecretString=demo_billing.ANTHROPIC_ADMIN_KEY)
@@ -50,6 +73,7 @@ def world(sheet, monkeypatch, tmp_path):
     # No run here reads a month before August 2026 (the first data), at most 3 months back: reading 3
     # months of facts and counters instead of 13 computes the same, with 20 fewer queries a run on moto.
     from chalicelib.services import pipeline
+
     monkeypatch.setattr(pipeline, "HISTORY_MONTHS", 3)
     clock = Clock()
     real = bootstrap.dependencies
@@ -66,8 +90,12 @@ def world(sheet, monkeypatch, tmp_path):
 
 
 # drift's cost per claim over target, by week (Monday): yellow, yellow, red, critical, then fixed
-SIX_WEEKS = {date(2026, 8, 31): D("0.12"), date(2026, 9, 7): D("0.25"), date(2026, 9, 14): D("0.30"),
-             date(2026, 9, 21): D("0.60")}
+SIX_WEEKS = {
+    date(2026, 8, 31): D("0.12"),
+    date(2026, 9, 7): D("0.25"),
+    date(2026, 9, 14): D("0.30"),
+    date(2026, 9, 21): D("0.60"),
+}
 
 
 def sheet_rows(world, tab):
@@ -122,8 +150,17 @@ def test_six_weeks_yellow_red_critical_cleared_recovered_month_closed_pool_alloc
 
     # Week 1 (judging the week of 08-31, 12 % over): yellow, nobody is mailed about it.
     r = run_ok(world, "weekly", at("2026-09-07T05:35:00Z"))
-    assert step_names(r) == ["pull billing", "read sheet", "configuration", "compute", "store guardrails", "alerts",
-                             "weekly digest", "write sheet", "email"]
+    assert step_names(r) == [
+        "pull billing",
+        "read sheet",
+        "configuration",
+        "compute",
+        "store guardrails",
+        "alerts",
+        "weekly digest",
+        "write sheet",
+        "email",
+    ]
     assert world.guardrail()["colour"] == "yellow" and unit_costs_colour(world) == "yellow"
     assert set(emails_by_key()) == {"budget:use_case:steady:2026-09:forecast", "digest:2026-W36"}
     rerun_changes_nothing(world, "weekly", at("2026-09-07T05:35:00Z"))
@@ -161,6 +198,7 @@ def test_six_weeks_yellow_red_critical_cleared_recovered_month_closed_pool_alloc
 
     # Finance clears the pause as the critical email says: a date in "Critical cleared on".
     import re
+
     cleared = re.search(r"enter a date on or after (\d{4}-\d{2}-\d{2})", critical[0].body).group(1)
     world.set_use_case_cell("drift", "Critical cleared on", cleared)
     run_ok(world, "hourly", at("2026-09-29T09:05:00Z"))
@@ -173,6 +211,7 @@ def test_six_weeks_yellow_red_critical_cleared_recovered_month_closed_pool_alloc
     r = run_ok(world, "monthly", at("2026-10-01T03:35:00Z"))
     assert "close month" in step_names(r) and "board report" in step_names(r)
     from chalicelib import stores
+
     pool = stores.stores().pool.load()
     assert [(c.use_case, c.tier, c.amount) for c in pool["2026-09"]] == [("steady", "T1", D("750.00"))]
     assert pool_row(world)[1:4] == [750, 0, 750]
@@ -206,10 +245,15 @@ def test_six_weeks_yellow_red_critical_cleared_recovered_month_closed_pool_alloc
     emails = emails_by_key()
     assert "?" not in emails and all(len(v) == 1 for v in emails.values())
     assert set(emails) == {
-        "budget:use_case:steady:2026-09:forecast", "budget:use_case:steady:2026-09:spent",
-        "budget:use_case:steady:2026-10:forecast", "slo:drift:2026-09-21:red", "slo:drift:2026-09-23:critical",
-        "slo:drift:2026-09-21:recovery", "board:2026-09",
-        *(f"digest:2026-W{w}" for w in range(36, 42))}
+        "budget:use_case:steady:2026-09:forecast",
+        "budget:use_case:steady:2026-09:spent",
+        "budget:use_case:steady:2026-10:forecast",
+        "slo:drift:2026-09-21:red",
+        "slo:drift:2026-09-23:critical",
+        "slo:drift:2026-09-21:recovery",
+        "board:2026-09",
+        *(f"digest:2026-W{w}" for w in range(36, 42)),
+    }
     for key, (message,) in emails.items():
         if key.startswith("digest:"):
             assert to(message) == [FINANCE]
@@ -230,9 +274,11 @@ def short_world(world):
 
 MONTH_CLOSE = at("2026-10-01T03:35:00Z")  # a Thursday: the week of 09-21 is the latest complete one
 # What the month close of MONTH_CLOSE mails (the first run ever): the pause, the board, steady's budget.
-MONTH_CLOSE_EMAILS = {"slo:drift:2026-10-01:critical": [DRIFT_OWNER, CLAIMS_LEAD, FINANCE, CFO],
-                      "board:2026-09": [BOARD],
-                      "budget:use_case:steady:2026-10:forecast": [STEADY_OWNER, SUPPORT_LEAD]}
+MONTH_CLOSE_EMAILS = {
+    "slo:drift:2026-10-01:critical": [DRIFT_OWNER, CLAIMS_LEAD, FINANCE, CFO],
+    "board:2026-09": [BOARD],
+    "budget:use_case:steady:2026-10:forecast": [STEADY_OWNER, SUPPORT_LEAD],
+}
 
 
 def assert_month_closed(world):
@@ -252,11 +298,20 @@ def assert_month_closed(world):
 
 
 # (step the run is killed before, the pipeline function that runs it, which call of it)
-BOUNDARIES = [("pull billing", "_pull", 1), ("read sheet", "_read_sheet", 1), ("configuration", "_configuration", 1),
-              ("compute", "_compute", 1), ("store guardrails", "_store_guardrails", 1),
-              ("close month", "_close_month", 1), ("compute after close", "_compute", 2), ("alerts", "_alerts", 1),
-              ("board report", "_board_notice", 1), ("write sheet", "_write_sheet", 1), ("email", "_email", 1),
-              ("the run's record", "_finish", 1)]
+BOUNDARIES = [
+    ("pull billing", "_pull", 1),
+    ("read sheet", "_read_sheet", 1),
+    ("configuration", "_configuration", 1),
+    ("compute", "_compute", 1),
+    ("store guardrails", "_store_guardrails", 1),
+    ("close month", "_close_month", 1),
+    ("compute after close", "_compute", 2),
+    ("alerts", "_alerts", 1),
+    ("board report", "_board_notice", 1),
+    ("write sheet", "_write_sheet", 1),
+    ("email", "_email", 1),
+    ("the run's record", "_finish", 1),
+]
 _END_STATES: dict = {}  # what every variant of MONTH_CLOSE left behind: all must be the same
 
 
@@ -277,10 +332,14 @@ def kill_before(monkeypatch, function: str, nth: int) -> None:
     monkeypatch.setattr(RunStore, "release", lambda self, run_id: None)
 
 
-@pytest.mark.parametrize("step,function,nth", [(None, None, 0)] + BOUNDARIES,
-                         ids=["uninterrupted"] + [b[0].replace(" ", "-") for b in BOUNDARIES])
-def test_a_run_killed_at_a_step_boundary_then_rerun_ends_as_an_uninterrupted_run(short_world, monkeypatch, step,
-                                                                                  function, nth):
+@pytest.mark.parametrize(
+    "step,function,nth",
+    [(None, None, 0)] + BOUNDARIES,
+    ids=["uninterrupted"] + [b[0].replace(" ", "-") for b in BOUNDARIES],
+)
+def test_a_run_killed_at_a_step_boundary_then_rerun_ends_as_an_uninterrupted_run(
+    short_world, monkeypatch, step, function, nth
+):
     from chalicelib import stores
     from chalicelib.services import pipeline
 
@@ -369,7 +428,9 @@ def test_a_vendor_outage_the_other_sources_land_and_freshness_says_failing(short
     w.openai.faults.clear()
     run_ok(w, "hourly", at("2026-09-29T10:05:00Z"))
     assert {f.source for f in stores.stores().ledger.facts_between(date(2026, 9, 29), date(2026, 9, 29))} == {
-        "anthropic", "openai"}
+        "anthropic",
+        "openai",
+    }
     assert find_row(sheet_rows(w, layout.DASHBOARD), "openai")[3].startswith("ok")  # (its 09-28 restated)
 
 
@@ -415,8 +476,9 @@ def test_an_ses_failure_is_retried_by_the_next_run_and_sent_once(short_world):
     ses.create_email_identity(EmailIdentity=SENDER_ADDRESS)
     record = run_ok(w, "hourly", at("2026-10-01T04:05:00Z"))
     assert record.emails_sent == 3
-    assert {k: [to(m) for m in v] for k, v in emails_by_key().items()} == {k: [r] for k, r in
-                                                                          MONTH_CLOSE_EMAILS.items()}
+    assert {k: [to(m) for m in v] for k, v in emails_by_key().items()} == {
+        k: [r] for k, r in MONTH_CLOSE_EMAILS.items()
+    }
     assert run_ok(w, "hourly", at("2026-10-01T05:05:00Z")).emails_sent == 0
     assert len(ses_messages()) == 3
 
@@ -444,8 +506,13 @@ def test_post_runs_queues_and_the_queue_consumer_runs_it(short_world):
     status, body = w.api_get(f"/v1/runs/{queued['run_id']}", w.tokens["admin"])
     assert status == 200 and body["status"] == "ok" and body["kind"] == "sync"
     assert body["requested_by"].startswith("api:admin:") and body["queued_at"] == queued["queued_at"]
-    assert [s["name"] for s in body["steps"]] == ["read sheet", "configuration", "compute", "store guardrails",
-                                                  "write sheet"]
+    assert [s["name"] for s in body["steps"]] == [
+        "read sheet",
+        "configuration",
+        "compute",
+        "store guardrails",
+        "write sheet",
+    ]
     assert all(s["status"] == "ok" and isinstance(s["seconds"], float) for s in body["steps"])
     team = {"Authorization": f"Bearer {w.tokens['teams']['claims']}", "Content-Type": "application/json"}
     assert w.client.http.post("/v1/runs", headers=team, body="{}").status_code == 403
@@ -480,8 +547,9 @@ def board_page_lines(world) -> dict:
     return {r[0]: r[1] for r in rows[:6] if len(r) > 1 and r[0] in ("Stored page", "Open in the S3 console")}
 
 
-def test_the_board_report_tab_names_the_page_the_month_close_stored_and_only_while_it_is_there(short_world,
-                                                                                               monkeypatch):
+def test_the_board_report_tab_names_the_page_the_month_close_stored_and_only_while_it_is_there(
+    short_world, monkeypatch
+):
     import boto3
 
     from chalicelib.services import pipeline
@@ -507,6 +575,7 @@ def test_the_board_report_tab_names_the_page_the_month_close_stored_and_only_whi
     assert page["ContentType"].startswith("text/html")
     from chalicelib.sheet import layout
     from tests.sheet.helpers import find_row
+
     total = find_row(sheet_rows(w, layout.BOARD), "Total AI spend")[1]
     assert f"${total:,.2f}" in page["Body"].read().decode()  # the stored page is this month's report
     console = f"https://s3.console.aws.amazon.com/s3/object/{bucket}?region=us-east-1&prefix={key}"
@@ -528,4 +597,5 @@ def test_the_board_report_tab_names_the_page_the_month_close_stored_and_only_whi
     assert pipeline.s3_console_url(bucket, key, "us-east-1") == ""
     monkeypatch.delenv("AWS_ENDPOINT_URL")
     assert pipeline.s3_console_url(bucket, key, "eu-west-1") == (
-        f"https://s3.console.aws.amazon.com/s3/object/{bucket}?region=eu-west-1&prefix={key}")
+        f"https://s3.console.aws.amazon.com/s3/object/{bucket}?region=eu-west-1&prefix={key}"
+    )

@@ -1,6 +1,7 @@
 """Month snapshots in the scheduled pipeline (issue 10): a closed month is read from its snapshot,
 a restated closed month is closed again from its raw facts (its pool credits too) and the run says
 so, and a missed monthly close heals itself. The world is tests/sheet/pipeline_world.py's."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -98,8 +99,10 @@ def outputs(world) -> dict:
 
     digest = state_digest(world.sheet)
     # A source's freshness line says whether its last pull restated a day: the pull's news, not an output.
-    digest["sheet"] = {tab: [["ok" if isinstance(c, str) and c.startswith("ok; ") else c for c in row] for row in rows]
-                       for tab, rows in digest["sheet"].items()}
+    digest["sheet"] = {
+        tab: [["ok" if isinstance(c, str) and c.startswith("ok; ") else c for c in row] for row in rows]
+        for tab, rows in digest["sheet"].items()
+    }
     return {k: digest[k] for k in ("guardrails", "pool", "alerts", "sheet")}
 
 
@@ -121,8 +124,7 @@ def test_a_week_across_the_month_boundary_is_the_same_whether_november_is_re_clo
 
     def restated(day):  # OpenAI restates November 30: $250 instead of $160
         rows = real(day)
-        return [dict(rows[0], amount={"value": D("250.00"), "currency": "usd"})] if day == date(2026, 11, 30) \
-            else rows
+        return [dict(rows[0], amount={"value": D("250.00"), "currency": "usd"})] if day == date(2026, 11, 30) else rows
 
     w.openai_rows = restated
     moment = at("2026-12-02T10:05:00Z")
@@ -166,8 +168,11 @@ class _Fakes:
 
         class Snaps:
             def load(self, first, last):
-                return {m: Snapshot(m, unpack(m, chunks), at, note, stamp=stamp)
-                        for m, (chunks, at, note, stamp) in fakes.snaps.items() if first <= m <= last}
+                return {
+                    m: Snapshot(m, unpack(m, chunks), at, note, stamp=stamp)
+                    for m, (chunks, at, note, stamp) in fakes.snaps.items()
+                    if first <= m <= last
+                }
 
             def save(self, month, ledger, closed_at, note="closed", previous=None, stamp=None):
                 fakes.snaps[month] = (pack(month, ledger, 2000), closed_at, note, stamp)
@@ -193,13 +198,32 @@ class _Fakes:
             return [u for u in fakes.units if month_key(u.day) == m]
 
         stores = SimpleNamespace(
-            ledger=SimpleNamespace(facts_for_month=month_facts, facts_for_open_month=month_facts, last_read=(0, 0),
-                                   revisions=SimpleNamespace(heads=lambda months: {})),
-            work_items=SimpleNamespace(units_for_month=month_units, units_for_open_month=month_units,
-                                       last_read=(0, 0), revisions=SimpleNamespace(heads=lambda months: {})),
-            guardrails=SimpleNamespace(all=lambda: []), freshness=SimpleNamespace(all=lambda: []))
-        self.deps = pipeline.Deps(stores=stores, pool=Pool(), runs=None, alerts=None, outbox=None, mailer=None,
-                                  sources=None, open_sheet=None, snapshots=Snaps())
+            ledger=SimpleNamespace(
+                facts_for_month=month_facts,
+                facts_for_open_month=month_facts,
+                last_read=(0, 0),
+                revisions=SimpleNamespace(heads=lambda months: {}),
+            ),
+            work_items=SimpleNamespace(
+                units_for_month=month_units,
+                units_for_open_month=month_units,
+                last_read=(0, 0),
+                revisions=SimpleNamespace(heads=lambda months: {}),
+            ),
+            guardrails=SimpleNamespace(all=lambda: []),
+            freshness=SimpleNamespace(all=lambda: []),
+        )
+        self.deps = pipeline.Deps(
+            stores=stores,
+            pool=Pool(),
+            runs=None,
+            alerts=None,
+            outbox=None,
+            mailer=None,
+            sources=None,
+            open_sheet=None,
+            snapshots=Snaps(),
+        )
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -225,13 +249,27 @@ def test_compute_across_a_month_boundary_is_the_same_closed_re_closed_or_raw(see
     while day <= today + timedelta(days=2):
         for u in ts.USE_CASES:
             amount = D(rng.randint(0, 200000)) / 100
-            facts.append(ts.CostFact(day, "openai", "api", "OpenAI", "gpt", amount, amount, team=org.use_case(u).team,
-                                     use_case=u))
+            facts.append(
+                ts.CostFact(
+                    day, "openai", "api", "OpenAI", "gpt", amount, amount, team=org.use_case(u).team, use_case=u
+                )
+            )
             n = rng.randint(0, 900)
             units.append(ts.DailyUnits(u, day, n, rng.randint(0, n)))
         amount = D(rng.randint(1, 90000)) / 100
-        facts.append(ts.CostFact(day, "aws", "infrastructure", "AWS", "eks", amount, amount, team=ts.SHARED_TEAM,
-                                 use_case=rng.choice(["platform", "vectors", "gateway", "office"])))
+        facts.append(
+            ts.CostFact(
+                day,
+                "aws",
+                "infrastructure",
+                "AWS",
+                "eks",
+                amount,
+                amount,
+                team=ts.SHARED_TEAM,
+                use_case=rng.choice(["platform", "vectors", "gateway", "office"]),
+            )
+        )
         day += timedelta(days=1)
     world = _Fakes(facts, units)
 
@@ -246,10 +284,15 @@ def test_compute_across_a_month_boundary_is_the_same_closed_re_closed_or_raw(see
     check({}, "closed 2026-11")
     check({}, "")
     # November 30 restated (Monday of the week across the boundary): more spend, fewer units.
-    world.facts = [dataclasses.replace(f, effective_cost=f.effective_cost * 3, billed_cost=f.billed_cost * 3)
-                   if f.day == date(2026, 11, 30) else f for f in world.facts]
-    world.units = [dataclasses.replace(u, units=u.units // 2) if u.day == date(2026, 11, 30) else u
-                   for u in world.units]
+    world.facts = [
+        dataclasses.replace(f, effective_cost=f.effective_cost * 3, billed_cost=f.billed_cost * 3)
+        if f.day == date(2026, 11, 30)
+        else f
+        for f in world.facts
+    ]
+    world.units = [
+        dataclasses.replace(u, units=u.units // 2) if u.day == date(2026, 11, 30) else u for u in world.units
+    ]
     check({"2026-11": {"openai"}}, "re-closed 2026-11: restated by openai")
     check({}, "")
 
@@ -264,8 +307,10 @@ def test_costs_imported_for_a_day_of_a_closed_month_no_source_stated_re_close_it
     w = short_world
     run_ok(w, "monthly", at("2026-10-01T03:35:00Z"))
     before = sum(snapshots()["2026-09"].ledger.owner_days[("support", "steady")].values())
-    invoice = ("date,source,category,team,use_case,amount,provider,service\n"
-               "2026-09-15,vector-invoice,vector_db,support,steady,123.45,Pinecone,Serverless\n")
+    invoice = (
+        "date,source,category,team,use_case,amount,provider,service\n"
+        "2026-09-15,vector-invoice,vector_db,support,steady,123.45,Pinecone,Serverless\n"
+    )
     result = import_cost_file(invoice, stores.organisation(), stores.stores().ledger, feed="vector-invoices")
     assert not result.errors and result.restatements == []  # a new day: no restatement line is logged
     r = run_ok(w, "hourly", at("2026-10-01T09:05:00Z"))

@@ -1,4 +1,5 @@
 """A sync costs the same number of Sheets API requests for 10 and for 1,000 use cases."""
+
 from __future__ import annotations
 
 import pytest

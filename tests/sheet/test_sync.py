@@ -1,4 +1,5 @@
 """`sheet sync` against the emulator through the real gspread client, with moto's tables behind it."""
+
 from __future__ import annotations
 
 import json
@@ -8,9 +9,9 @@ from decimal import Decimal as D
 import pytest
 
 from chalicelib import sheet_sync, stores
-from chalicelib.services import pipeline
 from chalicelib.domain import engine
 from chalicelib.domain.money import cents
+from chalicelib.services import pipeline
 from chalicelib.sheet import layout
 from tests.conftest import bearer
 from tests.sheet.data import seed_demo
@@ -36,8 +37,11 @@ def test_full_sync_writes_the_engines_numbers(demo_sheet, api, tokens):
     report = pipeline.sync(NOW)
     assert report.ok, report.error
     # two reads (metadata, one values batch get) and one write
-    assert api_calls(demo_sheet) == [("GET", "metadata", 200), ("GET", "values:batchGet", 200),
-                                     ("POST", "batchUpdate", 200)]
+    assert api_calls(demo_sheet) == [
+        ("GET", "metadata", 200),
+        ("GET", "values:batchGet", 200),
+        ("POST", "batchUpdate", 200),
+    ]
     assert (report.requests, report.reads, report.writes) == (3, 2, 1)
     out = _engine(demo_sheet.data)
     alloc = out.allocation["2026-11"]
@@ -85,11 +89,13 @@ def test_full_sync_writes_the_engines_numbers(demo_sheet, api, tokens):
     assert log[1][:2] == ["2026-11-22T14:05:00Z", "ok"]
 
     # what was computed is what agents are told
-    body = json.loads(api.http.get("/v1/use-cases/lead-scoring/guardrail",
-                                   headers=bearer(tokens["teams"]["sales"])).body)
+    body = json.loads(
+        api.http.get("/v1/use-cases/lead-scoring/guardrail", headers=bearer(tokens["teams"]["sales"])).body
+    )
     assert body["paused"] is True and body["colour"] == "critical" and body["as_of"] == "2026-11-22T14:05:00Z"
-    body = json.loads(api.http.get("/v1/use-cases/claims-processing/guardrail",
-                                   headers=bearer(tokens["teams"]["claims"])).body)
+    body = json.loads(
+        api.http.get("/v1/use-cases/claims-processing/guardrail", headers=bearer(tokens["teams"]["claims"])).body
+    )
     claims = out.statuses["claims-processing"]
     assert body["colour"] == claims.colour and body["paused"] is False
     assert body["month_to_date_cost"] == str(cents(claims.month_to_date_cost))
@@ -128,8 +134,9 @@ def test_finance_edits_take_effect_and_bad_cells_are_named(demo_sheet, sheets_xl
         by_id["ticket-escalation"][header.index("Tolerance")] = "12%"
         by_id["sdr-followup"][header.index("Decision")] = "retire"
         # finance moves the target column first, adds a column of their own and leaves gaps
-        order = [header.index("Target cost per unit")] + [i for i in range(len(header))
-                                                         if i != header.index("Target cost per unit")]
+        order = [header.index("Target cost per unit")] + [
+            i for i in range(len(header)) if i != header.index("Target cost per unit")
+        ]
         new = [["Finance comment"] + [header[i] for i in order]]
         for uid, r in by_id.items():
             new.append([f"note on {uid}"] + [r[i] for i in order])
@@ -325,5 +332,6 @@ def test_closed_months_pool_credits_reach_the_sheet(demo_sheet):
     for tier in ("T1", "T2", "T3"):
         assert find_row(pool, tier)[3] == float(cents(out.pool.balances[tier]))
     assert sum(out.pool.balances.values()) > 0
-    assert find_row(values(demo_sheet, layout.DASHBOARD), "Reallocation pool T2")[1] == \
-        float(cents(out.pool.balances["T2"]))
+    assert find_row(values(demo_sheet, layout.DASHBOARD), "Reallocation pool T2")[1] == float(
+        cents(out.pool.balances["T2"])
+    )

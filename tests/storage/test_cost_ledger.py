@@ -1,4 +1,5 @@
 """The cost ledger: a re-pulled day replaces that source's facts; nothing is ever counted twice."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -11,8 +12,17 @@ from chalicelib.domain.facts import CostFact
 
 
 def fact(day, amount, service="gpt-4o", source="openai", key="openai:project:p1", **kw):
-    return CostFact(day=day, source=source, category="api", provider="OpenAI", service=service,
-                    billed_cost=D(amount), effective_cost=D(amount), vendor_key=key, **kw)
+    return CostFact(
+        day=day,
+        source=source,
+        category="api",
+        provider="OpenAI",
+        service=service,
+        billed_cost=D(amount),
+        effective_cost=D(amount),
+        vendor_key=key,
+        **kw,
+    )
 
 
 def ledger():
@@ -27,12 +37,14 @@ def total(month):
 
 def test_repull_replaces_a_day_and_unchanged_days_cost_no_writes(aws):
     d1, d2 = date(2026, 11, 1), date(2026, 11, 2)
-    first = ledger().replace_days("openai", [d1, d2], [fact(d1, "10.01"), fact(d2, "20.02"),
-                                                       fact(d2, "0.07", service="embeddings")])
+    first = ledger().replace_days(
+        "openai", [d1, d2], [fact(d1, "10.01"), fact(d2, "20.02"), fact(d2, "0.07", service="embeddings")]
+    )
     assert (first.puts, first.deletes) == (3, 0) and total("2026-11") == D("30.10")
 
-    again = ledger().replace_days("openai", [d1, d2], [fact(d1, "10.01"), fact(d2, "20.02"),
-                                                       fact(d2, "0.07", service="embeddings")])
+    again = ledger().replace_days(
+        "openai", [d1, d2], [fact(d1, "10.01"), fact(d2, "20.02"), fact(d2, "0.07", service="embeddings")]
+    )
     assert (again.puts, again.deletes, again.write_requests) == (0, 0, 0)
 
     restated = ledger().replace_days("openai", [d2], [fact(d2, "25.00")])  # vendor restated day 2
@@ -68,7 +80,10 @@ def test_a_day_not_named_keeps_its_facts(aws):
     ledger().replace_days("openai", [d1, d2], [fact(d1, "10"), fact(d2, "20")])
     written = ledger().replace_days("openai", [d1], [fact(d1, "11")])  # the source answered for day 1 only
     assert (written.puts, written.deletes) == (1, 0)
-    assert sorted((f.day, f.effective_cost) for f in ledger().facts_for_month("2026-11")) == [(d1, D("11")), (d2, D("20"))]
+    assert sorted((f.day, f.effective_cost) for f in ledger().facts_for_month("2026-11")) == [
+        (d1, D("11")),
+        (d2, D("20")),
+    ]
     assert ledger().replace_days("openai", [], []).write_requests == 0
 
 
@@ -76,8 +91,9 @@ def test_changed_amounts_are_returned_with_old_and_new_totals(aws):
     from chalicelib.storage.cost_ledger import DayChange
 
     d1, d2, d3 = date(2026, 11, 1), date(2026, 11, 2), date(2026, 11, 3)
-    first = ledger().replace_days("openai", [d1, d2], [fact(d1, "10.50"), fact(d2, "20"),
-                                                       fact(d2, "1", service="embeddings")])
+    first = ledger().replace_days(
+        "openai", [d1, d2], [fact(d1, "10.50"), fact(d2, "20"), fact(d2, "1", service="embeddings")]
+    )
     assert first.changed == []  # days stated for the first time are no restatement
     written = ledger().replace_days("openai", [d1, d2, d3], [fact(d1, "10.5", provenance="page 2"), fact(d2, "0")])
     # d1: same amount (1.5 == 1.50), other provenance: rewritten, not restated. d3: nothing before, nothing now.
@@ -96,7 +112,9 @@ def test_a_manifest_without_totals_is_completed_from_the_facts(aws):
     d1 = date(2026, 11, 1)
     ledger().replace_days("openai", [d1], [fact(d1, "4.25"), fact(d1, "1", service="embeddings")])
     table = stores.stores().ledger._resource.Table(stores.stores().ledger._table_name)
-    table.update_item(Key={"source_day": f"openai#{d1}", "fact_id": MANIFEST}, UpdateExpression="REMOVE totals, amounts")
+    table.update_item(
+        Key={"source_day": f"openai#{d1}", "fact_id": MANIFEST}, UpdateExpression="REMOVE totals, amounts"
+    )
     written = ledger().replace_days("openai", [d1], [fact(d1, "4.25")])
     assert written.changed == [DayChange("openai", d1, {"USD": D("5.25")}, {"USD": D("4.25")}, facts_removed=1)]
 
@@ -115,11 +133,18 @@ def test_a_day_whose_first_write_was_interrupted_is_not_a_restatement(aws):
 # Property: any sequence of partial answers leaves exactly the last answer of each day, and a
 # day is reported changed exactly when it had held facts before and its amounts differ (an
 # empty answer to a day that never held facts leaves no trace, so costs no write).
-_answers = st.lists(st.tuples(st.sets(st.integers(0, 3), max_size=4),
-                              st.dictionaries(st.tuples(st.integers(0, 3), st.sampled_from(["a", "b"])),
-                                              st.decimals(min_value=D("0"), max_value=D("999.99"), places=2),
-                                              max_size=5)),
-                    min_size=1, max_size=5)
+_answers = st.lists(
+    st.tuples(
+        st.sets(st.integers(0, 3), max_size=4),
+        st.dictionaries(
+            st.tuples(st.integers(0, 3), st.sampled_from(["a", "b"])),
+            st.decimals(min_value=D("0"), max_value=D("999.99"), places=2),
+            max_size=5,
+        ),
+    ),
+    min_size=1,
+    max_size=5,
+)
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -132,8 +157,10 @@ def test_partial_answers_replace_only_their_days(aws, answers):
     held: set = set()  # days that have held facts
     for answered, amounts in answers:
         days = {d0 + timedelta(days=d) for d in answered} | {d0 + timedelta(days=d) for d, _ in amounts}
-        facts = [fact(d0 + timedelta(days=d), str(a), service=svc, source=source, key=f"{source}:{svc}")
-                 for (d, svc), a in amounts.items()]
+        facts = [
+            fact(d0 + timedelta(days=d), str(a), service=svc, source=source, key=f"{source}:{svc}")
+            for (d, svc), a in amounts.items()
+        ]
         stated = {day: {f.service: f.effective_cost for f in facts if f.day == day} for day in days}
         written = ledger().replace_days(source, days, facts)
         expected_changed = {day for day in days if day in held and model[day] != stated[day]}

@@ -3,6 +3,7 @@
 A kill is simulated by a DynamoDB resource whose k-th BatchWriteItem raises (for every k up to
 the number the replacement makes); the retry then runs with the real resource.
 """
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -37,23 +38,36 @@ D1, D2, D3, D4 = (date(2026, 11, 1) + timedelta(days=n) for n in range(4))
 
 
 def fact(source, day, service, amount, team="claims"):
-    return CostFact(day=day, source=source, category="api", provider="OpenAI", service=service,
-                    billed_cost=D(amount), effective_cost=D(amount), vendor_key=f"{source}:{service}",
-                    team=team, use_case="claims-processing")
+    return CostFact(
+        day=day,
+        source=source,
+        category="api",
+        provider="OpenAI",
+        service=service,
+        billed_cost=D(amount),
+        effective_cost=D(amount),
+        vendor_key=f"{source}:{service}",
+        team=team,
+        use_case="claims-processing",
+    )
 
 
 def old_answer(source):
-    return ([fact(source, D1, f"a{i}", "1.00") for i in range(40)]
-            + [fact(source, D2, f"b{i}", "2.00") for i in range(30)]
-            + [fact(source, D3, f"c{i}", "3.00") for i in range(30)])
+    return (
+        [fact(source, D1, f"a{i}", "1.00") for i in range(40)]
+        + [fact(source, D2, f"b{i}", "2.00") for i in range(30)]
+        + [fact(source, D3, f"c{i}", "3.00") for i in range(30)]
+    )
 
 
 def new_answer(source):
     # D1: 20 restated, 20 removed, 15 added; D2 unchanged; D3 emptied; D4 new.
-    return ([fact(source, D1, f"a{i}", "1.50") for i in range(20)]
-            + [fact(source, D1, f"n{i}", "0.25") for i in range(15)]
-            + [fact(source, D2, f"b{i}", "2.00") for i in range(30)]
-            + [fact(source, D4, f"d{i}", "4.00") for i in range(30)])
+    return (
+        [fact(source, D1, f"a{i}", "1.50") for i in range(20)]
+        + [fact(source, D1, f"n{i}", "0.25") for i in range(15)]
+        + [fact(source, D2, f"b{i}", "2.00") for i in range(30)]
+        + [fact(source, D4, f"d{i}", "4.00") for i in range(30)]
+    )
 
 
 def stored_facts(ledger, source):
@@ -126,8 +140,11 @@ def test_a_retry_with_a_different_answer_after_a_kill_ends_with_that_answer(aws)
     killer = KillAfter(real._resource, 3)  # pending manifest, removals, first additions
     ledger, _ = ledger_with(killer)
     with pytest.raises(Killed):
-        ledger.replace_days("s", [D1], [fact("s", D1, f"a{i}", "9") for i in range(5)]
-                            + [fact("s", D1, f"x{i}", "2") for i in range(40)])
+        ledger.replace_days(
+            "s",
+            [D1],
+            [fact("s", D1, f"a{i}", "9") for i in range(5)] + [fact("s", D1, f"x{i}", "2") for i in range(40)],
+        )
     # The source now answers what it first said for a0..a4, and nothing else: the interrupted
     # write's x* facts and its 9.00 amounts must not survive.
     final = [fact("s", D1, f"a{i}", "1") for i in range(5)]

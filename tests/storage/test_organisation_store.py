@@ -1,4 +1,5 @@
 """Finance's configuration is replaced whole: readers never see half of a save."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -34,8 +35,9 @@ def test_save_and_load_round_trip_and_replace(aws):
     assert same(store().load(), fewer)
     # The older generation is gone: the table holds one configuration's rows plus the pointer.
     store().save(fewer)
-    assert rows_in_table() == (1 + 1 + len(fewer.teams) + 2 + len(fewer.shared_rules) + len(fewer.benchmarks)
-                               + len(fewer.model_prices))
+    assert rows_in_table() == (
+        1 + 1 + len(fewer.teams) + 2 + len(fewer.shared_rules) + len(fewer.benchmarks) + len(fewer.model_prices)
+    )
 
 
 def test_a_save_that_dies_before_the_switch_leaves_the_old_configuration(aws, monkeypatch):
@@ -79,15 +81,19 @@ def test_terms_history_keeps_one_entry_per_change_and_honours_effective_from(aws
     loaded = s.load()
     history = loaded.terms_history[uc.use_case_id]
     assert [(t.effective_from, t.target_cpu) for t in history] == [
-        (date(2026, 11, 1), uc.target_cpu), (date(2026, 11, 27), Decimal("0.30"))]
+        (date(2026, 11, 1), uc.target_cpu),
+        (date(2026, 11, 27), Decimal("0.30")),
+    ]
     on = use_case_on(loaded, loaded.use_case(uc.use_case_id))
     assert on(date(2026, 11, 22)).target_cpu == uc.target_cpu and on(date(2026, 11, 29)).target_cpu == Decimal("0.30")
     # Finance back-dates the new target to the 1st: it replaces the month's history.
-    backdated = replace(changed, use_cases=(replace(changed.use_cases[0], effective_from=date(2026, 11, 1)),)
-                        + changed.use_cases[1:])
+    backdated = replace(
+        changed, use_cases=(replace(changed.use_cases[0], effective_from=date(2026, 11, 1)),) + changed.use_cases[1:]
+    )
     s.record_terms(backdated, date(2026, 11, 28))
     assert [(t.effective_from, t.target_cpu) for t in s.load().terms_history[uc.use_case_id]] == [
-        (date(2026, 11, 1), Decimal("0.30"))]
+        (date(2026, 11, 1), Decimal("0.30"))
+    ]
 
 
 def test_an_effective_from_left_over_from_an_earlier_change_does_not_back_date_the_next(aws):

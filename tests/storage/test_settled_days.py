@@ -1,5 +1,6 @@
 """The open month read by the hourly run: settled days from their cache, every other day raw, and
 always exactly what a raw read of the month gives, whatever wrote what in between."""
+
 from __future__ import annotations
 
 import random
@@ -38,7 +39,9 @@ def key(f: CostFact) -> tuple:
 def same_as_raw() -> None:
     """The cached read of the open month equals the raw read, facts and counters."""
     assert sorted(map(key, ledger().facts_for_open_month(MONTH))) == sorted(map(key, ledger().facts_for_month(MONTH)))
-    assert sorted(map(repr, work_items().units_for_open_month(MONTH))) == sorted(map(repr, work_items().units_for_month(MONTH)))
+    assert sorted(map(repr, work_items().units_for_open_month(MONTH))) == sorted(
+        map(repr, work_items().units_for_month(MONTH))
+    )
 
 
 def test_a_second_read_takes_settled_days_from_the_cache(aws):
@@ -68,8 +71,13 @@ def test_late_work_items_for_an_old_day_are_counted(aws):
     old = datetime(2026, 11, 3, 9, tzinfo=timezone.utc)
     work_items().save([WorkItem("a", "uc-1", old, "success", D("2"))], NOW)
     assert [u.units for u in work_items().units_for_open_month(MONTH)] == [1]
-    work_items().save([WorkItem("b", "uc-1", old, "success", D("1")),  # posted late
-                       WorkItem("a", "uc-1", old + timedelta(days=10), "failure", D("0"))], NOW)  # moved
+    work_items().save(
+        [
+            WorkItem("b", "uc-1", old, "success", D("1")),  # posted late
+            WorkItem("a", "uc-1", old + timedelta(days=10), "failure", D("0")),
+        ],
+        NOW,
+    )  # moved
     units = {u.day: (u.units, u.success_units) for u in work_items().units_for_open_month(MONTH)}
     assert units == {date(2026, 11, 3): (1, 1), date(2026, 11, 13): (1, 0)}
     assert work_items().last_read[1] == 2  # the two days written, nothing else
@@ -124,8 +132,16 @@ def test_a_torn_cache_is_not_taken(aws):
     ledger().replace_days("aws", [day], [fact(day, "uc-1", "5.00")])
     ledger().facts_for_open_month(MONTH)
     table = ledger()._resource.Table("finops-cost-facts")
-    table.put_item(Item={"source_day": f"~days#{MONTH}", "fact_id": "07#000", "rev": 1, "build": "other",
-                         "chunks": 2, "data": settled_days._chunks([])[0]})  # chunk 1 of 2 never landed
+    table.put_item(
+        Item={
+            "source_day": f"~days#{MONTH}",
+            "fact_id": "07#000",
+            "rev": 1,
+            "build": "other",
+            "chunks": 2,
+            "data": settled_days._chunks([])[0],
+        }
+    )  # chunk 1 of 2 never landed
     assert [f.effective_cost for f in ledger().facts_for_open_month(MONTH)] == [D("5.00")]
     assert ledger().last_read[1] == 1
 
@@ -141,8 +157,18 @@ def test_any_interleaving_of_writes_and_reads_reads_what_is_stored(aws, seed):
             ledger().replace_days(source, [day], [fact(day, f"uc-{rng.randint(1, 3)}", a, source) for a in amounts])
         else:
             at = datetime.combine(day, datetime.min.time(), timezone.utc) + timedelta(hours=rng.randint(0, 23))
-            work_items().save([WorkItem(f"w{rng.randint(1, 8)}", f"uc-{rng.randint(1, 3)}", at,
-                                        rng.choice(["success", "failure"]), D(rng.randint(0, 9)))], NOW)
+            work_items().save(
+                [
+                    WorkItem(
+                        f"w{rng.randint(1, 8)}",
+                        f"uc-{rng.randint(1, 3)}",
+                        at,
+                        rng.choice(["success", "failure"]),
+                        D(rng.randint(0, 9)),
+                    )
+                ],
+                NOW,
+            )
         if rng.random() < 0.6:
             same_as_raw()
     same_as_raw()

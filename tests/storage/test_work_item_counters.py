@@ -1,4 +1,5 @@
 """Unit counters stay exact when a request fails halfway and the client retries it."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -13,8 +14,9 @@ NOW = datetime(2026, 11, 20, 12, tzinfo=timezone.utc)
 
 
 def item(n, status="success", minutes="0", days_ago=0):
-    return WorkItem(f"claim-{n}", "claims-processing", NOW - timedelta(days=days_ago, hours=1), status,
-                    Decimal(minutes))
+    return WorkItem(
+        f"claim-{n}", "claims-processing", NOW - timedelta(days=days_ago, hours=1), status, Decimal(minutes)
+    )
 
 
 def store():
@@ -74,11 +76,21 @@ def test_a_request_killed_at_any_request_is_made_exact_by_the_retry(aws, monkeyp
     call = 1
     while True:
         use_case = f"uc-{call}"
-        seed = [WorkItem(f"w-{n}", use_case, NOW - timedelta(days=n % 20, hours=1), "success", Decimal("1"))
-                for n in range(60)]
+        seed = [
+            WorkItem(f"w-{n}", use_case, NOW - timedelta(days=n % 20, hours=1), "success", Decimal("1"))
+            for n in range(60)
+        ]
         store().save(seed, NOW)
-        batch = [WorkItem(f"w-{n}", use_case, NOW - timedelta(days=(n * 7) % 30, hours=2),
-                          "failure" if n % 3 else "success", Decimal(n % 5)) for n in range(30, 130)]
+        batch = [
+            WorkItem(
+                f"w-{n}",
+                use_case,
+                NOW - timedelta(days=(n * 7) % 30, hours=2),
+                "failure" if n % 3 else "success",
+                Decimal(n % 5),
+            )
+            for n in range(30, 130)
+        ]
         death = die_at(call, after)
         try:
             store().save(batch, NOW)
@@ -106,8 +118,12 @@ def test_a_transaction_conflict_is_retried(aws, monkeypatch):
         calls["n"] += 1
         if calls["n"] == 1:
             raise client.exceptions.TransactionCanceledException(
-                {"Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
-                 "CancellationReasons": [{"Code": "TransactionConflict"}]}, "TransactWriteItems")
+                {
+                    "Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
+                    "CancellationReasons": [{"Code": "TransactionConflict"}],
+                },
+                "TransactWriteItems",
+            )
         return real(**kwargs)
 
     monkeypatch.setattr(client, "transact_write_items", conflicted)
@@ -129,10 +145,17 @@ def test_items_stored_before_revisions_are_counted_from_what_their_counters_hold
     d0, d1, d2 = ((NOW - timedelta(days=n)).date().isoformat() for n in (3, 2, 1))
 
     def legacy(work_item_id, day, minutes, batch_id=None, counted_before=None):
-        row = {"use_case": "claims-processing", "work_item_id": work_item_id, "day": day,
-               "use_case_day": f"claims-processing#{day}", "completed_at": f"{day}T10:00:00+00:00",
-               "status": "success", "human_review_minutes": Decimal(minutes), "attributes": "{}",
-               "posted_at": NOW.isoformat()}
+        row = {
+            "use_case": "claims-processing",
+            "work_item_id": work_item_id,
+            "day": day,
+            "use_case_day": f"claims-processing#{day}",
+            "completed_at": f"{day}T10:00:00+00:00",
+            "status": "success",
+            "human_review_minutes": Decimal(minutes),
+            "attributes": "{}",
+            "posted_at": NOW.isoformat(),
+        }
         if batch_id:
             row["batch_id"] = batch_id
         if counted_before:
@@ -142,20 +165,40 @@ def test_items_stored_before_revisions_are_counted_from_what_their_counters_hold
     legacy("landed", d0, 2, batch_id="b1")
     counters.put_item(Item={"use_case": "~batch#b1", "day": "-"})
     # Its request died before its counters: they still hold the item as it was, on d0 with 3 minutes.
-    legacy("died", d1, 4, batch_id="b2",
-           counted_before={"day": d0, "status": "success", "minutes": Decimal(3)})
+    legacy("died", d1, 4, batch_id="b2", counted_before={"day": d0, "status": "success", "minutes": Decimal(3)})
     legacy("oldest", d1, 1)
-    counters.put_item(Item={"use_case": "claims-processing", "day": d0, "month": d0[:7], "units": 2,
-                            "success_units": 2, "review_minutes": Decimal(5)})
-    counters.put_item(Item={"use_case": "claims-processing", "day": d1, "month": d1[:7], "units": 1,
-                            "success_units": 1, "review_minutes": Decimal(1)})
+    counters.put_item(
+        Item={
+            "use_case": "claims-processing",
+            "day": d0,
+            "month": d0[:7],
+            "units": 2,
+            "success_units": 2,
+            "review_minutes": Decimal(5),
+        }
+    )
+    counters.put_item(
+        Item={
+            "use_case": "claims-processing",
+            "day": d1,
+            "month": d1[:7],
+            "units": 1,
+            "success_units": 1,
+            "review_minutes": Decimal(1),
+        }
+    )
 
     def at(day):
         return datetime.fromisoformat(f"{day}T10:00:00+00:00")
 
-    outcome = store().save([WorkItem("landed", "claims-processing", at(d2), "failure", Decimal(2)),
-                            WorkItem("died", "claims-processing", at(d1), "success", Decimal(4)),
-                            WorkItem("oldest", "claims-processing", at(d2), "success", Decimal(1))], NOW)
+    outcome = store().save(
+        [
+            WorkItem("landed", "claims-processing", at(d2), "failure", Decimal(2)),
+            WorkItem("died", "claims-processing", at(d1), "success", Decimal(4)),
+            WorkItem("oldest", "claims-processing", at(d2), "success", Decimal(1)),
+        ],
+        NOW,
+    )
     assert outcome.replaced == {("claims-processing", k) for k in ("landed", "died", "oldest")}
     assert assert_counters_exact() == {("claims-processing", d1): 1, ("claims-processing", d2): 2}
     store().save([WorkItem("died", "claims-processing", at(d2), "success", Decimal(4))], NOW)  # now revised
@@ -177,9 +220,12 @@ def test_a_request_that_loses_every_race_is_answered_retry_later(aws, monkeypatc
     def always_lost(**kwargs):
         tries["n"] += 1
         raise client.exceptions.TransactionCanceledException(
-            {"Error": {"Code": "TransactionCanceledException", "Message": "condition"},
-             "CancellationReasons": [{"Code": "ConditionalCheckFailed"}] * len(kwargs["TransactItems"])},
-            "TransactWriteItems")
+            {
+                "Error": {"Code": "TransactionCanceledException", "Message": "condition"},
+                "CancellationReasons": [{"Code": "ConditionalCheckFailed"}] * len(kwargs["TransactItems"]),
+            },
+            "TransactWriteItems",
+        )
 
     monkeypatch.setattr(client, "transact_write_items", always_lost)
     with pytest.raises(Exception) as raised:

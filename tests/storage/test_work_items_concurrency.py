@@ -12,12 +12,13 @@ between a client's read and its writes.
 items (its first BatchGetItem) is held at a barrier until all clients have read, so all of them
 write from the same stale view. No sleeping, no timing.
 """
+
 from __future__ import annotations
 
 import random
 import threading
 from collections import defaultdict
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import boto3
@@ -98,8 +99,10 @@ def days_ago(n: int, hour=1) -> datetime:
 @pytest.mark.parametrize("clients", [2, 8])
 def test_clients_reposting_the_same_existing_ids_keep_every_day_exact(serialized_moto, clients):
     client_store().save([item(f"c-{i}", days_ago(i % 18), minutes="3") for i in range(50)], NOW)
-    batches = [[[item(f"c-{i}", days_ago((i + c) % 20), "success" if (i + c) % 3 else "failure", str(c))
-                 for i in range(50)]] for c in range(clients)]
+    batches = [
+        [[item(f"c-{i}", days_ago((i + c) % 20), "success" if (i + c) % 3 else "failure", str(c)) for i in range(50)]]
+        for c in range(clients)
+    ]
     outcomes = run_clients(batches, read_together=True)
     assert sum(o.conflicts for o in outcomes) >= clients - 1  # the race happened, and was retried
     units = assert_counters_exact()
@@ -118,8 +121,9 @@ def test_two_clients_moving_the_same_items_to_another_month_move_each_unit_once(
 
 @pytest.mark.parametrize("clients, ids", [(2, 50), (8, 500)])
 def test_clients_posting_the_same_new_ids_count_each_once(serialized_moto, clients, ids):
-    outcomes = run_clients([[[item(f"n-{i}", days_ago(i % 3)) for i in range(ids)]] for _ in range(clients)],
-                           read_together=True)
+    outcomes = run_clients(
+        [[[item(f"n-{i}", days_ago(i % 3)) for i in range(ids)]] for _ in range(clients)], read_together=True
+    )
     units = assert_counters_exact()
     assert sum(units.values()) == ids
     # Each id is new to exactly one client (answered "accepted"); the others replaced it.
@@ -132,17 +136,25 @@ def test_eight_clients_posting_overlapping_batches_keep_counts_exact_and_the_las
     changes, two use cases; every final item is one that some client posted for that id."""
     rng = random.Random(9)
     use_cases = [USE_CASE, "lead-scoring"]
-    client_store().save([item(f"o-{i}", days_ago(rng.randrange(60)), use_case=use_cases[i % 2])
-                         for i in range(150)], NOW)
+    client_store().save(
+        [item(f"o-{i}", days_ago(rng.randrange(60)), use_case=use_cases[i % 2]) for i in range(150)], NOW
+    )
     posted = defaultdict(set)
     batches_per_client = []
     for c in range(8):
         batches = []
         for _ in range(3):
             ids = rng.sample(range(200), 60)
-            batch = [item(f"o-{i}", days_ago(rng.randrange(60), hour=rng.randrange(24)),
-                          rng.choice(["success", "failure"]), str(rng.randrange(0, 30)), use_cases[i % 2])
-                     for i in ids]
+            batch = [
+                item(
+                    f"o-{i}",
+                    days_ago(rng.randrange(60), hour=rng.randrange(24)),
+                    rng.choice(["success", "failure"]),
+                    str(rng.randrange(0, 30)),
+                    use_cases[i % 2],
+                )
+                for i in ids
+            ]
             for w in batch:
                 posted[(w.use_case, w.work_item_id)].add((w.day, w.status, w.human_review_minutes))
             batches.append(batch)

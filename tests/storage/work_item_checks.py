@@ -1,4 +1,5 @@
 """Checks shared by the work-item tests: stored counters against the stored items."""
+
 from __future__ import annotations
 
 from collections import defaultdict
