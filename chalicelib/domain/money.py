@@ -76,16 +76,22 @@ class Splitter:
     def __call__(self, total: Decimal) -> list[Decimal]:
         if not total.is_finite():
             raise ValueError(f"cannot split a non-finite amount {total}")
-        ints, whole = self._ints, self._whole
         exponent, quanta = _quanta(total)
+        sign = -1 if total < 0 else 1
+        return [Decimal(f"{sign * q}E{exponent}") for q in self.count(quanta)]  # exact: no context rounding
+
+    def count(self, quanta: int) -> list[int]:
+        """`quanta` whole units (cents, hundredths of a percent; >= 0) in these proportions: every part
+        gets the floor of its exact share, and the units left over go one each to the parts with the
+        largest remainders (ties: the earlier part)."""
+        ints, whole = self._ints, self._whole
         floors = [quanta * w // whole for w in ints]
         left = quanta - sum(floors)
         if left:
             remainders = sorted(range(len(ints)), key=lambda i: (-(quanta * ints[i] % whole), i))
             for i in remainders[:left]:
                 floors[i] += 1
-        sign = -1 if total < 0 else 1
-        return [Decimal(f"{sign * q}E{exponent}") for q in floors]  # exact: no context rounding
+        return floors
 
 
 def split(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:

@@ -38,14 +38,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_CEILING, Decimal
-from fractions import Fraction
-from math import floor
 from typing import Iterable, Mapping, Optional, Sequence
 
 from .facts import CATEGORIES, UNALLOCATED
 from .mappings import normalise_key
 from .model_prices import MILLION, price_for, same_name
-from .money import ZERO, show_cpu, show_money, show_percent
+from .money import ZERO, Splitter, show_cpu, show_money, show_percent
 from .organisation import Organisation
 from .periods import month_key, previous_month
 
@@ -56,21 +54,15 @@ HINT_MIN_DAYS = 7  # the open month's hints once it has this many days; before, 
 
 
 def shares(weights: Sequence) -> Optional[list]:
-    """Each weight's share of the whole to 0.0001 by largest remainder: the shares add up to exactly 1
-    (ties: the earlier part). None when the whole is not positive. Weights: ints or Decimals >= 0."""
-    exact = [Fraction(w) for w in weights]
+    """Each weight's share of the whole to 0.0001 by largest remainder (`money.Splitter`): the shares add
+    up to exactly 1 (ties: the earlier part). None when the whole is not positive. Weights: ints or
+    Decimals >= 0."""
+    exact = [Decimal(w) for w in weights]
     if any(w < 0 for w in exact):
         raise ValueError("a share of a negative weight")
-    total = sum(exact, Fraction(0))
-    if total <= 0:
+    if not any(w > 0 for w in exact):
         return None
-    unit = 10**SHARE_PLACES
-    scaled = [w * unit / total for w in exact]
-    floors = [floor(x) for x in scaled]
-    left = unit - sum(floors)
-    for i in sorted(range(len(scaled)), key=lambda i: (-(scaled[i] - floors[i]), i))[:left]:
-        floors[i] += 1
-    return [Decimal(f).scaleb(-SHARE_PLACES) for f in floors]
+    return [Decimal(n).scaleb(-SHARE_PLACES) for n in Splitter(exact).count(10**SHARE_PLACES)]
 
 
 @dataclass(frozen=True)
