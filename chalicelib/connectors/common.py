@@ -343,27 +343,6 @@ def null_or(value: Optional[str]) -> Optional[str]:
     return None if value in NULL_VALUES else value
 
 
-def split_evenly_by_weight(amount: Decimal, weights: list[int]) -> list[Decimal]:
-    """Split ``amount`` in proportion to integer ``weights`` with largest-remainder
-    rounding to the cent (or to the amount's own finer precision), so the parts add up
-    exactly to ``amount``. Ties go to the earlier part."""
-    total_weight = sum(weights)
-    if total_weight <= 0 or any(w < 0 for w in weights):
-        raise ValueError("weights must be non-negative with a positive sum")
-    if not amount.is_finite():
-        raise ValueError(f"cannot split {amount}")
-    exponent = min(-2, int(amount.as_tuple().exponent))
-    quantum = Decimal(1).scaleb(exponent)
-    sign = -1 if amount < 0 else 1
-    units = int((abs(amount) / quantum).to_integral_exact())
-    shares = [units * w // total_weight for w in weights]
-    remainders = [units * w % total_weight for w in weights]
-    left = units - sum(shares)
-    for i in sorted(range(len(weights)), key=lambda i: (-remainders[i], i))[:left]:
-        shares[i] += 1
-    return [(Decimal(sign * s) * quantum) for s in shares]
-
-
 def bucket_page(payload: Any, shape: Callable[[bool, str], None]) -> tuple[list, Optional[str]]:
     """The buckets (`data`) of one page of OpenAI's or Anthropic's bucketed reports (costs and usage
     alike) and the next page's cursor, None at the end. `shape(condition, what)` raises the

@@ -12,8 +12,9 @@ Accepted variants:
 Days. A charge period within one UTC day (hourly rows) rolls up to that day. A period
 spanning several UTC days (a daily row in another offset, a monthly row such as the
 FOCUS AI examples' ``2025-05-01T00:00:00Z``..``2025-06-01T00:00:00Z``) is spread over the
-days it covers in proportion to the time in each, largest-remainder rounded to the cent
-(or the amount's finer precision) so the parts add up exactly to the row. Pass
+days it covers in proportion to the time in each, by the domain's split (``money.Splitter``):
+largest-remainder rounded to the cent (or to the smallest unit of an amount with digits below
+the cent; "10.0000" spreads like "10.00"), so the parts add up exactly to the row. Pass
 ``spread_periods=False`` to book the whole row on its ``ChargePeriodStart`` day.
 
 Category (the cost iceberg), first match wins, on ServiceName, ServiceSubcategory,
@@ -70,12 +71,12 @@ from chalicelib.connectors.common import (
     merge_facts,
     null_or,
     parse_timestamp,
-    split_evenly_by_weight,
     text_problem,
     to_decimal,
 )
 from chalicelib.connectors.errors import CostImportError, RowError
 from chalicelib.domain.facts import UNALLOCATED, CostFact
+from chalicelib.domain.money import Splitter
 
 SOURCE = "focus"
 REQUIRED_COLUMNS = ("BilledCost", "EffectiveCost", "BillingCurrency", "ChargePeriodStart", "ServiceName")
@@ -415,8 +416,9 @@ def parse(
             weights = [(row.period_start.date(), 1)]
         day_list = [d for d, _ in weights]
         w = [x for _, x in weights]
-        billed_parts = split_evenly_by_weight(row.billed, w) if len(w) > 1 else [row.billed]
-        effective_parts = split_evenly_by_weight(row.effective, w) if len(w) > 1 else [row.effective]
+        by_time = Splitter([Decimal(x) for x in w])
+        billed_parts = by_time(row.billed) if len(w) > 1 else [row.billed]
+        effective_parts = by_time(row.effective) if len(w) > 1 else [row.effective]
         for day, billed, effective in zip(day_list, billed_parts, effective_parts):
             if not in_window(day, start, end):
                 continue

@@ -157,6 +157,20 @@ def test_monthly_spread_is_exact_with_largest_remainder():
     assert all(f.category == "vector_db" for f in facts)
 
 
+def test_a_spread_amount_splits_by_its_value_not_by_how_it_is_written():
+    def days(billed):
+        text = (
+            "ProviderName,ServiceName,ChargePeriodStart,ChargePeriodEnd,BilledCost,EffectiveCost,BillingCurrency\n"
+            f"Azure,OpenAI,2025-05-01T00:00:00Z,2025-05-04T00:00:00Z,{billed},{billed},USD\n"
+        )
+        return [str(f.billed_cost) for f in focus_csv.parse(text)]
+
+    # exports write many trailing zeros; the spread is to the cent whatever they write
+    assert days("10.00") == days("10.0000000000") == ["3.34", "3.33", "3.33"]
+    assert days("0.0150") == ["0.005", "0.005", "0.005"]  # below the cent: its own smallest unit
+    assert days("0.02") == ["0.01", "0.01", "0.00"]
+
+
 def test_window_filter():
     text = (
         "ProviderName,ServiceName,ChargePeriodStart,BilledCost,EffectiveCost,BillingCurrency\n"
