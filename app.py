@@ -178,7 +178,7 @@ def guardrail(use_case_id):
 @route("/v1/cost-imports", methods=["POST"], content_types=["text/csv", "application/csv", "text/plain"])
 def cost_imports():
     from chalicelib.billing import FEED_PATTERN, MAX_ERRORS_LISTED, MAX_IMPORT_BYTES, import_cost_file
-    from chalicelib.guardrail import money
+    from chalicelib.domain.money import api_amount
 
     _caller("admin")
     feed = (app.current_request.query_params or {}).get("feed")
@@ -204,10 +204,10 @@ def cost_imports():
         "rows_read": result.rows_read,
         "rows_stored": result.rows_stored,
         "facts_stored": result.facts_stored,
-        "total": money(result.total),
+        "total": api_amount(result.total),
         "errors": result.errors[:MAX_ERRORS_LISTED],
         "error_count": len(result.errors),
-        "unmapped_keys": {k: money(v) for k, v in sorted(result.unmapped.items())},
+        "unmapped_keys": {k: api_amount(v) for k, v in sorted(result.unmapped.items())},
     }
     if result.errors:
         listed = "" if len(result.errors) <= MAX_ERRORS_LISTED else f" (the first {MAX_ERRORS_LISTED} are listed)"

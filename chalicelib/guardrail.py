@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Optional
-
 from chalicelib.access import Caller
+from chalicelib.domain.money import CPU_PLACES, api_amount
 from chalicelib.domain.organisation import Organisation
 from chalicelib.storage.guardrail_store import GuardrailStore
-
-CENT = Decimal("0.01")
-CPU_PLACES = Decimal("0.0001")  # a cost per unit can be far below a cent
 
 
 class UnknownUseCase(LookupError):
     pass
-
-
-def money(value: Optional[Decimal], places: Decimal = CENT) -> Optional[str]:
-    """Money leaves the API as a string, so no client turns it into a float."""
-    return None if value is None else str(value.quantize(places, rounding=ROUND_HALF_EVEN))
 
 
 def visible_use_cases(caller: Caller, org: Organisation, store: GuardrailStore) -> list[dict]:
@@ -30,7 +20,7 @@ def visible_use_cases(caller: Caller, org: Organisation, store: GuardrailStore) 
             "name": u.name,
             "team": u.team,
             "unit_of_work": u.unit_of_work,
-            "target": money(u.target_cpu, CPU_PLACES),
+            "target": api_amount(u.target_cpu, CPU_PLACES),
             "paused": u.status in ("paused", "retired") or u.use_case_id in computed_pause,
             "status": u.status,
         }
@@ -50,15 +40,15 @@ def guardrail_for(caller: Caller, use_case_id: str, org: Organisation, store: Gu
         "paused": paused,
         "colour": computed.colour if computed else None,
         "reason": computed.reason if computed and computed.reason else None,
-        "cost_per_unit": money(computed.cost_per_unit, CPU_PLACES) if computed else None,
+        "cost_per_unit": api_amount(computed.cost_per_unit, CPU_PLACES) if computed else None,
         "cost_per_unit_period": computed.cost_per_unit_period or None if computed else None,
-        "cost_per_unit_this_week": money(computed.cost_per_unit_this_week, CPU_PLACES) if computed else None,
+        "cost_per_unit_this_week": api_amount(computed.cost_per_unit_this_week, CPU_PLACES) if computed else None,
         "counts_reported_through": computed.counts_reported_through.isoformat()
         if computed and computed.counts_reported_through
         else None,
-        "target": money(computed.target, CPU_PLACES) if computed else money(use_case.target_cpu, CPU_PLACES),
-        "month_to_date_cost": money(computed.month_to_date_cost) if computed else None,
-        "budget_remaining": money(computed.budget_remaining) if computed else None,
+        "target": api_amount(computed.target, CPU_PLACES) if computed else api_amount(use_case.target_cpu, CPU_PLACES),
+        "month_to_date_cost": api_amount(computed.month_to_date_cost) if computed else None,
+        "budget_remaining": api_amount(computed.budget_remaining) if computed else None,
         "as_of": computed.as_of if computed else None,
         "hints": [
             {
@@ -66,8 +56,8 @@ def guardrail_for(caller: Caller, use_case_id: str, org: Organisation, store: Gu
                 "lever": h.lever,
                 "what": h.title,
                 "detail": h.detail,
-                "saving_per_unit": money(h.saving_per_unit, CPU_PLACES),
-                "saving_per_month": money(h.saving_per_month),
+                "saving_per_unit": api_amount(h.saving_per_unit, CPU_PLACES),
+                "saving_per_month": api_amount(h.saving_per_month),
                 "month": h.month,
             }
             for h in (computed.hints if computed else ())

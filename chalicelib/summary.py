@@ -8,8 +8,8 @@ from typing import Optional
 
 from chalicelib.domain.allocation import build_ledger, month_allocations
 from chalicelib.domain.footing import difference, foot
+from chalicelib.domain.money import CPU_PLACES, api_amount
 from chalicelib.domain.organisation import Organisation
-from chalicelib.guardrail import money
 
 # No cost is dated before 2000 (connectors/common.py EARLIEST_DAY), and a month far beyond this
 # century has ISO weeks and days past what `date` can hold (the exports answered 500 for 9999-12).
@@ -27,7 +27,7 @@ def parse_month(value: Optional[str]) -> str:
 
 
 def _share(value: Optional[Decimal]) -> Optional[str]:
-    return None if value is None else str(value.quantize(Decimal("0.0001")))
+    return api_amount(value, CPU_PLACES)
 
 
 def _amounts(totals: dict, billed: dict) -> list[dict]:
@@ -35,7 +35,7 @@ def _amounts(totals: dict, billed: dict) -> list[dict]:
     names = list(totals)
     shown, _ = foot([totals[n] for n in names])
     shown_billed, _ = foot([billed.get(n, Decimal(0)) for n in names])
-    rows = [{"name": n, "total": money(t), "billed": money(b)} for n, t, b in zip(names, shown, shown_billed)]
+    rows = [{"name": n, "total": api_amount(t), "billed": api_amount(b)} for n, t, b in zip(names, shown, shown_billed)]
     return sorted(rows, key=lambda r: (-Decimal(r["total"]), r["name"]))
 
 
@@ -72,7 +72,7 @@ def month_summary(month: str, org: Organisation, ledger, work_items, freshness) 
     ]
     currency = org.settings.currency
     if allocation is None:
-        zero = money(Decimal(0))
+        zero = api_amount(Decimal(0))
         return {
             "month": month,
             "currency": currency,
@@ -98,10 +98,10 @@ def month_summary(month: str, org: Organisation, ledger, work_items, freshness) 
     return {
         "month": month,
         "currency": currency,
-        "total": money(total),
-        "billed_total": money(allocation.billed_total),
-        "allocated": money(allocated),  # allocated + unallocated = total, as shown
-        "unallocated": money(unallocated),
+        "total": api_amount(total),
+        "billed_total": api_amount(allocation.billed_total),
+        "allocated": api_amount(allocated),  # allocated + unallocated = total, as shown
+        "unallocated": api_amount(unallocated),
         "coverage": _share(allocation.coverage),
         "coverage_goal_met": allocation.coverage_met,
         "by_team": _amounts(allocation.by_team, allocation.billed_by_team),
@@ -110,13 +110,13 @@ def month_summary(month: str, org: Organisation, ledger, work_items, freshness) 
         "by_provider": _amounts(allocation.by_provider, allocation.billed_by_provider),
         "by_service": _amounts(services, billed_services),
         "unallocated_keys": [
-            {"key": u.key, "reason": u.reason, "total": money(u.amount)} for u in allocation.unallocated_items
+            {"key": u.key, "reason": u.reason, "total": api_amount(u.amount)} for u in allocation.unallocated_items
         ],
         "reconciliation": None
         if rec is None
         else {
-            "expected": money(rec.expected),
-            "difference": money(difference(allocation.total, rec.expected)),
+            "expected": api_amount(rec.expected),
+            "difference": api_amount(difference(allocation.total, rec.expected)),
             "difference_share": _share(rec.difference_share),
             "flagged": rec.flagged,
             "reason": rec.reason,

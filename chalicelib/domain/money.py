@@ -8,10 +8,11 @@ cents only where a figure is shown.
 from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Sequence
+from typing import Optional, Sequence
 
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
+CPU_PLACES = Decimal("0.0001")  # a cost per unit (or a share) can be far below a cent
 _CENT_EXPONENT = -2
 
 
@@ -105,6 +106,12 @@ def split(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
     add up exactly. A negative total (a credit) is split like its absolute value.
     """
     return Splitter(weights)(total)
+
+
+def api_amount(value: Optional[Decimal], places: Decimal = CENT) -> Optional[str]:
+    """An amount as the HTTP API answers it: a string rounded half-even to `places` (the cent; a cost per
+    unit or a share to CPU_PLACES), so no client turns it into a float; None stays None."""
+    return None if value is None else str(value.quantize(places, rounding=ROUND_HALF_EVEN))
 
 
 def show_money(amount: Decimal, currency: str = "USD") -> str:
