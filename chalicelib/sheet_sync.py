@@ -84,7 +84,7 @@ class SyncReport:
 
     @property
     def bad_cells(self) -> list:
-        return [i for i in self.issues if not i.reason.startswith("warning")]
+        return [i for i in self.issues if i.bad_cell]
 
     def lines(self) -> list:
         head = (
@@ -188,7 +188,7 @@ def read_configuration(previous, report: SyncReport, session: Optional[SheetSess
             sheets = grid.sheets_of(session.metadata())
         titles = [t.title for t in layout.INPUT_TABS if t.title in sheets] + [layout.SYNC_LOG]
         got = session.values([cells.quote_title(t) for t in titles])
-        values = dict(zip(titles, got))
+        values = dict(zip(titles, got, strict=False))  # one range answered per title asked
         previous_log = (values.pop(layout.SYNC_LOG, None) or [])[1:]
         read = read_inputs(values, previous)
     except Exception as exc:  # noqa: BLE001 - the sheet is unreachable: keep going on the stored config
@@ -228,7 +228,7 @@ def write_outputs(
                 org,
                 freshness,
                 now,
-                len([i for i in read.issues if not i.reason.startswith("warning")]),
+                len([i for i in read.issues if i.bad_cell]),
                 len(read.mapping_keys - {m.vendor_key for m in org.mappings}) + len(additions.added_keys),
             ),
             render.alerts(out, org, freshness),
@@ -332,13 +332,13 @@ def _restatements_since(freshness, since: str) -> list:
 
 
 def _bad(issues) -> bool:
-    return any(not i.reason.startswith("warning") for i in issues)
+    return any(i.bad_cell for i in issues)
 
 
 def _log_message(report: SyncReport, out, read, additions, history) -> str:
     from chalicelib.domain.money import show_money
 
-    bad = len([i for i in read.issues if not i.reason.startswith("warning")])
+    bad = len([i for i in read.issues if i.bad_cell])
     alloc = out.allocation.get(out.month)
     parts = [
         f"{len(out.statuses)} use cases; spend {out.month} to date "

@@ -20,6 +20,17 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Iterable, Optional
 
+from chalicelib.domain.configuration_checks import (
+    ERROR,
+    MAPPINGS,
+    SHARED_RULES,
+    USE_CASES,
+    WARNING,
+    Problem,
+    Severity,
+    reference_problems,
+    settings_problems,
+)
 from chalicelib.domain.facts import UNALLOCATED
 from chalicelib.domain.model_prices import ModelPrice
 from chalicelib.domain.organisation import (
@@ -42,10 +53,18 @@ class CellIssue:
     cell: str  # A1 name ("" when the whole tab is concerned)
     value: str
     reason: str
+    # ERROR: a bad cell (its value refused, the last good one kept, or the row skipped);
+    # WARNING: the value is used as typed, finance should look at it.
+    severity: Severity = ERROR
+
+    @property
+    def bad_cell(self) -> bool:
+        return self.severity == ERROR
 
     def line(self) -> str:
         where = f"{self.tab}!{self.cell}" if self.cell else self.tab
-        return f"{where} ({self.value!r}): {self.reason}" if self.value else f"{where}: {self.reason}"
+        reason = f"warning: {self.reason}" if self.severity == WARNING else self.reason
+        return f"{where} ({self.value!r}): {reason}" if self.value else f"{where}: {reason}"
 
 
 @dataclass
@@ -341,7 +360,7 @@ def read_inputs(ranges: dict, previous: Organisation) -> InputRead:
         benchmarks=tuple(benchmarks),
         model_prices=tuple(model_prices),
     )
-    _cross_checks(org, issues)
+    issues += _reference_issues(org, tabs)
     return InputRead(org, issues, tabs, mapping_keys, settings_rows, settings_missing, used)
 
 
@@ -461,83 +480,70 @@ def _read_settings(values: Optional[list], previous: Settings, issues: list, tab
                     f"{spec.label}: {exc}; kept the last good value {_show(getattr(previous, spec.field))}",
                 )
             )
-    candidate = dataclasses.replace(previous, **changes)
-    problems = _settings_problems(candidate)
-    for name, problem in problems:
-        r = rows.get(name)
-        issues.append(
-            CellIssue(
-                tab.title,
-                cells.a1(r, value_col) if r is not None else "",
-                cells.shown(_cell(values[r], value_col)) if r is not None else "",
-                f"{problem}; kept the last good value {_show(getattr(previous, name))}",
-            )
-        )
-        changes.pop(name, None)
+    _refuse_broken_settings(previous, changes, rows, values, value_col, issues)
     settings = dataclasses.replace(previous, **changes)
     missing = [s for s in layout.SETTING_ROWS if s.field not in rows]
     return settings, rows, missing
 
 
-def _settings_problems(s: Settings) -> list:
+def _refuse_broken_settings(
+    previous: Settings, changes: dict, rows: dict, values: list, value_col: int, issues: list
+) -> None:
+    """Drop from `changes` every value read this sync that breaks a Settings rule (the domain's
+    settings_problems), each named on its own cell with the last good value kept. A rule ties two
+    settings (Red overrun above Yellow overrun): the one finance changed is refused, whichever it
+    is (both when both changed). Checked again after each refusal, so what stays in force breaks no rule the last good
+    settings did not."""
+    while True:
+        problems = settings_problems(dataclasses.replace(previous, **changes))
+        changed = {k for k, v in changes.items() if v != getattr(previous, k)}  # retyping a value changes nothing
+        refusals = [(p, name) for p in problems for name in (p.field, *p.related) if name in changed]
+        if not refusals:
+            break
+        for p, name in refusals:  # a setting breaking two rules is named with each
+            issues.append(_settings_issue(p, name, previous, rows, values, value_col))
+        for _, name in refusals:
+            changes.pop(name, None)
+    for p in problems:  # the last good settings break it already: nothing read this sync to refuse
+        issues.append(_settings_issue(p, p.field, previous, rows, values, value_col))
+
+
+def _settings_issue(p: Problem, name: str, previous: Settings, rows: dict, values: list, value_col: int) -> CellIssue:
+    r = rows.get(name)
+    return CellIssue(
+        layout.SETTINGS,
+        cells.a1(r, value_col) if r is not None else "",
+        cells.shown(_cell(values[r], value_col)) if r is not None else "",
+        f"{p.message}; kept the last good value {_show(getattr(previous, name))}",
+        p.severity,
+    )
+
+
+_TAB_OF = {USE_CASES: layout.USE_CASES_TAB, SHARED_RULES: layout.SHARED_COSTS_TAB, MAPPINGS: layout.MAPPINGS_TAB}
+
+
+def _reference_issues(org: Organisation, tabs: dict) -> list:
+    """The domain's reference problems (a use case's unknown team, a shared split or a mapping onto
+    an unknown use case), each on the cell holding the reference when the row was read this sync."""
     out = []
-    if not s.yellow_overrun < s.red_overrun:
-        out.append(("red_overrun", "Red overrun must be above Yellow overrun"))
-    if not s.red_overrun < s.critical_overrun:
-        out.append(("critical_overrun", "Critical overrun must be above Red overrun"))
-    if not s.tier1_limit < s.tier2_limit:
-        out.append(("tier2_limit", "Tier 2 limit must be above Tier 1 limit"))
-    if not s.default_tolerance < 1:
-        out.append(("default_tolerance", "Default tolerance must be below 100 %"))
-    if s.healthy_retirement_low > s.healthy_retirement_high:
-        out.append(("healthy_retirement_high", "Healthy retirement high must not be below the low bound"))
-    for name, label in (("cache_read_goal", "Cache read goal"), ("review_reduction_goal", "Review reduction goal")):
-        if getattr(s, name) > 1:
-            out.append((name, f"{label} must not be above 100 %"))
+    for p in reference_problems(org):
+        tab = _TAB_OF[p.subject]
+        out.append(
+            CellIssue(tab.title, _cell_of(tabs.get(tab.title), tab, p.record, p.field), p.value, p.message, p.severity)
+        )
     return out
 
 
-def _cross_checks(org: Organisation, issues: list) -> None:
-    """References finance may have mistyped: shown as warnings, the rows still count."""
-    teams = {t.team_id for t in org.teams}
-    use_cases = {u.use_case_id for u in org.use_cases}
-    for u in org.use_cases:
-        if teams and u.team not in teams:
-            issues.append(
-                CellIssue(
-                    layout.USE_CASES,
-                    "",
-                    u.team,
-                    f"warning: use case {u.use_case_id} names team {u.team!r}, not in the Teams tab",
-                )
-            )
-        if u.tolerance is not None and u.tolerance >= 1:
-            issues.append(
-                CellIssue(
-                    layout.USE_CASES,
-                    "",
-                    str(u.tolerance),
-                    f"warning: use case {u.use_case_id} has a tolerance of 100 % or more",
-                )
-            )
-    for r in org.shared_rules:
-        unknown = [t for t in r.targets if t not in use_cases]
-        if unknown:
-            issues.append(
-                CellIssue(
-                    layout.SHARED_COSTS,
-                    "",
-                    ", ".join(unknown),
-                    f"warning: {r.key} splits onto unknown use case(s): their share stays unallocated",
-                )
-            )
-    for m in org.mappings:
-        if m.use_case != UNALLOCATED and m.use_case not in use_cases:
-            issues.append(
-                CellIssue(
-                    layout.MAPPINGS, "", m.use_case, f"warning: {m.vendor_key} maps to unknown use case {m.use_case!r}"
-                )
-            )
+def _cell_of(where: Optional[TabRead], tab: InputTab, record: str, field_name: str) -> str:
+    """The A1 name of `record`'s `field_name` cell as read ("row N" when the column is gone, "" when
+    the row was not read this sync: the tab is missing and its last good rows stand)."""
+    if where is None:
+        return ""
+    row = next((r for r, typed in where.rows.items() if typed.get(tab.id_field) == record), None)
+    if row is None:
+        return ""
+    col = where.columns.get(field_name)
+    return cells.a1(row, col) if col is not None else f"row {row + 1}"
 
 
 def settings_rows_for_init(settings: Settings) -> list:

@@ -466,7 +466,7 @@ def _chart_data(c: Cells, rows: list, out) -> None:
     _put(rows, 0, ic, c.v("Category", bold=True, background=layout.OUTPUT_HEADER_BACKGROUND))
     _put(rows, 0, ic + 1, c.v("Month to date", bold=True, background=layout.OUTPUT_HEADER_BACKGROUND))
     shown, _ = foot([alloc.by_category.get(cat, ZERO) if alloc else ZERO for cat in CATEGORIES])
-    for i, (cat, amount) in enumerate(zip(CATEGORIES, shown), start=1):  # the slices add up to the spend
+    for i, (cat, amount) in enumerate(zip(CATEGORIES, shown, strict=True), start=1):  # the slices foot
         _put(rows, i, ic, c.v(CATEGORY_NAMES[cat]))
         _put(rows, i, ic + 1, c.v(amount, "money"))
     cc = layout.DASH_CPU_DATA_COL
@@ -1100,7 +1100,7 @@ def sync_log(
     for source, line in restatements:
         lines.append([value(run_at), value("restated"), value(source), {}, {}, value(line)])
     for issue in issues[:SYNC_LOG_ISSUES_PER_RUN]:
-        kind = "warning" if issue.reason.startswith("warning") else "bad cell"
+        kind = "bad cell" if issue.bad_cell else "warning"
         lines.append(
             _trim(
                 [
