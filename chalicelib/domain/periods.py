@@ -44,6 +44,13 @@ def previous_month(day: date) -> str:
     return month_key(day.replace(day=1) - timedelta(days=1))
 
 
+def months_back(today: date, n: int) -> list[str]:
+    """The `n` months up to and including `today`'s, oldest first: 2026-11-30 and 3 give
+    ["2026-09", "2026-10", "2026-11"]; 0 gives []."""
+    this_month = today.year * 12 + today.month - 1  # months since January of year 0
+    return [f"{m // 12:04d}-{m % 12 + 1:02d}" for m in range(this_month - n + 1, this_month + 1)]
+
+
 def quarter_label(day: date) -> str:
     return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
 
