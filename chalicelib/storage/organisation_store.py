@@ -65,47 +65,15 @@ class OrganisationStore:
     def load(self) -> Organisation:
         generation = self._generation()
         rows = self._rows(generation) if generation else []
-        found: dict = {field: [] for field, _, _ in _KINDS.values()}
-        settings, expected = Settings(), {}
-        for row in rows:
-            kind, _, ident = row["sk"].partition("#")
-            data = {k: v for k, v in row.items() if k not in ("pk", "sk")}
-            if kind == "settings":
-                settings = from_item(Settings, data)
-            elif kind == "expected_total":
-                expected[ident] = Decimal(data["amount"])
-            elif kind in _KINDS:
-                field, cls, _ = _KINDS[kind]
-                found[field].append(from_item(cls, data))
-        defaults = Organisation()
-        histories = self._histories()
-        return Organisation(
-            terms_history=histories["terms_history"],
-            team_history=histories["team_history"],
-            settings=settings,
-            teams=tuple(found["teams"]),
-            use_cases=tuple(found["use_cases"]),
-            shared_rules=tuple(found["shared_rules"]),
-            mappings=tuple(found["mappings"]),
-            pool_allocations=tuple(found["pool_allocations"]),
-            expected_totals=expected,
-            benchmarks=tuple(found["benchmarks"]) or defaults.benchmarks,
-            model_prices=tuple(found["model_prices"]) or defaults.model_prices,
-        )
+        return organisation_from_rows({row["sk"]: row for row in rows}, self._histories())
 
     def _histories(self) -> dict:
-        out: dict = {"terms_history": {}, "team_history": {}}
         rows = query_all(
             self._resource.Table(self._table_name),
             KeyConditionExpression="pk = :pk",
             ExpressionAttributeValues={":pk": HISTORY_PK},
         )
-        for row in rows:
-            kind, _, ident = row["sk"].partition("#")
-            if kind in _HISTORY_KINDS:
-                field, cls = _HISTORY_KINDS[kind]
-                out[field][ident] = tuple(from_item(cls, e) for e in row.get("entries", []))
-        return out
+        return histories_from_rows({row["sk"]: row.get("entries", []) for row in rows})
 
     def record_terms(self, org: Organisation, today: date, stored: Optional[Organisation] = None) -> Organisation:
         """Add each changed use case's and team's terms to their history (in force from the row's
@@ -115,39 +83,15 @@ class OrganisationStore:
             if stored is None
             else {"terms_history": stored.terms_history, "team_history": stored.team_history}
         )
-        histories = {k: dict(v) for k, v in known.items()}
-        puts = []
-        for kind, rows, make in (("use_case", org.use_cases, UseCaseTerms.of), ("team", org.teams, TeamTerms.of)):
-            field, _ = _HISTORY_KINDS[kind]
-            for row in rows:
-                ident = row.use_case_id if kind == "use_case" else row.team_id
-                history = histories[field].get(ident, ())
-                changed = record(history, make(row, today), effective_date(history, row.effective_from, today))
-                if changed is not None:
-                    histories[field][ident] = changed
-                    puts.append(
-                        {
-                            "PutRequest": {
-                                "Item": {
-                                    "pk": HISTORY_PK,
-                                    "sk": f"{kind}#{ident}",
-                                    "entries": [to_item(e) for e in changed],
-                                }
-                            }
-                        }
-                    )
+        histories, changed = recorded_terms(known, org, today)
+        puts = [{"PutRequest": {"Item": {"pk": HISTORY_PK, "sk": sk, "entries": e}}} for sk, e in changed.items()]
         if puts:
             batch_write(self._resource, self._table_name, puts)
         return replace(org, **histories)
 
     def save(self, org: Organisation) -> int:
         """Make `org` the configuration; returns the BatchWriteItem calls made."""
-        wanted = {"settings": to_item(org.settings)}
-        for kind, (field, _, ident) in _KINDS.items():
-            for row in getattr(org, field):
-                wanted[f"{kind}#{ident(row)}"] = to_item(row)
-        for month, amount in org.expected_totals.items():
-            wanted[f"expected_total#{month}"] = {"amount": Decimal(amount)}
+        wanted = organisation_rows(org)
         table = self._resource.Table(self._table_name)
         current = self._generation()
         new = current + 1
@@ -173,3 +117,76 @@ class OrganisationStore:
             old = [{"DeleteRequest": {"Key": {"pk": r["pk"], "sk": r["sk"]}}} for r in self._rows(current, "pk, sk")]
             calls += batch_write(self._resource, self._table_name, old)
         return calls
+
+
+# --- finance's configuration as rows (sort key -> attributes): what any store of it keeps ----------
+
+
+def organisation_rows(org: Organisation) -> dict:
+    """`org` as the rows a save writes, by sort key ("settings", "team#claims", ...)."""
+    rows = {"settings": to_item(org.settings)}
+    for kind, (field, _, ident) in _KINDS.items():
+        for row in getattr(org, field):
+            rows[f"{kind}#{ident(row)}"] = to_item(row)
+    for month, amount in org.expected_totals.items():
+        rows[f"expected_total#{month}"] = {"amount": Decimal(amount)}
+    return rows
+
+
+def organisation_from_rows(rows: dict, histories: dict) -> Organisation:
+    """The configuration `rows` hold (read in sort-key order, as a query returns them), carrying
+    `histories` ({"terms_history": ..., "team_history": ...})."""
+    found: dict = {field: [] for field, _, _ in _KINDS.values()}
+    settings, expected = Settings(), {}
+    for sk in sorted(rows):
+        kind, _, ident = sk.partition("#")
+        data = {k: v for k, v in rows[sk].items() if k not in ("pk", "sk")}
+        if kind == "settings":
+            settings = from_item(Settings, data)
+        elif kind == "expected_total":
+            expected[ident] = Decimal(data["amount"])
+        elif kind in _KINDS:
+            field, cls, _ = _KINDS[kind]
+            found[field].append(from_item(cls, data))
+    defaults = Organisation()
+    return Organisation(
+        terms_history=histories["terms_history"],
+        team_history=histories["team_history"],
+        settings=settings,
+        teams=tuple(found["teams"]),
+        use_cases=tuple(found["use_cases"]),
+        shared_rules=tuple(found["shared_rules"]),
+        mappings=tuple(found["mappings"]),
+        pool_allocations=tuple(found["pool_allocations"]),
+        expected_totals=expected,
+        benchmarks=tuple(found["benchmarks"]) or defaults.benchmarks,
+        model_prices=tuple(found["model_prices"]) or defaults.model_prices,
+    )
+
+
+def histories_from_rows(rows: dict) -> dict:
+    """{"terms_history": {use case: entries}, "team_history": {team: entries}} from the history rows
+    (sort key "use_case#<id>" or "team#<id>" -> the stored entries)."""
+    out: dict = {"terms_history": {}, "team_history": {}}
+    for sk in sorted(rows):
+        kind, _, ident = sk.partition("#")
+        if kind in _HISTORY_KINDS:
+            field, cls = _HISTORY_KINDS[kind]
+            out[field][ident] = tuple(from_item(cls, e) for e in rows[sk])
+    return out
+
+
+def recorded_terms(known: dict, org: Organisation, today: date) -> tuple[dict, dict]:
+    """(every history with `org`'s changed terms added, the changed history rows: sort key -> entries)."""
+    histories = {k: dict(v) for k, v in known.items()}
+    changed_rows: dict = {}
+    for kind, rows, make in (("use_case", org.use_cases, UseCaseTerms.of), ("team", org.teams, TeamTerms.of)):
+        field, _ = _HISTORY_KINDS[kind]
+        for row in rows:
+            ident = row.use_case_id if kind == "use_case" else row.team_id
+            history = histories[field].get(ident, ())
+            changed = record(history, make(row, today), effective_date(history, row.effective_from, today))
+            if changed is not None:
+                histories[field][ident] = changed
+                changed_rows[f"{kind}#{ident}"] = [to_item(e) for e in changed]
+    return histories, changed_rows
