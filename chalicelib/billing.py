@@ -99,11 +99,12 @@ def vendor_sources(org: Organisation, work_items) -> list[BillingSource]:
     """The sources a scheduled pull reads: vendor APIs, AWS Cost Explorer, human review."""
     from chalicelib import runtime
     from chalicelib.connectors import anthropic_costs, aws_cost_explorer, human_review, openai_costs
+    from chalicelib.domain.periods import months_of
 
     def units_between(start: date, end: date):
         # Every use case's counters (one query a month), those of a use case no longer in the sheet
         # included: its review time was spent, so its cost stays (unallocated) rather than vanish.
-        months = sorted({(start + timedelta(days=n)).isoformat()[:7] for n in range((end - start).days)})
+        months = months_of(start + timedelta(days=n) for n in range((end - start).days))
         return [u for month in months for u in work_items.units_for_month(month)]
 
     team_of = {u.use_case_id: u.team for u in org.use_cases}

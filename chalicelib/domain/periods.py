@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 from datetime import date, timedelta
+from typing import Iterable
 
 
 def week_start(day: date) -> date:
@@ -49,6 +50,11 @@ def months_back(today: date, n: int) -> list[str]:
     ["2026-09", "2026-10", "2026-11"]; 0 gives []."""
     this_month = today.year * 12 + today.month - 1  # months since January of year 0
     return [f"{m // 12:04d}-{m % 12 + 1:02d}" for m in range(this_month - n + 1, this_month + 1)]
+
+
+def months_of(days: Iterable[date]) -> list[str]:
+    """The months `days` fall in, each once, oldest first."""
+    return sorted({month_key(day) for day in days})
 
 
 def quarter_label(day: date) -> str:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Iterable, Optional
 
+from chalicelib.domain.periods import months_of
 from chalicelib.domain.usage import UsageFact, merge_usage
 from chalicelib.storage.batching import batch_write, query_all
 
@@ -108,7 +109,7 @@ class UsageStore:
             wanted.setdefault(f.day, []).append(_row(f))
         day_list = sorted(set(days) | set(wanted))
         stored: dict = {}  # day -> [(chunk, digest, chunks, tokens)]
-        for month in sorted({d.isoformat()[:7] for d in day_list}):
+        for month in months_of(day_list):
             for item in self._month(month, source, "#k, #d, #c, #t"):
                 _, day, chunk = _parse_sk(item["sk"])
                 stored.setdefault(day, []).append(

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chalicelib.domain.money import CPU_PLACES, api_amount
-from chalicelib.domain.periods import month_first_day, month_key, months_back, previous_month
+from chalicelib.domain.periods import month_first_day, month_key, months_back, months_of, previous_month
 
 
 def test_months_back_oldest_first_across_a_new_year():
@@ -33,3 +33,8 @@ def test_api_amount_is_a_string_rounded_half_even():
     assert api_amount(D("-1234.5")) == "-1234.50"
     assert api_amount(D("0.00034449"), CPU_PLACES) == "0.0003"
     assert api_amount(D("0.00035"), CPU_PLACES) == "0.0004"
+
+
+def test_months_of_days_each_once_oldest_first():
+    assert months_of([date(2026, 1, 3), date(2025, 12, 31), date(2026, 1, 1)]) == ["2025-12", "2026-01"]
+    assert months_of([]) == []
