@@ -29,6 +29,10 @@ Outputs (frozen dataclasses; every amount an exact Decimal, round with money.cen
                                                    budget_remaining, tier, approval_required
     out.status(use_case_id)   -> UseCaseStatus | None   (for the guardrail API)
     out.teams                 -> (TeamBudget, ...)      budget vs month to date and forecast
+    out.forecast, out.budget, out.forecast_vs_budget    the organisation's month-end forecast (all
+                                                         spend), its budget (the teams' budgets to
+                                                         the cent, summed; None if none) and their
+                                                         ratio as shown (None without a budget)
     out.allocation["YYYY-MM"] -> MonthAllocation        by team/use case/category/provider/
                                                          service, shared splits, unallocated,
                                                          coverage, reconciliation
@@ -150,6 +154,8 @@ class Outputs:
     statuses: dict  # use case id -> UseCaseStatus, sorted by id
     teams: tuple
     forecast: Decimal  # the organisation's month-end forecast: all spend, unallocated included
+    budget: Optional[Decimal]  # the organisation's monthly budget: organisation_budget of the teams' budgets
+    forecast_vs_budget: Optional[Decimal]  # forecast_vs_budget(forecast, budget): the shown figures' ratio
     allocation: dict  # "YYYY-MM" -> MonthAllocation
     unit_costs: dict  # use case id -> UseCaseUnitCosts (use cases with any data)
     period_targets: dict  # use case id -> ({Monday: target}, {"YYYY-MM": target}) for use cases with history
@@ -409,6 +415,7 @@ def compute_ledger(
             )
 
     teams, org_forecast = _team_budgets(org, ledger, statuses, exact_forecasts, today)
+    budget = organisation_budget(t.budget for t in teams)
     closing_credits = {m: tuple(c) for m, c in sorted(closing.items())}
     pool = pool_state(org, pool_credits, report_month, closing_credits.get(report_month, ()))
     colours = {k: v.colour for k, v in statuses.items()}
@@ -433,6 +440,8 @@ def compute_ledger(
         statuses=statuses,
         teams=teams,
         forecast=org_forecast,
+        budget=budget,
+        forecast_vs_budget=forecast_vs_budget(org_forecast, budget),
         allocation=allocation,
         period_targets=period_targets,
         unit_costs=series_out,
@@ -461,6 +470,22 @@ def with_optimization(
 
     colours = {k: v.colour for k, v in out.statuses.items()}
     return replace(out, optimization=optimize(org, out.pnl, usage, out.anomalies, out.today, colours, months))
+
+
+def organisation_budget(budgets: Iterable[Optional[Decimal]]) -> Optional[Decimal]:
+    """The organisation's monthly budget: the teams' budgets, each to the cent as the Teams tab shows
+    it, summed (so it equals the sum of the budgets shown); None when no team has a budget."""
+    given = [cents(b) for b in budgets if b is not None]
+    return sum(given, ZERO) if given else None
+
+
+def forecast_vs_budget(forecast: Decimal, budget: Optional[Decimal]) -> Optional[Decimal]:
+    """The forecast as a share of the budget, from the two figures as shown (the forecast to the
+    cent, the budget already in cents), so the share shown agrees with them; over 1 is over budget.
+    None without a budget, or with a budget of zero."""
+    if not budget:
+        return None
+    return cents(forecast) / budget
 
 
 def _team_budgets(org: Organisation, ledger: Ledger, statuses: dict, exact: dict, today: date) -> tuple:
@@ -512,7 +537,6 @@ def _board(org, month, allocation, rows, anomalies, stage, pool, benchmarks) -> 
     prior = previous_month(month_first_day(month))
     this = allocation.get(month)
     month_end = month_last_day(month_first_day(month))  # the budgets in force when the month ended
-    budgets = [cents(b) for b in (team_budget_on(org, t, month_end) for t in org.teams) if b is not None]
     by_id = {u.use_case_id: u for u in org.use_cases}
     agents = tuple(
         board_report.BoardAgentLine(
@@ -546,7 +570,7 @@ def _board(org, month, allocation, rows, anomalies, stage, pool, benchmarks) -> 
         s.currency,
         this.total if this else ZERO,
         allocation[prior].total if prior in allocation else ZERO,
-        sum(budgets, ZERO) if budgets else None,
+        organisation_budget(team_budget_on(org, t, month_end) for t in org.teams),
         this.coverage if this else None,
         agents,
         tuple(a for a in anomalies if month_key(a.day) == month),

@@ -275,9 +275,6 @@ def dashboard(out, org, freshness: Sequence, now: datetime, issues: int, keys_to
     statuses = list(out.statuses.values())
     # Shown together, so they foot: allocated + unallocated = spend, to the cent.
     (allocated, unallocated), total = foot([alloc.allocated, alloc.unallocated] if alloc else [ZERO, ZERO])
-    budgets = [cents(t.budget) for t in out.teams if t.budget is not None]  # the sum of the budgets as shown
-    budget = sum(budgets, ZERO) if budgets else None
-    forecast = out.forecast
     colours = {k: sum(1 for s in statuses if s.colour == k) for k in ("green", "yellow", "red", "critical")}
     unmapped = [i for i in (alloc.unallocated_items if alloc else ()) if i.reason == REASON_UNMAPPED]
 
@@ -301,13 +298,13 @@ def dashboard(out, org, freshness: Sequence, now: datetime, issues: int, keys_to
         ),
         (
             "Forecast, month end (all spend)",
-            c.v(forecast, "money"),
+            c.v(out.forecast, "money"),
             "complete days + trailing 7-day average x days left, unallocated included",
         ),
-        ("Monthly budget (all teams)", c.v(budget, "money"), "sum of the Teams tab budgets"),
+        ("Monthly budget (all teams)", c.v(out.budget, "money"), "sum of the Teams tab budgets"),
         (
             "Forecast vs budget",
-            c.v(forecast / cents(budget) if budget else None, "pct"),
+            c.v(out.forecast_vs_budget, "pct"),
             "the forecast above as a share of the budget above; over 100 % is over budget",
         ),
         (
