@@ -5,13 +5,13 @@ PY := $(VENV)/bin/python
 
 .PHONY: demo serve test bench clean package
 
-$(VENV)/.installed: requirements.txt requirements-local.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-local.txt requirements-dev.txt sheets-emulator/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
 # The local stack alone (demo, serve, pictures) needs less: a fresh clone's `make demo` installs that.
-$(VENV)/.installed-local: requirements.txt requirements-local.txt
+$(VENV)/.installed-local: requirements.txt requirements-local.txt sheets-emulator/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-local.txt
 	touch $@

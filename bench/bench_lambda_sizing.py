@@ -107,13 +107,13 @@ def pipeline_part(moto_url: str, sheets_url: str, use_cases: int) -> dict:
     import importlib.util
 
     import boto3
+    from sheets_emulator import DEFAULT_SPREADSHEET_ID
 
     import app  # noqa: F401
     from chalicelib import bootstrap, sheet_sync, stores
     from chalicelib.billing import BillingSource
     from chalicelib.services import pipeline
     from local.fake_service_account import service_account_info
-    from local.sheets_emulator import DEFAULT_SPREADSHEET_ID
     from local.tables import create_tables
     from tests.sheet.data import _put_facts, _put_units, big_organisation
 
@@ -189,7 +189,7 @@ def main(argv: list[str]) -> int:
             stderr=subprocess.DEVNULL,
         ),
         subprocess.Popen(
-            [sys.executable, "-m", "local.sheets_emulator", "--port", str(sheets_port), "--xlsx", str(workbook)],
+            [sys.executable, "-m", "sheets_emulator", "--port", str(sheets_port), "--xlsx", str(workbook)],
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

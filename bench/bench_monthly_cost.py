@@ -287,8 +287,8 @@ def measure_connectors() -> dict:
 
     sys.path.insert(0, str(ROOT / "infra"))
     import merge_template
+    from sheets_emulator import DEFAULT_SPREADSHEET_ID
 
-    from local.sheets_emulator import DEFAULT_SPREADSHEET_ID
     from tests.infra.lambda_world import exercise
     from tests.sheet.pipeline_world import SENDER
 

@@ -16,9 +16,9 @@ from typing import Iterator
 def sheet_world(use_cases: int) -> Iterator[tuple]:
     """Yields (organisation, Sheets emulator handle); SHEETS_ENDPOINT_URL and SHEET_ID point at it."""
     from moto import mock_aws
+    from sheets_emulator import start_emulator
 
     from local.fake_service_account import service_account_info
-    from local.sheets_emulator import start_emulator
 
     with mock_aws(), tempfile.TemporaryDirectory() as tmp:
         import boto3

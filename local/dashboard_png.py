@@ -46,9 +46,9 @@ def missing_tools() -> list[str]:
 def dashboard_workbook(xlsx: Path, out: Path) -> Path:
     """A copy of the emulator's workbook holding only the Dashboard, on one landscape page."""
     from openpyxl.utils import get_column_letter
+    from sheets_emulator import xlsx_io
 
     from chalicelib.sheet import layout
-    from local.sheets_emulator import xlsx_io
 
     book = xlsx_io.load(xlsx)
     dash = book.sheet_by_title(layout.DASHBOARD)
@@ -122,7 +122,7 @@ def month_end_name(end: date) -> str:
 
 def keep_month_end(path: Path):
     """A run_story `on_day` that saves the sheet as it stands after the closed month's last day's runs."""
-    from local.sheets_emulator import xlsx_io
+    from sheets_emulator import xlsx_io
 
     def on_day(entry, story) -> None:
         if entry.day == story.end - timedelta(days=1):

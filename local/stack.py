@@ -109,7 +109,8 @@ class LocalStack:
             env=os.environ,
         )
         self._wait_for(self._moto, self.moto_url + "/moto-api/", self.moto_port, "moto's server", timeout=30)
-        from local.sheets_emulator.server import start_emulator
+        from sheets_emulator.server import start_emulator
+
         from local.vendor_emulators import start_anthropic_emulator, start_openai_emulator
 
         self.vendors = {"openai": start_openai_emulator(), "anthropic": start_anthropic_emulator()}

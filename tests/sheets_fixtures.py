@@ -9,7 +9,7 @@ Fixtures:
 - ``sheets_xlsx_path``: where the default spreadsheet is persisted (tmp_path).
 - ``sheets_emulator``: a running emulator (thread, free port, 127.0.0.1) whose
   default spreadsheet lives in ``sheets_xlsx_path``; an
-  :class:`~local.sheets_emulator.EmulatorHandle` (``.url``, ``.request_log``,
+  :class:`~sheets_emulator.EmulatorHandle` (``.url``, ``.request_log``,
   ``.api_requests()``, ``.inject_fault(...)``, ``.spreadsheet()``,
   ``.default_spreadsheet_id``, ``.stop()``).
 - ``sheets_service_account``: a fake service-account key dict whose
@@ -31,9 +31,9 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+from sheets_emulator import EmulatorHandle, start_emulator
 
 from local.fake_service_account import service_account_info
-from local.sheets_emulator import EmulatorHandle, start_emulator
 
 __all__ = [
     "sheets_xlsx_path",

@@ -24,7 +24,8 @@ def templates() -> dict:
 
 @pytest.fixture(scope="session")
 def dev_stack(templates):
-    from local.sheets_emulator import DEFAULT_SPREADSHEET_ID
+    from sheets_emulator import DEFAULT_SPREADSHEET_ID
+
     from tests.infra.iam import Stack
     from tests.sheet.pipeline_world import SENDER_ADDRESS
 

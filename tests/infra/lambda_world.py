@@ -64,6 +64,7 @@ def _world(mp, tmp: Path, recorder: Recorder) -> None:
     import boto3
     from aws_lambda_powertools.utilities import parameters
     from chalice.test import Client
+    from sheets_emulator import start_emulator
 
     import app as app_module
     from chalicelib import access, bootstrap, sheet_sync, stores
@@ -71,7 +72,6 @@ def _world(mp, tmp: Path, recorder: Recorder) -> None:
     from chalicelib.sheet import session
     from local import demo_billing
     from local.fake_service_account import service_account_info
-    from local.sheets_emulator import start_emulator
     from local.tables import create_tables
     from local.vendor_emulators import start_anthropic_emulator, start_openai_emulator
     from tests.sheet import pipeline_world as pw

@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from sheets_emulator import start_emulator
 
 from local.fake_service_account import service_account_info
-from local.sheets_emulator import start_emulator
 from tests.sheets_fixtures import sheets_xlsx_path  # noqa: F401  (fixture)
 
 

@@ -8,11 +8,11 @@ import zipfile
 
 import openpyxl
 import pytest
+from sheets_emulator.xlsx_io import META_TITLE
 
 from chalicelib import sheet_sync
 from chalicelib.sheet import layout
 from local import dashboard_png
-from local.sheets_emulator.xlsx_io import META_TITLE
 
 
 def test_without_soffice_or_pdftoppm_it_says_so_and_changes_nothing(tmp_path, monkeypatch, capsys):

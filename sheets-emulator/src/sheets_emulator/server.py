@@ -1,5 +1,5 @@
 """Run the emulator: in a background thread (tests, benchmarks) or in the
-foreground (``python -m local.sheets_emulator``). Binds 127.0.0.1 only."""
+foreground (``sheets-emulator`` / ``python -m sheets_emulator``). Binds 127.0.0.1 only."""
 
 from __future__ import annotations
 

@@ -1,14 +1,14 @@
 """A local Google Sheets API v4 (+ Drive v3) emulator that persists to .xlsx.
 
-The real gspread client talks to it over HTTP (see chalicelib/sheet/transport.py
-and SHEETS_ENDPOINT_URL). In-process::
+The real gspread client talks to it over HTTP; only the endpoint differs from
+Google (``sheets_emulator.client`` builds such a gspread client). In-process::
 
-    from local.sheets_emulator import start_emulator
+    from sheets_emulator import start_emulator
     emu = start_emulator("demo-out/finops.xlsx", port=0)
     emu.url, emu.request_log, emu.inject_fault(429, count=3)
     emu.stop()
 
-From a shell: ``python -m local.sheets_emulator --port 8765 --xlsx demo-out/finops.xlsx``.
+From a shell: ``sheets-emulator --port 8765 --xlsx finops.xlsx`` (or ``python -m sheets_emulator``).
 """
 
 from .batch_requests import SUPPORTED_KINDS

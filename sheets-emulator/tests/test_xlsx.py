@@ -5,25 +5,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import openpyxl
 import requests
-
-from local.fake_service_account import service_account_info
-from local.sheets_emulator import start_emulator
-from local.sheets_emulator.xlsx_io import META_TITLE
-from tests.sheets_fixtures import (  # noqa: F401  (fixtures)
-    edit_xlsx,
-    sheets_client,
-    sheets_emulator,
-    sheets_env,
-    sheets_service_account,
-    sheets_spreadsheet,
-    sheets_xlsx_path,
-)
-
-REPO = Path(__file__).resolve().parents[1]
+from sheets_emulator import start_emulator
+from sheets_emulator.client import gspread_client
+from sheets_emulator.xlsx_io import META_TITLE
 
 
 def _populate(sh):
@@ -190,7 +177,7 @@ def test_file_is_a_real_workbook(sheets_spreadsheet, sheets_xlsx_path):
     assert leftovers == []  # writes go through a temp file and a rename
 
 
-def test_everything_survives_a_restart(sheets_spreadsheet, sheets_emulator, sheets_xlsx_path, monkeypatch):
+def test_everything_survives_a_restart(sheets_spreadsheet, sheets_emulator, sheets_xlsx_path):
     _populate(sheets_spreadsheet)
     before = sheets_spreadsheet.fetch_sheet_metadata()
     values_before = sheets_spreadsheet.values_batch_get(["Sheet1!A1:D3"], params={"valueRenderOption": "FORMULA"})
@@ -198,10 +185,7 @@ def test_everything_survives_a_restart(sheets_spreadsheet, sheets_emulator, shee
 
     emu = start_emulator(sheets_xlsx_path, port=0)
     try:
-        monkeypatch.setenv("SHEETS_ENDPOINT_URL", emu.url)
-        from chalicelib.sheet.transport import open_client
-
-        gc = open_client(service_account_info(emu.url))
+        gc = gspread_client(emu.url)
         sh = gc.open_by_key(emu.default_spreadsheet_id)
         after = sh.fetch_sheet_metadata()
         for key in ("spreadsheetId", "properties"):
@@ -227,7 +211,7 @@ def test_everything_survives_a_restart(sheets_spreadsheet, sheets_emulator, shee
         emu.stop()
 
 
-def test_an_outside_edit_is_seen_on_the_next_read(sheets_spreadsheet, sheets_xlsx_path):
+def test_an_outside_edit_is_seen_on_the_next_read(sheets_spreadsheet, sheets_xlsx_path, edit_xlsx):
     ws = sheets_spreadsheet.sheet1
     ws.update([["team", "budget"], ["support", 1000]], "A1")
     with edit_xlsx(sheets_xlsx_path) as wb:  # finance edits the file
@@ -248,21 +232,17 @@ def test_an_outside_edit_is_seen_on_the_next_read(sheets_spreadsheet, sheets_xls
     assert wb["Sheet1"]["B2"].value == 2500 and wb["Sheet1"]["C1"].value == "after"
 
 
-def test_created_spreadsheets_get_their_own_file_and_come_back(tmp_path, monkeypatch):
+def test_created_spreadsheets_get_their_own_file_and_come_back(tmp_path):
     data = tmp_path / "data"
     emu = start_emulator(data / "finops.xlsx", port=0)
-    monkeypatch.setenv("SHEETS_ENDPOINT_URL", emu.url)
-    from chalicelib.sheet.transport import open_client
-
-    gc = open_client(service_account_info(emu.url))
+    gc = gspread_client(emu.url)
     created = gc.create("Quarterly")
     created.sheet1.update([["q1"]], "A1")
     emu.stop()
     assert (data / f"{created.id}.xlsx").exists()
     emu = start_emulator(data / "finops.xlsx", port=0)
     try:
-        monkeypatch.setenv("SHEETS_ENDPOINT_URL", emu.url)
-        gc = open_client(service_account_info(emu.url))
+        gc = gspread_client(emu.url)
         again = gc.open_by_key(created.id)
         assert again.title == "Quarterly" and again.sheet1.acell("A1").value == "q1"
         assert {s.title for s in gc.openall()} == {"Quarterly", "AI FinOps (local)"}
@@ -300,8 +280,8 @@ def test_a_workbook_made_by_hand_can_be_served(tmp_path):
 
 def test_cli_starts_and_serves(tmp_path):
     proc = subprocess.Popen(
-        [sys.executable, "-m", "local.sheets_emulator", "--port", "0", "--xlsx", str(tmp_path / "cli.xlsx")],
-        cwd=REPO,
+        [sys.executable, "-m", "sheets_emulator", "--port", "0", "--xlsx", str(tmp_path / "cli.xlsx")],
+        cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -325,7 +305,7 @@ def test_cli_starts_and_serves(tmp_path):
             proc.wait()
 
 
-def test_cells_sharing_a_style_after_a_reload_stay_independent(sheets_spreadsheet, sheets_xlsx_path):
+def test_cells_sharing_a_style_after_a_reload_stay_independent(sheets_spreadsheet, sheets_xlsx_path, edit_xlsx):
     sh = sheets_spreadsheet
     sh.sheet1.format("A1:B1", {"textFormat": {"bold": True}})
     with edit_xlsx(sheets_xlsx_path) as wb:  # force a reload: both cells share one style
@@ -394,7 +374,9 @@ def _protected(sh) -> dict:
     return {s["properties"]["title"]: s.get("protectedRanges", []) for s in sh.fetch_sheet_metadata()["sheets"]}
 
 
-def test_a_tab_protected_through_the_api_is_a_protected_sheet_in_the_workbook(sheets_spreadsheet, sheets_xlsx_path):
+def test_a_tab_protected_through_the_api_is_a_protected_sheet_in_the_workbook(
+    sheets_spreadsheet, sheets_xlsx_path, edit_xlsx
+):
     sh = sheets_spreadsheet
     for title in ("Dashboard", "Partly", "Warned", "Free"):
         sh.add_worksheet(title, rows=20, cols=5)
@@ -420,7 +402,9 @@ def test_a_tab_protected_through_the_api_is_a_protected_sheet_in_the_workbook(sh
     assert openpyxl.load_workbook(sheets_xlsx_path)["Dashboard"].protection.sheet
 
 
-def test_protecting_or_unprotecting_a_sheet_in_the_workbook_is_read_back(sheets_spreadsheet, sheets_xlsx_path):
+def test_protecting_or_unprotecting_a_sheet_in_the_workbook_is_read_back(
+    sheets_spreadsheet, sheets_xlsx_path, edit_xlsx
+):
     sh = sheets_spreadsheet
     sh.add_worksheet("Board report", rows=20, cols=5)
     sh.add_worksheet("Partly", rows=20, cols=5)
@@ -445,8 +429,8 @@ def test_protecting_or_unprotecting_a_sheet_in_the_workbook_is_read_back(sheets_
 
 
 def test_files_written_before_native_protection_keep_their_protected_ranges(tmp_path, monkeypatch):
-    from local.sheets_emulator import xlsx_io
-    from local.sheets_emulator.model import Spreadsheet
+    from sheets_emulator import xlsx_io
+    from sheets_emulator.model import Spreadsheet
 
     book = Spreadsheet("old", "old")
     tab = book.add_sheet("Dashboard", sheet_id=7)

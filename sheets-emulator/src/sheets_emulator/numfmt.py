@@ -197,7 +197,7 @@ def _format_numeric_section(value: float, section: str) -> str:
     grouping = False
     scale_commas = 0
     seen_dot = seen_exp = False
-    for i, (kind, text) in enumerate(tokens[first_ph : last_ph + 1], start=first_ph):
+    for kind, text in tokens[first_ph : last_ph + 1]:
         if kind == "ph":
             (exp_ph if seen_exp else dec_ph if seen_dot else int_ph).append(text)
         elif kind == "dot" and not seen_exp:

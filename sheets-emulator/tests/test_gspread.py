@@ -1,4 +1,4 @@
-"""The real gspread client, through chalicelib.sheet.transport, against the emulator."""
+"""The real gspread client (sheets_emulator.client) against the emulator."""
 
 from __future__ import annotations
 
@@ -6,15 +6,6 @@ import gspread
 import pytest
 import requests
 from gspread.exceptions import APIError
-
-from tests.sheets_fixtures import (  # noqa: F401  (fixtures)
-    sheets_client,
-    sheets_emulator,
-    sheets_env,
-    sheets_service_account,
-    sheets_spreadsheet,
-    sheets_xlsx_path,
-)
 
 
 def test_token_exchange_and_bearer(sheets_client, sheets_emulator):

@@ -1,4 +1,4 @@
-"""python -m local.sheets_emulator --port 8765 --xlsx demo-out/finops.xlsx"""
+"""sheets-emulator --port 8765 --xlsx finops.xlsx (or python -m sheets_emulator ...)"""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from .store import DEFAULT_SPREADSHEET_ID
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m local.sheets_emulator",
+        prog="sheets-emulator",
         description="Local Google Sheets API v4 emulator persisting to .xlsx (127.0.0.1 only).",
     )
     parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")

@@ -4,12 +4,11 @@ USER_ENTERED parsing, formulas, field masks, the model."""
 from __future__ import annotations
 
 import pytest
-
-from local.sheets_emulator import a1, fieldmask, numfmt
-from local.sheets_emulator.errors import ApiError
-from local.sheets_emulator.formulas import Context, FormulaError, Unsupported, evaluate
-from local.sheets_emulator.model import Sheet, normalize_format, shift_span, with_styles
-from local.sheets_emulator.values import parse_raw, parse_user_entered
+from sheets_emulator import a1, fieldmask, numfmt
+from sheets_emulator.errors import ApiError
+from sheets_emulator.formulas import Context, FormulaError, Unsupported, evaluate
+from sheets_emulator.model import Sheet, normalize_format, shift_span, with_styles
+from sheets_emulator.values import parse_raw, parse_user_entered
 
 TITLES = ["Sheet1", "My Tab", "It's", "Q1"]
 

@@ -20,8 +20,7 @@ from typing import Any
 
 import pytest
 import requests
-
-from local.sheets_emulator import start_emulator
+from sheets_emulator import start_emulator
 
 RECORDINGS_DIR = Path(os.environ.get("SHEETS_RECORDINGS_DIR", "/work/shared/reference/sheets-api-recordings"))
 RECORDING_FILES = sorted(RECORDINGS_DIR.glob("*.json"))
@@ -113,7 +112,7 @@ def _learn_ids(ids: IdMap, recorded: Any, ours: Any) -> None:
         return
     if recorded.get("kind") == "drive#file" and "id" in recorded and "id" in ours:
         ids.spreadsheets[recorded["id"]] = ours["id"]
-    for rec_reply, our_reply in zip(recorded.get("replies") or [], ours.get("replies") or []):
+    for rec_reply, our_reply in zip(recorded.get("replies") or [], ours.get("replies") or [], strict=False):
         for kind in ("addSheet", "duplicateSheet"):
             rec_props = (rec_reply.get(kind) or {}).get("properties") or {}
             our_props = (our_reply.get(kind) or {}).get("properties") or {}
