@@ -158,6 +158,62 @@ def _answered(pulled, window_days: list[date]) -> tuple[list, set]:
     return facts, answered
 
 
+def asked_days(first: date, end: date) -> tuple[list[date], str]:
+    """The UTC days of [first, end) a pull asks for, and the window as the freshness store writes it."""
+    days = [first + timedelta(days=n) for n in range((end - first).days)]
+    return days, f"{first.isoformat()}..{(end - timedelta(days=1)).isoformat()}"
+
+
+def failed_pull(name: str, exc: Exception, days: list[date], freshness, now: datetime) -> SourceResult:
+    """A pull that failed (cost or usage): recorded in the freshness store under `name`, nothing replaced."""
+    freshness.failed(name, now.isoformat(), f"{type(exc).__name__}: {exc}")
+    return SourceResult(name, False, error=str(exc), status="error", days_asked=len(days))
+
+
+def landed_pull(
+    name: str,
+    days: list[date],
+    answered: set,
+    written,
+    lines: list[str],
+    freshness,
+    now: datetime,
+    window: str,
+    restated: Iterable[Restatement] = (),
+) -> SourceResult:
+    """A pull whose answer was stored (cost or usage; `written`: the store's replace_days outcome): "ok" when
+    it answered every day asked, else "partial", recorded in the freshness store under `name` with its
+    restatements' `lines`."""
+    in_window = answered & set(days)
+    unanswered = [d for d in days if d not in in_window]
+    status = "ok" if not unanswered else "partial"
+    freshness.succeeded(
+        name,
+        now.isoformat(),
+        window,
+        written.stored,
+        status=status,
+        days_asked=len(days),
+        days_answered=len(in_window),
+        unanswered_days=[d.isoformat() for d in unanswered],
+        restatements=lines,
+        facts_removed=written.deletes,
+    )
+    return SourceResult(
+        name,
+        True,
+        written.stored,
+        written.puts,
+        written.deletes,
+        written.write_requests,
+        status=status,
+        days_asked=len(days),
+        days_answered=len(in_window),
+        unanswered_days=unanswered,
+        restatements=list(restated),
+    )
+
+
 MAX_OWED_DAYS = 400  # how far back a recovering source is asked again (the history a run reads)
 
 
@@ -181,8 +237,7 @@ def pull_sources(
         # A source that failed before is asked again from the first day it still owes (at most
         # MAX_OWED_DAYS back), so an outage longer than the usual window loses no day.
         first = max(min(start, _day(owed.get(source.name)) or start), start - timedelta(days=MAX_OWED_DAYS))
-        days = [first + timedelta(days=n) for n in range((end - first).days)]
-        window = f"{first.isoformat()}..{(end - timedelta(days=1)).isoformat()}"
+        days, window = asked_days(first, end)
         try:
             freshness.owe(source.name, first.isoformat())  # kept if this pull fails or dies
             facts, answered = _answered(source.pull(first, end), days)
@@ -190,44 +245,15 @@ def pull_sources(
             mapped, unmapped = apply_mappings(facts, org.mappings)
             written = ledger.replace_days(source.name, sorted(answered), mapped)
         except Exception as exc:  # noqa: BLE001 - any source failure is recorded, never fatal
-            freshness.failed(source.name, now.isoformat(), f"{type(exc).__name__}: {exc}")
-            report.results.append(
-                SourceResult(source.name, False, error=str(exc), status="error", days_asked=len(days))
-            )
+            report.results.append(failed_pull(source.name, exc, days, freshness, now))
             continue
-        in_window = answered & set(days)
-        unanswered = [d for d in days if d not in in_window]
-        status = "ok" if not unanswered else "partial"
         restated = [restatement(change, org.settings.currency) for change in written.changed]
-        freshness.succeeded(
-            source.name,
-            now.isoformat(),
-            window,
-            written.stored,
-            status=status,
-            days_asked=len(days),
-            days_answered=len(in_window),
-            unanswered_days=[d.isoformat() for d in unanswered],
-            restatements=[r.line for r in restated],
-            facts_removed=written.deletes,
+        lines = [r.line for r in restated]
+        report.results.append(
+            landed_pull(source.name, days, answered, written, lines, freshness, now, window, restated)
         )
         for key, amount in unmapped.items():
             report.unmapped[key] = report.unmapped.get(key, Decimal(0)) + amount
-        report.results.append(
-            SourceResult(
-                source.name,
-                True,
-                written.stored,
-                written.puts,
-                written.deletes,
-                written.write_requests,
-                status=status,
-                days_asked=len(days),
-                days_answered=len(in_window),
-                unanswered_days=unanswered,
-                restatements=restated,
-            )
-        )
     return report
 
 

@@ -11,7 +11,7 @@ and skipped: the costs and the other source still land.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Callable
 
 
@@ -51,11 +51,10 @@ def restatement_line(change) -> str:
 def pull_usage(sources, start: date, end: date, org, store, freshness, now: datetime) -> list:
     """Pull each usage source for [start, end) and replace, for each day it answered, its stored rows;
     returns a `billing.SourceResult` per source (named by its freshness line)."""
-    from chalicelib.billing import SourceResult
+    from chalicelib.billing import asked_days, failed_pull, landed_pull
     from chalicelib.domain.usage import map_usage
 
-    days = [start + timedelta(days=n) for n in range((end - start).days)]
-    window = f"{start.isoformat()}..{(end - timedelta(days=1)).isoformat()}"
+    days, window = asked_days(start, end)
     results = []
     for source in sources:
         try:
@@ -64,37 +63,8 @@ def pull_usage(sources, start: date, end: date, org, store, freshness, now: date
             answered = set(pulled.answered)
             written = store.replace_days(source.name, sorted(answered), mapped)
         except Exception as exc:  # noqa: BLE001 - any source failure is recorded, never fatal
-            freshness.failed(source.freshness, now.isoformat(), f"{type(exc).__name__}: {exc}")
-            results.append(SourceResult(source.freshness, False, error=str(exc), status="error", days_asked=len(days)))
+            results.append(failed_pull(source.freshness, exc, days, freshness, now))
             continue
-        in_window = answered & set(days)
-        unanswered = [d for d in days if d not in in_window]
-        status = "ok" if not unanswered else "partial"
         lines = [f"{source.freshness} {restatement_line(c)}" for c in written.changed]
-        freshness.succeeded(
-            source.freshness,
-            now.isoformat(),
-            window,
-            written.stored,
-            status=status,
-            days_asked=len(days),
-            days_answered=len(in_window),
-            unanswered_days=[d.isoformat() for d in unanswered],
-            restatements=lines,
-            facts_removed=written.deletes,
-        )
-        results.append(
-            SourceResult(
-                source.freshness,
-                True,
-                written.stored,
-                written.puts,
-                written.deletes,
-                written.write_requests,
-                status=status,
-                days_asked=len(days),
-                days_answered=len(in_window),
-                unanswered_days=unanswered,
-            )
-        )
+        results.append(landed_pull(source.freshness, days, answered, written, lines, freshness, now, window))
     return results
