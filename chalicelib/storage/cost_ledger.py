@@ -105,6 +105,30 @@ def _item(fact: CostFact) -> dict:
     return item
 
 
+def wanted_items(source: str, facts: Iterable[CostFact]) -> tuple[int, dict, int]:
+    """(facts given, day -> fact_id -> item of what the days must hold, facts kept): the same identity
+    twice is one fact with the sum. ValueError for a fact of another source."""
+    merged: dict = {}
+    count = 0
+    for fact in facts:
+        count += 1
+        if fact.source != source:
+            raise ValueError(f"fact from source {fact.source!r} given to replace {source!r}")
+        key = (fact.day, fact_id(fact))
+        if key in merged:  # the same identity twice: one fact with the sum
+            prev = merged[key]
+            fact = replace(
+                prev,
+                billed_cost=prev.billed_cost + fact.billed_cost,
+                effective_cost=prev.effective_cost + fact.effective_cost,
+            )
+        merged[key] = fact
+    wanted: dict = defaultdict(dict)  # day -> fact_id -> item
+    for (day, ident), fact in merged.items():
+        wanted[day][ident] = _item(fact)
+    return count, wanted, len(merged)
+
+
 def _fact(item: dict) -> CostFact:
     return CostFact(
         day=date.fromisoformat(item["day"]),
@@ -179,25 +203,7 @@ class CostLedger:
 
         `days` are the days the source answered for; a fact's own day counts as answered. Other
         days keep what they hold. An answered day with no facts is emptied (the source said so)."""
-        merged: dict = {}
-        count = 0
-        for fact in facts:
-            count += 1
-            if fact.source != source:
-                raise ValueError(f"fact from source {fact.source!r} given to replace {source!r}")
-            key = (fact.day, fact_id(fact))
-            if key in merged:  # the same identity twice: one fact with the sum
-                prev = merged[key]
-                fact = replace(
-                    prev,
-                    billed_cost=prev.billed_cost + fact.billed_cost,
-                    effective_cost=prev.effective_cost + fact.effective_cost,
-                )
-            merged[key] = fact
-        wanted: dict = defaultdict(dict)  # day -> fact_id -> item
-        for (day, ident), fact in merged.items():
-            wanted[day][ident] = _item(fact)
-
+        count, wanted, stored = wanted_items(source, facts)
         day_list = sorted(set(days) | set(wanted))
         manifests = self._manifests(source, day_list)
         puts, deletes, unchanged = [], [], 0
@@ -245,13 +251,13 @@ class CostLedger:
         # manifests last.
         written = [date.fromisoformat(m["source_day"].rsplit("#", 1)[1]) for m in after]
         if not written:
-            return LedgerWrite(count, 0, 0, unchanged, 0, changed, stored=len(merged))
+            return LedgerWrite(count, 0, 0, unchanged, 0, changed, stored=stored)
         with self.revisions.writing(written) as write:  # the open month's cached days go stale
             calls = batch_write(self._resource, self._table_name, [{"PutRequest": {"Item": m}} for m in before])
             calls += batch_write(self._resource, self._table_name, deletes)
             calls += batch_write(self._resource, self._table_name, puts)
             calls += batch_write(self._resource, self._table_name, [{"PutRequest": {"Item": m}} for m in after])
-        return LedgerWrite(count, len(puts), len(deletes), unchanged, calls + write.calls, changed, stored=len(merged))
+        return LedgerWrite(count, len(puts), len(deletes), unchanged, calls + write.calls, changed, stored=stored)
 
     def _manifests(self, source: str, days: list[date]) -> dict:
         keys = [{"source_day": f"{source}#{d.isoformat()}", "fact_id": MANIFEST} for d in days]
