@@ -23,7 +23,6 @@ import requests
 
 from chalicelib.connectors.common import (
     Pulled,
-    bucket_page,
     check_window,
     in_window,
     parse_timestamp,
@@ -34,6 +33,22 @@ from chalicelib.connectors.vendor_http import HttpConfig, pull_pages
 
 Shape = Callable[[bool, str], None]  # raises the connector's own error when the condition is false
 DEFAULT_LIMIT = 31  # buckets a page
+
+
+def bucket_page(payload: Any, shape: Shape) -> tuple[list[Any], Optional[str]]:
+    """The buckets (`data`) of one page of OpenAI's or Anthropic's bucketed reports (costs and usage
+    alike) and the next page's cursor, None at the end. `shape(condition, what)` raises the
+    connector's own error when the page is not as documented."""
+    shape(isinstance(payload, dict), "page is not an object")
+    data = payload.get("data")
+    shape(isinstance(data, list), "'data' is not a list")
+    has_more = payload.get("has_more", False)
+    shape(isinstance(has_more, bool), "'has_more' is not a boolean")
+    next_page = payload.get("next_page")
+    shape(next_page is None or isinstance(next_page, str), "'next_page' is not a string")
+    if has_more:
+        shape(bool(next_page), "'has_more' is true but 'next_page' is empty")
+    return data, (next_page if has_more else None)
 
 
 def unix_bucket_day(bucket: dict[str, Any], where: str, shape: Shape) -> date:

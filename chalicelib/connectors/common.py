@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable, Iterable, Optional
+from typing import Iterable, Optional
 
 from chalicelib.domain.facts import CostFact
 
@@ -341,19 +341,3 @@ def null_or(value: Optional[str]) -> Optional[str]:
     if value[:1] == "'" and value[1:2] in ("=", "+", "-", "@"):
         value = value[1:]
     return None if value in NULL_VALUES else value
-
-
-def bucket_page(payload: Any, shape: Callable[[bool, str], None]) -> tuple[list, Optional[str]]:
-    """The buckets (`data`) of one page of OpenAI's or Anthropic's bucketed reports (costs and usage
-    alike) and the next page's cursor, None at the end. `shape(condition, what)` raises the
-    connector's own error when the page is not as documented."""
-    shape(isinstance(payload, dict), "page is not an object")
-    data = payload.get("data")
-    shape(isinstance(data, list), "'data' is not a list")
-    has_more = payload.get("has_more", False)
-    shape(isinstance(has_more, bool), "'has_more' is not a boolean")
-    next_page = payload.get("next_page")
-    shape(next_page is None or isinstance(next_page, str), "'next_page' is not a string")
-    if has_more:
-        shape(bool(next_page), "'has_more' is true but 'next_page' is empty")
-    return data, (next_page if has_more else None)
