@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Mapping, Optional, Sequence
 
+from .closed_month_budgets import ClosedMonthOverrun
 from .money import show_cpu, show_money, show_percent
 from .notices import Notice
 from .periods import week_label
@@ -68,6 +69,7 @@ def _unique(*groups: Sequence[str]) -> tuple:
 class _Recipients:
     def __init__(self, org):
         self.leads = {t.team_id: t.lead_email for t in org.teams}
+        self.owners = {u.use_case_id: u.owner_email for u in org.use_cases}
         self.finance = tuple(org.settings.alert_emails_finance)
         self.cfo = tuple(org.settings.alert_emails_cfo)
 
@@ -76,8 +78,19 @@ class _Recipients:
         return _unique(base, self.finance, self.cfo) if level == "critical" else _unique(base)
 
 
-def evaluate(out, org, previous: Mapping[str, Episode], today: date) -> Evaluation:
-    """Alert episodes after this run and the notices they call for (pure: the caller stores and sends)."""
+def evaluate(
+    out,
+    org,
+    previous: Mapping[str, Episode],
+    today: date,
+    closed_month: Sequence[ClosedMonthOverrun] = (),
+    closed_levels: Optional[Mapping[str, str]] = None,
+) -> Evaluation:
+    """Alert episodes after this run and the notices they call for (pure: the caller stores and sends).
+
+    `closed_month`: the previous month's budget overruns on its final figures
+    (`closed_month_budgets.overruns`); `closed_levels`: the level of each of their episodes that was
+    already closed (an episode still open is in `previous`)."""
     who = _Recipients(org)
     cur = out.currency
     month = out.month
@@ -162,6 +175,8 @@ def evaluate(out, org, previous: Mapping[str, Episode], today: date) -> Evaluati
                     t.team,
                 )
             )
+    for o in closed_month:
+        _late_budget(o, episodes, (closed_levels or {}).get(o.key), notices, who, cur, today)
     for r in out.reminders:
         key = f"reminder:{r.use_case}:{r.decision_date.isoformat()}"
         if key not in episodes:
@@ -220,6 +235,64 @@ def evaluate(out, org, previous: Mapping[str, Episode], today: date) -> Evaluati
     return Evaluation(
         tuple(sorted(episodes.values(), key=lambda e: e.key)), tuple(n for n in notices if n.recipients), missing
     )
+
+
+def _late_budget(
+    o: ClosedMonthOverrun,
+    episodes: dict,
+    closed_level: Optional[str],
+    notices: list,
+    who: _Recipients,
+    cur: str,
+    today: date,
+) -> None:
+    """The closed month's overrun, emailed once unless its "spent" email went out while it was open.
+    The episode is recorded closed (its month is over) at the "spent" level, so later runs stay quiet."""
+    episode = episodes.get(o.key)
+    if (episode.level if episode else closed_level) == "spent":
+        return
+    episodes[o.key] = Episode(
+        o.key,
+        "budget",
+        "spent",
+        episode.since if episode else today,
+        o.use_case,
+        o.team,
+        f"{'use case' if o.use_case else 'team'} spent over its {o.month} budget",
+        open=False,
+        closed_on=today,
+    )
+    if o.use_case:
+        recipients = _unique((_owner(who, o.use_case), who.leads.get(o.team, "")))
+    else:
+        recipients = _unique((who.leads.get(o.team, ""),), who.finance)
+    notices.append(
+        Notice(
+            key=f"{o.key}:spent",
+            kind="budget",
+            recipients=recipients,
+            subject=f"Budget: {o.name} has spent more than its monthly budget",
+            headline=(
+                f"{o.name} has spent more than its {o.month} budget {show_money(o.budget, cur)}: the month "
+                f"closed at {show_money(o.spent, cur)}. Spend that arrived after the month ended took it over."
+            ),
+            numbers=(
+                (f"Spend, {o.month}", show_money(o.spent, cur)),
+                ("Monthly budget", show_money(o.budget, cur)),
+                ("Over by", show_money(o.spent - o.budget, cur)),
+            ),
+            actions=(
+                "Review the month in the sheet; raise next month's budget (with an Effective from date) "
+                "or bring the spend down.",
+            ),
+            use_case=o.use_case,
+            team=o.team,
+        )
+    )
+
+
+def _owner(who: _Recipients, use_case: str) -> str:
+    return who.owners.get(use_case, "")
 
 
 def _episode_of(n: Notice) -> str:

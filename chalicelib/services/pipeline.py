@@ -218,7 +218,7 @@ def _run_locked(kind: str, deps: Deps, now: datetime, record: RunRecord) -> RunR
     notices = []
     stored_board = None
     if kind != "sync":
-        notices = steps("alerts", _alerts, deps, out, org, today, now) or []
+        notices = steps("alerts", _alerts, deps, out, org, today, now, state.opened) or []
         if kind == "weekly":
             notices += steps("weekly digest", _digest, deps, out, org, today, now) or []
         if _board_due(deps, kind, out, state.opened):
@@ -635,13 +635,22 @@ def _claim(deps: Deps, notices, now: datetime) -> None:
         deps.outbox.claim(notice, now, rendered)  # False when an earlier run claimed it: fine
 
 
-def _alerts(deps: Deps, out, org, today: date, now: datetime):
+def _alerts(deps: Deps, out, org, today: date, now: datetime, opened: Optional[str] = None):
+    """`opened`: the month of the first scheduled run. The month before it closed before the product
+    was live: its overruns are history, not news."""
     from chalicelib.domain.alerts import evaluate
+    from chalicelib.domain.closed_month_budgets import overruns
+    from chalicelib.domain.periods import previous_month
 
-    previous = deps.alerts.open()
-    ev = evaluate(out, org, {e.key: e for e in previous}, today)
+    previous = {e.key: e for e in deps.alerts.open()}
+    last = previous_month(today)
+    live = opened is not None and opened <= last
+    closed_month = overruns(org, out.allocation.get(last), last) if live else ()
+    unknown = [o.key for o in closed_month if o.key not in previous]
+    closed_levels = deps.alerts.closed_levels(unknown) if unknown else {}
+    ev = evaluate(out, org, previous, today, closed_month, closed_levels)
     _claim(deps, ev.notices, now)
-    deps.alerts.save(ev.episodes, previous, deps.wall())
+    deps.alerts.save(ev.episodes, previous.values(), deps.wall())
     return list(ev.notices), f"{sum(e.open for e in ev.episodes)} open, {len(ev.notices)} notice(s)"
 
 
