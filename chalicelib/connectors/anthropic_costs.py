@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any, Optional
 
 from chalicelib.connectors.bucket_reports import BucketReport, Vendor, rfc3339_bucket_day
-from chalicelib.connectors.common import rfc3339, to_decimal
+from chalicelib.connectors.common import rfc3339, to_decimal, vendor_amount
 from chalicelib.connectors.errors import SourceUnavailable
 from chalicelib.domain.facts import CostFact
 
@@ -63,12 +63,14 @@ def _shape(condition: bool, what: str) -> None:
 
 
 def _fact(result: dict, where: str, day: date, page_no: int) -> CostFact:
-    try:
-        dollars = cents_to_dollars(result.get("amount"))
-    except ValueError as exc:
-        raise SourceUnavailable(SOURCE, f"unexpected response shape: {where}.amount: {exc}")
-    currency = result.get("currency") or "USD"
-    _shape(isinstance(currency, str) and len(currency.strip()) == 3, f"{where}.currency")
+    dollars, currency = vendor_amount(
+        result.get("amount"),
+        result.get("currency") or "USD",
+        _shape,
+        f"{where}.amount",
+        f"{where}.currency",
+        cents_to_dollars,
+    )
     workspace_id = result.get("workspace_id")
     description = result.get("description")
     _shape(workspace_id is None or isinstance(workspace_id, str), f"{where}.workspace_id")
@@ -81,7 +83,7 @@ def _fact(result: dict, where: str, day: date, page_no: int) -> CostFact:
         service=description or NO_DESCRIPTION,
         billed_cost=dollars,
         effective_cost=dollars,
-        currency=currency.strip().upper(),
+        currency=currency,
         vendor_key=vendor_key(workspace_id),
         provenance=f"anthropic cost_report {day.isoformat()} page {page_no}",
     )

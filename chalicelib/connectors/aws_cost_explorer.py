@@ -21,7 +21,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Optional
 
-from chalicelib.connectors.common import Pulled, check_window, in_window, merge_facts, to_decimal
+from chalicelib.connectors.common import Pulled, check_window, in_window, merge_facts, vendor_amount
 from chalicelib.connectors.errors import SourceUnavailable
 from chalicelib.domain.facts import UNALLOCATED, CostFact
 
@@ -87,13 +87,8 @@ def _metric(metrics: dict, name: str, where: str) -> Optional[tuple]:
     if metric is None:
         return None
     _shape(isinstance(metric, dict), f"{where}.{name}")
-    try:
-        amount = to_decimal(metric.get("Amount"))
-    except ValueError as exc:
-        raise SourceUnavailable(SOURCE, f"unexpected response shape: {where}.{name}.Amount: {exc}")
     unit = metric.get("Unit") or "USD"
-    _shape(isinstance(unit, str) and len(unit.strip()) == 3, f"{where}.{name}.Unit {unit!r}")
-    return amount, unit.strip().upper()
+    return vendor_amount(metric.get("Amount"), unit, _shape, f"{where}.{name}.Amount", f"{where}.{name}.Unit {unit!r}")
 
 
 def parse_response(

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal, InvalidOperation
-from typing import Iterable, Optional
+from typing import Callable, Iterable, Optional
 
 from chalicelib.domain.facts import CostFact
 
@@ -187,6 +187,26 @@ def to_decimal(value: object) -> Decimal:
     if len(digits.digits) > 38 or digits.exponent < -20 or result.adjusted() > 20:
         raise ValueError(f"not a usable amount (too many digits or out of range): {value!r}")
     return result
+
+
+def vendor_amount(
+    value: object,
+    currency: object,
+    shape: Callable[[bool, str], None],
+    where: str,
+    currency_where: str,
+    read: Callable[[object], Decimal] = to_decimal,
+) -> tuple[Decimal, str]:
+    """An amount a vendor's answer states, exactly (`read`: `to_decimal`, or the vendor's own unit such as
+    Anthropic's cents), and its three-letter currency in capitals. `shape(condition, what)` raises the
+    connector's own error, naming `where` (with why the amount is refused) or `currency_where`."""
+    try:
+        amount = read(value)
+    except ValueError as exc:
+        shape(False, f"{where}: {exc}")
+        raise  # shape raised already
+    shape(isinstance(currency, str) and len(currency.strip()) == 3, currency_where)
+    return amount, str(currency).strip().upper()
 
 
 _ROW = re.compile(r"^(?P<prefix>.*) row (?P<n>\d+)$")

@@ -17,7 +17,7 @@ from datetime import date
 from typing import Optional
 
 from chalicelib.connectors.bucket_reports import BucketReport, Vendor, unix_bucket_day
-from chalicelib.connectors.common import to_decimal, unix_seconds
+from chalicelib.connectors.common import unix_seconds, vendor_amount
 from chalicelib.connectors.errors import SourceUnavailable
 from chalicelib.domain.facts import CostFact
 
@@ -56,12 +56,13 @@ def _fact(result: dict, where: str, day: date, page_no: int) -> CostFact:
     _shape(obj == "organization.costs.result", f"{where}.object is {obj!r}")
     amount = result.get("amount")
     _shape(isinstance(amount, dict), f"{where}.amount is not an object")
-    try:
-        value = to_decimal(amount.get("value"))
-    except ValueError as exc:
-        raise SourceUnavailable(SOURCE, f"unexpected response shape: {where}.amount.value: {exc}")
-    currency = amount.get("currency") or "usd"
-    _shape(isinstance(currency, str) and len(currency.strip()) == 3, f"{where}.amount.currency")
+    value, currency = vendor_amount(
+        amount.get("value"),
+        amount.get("currency") or "usd",
+        _shape,
+        f"{where}.amount.value",
+        f"{where}.amount.currency",
+    )
     project_id = result.get("project_id")
     line_item = result.get("line_item")
     _shape(project_id is None or isinstance(project_id, str), f"{where}.project_id")
@@ -74,7 +75,7 @@ def _fact(result: dict, where: str, day: date, page_no: int) -> CostFact:
         service=line_item or NO_LINE_ITEM,
         billed_cost=value,
         effective_cost=value,
-        currency=currency.strip().upper(),
+        currency=currency,
         vendor_key=vendor_key(project_id),
         provenance=f"openai costs {day.isoformat()} page {page_no}",
     )
