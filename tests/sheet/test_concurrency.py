@@ -184,6 +184,66 @@ def test_a_run_overlapping_a_sheet_edit_ends_as_a_serial_order(
     assert end == _END_STATES.setdefault(f"sheet edit: {order}", end), variant
 
 
+SHADOW_KEY, FINANCE_KEY = "openai:project:proj_shadow", "anthropic:workspace:wrkspc_default"
+
+
+@pytest.mark.parametrize("function", [None, "_write_sheet"], ids=["serial", "row-typed-before-the-write"])
+def test_a_row_finance_adds_to_mappings_while_a_run_appends_new_keys_is_kept(
+    short_world,
+    monkeypatch,
+    function,  # noqa: F811
+):
+    """The run appends the vendor key it found unmapped (Google's appendCells: after the last row
+    holding a value when the request lands), so a row finance typed after the run read the tab is
+    neither overwritten nor moved, and the next run reads finance's mapping."""
+    from chalicelib import stores
+    from chalicelib.services import pipeline
+    from chalicelib.sheet import layout
+    from tests.sheet.helpers import values
+
+    w = short_world
+    billed = w.openai_rows
+
+    def with_shadow_spend(day):
+        return billed(day) + [
+            {**billed(day)[0], "project_id": "proj_shadow", "amount": {"value": 7, "currency": "usd"}}
+        ]
+
+    monkeypatch.setattr(w, "openai_rows", with_shadow_spend)
+
+    def finance_types_a_mapping():
+        ws = w.spreadsheet().worksheet(layout.MAPPINGS)
+        rows = ws.get_all_values()
+        first_free = next((i for i, r in enumerate(rows, start=1) if i > 1 and not any(r)), len(rows) + 1)
+        ws.update(
+            range_name=f"A{first_free}:D{first_free}",
+            values=[[FINANCE_KEY, "support", "steady", "typed by finance"]],
+            value_input_option="RAW",
+        )
+
+    if function is None:
+        first = run_ok(w, "hourly", EDIT_RUN)
+        finance_types_a_mapping()
+    else:
+        with monkeypatch.context() as m:
+            answer = overlapped(m, pipeline, function, lambda: w.invoke("hourly", EDIT_RUN), finance_types_a_mapping)
+        first = w.record(answer["run_id"])
+    assert first.status == "ok", (first.status, first.message)
+
+    rows = [r for r in values(w.sheet, layout.MAPPINGS)[1:] if any(c not in ("", None) for c in r)]
+    keys = [r[0] for r in rows]
+    assert keys.count(SHADOW_KEY) == 1 and keys.count(FINANCE_KEY) == 1, keys
+    assert next(r for r in rows if r[0] == FINANCE_KEY)[1:4] == ["support", "steady", "typed by finance"]
+    shadow = next(r for r in rows if r[0] == SHADOW_KEY)
+    assert shadow[1] in ("", None) and shadow[2] in ("", None)  # left for finance to map
+
+    run_ok(w, "hourly", NEXT_RUN)
+    org = stores.stores().organisation.load()
+    assert {m.vendor_key: m.use_case for m in org.mappings}[FINANCE_KEY] == "steady"
+    rows = [r for r in values(w.sheet, layout.MAPPINGS)[1:] if any(c not in ("", None) for c in r)]
+    assert sorted(r[0] for r in rows).count(SHADOW_KEY) == 1  # not appended again
+
+
 # --- a run overlapping bursts of work-item posts and cost imports --------------------------------------
 
 WARM, BURST_RUN, NEXT_BURST_RUN = (at("2026-09-29T09:05:00Z"), at("2026-09-30T10:05:00Z"), at("2026-09-30T11:05:00Z"))
