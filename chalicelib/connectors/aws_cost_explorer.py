@@ -21,7 +21,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Optional
 
-from chalicelib.connectors.common import Pulled, check_window, in_window, merge_facts, vendor_amount
+from chalicelib.connectors.common import Pulled, check_window, follow_pages, in_window, vendor_amount
 from chalicelib.connectors.errors import SourceUnavailable
 from chalicelib.domain.facts import UNALLOCATED, CostFact
 
@@ -160,24 +160,13 @@ def pull(ce_client: Any, start: date, end: date, *, cost_center: str = COST_CENT
         from botocore.exceptions import BotoCoreError, ClientError
     except ImportError:  # pragma: no cover - botocore is a runtime dependency
         BotoCoreError = ClientError = Exception  # type: ignore[misc,assignment]
-    facts: list[CostFact] = []
-    answered: set[date] = set()
-    token: Optional[str] = None
-    seen: set[str] = set()
-    for page_no in range(1, MAX_PAGES + 1):
+
+    def read_page(token: Optional[str], page_no: int) -> tuple[list[CostFact], Optional[str], set[date]]:
         params = request_params(start, end, cost_center=cost_center, next_page_token=token)
         try:
             response = ce_client.get_cost_and_usage(**params)
         except (ClientError, BotoCoreError) as exc:
             raise SourceUnavailable(SOURCE, f"GetCostAndUsage failed: {exc}") from exc
-        page_facts, token, page_days = parse_response(
-            response, page_no=page_no, start=start, end=end, cost_center=cost_center
-        )
-        facts.extend(page_facts)
-        answered.update(page_days)
-        if token is None:
-            return Pulled(merge_facts(facts), frozenset(answered))
-        if token in seen:
-            raise SourceUnavailable(SOURCE, f"pagination loops (token {token!r} repeated)")
-        seen.add(token)
-    raise SourceUnavailable(SOURCE, f"more than {MAX_PAGES} pages")
+        return parse_response(response, page_no=page_no, start=start, end=end, cost_center=cost_center)
+
+    return follow_pages(SOURCE, read_page, max_pages=MAX_PAGES, cursor_name="token")

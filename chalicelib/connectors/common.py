@@ -6,8 +6,9 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal, InvalidOperation
-from typing import Callable, Iterable, Optional
+from typing import Any, Callable, Iterable, Optional
 
+from chalicelib.connectors.errors import SourceUnavailable
 from chalicelib.domain.facts import CostFact
 
 MAX_PROVENANCE_CHARS = 500
@@ -291,6 +292,35 @@ def merge_facts(facts: Iterable[CostFact]) -> list[CostFact]:
 
 def in_window(day: date, start: Optional[date], end: Optional[date]) -> bool:
     return (start is None or day >= start) and (end is None or day < end)
+
+
+def follow_pages(
+    source: str,
+    read_page: Callable[[Optional[str], int], tuple[list[Any], Optional[str], Iterable[date]]],
+    *,
+    max_pages: int,
+    merge: Callable[[list[Any]], list[Any]] = merge_facts,
+    cursor_name: str = "cursor",
+) -> Pulled:
+    """Read a paginated answer page after page: ``Pulled`` (the facts of every page, merged, and the
+    days the pages answered). `read_page(cursor, page_no)` (cursor None for the first page) gives
+    (facts, the next page's cursor or None at the end, days answered). A cursor that repeats, or more
+    than `max_pages` pages, fails the whole pull (SourceUnavailable): nothing of a half-read answer is
+    returned."""
+    facts: list[Any] = []
+    answered: set[date] = set()
+    seen: set[str] = set()
+    cursor: Optional[str] = None
+    for page_no in range(1, max_pages + 1):
+        page_facts, cursor, page_days = read_page(cursor, page_no)
+        facts.extend(page_facts)
+        answered.update(page_days)
+        if cursor is None:
+            return Pulled(merge(facts), frozenset(answered))
+        if cursor in seen:
+            raise SourceUnavailable(source, f"pagination loops ({cursor_name} {cursor!r} repeated)")
+        seen.add(cursor)
+    raise SourceUnavailable(source, f"more than {max_pages} pages")
 
 
 # --- CSV files (FOCUS and simple) -------------------------------------------------

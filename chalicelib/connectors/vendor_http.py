@@ -174,7 +174,7 @@ def get_json(
     the freshness record, the Sync log and the run record) never holds the key sent: a vendor may
     quote a refused key back in its error, in full."""
     try:
-        return _get_json(session, url, source=source, params=params, headers=headers, config=config)
+        return _get_json(session, url, source, params, headers, config or HttpConfig())
     except SourceUnavailable as exc:
         reason = exc.reason
         for secret in _credentials({**session.headers, **dict(headers or {})}):
@@ -187,13 +187,11 @@ def get_json(
 def _get_json(
     session: requests.Session,
     url: str,
-    *,
     source: str,
-    params: Any = None,
-    headers: Optional[Mapping[str, str]] = None,
-    config: Optional[HttpConfig] = None,
+    params: Any,
+    headers: Optional[Mapping[str, str]],
+    config: HttpConfig,
 ) -> dict:
-    config = config or HttpConfig()
     try:
         response = session.get(url, params=params, headers=dict(headers or {}), timeout=config.timeout)
     except requests.exceptions.RetryError as exc:
@@ -245,30 +243,20 @@ def pull_pages(
     failing fails the whole pull (SourceUnavailable): nothing of a half-read answer is returned.
     `merge` sums the pages' rows (default `merge_facts`: cost facts; the usage connectors pass theirs).
     """
-    from chalicelib.connectors.common import Pulled, merge_facts
+    from chalicelib.connectors.common import follow_pages, merge_facts
 
-    merge = merge or merge_facts
     own_session = session is None
     session = session or make_session(config)
     deadline = Deadline(source, config.deadline)
-    facts: list = []
-    answered: set = set()
-    page: Optional[str] = None
-    seen: set = set()
+
+    def read_page(cursor: Optional[str], page_no: int):
+        deadline.check()
+        page_params = params + ([("page", cursor)] if cursor else [])
+        payload = get_json(session, url, source=source, params=page_params, headers=headers, config=config)
+        return parse_page(payload, page_no)
+
     try:
-        for page_no in range(1, config.max_pages + 1):
-            deadline.check()
-            page_params = params + ([("page", page)] if page else [])
-            payload = get_json(session, url, source=source, params=page_params, headers=headers, config=config)
-            page_facts, page, page_days = parse_page(payload, page_no)
-            facts.extend(page_facts)
-            answered.update(page_days)
-            if page is None:
-                return Pulled(merge(facts), frozenset(answered))
-            if page in seen:
-                raise SourceUnavailable(source, f"pagination loops (cursor {page!r} repeated)")
-            seen.add(page)
-        raise SourceUnavailable(source, f"more than {config.max_pages} pages")
+        return follow_pages(source, read_page, max_pages=config.max_pages, merge=merge or merge_facts)
     finally:
         if own_session:
             session.close()
