@@ -9,7 +9,7 @@ from typing import Optional
 from chalice import Chalice, Response
 from chalice.app import ChaliceUnhandledError
 
-from chalicelib import __version__, access, runtime, stores
+from chalicelib import __version__, access, bootstrap, runtime
 from chalicelib.observability import logger, metrics
 
 app = Chalice(app_name="ai-finops")
@@ -64,7 +64,7 @@ def _caller(*scopes: str) -> access.Caller:
     """The caller behind the Authorization header. The route resolves it (no API Gateway authorizer), so a
     missing, unknown or revoked token is the same 401, and a scope the route does not serve the same 403,
     from API Gateway, `chalice local` and the test client. Lookups are cached 60 s per warm Lambda."""
-    caller = access.resolve(app.current_request.headers.get("authorization"), stores.stores().tokens.lookup)
+    caller = access.resolve(app.current_request.headers.get("authorization"), bootstrap.backend().stores.tokens.lookup)
     if caller is None:
         raise ApiError(401, "missing or invalid bearer token")
     if caller.scope not in scopes:
@@ -125,7 +125,7 @@ def errors_and_correlation(event, get_response):
 
 @route("/v1/health", methods=["GET"])
 def health():
-    if runtime.storage_reachable(runtime.TableNames.from_env().config):
+    if bootstrap.backend().storage_reachable():
         return {"status": "ok", "version": __version__, "storage": "ok"}
     response = _error(503, STORAGE_UNAVAILABLE, status="degraded", version=__version__, storage="unavailable")
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
@@ -138,12 +138,13 @@ def post_work_items():
     from chalicelib.work_item_intake import post_work_items as intake
 
     caller = _caller("team")
+    backend = bootstrap.backend()
     try:
         answer = intake(
             caller,
             app.current_request.raw_body,
-            stores.organisation(),
-            stores.stores().work_items,
+            backend.organisation(),
+            backend.stores.work_items,
             datetime.now(timezone.utc),
         )
     except BadBatch as exc:
@@ -161,7 +162,8 @@ def list_use_cases():
     from chalicelib.guardrail import visible_use_cases
 
     caller = _caller("team", "sheet", "admin")
-    return {"use_cases": visible_use_cases(caller, stores.organisation(), stores.stores().guardrails)}
+    backend = bootstrap.backend()
+    return {"use_cases": visible_use_cases(caller, backend.organisation(), backend.stores.guardrails)}
 
 
 @route("/v1/use-cases/{use_case_id}/guardrail", methods=["GET"])
@@ -169,8 +171,9 @@ def guardrail(use_case_id):
     from chalicelib.guardrail import UnknownUseCase, guardrail_for
 
     caller = _caller("team", "sheet", "admin")
+    backend = bootstrap.backend()
     try:
-        return guardrail_for(caller, use_case_id, stores.organisation(), stores.stores().guardrails)
+        return guardrail_for(caller, use_case_id, backend.organisation(), backend.stores.guardrails)
     except UnknownUseCase:
         return _error(404, f"unknown use case: {use_case_id}")
 
@@ -197,7 +200,8 @@ def cost_imports():
         )
     if not body.strip():
         return _error(400, "the body is empty: send a FOCUS or simple CSV file as text/csv")
-    result = import_cost_file(body, stores.organisation(), stores.stores().ledger, feed=feed)
+    backend = bootstrap.backend()
+    result = import_cost_file(body, backend.organisation(), backend.stores.ledger, feed=feed)
     answer = {
         "format": result.format,
         "feed": result.feed,
@@ -216,7 +220,7 @@ def cost_imports():
     answer["facts_removed"] = result.facts_removed
     answer["restated"] = [r.line for r in result.restatements]
     if answer["restated"]:  # named once in the next sync's Sync log, like a pull's restatements
-        stores.stores().freshness.record_restatements(
+        backend.stores.freshness.record_restatements(
             f"import {feed}", datetime.now(timezone.utc).isoformat(), answer["restated"]
         )
     logger.info("cost file imported", extra={"feed": result.feed, "rows": result.rows_stored})
@@ -229,8 +233,9 @@ def summary():
 
     _caller("admin", "sheet")
     month = _month_param()
-    s = stores.stores()
-    return month_summary(month, stores.organisation(), s.ledger, s.work_items, s.freshness)
+    backend = bootstrap.backend()
+    s = backend.stores
+    return month_summary(month, backend.organisation(), s.ledger, s.work_items, s.freshness)
 
 
 # --- the pipeline: runs on request, alerts, and the schedules -----------------------------------
@@ -266,7 +271,9 @@ def list_alerts():
 
     caller = _caller("team", "sheet", "admin")
     try:
-        return open_alerts(caller, (app.current_request.query_params or {}).get("state", "open"), stores.organisation())
+        return open_alerts(
+            caller, (app.current_request.query_params or {}).get("state", "open"), bootstrap.backend().organisation()
+        )
     except BadRunRequest as exc:
         return _error(400, str(exc))
 
@@ -346,11 +353,12 @@ def export_focus():
     _caller("admin", "sheet")
     month = _month_param()
     team = (app.current_request.query_params or {}).get("team") or None
-    s = stores.stores()
+    backend = bootstrap.backend()
+    s = backend.stores
     return _csv_export(
         "focus",
         month,
-        month_focus_csv(month, stores.organisation(), s.ledger, s.work_items, team),
+        month_focus_csv(month, backend.organisation(), s.ledger, s.work_items, team),
         "" if team else "ask for one team at a time (?team=...; 'unallocated' for the rest) or ",
     )
 
@@ -361,10 +369,11 @@ def export_unit_costs():
 
     _caller("admin", "sheet")
     month = _month_param()
-    s = stores.stores()
+    backend = bootstrap.backend()
+    s = backend.stores
     today = datetime.now(timezone.utc).date()
     return _csv_export(
-        "unit-costs", month, month_unit_costs_csv(month, stores.organisation(), s.ledger, s.work_items, today)
+        "unit-costs", month, month_unit_costs_csv(month, backend.organisation(), s.ledger, s.work_items, today)
     )
 
 

@@ -24,12 +24,12 @@ def sheet_world(use_cases: int) -> Iterator[tuple]:
         import boto3
         from aws_lambda_powertools.utilities import parameters
 
-        from chalicelib import stores
+        from chalicelib import bootstrap, stores
         from chalicelib.sheet import session
         from local.tables import create_tables
         from tests.sheet.data import big_organisation
 
-        stores.reset()
+        before = bootstrap.install(bootstrap.Backend.from_env())  # a world of its own, on this moto
         session.reset()
         parameters.clear_caches()
         create_tables(boto3.client("dynamodb"))
@@ -46,6 +46,6 @@ def sheet_world(use_cases: int) -> Iterator[tuple]:
             emu.stop()
             for key in ("SHEETS_ENDPOINT_URL", "SHEET_ID"):
                 os.environ.pop(key, None)
-            stores.reset()  # the next bench in this process starts from nothing cached
+            bootstrap.install(before)  # the next bench in this process builds its own
             session.reset()
             parameters.clear_caches()

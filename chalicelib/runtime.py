@@ -2,13 +2,18 @@
 
 Endpoints are never chosen here: boto3 reads AWS_ENDPOINT_URL (and AWS_ENDPOINT_URL_<SERVICE>)
 itself, so the same code talks to AWS in production and to moto's server locally.
+
+`AwsClients` makes each client once, on first use; chalicelib.bootstrap builds one per process
+(`dynamodb()` and `client()` answer with that one's).
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property
+from typing import Any, Optional
 
 
 @dataclass(frozen=True)
@@ -33,7 +38,7 @@ class TableNames:
 # counts retries), 2 s to connect and 5 s to read, so even a store that accepts connections and
 # never answers gets a 503 within about 3 × 7 s + back-off, inside API Gateway's 29 s. The
 # scheduled runs may allow more (AWS_MAX_ATTEMPTS).
-def _aws_config():
+def _aws_config() -> Any:
     from botocore.config import Config
 
     return Config(
@@ -73,35 +78,61 @@ def storage_unavailable(exc: BaseException) -> bool:
     return False
 
 
-def storage_reachable(table: str) -> bool:
+def storage_reachable(table: str, resource: Optional[Any] = None) -> bool:
     """One small read (a key that never exists) within the retry budget: the health check."""
     try:
-        dynamodb().Table(table).get_item(Key={"pk": "HEALTH", "sk": "-"})
+        (resource or dynamodb()).Table(table).get_item(Key={"pk": "HEALTH", "sk": "-"})
         return True
     except Exception:  # noqa: BLE001 - unreachable, throttled, or no such table: not healthy either way
         return False
 
 
-@lru_cache(maxsize=None)
-def dynamodb():
-    import boto3
+class AwsClients:
+    """boto3's clients and DynamoDB resource, each made once, on first use, with the retry budget above
+    (the environment is read then: endpoints, credentials, AWS_MAX_ATTEMPTS). Counts the DynamoDB
+    requests made through it (a run records its own share)."""
 
-    return boto3.resource("dynamodb", config=_aws_config())
+    def __init__(self) -> None:
+        self._clients: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        self._dynamodb_requests = 0
+
+    @cached_property
+    def dynamodb(self) -> Any:
+        import boto3
+
+        with self._lock:
+            resource = boto3.resource("dynamodb", config=_aws_config())
+            resource.meta.client.meta.events.register("before-send.dynamodb", self._count)
+            return resource
+
+    def _count(self, **_: Any) -> None:
+        self._dynamodb_requests += 1
+
+    @property
+    def dynamodb_requests(self) -> int:
+        """DynamoDB requests sent so far through this resource (botocore's retries included)."""
+        return self._dynamodb_requests
+
+    def client(self, service: str) -> Any:
+        with self._lock:
+            made = self._clients.get(service)
+            if made is None:
+                import boto3
+
+                made = self._clients[service] = boto3.client(service, config=_aws_config())
+            return made
 
 
-@lru_cache(maxsize=None)
-def client(service: str):
-    import boto3
+def dynamodb() -> Any:
+    """This process's DynamoDB resource (chalicelib.bootstrap)."""
+    from chalicelib import bootstrap
 
-    return boto3.client(service, config=_aws_config())
+    return bootstrap.backend().clients.dynamodb
 
 
-def reset() -> None:
-    """Forget cached clients and secrets (the local stack and tests change endpoints between runs)."""
-    import sys
+def client(service: str) -> Any:
+    """This process's boto3 client for `service` (chalicelib.bootstrap)."""
+    from chalicelib import bootstrap
 
-    dynamodb.cache_clear()
-    client.cache_clear()
-    if "aws_lambda_powertools.utilities.parameters" in sys.modules:
-        # Powertools keeps one provider (and its boto3 client) per process, and cached values.
-        sys.modules["aws_lambda_powertools.utilities.parameters"].clear_caches()
+    return bootstrap.backend().clients.client(service)

@@ -57,6 +57,7 @@ class LocalStack:
         self.sheets = None  # the Sheets API emulator's handle
         self.workbook = Path(workbook) if workbook else ROOT / "demo-out" / "finops.xlsx"
         self._saved_env: dict = {}
+        self._serving, self._served_before = False, None  # this stack's backend served, and the one before
         self._saved_sigterm = None
         self.stock_moto = stock_moto  # moto without local/moto_server.py's fixes: only to compare
         self._pipeline_stop = threading.Event()
@@ -185,13 +186,18 @@ class LocalStack:
             raise PortInUse(port, what)
 
     def _use_env(self, env: dict) -> None:
-        from chalicelib import access, stores
+        from chalicelib import access, bootstrap
 
         for key, value in env.items():
             self._saved_env.setdefault(key, os.environ.get(key))
             os.environ[key] = value
-        stores.reset()
+        # This process (the seeding, the CLI, the schedules' threads) talks to this stack from now on.
+        self._served_before = bootstrap.install(bootstrap.Backend.from_env())
+        self._serving = True
         access.clear_cache()
+        parameters = sys.modules.get("aws_lambda_powertools.utilities.parameters")
+        if parameters is not None:  # Powertools' secrets, read from an earlier stack's moto
+            parameters.clear_caches()
 
     def _seed(self) -> None:
         from chalicelib import runtime, stores
@@ -283,6 +289,11 @@ class LocalStack:
             else:
                 os.environ[key] = value
         self._saved_env.clear()
+        if self._serving:
+            from chalicelib import bootstrap
+
+            bootstrap.install(self._served_before)  # nothing this process holds points at the stopped stack
+            self._serving, self._served_before = False, None
         if self._saved_sigterm is not None:
             signal.signal(signal.SIGTERM, self._saved_sigterm)
             self._saved_sigterm = None

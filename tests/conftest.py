@@ -1,4 +1,4 @@
-"""Shared fixtures: moto's in-process AWS with the real tables, the demo organisation, tokens."""
+"""Shared fixtures: moto's in-process AWS with the real tables and a backend on it, the demo organisation, tokens."""
 
 from __future__ import annotations
 
@@ -16,10 +16,11 @@ for _name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
 
 @pytest.fixture
 def aws(monkeypatch):
-    """moto in-process with the tables from infra/tables.json; the app's cached clients reset."""
+    """moto in-process with the tables from infra/tables.json, and a backend (clients and stores) built
+    on it and served for the test: chalicelib.bootstrap.Backend, the one `stores.stores()` answers with."""
     from moto import mock_aws
 
-    from chalicelib import access, stores
+    from chalicelib import access, bootstrap
     from local.tables import create_tables
 
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
@@ -28,30 +29,38 @@ def aws(monkeypatch):
     with mock_aws():
         import boto3
 
-        stores.reset()
+        forget_secrets()
         access.clear_cache()
         create_tables(boto3.client("dynamodb"))
-        yield
-        stores.reset()
+        with bootstrap.serving(bootstrap.Backend.from_env()) as backend:
+            yield backend
         access.clear_cache()
+        forget_secrets()
+
+
+def forget_secrets() -> None:
+    """Powertools keeps the secrets it read (the sheet's service account, the vendors' keys) per process:
+    each test's moto holds its own."""
+    import sys
+
+    parameters = sys.modules.get("aws_lambda_powertools.utilities.parameters")
+    if parameters is not None:
+        parameters.clear_caches()
 
 
 @pytest.fixture
 def demo_org(aws):
-    from chalicelib import stores
     from local.demo_org import demo_organisation
 
     org = demo_organisation()
-    stores.stores().organisation.save(org)
+    aws.stores.organisation.save(org)
     return org
 
 
 @pytest.fixture
-def tokens(demo_org):
-    from chalicelib import stores
-
+def tokens(aws, demo_org):
     now = datetime.now(timezone.utc)
-    store = stores.stores().tokens
+    store = aws.stores.tokens
     made = {"teams": {}}
     for team in ("sales", "support", "claims", "operations"):
         made["teams"][team] = store.create("team", team, now)[0]

@@ -359,7 +359,6 @@ def _seed(org):
 
     s = stores.stores()
     s.organisation.save(org)
-    stores.reset()
     by_source = defaultdict(list)
     for f in tricky_facts():
         by_source[f.source].append(f)

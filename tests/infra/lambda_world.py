@@ -76,7 +76,7 @@ def _world(mp, tmp: Path, recorder: Recorder) -> None:
     from local.vendor_emulators import start_anthropic_emulator, start_openai_emulator
     from tests.sheet import pipeline_world as pw
 
-    stores.reset()
+    before = bootstrap.install(bootstrap.Backend.from_env())  # the operator's session, on this moto
     access.clear_cache()
     session.reset()
     parameters.clear_caches()
@@ -123,8 +123,7 @@ def _world(mp, tmp: Path, recorder: Recorder) -> None:
             "sheet": token_store.create("sheet", "", created)[0],
         }
         assert sheet_sync.init().ok
-        stores.reset()  # a Lambda starts cold: nothing cached from the operator's session
-        access.clear_cache()
+        cold_start()  # a Lambda starts cold: nothing cached from the operator's session
 
         recorder.install()
         with Client(app_module.app, stage_name="dev", project_dir=str(ROOT)) as client:
@@ -149,7 +148,7 @@ def _world(mp, tmp: Path, recorder: Recorder) -> None:
         openai.stop()
         anthropic.stop()
         sheet.stop()
-        stores.reset()
+        bootstrap.install(before)
         access.clear_cache()
         session.reset()
         parameters.clear_caches()
@@ -159,10 +158,10 @@ def cold_start() -> None:
     """What a new Lambda process starts without: cached clients, secrets, tokens, the organisation."""
     from aws_lambda_powertools.utilities import parameters
 
-    from chalicelib import access, stores
+    from chalicelib import access, bootstrap
     from chalicelib.sheet import session
 
-    stores.reset()
+    bootstrap.install(bootstrap.Backend.from_env())  # a new process builds its own clients and stores
     access.clear_cache()
     session.reset()
     parameters.clear_caches()

@@ -51,7 +51,6 @@ def test_text_starting_like_a_formula_reaches_the_sheet_as_text(sheet, demo_org,
         teams=tuple(dataclasses.replace(t, name=PAYLOADS[3]) if t.team_id == "support" else t for t in org.teams),
     )
     stores.stores().organisation.save(org)
-    stores.reset()
     assert sheet_sync.init().ok
 
     csv = (
@@ -125,7 +124,6 @@ def test_the_csv_exports_keep_formula_like_text_from_being_a_formula_and_read_ba
         ),
     )
     stores.stores().organisation.save(names)
-    stores.reset()
     admin = {"Authorization": f"Bearer {tokens['admin']}", "Content-Type": "text/csv"}
     body = (
         "date,source,category,team,use_case,amount,provider,service\n"
