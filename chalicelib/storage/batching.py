@@ -86,3 +86,22 @@ def query_all(table, **kwargs) -> list[dict]:
         if "LastEvaluatedKey" not in response:
             return items
         kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def query_month(table, month: str, sort_key: str = "", first: str = "", last: str = "") -> list[dict]:
+    """Every item of `month` ("2026-11") on the table's `by_month` index (partition key `month`); with
+    `sort_key`, only those whose sort key is from `first` to `last`, both included."""
+    names = {"#m": "month"}
+    values = {":m": month}
+    condition = "#m = :m"
+    if sort_key:
+        names["#s"] = sort_key
+        values.update({":a": first, ":b": last})
+        condition += " AND #s BETWEEN :a AND :b"
+    return query_all(
+        table,
+        IndexName="by_month",
+        KeyConditionExpression=condition,
+        ExpressionAttributeNames=names,
+        ExpressionAttributeValues=values,
+    )

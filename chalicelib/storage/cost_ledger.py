@@ -33,7 +33,7 @@ from decimal import Decimal
 from typing import Iterable
 
 from chalicelib.domain.facts import CostFact
-from chalicelib.storage.batching import batch_get, batch_write, query_all
+from chalicelib.storage.batching import batch_get, batch_write, query_all, query_month
 from chalicelib.storage.settled_days import DayRevisions, open_month_rows
 
 _KEYS = ("source_day", "fact_id", "month", "month_key")  # what a cached day need not keep
@@ -273,14 +273,7 @@ class CostLedger:
         return [r for r in rows if r["fact_id"] != MANIFEST]
 
     def facts_for_month(self, month: str) -> list[CostFact]:
-        rows = query_all(
-            self._resource.Table(self._table_name),
-            IndexName="by_month",
-            KeyConditionExpression="#m = :m",
-            ExpressionAttributeNames={"#m": "month"},
-            ExpressionAttributeValues={":m": month},
-        )
-        return [_fact(r) for r in rows]
+        return [_fact(r) for r in query_month(self._resource.Table(self._table_name), month)]
 
     def facts_for_open_month(self, month: str) -> list[CostFact]:
         """The same facts as `facts_for_month`, settled days from their cache (settled_days.py):
@@ -289,13 +282,8 @@ class CostLedger:
         return [_fact(r) for r in rows]
 
     def _month_days(self, month: str, first: int, last: int) -> list[dict]:
-        rows = query_all(
-            self._resource.Table(self._table_name),
-            IndexName="by_month",
-            KeyConditionExpression="#m = :m AND month_key BETWEEN :a AND :b",
-            ExpressionAttributeNames={"#m": "month"},
-            ExpressionAttributeValues={":m": month, ":a": f"{month}-{first:02d}#", ":b": f"{month}-{last:02d}#~"},
-        )
+        table = self._resource.Table(self._table_name)
+        rows = query_month(table, month, "month_key", f"{month}-{first:02d}#", f"{month}-{last:02d}#~")
         return [{k: v for k, v in r.items() if k not in _KEYS} for r in rows]
 
     def facts_between(self, first: date, last: date) -> list[CostFact]:

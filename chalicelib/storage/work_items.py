@@ -35,7 +35,7 @@ from typing import Optional, Sequence
 
 from chalicelib.domain.facts import DailyUnits
 from chalicelib.domain.work_items import WorkItem
-from chalicelib.storage.batching import TRANSACT_BATCH, batch_get, query_all
+from chalicelib.storage.batching import TRANSACT_BATCH, batch_get, query_all, query_month
 from chalicelib.storage.settled_days import DayRevisions, open_month_rows
 
 MARKER_PREFIX = "~batch#"  # legacy marker items in the counts table: (use_case=~batch#<id>, day="-")
@@ -224,15 +224,7 @@ class WorkItemStore:
 
     def units_for_month(self, month: str) -> list[DailyUnits]:
         """Every use case's daily counts in a month: one query over small counter items."""
-        table = self._resource.Table(self._counts)
-        rows = query_all(
-            table,
-            IndexName="by_month",
-            KeyConditionExpression="#mo = :mo",
-            ExpressionAttributeNames={"#mo": "month"},
-            ExpressionAttributeValues={":mo": month},
-        )
-        return [_daily_units(r) for r in rows]
+        return [_daily_units(r) for r in query_month(self._resource.Table(self._counts), month)]
 
     def units_for_open_month(self, month: str) -> list[DailyUnits]:
         """The same counts as `units_for_month`, settled days from their cache (settled_days.py):
@@ -241,12 +233,8 @@ class WorkItemStore:
         return [_daily_units(r) for r in rows]
 
     def _month_days(self, month: str, first: int, last: int) -> list[dict]:
-        rows = query_all(
-            self._resource.Table(self._counts),
-            IndexName="by_month",
-            KeyConditionExpression="#mo = :mo AND #d BETWEEN :a AND :b",
-            ExpressionAttributeNames={"#mo": "month", "#d": "day"},
-            ExpressionAttributeValues={":mo": month, ":a": f"{month}-{first:02d}", ":b": f"{month}-{last:02d}"},
+        rows = query_month(
+            self._resource.Table(self._counts), month, "day", f"{month}-{first:02d}", f"{month}-{last:02d}"
         )
         return [
             {k: r[k] for k in ("use_case", "day", "units", "success_units", "review_minutes") if k in r} for r in rows
