@@ -172,27 +172,11 @@ class OutboxStore:
 
     def mark_sent(self, key: str, now: datetime, message_id: str) -> None:
         """Sent: never sent again. The pending marker goes in the same transaction."""
-        client = self._resource.meta.client
-        client.transact_write_items(
-            TransactItems=[
-                {
-                    "Update": {
-                        "TableName": self._table_name,
-                        "Key": {"pk": PK, "sk": key},
-                        "UpdateExpression": "SET #s = :sent, sent_at = :at, last_attempt_at = :at, message_id = :id "
-                        "ADD attempts :one",
-                        "ConditionExpression": "attribute_exists(pk)",
-                        "ExpressionAttributeNames": {"#s": "status"},
-                        "ExpressionAttributeValues": {
-                            ":sent": SENT,
-                            ":at": _iso(now),
-                            ":id": message_id or "",
-                            ":one": Decimal(1),
-                        },
-                    }
-                },
-                {"Delete": {"TableName": self._table_name, "Key": {"pk": PENDING_PK, "sk": key}}},
-            ]
+        self._settle(
+            key,
+            "SET #s = :sent, sent_at = :at, last_attempt_at = :at, message_id = :id ADD attempts :one",
+            "attribute_exists(pk)",
+            {":sent": SENT, ":at": _iso(now), ":id": message_id or "", ":one": Decimal(1)},
         )
 
     def mark_failed(self, key: str, now: datetime, error: str) -> int:
@@ -214,22 +198,31 @@ class OutboxStore:
 
     def abandon(self, key: str, now: datetime, reason: str) -> None:
         """Give up on a pending email (it is kept, with its reason, and its key is never sent)."""
-        client = self._resource.meta.client
-        client.transact_write_items(
+        self._settle(
+            key,
+            "SET #s = :abandoned, last_attempt_at = :at, last_error = :err",
+            "attribute_exists(pk) AND #s = :pending",
+            {
+                ":abandoned": ABANDONED,
+                ":pending": PENDING,
+                ":at": _iso(now),
+                ":err": (reason or "abandoned")[:MAX_ERROR_CHARS],
+            },
+        )
+
+    def _settle(self, key: str, update: str, condition: str, values: dict) -> None:
+        """Update the email (`update` on `condition`; `#s` names its status) and delete its pending
+        marker, in one transaction: a settled email (sent or abandoned) is never pending again."""
+        self._resource.meta.client.transact_write_items(
             TransactItems=[
                 {
                     "Update": {
                         "TableName": self._table_name,
                         "Key": {"pk": PK, "sk": key},
-                        "UpdateExpression": "SET #s = :abandoned, last_attempt_at = :at, last_error = :err",
-                        "ConditionExpression": "attribute_exists(pk) AND #s = :pending",
+                        "UpdateExpression": update,
+                        "ConditionExpression": condition,
                         "ExpressionAttributeNames": {"#s": "status"},
-                        "ExpressionAttributeValues": {
-                            ":abandoned": ABANDONED,
-                            ":pending": PENDING,
-                            ":at": _iso(now),
-                            ":err": (reason or "abandoned")[:MAX_ERROR_CHARS],
-                        },
+                        "ExpressionAttributeValues": values,
                     }
                 },
                 {"Delete": {"TableName": self._table_name, "Key": {"pk": PENDING_PK, "sk": key}}},
