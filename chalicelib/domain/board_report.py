@@ -81,46 +81,25 @@ def build(
             f"No AI spend was recorded in {month}: no billing source reported a cost and no agent "
             f"posted work. Maturity stage {maturity_stage} of 5."
         )
-        return BoardReport(
-            month,
-            currency,
-            total,
-            budget,
-            variance,
-            prior_month,
-            prior_total,
-            change,
-            change_share,
-            coverage,
-            agents,
-            margin,
-            anomalies,
-            headcount,
-            offset,
-            net,
-            maturity_stage,
-            dict(pool_balances),
-            benchmarks,
-            summary,
-        )
-    parts = [f"AI spend in {month} was {show_money(total, currency)}"]
-    if budget is not None:
-        parts.append(
-            f"{show_money(abs(variance), currency)} {'over' if variance > 0 else 'under'} the "
-            f"{show_money(budget, currency)} budget"
-        )
-    if change_share is not None:
-        parts.append(f"{show_percent(abs(change_share))} {'up' if change >= 0 else 'down'} on {prior_month}")
-    summary = ", ".join(parts) + "."
-    hot = [a for a in agents if a.colour in ("red", "critical")]
-    summary += f" {len(agents)} agents; {len(hot)} red or critical." if agents else ""
-    summary += f" Margin benefit vs manual work: {show_money(margin, currency)}."
-    if headcount:
-        summary += (
-            f" Headcount offset {show_money(offset, currency)} against the agents' cost: "
-            f"{'net saving' if net > 0 else 'net cost'} {show_money(abs(net), currency)}."
-        )
-    summary += f" {len(anomalies)} anomalies (days running hot). Maturity stage {maturity_stage} of 5."
+    else:
+        parts = [f"AI spend in {month} was {show_money(total, currency)}"]
+        if budget is not None:
+            parts.append(
+                f"{show_money(abs(variance), currency)} {'over' if variance > 0 else 'under'} the "
+                f"{show_money(budget, currency)} budget"
+            )
+        if change_share is not None:
+            parts.append(f"{show_percent(abs(change_share))} {'up' if change >= 0 else 'down'} on {prior_month}")
+        summary = ", ".join(parts) + "."
+        hot = [a for a in agents if a.colour in ("red", "critical")]
+        summary += f" {len(agents)} agents; {len(hot)} red or critical." if agents else ""
+        summary += f" Margin benefit vs manual work: {show_money(margin, currency)}."
+        if headcount:
+            summary += (
+                f" Headcount offset {show_money(offset, currency)} against the agents' cost: "
+                f"{'net saving' if net > 0 else 'net cost'} {show_money(abs(net), currency)}."
+            )
+        summary += f" {len(anomalies)} anomalies (days running hot). Maturity stage {maturity_stage} of 5."
     return BoardReport(
         month,
         currency,
