@@ -65,16 +65,19 @@ class UnitCostSeries:
 
     def rows(self) -> Iterator[UnitCost]:
         for i in range(len(self.starts)):
-            yield UnitCost(
-                self.use_case,
-                self.period,
-                self.starts[i],
-                self.labels[i],
-                self.costs[i],
-                self.units[i],
-                self.cpus[i],
-                self.flags[i],
-            )
+            yield self._row(i)
+
+    def _row(self, i: int) -> UnitCost:
+        return UnitCost(
+            self.use_case,
+            self.period,
+            self.starts[i],
+            self.labels[i],
+            self.costs[i],
+            self.units[i],
+            self.cpus[i],
+            self.flags[i],
+        )
 
     def get(self, start: date) -> Optional[UnitCost]:
         """The period starting on `start` (a day, a Monday or a 1st), if in the series."""
@@ -86,16 +89,7 @@ class UnitCostSeries:
             i = next((j for j, s in enumerate(self.starts) if s == start), None)
             if i is None:
                 return None
-        return UnitCost(
-            self.use_case,
-            self.period,
-            self.starts[i],
-            self.labels[i],
-            self.costs[i],
-            self.units[i],
-            self.cpus[i],
-            self.flags[i],
-        )
+        return self._row(i)
 
 
 @dataclass(frozen=True)
