@@ -45,11 +45,24 @@ def previous_month(day: date) -> str:
     return month_key(day.replace(day=1) - timedelta(days=1))
 
 
+def _month_number(day: date) -> int:
+    return day.year * 12 + day.month - 1  # months since January of year 0
+
+
+def _month_named(number: int) -> str:
+    return f"{number // 12:04d}-{number % 12 + 1:02d}"
+
+
 def months_back(today: date, n: int) -> list[str]:
     """The `n` months up to and including `today`'s, oldest first: 2026-11-30 and 3 give
     ["2026-09", "2026-10", "2026-11"]; 0 gives []."""
-    this_month = today.year * 12 + today.month - 1  # months since January of year 0
-    return [f"{m // 12:04d}-{m % 12 + 1:02d}" for m in range(this_month - n + 1, this_month + 1)]
+    this_month = _month_number(today)
+    return [_month_named(m) for m in range(this_month - n + 1, this_month + 1)]
+
+
+def months_between(first: date, last: date) -> list[str]:
+    """The months from `first`'s to `last`'s, both included, oldest first ([] when last's is earlier)."""
+    return [_month_named(m) for m in range(_month_number(first), _month_number(last) + 1)]
 
 
 def months_of(days: Iterable[date]) -> list[str]:

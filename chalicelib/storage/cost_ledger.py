@@ -33,6 +33,7 @@ from decimal import Decimal
 from typing import Iterable
 
 from chalicelib.domain.facts import CostFact
+from chalicelib.domain.periods import months_between
 from chalicelib.storage.batching import batch_get, batch_write, query_all, query_month
 from chalicelib.storage.settled_days import DayRevisions, open_month_rows
 
@@ -287,12 +288,6 @@ class CostLedger:
         return [{k: v for k, v in r.items() if k not in _KEYS} for r in rows]
 
     def facts_between(self, first: date, last: date) -> list[CostFact]:
-        months = sorted({f"{y:04d}-{m:02d}" for y, m in _months(first, last)})
-        return [f for month in months for f in self.facts_for_month(month) if first <= f.day <= last]
-
-
-def _months(first: date, last: date):
-    y, m = first.year, first.month
-    while (y, m) <= (last.year, last.month):
-        yield y, m
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+        return [
+            f for month in months_between(first, last) for f in self.facts_for_month(month) if first <= f.day <= last
+        ]

@@ -38,6 +38,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Callable, Iterable, Iterator
 
+from chalicelib.domain.periods import month_key
 from chalicelib.storage.batching import batch_get, batch_write, query_all
 
 CHUNK_BYTES = 300_000  # well under DynamoDB's 400 KB item limit
@@ -53,7 +54,7 @@ def settle_seconds() -> float:
 def _months(days: Iterable[date]) -> dict:
     by_month: dict = {}
     for day in days:
-        by_month.setdefault(f"{day.year:04d}-{day.month:02d}", set()).add(day.day)
+        by_month.setdefault(month_key(day), set()).add(day.day)
     return by_month
 
 

@@ -9,7 +9,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chalicelib.domain.money import CPU_PLACES, api_amount
-from chalicelib.domain.periods import month_first_day, month_key, months_back, months_of, previous_month
+from chalicelib.domain.periods import (
+    month_first_day,
+    month_key,
+    months_back,
+    months_between,
+    months_of,
+    previous_month,
+)
 
 
 def test_months_back_oldest_first_across_a_new_year():
@@ -38,3 +45,9 @@ def test_api_amount_is_a_string_rounded_half_even():
 def test_months_of_days_each_once_oldest_first():
     assert months_of([date(2026, 1, 3), date(2025, 12, 31), date(2026, 1, 1)]) == ["2025-12", "2026-01"]
     assert months_of([]) == []
+
+
+def test_months_between_both_ends_included():
+    assert months_between(date(2025, 11, 30), date(2026, 2, 1)) == ["2025-11", "2025-12", "2026-01", "2026-02"]
+    assert months_between(date(2026, 2, 1), date(2026, 2, 28)) == ["2026-02"]
+    assert months_between(date(2026, 3, 1), date(2026, 2, 28)) == []

@@ -175,3 +175,10 @@ def test_partial_answers_replace_only_their_days(aws, answers):
             if f.source == source:
                 stored.setdefault(f.day, {})[f.service] = f.effective_cost
         assert stored == {day: v for day, v in model.items() if v}
+
+
+def test_facts_between_reads_every_month_from_the_first_day_to_the_last(aws):
+    days = [date(2025, 11, 30), date(2025, 12, 1), date(2026, 1, 31), date(2026, 2, 1)]
+    ledger().replace_days("openai", days, [fact(d, str(n + 1)) for n, d in enumerate(days)])
+    got = ledger().facts_between(date(2025, 11, 30), date(2026, 1, 31))
+    assert sorted((f.day, f.effective_cost) for f in got) == [(d, D(n + 1)) for n, d in enumerate(days[:3])]
