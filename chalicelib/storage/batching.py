@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import time
-from typing import Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 WRITE_BATCH = 25  # BatchWriteItem's limit
 GET_BATCH = 100  # BatchGetItem's limit
@@ -26,21 +26,22 @@ def _back_off(round_: int) -> None:
     time.sleep(random.uniform(0, min(2.0, 0.05 * 2**round_)))
 
 
+def _until_processed(send: Callable[..., dict], request_items: dict, left_over: str, table: str, what: str) -> int:
+    """Send `request_items` (``send(RequestItems=...)``) and again what DynamoDB leaves unprocessed (its
+    answer's `left_over`), backing off between tries; returns the calls made."""
+    for round_ in range(MAX_ROUNDS):
+        request_items = send(RequestItems=request_items).get(left_over) or {}
+        if not request_items:
+            return round_ + 1
+        _back_off(round_)
+    raise UnprocessedAfterRetries(f"{table}: {what} still unprocessed after {MAX_ROUNDS} tries")
+
+
 def batch_write(resource, table: str, requests: Iterable[dict]) -> int:
     """Write Put/Delete requests 25 per call; returns the number of BatchWriteItem calls made."""
     calls = 0
-    pending = list(requests)
-    for batch in chunks(pending, WRITE_BATCH):
-        request_items = {table: list(batch)}
-        for round_ in range(MAX_ROUNDS):
-            calls += 1
-            response = resource.batch_write_item(RequestItems=request_items)
-            request_items = response.get("UnprocessedItems") or {}
-            if not request_items:
-                break
-            _back_off(round_)
-        else:
-            raise UnprocessedAfterRetries(f"{table}: items still unprocessed after {MAX_ROUNDS} tries")
+    for batch in chunks(list(requests), WRITE_BATCH):
+        calls += _until_processed(resource.batch_write_item, {table: list(batch)}, "UnprocessedItems", table, "items")
     return calls
 
 
@@ -55,6 +56,12 @@ def batch_get(
     """Fetch items by key, 100 per call; returns (items, calls). `consistent`: strongly
     consistent reads (every write acknowledged before the read is seen)."""
     found: list[dict] = []
+
+    def get(**request) -> dict:
+        response = resource.batch_get_item(**request)
+        found.extend(response.get("Responses", {}).get(table, []))
+        return response
+
     calls = 0
     for batch in chunks(list(keys), GET_BATCH):
         request: dict = {"Keys": list(batch)}
@@ -64,17 +71,7 @@ def batch_get(
             request["ExpressionAttributeNames"] = names
         if consistent:
             request["ConsistentRead"] = True
-        request_items = {table: request}
-        for round_ in range(MAX_ROUNDS):
-            calls += 1
-            response = resource.batch_get_item(RequestItems=request_items)
-            found.extend(response.get("Responses", {}).get(table, []))
-            request_items = response.get("UnprocessedKeys") or {}
-            if not request_items:
-                break
-            _back_off(round_)
-        else:
-            raise UnprocessedAfterRetries(f"{table}: keys still unprocessed after {MAX_ROUNDS} tries")
+        calls += _until_processed(get, {table: request}, "UnprocessedKeys", table, "keys")
     return found, calls
 
 
