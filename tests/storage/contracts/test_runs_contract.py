@@ -32,14 +32,6 @@ class RunsContract:
             int(WALL.timestamp()) + LEASE,
         )
 
-    def test_of_runs_racing_for_the_lock_exactly_one_holds_it(self, runs):
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(max_workers=6) as pool:
-            taken = list(pool.map(lambda n: runs.acquire(f"run-{n}", WALL, LEASE), range(6)))
-        winners = [t["run_id"] for t in taken if t is not None]
-        assert len(winners) == 1 and runs.holder()["run_id"] == winners[0]
-
     def test_a_released_lock_is_free_and_a_release_by_another_run_changes_nothing(self, runs):
         runs.acquire("run-a", WALL, LEASE)
         runs.release("run-b")
@@ -92,6 +84,17 @@ class TestInMemoryRuns(RunsContract):
         from chalicelib.storage.in_memory import InMemoryRuns
 
         return InMemoryRuns()
+
+    # DynamoDB's lock under overlapping runs: tests/sheet/test_pipeline_runs.py (a run started while
+    # another holds the lock is skipped); moto does not isolate requests from threads as DynamoDB does.
+
+    def test_of_runs_racing_for_the_lock_exactly_one_holds_it(self, runs):
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            taken = list(pool.map(lambda n: runs.acquire(f"run-{n}", WALL, LEASE), range(6)))
+        winners = [t["run_id"] for t in taken if t is not None]
+        assert len(winners) == 1 and runs.holder()["run_id"] == winners[0]
 
 
 class TestDynamoDBRuns(RunsContract):

@@ -34,9 +34,9 @@ class WorkItemsContract:
     def test_counters_equal_their_items(self, store):
         items = [
             item("c1", NOV1),
-            item("c2", NOV1, status="failed", minutes="2.5"),
+            item("c2", NOV1, status="failure", minutes="2.5"),
             item("c3", NOV2, minutes="1.25"),
-            item("t1", NOV1, use_case="ticket-triage", status="escalated"),
+            item("t1", NOV1, use_case="ticket-triage", status="failure"),
         ]
         outcome = store.save(items, NOW)
         assert outcome.replaced == set()
@@ -56,7 +56,7 @@ class WorkItemsContract:
 
     def test_a_repost_on_another_day_moves_its_count_and_the_old_day_stays_at_zero(self, store):
         store.save([item("c1", NOV1, minutes="3")], NOW)
-        store.save([item("c1", NOV2, status="failed", minutes="1")], NOW)
+        store.save([item("c1", NOV2, status="failure", minutes="1")], NOW)
         assert store.units_for_month("2026-11") == [
             DailyUnits("claims-processing", NOV1, 0, 0, D(0)),
             DailyUnits("claims-processing", NOV2, 1, 0, D(1)),
@@ -76,20 +76,6 @@ class WorkItemsContract:
         assert [u.day for u in store.units_for_month("2026-11")] == [NOV1, NOV2, NOV3]
         assert counts(store.units_for_open_month("2026-11")) == counts(store.units_for_month("2026-11"))
 
-    def test_concurrent_posts_of_the_same_items_leave_counters_equal_to_their_items(self, store):
-        from concurrent.futures import ThreadPoolExecutor
-
-        def post(n: int) -> None:  # each client reposts c0..c3 on its own day and status
-            day = (NOV1, NOV2)[n % 2]
-            store.save([item(f"c{i}", day, status=("success", "failed")[n % 2], minutes=str(n)) for i in range(4)], NOW)
-
-        with ThreadPoolExecutor(max_workers=4) as pool:
-            list(pool.map(post, range(4)))
-        by_day = counts(store.units_for_month("2026-11"))
-        assert sum(u for u, _, _ in by_day.values()) == 4  # every item counted once, wherever it landed
-        for (use_case, day), (units, successes, _) in by_day.items():
-            assert units == store.recount_day(use_case, day) and successes == (units if day == NOV1 else 0)
-
     def test_an_empty_batch_changes_nothing(self, store):
         outcome = store.save([], NOW)
         assert outcome.replaced == set()
@@ -100,7 +86,7 @@ class WorkItemsContract:
         first = written(store.revisions.heads(["2026-11"])["2026-11"])
         store.save([item("c1")], NOW)
         assert written(store.revisions.heads(["2026-11"])["2026-11"]) == first
-        store.save([item("c1", status="failed")], NOW)
+        store.save([item("c1", status="failure")], NOW)
         assert written(store.revisions.heads(["2026-11"])["2026-11"]) > first
         assert store.revisions.heads(["2026-10"]) == {}
 
@@ -111,6 +97,25 @@ class TestInMemoryWorkItems(WorkItemsContract):
         from chalicelib.storage.in_memory import InMemoryWorkItems
 
         return InMemoryWorkItems()
+
+    # DynamoDB's counters under concurrent posts: tests/storage/test_work_items_concurrency.py (moto's
+    # requests serialized, as DynamoDB isolates each one; moto alone does not).
+
+    def test_concurrent_posts_of_the_same_items_leave_counters_equal_to_their_items(self, store):
+        from concurrent.futures import ThreadPoolExecutor
+
+        def post(n: int) -> None:  # each client reposts c0..c3 on its own day and status
+            day = (NOV1, NOV2)[n % 2]
+            store.save(
+                [item(f"c{i}", day, status=("success", "failure")[n % 2], minutes=str(n)) for i in range(4)], NOW
+            )
+
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            list(pool.map(post, range(4)))
+        by_day = counts(store.units_for_month("2026-11"))
+        assert sum(u for u, _, _ in by_day.values()) == 4  # every item counted once, wherever it landed
+        for (use_case, day), (units, successes, _) in by_day.items():
+            assert units == store.recount_day(use_case, day) and successes == (units if day == NOV1 else 0)
 
 
 class TestDynamoDBWorkItems(WorkItemsContract):
