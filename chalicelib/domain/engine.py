@@ -58,7 +58,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
-from typing import Iterable, Mapping, Optional, Sequence
+from typing import Callable, Iterable, Mapping, Optional, Sequence
 
 from . import board_report
 from .allocation import Ledger, build_ledger, month_allocations
@@ -198,6 +198,16 @@ def _daily_sums(cal: Calendar, series):
         return sum(series.costs[a:b], ZERO), sum(series.units[a:b])
 
     return sums
+
+
+def _month_cpu(daily: Callable[[date, date], tuple], month_start: date, today: date, reported: Optional[date]):
+    """The month's cost per unit over its days through the last one with work-item counts: spend of
+    days whose counts have not arrived yet is not divided by the units of the days that have (no
+    verdict without the data behind it)."""
+    if reported is None or reported < month_start:
+        return None
+    cost, units = daily(month_start, min(today, reported) + timedelta(days=1))
+    return cost / units if units else None
 
 
 def _by_use_case_month(ledger: Ledger) -> dict:
@@ -347,7 +357,7 @@ def compute_ledger(
             overrun_week=slo.overrun_latest,
             overrun_prior_week=slo.overrun_prior,
             overrun_current_week=slo.overrun_current,
-            cpu_month=fc.month_to_date / mtd_units if mtd_units else None,
+            cpu_month=_month_cpu(daily, month_first_day(current), today, reported),
             month_to_date_cost=fc.month_to_date,
             month_to_date_units=mtd_units,
             daily_average=fc.daily_average,

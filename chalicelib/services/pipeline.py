@@ -585,8 +585,8 @@ def _store_guardrails(deps: Deps, out, at: str):
             cost_per_unit_period=(
                 week_label(st.latest_week)
                 if st.cpu_week is not None
-                else f"{out.month} to date"
-                if st.cpu_month is not None
+                else f"{out.month}-01 to {st.counts_reported_through.isoformat()}"
+                if st.cpu_month is not None and st.counts_reported_through is not None
                 else ""
             ),
             cost_per_unit_this_week=st.cpu_current_week,

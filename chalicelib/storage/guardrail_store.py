@@ -38,7 +38,9 @@ class Guardrail:
     budget_remaining: Optional[Decimal] = None
     as_of: Optional[str] = None
     critical_since: Optional[date] = None  # the latched critical episode's first day, if any
-    cost_per_unit_period: str = ""  # what cost_per_unit is: "2026-W48" (a complete week) or "2026-12 to date"
+    # what cost_per_unit is: "2026-W48" (a complete week) or "2026-12-01 to 2026-12-02" (the month
+    # through its last day with counts)
+    cost_per_unit_period: str = ""
     cost_per_unit_this_week: Optional[Decimal] = None  # the current week's days with counts, so far
     counts_reported_through: Optional[date] = None  # the latest UTC day with posted work items
     hints: tuple[GuardrailHint, ...] = ()  # the biggest levers, largest first (empty: none, or on target)

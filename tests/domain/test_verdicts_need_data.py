@@ -167,3 +167,14 @@ def test_a_closed_month_is_judged_by_the_terms_of_its_last_day_not_the_1st_after
     out = engine.compute(org(agent, terms_history=history), facts, work, date(2026, 10, 10))
     september = next(r for r in out.pnl if r.month == "2026-09")
     assert september.target_cpu == D(5) and september.colour == "yellow"
+
+
+def test_month_to_date_cost_per_unit_leaves_out_days_whose_counts_have_not_arrived():
+    # December: the 1st and the 2nd billed at $5 a claim, counts posted for the 1st only.
+    facts, work = steady(date(2026, 11, 23), TODAY + timedelta(days=1))
+    counted = [w for w in work if w.day <= date(2026, 12, 1)]
+    s = engine.compute(org(AGENT), facts, counted, TODAY).status("claims")
+    assert s.cpu_month == D(5)  # the 2nd's $500 is not divided by the 1st's 100 claims
+    assert s.month_to_date_cost == D(1000)  # the month's spend is all still counted
+    nothing_yet = engine.compute(org(AGENT), facts, [w for w in work if w.day < date(2026, 12, 1)], TODAY)
+    assert nothing_yet.status("claims").cpu_month is None  # no December counts: no December figure
