@@ -25,6 +25,10 @@ serve: $(VENV)/.installed-local  ## the local stack until Ctrl-C (API on PORT, d
 test: $(VENV)/.installed  ## pytest, then the Apps Script add-on's Node tests (node --test; no npm install); fails if either fails
 	status=0; $(PY) -m pytest -q || status=$$?; node --test sheets_addon/test/ || status=1; exit $$status
 
+.PHONY: test-fast
+test-fast: $(VENV)/.installed  ## under 20 s, no AWS or emulator: the money engine, the services on in-memory stores and the stores' contracts in memory (tests/domain, tests/services, tests/storage/contracts -k "not TestDynamoDB"), then the add-on's Node tests
+	status=0; $(PY) -m pytest -q tests/domain tests/services tests/storage/contracts -k "not TestDynamoDB" || status=$$?; node --test sheets_addon/test/ || status=1; exit $$status
+
 bench: $(VENV)/.installed
 	$(PY) bench/run_all.py
 
