@@ -209,3 +209,41 @@ def test_shift_rows_moves_cells_and_ranges():
     assert sheet.row_count == 11 and (8, 0) not in sheet.cells and sheet.merges == []
     assert shift_span(0, 5, 2, 2, insert=False) == (0, 3)
     assert shift_span(2, 4, 2, 2, insert=False) is None
+
+
+def test_the_support_table_names_only_what_google_has_and_covers_what_it_reaches():
+    from sheets_emulator import discovery, support
+    from sheets_emulator.batch_requests import HANDLERS, KNOWN_KINDS
+
+    schemas = discovery.sheets()["schemas"]
+    assert set(HANDLERS) <= KNOWN_KINDS
+    for name, entry in support.SUPPORT.items():
+        assert name in schemas, name
+        named = entry.fields | entry.stored | entry.ignored | set(entry.values)
+        assert named <= set(schemas[name]), (name, named - set(schemas[name]))
+        for field in entry.fields:
+            ref = support._ref(schemas[name][field])
+            assert ref is None or ref == "Request" or ref in support.SUPPORT, (name, field, ref)
+    for kind in HANDLERS:
+        assert schemas["Request"][kind][1:] in support.SUPPORT, kind
+    for request, (member, target) in support.MASKED.items():
+        assert member in schemas[request] and target in support.SUPPORT
+
+
+def test_the_package_never_imports_the_application():
+    import pathlib
+
+    import sheets_emulator
+
+    root = pathlib.Path(sheets_emulator.__file__).parent
+    for path in root.rglob("*.py"):
+        text = path.read_text()
+        for needle in (
+            "import chalicelib",
+            "from chalicelib",
+            "import local",
+            "from local",
+            "from tests",
+            "import tests",
+        ):
+            assert needle not in text, (path, needle)

@@ -135,7 +135,7 @@ class EmulatorApp:
 def _kind(raw_path: str) -> str:
     if raw_path.startswith("/v4/spreadsheets"):
         return "sheets"
-    if raw_path.startswith(("/drive/v3/files", "/upload/drive/")):
+    if raw_path.startswith(("/drive/", "/upload/drive/")):
         return "drive"
     if raw_path == "/token":
         return "token"

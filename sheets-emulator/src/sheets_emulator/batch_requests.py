@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 from typing import Any, Callable, Optional
 
-from . import fieldmask
+from . import checks, discovery, fieldmask, support
 from .a1 import Rect, format_open_range, format_range
 from .errors import ApiError
 from .formulas import Unsupported
@@ -33,77 +33,7 @@ class RequestError(Exception):
 
 
 # Every request kind Sheets knows (so an unimplemented one is told apart from a typo).
-KNOWN_KINDS = {
-    "updateSpreadsheetProperties",
-    "updateSheetProperties",
-    "updateDimensionProperties",
-    "updateNamedRange",
-    "repeatCell",
-    "addNamedRange",
-    "deleteNamedRange",
-    "addSheet",
-    "deleteSheet",
-    "autoFill",
-    "cutPaste",
-    "copyPaste",
-    "mergeCells",
-    "unmergeCells",
-    "updateBorders",
-    "updateCells",
-    "addFilterView",
-    "appendCells",
-    "clearBasicFilter",
-    "deleteDimension",
-    "deleteEmbeddedObject",
-    "deleteFilterView",
-    "duplicateFilterView",
-    "duplicateSheet",
-    "findReplace",
-    "insertDimension",
-    "insertRange",
-    "moveDimension",
-    "updateEmbeddedObjectPosition",
-    "pasteData",
-    "textToColumns",
-    "updateFilterView",
-    "deleteRange",
-    "appendDimension",
-    "addConditionalFormatRule",
-    "updateConditionalFormatRule",
-    "deleteConditionalFormatRule",
-    "sortRange",
-    "setDataValidation",
-    "setBasicFilter",
-    "addProtectedRange",
-    "updateProtectedRange",
-    "deleteProtectedRange",
-    "autoResizeDimensions",
-    "addChart",
-    "updateChartSpec",
-    "updateBanding",
-    "addBanding",
-    "deleteBanding",
-    "createDeveloperMetadata",
-    "updateDeveloperMetadata",
-    "deleteDeveloperMetadata",
-    "randomizeRange",
-    "addDimensionGroup",
-    "deleteDimensionGroup",
-    "updateDimensionGroup",
-    "trimWhitespace",
-    "deleteDuplicates",
-    "updateEmbeddedObjectBorder",
-    "addSlicer",
-    "updateSlicerSpec",
-    "addDataSource",
-    "updateDataSource",
-    "deleteDataSource",
-    "refreshDataSource",
-    "cancelDataSourceRefresh",
-    "addTable",
-    "updateTable",
-    "deleteTable",
-}
+KNOWN_KINDS = frozenset(discovery.sheets()["schemas"]["Request"])
 
 
 class Batch:
@@ -563,7 +493,7 @@ def update_dimension_properties(b: Batch, req: dict) -> None:
 
 
 def auto_resize_dimensions(b: Batch, req: dict) -> None:
-    dims = req.get("dimensions") or req.get("dataSourceSheetDimensions")
+    dims = req.get("dimensions")
     if not dims:
         raise RequestError("dimensions must be set")
     sheet, dim, start, end = b.dimension_range(dims)
@@ -816,47 +746,61 @@ HANDLERS: dict[str, Callable[[Batch, dict], Optional[dict]]] = {
 SUPPORTED_KINDS = tuple(sorted(HANDLERS))
 
 
-def _drop_nulls(obj: Any) -> Any:
-    """JSON null means "not set" to the API: it is never stored or echoed."""
-    if isinstance(obj, dict):
-        return {k: _drop_nulls(v) for k, v in obj.items() if v is not None}
-    if isinstance(obj, list):
-        return [_drop_nulls(v) for v in obj]
-    return obj
+def _request_schema(kind: str) -> str:
+    return discovery.sheets()["schemas"]["Request"][kind][1:]
+
+
+def check_request(i: int, kind: str, payload: dict) -> None:
+    """Refuse what request ``i`` asks for that the emulator does not implement (nothing is applied)."""
+    if kind not in HANDLERS:
+        raise ApiError(
+            400, f"Invalid requests[{i}].{kind}: the local Sheets emulator does not implement this request kind."
+        )
+    schema = _request_schema(kind)
+    masked = support.MASKED.get(schema)
+    if masked and payload.get("fields"):
+        bad = checks.mask_errors(fieldmask.parse(payload["fields"]), masked[1])
+        if bad:
+            raise ApiError(
+                400,
+                f"Invalid requests[{i}].{kind}: 'fields' names {', '.join(repr(b) for b in bad)}, "
+                f"which {masked[1]} does not have.",
+            )
+    try:
+        support.check(payload, schema)
+    except support.Unsupported as exc:
+        raise ApiError(
+            400, f"Invalid requests[{i}].{kind}: the local Sheets emulator does not implement {exc}."
+        ) from None
 
 
 def apply(book: Spreadsheet, body: dict, requester: Optional[str] = None) -> list[dict]:
     """Run the requests of a batchUpdate body in order against ``book``.
 
-    The caller passes a copy and keeps it only when this returns.
+    The body is read as Google reads it (unknown names refused, see :mod:`.checks`), then every request
+    is checked for what the emulator does not implement (:mod:`.support`) before any is applied. The
+    caller passes a copy and keeps it only when this returns.
     """
-    requests = (body or {}).get("requests")
-    if not isinstance(requests, list) or not requests:
+    body = checks.parse_body(body, "BatchUpdateSpreadsheetRequest")
+    try:
+        support.check({k: v for k, v in body.items() if k != "requests"}, "BatchUpdateSpreadsheetRequest")
+    except support.Unsupported as exc:
+        raise ApiError(400, f"The local Sheets emulator does not implement {exc}.") from None
+    requests = body.get("requests")
+    if not requests:
         raise ApiError(400, "Invalid requests: at least one request must be specified.")
-    batch = Batch(book, requester)
-    replies = []
+    kinds = []
     for i, req in enumerate(requests):
-        if not isinstance(req, dict) or len(req) != 1:
-            kinds = list(req) if isinstance(req, dict) else []
-            if len(kinds) > 1:
-                raise ApiError(
-                    400,
-                    f"Invalid value at 'requests[{i}]' (oneof field 'kind' is already set. Cannot set '{kinds[1]}')",
-                )
+        if not req:
             raise ApiError(400, f"Invalid requests[{i}]: No request set.")
         kind, payload = next(iter(req.items()))
-        handler = HANDLERS.get(kind)
-        if handler is None:
-            if kind in KNOWN_KINDS:
-                raise ApiError(
-                    400,
-                    f"Invalid requests[{i}].{kind}: the local Sheets emulator does not implement this request kind.",
-                )
-            raise ApiError(
-                400, f"Invalid JSON payload received. Unknown name \"{kind}\" at 'requests[{i}]': Cannot find field."
-            )
+        check_request(i, kind, payload)
+        kinds.append((kind, payload))
+    batch = Batch(book, requester)
+    replies = []
+    for i, (kind, payload) in enumerate(kinds):
         try:
-            reply = handler(batch, _drop_nulls(payload or {}))
+            reply = HANDLERS[kind](batch, payload)
         except RequestError as exc:
             raise ApiError(400, f"Invalid requests[{i}].{kind}: {exc}") from None
         except (TypeError, ValueError, KeyError) as exc:

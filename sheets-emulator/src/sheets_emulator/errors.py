@@ -53,19 +53,32 @@ class ApiError(Exception):
         *,
         drive_reason: str | None = None,
         drive_location: str | None = None,
+        details: list[dict[str, Any]] | None = None,
     ):
         self.code = code
         self.message = message or DEFAULT_MESSAGES.get(code, "Error")
         self.drive_reason = drive_reason
         self.drive_location = drive_location
+        self.details = details
         super().__init__(f"{code}: {self.message}")
 
     def body(self) -> dict[str, Any]:
-        return error_body(self.code, self.message, drive_reason=self.drive_reason, drive_location=self.drive_location)
+        return error_body(
+            self.code,
+            self.message,
+            drive_reason=self.drive_reason,
+            drive_location=self.drive_location,
+            details=self.details,
+        )
 
 
 def error_body(
-    code: int, message: str | None = None, *, drive_reason: str | None = None, drive_location: str | None = None
+    code: int,
+    message: str | None = None,
+    *,
+    drive_reason: str | None = None,
+    drive_location: str | None = None,
+    details: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     message = message or DEFAULT_MESSAGES.get(code, "Error")
     err: dict[str, Any] = {"code": code, "message": message}
@@ -76,7 +89,14 @@ def error_body(
         err["errors"] = [item]
     else:
         err["status"] = STATUS_BY_CODE.get(code, "UNKNOWN")
+        if details:
+            err["details"] = details
     return {"error": err}
+
+
+def drive_error(code: int, message: str, reason: str = "badRequest", location: str | None = None) -> ApiError:
+    """A Drive v3 error: ``{"error": {"code", "message", "errors": [{"domain", "reason", ...}]}}``."""
+    return ApiError(code, message, drive_reason=reason, drive_location=location)
 
 
 def bad_request(message: str) -> ApiError:

@@ -59,7 +59,8 @@ def _clip_for_read(t: Target) -> Rect:
 
 
 def _option(value: Optional[str], allowed: tuple, default: str, name: str) -> str:
-    if value in (None, ""):
+    """An enum option; unset (or ``*_UNSPECIFIED``, which Sheets reads as unset) is the default."""
+    if value in (None, "") or str(value).endswith("_UNSPECIFIED"):
         return default
     if value not in allowed:
         raise ApiError(400, f"Invalid value at '{name}' ({value})")
@@ -168,7 +169,7 @@ def _as_grid(values: Any, major: str) -> list[list[Any]]:
 def plan_write(
     book: Spreadsheet, a1: str, values: Any, major: Optional[str], input_option: Optional[str], *, strict_grid: bool
 ) -> PlannedWrite:
-    if input_option in (None, ""):
+    if input_option in (None, "", "INPUT_VALUE_OPTION_UNSPECIFIED"):
         raise ApiError(400, "'valueInputOption' is required but not specified")
     input_option = _option(input_option, INPUT_OPTIONS, "RAW", "value_input_option")
     major = _option(major, DIMENSIONS, "ROWS", "major_dimension")
@@ -283,7 +284,7 @@ def batch_update(book: Spreadsheet, body: dict, *, strict_grid: bool) -> dict:
         )
         for vr in data
     ]
-    if not data and option in (None, ""):
+    if not data and option in (None, "", "INPUT_VALUE_OPTION_UNSPECIFIED"):
         raise ApiError(400, "'valueInputOption' is required but not specified")
     responses = []
     rows: set = set()
@@ -344,7 +345,7 @@ def append(book: Spreadsheet, a1: str, body: dict, params: dict) -> dict:
         start_row, start_col = bottom + 1, table.c0
     else:
         start_row, start_col = rect.r0, rect.c0
-    if params.get("valueInputOption") in (None, ""):
+    if params.get("valueInputOption") in (None, "", "INPUT_VALUE_OPTION_UNSPECIFIED"):
         raise ApiError(400, "'valueInputOption' is required but not specified")
     input_option = _option(params.get("valueInputOption"), INPUT_OPTIONS, "RAW", "value_input_option")
     grid = _as_grid(body.get("values"), _option(body.get("majorDimension"), DIMENSIONS, "ROWS", "major_dimension"))
