@@ -78,8 +78,9 @@ def pull_window(kind: str, today: date) -> Optional[tuple]:
         return None
     if kind == "hourly":
         return today - timedelta(days=2), today + timedelta(days=1)
-    first = today.replace(day=1)
-    return (first - timedelta(days=1)).replace(day=1), today + timedelta(days=1)
+    from chalicelib.domain.periods import month_first_day, previous_month
+
+    return month_first_day(previous_month(today)), today + timedelta(days=1)
 
 
 def run(
@@ -320,16 +321,6 @@ def _configuration(deps: Deps, sheet, previous, today: date):
     return store.record_terms(org, today, stored=previous), "from the sheet"
 
 
-def months_back(today: date, n: int) -> list:
-    from chalicelib.domain.periods import month_first_day, month_key, previous_month
-
-    out, m = [], month_key(today)
-    for _ in range(n):
-        out.append(m)
-        m = previous_month(month_first_day(m))
-    return sorted(out)
-
-
 class _MonthWrites:
     """The cost ledger as a pull writes it, one call per calendar month, noting which months' stored
     facts the pull changed (facts put or removed) and by which source: a change to a closed month
@@ -519,6 +510,8 @@ def _compute(deps: Deps, org, today: date, state: Optional[_RunState] = None):
 
     state = state or _RunState("sync", datetime.combine(today, datetime.min.time(), timezone.utc))
     s = deps.stores
+    from chalicelib.domain.periods import months_back
+
     months = months_back(today, HISTORY_MONTHS)
     closed, open_months, restated = _closed_ledgers(deps, org, months, state)
     facts, units, raw_days = [], [], 0

@@ -25,7 +25,7 @@ from chalicelib.domain.engine import FLAG_FORECAST_OVER_BUDGET, FLAG_OVER_BUDGET
 from chalicelib.domain.facts import CATEGORIES, UNALLOCATED
 from chalicelib.domain.footing import foot
 from chalicelib.domain.money import ZERO, cents, show_money, show_percent
-from chalicelib.domain.periods import month_first_day, month_key, previous_month, week_label, week_start
+from chalicelib.domain.periods import month_first_day, months_back, previous_month, week_label, week_start
 from chalicelib.domain.slo import FLAG_COUNTS_MISSING
 from chalicelib.domain.unit_costs import FLAG_ZERO_UNITS
 from chalicelib.sheet import layout
@@ -243,14 +243,6 @@ def _when(iso: Optional[str]) -> str:
 def _weeks(today: date, n: int) -> list:
     current = week_start(today)
     return [current - timedelta(days=7 * k) for k in range(n - 1, -1, -1)]
-
-
-def _months(today: date, n: int) -> list:
-    out, m = [], month_key(today)
-    for _ in range(n):
-        out.append(m)
-        m = previous_month(month_first_day(m))
-    return list(reversed(out))
 
 
 # ---------------------------------------------------------------------------
@@ -526,7 +518,7 @@ PNL_KINDS = (
 
 def agent_pnl(out, history: History) -> TabContent:
     c = Cells(out.currency)
-    months = set(_months(out.today, history.months))
+    months = set(months_back(out.today, history.months))
     rows = [c.header(layout.PNL_HEADERS)]
     chosen = sorted((r for r in out.pnl if r.month in months), key=lambda r: (r.month, r.team, r.use_case))
     chosen.sort(key=lambda r: r.month, reverse=True)  # stable: newest month first, then team and use case
@@ -594,7 +586,7 @@ def unit_costs(out, history: History) -> TabContent:
     a row with the target each week and month was judged on."""
     c = Cells(out.currency)
     weeks = _weeks(out.today, history.weeks)
-    months = _months(out.today, history.months)
+    months = months_back(out.today, history.months)
     current_week = week_start(out.today)
     headers = list(layout.UNIT_FIXED_HEADERS)
     headers += [f"Week {week_label(w)}" + (" (partial)" if w == current_week else "") for w in weeks]
@@ -920,7 +912,7 @@ def pool(out, history: History) -> TabContent:
         if p.pending_month in p.closed_months:
             rows.append([c.v("already closed: the credits above are in the balances", italic=True)])
         rows.append([])
-    months = set(_months(out.today, history.months))
+    months = set(months_back(out.today, history.months))
     credits = [x for x in p.credits if x.month in months]
     credits.sort(key=lambda x: (x.month, x.use_case), reverse=True)
     rows.append(c.section(f"Credits of closed months ({len(credits)})", 8))
