@@ -8,7 +8,7 @@ cents only where a figure is shown.
 from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Union
 
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
@@ -24,7 +24,11 @@ def as_decimal(value: object) -> Decimal:
         raise TypeError("a boolean is not an amount")
     if isinstance(value, float):
         return Decimal(str(value))
-    return Decimal(value)  # int or str; raises on anything else
+    if isinstance(value, (int, str)):
+        return Decimal(value)
+    if isinstance(value, (tuple, list)):  # (sign, digits, exponent), as Decimal itself takes it
+        return Decimal(tuple(value))
+    raise TypeError(f"conversion from {type(value).__name__} to Decimal is not supported")  # Decimal's own error
 
 
 def cents(amount: Decimal) -> Decimal:
@@ -32,12 +36,20 @@ def cents(amount: Decimal) -> Decimal:
     return amount.quantize(CENT, rounding=ROUND_HALF_EVEN)
 
 
+def _finite_exponent(exponent: Union[int, str]) -> int:
+    """A Decimal tuple's exponent, which is an int for a finite amount; 'n', 'N' or 'F' (NaN, sNaN, infinity)
+    raise TypeError, as comparing them with an int would (callers check `is_finite` first)."""
+    if isinstance(exponent, str):
+        raise TypeError(f"not a finite amount (exponent {exponent!r})")
+    return exponent
+
+
 def _integer_weights(weights: Sequence[Decimal]) -> list[int]:
     """Scale Decimal weights to integers with one common power of ten (exact)."""
-    tuples = [w.as_tuple() for w in weights]
-    exponent = min(min((t.exponent for t in tuples), default=0), 0)
+    tuples = [(t.digits, _finite_exponent(t.exponent)) for t in (w.as_tuple() for w in weights)]
+    exponent = min(min((e for _, e in tuples), default=0), 0)
     # Built from the digits, not scaleb: scaleb would round beyond 28 digits.
-    return [int("".join(map(str, t.digits)) or "0") * 10 ** (t.exponent - exponent) for t in tuples]
+    return [int("".join(map(str, digits)) or "0") * 10 ** (e - exponent) for digits, e in tuples]
 
 
 def _quanta(total: Decimal) -> tuple[int, int]:
@@ -46,8 +58,9 @@ def _quanta(total: Decimal) -> tuple[int, int]:
     The unit depends on the value, not on how it is written: the cent, or the smallest
     unit that represents the amount exactly when it has sub-cent digits (trailing zeros
     are ignored, so 100.000 splits like 100.00 and 0.0150 like 0.015)."""
-    _, digits, exponent = total.as_tuple()
+    _, digits, written = total.as_tuple()
     coefficient = int("".join(map(str, digits)))
+    exponent = _finite_exponent(written)
     if exponent < _CENT_EXPONENT:
         while exponent < _CENT_EXPONENT and coefficient and coefficient % 10 == 0:
             coefficient //= 10

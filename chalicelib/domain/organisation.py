@@ -8,9 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from chalicelib.domain.model_prices import DEFAULT_MODEL_PRICES, ModelPrice
+
+if TYPE_CHECKING:  # terms imports this module
+    from chalicelib.domain.terms import TeamTerms, UseCaseTerms
 
 TIERS = ("T1", "T2", "T3")
 SPLIT_RULES = ("even", "units", "direct_spend", "percent")
@@ -133,15 +136,15 @@ class Organisation:
     shared_rules: tuple[SharedCostRule, ...] = ()
     mappings: tuple[MappingRule, ...] = ()
     pool_allocations: tuple[PoolAllocation, ...] = ()
-    expected_totals: dict = field(default_factory=dict)  # "YYYY-MM" -> Decimal
+    expected_totals: dict[str, Decimal] = field(default_factory=dict)  # "YYYY-MM" -> Decimal
     benchmarks: tuple[Benchmark, ...] = (
         Benchmark("Klarna", "ticket", Decimal("0.19")),
         Benchmark("Sierra", "ticket", Decimal("1.50")),
     )
     model_prices: tuple[ModelPrice, ...] = DEFAULT_MODEL_PRICES  # the Model prices tab
     # Past terms (chalicelib.domain.terms): use case id -> (UseCaseTerms, ...), team id -> (TeamTerms, ...)
-    terms_history: dict = field(default_factory=dict)
-    team_history: dict = field(default_factory=dict)
+    terms_history: dict[str, tuple[UseCaseTerms, ...]] = field(default_factory=dict)
+    team_history: dict[str, tuple[TeamTerms, ...]] = field(default_factory=dict)
 
     def use_case(self, use_case_id: str) -> Optional[UseCase]:
         return next((u for u in self.use_cases if u.use_case_id == use_case_id), None)

@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import Iterable, Mapping, Optional, Sequence
 
 from .money import ZERO, as_decimal, cents, show_money
-from .organisation import TIERS, Organisation, UseCase
+from .organisation import TIERS, Organisation, PoolAllocation, UseCase
 
 
 @dataclass(frozen=True)
@@ -53,15 +53,15 @@ class PoolAllocationResult:
 
 @dataclass(frozen=True)
 class PoolState:
-    balances: dict  # tier -> Decimal, never negative
-    credited: dict  # tier -> total credits from closed months
-    allocated: dict  # tier -> total accepted allocations
-    credits: tuple  # PoolCredit, ... of the closed months
-    allocations: tuple  # PoolAllocationResult, ... in the order applied
-    refused: tuple  # the refused PoolAllocationResults (flagged for finance)
-    closed_months: tuple
+    balances: dict[str, Decimal]  # tier -> Decimal, never negative
+    credited: dict[str, Decimal]  # tier -> total credits from closed months
+    allocated: dict[str, Decimal]  # tier -> total accepted allocations
+    credits: tuple[PoolCredit, ...]  # of the closed months
+    allocations: tuple[PoolAllocationResult, ...]  # in the order applied
+    refused: tuple[PoolAllocationResult, ...]  # the refused ones (flagged for finance)
+    closed_months: tuple[str, ...]
     pending_month: Optional[str] = None  # the last complete month, to close on the 1st
-    pending_credits: tuple = ()  # what closing it would credit
+    pending_credits: tuple[PoolCredit, ...] = ()  # what closing it would credit
 
 
 def month_credit(use_case: UseCase, month: str, cost: Decimal, units: int, tier: str) -> Optional[PoolCredit]:
@@ -76,7 +76,7 @@ def month_credit(use_case: UseCase, month: str, cost: Decimal, units: int, tier:
 
 def close_month(
     pool_credits: Optional[Mapping[str, Sequence[PoolCredit]]], month: str, credits: Iterable[PoolCredit]
-) -> dict:
+) -> dict[str, tuple[PoolCredit, ...]]:
     """A new month -> credits mapping with `month`'s credits replaced (idempotent)."""
     closed = {m: tuple(c) for m, c in (pool_credits or {}).items()}
     new = tuple(sorted(credits, key=lambda c: c.use_case))
@@ -91,17 +91,17 @@ def pool_state(
     org: Organisation,
     pool_credits: Optional[Mapping[str, Sequence[PoolCredit]]],
     pending_month: Optional[str] = None,
-    pending_credits: tuple = (),
+    pending_credits: Iterable[PoolCredit] = (),
 ) -> PoolState:
     currency = org.settings.currency
     closed = {m: tuple(c) for m, c in (pool_credits or {}).items()}
     credited = {t: ZERO for t in TIERS}
     allocated = {t: ZERO for t in TIERS}
     balances = {t: ZERO for t in TIERS}
-    by_month: dict = {}
+    by_month: dict[str, list[PoolAllocation]] = {}
     for a in org.pool_allocations:
         by_month.setdefault(a.month, []).append(a)
-    results = []
+    results: list[PoolAllocationResult] = []
     # Allocations of month M see credits of months before M: apply M's rows, then add M's credits.
     for month in sorted(set(closed) | set(by_month)):
         for a in by_month.get(month, ()):

@@ -15,7 +15,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
-from typing import Callable, Optional, Sequence
+from typing import Callable, Optional, Sequence, TypeVar, Union
 
 from .organisation import Organisation, Team, UseCase
 
@@ -70,7 +70,11 @@ class TeamTerms:
         return self.monthly_budget == other.monthly_budget
 
 
-def effective_date(history: Sequence, typed: Optional[date], today: date) -> date:
+Terms = Union[UseCaseTerms, TeamTerms]
+_T = TypeVar("_T", UseCaseTerms, TeamTerms)  # one kind of history at a time
+
+
+def effective_date(history: Sequence[Terms], typed: Optional[date], today: date) -> date:
     """When a change saved `today` applies: the "Effective from" finance typed, unless that date was
     already there when the row last changed (left over from an earlier change): then from today."""
     last = max(history, key=lambda t: t.effective_from) if history else None
@@ -79,7 +83,7 @@ def effective_date(history: Sequence, typed: Optional[date], today: date) -> dat
     return typed
 
 
-def record(history: Sequence, current, effective_from: date) -> Optional[tuple]:
+def record(history: Sequence[_T], current: _T, effective_from: date) -> Optional[tuple[_T, ...]]:
     """The history after saving `current` terms in force from `effective_from`; None when unchanged.
 
     Entries from `effective_from` on are superseded (a back-dated change replaces them); an
@@ -91,7 +95,7 @@ def record(history: Sequence, current, effective_from: date) -> Optional[tuple]:
     return None if tuple(kept) == entries else tuple(kept)
 
 
-def _on(entries: Sequence, day: date):
+def _on(entries: Sequence[_T], day: date) -> _T:
     i = bisect_right([t.effective_from for t in entries], day)
     return entries[max(i - 1, 0)]
 
@@ -101,7 +105,7 @@ def use_case_on(org: Organisation, u: UseCase) -> Callable[[date], UseCase]:
     entries = tuple(sorted(org.terms_history.get(u.use_case_id, ()), key=lambda t: t.effective_from))
     if not entries:
         return lambda day: u
-    cache: dict = {}
+    cache: dict[UseCaseTerms, UseCase] = {}
 
     def on(day: date) -> UseCase:
         terms = _on(entries, day)
