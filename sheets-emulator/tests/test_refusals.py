@@ -347,6 +347,57 @@ def test_batch_update_body_fields_the_emulator_does_not_implement_are_refused(sh
 
 
 # ---------------------------------------------------------------------------
+# formulas the emulator cannot compute
+
+
+@pytest.mark.parametrize(
+    "formula,part", [("=VLOOKUP(1,A:B,2,FALSE)", "VLOOKUP"), ("=now()", "NOW"), ("=A1:A2 B1", None)]
+)
+def test_a_formula_the_emulator_cannot_compute_is_refused_where_it_is_written(sh, formula, part):
+    ws = sh.sheet1
+    for write in (
+        lambda: ws.update([[formula]], "A1", value_input_option="USER_ENTERED"),
+        lambda: ws.append_row([formula], value_input_option="USER_ENTERED"),
+        lambda: sh.batch_update(
+            {
+                "requests": [
+                    {
+                        "updateCells": {
+                            "start": {"sheetId": 0},
+                            "rows": [{"values": [{"userEnteredValue": {"formulaValue": formula}}]}],
+                            "fields": "userEnteredValue",
+                        }
+                    }
+                ]
+            }
+        ),
+    ):
+        error = _refused(write)
+        _google_400(error)
+        assert "does not implement" in error["message"] and (part or "") in error["message"]
+    assert ws.get_all_values() == [[]]  # nothing was written
+    ws.update([[formula]], "A1", value_input_option="RAW")  # as text it is only text
+    assert ws.acell("A1").value == formula
+
+
+def test_formulas_the_emulator_computes_are_taken(sh):
+    ws = sh.sheet1
+    ws.update([[2, 3, "=SUM(A1:B1)*2", '=IF(C1>5,"big","small")&"!"']], "A1", value_input_option="USER_ENTERED")
+    assert ws.row_values(1) == ["2", "3", "10", "big!"]
+
+
+def test_ranges_sheets_reads_but_the_emulator_does_not_are_refused_by_name(sh):
+    sh.sheet1.define_named_range("A1:B2", "totals")
+    for rng, named in (("totals", "named ranges"), ("R1C1:R2C2", "R1C1"), ("Sheet1!R2C3", "R1C1")):
+        error = _refused(lambda rng=rng: sh.values_get(rng))
+        _google_400(error)
+        assert error["message"] == f"The local Sheets emulator does not implement {named}" + (
+            f" as ranges ({rng})." if named == "named ranges" else f" notation ({rng})."
+        )
+    assert "Unable to parse range" in _refused(lambda: sh.values_get("no such thing!!"))["message"]
+
+
+# ---------------------------------------------------------------------------
 # spreadsheets.create and the values bodies
 
 

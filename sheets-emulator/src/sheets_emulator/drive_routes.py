@@ -277,6 +277,7 @@ class DriveRoutes:
         work.sheets = [first]
         first.cells.clear()
         rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+        values_api.check_formulas(rows, "USER_ENTERED", "the uploaded CSV")
         first.set_size(max(first.row_count, len(rows)), max(first.col_count, max((len(r) for r in rows), default=0)))
         plan = values_api.PlannedWrite(
             values_api.Target(first, values_api.Rect(0, 0, 1, 1), False, "A1"), 0, 0, rows, "USER_ENTERED"

@@ -4,8 +4,10 @@ Enough for the formulas a finance sheet writer puts in totals rows:
 arithmetic (``+ - * / ^ & %``), comparisons, cell and range references (also
 ``'Other tab'!B2:B9``), and SUM, AVERAGE, MIN, MAX, COUNT, COUNTA, ROUND, ABS,
 IF, IFERROR, AND, OR, NOT, CONCATENATE. Anything else raises
-:class:`Unsupported`, and the emulator then shows the formula text as the
-cell's value (the formula itself is always stored and round-trips).
+:class:`Unsupported`. A formula written through the API that uses anything else
+is refused (:func:`unsupported_part`); one typed into the .xlsx by hand shows its
+formula text as the cell's value (the formula itself is always stored and
+round-trips).
 """
 
 from __future__ import annotations
@@ -19,6 +21,12 @@ from .a1 import Rect, parse_cells
 
 class Unsupported(Exception):
     pass
+
+
+FUNCTIONS = frozenset(
+    {"SUM", "AVERAGE", "MIN", "MAX", "COUNT", "COUNTA", "ROUND", "ABS", "IF", "IFERROR", "AND", "OR", "NOT"}
+    | {"CONCATENATE"}
+)
 
 
 @dataclass(frozen=True)
@@ -398,3 +406,21 @@ def evaluate(formula: str, ctx: Context) -> Any:
     if value is None:
         return 0.0
     return value
+
+
+def unsupported_part(formula: str) -> Optional[str]:
+    """What in ``formula`` this evaluator cannot compute (a function's name, or what it cannot read),
+    or None when it can compute it whatever the cells it refers to hold."""
+    text = formula[1:] if formula.startswith("=") else formula
+    try:
+        tokens = _tokenize(text)
+    except Unsupported as exc:
+        return str(exc)
+    for kind, token in tokens:
+        if kind == "func" and token.upper() not in FUNCTIONS:
+            return token.upper()
+    try:  # every reference empty: what is left to fail is the formula's own shape
+        evaluate(formula, Context(lambda *_: None, lambda *_: (10_000_000, 18_278)))
+    except Unsupported as exc:
+        return str(exc) or "this formula"
+    return None

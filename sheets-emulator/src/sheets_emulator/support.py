@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from . import discovery, fieldmask
+from .formulas import FUNCTIONS, unsupported_part
 
 
 @dataclass(frozen=True)
@@ -202,6 +203,14 @@ def check(obj: dict, schema: str, path: str = "", mask: Any = None) -> None:
         allowed = support.values.get(key)
         if allowed is not None and value not in allowed:
             raise Unsupported(f'{where} = "{value}"')
+        if schema == "ExtendedValue" and key == "formulaValue":
+            part = unsupported_part(str(value))
+            if part:
+                computes = ", ".join(sorted(FUNCTIONS))
+                raise Unsupported(
+                    f"{part} in the formula {where} = {value} "
+                    f"(it computes {computes}, arithmetic, comparisons, & and references)"
+                )
         ref = _ref(schemas[schema][key])
         if ref is None:
             continue

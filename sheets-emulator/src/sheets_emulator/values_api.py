@@ -4,11 +4,13 @@ batchClear — answering with the shapes, trimming and counts Sheets uses."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any, Optional
 
 from .a1 import Rect, col_to_letters, format_open_range, format_range, parse_a1
 from .errors import ApiError
+from .formulas import FUNCTIONS, unsupported_part
 from .model import Sheet, Spreadsheet
 from .values import Renderer, parse_raw, parse_user_entered
 
@@ -26,8 +28,21 @@ class Target:
     text: str
 
 
+_R1C1 = re.compile(r"(?:.+!)?R\d*C\d*(?::R\d*C\d*)?", re.IGNORECASE)
+
+
 def resolve(book: Spreadsheet, a1: str) -> Target:
-    parsed = parse_a1(a1, book.titles())
+    try:
+        parsed = parse_a1(a1, book.titles())
+    except ApiError:
+        # Sheets reads these; the emulator does not: say so rather than call them unparseable
+        if any(nr.get("name") == a1.strip() for nr in book.named_ranges):
+            raise ApiError(
+                400, f"The local Sheets emulator does not implement named ranges as ranges ({a1})."
+            ) from None
+        if _R1C1.fullmatch(a1.strip()):
+            raise ApiError(400, f"The local Sheets emulator does not implement R1C1 notation ({a1}).") from None
+        raise
     sheet = book.sheet_by_title(parsed.sheet_title) if parsed.sheet_title else book.sheets[0]
     return Target(sheet, parsed.rect, parsed.whole_sheet, a1)
 
@@ -166,6 +181,27 @@ def _as_grid(values: Any, major: str) -> list[list[Any]]:
     return values
 
 
+def check_formulas(grid: list[list[Any]], input_option: str, where: str) -> None:
+    """USER_ENTERED text that becomes a formula the emulator cannot compute is refused, not stored to
+    read back as its text where Sheets would show a value."""
+    if input_option != "USER_ENTERED":
+        return
+    for i, row in enumerate(grid):
+        for j, raw in enumerate(row):
+            if not (isinstance(raw, str) and raw.lstrip().startswith("=")):
+                continue
+            uev, _ = parse_user_entered(raw)
+            formula = (uev or {}).get("formulaValue")
+            part = unsupported_part(formula) if formula else None
+            if part:
+                raise ApiError(
+                    400,
+                    f"The local Sheets emulator does not implement {part} in the formula {formula} "
+                    f"(values[{i}][{j}] of {where}): it computes {', '.join(sorted(FUNCTIONS))}, "
+                    "arithmetic, comparisons, & and references.",
+                )
+
+
 def plan_write(
     book: Spreadsheet, a1: str, values: Any, major: Optional[str], input_option: Optional[str], *, strict_grid: bool
 ) -> PlannedWrite:
@@ -196,6 +232,7 @@ def plan_write(
             raise ApiError(
                 400, f"Requested writing within range [{a1}], but tried writing to column [{col_to_letters(cols)}]"
             )
+    check_formulas(grid, input_option, a1)
     return PlannedWrite(t, rect.r0, rect.c0, grid, input_option)
 
 
@@ -349,6 +386,7 @@ def append(book: Spreadsheet, a1: str, body: dict, params: dict) -> dict:
         raise ApiError(400, "'valueInputOption' is required but not specified")
     input_option = _option(params.get("valueInputOption"), INPUT_OPTIONS, "RAW", "value_input_option")
     grid = _as_grid(body.get("values"), _option(body.get("majorDimension"), DIMENSIONS, "ROWS", "major_dimension"))
+    check_formulas(grid, input_option, a1)
     nrows = len(grid)
     if insert_option == "INSERT_ROWS" and nrows and start_row < sheet.row_count:
         sheet.shift("ROWS", start_row, nrows, insert=True)
