@@ -449,7 +449,7 @@ def main() -> int:
         f"{money(costs[2]['_detail']['gb'] * (PRICES['dynamodb_gb_month'] + PRICES['dynamodb_pitr_gb_month']))} "
         "a month of storage and backups."
     )
-    for (n, label), c in zip(scenarios, costs):
+    for (n, label), c in zip(scenarios, costs, strict=False):
         figure(
             f"AWS cost a month, {USE_CASES} use cases, {n:,} work items, {label.split()[0]} per post",
             f"{money(c['total'])} (Cost Explorer {money(c['Cost Explorer API'])}, "

@@ -53,7 +53,7 @@ def table(rows: list[tuple[str, str, str, str]]) -> str:
     rows = [tuple(c.replace("|", "\\|") for c in r) for r in rows]
     cells = [HEADER, *rows]
     widths = [max(len(r[i]) for r in cells) for i in range(4)]
-    line = lambda r: "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |"  # noqa: E731
+    line = lambda r: "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)) + " |"  # noqa: E731
     return "\n".join([line(HEADER), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *map(line, rows)])
 
 

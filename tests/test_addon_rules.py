@@ -31,7 +31,7 @@ def test_checked_in_rules_file_matches_the_python_definitions():
 def test_rules_name_every_input_column_and_setting():
     rules = addon_rules.rules()
     assert [t["title"] for t in rules["tabs"]] == [t.title for t in layout.INPUT_TABS]
-    for tab, generated in zip(layout.INPUT_TABS, rules["tabs"]):
+    for tab, generated in zip(layout.INPUT_TABS, rules["tabs"], strict=False):
         assert [(c.header, c.field, c.kind, c.required, list(c.choices)) for c in tab.columns] == [
             (c["header"], c["field"], c["kind"], c["required"], c["choices"]) for c in generated["columns"]
         ]
@@ -157,7 +157,7 @@ def test_the_addon_and_cells_py_agree_on_thousands_of_generated_values():
     )
     verdicts = json.loads(done.stdout)
     differ = []
-    for sample, js in zip(samples, verdicts):
+    for sample, js in zip(samples, verdicts, strict=False):
         try:
             cells.read(sample["kind"], sample["value"], tuple(sample.get("choices", ())))
             accepted = True

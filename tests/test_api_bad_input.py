@@ -320,6 +320,6 @@ def test_a_completion_time_without_an_offset_or_far_away_rejects_its_item_naming
     r = api.http.post("/v1/work-items", headers=bearer(tokens["teams"]["claims"]), body=json.dumps({"items": items}))
     answer = json.loads(r.body)
     assert r.status_code == 200 and answer["rejected"] == len(cases), answer
-    for (at, reason), result in zip(cases, answer["results"]):
+    for (at, reason), result in zip(cases, answer["results"], strict=False):
         assert result["error"]["field"] == "completed_at" and reason in result["error"]["reason"], (at, result)
     assert stored() == before

@@ -419,7 +419,7 @@ def parse(
         by_time = Splitter([Decimal(x) for x in w])
         billed_parts = by_time(row.billed) if len(w) > 1 else [row.billed]
         effective_parts = by_time(row.effective) if len(w) > 1 else [row.effective]
-        for day, billed, effective in zip(day_list, billed_parts, effective_parts):
+        for day, billed, effective in zip(day_list, billed_parts, effective_parts, strict=False):
             if not in_window(day, start, end):
                 continue
             facts.append(

@@ -397,7 +397,7 @@ def _table_text(header, rows) -> list[str]:
     lines = []
     for n, row in enumerate(grid):
         cells = [one_line(row[i]) if i < len(row) else "" for i in range(columns)]
-        lines.append("  " + " | ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip())
+        lines.append("  " + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=False)).rstrip())
         if n == 0 and header:
             lines.append("  " + "-+-".join("-" * w for w in widths))
     return lines

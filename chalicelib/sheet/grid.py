@@ -265,7 +265,7 @@ CHART_ANCHOR_ROWS = (0, 19, 38)
 
 def add_charts(sheet_id: int, specs: list, missing_titles: set) -> list:
     out = []
-    for spec, row in zip(specs, CHART_ANCHOR_ROWS):
+    for spec, row in zip(specs, CHART_ANCHOR_ROWS, strict=False):
         if spec["title"] not in missing_titles:
             continue
         out.append(

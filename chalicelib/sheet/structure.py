@@ -194,7 +194,7 @@ def _add_tab(
                         1,
                         0,
                         [
-                            [c.v(v, _KIND_FORMAT.get(col.kind, "text")) for v, col in zip(row, tab_in.columns)]
+                            [c.v(v, _KIND_FORMAT.get(col.kind, "text")) for v, col in zip(row, tab_in.columns, strict=False)]
                             for row in data
                         ],
                     )

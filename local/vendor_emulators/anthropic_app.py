@@ -106,7 +106,7 @@ class AnthropicCostReportApp(EmulatorApp):
             if key not in grouped:
                 result = {f: (row.get(f) if "description" in group_by else None) for f in DESCRIPTION_FIELDS}
                 result.update(amount=Decimal(0), currency=row.get("currency", "USD"))
-                result.update(zip(GROUP_FIELDS, key))
+                result.update(zip(GROUP_FIELDS, key, strict=False))
                 grouped[key] = result
             grouped[key]["amount"] += cents
         out = []
@@ -143,7 +143,7 @@ class AnthropicCostReportApp(EmulatorApp):
                 counts[name] += row[name]
         out = []
         for key, c in grouped.items():
-            fields = dict(zip(USAGE_GROUP_FIELDS, key))
+            fields = dict(zip(USAGE_GROUP_FIELDS, key, strict=False))
             result = {f: fields[f] for f in USAGE_SHOWN_FIELDS}
             result.update({f: fields[f] for f in group_by if f not in USAGE_SHOWN_FIELDS})
             result.update(

@@ -89,7 +89,7 @@ class OpenAICostsApp(EmulatorApp):
                 grouped[key] = {
                     "object": "organization.costs.result",
                     "amount": {"value": Decimal(0), "currency": row["amount"].get("currency", "usd")},
-                    **{f: v for f, v in zip(GROUP_FIELDS, key)},
+                    **{f: v for f, v in zip(GROUP_FIELDS, key, strict=False)},
                     "quantity": None,
                     "quantity_unit": None,
                 }
@@ -155,7 +155,7 @@ class OpenAICostsApp(EmulatorApp):
                     "input_cached_image_tokens": 0,
                     "output_image_tokens": 0,
                     "num_model_requests": c["requests"],
-                    **{f: v for f, v in zip(USAGE_GROUP_FIELDS, key)},
+                    **{f: v for f, v in zip(USAGE_GROUP_FIELDS, key, strict=False)},
                 }
             )
         return out

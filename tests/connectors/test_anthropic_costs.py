@@ -158,7 +158,7 @@ def test_failing_vendor_over_the_http_fault_endpoint(anthropic_emulator, fast):
     with pytest.raises(SourceUnavailable) as caught:
         anthropic_costs.pull(
             anthropic_emulator.api_key, NOV_1, NOV_1 + timedelta(days=1), base_url=anthropic_emulator.url, config=fast
-        ).facts
+        )
     assert caught.value.source == "anthropic" and "500" in caught.value.reason
     assert len(anthropic_emulator.requests) == fast.retries + 1
     state = requests.get(anthropic_emulator.root + "/_emulator/faults", timeout=5).json()
@@ -186,7 +186,7 @@ def test_bad_body_is_source_unavailable(anthropic_emulator, fast, fault):
     with pytest.raises(SourceUnavailable):
         anthropic_costs.pull(
             anthropic_emulator.api_key, NOV_1, NOV_1 + timedelta(days=1), base_url=anthropic_emulator.url, config=fast
-        ).facts
+        )
 
 
 def test_auth_and_version_headers_are_checked(anthropic_emulator, fast):
@@ -196,7 +196,7 @@ def test_auth_and_version_headers_are_checked(anthropic_emulator, fast):
     no_version = requests.get(url, headers={"x-api-key": anthropic_emulator.api_key}, timeout=5)
     assert no_version.status_code == 400
     with pytest.raises(SourceUnavailable, match="401"):
-        anthropic_costs.pull("sk-ant-wrong", NOV_1, DEC_1, base_url=anthropic_emulator.url, config=fast).facts
+        anthropic_costs.pull("sk-ant-wrong", NOV_1, DEC_1, base_url=anthropic_emulator.url, config=fast)
 
 
 def test_emulator_validates_parameters(anthropic_emulator):

@@ -133,7 +133,7 @@ def test_client_errors_become_source_unavailable():
             raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "GetCostAndUsage")
 
     with pytest.raises(SourceUnavailable) as caught:
-        aws_cost_explorer.pull(Broken(), NOV_1, DEC_1).facts
+        aws_cost_explorer.pull(Broken(), NOV_1, DEC_1)
     assert caught.value.source == "aws" and "AccessDenied" in caught.value.reason
 
 
@@ -143,7 +143,7 @@ def test_repeated_page_token_is_refused():
             return {"ResultsByTime": [], "NextPageToken": "same"}
 
     with pytest.raises(SourceUnavailable, match="loops"):
-        aws_cost_explorer.pull(Looping(), NOV_1, DEC_1).facts
+        aws_cost_explorer.pull(Looping(), NOV_1, DEC_1)
 
 
 @pytest.mark.parametrize(

@@ -97,7 +97,7 @@ def test_500s_beyond_the_retries_make_the_source_unavailable(openai_emulator, fa
     with pytest.raises(SourceUnavailable) as caught:
         openai_costs.pull(
             openai_emulator.api_key, NOV_1, NOV_1 + timedelta(days=2), base_url=openai_emulator.url, config=fast
-        ).facts
+        )
     assert caught.value.source == "openai" and "HTTP 500" in caught.value.reason
     assert len(openai_emulator.requests) == fast.retries + 1
 
@@ -131,7 +131,7 @@ def test_a_failure_on_a_later_page_fails_the_whole_pull(openai_emulator, fast):
             base_url=openai_emulator.url,
             limit=2,
             config=fast,
-        ).facts
+        )
 
 
 @pytest.mark.parametrize("fault", ["bad_json_next", "bad_shape_next"])
@@ -140,13 +140,13 @@ def test_bad_json_or_shape_is_source_unavailable(openai_emulator, fast, fault):
     with pytest.raises(SourceUnavailable) as caught:
         openai_costs.pull(
             openai_emulator.api_key, NOV_1, NOV_1 + timedelta(days=1), base_url=openai_emulator.url, config=fast
-        ).facts
+        )
     assert "JSON" in caught.value.reason or "shape" in caught.value.reason
 
 
 def test_wrong_key_is_source_unavailable_without_retrying(openai_emulator, fast):
     with pytest.raises(SourceUnavailable) as caught:
-        openai_costs.pull("sk-wrong", NOV_1, NOV_1 + timedelta(days=1), base_url=openai_emulator.url, config=fast).facts
+        openai_costs.pull("sk-wrong", NOV_1, NOV_1 + timedelta(days=1), base_url=openai_emulator.url, config=fast)
     assert "401" in caught.value.reason
     assert len(openai_emulator.requests) == 1
 
@@ -159,7 +159,7 @@ def test_read_timeouts_are_retried_then_reported(openai_emulator):
     with pytest.raises(SourceUnavailable) as caught:
         openai_costs.pull(
             openai_emulator.api_key, NOV_1, NOV_1 + timedelta(days=1), base_url=openai_emulator.url, config=config
-        ).facts
+        )
     assert "timed out" in caught.value.reason or "connect" in caught.value.reason
     openai_emulator.faults.delay_next(1, seconds=0.4)  # one slow answer, then a fast retry
     facts = openai_costs.pull(
@@ -175,7 +175,7 @@ def test_connection_refused_is_source_unavailable(fast):
     url = handle.url
     handle.stop()
     with pytest.raises(SourceUnavailable) as caught:
-        openai_costs.pull("k", NOV_1, NOV_1 + timedelta(days=1), base_url=url, config=fast).facts
+        openai_costs.pull("k", NOV_1, NOV_1 + timedelta(days=1), base_url=url, config=fast)
     assert caught.value.source == "openai"
 
 
@@ -297,9 +297,9 @@ def test_buckets_outside_the_window_are_ignored():
 
 def test_bad_window_and_missing_key():
     with pytest.raises(ValueError):
-        openai_costs.pull("k", NOV_1, NOV_1).facts
+        openai_costs.pull("k", NOV_1, NOV_1)
     with pytest.raises(SourceUnavailable, match="no admin key"):
-        openai_costs.pull("", NOV_1, DEC_1).facts
+        openai_costs.pull("", NOV_1, DEC_1)
 
 
 def test_emulator_requires_the_bearer_key(openai_emulator):

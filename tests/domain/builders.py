@@ -47,7 +47,7 @@ def spread(total, use_case: str, start: date, count: int, team: str = "claims-te
     each = (total / count).quantize(D("0.01"), rounding="ROUND_DOWN")
     amounts = [each] * count
     amounts[0] += total - each * count
-    return [fact(d, a, use_case, team, **kw) for d, a in zip(days(start, count), amounts)]
+    return [fact(d, a, use_case, team, **kw) for d, a in zip(days(start, count), amounts, strict=False)]
 
 
 def units(use_case: str, start: date, count: int, total: int, success: int | None = None) -> list:

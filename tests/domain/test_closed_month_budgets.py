@@ -15,7 +15,7 @@ from chalicelib.domain.closed_month_budgets import overruns
 from chalicelib.domain.organisation import Settings, Team, UseCase
 from chalicelib.domain.terms import TeamTerms, UseCaseTerms
 
-from .builders import D, fact, org, spread
+from .builders import D, org, spread
 
 OCTOBER = "2026-10"
 NOV_3 = date(2026, 11, 3)  # the month after: October is closed

@@ -172,7 +172,7 @@ def amounts(places):
 
 def run_detect(costs: list, units: list, settings: Settings = S) -> list:
     ds = days(date(2025, 1, 6), len(costs))  # a Monday
-    cpus = [c / u if u else None for c, u in zip(costs, units)]
+    cpus = [c / u if u else None for c, u in zip(costs, units, strict=False)]
     return detect("claims", ds, costs, units, cpus, len(costs), settings)
 
 
@@ -198,7 +198,7 @@ def cpu_on_edge(draw):
     n = draw(st.integers(28, 40))
     costs = draw(st.lists(amounts(places), min_size=n, max_size=n))
     units = draw(st.lists(st.integers(S.anomaly_min_units, 5000), min_size=n, max_size=n))
-    cpus = [Fraction(c) / u for c, u in zip(costs, units)]
+    cpus = [Fraction(c) / u for c, u in zip(costs, units, strict=False)]
     window = cpus[-S.anomaly_window_days :]
     same = [cpus[n - 7 * k] for k in range(1, 5)]
     bar = max(frac_median(window), frac_median(same)) * SIX_FIFTHS
@@ -334,7 +334,7 @@ def week(monday: date, cost: Decimal, daily_units: list):
     """A week whose total is `cost`, split over its days in proportion to awkward unit counts."""
     parts = split(cost, [D(n) for n in daily_units])
     ds = days(monday, 7)
-    return ([fact(d, p) for d, p in zip(ds, parts)], [DailyUnits("claims", d, n, n) for d, n in zip(ds, daily_units)])
+    return ([fact(d, p) for d, p in zip(ds, parts, strict=False)], [DailyUnits("claims", d, n, n) for d, n in zip(ds, daily_units, strict=False)])
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -396,7 +396,7 @@ def weekly_pattern(
 
 
 def anomalies_of(ds, costs, units, settings: Settings = S):
-    cpus = [c / u if u else None for c, u in zip(costs, units)]
+    cpus = [c / u if u else None for c, u in zip(costs, units, strict=False)]
     return detect("claims", ds, costs, units, cpus, len(ds), settings)
 
 

@@ -84,7 +84,7 @@ def test_shares_add_up_to_exactly_one_and_each_is_its_exact_share_to_a_hundredth
         assert got is None
         return
     assert sum(got, D(0)) == 1
-    for w, s in zip(weights, got):
+    for w, s in zip(weights, got, strict=False):
         assert abs(Fraction(s) - Fraction(w) / total) < Fraction(1, 10**4)
         assert s.as_tuple().exponent == -4 and (w != 0 or s == 0)  # nothing gets a share of nothing
 

@@ -40,7 +40,7 @@ def test_any_split_adds_up_to_the_whole_and_each_part_is_within_a_cent_of_its_sh
     quantum = D(1).scaleb(unit_exponent)
     clean = ws if any(w > 0 for w in ws) else [D(1)] * len(ws)
     whole = sum(clean, ZERO)
-    for part, w in zip(parts, clean):
+    for part, w in zip(parts, clean, strict=False):
         exact = total * w / whole
         assert abs(part - exact) < quantum + D("1e-20")
         assert part.as_tuple().exponent == unit_exponent
@@ -157,7 +157,7 @@ def test_colour_from_weekly_costs_never_improves_as_one_week_costs_more(cpus, we
     u = UseCase("x", "t", target_cpu=D(5))
 
     def colour(costs):
-        weeks = {m: [c * 100, 100] for m, c in zip(mondays, costs)}
+        weeks = {m: [c * 100, 100] for m, c in zip(mondays, costs, strict=False)}
         return evaluate(u, Settings(), weeks, today, ZERO).colour
 
     raised = list(cpus)

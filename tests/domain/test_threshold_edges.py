@@ -110,7 +110,7 @@ def test_reconciliation_flags_only_beyond_twenty_percent(total, flagged):
 
 def run_anomalies(costs, units_list):
     ds = days(date(2025, 1, 1), len(costs))
-    cpus = [D(c) / u if u else None for c, u in zip(costs, units_list)]
+    cpus = [D(c) / u if u else None for c, u in zip(costs, units_list, strict=False)]
     return detect("claims", ds, [D(c) for c in costs], units_list, cpus, len(costs), Settings())
 
 

@@ -19,7 +19,7 @@ def templates() -> dict:
     import package
 
     with ThreadPoolExecutor(len(STAGES)) as pool:
-        return dict(zip(STAGES, pool.map(package.template_in_subprocess, STAGES)))
+        return dict(zip(STAGES, pool.map(package.template_in_subprocess, STAGES), strict=False))
 
 
 @pytest.fixture(scope="session")

@@ -44,7 +44,7 @@ def cells_holding(emu, text: str) -> list:
 @pytest.mark.xlsx
 def test_text_starting_like_a_formula_reaches_the_sheet_as_text(sheet, demo_org, api, tokens, sheets_xlsx_path):
     org = demo_org
-    names = dict(zip(("claims-processing", "lead-scoring", "ticket-escalation"), PAYLOADS))
+    names = dict(zip(("claims-processing", "lead-scoring", "ticket-escalation"), PAYLOADS, strict=False))
     org = dataclasses.replace(
         org,
         use_cases=tuple(dataclasses.replace(u, name=names.get(u.use_case_id, u.name)) for u in org.use_cases),
