@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from operator import attrgetter
-from typing import Iterable, Optional
+from typing import Callable, Iterable, Literal, Optional, TypeVar, Union
 
 from .facts import CATEGORIES, SHARED_TEAM, UNALLOCATED, CostFact, DailyUnits
 from .money import ZERO, Splitter, as_decimal, show_money, show_percent
@@ -40,7 +40,22 @@ REASON_UNKNOWN_TARGET = "split target is not a known use case"
 
 _CATEGORY_SET = frozenset(CATEGORIES)
 
-Owner = tuple  # (team, use case); use case is UNALLOCATED for cost that reached no use case
+Owner = tuple[str, str]  # (team, use case); use case is UNALLOCATED for cost that reached no use case
+Cell = list[Decimal]  # [effective, billed], summed in place
+MonthKey = tuple[int, int, str, str, str]  # (year, month, category, provider, service)
+# (team, use case, day, category, provider, service, vendor key, currency): a fact's line
+FactKey = tuple[str, str, date, str, str, str, str, str]
+Line = tuple[str, str, str]  # (provider, service, vendor key)
+SharedCellKey = tuple[str, date, str]  # (shared rule key, day, category)
+# (day, team, use case, category, provider, service, vendor key, method, rule key): an AllocatedRow's key
+RowKey = tuple[date, str, str, str, str, str, str, str, str]
+# How a (team, use case, vendor key) resolves: shared cost under a rule key (split later), or an owner with its
+# {day: cost}, the unallocated reason (None when allocated) and the key to list it under.
+SharedCost = tuple[Literal[True], str, None, None, None]
+OwnedCost = tuple[Literal[False], Owner, dict[date, Decimal], Optional[str], str]
+Resolution = Union[SharedCost, OwnedCost]
+
+_K = TypeVar("_K")
 
 
 @dataclass(frozen=True)
@@ -103,18 +118,18 @@ class MonthAllocation:
     unallocated: Decimal
     coverage: Optional[Decimal]  # allocated / total; None when total <= 0
     coverage_met: Optional[bool]  # coverage >= Settings.coverage_goal
-    by_team: dict  # team -> Decimal; UNALLOCATED for cost with no known team
-    by_use_case: dict  # use case -> Decimal; UNALLOCATED for the rest
-    by_category: dict  # iceberg category -> Decimal (every category present, zero if none)
-    by_provider: dict
-    by_service: dict  # (provider, service) -> Decimal
-    billed_by_team: dict
-    billed_by_use_case: dict
-    billed_by_category: dict
-    billed_by_provider: dict
-    billed_by_service: dict
-    shared_splits: tuple  # SharedSplit, ...
-    unallocated_items: tuple  # UnallocatedItem, ... largest first
+    by_team: dict[str, Decimal]  # UNALLOCATED for cost with no known team
+    by_use_case: dict[str, Decimal]  # UNALLOCATED for the rest
+    by_category: dict[str, Decimal]  # iceberg category -> amount (every category present, zero if none)
+    by_provider: dict[str, Decimal]
+    by_service: dict[tuple[str, str], Decimal]  # (provider, service) -> amount
+    billed_by_team: dict[str, Decimal]
+    billed_by_use_case: dict[str, Decimal]
+    billed_by_category: dict[str, Decimal]
+    billed_by_provider: dict[str, Decimal]
+    billed_by_service: dict[tuple[str, str], Decimal]
+    shared_splits: tuple[SharedSplit, ...]
+    unallocated_items: tuple[UnallocatedItem, ...]  # largest first
     reconciliation: Optional[Reconciliation]
 
 
@@ -122,20 +137,20 @@ class MonthAllocation:
 class Ledger:
     """Pre-aggregated facts (internal, mutable while built): every later rule reads this."""
 
-    owner_days: dict = field(default_factory=lambda: defaultdict(dict))  # owner -> {day: eff}
-    month_cells: dict = field(default_factory=dict)  # (owner, month, category) -> [eff, billed]
-    vendor_months: dict = field(default_factory=dict)  # (month, provider, service) -> [eff, billed]
-    units: dict = field(default_factory=lambda: defaultdict(dict))  # use case -> {day: units}
-    reported_through: dict = field(default_factory=dict)  # use case -> latest day with posted items
-    shared_splits: dict = field(default_factory=dict)  # (month, key, target) -> [eff, billed]
-    unallocated: dict = field(default_factory=dict)  # (month, reason, key) -> [eff, billed]
-    rejected: list = field(default_factory=list)  # RejectedFact, sorted (by day first)
-    warnings: list = field(default_factory=list)  # built from the three sets below by finish()
+    owner_days: defaultdict[Owner, dict[date, Decimal]] = field(default_factory=lambda: defaultdict(dict))  # eff
+    month_cells: dict[tuple[Owner, str, str], Cell] = field(default_factory=dict)  # (owner, month, category)
+    vendor_months: dict[tuple[str, str, str], Cell] = field(default_factory=dict)  # (month, provider, service)
+    units: defaultdict[str, dict[date, int]] = field(default_factory=lambda: defaultdict(dict))  # use case -> {day: n}
+    reported_through: dict[str, date] = field(default_factory=dict)  # use case -> latest day with posted items
+    shared_splits: dict[tuple[str, str, str], Cell] = field(default_factory=dict)  # (month, key, target)
+    unallocated: dict[tuple[str, str, str], Cell] = field(default_factory=dict)  # (month, reason, key)
+    rejected: list[RejectedFact] = field(default_factory=list)  # sorted (by day first)
+    warnings: list[str] = field(default_factory=list)  # built from the three sets below by finish()
     first_day: Optional[date] = None
     last_day: Optional[date] = None
-    unknown_unit_use_cases: set = field(default_factory=set)  # work items posted for no configured use case
-    odd_categories: set = field(default_factory=set)  # categories counted as "other"
-    shared_warnings: set = field(default_factory=set)  # the shared splits' warnings
+    unknown_unit_use_cases: set[str] = field(default_factory=set)  # work items posted for no configured use case
+    odd_categories: set[str] = field(default_factory=set)  # categories counted as "other"
+    shared_warnings: set[str] = field(default_factory=set)  # the shared splits' warnings
 
     def finish(self) -> "Ledger":
         """Derive first/last day and the warnings (in their fixed order) from what the ledger holds."""
@@ -154,11 +169,11 @@ class Ledger:
         return self
 
 
-def _REJECTED_ORDER(r: "RejectedFact") -> tuple:
+def _REJECTED_ORDER(r: "RejectedFact") -> tuple[date, str, str, str, str, str, str, str, Decimal]:
     return (r.day, r.provider, r.service, r.vendor_key, r.team, r.use_case, r.currency, r.reason, r.amount)
 
 
-def _add(table: dict, key, eff: Decimal, billed: Decimal) -> None:
+def _add(table: dict[_K, Cell], key: _K, eff: Decimal, billed: Decimal) -> None:
     cell = table.get(key)
     if cell is None:
         table[key] = [eff, billed]
@@ -187,7 +202,7 @@ def merge_ledgers(parts: Iterable[Ledger], org: Optional[Organisation] = None) -
     out = Ledger()
     team_of = {u.use_case_id: u.team for u in org.use_cases} if org is not None else {}
 
-    def owner_of(owner: tuple) -> tuple:
+    def owner_of(owner: Owner) -> Owner:
         team = team_of.get(owner[1])
         return owner if team is None or team == owner[0] else (team, owner[1])
 
@@ -205,10 +220,10 @@ def merge_ledgers(parts: Iterable[Ledger], org: Optional[Organisation] = None) -
         ):
             for key, (eff, billed) in table.items():
                 _add(mine, key, eff, billed)
-        for use_case, days in part.units.items():
-            target = out.units[use_case]
-            for day, n in days.items():
-                target[day] = target.get(day, 0) + n
+        for use_case, counts in part.units.items():
+            mine_counts = out.units[use_case]
+            for day, n in counts.items():
+                mine_counts[day] = mine_counts.get(day, 0) + n
         for use_case, day in part.reported_through.items():
             seen = out.reported_through.get(use_case)
             if seen is None or day > seen:
@@ -226,7 +241,9 @@ _FIELDS = attrgetter("use_case", "currency", "effective_cost", "billed_cost", "d
 _ODD_KEY = attrgetter("team", "use_case", "day", "category", "provider", "service", "vendor_key", "currency")
 
 
-def _group_facts(org: Organisation, facts: Iterable[CostFact], ledger: Ledger) -> tuple:
+def _group_facts(
+    org: Organisation, facts: Iterable[CostFact], ledger: Ledger
+) -> tuple[dict[tuple[Owner, MonthKey], Cell], dict[FactKey, Cell]]:
     """The one pass over raw facts.
 
     A fact on a use case configured in the sheet, in the booked currency, is added
@@ -236,8 +253,10 @@ def _group_facts(org: Organisation, facts: Iterable[CostFact], ledger: Ledger) -
     mapped, split, listed or rejected afterwards.
     """
     currency = org.settings.currency
-    slots = {u.use_case_id: (ledger.owner_days[(u.team, u.use_case_id)], {}) for u in org.use_cases}
-    odd: dict = {}
+    slots: dict[str, tuple[dict[date, Decimal], dict[MonthKey, Cell]]] = {
+        u.use_case_id: (ledger.owner_days[(u.team, u.use_case_id)], {}) for u in org.use_cases
+    }
+    odd: dict[FactKey, Cell] = {}
     fields = _FIELDS
     for f in facts:
         use_case, cur, eff, billed, day, category, provider, service = fields(f)
@@ -262,7 +281,7 @@ def _group_facts(org: Organisation, facts: Iterable[CostFact], ledger: Ledger) -
         else:
             cell[0] += eff
             cell[1] += billed
-    monthly: dict = {}  # (owner, (year, month, category, provider, service)) -> [eff, billed]
+    monthly: dict[tuple[Owner, MonthKey], Cell] = {}
     by_id = {u.use_case_id: u for u in org.use_cases}
     for uid, (_, months) in slots.items():
         owner = (by_id[uid].team, uid)
@@ -277,7 +296,7 @@ _UNIT_FIELDS = attrgetter("use_case", "day", "units", "success_units")
 def _count_units(org: Organisation, units: Iterable[DailyUnits], ledger: Ledger) -> None:
     """Units per use case and day, by the use case's rule: every item, or successes only."""
     slots = {u.use_case_id: (ledger.units[u.use_case_id], u.units_rule == "success") for u in org.use_cases}
-    unknown = set()
+    unknown: set[str] = set()
     reported = ledger.reported_through
     fields = _UNIT_FIELDS
     for du in units:
@@ -298,14 +317,15 @@ def _count_units(org: Organisation, units: Iterable[DailyUnits], ledger: Ledger)
     ledger.unknown_unit_use_cases |= unknown
 
 
-def _resolver(org: Organisation, ledger: Ledger):
+def _resolver(org: Organisation, ledger: Ledger) -> Callable[[str, str, str], Resolution]:
     known = {u.use_case_id: u for u in org.use_cases}
     rules = {r.key for r in org.shared_rules}
     teams = {t.team_id for t in org.teams} | {u.team for u in org.use_cases}
     mapping = {m.vendor_key: (m.team, m.use_case) for m in org.mappings}
 
-    def resolve(team: str, use_case: str, vendor_key: str):
-        """-> (is_shared, owner, that owner's {day: cost}, unallocated reason, key to list it under)."""
+    def resolve(team: str, use_case: str, vendor_key: str) -> Resolution:
+        """-> (is_shared, owner, that owner's {day: cost}, unallocated reason, key to list it under): the owner is
+        the rule's key for shared cost; the reason None and the key "" for cost that reached a use case."""
         if use_case == UNALLOCATED:
             hit = mapping.get(vendor_key)
             if hit is not None:
@@ -313,7 +333,7 @@ def _resolver(org: Organisation, ledger: Ledger):
         u = known.get(use_case)
         if u is not None:
             owner = (u.team, use_case)
-            return False, owner, ledger.owner_days[owner], None, None
+            return False, owner, ledger.owner_days[owner], None, ""
         if team == SHARED_TEAM and use_case in rules:
             return True, use_case, None, None, None
         owner = (team if team in teams else UNALLOCATED, UNALLOCATED)
@@ -328,17 +348,19 @@ def _resolver(org: Organisation, ledger: Ledger):
     return resolve
 
 
-def _allocate(org: Organisation, monthly: dict, odd: dict, ledger: Ledger) -> dict:
+def _allocate(
+    org: Organisation, monthly: dict[tuple[Owner, MonthKey], Cell], odd: dict[FactKey, Cell], ledger: Ledger
+) -> dict[SharedCellKey, Cell]:
     """Resolve each sum to its owner; returns the shared cells (key, day, category) to split."""
     currency = org.settings.currency
     resolve = _resolver(org, ledger)
-    resolved: dict = {}
+    resolved: dict[tuple[str, str, str], Resolution] = {}
     unallocated = ledger.unallocated
     month_cells = ledger.month_cells
     vendor_months = ledger.vendor_months
-    odd_categories: set = set()
+    odd_categories: set[str] = set()
 
-    def owner_of(team: str, use_case: str, vendor_key: str = ""):
+    def owner_of(team: str, use_case: str, vendor_key: str = "") -> Resolution:
         r = resolved.get((team, use_case, vendor_key))
         if r is None:
             r = resolved[(team, use_case, vendor_key)] = resolve(team, use_case, vendor_key)
@@ -350,7 +372,7 @@ def _allocate(org: Organisation, monthly: dict, odd: dict, ledger: Ledger) -> di
         odd_categories.add(category)
         return "other"
 
-    names: dict = {}
+    names: dict[tuple[int, int], str] = {}
     for (owner, (year, mon, category, provider, service)), (eff, billed) in monthly.items():
         month = names.get((year, mon))
         if month is None:
@@ -360,7 +382,7 @@ def _allocate(org: Organisation, monthly: dict, odd: dict, ledger: Ledger) -> di
         _add(month_cells, (owner, month, category), eff, billed)
         _add(vendor_months, (month, provider, service), eff, billed)
 
-    shared_cells: dict = {}
+    shared_cells: dict[SharedCellKey, Cell] = {}
     for (team, use_case, day, category, provider, service, vendor_key, cur), (eff, billed) in odd.items():
         if cur != currency:
             ledger.rejected.append(
@@ -381,10 +403,11 @@ def _allocate(org: Organisation, monthly: dict, odd: dict, ledger: Ledger) -> di
         month = month_key(day)
         category = category_of(category)
         _add(vendor_months, (month, provider, service), eff, billed)
-        is_shared, owner, days, reason, list_key = owner_of(team, use_case, vendor_key)
-        if is_shared:
-            _add(shared_cells, (owner, day, category), eff, billed)
+        r = owner_of(team, use_case, vendor_key)
+        if r[0]:  # shared: r[1] is the rule's key
+            _add(shared_cells, (r[1], day, category), eff, billed)
             continue
+        _, owner, days, reason, list_key = r
         days[day] = days.get(day, ZERO) + eff
         _add(month_cells, (owner, month, category), eff, billed)
         if reason is not None:
@@ -393,9 +416,9 @@ def _allocate(org: Organisation, monthly: dict, odd: dict, ledger: Ledger) -> di
     return shared_cells
 
 
-def _month_units(ledger: Ledger, use_cases: set) -> dict:
-    totals: dict = {}
-    months: dict = {}
+def _month_units(ledger: Ledger, use_cases: set[str]) -> dict[tuple[str, str], int]:
+    totals: dict[tuple[str, str], int] = {}  # (use case, month) -> units
+    months: dict[date, str] = {}
     for use_case in use_cases:
         for day, n in ledger.units.get(use_case, {}).items():
             month = months.get(day)
@@ -406,15 +429,21 @@ def _month_units(ledger: Ledger, use_cases: set) -> dict:
     return totals
 
 
-def _month_direct_spend(ledger: Ledger) -> dict:
-    totals: dict = {}
+def _month_direct_spend(ledger: Ledger) -> dict[tuple[str, str], Decimal]:
+    totals: dict[tuple[str, str], Decimal] = {}  # (use case, month) -> effective cost
     for ((_, use_case), month, _), (eff, _) in ledger.month_cells.items():
         if use_case != UNALLOCATED:
             totals[(use_case, month)] = totals.get((use_case, month), ZERO) + eff
     return totals
 
 
-def _rule_weights(rule: SharedCostRule, month: str, month_units: dict, direct: dict, warn) -> list:
+def _rule_weights(
+    rule: SharedCostRule,
+    month: str,
+    month_units: dict[tuple[str, str], int],
+    direct: dict[tuple[str, str], Decimal],
+    warn: Callable[[str], None],
+) -> list[Decimal]:
     n = len(rule.targets)
     if rule.rule == "units":
         weights = [Decimal(month_units.get((t, month), 0)) for t in rule.targets]
@@ -445,8 +474,8 @@ class SharedWeights:
         self.rules = {r.key: r for r in org.shared_rules}
         self._month_units = _month_units(ledger, {t for r in org.shared_rules if r.rule == "units" for t in r.targets})
         self._direct = _month_direct_spend(ledger)
-        self._splitters: dict = {}
-        self.warnings: set = set()
+        self._splitters: dict[tuple[str, str], Splitter] = {}
+        self.warnings: set[str] = set()
 
     def splitter(self, key: str, month: str) -> Splitter:
         splitter = self._splitters.get((key, month))
@@ -456,21 +485,21 @@ class SharedWeights:
             )
         return splitter
 
-    def split(self, key: str, month: str, eff: Decimal, billed: Decimal) -> tuple:
+    def split(self, key: str, month: str, eff: Decimal, billed: Decimal) -> tuple[list[Decimal], list[Decimal]]:
         """(effective parts, billed parts), one per target of the rule, in the rule's target order."""
         splitter = self.splitter(key, month)
         parts = splitter(eff)
         return parts, parts if billed == eff else splitter(billed)
 
 
-def _split_shared(org: Organisation, shared_cells: dict, ledger: Ledger) -> None:
+def _split_shared(org: Organisation, shared_cells: dict[SharedCellKey, Cell], ledger: Ledger) -> None:
     if not shared_cells:
         return
     known = {u.use_case_id: u for u in org.use_cases}
     weights = SharedWeights(org, ledger)  # direct spend only, measured before any shared cost lands
     rules = weights.rules
     warnings = weights.warnings
-    months: dict = {}
+    months: dict[date, str] = {}
     owner_days = ledger.owner_days
     for (key, day, category), (eff, billed) in sorted(shared_cells.items()):
         rule = rules[key]
@@ -486,7 +515,7 @@ def _split_shared(org: Organisation, shared_cells: dict, ledger: Ledger) -> None
             _add(ledger.unallocated, (month, REASON_SHARED_NO_RULE, key), eff, billed)
             continue
         parts, billed_parts = weights.split(key, month, eff, billed)
-        for target, part, billed_part in zip(rule.targets, parts, billed_parts):
+        for target, part, billed_part in zip(rule.targets, parts, billed_parts, strict=True):  # one part a target
             u = known.get(target)
             owner = (u.team, target) if u is not None else (UNALLOCATED, UNALLOCATED)
             days = owner_days[owner]
@@ -524,75 +553,79 @@ def reconcile(month: str, total: Decimal, expected: Decimal, tolerance: Decimal,
     return Reconciliation(month, total, expected, difference, share, flagged, reason)
 
 
-def month_allocations(org: Organisation, ledger: Ledger) -> dict:
+def _zeros() -> defaultdict[_K, Decimal]:
+    return defaultdict(lambda: ZERO)
+
+
+@dataclass
+class _MonthSums:
+    """One month's running sums by each cut the dashboard shows: effective cost, and billed (b_)."""
+
+    team: defaultdict[str, Decimal] = field(default_factory=_zeros)
+    use_case: defaultdict[str, Decimal] = field(default_factory=_zeros)
+    category: defaultdict[str, Decimal] = field(default_factory=_zeros)
+    provider: defaultdict[str, Decimal] = field(default_factory=_zeros)
+    service: defaultdict[tuple[str, str], Decimal] = field(default_factory=_zeros)
+    b_team: defaultdict[str, Decimal] = field(default_factory=_zeros)
+    b_use_case: defaultdict[str, Decimal] = field(default_factory=_zeros)
+    b_category: defaultdict[str, Decimal] = field(default_factory=_zeros)
+    b_provider: defaultdict[str, Decimal] = field(default_factory=_zeros)
+    b_service: defaultdict[tuple[str, str], Decimal] = field(default_factory=_zeros)
+
+
+def month_allocations(org: Organisation, ledger: Ledger) -> dict[str, MonthAllocation]:
     """month -> MonthAllocation for every month with spend or with an expected total."""
     s = org.settings
-    acc: dict = defaultdict(
-        lambda: {
-            name: defaultdict(lambda: ZERO)
-            for name in (
-                "team",
-                "use_case",
-                "category",
-                "provider",
-                "service",
-                "b_team",
-                "b_use_case",
-                "b_category",
-                "b_provider",
-                "b_service",
-            )
-        }
-    )
+    acc: defaultdict[str, _MonthSums] = defaultdict(_MonthSums)
     for ((team, use_case), month, category), (eff, billed) in ledger.month_cells.items():
         a = acc[month]
-        a["team"][team] += eff
-        a["use_case"][use_case] += eff
-        a["category"][category] += eff
-        a["b_team"][team] += billed
-        a["b_use_case"][use_case] += billed
-        a["b_category"][category] += billed
+        a.team[team] += eff
+        a.use_case[use_case] += eff
+        a.category[category] += eff
+        a.b_team[team] += billed
+        a.b_use_case[use_case] += billed
+        a.b_category[category] += billed
     for (month, provider, service), (eff, billed) in ledger.vendor_months.items():
         a = acc[month]
-        a["provider"][provider] += eff
-        a["service"][(provider, service)] += eff
-        a["b_provider"][provider] += billed
-        a["b_service"][(provider, service)] += billed
-    splits = defaultdict(list)
+        a.provider[provider] += eff
+        a.service[(provider, service)] += eff
+        a.b_provider[provider] += billed
+        a.b_service[(provider, service)] += billed
+    splits: defaultdict[str, list[SharedSplit]] = defaultdict(list)
     rules = {r.key: r.rule for r in org.shared_rules}
     for (month, key, target), (eff, billed) in sorted(ledger.shared_splits.items()):
         splits[month].append(SharedSplit(month, key, rules.get(key, ""), target, eff, billed))
-    items = defaultdict(list)
+    items: defaultdict[str, list[UnallocatedItem]] = defaultdict(list)
     for (month, reason, key), (eff, billed) in ledger.unallocated.items():
         items[month].append(UnallocatedItem(month, reason, key, eff, billed))
     expected = {m: as_decimal(v) for m, v in org.expected_totals.items()}
-    out = {}
+    out: dict[str, MonthAllocation] = {}
     for month in sorted(set(acc) | set(expected)):
         a = acc[month]
-        total = sum(a["category"].values(), ZERO)
-        unallocated = a["use_case"].get(UNALLOCATED, ZERO)
+        total = sum(a.category.values(), ZERO)
+        unallocated = a.use_case.get(UNALLOCATED, ZERO)
         allocated = total - unallocated
         coverage = allocated / total if total > 0 else None
-        by_category = {c: a["category"].get(c, ZERO) for c in CATEGORIES}
-        billed_by_category = {c: a["b_category"].get(c, ZERO) for c in CATEGORIES}
+        by_category = {c: a.category.get(c, ZERO) for c in CATEGORIES}
+        billed_by_category = {c: a.b_category.get(c, ZERO) for c in CATEGORIES}
         out[month] = MonthAllocation(
             month=month,
             total=total,
-            billed_total=sum(a["b_category"].values(), ZERO),
+            billed_total=sum(a.b_category.values(), ZERO),
             allocated=allocated,
             unallocated=unallocated,
             coverage=coverage,
             coverage_met=None if coverage is None else coverage >= s.coverage_goal,
-            by_team=dict(a["team"]),
-            by_use_case=dict(a["use_case"]),
+            by_team=dict(a.team),
+            by_use_case=dict(a.use_case),
             by_category=by_category,
-            by_provider=dict(a["provider"]),
-            by_service=dict(a["service"]),
-            billed_by_team=dict(a["b_team"]),
-            billed_by_use_case=dict(a["b_use_case"]),
+            by_provider=dict(a.provider),
+            by_service=dict(a.service),
+            billed_by_team=dict(a.b_team),
+            billed_by_use_case=dict(a.b_use_case),
             billed_by_category=billed_by_category,
-            billed_by_provider=dict(a["b_provider"]),
-            billed_by_service=dict(a["b_service"]),
+            billed_by_provider=dict(a.b_provider),
+            billed_by_service=dict(a.b_service),
             shared_splits=tuple(splits.get(month, ())),
             unallocated_items=tuple(sorted(items.get(month, ()), key=lambda i: (-i.amount, i.reason, i.key))),
             reconciliation=(
@@ -631,7 +664,9 @@ class AllocatedRow:
     rule_key: str = ""  # the shared-cost rule, for a shared split or a shared cost with no rule
 
 
-def _spread(splitter: Splitter, parts: list, lines: list) -> list:
+def _spread(
+    splitter: Splitter, parts: list[Decimal], lines: list[tuple[Line, Decimal]]
+) -> list[tuple[Line, list[Decimal]]]:
     """Each line's share of each target's part: `lines` [(line, amount)] add up to sum(parts) (the
     cell the engine split into `parts`); returns [(line, [amount per target])] whose rows add up to
     each line's amount and whose columns add up to each part, exactly. Every line but the largest is
@@ -640,18 +675,18 @@ def _spread(splitter: Splitter, parts: list, lines: list) -> list:
     if len(lines) == 1:
         return [(lines[0][0], list(parts))]
     order = sorted(range(len(lines)), key=lambda i: (abs(lines[i][1]), -i))
-    out: list = [None] * len(lines)
+    out: dict[int, tuple[Line, list[Decimal]]] = {}  # line index -> (line, its shares)
     left = list(parts)
     for i in order[:-1]:
         line, amount = lines[i]
         shares = splitter(amount)
         out[i] = (line, shares)
-        left = [a - b for a, b in zip(left, shares)]
+        left = [a - b for a, b in zip(left, shares, strict=True)]  # the splitter's parts: one a target
     out[order[-1]] = (lines[order[-1]][0], left)
-    return out
+    return [out[i] for i in range(len(lines))]
 
 
-def allocate(org: Organisation, facts: Iterable[CostFact], units: Iterable[DailyUnits]) -> list:
+def allocate(org: Organisation, facts: Iterable[CostFact], units: Iterable[DailyUnits]) -> list[AllocatedRow]:
     """The allocated ledger as rows (AllocatedRow), sorted: the same resolution and the same shared
     splits `build_ledger` applies (Mappings, configured teams, SharedWeights' largest-remainder parts
     of each (rule, day, category) cell), kept down to the provider, service and vendor key. Summed
@@ -666,11 +701,11 @@ def allocate(org: Organisation, facts: Iterable[CostFact], units: Iterable[Daily
     weights = SharedWeights(org, ledger)
     resolve = _resolver(org, Ledger())
     currency = org.settings.currency
-    resolved: dict = {}
-    rows: dict = {}  # (day, team, use case, category, provider, service, vendor key, method, rule) -> [eff, billed]
-    shared: dict = {}  # (rule key, day, category) -> {(provider, service, vendor key): [eff, billed]}
+    resolved: dict[tuple[str, str, str], Resolution] = {}
+    rows: dict[RowKey, Cell] = {}
+    shared: dict[SharedCellKey, dict[Line, Cell]] = {}
     fields = attrgetter("team", "use_case", "day", "category", "provider", "service", "vendor_key", "currency")
-    grouped: dict = {}
+    grouped: dict[FactKey, Cell] = {}
     for f in facts:
         _add(grouped, fields(f), f.effective_cost, f.billed_cost)
     for (team, use_case, day, category, provider, service, vendor_key, cur), (eff, billed) in grouped.items():
@@ -680,17 +715,17 @@ def allocate(org: Organisation, facts: Iterable[CostFact], units: Iterable[Daily
         r = resolved.get((team, use_case, vendor_key))
         if r is None:
             r = resolved[(team, use_case, vendor_key)] = resolve(team, use_case, vendor_key)
-        is_shared, owner, _, reason, list_key = r
-        if is_shared:
-            _add(shared.setdefault((owner, day, category), {}), (provider, service, vendor_key), eff, billed)
+        if r[0]:  # shared: r[1] is the rule's key
+            _add(shared.setdefault((r[1], day, category), {}), (provider, service, vendor_key), eff, billed)
             continue
+        _, owner, _, reason, list_key = r
         if reason is not None:
-            method, rule = reason, (list_key if reason == REASON_SHARED_NO_RULE else "")
+            method, rule_key = reason, (list_key if reason == REASON_SHARED_NO_RULE else "")
         elif use_case == UNALLOCATED:
-            method, rule = METHOD_MAPPING, ""
+            method, rule_key = METHOD_MAPPING, ""
         else:
-            method, rule = METHOD_DIRECT, ""
-        _add(rows, (day, owner[0], owner[1], category, provider, service, vendor_key, method, rule), eff, billed)
+            method, rule_key = METHOD_DIRECT, ""
+        _add(rows, (day, owner[0], owner[1], category, provider, service, vendor_key, method, rule_key), eff, billed)
 
     known = {u.use_case_id: u for u in org.use_cases}
     for (key, day, category), lines in sorted(shared.items()):
@@ -722,7 +757,7 @@ def allocate(org: Organisation, facts: Iterable[CostFact], units: Iterable[Daily
         splitter = weights.splitter(key, month)
         eff_lines = _spread(splitter, parts, [(line, c[0]) for line, c in line_list])
         billed_lines = _spread(splitter, billed_parts, [(line, c[1]) for line, c in line_list])
-        owners = []
+        owners: list[tuple[Owner, str]] = []  # (owner, method), one a target
         for target in rule.targets:
             u = known.get(target)
             owners.append(
@@ -730,8 +765,8 @@ def allocate(org: Organisation, facts: Iterable[CostFact], units: Iterable[Daily
                 if u is not None
                 else ((UNALLOCATED, UNALLOCATED), REASON_UNKNOWN_TARGET)
             )
-        for ((provider, service, vendor_key), shares), (_, billed_shares) in zip(eff_lines, billed_lines):
-            for ((team, use_case), method), part, billed_part in zip(owners, shares, billed_shares):
+        for ((provider, service, vendor_key), shares), (_, billed_shares) in zip(eff_lines, billed_lines, strict=True):
+            for ((team, use_case), method), part, billed_part in zip(owners, shares, billed_shares, strict=True):
                 if part == 0 and billed_part == 0:
                     continue
                 _add(
