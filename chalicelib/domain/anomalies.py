@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
-from typing import Optional
+from typing import Iterable, Optional, Sequence, Union
 
 from .money import show_cpu, show_money, show_percent
 from .organisation import Settings
@@ -114,14 +114,17 @@ class Anomaly:
             f"{self.window_days}-day median {show_money(self.median, self.currency)}"
         )
         if self.retry_storm:
+            units_median = self.units_median
+            if units_median is None:  # `detect` always sets it on a storm; without it there is no reason (as before)
+                raise AttributeError("a retry storm's reason needs its units_median, which is None")
             text += (
                 f"; retry storm? units {self.units} stayed within ±{show_percent(self.units_band)} "
-                f"of their median {self.units_median.normalize():f}"
+                f"of their median {units_median.normalize():f}"
             )
         return text
 
 
-def median(sorted_values: list) -> Decimal:
+def median(sorted_values: Sequence[Union[Decimal, int]]) -> Decimal:
     n = len(sorted_values)
     mid = n // 2
     if n % 2:
@@ -129,13 +132,13 @@ def median(sorted_values: list) -> Decimal:
     return (Decimal(sorted_values[mid - 1]) + Decimal(sorted_values[mid])) / _TWO
 
 
-def _exact_median(sorted_values: list) -> Fraction:
+def _exact_median(sorted_values: Sequence[Fraction]) -> Fraction:
     n = len(sorted_values)
     mid = n // 2
     return sorted_values[mid] if n % 2 else (sorted_values[mid - 1] + sorted_values[mid]) / 2
 
 
-def _above(x: Decimal, values: list, f_lo: Decimal, f_hi: Decimal, quick: bool) -> Optional[bool]:
+def _above(x: Decimal, values: Sequence[Decimal], f_lo: Decimal, f_hi: Decimal, quick: bool) -> Optional[bool]:
     """Is x > median(values) × factor (values sorted)? True or False when the Decimals are
     sure of it; None when x is within the margin of the edge (Fractions must decide)."""
     n = len(values)
@@ -157,14 +160,14 @@ def _above(x: Decimal, values: list, f_lo: Decimal, f_hi: Decimal, quick: bool) 
 
 def detect(
     use_case: str,
-    days: list,
-    costs: list,
-    units: list,
-    cpus: list,
+    days: Sequence[date],
+    costs: Sequence[Decimal],
+    units: Sequence[int],
+    cpus: Sequence[Optional[Decimal]],
     stop: int,
     settings: Settings,
     unit_label: str = "unit",
-) -> list:
+) -> list[Anomaly]:
     """Anomalies among days[0:stop] (stop = index of today: complete days only).
 
     `cpus[i]` is costs[i] / units[i] (None without units): used for the fast test only;
@@ -183,14 +186,14 @@ def detect(
     same_need = max(1, min(MIN_SAME_WEEKDAYS, window // 7))
     end = min(stop, len(costs))
     # CPUs that count (units at or above the minimum); the others are neither judged nor history.
-    judged = [c if c is not None and n >= min_units else None for c, n in zip(cpus[:end], units[:end])]
+    judged = [c if c is not None and n >= min_units else None for c, n in zip(cpus[:end], units[:end], strict=False)]
 
-    def exact_cpus(indices) -> list:
+    def exact_cpus(indices: Iterable[int]) -> list[Fraction]:
         return sorted(Fraction(costs[j]) / units[j] for j in indices if judged[j] is not None)
 
-    found = []
-    cost_win: list = []  # the window's costs, sorted; it holds min(i, window) days
-    cpu_win: list = []  # the window's judged CPUs, sorted
+    found: list[Anomaly] = []
+    cost_win: list[Decimal] = []  # the window's costs, sorted; it holds min(i, window) days
+    cpu_win: list[Decimal] = []  # the window's judged CPUs, sorted
     for i in range(1, end):
         insort(cost_win, costs[i - 1])
         previous = judged[i - 1]
@@ -223,7 +226,7 @@ def detect(
                 hot = Fraction(costs[i]) / units[i] > _exact_median(exact_cpus(range(lo, i))) * exact_factor
             if not hot:
                 continue
-            same = sorted(judged[j] for j in range(i - 7, lo - 1, -7) if judged[j] is not None)
+            same = sorted(c for c in (judged[j] for j in range(i - 7, lo - 1, -7)) if c is not None)
             if len(same) < same_need:
                 continue
             hot = _above(cpu, same, f_lo, f_hi, quick)
@@ -238,7 +241,7 @@ def detect(
 
 
 def _cost_anomaly(
-    use_case: str, day: date, cost: Decimal, med: Decimal, units: int, window_units: list, settings: Settings
+    use_case: str, day: date, cost: Decimal, med: Decimal, units: int, window_units: Sequence[int], settings: Settings
 ) -> Anomaly:
     band = settings.retry_storm_units_band
     units_median = median(sorted(window_units))

@@ -38,22 +38,29 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_CEILING, Decimal
-from typing import Iterable, Mapping, Optional, Sequence
+from typing import Iterable, Mapping, Optional, Sequence, Union
 
+from .anomalies import Anomaly
 from .facts import CATEGORIES, UNALLOCATED
 from .mappings import normalise_key
-from .model_prices import MILLION, price_for, same_name
+from .model_prices import MILLION, ModelPrice, price_for, same_name
 from .money import ZERO, Splitter, show_cpu, show_money, show_percent
 from .organisation import Organisation
 from .periods import month_key, previous_month
+from .pnl import AgentPnL
+from .usage import UsageFact
 
 LEVERS = ("model", "cache", "human_review", "retries")
 HINTS_PER_USE_CASE = 3
 SHARE_PLACES = 4  # shares to 0.0001 (0.01 %)
 HINT_MIN_DAYS = 7  # the open month's hints once it has this many days; before, the month before's
 
+ModelKey = tuple[str, str]  # (provider, model) as the usage facts name it
+Priced = Mapping[ModelKey, Optional[ModelPrice]]  # each model's Model prices row; None when it has none
+PerUnitTokens = tuple[Decimal, Decimal, Decimal]  # (input, cached input, output) per unit
 
-def shares(weights: Sequence) -> Optional[list]:
+
+def shares(weights: Sequence[Union[int, Decimal]]) -> Optional[list[Decimal]]:
     """Each weight's share of the whole to 0.0001 by largest remainder (`money.Splitter`): the shares add
     up to exactly 1 (ties: the earlier part). None when the whole is not positive. Weights: ints or
     Decimals >= 0."""
@@ -122,23 +129,23 @@ class UseCaseMonth:
     cost: Decimal
     cpu: Optional[Decimal]
     target_cpu: Optional[Decimal]
-    cost_per_unit_by_category: dict  # category -> Decimal ({} without units)
+    cost_per_unit_by_category: dict[str, Decimal]  # category -> cost per unit ({} without units)
     input_tokens: int
     cached_input_tokens: int
     output_tokens: int
     requests: Optional[int]
-    tokens_per_unit: Optional[tuple]  # (input, cached input, output) per unit
+    tokens_per_unit: Optional[PerUnitTokens]
     cache_read_share: Optional[Decimal]
     requests_per_unit: Optional[Decimal]
     review_minutes_per_unit: Optional[Decimal]
-    mix: tuple  # ModelLine, by spend then tokens, largest first
-    what_ifs: tuple  # WhatIf, by provider then saving, largest first
-    levers: tuple  # Hint, ranked (every lever with a saving)
+    mix: tuple[ModelLine, ...]  # by spend then tokens, largest first
+    what_ifs: tuple[WhatIf, ...]  # by provider then saving, largest first
+    levers: tuple[Hint, ...]  # ranked (every lever with a saving)
     flagged: str  # why it gets hints ("over target", "red now", "top spender"), "" when it does not
-    unpriced: tuple  # models with no price in the Model prices tab
+    unpriced: tuple[str, ...]  # models with no price in the Model prices tab
 
     @property
-    def hints(self) -> tuple:
+    def hints(self) -> tuple[Hint, ...]:
         return self.levers[:HINTS_PER_USE_CASE] if self.flagged else ()
 
     @property
@@ -155,7 +162,7 @@ class BenchmarkLine:
     reference: bool
     cpu: Optional[Decimal]
     api_cpu: Optional[Decimal]
-    tokens_per_unit: Optional[tuple]
+    tokens_per_unit: Optional[PerUnitTokens]
     requests_per_unit: Optional[Decimal]
     vs_best: Optional[Decimal]  # cost per unit / the lowest in the group
 
@@ -163,12 +170,12 @@ class BenchmarkLine:
 @dataclass(frozen=True)
 class Optimization:
     currency: str
-    months: tuple  # the months computed, oldest first
-    by_month: dict  # (use case, month) -> UseCaseMonth
-    current: dict  # use case -> the UseCaseMonth its hints come from
-    benchmarks: tuple  # BenchmarkLine
+    months: tuple[str, ...]  # the months computed, oldest first
+    by_month: dict[tuple[str, str], UseCaseMonth]  # (use case, month) -> its month
+    current: dict[str, UseCaseMonth]  # use case -> the month its hints come from
+    benchmarks: tuple[BenchmarkLine, ...]
 
-    def hints(self, use_case: str) -> tuple:
+    def hints(self, use_case: str) -> tuple[Hint, ...]:
         m = self.current.get(use_case)
         return m.hints if m is not None else ()
 
@@ -180,11 +187,11 @@ class Optimization:
 # ---------------------------------------------------------------------------------------------
 
 
-def _per(amount, units: int) -> Decimal:
+def _per(amount: Union[int, Decimal], units: int) -> Decimal:
     return Decimal(amount) / units
 
 
-def _rank(levers: Iterable[Hint]) -> tuple:
+def _rank(levers: Iterable[Hint]) -> tuple[Hint, ...]:
     ordered = sorted(
         (h for h in levers if h.per_month > 0), key=lambda h: (-h.per_month, LEVERS.index(h.lever), h.title)
     )
@@ -194,17 +201,17 @@ def _rank(levers: Iterable[Hint]) -> tuple:
     )
 
 
-def rank(levers: Iterable[Hint]) -> tuple:
+def rank(levers: Iterable[Hint]) -> tuple[Hint, ...]:
     """Levers with a saving, largest saving for the month first; ties in LEVERS order, then title."""
     return _rank(levers)
 
 
-def _resolve(usage, org: Organisation) -> dict:
+def _resolve(usage: Iterable[UsageFact], org: Organisation) -> dict[str, list[UsageFact]]:
     """use case -> its usage facts: a fact still unallocated is placed by the Mappings tab now (as the
     engine places cost), and a configured use case is the use case's whatever team the fact names."""
     known = {u.use_case_id for u in org.use_cases}
     mapping = {normalise_key(m.vendor_key): m.use_case for m in org.mappings}
-    out: dict = {}
+    out: dict[str, list[UsageFact]] = {}
     for f in usage:
         use_case = f.use_case
         if use_case == UNALLOCATED:
@@ -214,31 +221,36 @@ def _resolve(usage, org: Organisation) -> dict:
     return out
 
 
-def _mix(facts, prices) -> tuple:
-    """{(provider, model): [input, cached, output, requests or None]} and the lines, unpriced models."""
-    sums: dict = {}
+def _mix(
+    facts: Iterable[UsageFact], prices: Sequence[ModelPrice]
+) -> tuple[tuple[ModelLine, ...], dict[ModelKey, Optional[ModelPrice]], tuple[str, ...]]:
+    """The lines (by spend then tokens, largest first), each model's price row and the unpriced models."""
+    sums: dict[ModelKey, list[int]] = {}  # [input, cached, output]
+    requests: dict[ModelKey, Optional[int]] = {}  # None once a row does not count them
     for f in facts:
         key = (f.provider, f.model)
-        s = sums.setdefault(key, [0, 0, 0, 0])
+        s = sums.setdefault(key, [0, 0, 0])
         s[0] += f.input_tokens + f.cache_write_tokens
         s[1] += f.cached_input_tokens
         s[2] += f.output_tokens
-        s[3] = None if s[3] is None or f.requests is None else s[3] + f.requests
+        n = requests.get(key, 0)
+        requests[key] = None if n is None or f.requests is None else n + f.requests
     keys = sorted(sums)
     priced = {k: price_for(k[1], k[0], prices) for k in keys}
-    spend = {k: priced[k].cost(*sums[k][:3]) if priced[k] else None for k in keys}
-    token_shares = shares([sum(sums[k][:3]) for k in keys]) or [ZERO] * len(keys)
+    spend = {k: p.cost(*sums[k]) if (p := priced[k]) else None for k in keys}
+    token_shares = shares([sum(sums[k]) for k in keys]) or [ZERO] * len(keys)
     all_priced = all(priced[k] is not None for k in keys)
-    spend_shares = shares([spend[k] for k in keys]) if all_priced and keys else None
+    # Every model priced: every spend is a Decimal (the filter drops nothing).
+    spend_shares = shares([v for v in (spend[k] for k in keys) if v is not None]) if all_priced and keys else None
     lines = [
         ModelLine(
             k[0],
             k[1],
-            priced[k].model if priced[k] else "",
+            p.model if (p := priced[k]) else "",
             sums[k][0],
             sums[k][1],
             sums[k][2],
-            sums[k][3],
+            requests[k],
             token_shares[i],
             spend[k],
             spend_shares[i] if spend_shares else None,
@@ -256,18 +268,26 @@ def _mix(facts, prices) -> tuple:
     return tuple(lines), priced, tuple(k[1] for k in keys if priced[k] is None)
 
 
-def _what_ifs(lines: tuple, priced: dict, prices, units: int, cpu: Decimal, target: Optional[Decimal]) -> list:
-    out = []
+def _what_ifs(
+    lines: Sequence[ModelLine],
+    priced: Priced,
+    prices: Iterable[ModelPrice],
+    units: int,
+    cpu: Optional[Decimal],
+    target: Optional[Decimal],
+) -> list[WhatIf]:
+    out: list[WhatIf] = []
     for provider in sorted({m.provider for m in lines}):
         mine = [m for m in lines if m.provider == provider]
         if any(priced[(provider, m.model)] is None for m in mine):
             continue  # a model without a price: no what-if for this provider
-        now = sum((m.spend_at_list for m in mine), ZERO)
+        # Every model of the provider priced: every spend at list is a Decimal (the filter drops nothing).
+        now = sum((s for s in (m.spend_at_list for m in mine) if s is not None), ZERO)
         inp = sum(m.input_tokens for m in mine)
         cached = sum(m.cached_input_tokens for m in mine)
         outp = sum(m.output_tokens for m in mine)
         current = ", ".join(m.model for m in mine)
-        seen = set()
+        seen: set[str] = set()
         for candidate in prices:
             if not same_name(candidate.provider, provider) or candidate.model.strip().lower() in seen:
                 continue
@@ -276,6 +296,8 @@ def _what_ifs(lines: tuple, priced: dict, prices, units: int, cpu: Decimal, targ
                 continue  # it already runs there
             cost_if = candidate.cost(inp, cached, outp)
             saving = now - cost_if
+            if cpu is None:  # a P&L row with units has a cost per unit; `None - x` raised this TypeError before
+                raise TypeError("unsupported operand type(s) for -: 'NoneType' and 'decimal.Decimal'")
             total = cpu - _per(saving, units)
             out.append(
                 WhatIf(
@@ -295,9 +317,16 @@ def _what_ifs(lines: tuple, priced: dict, prices, units: int, cpu: Decimal, targ
 
 
 def _model_lever(
-    use_case: str, month: str, what_ifs: list, cost: Decimal, units: int, target, unit: str, currency: str
-) -> list:
-    levers = []
+    use_case: str,
+    month: str,
+    what_ifs: Sequence[WhatIf],
+    cost: Decimal,
+    units: int,
+    target: Optional[Decimal],
+    unit: str,
+    currency: str,
+) -> list[Hint]:
+    levers: list[Hint] = []
     for provider in sorted({w.provider for w in what_ifs}):
         best = next((w for w in what_ifs if w.provider == provider and w.saving_per_month > 0), None)
         if best is None:
@@ -335,7 +364,14 @@ def _model_lever(
 
 
 def _cache_lever(
-    use_case: str, month: str, lines: tuple, priced: dict, units: int, goal: Decimal, unit: str, currency: str
+    use_case: str,
+    month: str,
+    lines: Sequence[ModelLine],
+    priced: Priced,
+    units: int,
+    goal: Decimal,
+    unit: str,
+    currency: str,
 ) -> Optional[Hint]:
     saving, moved_all, input_all, cached_all = ZERO, ZERO, 0, 0
     for m in lines:
@@ -404,7 +440,9 @@ def _review_lever(
     )
 
 
-def _retry_lever(use_case: str, month: str, storms: list, units: int, unit: str, currency: str) -> Optional[Hint]:
+def _retry_lever(
+    use_case: str, month: str, storms: Sequence[Anomaly], units: int, unit: str, currency: str
+) -> Optional[Hint]:
     if not storms:
         return None
     cost = sum((a.value - a.median for a in storms), ZERO)
@@ -421,7 +459,9 @@ def _retry_lever(use_case: str, month: str, storms: list, units: int, unit: str,
     )
 
 
-def use_case_month(org: Organisation, row, usage: Sequence, storms: Sequence, flagged: str = "") -> UseCaseMonth:
+def use_case_month(
+    org: Organisation, row: AgentPnL, usage: Sequence[UsageFact], storms: Sequence[Anomaly], flagged: str = ""
+) -> UseCaseMonth:
     """One use case's month: `row` its Agent P&L row (engine.Outputs.pnl), `usage` its usage facts of
     the month, `storms` its retry-storm anomalies of the month."""
     s = org.settings
@@ -433,8 +473,14 @@ def use_case_month(org: Organisation, row, usage: Sequence, storms: Sequence, fl
     inp = sum(m.input_tokens for m in lines)
     cached = sum(m.cached_input_tokens for m in lines)
     outp = sum(m.output_tokens for m in lines)
-    requests = None if not lines or any(m.requests is None for m in lines) else sum(m.requests for m in lines)
-    by_category, per_unit_tokens, requests_per_unit, minutes, what_ifs, levers = {}, None, None, None, [], []
+    counted = [m.requests for m in lines if m.requests is not None]
+    requests = sum(counted) if lines and len(counted) == len(lines) else None  # None unless every model counts them
+    by_category: dict[str, Decimal] = {}
+    per_unit_tokens: Optional[PerUnitTokens] = None
+    requests_per_unit: Optional[Decimal] = None
+    minutes: Optional[Decimal] = None
+    what_ifs: list[WhatIf] = []
+    levers: list[Hint] = []
     if units > 0:
         by_category = {c: _per(row.cost_by_category.get(c, ZERO), units) for c in CATEGORIES}
         if lines:
@@ -494,12 +540,12 @@ def use_case_month(org: Organisation, row, usage: Sequence, storms: Sequence, fl
     )
 
 
-def _flags(rows: list, colours: Mapping[str, Optional[str]], top: int) -> dict:
+def _flags(rows: Sequence[AgentPnL], colours: Mapping[str, Optional[str]], top: int) -> dict[str, str]:
     """use case -> why its month gets hints: over target, its colour now, or a top spender."""
     spenders = [r.use_case for r in sorted(rows, key=lambda r: (-r.cost, r.use_case)) if r.cost > 0][: max(top, 0)]
-    out = {}
+    out: dict[str, str] = {}
     for r in rows:
-        why = []
+        why: list[str] = []
         if r.cpu is not None and r.target_cpu is not None and r.target_cpu > 0 and r.cpu > r.target_cpu:
             why.append("over target")
         if colours.get(r.use_case) in ("yellow", "red", "critical"):
@@ -510,18 +556,18 @@ def _flags(rows: list, colours: Mapping[str, Optional[str]], top: int) -> dict:
     return out
 
 
-def _words(text: str) -> tuple:
+def _words(text: str) -> tuple[str, ...]:
     return tuple(w.lower().rstrip("s") for w in text.replace("-", " ").split())
 
 
-def benchmark_lines(org: Organisation, current: Mapping[str, UseCaseMonth]) -> tuple:
+def benchmark_lines(org: Organisation, current: Mapping[str, UseCaseMonth]) -> tuple[BenchmarkLine, ...]:
     """Use cases with the same unit of work side by side (groups of two or more, or with an external
     reference for the unit), cost and tokens per unit, and the Benchmarks tab's references."""
-    groups: dict = {}
+    groups: dict[tuple[str, ...], list[UseCaseMonth]] = {}
     for m in sorted(current.values(), key=lambda m: m.use_case):
         if m.unit_of_work.strip():
             groups.setdefault(_words(m.unit_of_work), []).append(m)
-    out = []
+    out: list[BenchmarkLine] = []
     for words, members in sorted(groups.items()):
         refs = [b for b in org.benchmarks if b.unit.lower().rstrip("s") in set(words)]
         if len(members) < 2 and not refs:
@@ -560,9 +606,9 @@ def hint_month(rows_by_month: Mapping[str, object], today: date) -> Optional[str
 
 def optimize(
     org: Organisation,
-    pnl: Iterable,
-    usage: Iterable,
-    anomalies: Iterable,
+    pnl: Iterable[AgentPnL],
+    usage: Iterable[UsageFact],
+    anomalies: Iterable[Anomaly],
     today: date,
     colours: Optional[Mapping[str, Optional[str]]] = None,
     months: Optional[Sequence[str]] = None,
@@ -575,11 +621,11 @@ def optimize(
     known = {u.use_case_id for u in org.use_cases}
     rows = [r for r in pnl if r.month in months and r.use_case in known]
     by_use_case = _resolve([f for f in usage if month_key(f.day) in months], org)
-    storms: dict = {}
+    storms: dict[tuple[str, str], list[Anomaly]] = {}
     for a in anomalies:
         if a.retry_storm and a.metric == "cost" and month_key(a.day) in months:
             storms.setdefault((a.use_case, month_key(a.day)), []).append(a)
-    by_month: dict = {}
+    by_month: dict[tuple[str, str], UseCaseMonth] = {}
     for month in months:
         month_rows = [r for r in rows if r.month == month]
         flags = _flags(month_rows, colours, org.settings.hint_top_spenders)
@@ -588,7 +634,7 @@ def optimize(
             by_month[(r.use_case, month)] = use_case_month(
                 org, r, facts, storms.get((r.use_case, month), ()), flags.get(r.use_case, "")
             )
-    current = {}
+    current: dict[str, UseCaseMonth] = {}
     for uid in sorted(known):
         mine = {m: by_month[(uid, m)] for m in months if (uid, m) in by_month}
         chosen = hint_month(mine, today)

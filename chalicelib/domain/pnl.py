@@ -34,7 +34,7 @@ class AgentPnL:
     unit_of_work: str
     cost: Decimal
     billed_cost: Decimal
-    cost_by_category: dict  # category -> Decimal (every iceberg category)
+    cost_by_category: dict[str, Decimal]  # every iceberg category
     units: int
     cpu: Optional[Decimal]
     target_cpu: Optional[Decimal]
@@ -73,7 +73,7 @@ def pnl_row(
     complete: bool,
     cost: Decimal,
     billed: Decimal,
-    by_category: dict,
+    by_category: dict[str, Decimal],
     units: int,
     colour: Optional[str],
     tier: str,

@@ -16,6 +16,9 @@ from typing import Iterable, Optional
 
 from chalicelib.domain.facts import UNALLOCATED
 from chalicelib.domain.mappings import normalise_key, rules_by_key
+from chalicelib.domain.organisation import MappingRule
+
+Identity = tuple[str, str, str, str, str]  # (provider, model, vendor key, team, use case)
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,7 @@ class UsageFact:
     provenance: str = ""
 
     @property
-    def identity(self) -> tuple:
+    def identity(self) -> Identity:
         """Unique within (source, day): re-pulling a day replaces rows with the same identity."""
         return (self.provider, self.model, self.vendor_key, self.team, self.use_case)
 
@@ -47,8 +50,8 @@ class UsageFact:
 def merge_usage(facts: Iterable[UsageFact]) -> list[UsageFact]:
     """Sum rows with the same (day, source, identity) into one; order of first appearance. The
     request count stays None unless every row counts requests."""
-    order: list = []
-    merged: dict = {}
+    order: list[tuple[date, str, Identity]] = []
+    merged: dict[tuple[date, str, Identity], UsageFact] = {}
     for f in facts:
         key = (f.day, f.source, f.identity)
         prev = merged.get(key)
@@ -68,12 +71,12 @@ def merge_usage(facts: Iterable[UsageFact]) -> list[UsageFact]:
     return [merged[k] for k in order]
 
 
-def map_usage(facts: Iterable[UsageFact], rules) -> tuple[list[UsageFact], dict]:
+def map_usage(facts: Iterable[UsageFact], rules: Iterable[MappingRule]) -> tuple[list[UsageFact], dict[str, int]]:
     """(facts placed on team/use case by the Mappings rules, unmapped vendor key -> tokens): the same
     rules as cost (`mappings.apply_mappings`); nothing is dropped."""
     table = rules_by_key(rules)
-    mapped: list = []
-    unmapped: dict = {}
+    mapped: list[UsageFact] = []
+    unmapped: dict[str, int] = {}
     for fact in facts:
         rule = table.get(normalise_key(fact.vendor_key)) if fact.vendor_key else None
         if rule is not None:
