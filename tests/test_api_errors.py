@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from chalicelib import access, stores
+from chalicelib import access, bootstrap, stores
 from tests.conftest import bearer
 
 WORK = json.dumps(
@@ -91,7 +91,7 @@ def test_chalices_own_errors_are_in_the_same_shape(api, tokens, monkeypatch):
     def broken():
         raise RuntimeError("the table is on fire")
 
-    monkeypatch.setattr(stores, "organisation", broken)
+    monkeypatch.setattr(bootstrap.backend(), "organisation", broken)
     r = api.http.get("/v1/use-cases", headers=bearer(tokens["admin"]))
     assert r.status_code == 500 and shape(r)["message"] == "An internal server error occurred."
     assert "fire" not in r.body.decode()  # no internals leak
