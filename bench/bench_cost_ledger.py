@@ -81,7 +81,8 @@ def main() -> None:
             writes = sum(v for k, v in calls.items() if k in WRITES)
             floor = math.ceil(facts / 25)
             print(
-                f"{label}: {facts:,} facts; write requests {writes:,} {dict((k, v) for k, v in calls.items() if k in WRITES)}; "
+                f"{label}: {facts:,} facts; write requests {writes:,} "
+                f"{dict((k, v) for k, v in calls.items() if k in WRITES)}; "
                 f"floor ceil(facts/25) = {floor:,}; ratio {writes / floor:.3f} (goal <= 1.25); "
                 f"reads {sum(v for k, v in calls.items() if k not in WRITES):,}; {seconds:.1f} s on moto"
             )

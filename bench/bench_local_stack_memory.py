@@ -114,7 +114,7 @@ def post_batches(api_url: str, tokens: dict, batches: int, clients: int, stack_p
         session = requests.Session()
         headers = {"Authorization": "Bearer " + tokens["teams"][team]}
         posted = 0
-        for b in range(c, batches, clients):
+        for _ in range(c, batches, clients):
             n = rng.randint(1, 5)
             items, earlier = {}, posted
             for _ in range(n):

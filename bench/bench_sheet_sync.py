@@ -96,7 +96,8 @@ def main() -> int:
     for r in results:
         figure(
             f"Sheets API requests per sync, {r['n']:,} use cases",
-            f"{r['requests']} ({r['reads']} reads, {r['writes']} write{'s' if r['writes'] != 1 else ''}) vs a naive {r['naive']:,}: "
+            f"{r['requests']} ({r['reads']} reads, {r['writes']} write{'s' if r['writes'] != 1 else ''}) "
+            f"vs a naive {r['naive']:,}: "
             f"{r['naive'] / r['requests']:.0f} x fewer",
             "<= 2 reads + 2 writes",
             r["reads"] <= 2 and r["writes"] <= 2,

@@ -293,7 +293,9 @@ def unit_costs_csv(
         series = out.unit_costs[uid]
         by_week, by_month = out.period_targets.get(uid, ({}, {}))
         terms_on = use_case_on(org, u)
-        weeks = {m: [c, n] for m, c, n in zip(series.weeks.starts, series.weeks.costs, series.weeks.units, strict=False)}
+        weeks = {
+            m: [c, n] for m, c, n in zip(series.weeks.starts, series.weeks.costs, series.weeks.units, strict=False)
+        }
         fixed = [uid, u.name, u.team, u.unit_of_work]
         for row in series.weeks.rows():
             end = row.start + timedelta(days=6)

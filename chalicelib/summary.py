@@ -35,7 +35,10 @@ def _amounts(totals: dict, billed: dict) -> list[dict]:
     names = list(totals)
     shown, _ = foot([totals[n] for n in names])
     shown_billed, _ = foot([billed.get(n, Decimal(0)) for n in names])
-    rows = [{"name": n, "total": api_amount(t), "billed": api_amount(b)} for n, t, b in zip(names, shown, shown_billed, strict=False)]
+    rows = [
+        {"name": n, "total": api_amount(t), "billed": api_amount(b)}
+        for n, t, b in zip(names, shown, shown_billed, strict=False)
+    ]
     return sorted(rows, key=lambda r: (-Decimal(r["total"]), r["name"]))
 
 

@@ -162,7 +162,7 @@ def test_every_route_answers_each_caller_as_the_matrix_says_and_in_the_error_sha
     headers, run_id = world
     got = {}
     for (method, template), expected in MATRIX.items():
-        for caller, status in zip(CALLERS, expected, strict=False):
+        for caller in CALLERS[: len(expected)]:
             r = call(api, method, template, headers[caller], run_id)
             got[(method, template, caller)] = r.status_code
             if r.status_code >= 400:

@@ -111,8 +111,8 @@ def parse_response(
         _shape(isinstance(by_time, dict), where)
         try:
             day = date.fromisoformat(str(by_time["TimePeriod"]["Start"])[:10])
-        except (KeyError, TypeError, ValueError):
-            raise SourceUnavailable(SOURCE, f"unexpected response shape: {where}.TimePeriod.Start")
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SourceUnavailable(SOURCE, f"unexpected response shape: {where}.TimePeriod.Start") from exc
         if not in_window(day, start, end):
             continue
         answered.add(day)

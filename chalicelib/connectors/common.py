@@ -338,7 +338,7 @@ def decode_text(data: "str | bytes", filename: str = "") -> str:
         except UnicodeDecodeError as exc:
             raise CostImportError(
                 [RowError(1, "", "", f"file is not UTF-8 text ({exc.reason} at byte {exc.start})")], filename
-            )
+            ) from exc
     return data[1:] if data.startswith("\ufeff") else data
 
 

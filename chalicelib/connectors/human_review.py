@@ -3,9 +3,9 @@
 Cost of a (use case, UTC day) = review minutes x loaded hourly rate / 60.
 
 Exactness: the figure is kept exact whenever it is a finite decimal (30 minutes at
-$55/h = $27.5; 7 minutes at $60/h = $7; 7 minutes at $45/h = $5.25). When minutes x rate / 60 does not terminate (7 minutes at $55/h
-= $6.41666...), that day's figure is rounded half-even to the cent. Each day is its own
-figure (no amount is split across days), so re-pulling any window gives the same value
+$55/h = $27.5; 7 minutes at $60/h = $7; 7 minutes at $45/h = $5.25). When minutes x rate / 60
+does not terminate (7 minutes at $55/h = $6.41666...), that day's figure is rounded half-even to
+the cent. Each day is its own figure (no amount is split across days), so re-pulling any window gives the same value
 for a day.
 
 Answered days. The work-item counters are our own source of truth, kept by the API as items

@@ -138,11 +138,11 @@ def parse(
             continue
         record = fitted
 
-        def cell(name: str) -> Optional[str]:
+        def cell(name: str, record: list = record) -> Optional[str]:
             i = columns.get(name)
             return None if i is None else null_or(record[i])
 
-        def raw(name: str) -> str:
+        def raw(name: str, record: list = record) -> str:
             return record[columns[name]] if name in columns else ""
 
         row_errors: list[RowError] = []

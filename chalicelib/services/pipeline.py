@@ -691,7 +691,8 @@ def _hold_board(deps: Deps, month: str, short: list, today: date):
                 "held",
                 previous[0].since if previous else today,
                 reason=(
-                    f"board report for {month} held: {', '.join(short)} failed to answer, so the month's figures may be "
+                    f"board report for {month} held: {', '.join(short)} failed to answer, "
+                    "so the month's figures may be "
                     "short; the next daily run whose pull every source answers sends it"
                 ),
             )

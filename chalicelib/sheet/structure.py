@@ -2,8 +2,8 @@
 
 Only what is missing is added (detected from the spreadsheet's metadata and the input
 tabs' first rows), so running it again sends nothing. The empty "Sheet1" a new spreadsheet
-comes with is deleted in the same batchUpdate; a tab with anything in it is never deleted. Nothing finance typed is changed:
-a missing header is appended after the last one, a missing Settings row after the last
+comes with is deleted in the same batchUpdate; a tab with anything in it is never deleted. Nothing
+finance typed is changed: a missing header is appended after the last one, a missing Settings row after the last
 row, a missing note or validation only where the column has none.
 """
 
@@ -194,7 +194,10 @@ def _add_tab(
                         1,
                         0,
                         [
-                            [c.v(v, _KIND_FORMAT.get(col.kind, "text")) for v, col in zip(row, tab_in.columns, strict=False)]
+                            [
+                                c.v(v, _KIND_FORMAT.get(col.kind, "text"))
+                                for v, col in zip(row, tab_in.columns, strict=False)
+                            ]
                             for row in data
                         ],
                     )

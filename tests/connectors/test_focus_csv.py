@@ -119,7 +119,10 @@ def test_credit_rows_alone_stay_negative():
 
 
 def test_hourly_rows_roll_up_to_utc_days():
-    header = "ServiceProviderName,ServiceName,ServiceCategory,ChargePeriodStart,ChargePeriodEnd,BilledCost,EffectiveCost,BillingCurrency\n"
+    header = (
+        "ServiceProviderName,ServiceName,ServiceCategory,ChargePeriodStart,ChargePeriodEnd,"
+        "BilledCost,EffectiveCost,BillingCurrency\n"
+    )
     rows = (
         "".join(
             f"Anthropic,Claude API,AI and Machine Learning,2025-05-01T{h:02d}:00:00Z,"

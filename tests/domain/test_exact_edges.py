@@ -334,7 +334,10 @@ def week(monday: date, cost: Decimal, daily_units: list):
     """A week whose total is `cost`, split over its days in proportion to awkward unit counts."""
     parts = split(cost, [D(n) for n in daily_units])
     ds = days(monday, 7)
-    return ([fact(d, p) for d, p in zip(ds, parts, strict=False)], [DailyUnits("claims", d, n, n) for d, n in zip(ds, daily_units, strict=False)])
+    return (
+        [fact(d, p) for d, p in zip(ds, parts, strict=False)],
+        [DailyUnits("claims", d, n, n) for d, n in zip(ds, daily_units, strict=False)],
+    )
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])

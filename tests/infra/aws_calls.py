@@ -237,7 +237,7 @@ def source_call_sites(root: Path = ROOT) -> set:
     for path in [root / "app.py", *sorted((root / "chalicelib").rglob("*.py"))]:
         rel = path.relative_to(root).as_posix()
 
-        def visit(node, scope):
+        def visit(node, scope, rel=rel):
             for child in ast.iter_child_nodes(node):
                 if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                     inner = scope + [child.name]

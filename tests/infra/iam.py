@@ -167,9 +167,9 @@ def _condition_holds(condition: dict, auth: Authorization) -> bool:
                 raise AssertionError(f"condition key {key}: the test's evaluator knows dynamodb:LeadingKeys only")
             patterns = _list(patterns)
             if operator.endswith("StringEquals"):
-                match = lambda value: value in patterns  # noqa: E731
+                match = lambda value, patterns=patterns: value in patterns  # noqa: E731
             elif operator.endswith("StringLike"):
-                match = lambda value: any(fnmatchcase(value, p) for p in patterns)  # noqa: E731
+                match = lambda value, patterns=patterns: any(fnmatchcase(value, p) for p in patterns)  # noqa: E731
             else:
                 raise AssertionError(f"condition operator {operator}: not known to the test's evaluator")
             if operator.startswith("ForAllValues:"):

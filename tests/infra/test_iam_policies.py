@@ -177,7 +177,7 @@ def _statement_used(statement: dict, auths: list) -> list:
         for resource in resources:
             if not any(a.action == action and any(fnmatchcase(r, resource) for r in a.resources) for a in auths):
                 unused.append(f"{action} on {resource}")
-    for operator, keys in statement.get("Condition", {}).items():
+    for keys in statement.get("Condition", {}).values():
         for pattern in keys.get("dynamodb:LeadingKeys", []):
             if not any(a.action in actions and any(fnmatchcase(k, pattern) for k in a.leading_keys) for a in auths):
                 unused.append(f"LeadingKeys {pattern}")

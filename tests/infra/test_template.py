@@ -59,7 +59,7 @@ def test_each_resource_is_named_by_the_variable_its_lambdas_read(templates, stag
         "OPENAI_ADMIN_KEY_SECRET",
         "ANTHROPIC_ADMIN_KEY_SECRET",
     }
-    for logical_id, resource in named.items():
+    for resource in named.values():
         name = resource["Properties"][merge_template.NAME_PROPERTY[resource["Type"]]]
         assert name == environment[resource["Metadata"]["NameFrom"]] + resource["Metadata"].get("NameSuffix", "")
         for function in FUNCTIONS:
@@ -112,7 +112,7 @@ def test_the_local_stack_and_tests_create_the_dev_tables():
 
 
 def test_tables_on_demand_recoverable_encrypted_protected_and_kept(templates):
-    for stage, template in templates.items():
+    for template in templates.values():
         tables = of_type(template, "AWS::DynamoDB::Table")
         assert len(tables) == 4
         for logical_id, table in tables.items():

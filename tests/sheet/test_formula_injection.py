@@ -127,7 +127,8 @@ def test_the_csv_exports_keep_formula_like_text_from_being_a_formula_and_read_ba
     admin = {"Authorization": f"Bearer {tokens['admin']}", "Content-Type": "text/csv"}
     body = (
         "date,source,category,team,use_case,amount,provider,service\n"
-        f'2026-11-20,acme,api,claims,claims-processing,12.34,"{PAYLOADS[3]}","{PAYLOADS[0].replace(chr(34), chr(34) * 2)}"\n'
+        f'2026-11-20,acme,api,claims,claims-processing,12.34,"{PAYLOADS[3]}",'
+        f'"{PAYLOADS[0].replace(chr(34), chr(34) * 2)}"\n'
         f'2026-11-21,acme,api,claims,claims-processing,-2.50,"{PAYLOADS[1]}","{PAYLOADS[2]}"\n'
     )
     assert api.http.post("/v1/cost-imports?feed=evil", headers=admin, body=body).status_code == 200

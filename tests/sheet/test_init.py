@@ -117,11 +117,10 @@ def test_plan_deletes_sheet1_only_when_read_and_empty():
         ]
     }
     assert structure.grid_ranges(grid.sheets_of(metadata)) == ["'Sheet1'"]
-    deletes = lambda grid_data: [
-        r
-        for r in structure.plan(metadata, grid_data, CLIENT_EMAIL).requests  # noqa: E731
-        if "deleteSheet" in r
-    ]
+
+    def deletes(grid_data):
+        return [r for r in structure.plan(metadata, grid_data, CLIENT_EMAIL).requests if "deleteSheet" in r]
+
     assert deletes({"Sheet1": []}) == [{"deleteSheet": {"sheetId": 0}}]
     assert deletes({"Sheet1": [[{}, {"userEnteredValue": {"stringValue": " "}}]]}) == []
     assert deletes({"Sheet1": [[{"userEnteredValue": {"numberValue": 0}}]]}) == []

@@ -145,11 +145,12 @@ def test_a_vendor_quoting_the_refused_key_back_is_kept_with_the_key_redacted(sho
     from local.vendor_emulators.base import json_response
 
     w = short_world
-    quoting = (
-        lambda request: json_response(  # noqa: E731 - as a vendor echoing what it was sent
+
+    def quoting(request):  # as a vendor echoing what it was sent
+        return json_response(
             {"error": {"message": f"Incorrect API key provided: {request.headers.get('Authorization', '')[7:]}"}}, 401
         )
-    )
+
     monkeypatch.setattr(w.openai.app, "auth_error", quoting)
     answer = w.invoke("hourly", at("2026-10-01T04:05:00Z"))
     record = w.record(answer["run_id"])
