@@ -186,10 +186,6 @@ UNIMPLEMENTED_FIELDS = [
         "(CellFormat.hyperlinkDisplayType)",
     ),
     (
-        _repeat({"userEnteredFormat": {"textFormat": {"link": {"uri": "https://x"}}}}, "userEnteredFormat.textFormat"),
-        "(TextFormat.link)",
-    ),
-    (
         _repeat(
             {"userEnteredFormat": {"backgroundColorStyle": {"themeColor": "ACCENT1"}}},
             "userEnteredFormat.backgroundColorStyle",

@@ -445,3 +445,37 @@ def test_files_written_before_native_protection_keep_their_protected_ranges(tmp_
     assert xlsx_io.load(path).sheet_by_title("Dashboard").protected_ranges == [
         {"protectedRangeId": 5, "range": {"sheetId": 7}}
     ]
+
+
+def test_a_link_in_a_cell_is_a_hyperlink_in_the_workbook_and_survives_a_restart(sheets_xlsx_path):
+    emu = start_emulator(sheets_xlsx_path, port=0)
+    try:
+        sh = gspread_client(emu.url).open_by_key(emu.default_spreadsheet_id)
+        sh.sheet1.update([["the report"]], "A1")
+        sh.batch_update(
+            {
+                "requests": [
+                    {
+                        "repeatCell": {
+                            "range": {"sheetId": 0, "startRowIndex": 0, "endRowIndex": 2, "endColumnIndex": 1},
+                            "cell": {"userEnteredFormat": {"textFormat": {"link": {"uri": "https://example.com/r"}}}},
+                            "fields": "userEnteredFormat.textFormat.link",
+                        }
+                    }
+                ]
+            }
+        )
+    finally:
+        emu.stop()
+    ws = openpyxl.load_workbook(sheets_xlsx_path)["Sheet1"]
+    assert ws["A1"].hyperlink.target == "https://example.com/r" and ws["A1"].value == "the report"
+    assert ws["A2"].value is None and ws["A2"].hyperlink is None  # a link on an empty cell is not kept
+    emu = start_emulator(sheets_xlsx_path, port=0)
+    try:
+        sh = gspread_client(emu.url).open_by_key(emu.default_spreadsheet_id)
+        grid = sh.fetch_sheet_metadata(params={"ranges": "Sheet1!A1", "includeGridData": "true"})
+        cell = grid["sheets"][0]["data"][0]["rowData"][0]["values"][0]
+        assert cell["userEnteredFormat"]["textFormat"]["link"] == {"uri": "https://example.com/r"}
+        assert cell["hyperlink"] == "https://example.com/r"
+    finally:
+        emu.stop()

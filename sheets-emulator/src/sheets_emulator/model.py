@@ -162,6 +162,9 @@ def normalize_format(fmt: Optional[dict]) -> dict:
         for flag in ("bold", "italic", "strikethrough", "underline"):
             if tf.get(flag):
                 t[flag] = True
+        link = tf.get("link")
+        if isinstance(link, dict) and link.get("uri"):
+            t["link"] = {"uri": str(link["uri"])}
         if t:
             out["textFormat"] = t
     borders = fmt.get("borders")

@@ -36,6 +36,9 @@ def cell_json(renderer: Renderer, sheet: Sheet, r: int, c: int) -> dict:
         out["formattedValue"] = renderer.render(sheet, r, c)
     if fmt:
         out["userEnteredFormat"] = with_styles(fmt)
+        link = (fmt.get("textFormat") or {}).get("link")
+        if link:
+            out["hyperlink"] = link["uri"]  # the cell's link, as Sheets reports it
     if uev or fmt:
         out["effectiveFormat"] = effective_format(fmt)
     if cell.get("note"):

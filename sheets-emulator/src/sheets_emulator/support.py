@@ -108,7 +108,10 @@ SUPPORT: dict[str, Support] = {
         verticalAlignment=ALIGN_V,
     ),
     "NumberFormat": _s("type pattern"),
-    "TextFormat": _s("foregroundColor foregroundColorStyle fontFamily fontSize bold italic strikethrough underline"),
+    "TextFormat": _s(
+        "foregroundColor foregroundColorStyle fontFamily fontSize bold italic strikethrough underline link"
+    ),
+    "Link": _s("uri"),
     "Borders": _s("top bottom left right"),
     "Border": _s("style color colorStyle", ignored="width"),  # width: deprecated, the style decides
     "SortSpec": _s("dimensionIndex sortOrder"),

@@ -506,6 +506,9 @@ def build_workbook(book: Spreadsheet) -> openpyxl.Workbook:
                     nf_type = fmt["numberFormat"].get("type")
                     if nf_type and infer_type(pattern) != nf_type:
                         number_format_types[pattern] = nf_type
+            link = ((fmt or {}).get("textFormat") or {}).get("link")
+            if link and xc.value is not None:  # (openpyxl reads a link on an empty cell as its URL typed in)
+                xc.hyperlink = link["uri"]
             if cell.get("note"):
                 comment = Comment(_clean_text(cell["note"]), "sheets-emulator")
                 xc.comment = comment
@@ -811,6 +814,9 @@ def load(
                         fmt = style_cache[key] = _fmt_from_cell(xc, book.number_format_types)
                     if fmt:
                         cell["userEnteredFormat"] = dict(fmt)
+                if xc.hyperlink is not None and xc.hyperlink.target:
+                    uef = cell.setdefault("userEnteredFormat", {})
+                    uef["textFormat"] = {**uef.get("textFormat", {}), "link": {"uri": xc.hyperlink.target}}
                 if xc.comment is not None and xc.comment.text:
                     cell["note"] = xc.comment.text
                 if cell:
