@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
-from typing import Callable, Mapping, Optional
+from typing import Any, Callable, Mapping, Optional, Union
 
 from .forecast import Forecast, exceeds
 from .money import ZERO, show_cpu, show_money, show_percent
@@ -37,6 +37,11 @@ COLOURS = (GREEN, YELLOW, RED, CRITICAL)
 FLAG_INVESTIGATE = "investigate"
 FLAG_INVALID_TARGET = "invalid target"
 FLAG_COUNTS_MISSING = "counts not reported"
+
+# A week's (cost, units): the engine's week totals (unit_costs.period_totals) are (Decimal, int) tuples;
+# callers holding a week's figures (exports, tests) pass [cost, units] lists.
+WeekTotals = Union[tuple[Decimal, int], list[Any]]
+Overrun = Union[Decimal, Fraction]  # shown (Decimal) or exact (Fraction): the rule table takes either
 
 
 def colour_rank(colour: Optional[str]) -> int:
@@ -63,7 +68,7 @@ def as_decimal_share(o: Optional[Fraction]) -> Optional[Decimal]:
     return None if o is None else Decimal(o.numerator) / Decimal(o.denominator)
 
 
-def band(target: Decimal, tolerance: Decimal) -> tuple:
+def band(target: Decimal, tolerance: Decimal) -> tuple[Decimal, Decimal]:
     """(low, high) of the SLO band: $0.40 ± 15 % -> ($0.34, $0.46)."""
     return target * (1 - tolerance), target * (1 + tolerance)
 
@@ -82,7 +87,14 @@ def below_band_exact(cost: Decimal, units: int, target: Optional[Decimal], toler
     )
 
 
-def colour_for(has_target: bool, latest, prior, current, projection_breach: bool, settings: Settings) -> Optional[str]:
+def colour_for(
+    has_target: bool,
+    latest: Optional[Overrun],
+    prior: Optional[Overrun],
+    current: Optional[Overrun],
+    projection_breach: bool,
+    settings: Settings,
+) -> Optional[str]:
     """The rule table on overruns alone (Decimal or exact Fraction). `current` is None unless the
     current week counts."""
     if projection_breach:
@@ -115,23 +127,24 @@ class Judgement:
     as_of: date
     reported_through: Optional[date]  # the latest UTC day with posted work items (None: never)
     latest_monday: Optional[date]  # the latest complete, fully reported week (None: none yet)
-    current: Optional[tuple]  # (cost, units) of the current week's full days that have counts
+    current: Optional[tuple[Decimal, int]]  # (cost, units) of the current week's full days that have counts
     current_days: int  # how many full days of the current week have counts
     unreported_spend: Decimal  # spend on complete days after reported_through
     missing_since: Optional[date]  # the first complete day with spend and no counts (for the notice)
-    gaps: tuple = ()  # (day, spend) of the current week's full days with spend but no work items
+    gaps: tuple[tuple[date, Decimal], ...] = ()  # (day, spend) of the current week's full days with spend, no items
 
 
 def judgement(
     as_of: date,
     reported_through: Optional[date],
-    daily: Callable[[date, date], tuple],
+    daily: Callable[[date, date], tuple[Decimal, int]],
     first_day: Optional[date] = None,
 ) -> Judgement:
     """`daily(start, end)` -> (cost, units) summed over [start, end) (the engine's dense series);
     `first_day`: the use case's first day of data."""
     current_monday = week_start(as_of)
     latest_complete = current_monday - timedelta(days=7)
+    latest: Optional[date]
     if reported_through is None:
         latest, end = None, current_monday
     else:
@@ -140,7 +153,8 @@ def judgement(
         end = min(as_of, reported_through + timedelta(days=1))
     # The current week counts only its full days that HAVE counts: a day with spend and no work
     # items (a batch not posted yet, out of order) is left out of the verdict and named instead.
-    cost, units, days, gaps = ZERO, 0, 0, []
+    cost, units, days = ZERO, 0, 0
+    gaps: list[tuple[date, Decimal]] = []
     day = current_monday
     while day < end:
         c, u = daily(day, day + timedelta(days=1))
@@ -156,7 +170,7 @@ def judgement(
     return Judgement(as_of, reported_through, latest, current, days, unreported, missing_since, tuple(gaps))
 
 
-def assumed_reported(as_of: date, weeks: Mapping[date, list]) -> Judgement:
+def assumed_reported(as_of: date, weeks: Mapping[date, WeekTotals]) -> Judgement:
     """Counts reported through yesterday (callers with week totals only)."""
     current_monday = week_start(as_of)
     cell = weeks.get(current_monday)
@@ -165,7 +179,7 @@ def assumed_reported(as_of: date, weeks: Mapping[date, list]) -> Judgement:
         as_of,
         as_of - timedelta(days=1),
         current_monday - timedelta(days=7),
-        tuple(cell) if cell and days else None,
+        (cell[0], cell[1]) if cell and days else None,  # the week's (cost, units)
         days,
         ZERO,
         None,
@@ -176,7 +190,7 @@ def counts_notice(j: Judgement, currency: str = "USD") -> str:
     """'work-item counts not reported since 2026-12-01: $500.00 of spend not judged' when complete days
     have spend but no counts; and the current week's days with spend but no work items, which its
     verdict leaves out."""
-    parts = []
+    parts: list[str] = []
     if j.missing_since is not None:
         parts.append(
             f"work-item counts not reported since {j.missing_since.isoformat()}"
@@ -197,7 +211,7 @@ def counts_notice(j: Judgement, currency: str = "USD") -> str:
 class SloResult:
     colour: Optional[str]
     reason: str
-    flags: tuple
+    flags: tuple[str, ...]
     latest_week: date  # Monday of the latest complete week
     cpu_latest: Optional[Decimal]
     cpu_prior: Optional[Decimal]
@@ -212,22 +226,24 @@ class SloResult:
     target_latest: Optional[Decimal] = None  # the target in force at the end of the latest week
 
 
-def _over(o: Decimal) -> str:
+def _over(o: Optional[Decimal]) -> str:
+    if o is None:  # a judged week has an overrun (colour_for gave its colour on it); abs(None) raised this before
+        raise TypeError("bad operand type for abs(): 'NoneType'")
     return f"{show_percent(abs(o))} {'over' if o >= 0 else 'under'}"
 
 
 def evaluate(
     use_case: UseCase,
     settings: Settings,
-    weeks: Mapping[date, list],
+    weeks: Mapping[date, WeekTotals],
     as_of: date,
-    projected_month_cost: Decimal,
+    projected_month_cost: Union[Decimal, Forecast],
     judged: Optional[Judgement] = None,
     terms_on: Optional[Callable[[date], UseCase]] = None,
 ) -> SloResult:
     """Colour of `use_case` as of the day `as_of` (today, or the 1st after a closed month).
 
-    `weeks` maps each Monday to [cost, units]; `projected_month_cost` is the month-end
+    `weeks` maps each Monday to (cost, units); `projected_month_cost` is the month-end
     forecast (or, for a closed month, its actual cost). `judged` says which weeks and days
     have their work-item counts (default: reported through yesterday). `terms_on(day)` gives
     the use case as finance had configured it on `day` (target, tolerance, approvals): each
@@ -247,20 +263,22 @@ def evaluate(
         t = terms.target_cpu
         return t if t is not None and t > 0 else None
 
-    def cell(monday: date) -> Optional[list]:
+    def cell(monday: date) -> Optional[WeekTotals]:
         if judged.latest_monday is None or monday > judged.latest_monday:
             return None  # not fully reported: not judged
         return weeks.get(monday)
 
-    def cpu_of(c) -> Optional[Decimal]:
+    def cpu_of(c: Optional[WeekTotals]) -> Optional[Decimal]:
         return c[0] / c[1] if c and c[1] else None
 
-    def zero_units(c) -> bool:
-        return bool(c) and not c[1] and c[0] != 0
+    def zero_units(c: Optional[WeekTotals]) -> bool:
+        if not c:
+            return False
+        return not c[1] and c[0] != 0
 
     latest_terms, prior_terms = terms_on(latest_monday + timedelta(days=6)), terms_on(prior_monday + timedelta(days=6))
     target, t_latest, t_prior = target_of(now_terms), target_of(latest_terms), target_of(prior_terms)
-    flags = []
+    flags: list[str] = []
     if now_terms.target_cpu is not None and now_terms.target_cpu <= 0:
         flags.append(FLAG_INVALID_TARGET)
     tolerance = latest_terms.tolerance if latest_terms.tolerance is not None else settings.default_tolerance
@@ -287,14 +305,17 @@ def evaluate(
     unit = use_case.unit_of_work or "unit"
     latest, prior, current = week_label(latest_monday), week_label(prior_monday), week_label(current_monday)
 
-    def said(cpu_value: Decimal, o: Decimal, week: str, t: Decimal) -> str:
+    def said(cpu_value: Optional[Decimal], o: Optional[Decimal], week: str, t: Optional[Decimal]) -> str:
+        # A judged week has all three (colour_for gave its colour on them); show_cpu(None) raised a TypeError before.
+        if cpu_value is None or o is None or t is None:
+            raise TypeError(f"a judged week without its cost per unit, overrun or target ({week})")
         return (
             f"cost per {unit} {show_cpu(cpu_value, currency)} is {_over(o)} the "
             f"{show_cpu(t, currency)} target in {week}"
         )
 
     if colour == CRITICAL:
-        parts = []
+        parts: list[str] = []
         if x_latest is not None and x_latest >= settings.critical_overrun:
             parts.append(said(cpu_latest, o_latest, f"{latest} (latest complete week)", t_latest))
         if x_current is not None and x_current >= settings.critical_overrun:
@@ -314,7 +335,7 @@ def evaluate(
         )
     elif colour == YELLOW:
         reason = f"yellow: {said(cpu_latest, o_latest, latest, t_latest)}"
-        if x_latest >= settings.red_overrun:
+        if x_latest is not None and x_latest >= settings.red_overrun:  # set: yellow is judged on it
             reason += f" ({show_percent(settings.red_overrun)} or more, but only in the latest complete week)"
     elif colour == GREEN:
         reason = f"green: {said(cpu_latest, o_latest, latest, t_latest)}"
@@ -326,14 +347,14 @@ def evaluate(
         )
     elif judged.latest_monday is None:
         reason = "no colour yet: no complete week with work-item counts"
-    elif zero_units(c_latest):
+    elif c_latest is not None and zero_units(c_latest):
         reason = (
             f"no colour: spend {show_money(c_latest[0], currency)} with no work items in {latest} "
             "(latest complete week)"
         )
     else:
         reason = f"no colour: no spend or units in {latest} (latest complete week)"
-    if FLAG_INVESTIGATE in flags:
+    if FLAG_INVESTIGATE in flags and t_latest is not None and cpu_latest is not None:  # the flag needs both
         low = t_latest * (1 - tolerance)
         reason += (
             f"; investigate: {show_cpu(cpu_latest, currency)} is below the band's floor "
@@ -363,9 +384,9 @@ def evaluate(
 def colour_as_of(
     use_case: UseCase,
     settings: Settings,
-    weeks: Mapping[date, list],
+    weeks: Mapping[date, WeekTotals],
     as_of: date,
-    projected_month_cost: Decimal,
+    projected_month_cost: Union[Decimal, Forecast],
     judged: Optional[Judgement] = None,
     terms_on: Optional[Callable[[date], UseCase]] = None,
 ) -> Optional[str]:

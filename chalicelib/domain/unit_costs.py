@@ -12,24 +12,27 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from itertools import repeat
-from typing import Iterator, Mapping, Optional
+from typing import Iterator, Mapping, Optional, Sequence, TypeVar
 
 from .money import ZERO
 from .periods import month_key, week_label, week_start
 
 FLAG_ZERO_UNITS = "cost with zero units"
 FLAG_PARTIAL = "partial period"
-_NO_FLAGS: tuple = ()
-_ZERO_UNITS = (FLAG_ZERO_UNITS,)
-_PARTIAL = (FLAG_PARTIAL,)
-_BOTH = (FLAG_ZERO_UNITS, FLAG_PARTIAL)
+Flags = tuple[str, ...]
+_NO_FLAGS: Flags = ()
+_ZERO_UNITS: Flags = (FLAG_ZERO_UNITS,)
+_PARTIAL: Flags = (FLAG_PARTIAL,)
+_BOTH: Flags = (FLAG_ZERO_UNITS, FLAG_PARTIAL)
+
+_P = TypeVar("_P", date, str)  # a period's key: its Monday, or its month "YYYY-MM"
 
 
 def cost_per_unit(cost: Decimal, units: int) -> Optional[Decimal]:
     return cost / units if units else None
 
 
-def _flags(cost: Decimal, units: int, partial: bool) -> tuple:
+def _flags(cost: Decimal, units: int, partial: bool) -> Flags:
     zero = not units and cost != 0
     if zero:
         return _BOTH if partial else _ZERO_UNITS
@@ -47,7 +50,7 @@ class UnitCost:
     cost: Decimal
     units: int
     cpu: Optional[Decimal]
-    flags: tuple
+    flags: Flags
 
 
 @dataclass(frozen=True)
@@ -56,12 +59,12 @@ class UnitCostSeries:
 
     use_case: str
     period: str
-    starts: tuple
-    labels: tuple
-    costs: tuple
-    units: tuple
-    cpus: tuple
-    flags: tuple
+    starts: tuple[date, ...]
+    labels: tuple[str, ...]
+    costs: tuple[Decimal, ...]
+    units: tuple[int, ...]
+    cpus: tuple[Optional[Decimal], ...]
+    flags: tuple[Flags, ...]
 
     def rows(self) -> Iterator[UnitCost]:
         for i in range(len(self.starts)):
@@ -86,9 +89,10 @@ class UnitCostSeries:
         if self.period == "day":
             i = (start - self.starts[0]).days  # days are dense
         else:
-            i = next((j for j, s in enumerate(self.starts) if s == start), None)
-            if i is None:
+            found = next((j for j, s in enumerate(self.starts) if s == start), None)
+            if found is None:
                 return None
+            i = found
         return self._row(i)
 
 
@@ -116,16 +120,16 @@ class Calendar:
         self.month_starts = {b[0]: self.days[b[1]].replace(day=1) for b in self.month_bounds}
 
     @staticmethod
-    def _bounds(keys: list) -> list:
+    def _bounds(keys: Sequence[_P]) -> list[tuple[_P, int, int]]:
         """[(period key, first index, end index)] for consecutive runs of the same key."""
-        bounds = []
+        bounds: list[tuple[_P, int, int]] = []
         for i, key in enumerate(keys):
             if bounds and bounds[-1][0] == key:
                 continue
             if bounds:
-                bounds[-1][2] = i
-            bounds.append([key, i, len(keys)])
-        return [tuple(b) for b in bounds]
+                bounds[-1] = (bounds[-1][0], bounds[-1][1], i)
+            bounds.append((key, i, len(keys)))
+        return bounds
 
     def index(self, day: date) -> int:
         return (day - self.first).days
@@ -136,9 +140,9 @@ class DailySeries:
     """A use case's dense daily cost and units from its first day to the end of the range."""
 
     first_index: int  # into the Calendar
-    costs: list
-    units: list
-    cpus: list
+    costs: list[Decimal]
+    units: list[int]
+    cpus: list[Optional[Decimal]]  # None on a day without units
 
 
 def dense_series(
@@ -148,26 +152,31 @@ def dense_series(
     days = cal.days[start:]
     costs = list(map(cost_by_day.get, days, repeat(ZERO, len(days))))  # map runs in C
     units = list(map(units_by_day.get, days, repeat(0, len(days))))
-    cpus = [c / u if u else None for c, u in zip(costs, units)]
+    cpus = [c / u if u else None for c, u in zip(costs, units, strict=True)]  # both one a day
     return DailySeries(start, costs, units, cpus)
 
 
-def period_totals(bounds: list, series: DailySeries) -> dict:
+def period_totals(bounds: Sequence[tuple[_P, int, int]], series: DailySeries) -> dict[_P, tuple[Decimal, int]]:
     """Sum a dense daily series into periods (Calendar.week_bounds or month_bounds):
-    key (Monday or month) -> [cost, units]. Slices are summed in C, not day by day."""
-    totals: dict = {}
+    key (Monday or month) -> (cost, units). Slices are summed in C, not day by day."""
+    totals: dict[_P, tuple[Decimal, int]] = {}
     offset = series.first_index
     costs, units = series.costs, series.units
     for key, start, end in bounds:
         if end <= offset:
             continue
         a, b = max(start - offset, 0), end - offset
-        totals[key] = [sum(costs[a:b], ZERO), sum(units[a:b])]
+        totals[key] = (sum(costs[a:b], ZERO), sum(units[a:b]))
     return totals
 
 
 def unit_costs(
-    use_case: str, cal: Calendar, series: DailySeries, weeks: dict, months: dict, today: date
+    use_case: str,
+    cal: Calendar,
+    series: DailySeries,
+    weeks: Mapping[date, tuple[Decimal, int]],
+    months: Mapping[str, tuple[Decimal, int]],
+    today: date,
 ) -> UseCaseUnitCosts:
     offset = series.first_index
     today_index = cal.index(today)
@@ -178,7 +187,6 @@ def unit_costs(
             day_flags[i] = _ZERO_UNITS
     for i in range(max(today_index - offset, 0), len(day_flags)):
         day_flags[i] = _flags(costs[i], series.units[i], True)
-    day_flags = tuple(day_flags)
     days = UnitCostSeries(
         use_case,
         "day",
@@ -187,7 +195,7 @@ def unit_costs(
         tuple(series.costs),
         tuple(series.units),
         tuple(series.cpus),
-        day_flags,
+        tuple(day_flags),
     )
     week_keys = sorted(weeks)
     week_partial_from = week_start(today)  # the current week (and any later) is partial
