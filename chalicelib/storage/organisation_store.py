@@ -180,13 +180,15 @@ def recorded_terms(known: dict, org: Organisation, today: date) -> tuple[dict, d
     """(every history with `org`'s changed terms added, the changed history rows: sort key -> entries)."""
     histories = {k: dict(v) for k, v in known.items()}
     changed_rows: dict = {}
-    for kind, rows, make in (("use_case", org.use_cases, UseCaseTerms.of), ("team", org.teams, TeamTerms.of)):
+    current: list[tuple[str, str, UseCaseTerms | TeamTerms, Optional[date]]] = [
+        ("use_case", u.use_case_id, UseCaseTerms.of(u, today), u.effective_from) for u in org.use_cases
+    ]
+    current += [("team", t.team_id, TeamTerms.of(t, today), t.effective_from) for t in org.teams]
+    for kind, ident, terms, effective_from in current:
         field, _ = _HISTORY_KINDS[kind]
-        for row in rows:
-            ident = row.use_case_id if kind == "use_case" else row.team_id
-            history = histories[field].get(ident, ())
-            changed = record(history, make(row, today), effective_date(history, row.effective_from, today))
-            if changed is not None:
-                histories[field][ident] = changed
-                changed_rows[f"{kind}#{ident}"] = [to_item(e) for e in changed]
+        history = histories[field].get(ident, ())
+        changed = record(history, terms, effective_date(history, effective_from, today))
+        if changed is not None:
+            histories[field][ident] = changed
+            changed_rows[f"{kind}#{ident}"] = [to_item(e) for e in changed]
     return histories, changed_rows
