@@ -25,12 +25,12 @@ class BenchmarkLine:
     ratio: Optional[Decimal]  # our CPU / benchmark CPU
 
 
-def _words(text: str) -> set:
+def _words(text: str) -> set[str]:
     return {w.lower().rstrip("s") for w in text.replace("-", " ").split()}
 
 
-def compare(org: Organisation, cpus: Mapping[str, Optional[Decimal]]) -> tuple:
-    lines = []
+def compare(org: Organisation, cpus: Mapping[str, Optional[Decimal]]) -> tuple[BenchmarkLine, ...]:
+    lines: list[BenchmarkLine] = []
     for u in org.use_cases:
         words = _words(u.unit_of_work)
         for b in org.benchmarks:

@@ -10,10 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Optional
+from typing import Optional, Union
 
+from .anomalies import Anomaly
+from .benchmarks import BenchmarkLine
 from .footing import difference
+from .headcount import HeadcountLine
 from .money import ZERO, cents, show_money, show_percent
+
+KeyFigure = tuple[str, Optional[Union[Decimal, str]], str]  # (label, value, kind: money | pct | text)
 
 
 @dataclass(frozen=True)
@@ -42,15 +47,15 @@ class BoardReport:
     change: Decimal  # total - prior total
     change_share: Optional[Decimal]  # change / prior total
     coverage: Optional[Decimal]
-    agents: tuple  # BoardAgentLine, ... by cost, largest first
+    agents: tuple[BoardAgentLine, ...]  # by cost, largest first
     margin_benefit: Decimal  # sum over agents with a baseline
-    anomalies: tuple  # Anomaly, ... of the month
-    headcount: tuple  # HeadcountLine, ...
+    anomalies: tuple[Anomaly, ...]  # of the month
+    headcount: tuple[HeadcountLine, ...]
     headcount_offset: Decimal
     headcount_net: Decimal  # sum of offset - AI cost over agents replacing headcount
     maturity_stage: int
-    pool_balances: dict
-    benchmarks: tuple
+    pool_balances: dict[str, Decimal]  # tier -> balance
+    benchmarks: tuple[BenchmarkLine, ...]
     summary: str
 
 
@@ -62,12 +67,12 @@ def build(
     prior_total: Decimal,
     budget: Optional[Decimal],
     coverage: Optional[Decimal],
-    agents: tuple,
-    anomalies: tuple,
-    headcount: tuple,
+    agents: tuple[BoardAgentLine, ...],
+    anomalies: tuple[Anomaly, ...],
+    headcount: tuple[HeadcountLine, ...],
     maturity_stage: int,
-    pool_balances: dict,
-    benchmarks: tuple,
+    pool_balances: dict[str, Decimal],
+    benchmarks: tuple[BenchmarkLine, ...],
 ) -> BoardReport:
     # Every difference and total is of the figures as shown (to the cent), so the report foots.
     change = difference(total, prior_total)
@@ -83,7 +88,7 @@ def build(
         )
     else:
         parts = [f"AI spend in {month} was {show_money(total, currency)}"]
-        if budget is not None:
+        if budget is not None and variance is not None:  # the variance is set exactly when the budget is
             parts.append(
                 f"{show_money(abs(variance), currency)} {'over' if variance > 0 else 'under'} the "
                 f"{show_money(budget, currency)} budget"
@@ -124,10 +129,10 @@ def build(
     )
 
 
-def key_figures(b: BoardReport) -> list:
+def key_figures(b: BoardReport) -> list[KeyFigure]:
     """The report's key figures as (label, value, kind) with kind money | pct | text: the one list the
     Board report tab, the email and the HTML page all show, so the three agree to the cent."""
-    rows = [("Total AI spend", b.total, "money")]
+    rows: list[KeyFigure] = [("Total AI spend", b.total, "money")]
     if b.budget is not None:
         rows += [("Budget (all teams)", b.budget, "money"), ("Over (+) / under (-) budget", b.budget_variance, "money")]
     rows += [
@@ -144,12 +149,12 @@ def key_figures(b: BoardReport) -> list:
     return rows
 
 
-def shown(value, kind: str, currency: str) -> str:
+def shown(value: Optional[Union[Decimal, str]], kind: str, currency: str) -> str:
     """A key figure as text, rounded as the sheet shows it (money to the cent, shares to 0.1 %)."""
     if value is None:
         return ""
-    if kind == "money":
-        return show_money(value, currency)
-    if kind == "pct":
-        return show_percent(value)
+    if kind in ("money", "pct"):
+        if isinstance(value, str):  # key_figures gives text with kind "text" only
+            raise AttributeError("'str' object has no attribute 'quantize'")  # what rounding it raised before
+        return show_money(value, currency) if kind == "money" else show_percent(value)
     return str(value)

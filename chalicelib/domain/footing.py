@@ -13,7 +13,7 @@ parts, each rounded on its own, can be a cent off. These functions produce what 
 from __future__ import annotations
 
 from decimal import ROUND_FLOOR, Decimal
-from typing import Optional, Sequence
+from typing import Optional, Sequence, overload
 
 from .money import CENT, ZERO, cents
 
@@ -34,6 +34,10 @@ def foot(parts: Sequence[Decimal]) -> tuple[list[Decimal], Decimal]:
     return shown, total
 
 
+@overload
+def difference(a: Decimal, b: Decimal) -> Decimal: ...
+@overload
+def difference(a: Optional[Decimal], b: Optional[Decimal]) -> Optional[Decimal]: ...
 def difference(a: Optional[Decimal], b: Optional[Decimal]) -> Optional[Decimal]:
     """a − b as the two figures are shown (each rounded to the cent); None if either is None."""
     if a is None or b is None:

@@ -2,8 +2,9 @@
 
 - monthly offset = FTEs replaced × annual cost per FTE ÷ 12. The seed's "2.5 FTEs,
   $400k/year" is the cost of all 2.5 together ($160k each): offset $33,333.33/month.
-- net = offset − AI cost, as shown (each figure to the cent, so the line foots). Positive is a net saving, negative a net cost: $33,333.33 −
-  $200,000 = −$166,666.67, a net COST of $166.7k (the seed calls it "savings"; it is not).
+- net = offset − AI cost, as shown (each figure to the cent, so the line foots). Positive is a net
+  saving, negative a net cost: $33,333.33 − $200,000 = −$166,666.67, a net COST of $166.7k (the
+  seed calls it "savings"; it is not).
 - realized vs target: the realized saving is the offset; gap = realized − finance's
   headcount target, shown with finance's reason.
 - margin benefit = (manual baseline CPU − AI CPU) × units = baseline × units − AI cost
@@ -55,18 +56,19 @@ class HeadcountLine:
 
 def headcount_line(use_case: UseCase, month: str, ai_cost: Decimal, currency: str = "USD") -> Optional[HeadcountLine]:
     offset = monthly_offset(use_case)
-    if offset is None:
+    ftes, annual = use_case.ftes_replaced, use_case.fte_annual_cost
+    if offset is None or ftes is None or annual is None:  # the offset is set exactly when both are
         return None
     net = difference(offset, ai_cost)  # the difference of the figures shown beside it
     label = "net saving" if net > 0 else "net cost" if net < 0 else "break-even"
     target = use_case.headcount_target
     gap = difference(offset, target)
     statement = (
-        f"AI cost {show_money(ai_cost, currency)}; {use_case.ftes_replaced.normalize():f} FTEs at "
-        f"{show_money(use_case.fte_annual_cost, currency)}/year offset {show_money(offset, currency)}/month: "
+        f"AI cost {show_money(ai_cost, currency)}; {ftes.normalize():f} FTEs at "
+        f"{show_money(annual, currency)}/year offset {show_money(offset, currency)}/month: "
         f"{label} {show_money(abs(net), currency)}"
     )
-    if target is not None:
+    if target is not None and gap is not None:  # the gap is set exactly when the target is
         statement += (
             f". Headcount saving target {show_money(target, currency)}, realized "
             f"{show_money(offset, currency)}, gap {show_money(gap, currency)}"
@@ -77,8 +79,8 @@ def headcount_line(use_case: UseCase, month: str, ai_cost: Decimal, currency: st
         use_case.use_case_id,
         use_case.name,
         month,
-        use_case.ftes_replaced,
-        use_case.fte_annual_cost,
+        ftes,
+        annual,
         offset,
         ai_cost,
         net,
