@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING, Mapping
 
 from .board_report import key_figures, shown
 from .money import show_cpu, show_money, show_percent
 from .notices import Notice
+from .organisation import Organisation
 from .periods import week_label, week_start
 
+if TYPE_CHECKING:  # annotations only: building an email needs no engine at run time
+    from .engine import Outputs
 
-def weekly_digest(out, org, previous_colours: dict) -> tuple:
+
+def weekly_digest(
+    out: Outputs, org: Organisation, previous_colours: Mapping[str, str]
+) -> tuple[Notice, dict[str, str]]:
     """(Notice, this week's colours): every use case's colour, its cost per unit vs target for the judged
     week, and what changed since the last digest (`previous_colours`: use case -> colour or "")."""
     cur = out.currency
     week = week_label(week_start(out.today) - timedelta(days=7))
     colours = {uid: st.colour or "" for uid, st in out.statuses.items()}
-    rows, changes = [], []
+    rows: list[tuple[str, ...]] = []
+    changes: list[str] = []
     for uid, st in out.statuses.items():
         before = previous_colours.get(uid)
         changed = (
@@ -76,7 +84,7 @@ def weekly_digest(out, org, previous_colours: dict) -> tuple:
     return notice, colours
 
 
-def board_notice(out, org) -> Notice:
+def board_notice(out: Outputs, org: Organisation) -> Notice:
     b = out.board
     cur = out.currency
     s = org.settings

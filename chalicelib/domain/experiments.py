@@ -45,21 +45,22 @@ class ExperimentReminder:
     message: str
 
 
-def reminders(org: Organisation, today: date) -> tuple:
-    out = []
+def reminders(org: Organisation, today: date) -> tuple[ExperimentReminder, ...]:
+    out: list[ExperimentReminder] = []
     for u in org.use_cases:
-        if reminder_due(u, today):
-            overdue = (today - u.decision_date).days
+        decision_date = u.decision_date
+        if decision_date is not None and reminder_due(u, today):  # a reminder is due only after a decision date
+            overdue = (today - decision_date).days
             out.append(
                 ExperimentReminder(
                     u.use_case_id,
                     u.name,
                     u.owner_email,
-                    u.decision_date,
+                    decision_date,
                     overdue,
                     u.hypothesis,
                     u.success_metric,
-                    f"{u.name or u.use_case_id}: decision date {u.decision_date} passed {overdue} day(s) ago with no "
+                    f"{u.name or u.use_case_id}: decision date {decision_date} passed {overdue} day(s) ago with no "
                     "decision; record continue or retire in the sheet",
                 )
             )

@@ -43,7 +43,7 @@ class Maturity:
     stage: int  # 0..5
     name: str  # name of the stage reached ("" at 0)
     month: str
-    criteria: tuple  # MaturityCriterion for each stage 1..5
+    criteria: tuple[MaturityCriterion, ...]  # one for each stage 1..5
 
 
 def _share(part: Decimal, whole: Decimal) -> Optional[Decimal]:
@@ -54,7 +54,7 @@ def assess(
     org: Organisation,
     month: str,
     allocation: Optional[MonthAllocation],
-    use_case_month: Mapping[str, tuple],
+    use_case_month: Mapping[str, tuple[Decimal, int]],
     colours: Mapping[str, Optional[str]],
 ) -> Maturity:
     """`use_case_month`: use case -> (cost, units) for `month`; `colours`: current colours."""
@@ -89,7 +89,8 @@ def assess(
         )
     )
 
-    targeted = {k: v for k, v in spending.items() if by_id[k].target_cpu is not None and by_id[k].target_cpu > 0}
+    target_of = {k: u.target_cpu for k, u in by_id.items() if u.target_cpu is not None and u.target_cpu > 0}
+    targeted = {k: v for k, v in spending.items() if k in target_of}
     targeted_cost = sum((c for c, _ in targeted.values()), ZERO)
     target_share = _share(targeted_cost, allocated)
     budgets = {t.team_id: t.monthly_budget for t in org.teams}
@@ -105,13 +106,13 @@ def assess(
         )
     )
 
-    on_target = sum((c for k, (c, n) in targeted.items() if n > 0 and c / n <= by_id[k].target_cpu), ZERO)
+    on_target = sum((c for k, (c, n) in targeted.items() if n > 0 and c / n <= target_of[k]), ZERO)
     on_share = _share(on_target, targeted_cost)
     hot = sorted(k for k, c in colours.items() if c in ("red", "critical"))
     undecided = sorted(
         k
         for k, (c, n) in targeted.items()
-        if n > 0 and c / n > by_id[k].target_cpu and not by_id[k].optimization_decision.strip()
+        if n > 0 and c / n > target_of[k] and not by_id[k].optimization_decision.strip()
     )
     criteria.append(
         MaturityCriterion(

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
-from typing import Any, Mapping, Union
+from typing import Any, Mapping, NoReturn, Sequence, Union
 
 MAX_ITEMS = 500
 MAX_BODY_BYTES = 1_000_000
@@ -45,7 +45,7 @@ class Rejection:
     field: str
     reason: str
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, str]:
         return {"field": self.field, "reason": self.reason}
 
 
@@ -57,11 +57,11 @@ class BadBatch(ValueError):
         self.status = status
 
 
-def _reject_constant(name: str):
+def _reject_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not a number JSON allows")
 
 
-def _parse_int(text: str):
+def _parse_int(text: str) -> Union[int, Decimal]:
     """A JSON integer; past Python's int-parsing limit (4,300 digits) a Decimal, so the item
     holding it is rejected on its field rather than the whole body refused."""
     try:
@@ -88,8 +88,9 @@ def _field_name(name: str) -> str:
     return name or '""'
 
 
-def parse_batch(raw: Union[bytes, str, None]) -> list:
-    """The request body as a list of raw items, or BadBatch saying what is wrong with it."""
+def parse_batch(raw: Union[bytes, str, None]) -> list[Any]:
+    """The request body as a list of raw items (JSON values, checked by `validate_item`), or BadBatch saying
+    what is wrong with it."""
     if raw is None or len(raw) == 0:
         raise BadBatch('request body is empty: send {"items": [...]}')
     if len(raw) > MAX_BODY_BYTES:
@@ -197,9 +198,10 @@ def _parse_minutes(value: Any) -> Union[Decimal, Rejection]:
     return minutes.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
 
 
-def dedupe_last_wins(items: list) -> dict:
-    """Index of each valid item's final occurrence in the batch: a later repeat wins."""
-    last: dict = {}
+def dedupe_last_wins(items: Sequence[Union[WorkItem, Rejection]]) -> dict[tuple[str, str], int]:
+    """Index of each valid item's final occurrence in the batch, by (use case, work item id): a later repeat
+    wins."""
+    last: dict[tuple[str, str], int] = {}
     for index, item in enumerate(items):
         if isinstance(item, WorkItem):
             last[(item.use_case, item.work_item_id)] = index
