@@ -23,12 +23,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Mapping, Optional, Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING, Mapping, Optional, Sequence
 
 from .closed_month_budgets import ClosedMonthOverrun
 from .money import show_cpu, show_money, show_percent
 from .notices import Notice
+from .organisation import Organisation
 from .periods import week_label
+
+if TYPE_CHECKING:  # annotations only: the engine's outputs are what the alerts read
+    from .engine import Outputs, UseCaseStatus
+    from .optimization import Hint
 
 SLO_LEVELS = ("red", "critical")
 
@@ -51,13 +57,13 @@ class Episode:
 
 @dataclass(frozen=True)
 class Evaluation:
-    episodes: tuple  # Episode, ...: every open one, and those closed by this run
-    notices: tuple  # Notice, ...: the emails this evaluation calls for (the outbox drops repeats)
-    missing_recipients: tuple  # Notice, ...: called for, but nobody to send them to
+    episodes: tuple[Episode, ...]  # every open one, and those closed by this run
+    notices: tuple[Notice, ...]  # the emails this evaluation calls for (the outbox drops repeats)
+    missing_recipients: tuple[Notice, ...]  # called for, but nobody to send them to
 
 
-def _unique(*groups: Sequence[str]) -> tuple:
-    seen: list = []
+def _unique(*groups: Sequence[str]) -> tuple[str, ...]:
+    seen: list[str] = []
     for group in groups:
         for address in group:
             address = (address or "").strip()
@@ -67,20 +73,20 @@ def _unique(*groups: Sequence[str]) -> tuple:
 
 
 class _Recipients:
-    def __init__(self, org):
+    def __init__(self, org: Organisation) -> None:
         self.leads = {t.team_id: t.lead_email for t in org.teams}
         self.owners = {u.use_case_id: u.owner_email for u in org.use_cases}
         self.finance = tuple(org.settings.alert_emails_finance)
         self.cfo = tuple(org.settings.alert_emails_cfo)
 
-    def slo(self, st, level: str) -> tuple:
+    def slo(self, st: UseCaseStatus, level: str) -> tuple[str, ...]:
         base = (st.owner_email, self.leads.get(st.team, ""))
         return _unique(base, self.finance, self.cfo) if level == "critical" else _unique(base)
 
 
 def evaluate(
-    out,
-    org,
+    out: Outputs,
+    org: Organisation,
     previous: Mapping[str, Episode],
     today: date,
     closed_month: Sequence[ClosedMonthOverrun] = (),
@@ -94,8 +100,8 @@ def evaluate(
     who = _Recipients(org)
     cur = out.currency
     month = out.month
-    episodes: dict = {k: e for k, e in previous.items() if e.open}
-    notices: list = []
+    episodes: dict[str, Episode] = {k: e for k, e in previous.items() if e.open}
+    notices: list[Notice] = []
 
     optimization = getattr(out, "optimization", None)
     for st in out.statuses.values():
@@ -145,25 +151,25 @@ def evaluate(
     for t in out.teams:
         if t.budget is None:
             continue
-        level = "spent" if t.month_to_date_cost > t.budget else "forecast" if t.forecast_over_budget else None
-        if level is None:
+        team_level = "spent" if t.month_to_date_cost > t.budget else "forecast" if t.forecast_over_budget else None
+        if team_level is None:
             continue
         key = f"budget:team:{t.team}:{month}"
         episode = episodes.get(key)
-        if episode is None or (episode.level == "forecast" and level == "spent"):
+        if episode is None or (episode.level == "forecast" and team_level == "spent"):
             episodes[key] = Episode(
                 key,
                 "budget",
-                level,
+                team_level,
                 episode.since if episode else today,
                 "",
                 t.team,
-                f"team {level} over its monthly budget",
+                f"team {team_level} over its monthly budget",
             )
             notices.append(
                 _budget(
-                    f"{key}:{level}",
-                    level,
+                    f"{key}:{team_level}",
+                    team_level,
                     f"team {t.name or t.team}",
                     t.month_to_date_cost,
                     t.forecast,
@@ -239,9 +245,9 @@ def evaluate(
 
 def _late_budget(
     o: ClosedMonthOverrun,
-    episodes: dict,
+    episodes: dict[str, Episode],
     closed_level: Optional[str],
-    notices: list,
+    notices: list[Notice],
     who: _Recipients,
     cur: str,
     today: date,
@@ -304,7 +310,15 @@ def _episode_of(n: Notice) -> str:
     return n.key
 
 
-def _slo(st, episodes: dict, notices: list, who: _Recipients, cur: str, today: date, hints: tuple = ()) -> None:
+def _slo(
+    st: UseCaseStatus,
+    episodes: dict[str, Episode],
+    notices: list[Notice],
+    who: _Recipients,
+    cur: str,
+    today: date,
+    hints: tuple[Hint, ...] = (),
+) -> None:
     key = f"slo:{st.use_case}"
     episode = episodes.get(key)
     level = (
@@ -357,8 +371,8 @@ def _slo(st, episodes: dict, notices: list, who: _Recipients, cur: str, today: d
         )
 
 
-def _cpu_numbers(st, cur: str) -> tuple:
-    rows = []
+def _cpu_numbers(st: UseCaseStatus, cur: str) -> tuple[tuple[str, str], ...]:
+    rows: list[tuple[str, str]] = []
     if st.cpu_week is not None:
         rows.append((f"Cost per {st.unit_of_work}, {week_label(st.latest_week)}", show_cpu(st.cpu_week, cur)))
     if st.cpu_current_week is not None:
@@ -376,8 +390,11 @@ def _cpu_numbers(st, cur: str) -> tuple:
     return tuple(rows)
 
 
-def _slo_notice(st, level: str, since: date, who: _Recipients, cur: str, hints: tuple = ()) -> Notice:
+def _slo_notice(
+    st: UseCaseStatus, level: str, since: date, who: _Recipients, cur: str, hints: tuple[Hint, ...] = ()
+) -> Notice:
     name = st.name or st.use_case
+    actions: tuple[str, ...]
     if level == "critical":
         # The pause clears with a date on or after the day the pause began (the engine's latch), which
         # is later than the episode's first day when a red episode escalates: the key and the action name
@@ -416,7 +433,7 @@ def _slo_notice(st, level: str, since: date, who: _Recipients, cur: str, hints: 
     )
 
 
-def _approval(st, key: str, who: _Recipients, cur: str, today: date) -> Notice:
+def _approval(st: UseCaseStatus, key: str, who: _Recipients, cur: str, today: date) -> Notice:
     extra = who.cfo if st.forecast_tier == "T3" else ()
     return Notice(
         key=f"{key}:{st.forecast_tier}",
@@ -443,15 +460,17 @@ def _budget(
     key: str,
     level: str,
     who_name: str,
-    spent,
-    forecast,
-    budget,
-    recipients: tuple,
+    spent: Decimal,
+    forecast: Decimal,
+    budget: Optional[Decimal],
+    recipients: tuple[str, ...],
     cur: str,
     today: date,
     use_case: str,
     team: str,
 ) -> Notice:
+    if budget is None:  # the engine flags a budget overrun only with a budget; showing None raised this before
+        raise AttributeError("'NoneType' object has no attribute 'quantize'")
     what = "has spent more than" if level == "spent" else "is forecast above"
     return Notice(
         key=key,

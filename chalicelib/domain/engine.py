@@ -58,29 +58,37 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
-from typing import Callable, Iterable, Mapping, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Optional, Sequence
 
 from . import board_report
-from .allocation import Ledger, build_ledger, month_allocations
-from .anomalies import detect
-from .benchmarks import compare
+from .allocation import Cell, Ledger, MonthAllocation, RejectedFact, build_ledger, month_allocations
+from .anomalies import Anomaly, detect
+from .benchmarks import BenchmarkLine, compare
 from .critical_pause import CriticalLatch, critical_latch
-from .experiments import RiskAppetite, reminders, risk_appetite
+from .experiments import ExperimentReminder, RiskAppetite, reminders, risk_appetite
 from .facts import CATEGORIES, UNALLOCATED, CostFact, DailyUnits
 from .footing import difference
 from .forecast import fraction_to_decimal, month_end_forecast
 from .headcount import headcount_line, monthly_offset
 from .maturity import Maturity, assess
 from .money import ZERO, cents
-from .organisation import Organisation
+from .organisation import Organisation, UseCase
 from .periods import month_first_day, month_key, month_last_day, next_month_first_day, previous_month
-from .pnl import pnl_row, retirement_trigger
+from .pnl import AgentPnL, pnl_row, retirement_trigger
 from .pool import PoolCredit, PoolState, month_credit, pool_state
 from .pool import close_month as close_pool_month
 from .slo import CRITICAL, band, colour_as_of, evaluate, judgement
 from .terms import team_budget_on, use_case_on
 from .tiers import approval_required, estimated_monthly_cost, estimated_tier, reminder_due, tier_for
-from .unit_costs import Calendar, dense_series, period_totals, unit_costs
+from .unit_costs import Calendar, DailySeries, UseCaseUnitCosts, dense_series, period_totals, unit_costs
+
+if TYPE_CHECKING:  # annotations only: optimization is imported when hints are asked for (with_optimization)
+    from .optimization import Optimization
+    from .usage import UsageFact
+
+DailySums = Callable[[date, date], tuple[Decimal, int]]  # (start, end) -> (cost, units) over [start, end)
+# use case -> ({Monday: target}, {"YYYY-MM": target}): the target each period was judged on
+PeriodTargets = tuple[dict[date, Optional[Decimal]], dict[str, Optional[Decimal]]]
 
 FLAG_OVER_BUDGET = "over budget"
 FLAG_FORECAST_OVER_BUDGET = "forecast over budget"
@@ -101,7 +109,7 @@ class UseCaseStatus:
     paused: bool
     paused_reason: str
     critical_since: Optional[date]  # the unresolved critical episode's first day: pass back next run
-    flags: tuple  # "investigate", "cost with zero units", "approval required", "reminder due", ...
+    flags: tuple[str, ...]  # "investigate", "cost with zero units", "approval required", "reminder due", ...
     target_cpu: Optional[Decimal]
     band_low: Optional[Decimal]
     band_high: Optional[Decimal]
@@ -151,35 +159,35 @@ class Outputs:
     today: date
     month: str
     currency: str
-    statuses: dict  # use case id -> UseCaseStatus, sorted by id
-    teams: tuple
+    statuses: dict[str, UseCaseStatus]  # use case id -> status, sorted by id
+    teams: tuple[TeamBudget, ...]
     forecast: Decimal  # the organisation's month-end forecast: all spend, unallocated included
     budget: Optional[Decimal]  # the organisation's monthly budget: organisation_budget of the teams' budgets
     forecast_vs_budget: Optional[Decimal]  # forecast_vs_budget(forecast, budget): the shown figures' ratio
-    allocation: dict  # "YYYY-MM" -> MonthAllocation
-    unit_costs: dict  # use case id -> UseCaseUnitCosts (use cases with any data)
-    period_targets: dict  # use case id -> ({Monday: target}, {"YYYY-MM": target}) for use cases with history
-    anomalies: tuple
+    allocation: dict[str, MonthAllocation]  # "YYYY-MM" -> the month's allocation
+    unit_costs: dict[str, UseCaseUnitCosts]  # use case id -> its series (use cases with any data)
+    period_targets: dict[str, PeriodTargets]  # use case id -> its periods' targets, for use cases with history
+    anomalies: tuple[Anomaly, ...]
     pool: PoolState
-    closing_credits: dict  # "YYYY-MM" -> (PoolCredit, ...) for each complete month
-    pnl: tuple
+    closing_credits: dict[str, tuple[PoolCredit, ...]]  # "YYYY-MM" -> its credits, for each complete month
+    pnl: tuple[AgentPnL, ...]
     board: board_report.BoardReport
     maturity: Maturity
-    benchmarks: tuple
+    benchmarks: tuple[BenchmarkLine, ...]
     risk_appetite: RiskAppetite
-    reminders: tuple
-    rejected: tuple
-    warnings: tuple
+    reminders: tuple[ExperimentReminder, ...]
+    rejected: tuple[RejectedFact, ...]
+    warnings: tuple[str, ...]
     # Optimization hints (domain/optimization.py), attached by the pipeline once usage is read; None before.
-    optimization: Optional[object] = None
+    optimization: Optional[Optimization] = None
 
     def status(self, use_case_id: str) -> Optional[UseCaseStatus]:
         return self.statuses.get(use_case_id)
 
 
-def _data_range(ledger: Ledger, today: date) -> tuple:
+def _data_range(ledger: Ledger, today: date) -> tuple[date, date]:
     first = last = today
-    if ledger.first_day is not None:
+    if ledger.first_day is not None and ledger.last_day is not None:  # Ledger.finish sets both or neither
         first, last = min(first, ledger.first_day), max(last, ledger.last_day)
     for days in ledger.units.values():
         if days:
@@ -187,12 +195,12 @@ def _data_range(ledger: Ledger, today: date) -> tuple:
     return first, last
 
 
-def _daily_sums(cal: Calendar, series):
+def _daily_sums(cal: Calendar, series: Optional[DailySeries]) -> DailySums:
     """(start, end) -> (cost, units) over the days [start, end) of a use case's dense series."""
     if series is None:
         return lambda start, end: (ZERO, 0)
 
-    def sums(start: date, end: date) -> tuple:
+    def sums(start: date, end: date) -> tuple[Decimal, int]:
         a = max(cal.index(start) - series.first_index, 0)
         b = max(cal.index(end) - series.first_index, 0)
         return sum(series.costs[a:b], ZERO), sum(series.units[a:b])
@@ -200,7 +208,7 @@ def _daily_sums(cal: Calendar, series):
     return sums
 
 
-def _month_cpu(daily: Callable[[date, date], tuple], month_start: date, today: date, reported: Optional[date]):
+def _month_cpu(daily: DailySums, month_start: date, today: date, reported: Optional[date]) -> Optional[Decimal]:
     """The month's cost per unit over its days through the last one with work-item counts: spend of
     days whose counts have not arrived yet is not divided by the units of the days that have (no
     verdict without the data behind it)."""
@@ -210,16 +218,16 @@ def _month_cpu(daily: Callable[[date, date], tuple], month_start: date, today: d
     return cost / units if units else None
 
 
-def _by_use_case_month(ledger: Ledger) -> dict:
+def _by_use_case_month(ledger: Ledger) -> Mapping[str, Mapping[str, Mapping[str, Cell]]]:
     """use case -> month -> category -> [effective, billed]."""
-    out: dict = defaultdict(lambda: defaultdict(dict))
+    out: defaultdict[str, defaultdict[str, dict[str, Cell]]] = defaultdict(lambda: defaultdict(dict))
     for ((_, use_case), month, category), cell in ledger.month_cells.items():
         if use_case != UNALLOCATED:
             out[use_case][month][category] = cell
     return out
 
 
-def _paused(u, latch: CriticalLatch) -> tuple:
+def _paused(u: UseCase, latch: CriticalLatch) -> tuple[bool, str]:
     if u.status == "paused":
         return True, "paused in the sheet"
     if u.status == "retired":
@@ -265,22 +273,22 @@ def compute_ledger(
     report_month = previous_month(today)
     cells = _by_use_case_month(ledger)
 
-    statuses: dict = {}
-    series_out: dict = {}
-    anomalies: list = []
-    pnl: list = []
-    closing: dict = defaultdict(list)
-    month_after: dict = {}  # "YYYY-MM" -> the 1st of the next month
-    exact_forecasts: dict = {}  # use case -> its month-end forecast as an exact Fraction
-    period_targets: dict = {}  # use case -> ({Monday: target}, {"YYYY-MM": target}), where terms changed
+    statuses: dict[str, UseCaseStatus] = {}
+    series_out: dict[str, UseCaseUnitCosts] = {}
+    anomalies: list[Anomaly] = []
+    pnl: list[AgentPnL] = []
+    closing: defaultdict[str, list[PoolCredit]] = defaultdict(list)
+    month_after: dict[str, date] = {}  # "YYYY-MM" -> the 1st of the next month
+    exact_forecasts: dict[str, Fraction] = {}  # use case -> its month-end forecast as an exact Fraction
+    period_targets: dict[str, PeriodTargets] = {}  # use case -> its periods' targets, where terms changed
     for u in sorted(org.use_cases, key=lambda x: x.use_case_id):
         uid = u.use_case_id
         cost_days = ledger.owner_days.get((u.team, uid), {})
         unit_days = ledger.units.get(uid, {})
         starts = [min(d) for d in (cost_days, unit_days) if d]
-        weeks: dict = {}
-        months: dict = {}
-        series = None
+        weeks: dict[date, tuple[Decimal, int]] = {}  # Monday -> (cost, units)
+        months: dict[str, tuple[Decimal, int]] = {}  # "YYYY-MM" -> (cost, units)
+        series: Optional[DailySeries] = None
         if starts:
             series = dense_series(cal, cost_days, unit_days, min(starts))
             weeks = period_totals(cal.week_bounds, series)
@@ -388,6 +396,7 @@ def compute_ledger(
             by_category = {c: cats[c][0] if c in cats else ZERO for c in CATEGORIES}
             billed = sum((cell[1] for cell in cats.values()), ZERO)
             month_u = now_u
+            credit: Optional[PoolCredit]
             if month == current:
                 colour, month_tier, credit = slo.colour, tier, None
             else:
@@ -397,8 +406,8 @@ def compute_ledger(
                 month_end = after - timedelta(days=1)
                 month_u = terms_on(month_end)  # the terms in force on the month's last day judge it
 
-                def terms_then(day, _end=month_end):
-                    return terms_on(min(day, _end))
+                def terms_then(day: date, _end: date = month_end, _on: Callable[[date], UseCase] = terms_on) -> UseCase:
+                    return _on(min(day, _end))
 
                 colour = colour_as_of(
                     u, s, weeks, after, cost, judgement(after, reported, daily, first_day), terms_then
@@ -470,7 +479,7 @@ def compute_ledger(
 
 
 def with_optimization(
-    out: Outputs, org: Organisation, usage: Iterable, months: Optional[Sequence[str]] = None
+    out: Outputs, org: Organisation, usage: Iterable[UsageFact], months: Optional[Sequence[str]] = None
 ) -> Outputs:
     """`out` with its optimization hints (domain/optimization.py) of `months` (default: the month before
     today's and today's) from `usage`, the usage facts of those months."""
@@ -498,11 +507,17 @@ def forecast_vs_budget(forecast: Decimal, budget: Optional[Decimal]) -> Optional
     return cents(forecast) / budget
 
 
-def _team_budgets(org: Organisation, ledger: Ledger, statuses: dict, exact: dict, today: date) -> tuple:
+def _team_budgets(
+    org: Organisation,
+    ledger: Ledger,
+    statuses: Mapping[str, UseCaseStatus],
+    exact: Mapping[str, Fraction],
+    today: date,
+) -> tuple[tuple[TeamBudget, ...], Decimal]:
     """(team lines, the organisation's forecast): every owner's month-end forecast, unallocated
     spend included, so the organisation's forecast is never below its month to date."""
-    mtd: dict = defaultdict(lambda: ZERO)
-    forecast: dict = defaultdict(lambda: Fraction(0))
+    mtd: defaultdict[str, Decimal] = defaultdict(lambda: ZERO)
+    forecast: defaultdict[str, Fraction] = defaultdict(lambda: Fraction(0))
     for st in statuses.values():
         mtd[st.team] += st.month_to_date_cost
         forecast[st.team] += exact[st.use_case]
@@ -520,7 +535,7 @@ def _team_budgets(org: Organisation, ledger: Ledger, statuses: dict, exact: dict
                 forecast[team] += fc.exact
     teams = {t.team_id: t for t in org.teams}
     order = [t.team_id for t in org.teams] + sorted({u.team for u in org.use_cases} - set(teams))
-    out = []
+    out: list[TeamBudget] = []
     for team_id in order:
         t = teams.get(team_id)
         budget = team_budget_on(org, t, today) if t else None
@@ -542,7 +557,16 @@ def _team_budgets(org: Organisation, ledger: Ledger, statuses: dict, exact: dict
     return tuple(out), fraction_to_decimal(whole)
 
 
-def _board(org, month, allocation, rows, anomalies, stage, pool, benchmarks) -> board_report.BoardReport:
+def _board(
+    org: Organisation,
+    month: str,
+    allocation: Mapping[str, MonthAllocation],
+    rows: Sequence[AgentPnL],
+    anomalies: Iterable[Anomaly],
+    stage: int,
+    pool: PoolState,
+    benchmarks: tuple[BenchmarkLine, ...],
+) -> board_report.BoardReport:
     s = org.settings
     prior = previous_month(month_first_day(month))
     this = allocation.get(month)
@@ -598,7 +622,7 @@ def close_month(
     today: date,
     pool_credits: Optional[Mapping[str, Sequence[PoolCredit]]] = None,
     month: Optional[str] = None,
-) -> dict:
+) -> dict[str, tuple[PoolCredit, ...]]:
     """Compute and close `month` (default: last month). Only a complete month can be closed."""
     month = month or previous_month(today)
     month_first_day(month)  # validates the format
