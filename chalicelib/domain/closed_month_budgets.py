@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Optional
 
+from .allocation import MonthAllocation
 from .organisation import Organisation
 from .periods import month_first_day, month_last_day
 from .terms import team_budget_on, use_case_on
@@ -29,7 +30,7 @@ class ClosedMonthOverrun:
     budget: Decimal  # in force on the month's last day
 
 
-def overruns(org: Organisation, allocation: Any, month: str) -> tuple[ClosedMonthOverrun, ...]:
+def overruns(org: Organisation, allocation: Optional[MonthAllocation], month: str) -> tuple[ClosedMonthOverrun, ...]:
     """The month's use cases and teams whose total is strictly above their budget (`allocation`: the
     month's MonthAllocation, or None when nothing was spent)."""
     if allocation is None:
