@@ -29,32 +29,42 @@ import time
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol, Sequence
 
 from chalicelib.storage.run_store import RunLog, RunRecord, new_run_id
+
+if TYPE_CHECKING:
+    from chalicelib.storage.interfaces import Alerts, Outbox, PoolCredits, Runs, Snapshots
+    from chalicelib.stores import Stores
 
 KINDS = ("sync", "hourly", "daily", "weekly", "monthly")
 HISTORY_MONTHS = 13  # months of facts and units the engine reads (the longest history the sheet shows)
 LEASE_SECONDS = 900  # the pipeline Lambda's time-out: a lock older than this belongs to a dead run
 
 
+class Mailer(Protocol):
+    """Sends one email; its provider's message id (SesMailer; tests record instead)."""
+
+    def send(self, recipients: Sequence[str], subject: str, html: str, text: str, key: str = "") -> str: ...
+
+
 @dataclass
 class Deps:
-    """Everything a run touches, built once by chalicelib.bootstrap (tests hand it fakes)."""
+    """Everything a run touches, built once by chalicelib.bootstrap (tests hand it in-memory stores)."""
 
-    stores: object  # chalicelib.stores.Stores: organisation, work_items, guardrails, ledger, freshness, tokens
-    pool: object  # PoolStore
-    runs: object  # RunStore
-    alerts: object  # AlertStore
-    outbox: Optional[object]  # OutboxStore (None: no email)
-    mailer: Optional[object]  # SesMailer (None: no email)
-    sources: Callable  # org -> [BillingSource]
-    open_sheet: Callable  # () -> SheetSession (may raise: the sheet is then "unreachable")
+    stores: Stores  # organisation, work_items, guardrails, ledger, freshness, tokens, usage, snapshots
+    pool: PoolCredits
+    runs: Runs
+    alerts: Alerts
+    outbox: Optional[Outbox]  # None: no email
+    mailer: Optional[Mailer]  # None: no email
+    sources: Callable[..., Any]  # org -> [BillingSource]
+    open_sheet: Callable[[], Any]  # () -> SheetSession (may raise: the sheet is then "unreachable")
     sheet_url: str = ""
-    wall: Callable = lambda: datetime.now(timezone.utc)  # real time, for leases; runs judge `now`
-    count_requests: Callable = lambda: 0  # DynamoDB requests made so far by this process
-    snapshots: Optional[object] = None  # SnapshotStore (None: the stores' own)
-    usage_sources: Optional[Callable] = None  # () -> [usage_pull.UsageSource] (None: no token usage pulled)
+    wall: Callable[[], datetime] = lambda: datetime.now(timezone.utc)  # real time, for leases; runs judge `now`
+    count_requests: Callable[[], int] = lambda: 0  # DynamoDB requests made so far by this process
+    snapshots: Optional[Snapshots] = None  # None: the stores' own
+    usage_sources: Optional[Callable[..., Any]] = None  # () -> [usage_pull.UsageSource] (None: no usage pulled)
 
 
 @dataclass
@@ -216,7 +226,7 @@ def _run_locked(kind: str, deps: Deps, now: datetime, record: RunRecord) -> RunR
         closed = steps("close month", _close_month, deps, out, today)
         if closed is not None:
             out = steps("compute after close", _compute, deps, org, today, state) or out
-    notices = []
+    notices: list = []
     stored_board = None
     if kind != "sync":
         notices = steps("alerts", _alerts, deps, out, org, today, now, state.opened) or []
@@ -556,7 +566,8 @@ def _pool_closes(pool: Optional[dict], out, restated: dict, state: _RunState, to
             closes[month] = tuple(out.closing_credits.get(month, ()))
             state.notes.append(f"pool credits of {month} closed again")
     last = previous_month(today)
-    live = any(m < last for m in stored) or (state.kind != "monthly" and bool(state.opened) and state.opened < last)
+    opened = state.opened
+    live = any(m < last for m in stored) or (state.kind != "monthly" and bool(opened and opened < last))
     if state.kind != "sync" and last not in stored and live:
         closes[last] = tuple(out.closing_credits.get(last, ()))
         state.notes.append(f"pool credits of {last} closed (its monthly close was missed)")
@@ -673,8 +684,10 @@ def _board_due(deps: Deps, kind: str, out, opened: Optional[str]) -> bool:
         return True
     # The product was live all through the month (its first scheduled run was before it) and no
     # board report was ever claimed for it: the monthly run died before it, or never ran.
-    # (`opened`: the month of the first scheduled run, as this run's compute read it.)
-    return bool(opened) and opened < month and deps.outbox.get(f"board:{month}") is None
+    # (`opened`: the month of the first scheduled run, as this run's compute read it.) With no email
+    # configured there is no outbox to ask, and no board email to send.
+    outbox = deps.outbox
+    return outbox is not None and bool(opened and opened < month) and outbox.get(f"board:{month}") is None
 
 
 def _hold_board(deps: Deps, month: str, short: list, today: date):

@@ -113,3 +113,13 @@ def test_a_failing_source_keeps_what_it_had_and_the_others_land(world):
     assert {f.day for f in world.stores.ledger.facts_for_month("2026-09") if f.source == "anthropic"} >= {
         date(2026, 9, 24)
     }
+
+
+def test_without_email_configured_a_daily_run_after_a_whole_live_month_does_not_fail():
+    """No ALERT_SENDER (no outbox, no mailer): the daily run's check for a board report the monthly
+    run may have missed cannot ask the outbox, and must not fail the run for it."""
+    world = World(outbox=None, mailer=None)
+    assert world.run("daily", at("2026-08-31T02:35:00Z")).status == "partial"  # the product goes live
+    record = world.run("daily", at("2026-10-02T02:35:00Z"))  # September was live all through
+    assert record.status == "partial", record.message
+    assert [s.name for s in record.steps if s.status != "ok"] == ["read sheet", "write sheet"]
