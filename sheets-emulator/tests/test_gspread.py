@@ -808,3 +808,22 @@ def test_append_cells_lands_after_the_last_row_with_data_and_grows_the_grid(shee
     )
     assert ws.col_values(1) == ["Vendor key", "a", "typed meanwhile", "new-1", "new-2"]
     assert sheets_spreadsheet.worksheet("Keys").row_count == 5
+
+
+def test_a_duplicated_sheet_s_filter_and_bandings_are_its_own(sheets_spreadsheet):
+    sh = sheets_spreadsheet
+    band = {"range": {"sheetId": 0, "endRowIndex": 4}, "rowProperties": {"firstBandColor": {"red": 1}}}
+    sh.batch_update(
+        {
+            "requests": [
+                {"addBanding": {"bandedRange": band}},
+                {"setBasicFilter": {"filter": {"range": {"sheetId": 0, "endRowIndex": 4}}}},
+            ]
+        }
+    )
+    dup = sh.sheet1.duplicate(new_sheet_name="Dup")
+    sheets = {s["properties"]["title"]: s for s in sh.fetch_sheet_metadata()["sheets"]}
+    original, copied = sheets["Sheet1"], sheets["Dup"]
+    assert copied["basicFilter"]["range"]["sheetId"] == dup.id
+    assert copied["bandedRanges"][0]["range"]["sheetId"] == dup.id
+    assert copied["bandedRanges"][0]["bandedRangeId"] != original["bandedRanges"][0]["bandedRangeId"]

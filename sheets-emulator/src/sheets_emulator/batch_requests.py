@@ -374,6 +374,8 @@ def duplicate_sheet(b: Batch, req: dict) -> dict:
         b.book.sheets.append(sheet)
     else:
         b.book.sheets.insert(int(index), sheet)
+    for band in sheet.banded_ranges:
+        band["bandedRangeId"] = b.book.new_object_id()
     return {"duplicateSheet": {"properties": sheet.properties_json(b.book.index_of(sheet))}}
 
 

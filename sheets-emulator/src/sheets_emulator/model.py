@@ -433,9 +433,12 @@ class Sheet:
         new = copy.deepcopy(self)
         new.props["sheetId"] = sheet_id
         new.props["title"] = title
-        for coll in (new.merges, [gr for r in new.conditional_formats for gr in r.get("ranges", [])]):
-            for gr in coll:
-                gr["sheetId"] = sheet_id
+        ranges = [gr for r in new.conditional_formats for gr in r.get("ranges", [])]
+        ranges += [band["range"] for band in new.banded_ranges if isinstance(band.get("range"), dict)]
+        if new.basic_filter and isinstance(new.basic_filter.get("range"), dict):
+            ranges.append(new.basic_filter["range"])
+        for gr in new.merges + ranges:
+            gr["sheetId"] = sheet_id
         new.protected_ranges = []
         new.charts = []
         return new

@@ -199,6 +199,8 @@ class SheetsRoutes:
             n += 1
         copy_ = sheet.copy_as(dest.new_sheet_id(), title)
         dest.sheets.append(copy_)
+        for band in copy_.banded_ranges:
+            band["bandedRangeId"] = dest.new_object_id()
         self.store.commit(dest)
         return copy_.properties_json(dest.index_of(copy_))
 
