@@ -54,14 +54,6 @@ DECLARED = {
         None,
         [],
     ),
-    ("chalicelib/storage/outbox_store.py:OutboxStore.abandon", "TransactWriteItems"): (
-        "the pipeline, once an email has failed 72 times",
-        "pipeline",
-        [
-            ("dynamodb:UpdateItem", "ConfigTable", {"OUTBOX"}),
-            ("dynamodb:DeleteItem", "ConfigTable", {"OUTBOX-PENDING"}),
-        ],
-    ),
 }
 
 
