@@ -343,7 +343,7 @@ def replay(before: dict, writes: list, tokens: dict) -> tuple:
             from chalicelib import access, bootstrap
             from local.tables import create_tables
 
-            before = bootstrap.install(bootstrap.Backend.from_env())  # the replay's own world, on this moto
+            served = bootstrap.install(bootstrap.Backend.from_env())  # the replay's own world, on this moto
             access.clear_cache()
             client = boto3.client("dynamodb")
             create_tables(client)
@@ -366,7 +366,7 @@ def replay(before: dict, writes: list, tokens: dict) -> tuple:
                         )
                     r["replayed"] = json.loads(answer.body)
             after = dump_tables(client)
-            bootstrap.install(before)
+            bootstrap.install(served)
             access.clear_cache()
     finally:
         logger.setLevel(level)
