@@ -7,6 +7,9 @@ from datetime import datetime, timezone
 
 import pytest
 
+# Fixture modules every test may use (fixtures, not imports, so no test redefines a name it imported).
+pytest_plugins = ["tests.sheets_fixtures", "tests.sheet.pipeline_world"]
+
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "AIFinOps")
 os.environ.setdefault("INDEX_SETTLE_SECONDS", "0")  # moto's indexes are synchronous: settled days cache at once

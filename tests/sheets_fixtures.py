@@ -1,8 +1,6 @@
 """Pytest fixtures for the local Sheets emulator.
 
-Import them into a conftest or a test module::
-
-    from tests.sheets_fixtures import *  # noqa: F401,F403
+Registered for every test by tests/conftest.py (``pytest_plugins``): a test names them, never imports them.
 
 Fixtures:
 

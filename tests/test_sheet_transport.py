@@ -12,7 +12,6 @@ from gspread.exceptions import APIError
 
 from chalicelib.sheet import transport
 from chalicelib.sheet.transport import SheetsHTTPClient, open_client, rewrite_url
-from tests.sheets_fixtures import *  # noqa: F403  (the fixtures)
 
 
 def test_rewrite_url():

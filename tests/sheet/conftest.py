@@ -14,7 +14,6 @@ import pytest
 from sheets_emulator import start_emulator
 
 from local.fake_service_account import service_account_info
-from tests.sheets_fixtures import sheets_xlsx_path  # noqa: F401  (fixture)
 
 
 def pytest_configure(config):
@@ -37,7 +36,7 @@ def pytest_terminal_summary(terminalreporter):
 
 
 @pytest.fixture
-def sheet(request, aws, sheets_xlsx_path, monkeypatch):  # noqa: F811
+def sheet(request, aws, sheets_xlsx_path, monkeypatch):
     """The emulator handle, with credentials stored and SHEET_ID set."""
     import boto3
     from aws_lambda_powertools.utilities import parameters

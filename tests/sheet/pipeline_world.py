@@ -23,6 +23,8 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal as D
 from typing import Optional
 
+import pytest
+
 from chalicelib.domain.facts import DailyUnits
 from chalicelib.domain.organisation import MappingRule, Organisation, Settings, Team, UseCase
 
@@ -299,3 +301,65 @@ def step_names(record) -> list:
 
 def failed_steps(record) -> list:
     return [s.name for s in record.steps if s.status != "ok"]
+
+
+# --- the fixtures (registered for every test by tests/conftest.py's pytest_plugins) ----------------
+
+
+@pytest.fixture
+def world(sheet, monkeypatch, tmp_path):
+    import boto3
+    from chalice.test import Client
+
+    import app as app_module
+    from chalicelib import bootstrap, sheet_sync, stores
+    from local import demo_billing
+    from local.vendor_emulators import start_anthropic_emulator, start_openai_emulator
+
+    stores.stores().organisation.save(organisation())
+    created = datetime.now(timezone.utc)
+    token_store = stores.stores().tokens
+    tokens = {
+        "teams": {t: token_store.create("team", t, created)[0] for t in ("claims", "support")},
+        "admin": token_store.create("admin", "", created)[0],
+        "sheet": token_store.create("sheet", "", created)[0],
+    }
+    secrets = boto3.client("secretsmanager")
+    secrets.create_secret(Name="finops/openai-admin-key", SecretString=demo_billing.OPENAI_ADMIN_KEY)
+    secrets.create_secret(Name="finops/anthropic-admin-key", SecretString=demo_billing.ANTHROPIC_ADMIN_KEY)
+    boto3.client("sesv2").create_email_identity(EmailIdentity=SENDER_ADDRESS)
+    boto3.client("sqs").create_queue(QueueName="finops-runs")
+
+    box: dict = {}
+    openai = start_openai_emulator(results_for_day=lambda day: box["world"].openai_rows(day))
+    anthropic = start_anthropic_emulator(results_for_day=lambda day: box["world"].anthropic_rows(day))
+    monkeypatch.setenv("OPENAI_BASE_URL", openai.url)
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", anthropic.url)
+    monkeypatch.setenv("VENDOR_HTTP_BACKOFF_FACTOR", "0")
+    monkeypatch.setenv("VENDOR_HTTP_RETRIES", "1")
+    monkeypatch.setenv("ALERT_SENDER", SENDER)
+    monkeypatch.setenv("OUTBOX_EML_DIR", str(tmp_path / "outbox"))
+    # No run here reads a month before August 2026 (the first data), at most 3 months back: reading 3
+    # months of facts and counters instead of 13 computes the same, with 20 fewer queries a run on moto.
+    from chalicelib.services import pipeline
+
+    monkeypatch.setattr(pipeline, "HISTORY_MONTHS", 3)
+    clock = Clock()
+    real = bootstrap.dependencies
+    monkeypatch.setattr(bootstrap, "dependencies", lambda: dataclasses.replace(real(), wall=clock))
+    assert sheet_sync.init().ok
+    try:
+        with Client(app_module.app) as client:
+            w = World(sheet, openai, anthropic, client, clock, tokens, overrun={})
+            box["world"] = w
+            yield w
+    finally:
+        openai.stop()
+        anthropic.stop()
+
+
+@pytest.fixture
+def short_world(world):
+    world.history_start = date(2026, 9, 1)
+    world.overrun.update({date(2026, 9, 21): D("0.60")})
+    return world

@@ -18,13 +18,13 @@ from decimal import Decimal as D
 import pytest
 
 from tests.sheet.pipeline_world import at, state_digest
-from tests.sheet.test_pipeline_runs import run_ok, short_world, world  # noqa: F401 (fixtures)
+from tests.sheet.test_pipeline_runs import run_ok
 
 _END_STATES: dict = {}
 
 
 @pytest.fixture
-def lambdas(short_world, monkeypatch):  # noqa: F811
+def lambdas(short_world, monkeypatch):
     """short_world, for requests from many threads at once, as many Lambda containers make them:
 
     - the app's request (and Lambda context) per thread: Chalice keeps the one being handled on the
@@ -147,7 +147,7 @@ def test_a_run_overlapping_a_sheet_edit_ends_as_a_serial_order(
     short_world,
     monkeypatch,
     variant,
-    function,  # noqa: F811
+    function,
     order,
 ):
     from chalicelib import stores
@@ -191,7 +191,7 @@ SHADOW_KEY, FINANCE_KEY = "openai:project:proj_shadow", "anthropic:workspace:wrk
 def test_a_row_finance_adds_to_mappings_while_a_run_appends_new_keys_is_kept(
     short_world,
     monkeypatch,
-    function,  # noqa: F811
+    function,
 ):
     """The run appends the vendor key it found unmapped (Google's appendCells: after the last row
     holding a value when the request lands), so a row finance typed after the run read the tab is

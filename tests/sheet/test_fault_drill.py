@@ -16,7 +16,6 @@ from decimal import Decimal as D
 import pytest
 
 from tests.sheet.pipeline_world import at, ses_messages, state_digest
-from tests.sheet.test_pipeline_runs import short_world, world  # noqa: F401 (fixtures)
 
 # Runs of the scenario: the product has run before (the first run); the faults last through the
 # next three, the month close included; the last three recover.
@@ -200,7 +199,7 @@ DRILLED = list(FAULTS) if os.environ.get("FAULT_DRILL") == "all" else list(SHORT
     "fault",
     [pytest.param(f, marks=pytest.mark.xfail(reason=GAPS[f], strict=True)) if f in GAPS else f for f in DRILLED],
 )
-def test_after_the_fault_stops_everything_equals_the_clean_run(short_world, fault):  # noqa: F811
+def test_after_the_fault_stops_everything_equals_the_clean_run(short_world, fault):
     w = short_world
     w.overrun[date(2026, 9, 28)] = D("0.10")
     outcomes, end = play(w, fault)
@@ -238,7 +237,7 @@ def _diff(clean, end) -> str:
     return f"{clean!r} -> {end!r}"
 
 
-def test_a_month_close_with_a_source_failing_holds_the_board_report_until_a_daily_run_has_it_all(short_world):  # noqa: F811
+def test_a_month_close_with_a_source_failing_holds_the_board_report_until_a_daily_run_has_it_all(short_world):
     """No verdict without the data: OpenAI fails at the close, so the board is not mailed a month
     short of OpenAI's last days; finance sees why (an open "held" alert), and the first daily run
     whose pull every source answers mails it, once, with the whole month."""

@@ -10,7 +10,7 @@ from decimal import Decimal as D
 import pytest
 
 from tests.sheet.pipeline_world import at, outbox_items
-from tests.sheet.test_pipeline_runs import MONTH_CLOSE, run_ok, sheet_rows, world  # noqa: F401  (fixture)
+from tests.sheet.test_pipeline_runs import MONTH_CLOSE, run_ok, sheet_rows
 
 
 def gpt4o_rows(w):
@@ -38,7 +38,7 @@ def gpt4o_rows(w):
 
 
 @pytest.fixture
-def hinted(world):  # noqa: F811
+def hinted(world):
     world.history_start = date(2026, 9, 1)
     world.overrun.update({date(2026, 9, 21): D("0.60")})  # critical on the 1st (see test_pipeline_runs)
     world.openai_rows = gpt4o_rows(world)

@@ -5,8 +5,7 @@ for the world: two use cases, one of which drifts."""
 
 from __future__ import annotations
 
-import dataclasses
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from decimal import Decimal as D
 
 import pytest
@@ -17,77 +16,20 @@ from tests.sheet.pipeline_world import (
     CLAIMS_LEAD,
     DRIFT_OWNER,
     FINANCE,
-    SENDER,
     SENDER_ADDRESS,
     STEADY_OWNER,
     SUPPORT_LEAD,
-    Clock,
     Kill,
-    World,
     at,
     emails_by_key,
     failed_steps,
     open_alert_keys,
-    organisation,
     outbox_items,
     ses_messages,
     state_digest,
     step_names,
     to,
 )
-
-
-@pytest.fixture
-def world(sheet, monkeypatch, tmp_path):
-    import boto3
-    from chalice.test import Client
-
-    import app as app_module
-    from chalicelib import bootstrap, sheet_sync, stores
-    from local import demo_billing
-    from local.vendor_emulators import start_anthropic_emulator, start_openai_emulator
-
-    stores.stores().organisation.save(organisation())
-    created = datetime.now(timezone.utc)
-    token_store = stores.stores().tokens
-    tokens = {
-        "teams": {t: token_store.create("team", t, created)[0] for t in ("claims", "support")},
-        "admin": token_store.create("admin", "", created)[0],
-        "sheet": token_store.create("sheet", "", created)[0],
-    }
-    secrets = boto3.client("secretsmanager")
-    secrets.create_secret(Name="finops/openai-admin-key", SecretString=demo_billing.OPENAI_ADMIN_KEY)
-    secrets.create_secret(Name="finops/anthropic-admin-key", SecretString=demo_billing.ANTHROPIC_ADMIN_KEY)
-    boto3.client("sesv2").create_email_identity(EmailIdentity=SENDER_ADDRESS)
-    boto3.client("sqs").create_queue(QueueName="finops-runs")
-
-    box: dict = {}
-    openai = start_openai_emulator(results_for_day=lambda day: box["world"].openai_rows(day))
-    anthropic = start_anthropic_emulator(results_for_day=lambda day: box["world"].anthropic_rows(day))
-    monkeypatch.setenv("OPENAI_BASE_URL", openai.url)
-    monkeypatch.setenv("ANTHROPIC_BASE_URL", anthropic.url)
-    monkeypatch.setenv("VENDOR_HTTP_BACKOFF_FACTOR", "0")
-    monkeypatch.setenv("VENDOR_HTTP_RETRIES", "1")
-    monkeypatch.setenv("ALERT_SENDER", SENDER)
-    monkeypatch.setenv("OUTBOX_EML_DIR", str(tmp_path / "outbox"))
-    # No run here reads a month before August 2026 (the first data), at most 3 months back: reading 3
-    # months of facts and counters instead of 13 computes the same, with 20 fewer queries a run on moto.
-    from chalicelib.services import pipeline
-
-    monkeypatch.setattr(pipeline, "HISTORY_MONTHS", 3)
-    clock = Clock()
-    real = bootstrap.dependencies
-    monkeypatch.setattr(bootstrap, "dependencies", lambda: dataclasses.replace(real(), wall=clock))
-    assert sheet_sync.init().ok
-    try:
-        with Client(app_module.app) as client:
-            w = World(sheet, openai, anthropic, client, clock, tokens, overrun={})
-            box["world"] = w
-            yield w
-    finally:
-        openai.stop()
-        anthropic.stop()
-
 
 # drift's cost per claim over target, by week (Monday): yellow, yellow, red, critical, then fixed
 SIX_WEEKS = {
@@ -263,13 +205,6 @@ def test_six_weeks_yellow_red_critical_cleared_recovered_month_closed_pool_alloc
 
 
 # --- one run at a time, from a short history: September, with drift 60 % over in its last full week ---
-
-
-@pytest.fixture
-def short_world(world):
-    world.history_start = date(2026, 9, 1)
-    world.overrun.update({date(2026, 9, 21): D("0.60")})
-    return world
 
 
 MONTH_CLOSE = at("2026-10-01T03:35:00Z")  # a Thursday: the week of 09-21 is the latest complete one

@@ -10,7 +10,7 @@ from decimal import Decimal as D
 import pytest
 
 from tests.sheet.pipeline_world import at
-from tests.sheet.test_pipeline_runs import run_ok, short_world, sync_log_first, world  # noqa: F401 (fixtures)
+from tests.sheet.test_pipeline_runs import run_ok, sync_log_first
 
 
 def compute_detail(record) -> str:
@@ -31,7 +31,7 @@ def steady_credit(month: str) -> list:
     return [(c.use_case, c.amount) for c in (stores.stores().pool.load() or {}).get(month, ())]
 
 
-def test_closed_month_from_its_snapshot_restated_month_reclosed_and_reported(short_world):  # noqa: F811
+def test_closed_month_from_its_snapshot_restated_month_reclosed_and_reported(short_world):
     w = short_world
     close = run_ok(w, "monthly", at("2026-10-01T03:35:00Z"))
     assert "closed 2026-09" in compute_detail(close)
@@ -69,7 +69,7 @@ def test_closed_month_from_its_snapshot_restated_month_reclosed_and_reported(sho
     assert "closed" not in compute_detail(r)
 
 
-def test_a_missed_monthly_close_heals_on_the_next_run(short_world):  # noqa: F811
+def test_a_missed_monthly_close_heals_on_the_next_run(short_world):
     w = short_world
     run_ok(w, "monthly", at("2026-10-01T03:35:00Z"))
     run_ok(w, "daily", at("2026-10-31T23:05:00Z"))  # October's costs, every day
@@ -106,7 +106,7 @@ def outputs(world) -> dict:
     return {k: digest[k] for k in ("guardrails", "pool", "alerts", "sheet")}
 
 
-def test_a_week_across_the_month_boundary_is_the_same_whether_november_is_re_closed_read_or_raw(world):  # noqa: F811
+def test_a_week_across_the_month_boundary_is_the_same_whether_november_is_re_closed_read_or_raw(world):
     """The ISO week of Monday 2026-11-30 spans closed November and open December. A run that closes
     November again (a vendor restated the 30th) in the same run, the next run at the same clock
     (November from that snapshot), a run that closes it from raw facts afresh, and a sync reading it
@@ -297,7 +297,7 @@ def test_compute_across_a_month_boundary_is_the_same_closed_re_closed_or_raw(see
     check({}, "")
 
 
-def test_costs_imported_for_a_day_of_a_closed_month_no_source_stated_re_close_it(short_world):  # noqa: F811
+def test_costs_imported_for_a_day_of_a_closed_month_no_source_stated_re_close_it(short_world):
     """An invoice imported after September closed, for days no source had stated (nothing was
     "restated": the days are new), still reaches September's figures: the month's revisions moved
     since its close, so the next run closes it again from its raw facts and says why."""

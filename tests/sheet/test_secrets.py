@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.sheet.pipeline_world import at, ses_messages
-from tests.sheet.test_pipeline_runs import MONTH_CLOSE, run_ok, short_world, world  # noqa: F401 (fixtures)
+from tests.sheet.test_pipeline_runs import MONTH_CLOSE, run_ok
 
 TABLES = ("finops-config", "finops-work-items", "finops-unit-counts", "finops-cost-facts")
 

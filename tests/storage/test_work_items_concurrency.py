@@ -141,7 +141,7 @@ def test_eight_clients_posting_overlapping_batches_keep_counts_exact_and_the_las
     )
     posted = defaultdict(set)
     batches_per_client = []
-    for c in range(8):
+    for _ in range(8):
         batches = []
         for _ in range(3):
             ids = rng.sample(range(200), 60)
