@@ -35,6 +35,7 @@ bench: $(VENV)/.installed
 .PHONY: fuzz
 fuzz: $(VENV)/.installed  ## schemathesis against openapi.yaml on the local stack per token scope (no 5xx, answers as documented, stored data = the accepted writes; FUZZ_SECONDS per scope, default 40), then the fault drill's table
 	$(PY) -m local.api_fuzz
+	WORK_ITEMS_FUZZ_EXAMPLES=400 $(PY) -m pytest -q -p no:cacheprovider tests/test_work_items_fuzz.py  # every work-item field fuzzed, 10x make test's examples
 	FAULT_DRILL=all $(PY) -m pytest -q -p no:cacheprovider tests/sheet/test_fault_drill.py  # the faults injected, and what each run did
 
 STAGES ?= dev prod

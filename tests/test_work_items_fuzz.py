@@ -4,12 +4,17 @@ and bad items only the accepted ones change it (counters still equal their items
 from __future__ import annotations
 
 import json
+import os
 
 import boto3
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import bearer
+
+# Examples per test: enough in `make test` to catch a regression in the field checks; `make fuzz`
+# runs many more (WORK_ITEMS_FUZZ_EXAMPLES=400).
+EXAMPLES = int(os.environ.get("WORK_ITEMS_FUZZ_EXAMPLES", "40"))
 
 VALID = {
     "work_item_id": "claim-1",
@@ -75,7 +80,7 @@ def snapshot():
     }
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(body=bad_bodies)
 def test_bad_input_never_5xx_and_never_changes_stored_data(api, tokens, body):
     headers = bearer(tokens["teams"]["claims"])
@@ -181,7 +186,9 @@ def _items_by_key() -> dict:
 
 
 @settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(items=st.lists(fuzzed_item(), min_size=1, max_size=6))
 def test_every_field_fuzzed_never_5xx_and_only_accepted_items_change_stored_data(api, tokens, items):
