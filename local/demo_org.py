@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal as D
 
@@ -131,80 +132,23 @@ def story_organisation(first_day: date, decision_date: date, expected_totals: di
     settings = Settings(
         alert_emails_finance=(FINANCE_EMAIL,), alert_emails_cfo=(CFO_EMAIL,), alert_emails_board=(BOARD_EMAIL,)
     )
-    teams = (
-        Team("sales", "Sales", "sales-lead@example.com", D("26000")),
-        Team("support", "Support", "support-lead@example.com", D("1500")),
-        Team("claims", "Claims", "claims-lead@example.com", D("50000")),
-        Team("operations", "Operations", "ops-lead@example.com", D("10000")),
-        Team("shared", "Shared platform", "platform@example.com", None),
-    )
-    use_cases = (
-        UseCase(
-            "lead-scoring",
-            "sales",
-            "Lead scoring (fine-tuned)",
-            "lead scored",
-            "maria@example.com",
-            monthly_budget=D("24000"),
-            target_cpu=D("12"),
-            estimated_monthly_cost=D("22000"),
-            approved_tier="T2",
+    budgets = {"sales": D("26000"), "support": D("1500"), "claims": D("50000"), "operations": D("10000")}
+    teams = tuple(replace(t, monthly_budget=budgets.get(t.team_id, t.monthly_budget)) for t in TEAMS)
+    tuning = {
+        "lead-scoring": dict(
+            name="Lead scoring (fine-tuned)", monthly_budget=D("24000"), estimated_monthly_cost=D("22000")
         ),
-        UseCase(
-            "sdr-followup",
-            "sales",
-            "SDR follow-up (experiment)",
-            "follow-up sent",
-            "maria@example.com",
-            monthly_budget=D("2000"),
-            target_cpu=D("0.80"),
+        "sdr-followup": dict(
             estimated_monthly_cost=D("15000"),
             approved_tier="T2",
-            hypothesis="AI follow-ups book more meetings",
-            success_metric="meeting rate >= 4%",
             experiment_start=first_day,
             decision_date=decision_date,
         ),
-        UseCase(
-            "ticket-escalation",
-            "support",
-            "Support escalation agent",
-            "ticket escalated",
-            "sam@example.com",
-            monthly_budget=D("1400"),
-            target_cpu=D("0.40"),
-            tolerance=D("0.15"),
-            estimated_monthly_cost=D("1200"),
-            approved_tier="T1",
-            baseline_cpu=D("4.50"),
-        ),
-        UseCase(
-            "claims-processing",
-            "claims",
-            "Claims processor",
-            "claim processed",
-            "chris@example.com",
-            monthly_budget=D("48000"),
-            target_cpu=D("3.70"),
-            baseline_cpu=D("8.00"),
-            ftes_replaced=D("2.5"),
-            fte_annual_cost=D("160000"),
-            headcount_target=D("33333.33"),
-            estimated_monthly_cost=D("46000"),
-            approved_tier="T3",
-        ),
-        UseCase(
-            "contract-review",
-            "operations",
-            "Contract review (self-hosted Llama)",
-            "contract reviewed",
-            "olu@example.com",
-            monthly_budget=D("10000"),
-            target_cpu=D("3.00"),
-            estimated_monthly_cost=D("9500"),
-            approved_tier="T2",
-        ),
-    )
+        "ticket-escalation": dict(monthly_budget=D("1400"), tolerance=D("0.15")),
+        "claims-processing": dict(target_cpu=D("3.70"), estimated_monthly_cost=D("46000"), approved_tier="T3"),
+        "contract-review": dict(monthly_budget=D("10000"), estimated_monthly_cost=D("9500"), approved_tier="T2"),
+    }
+    use_cases = tuple(replace(u, **tuning[u.use_case_id]) for u in USE_CASES)
     mappings = MAPPINGS + (MappingRule("openai:project:proj_sdr_followup", "sales", "sdr-followup"),)
     return Organisation(
         settings=settings,
