@@ -18,7 +18,6 @@ from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Optional
 
-from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
 from local import demo_billing
@@ -29,8 +28,6 @@ from local.vendor_emulators.base import (
     EmulatorHandle,
     RowsForDay,
     bucket_query,
-    decode_cursor,
-    encode_cursor,
     json_response,
     serve_in_thread,
     utc_today,
@@ -73,14 +70,12 @@ class AnthropicCostReportApp(EmulatorApp):
     vendor = "anthropic"
 
     def __init__(self, api_key: str = demo_billing.ANTHROPIC_ADMIN_KEY, results_for_day: Optional[RowsForDay] = None):
-        self.results_for_day = results_for_day or demo_billing.anthropic_cost_results
-        super().__init__(api_key)
+        super().__init__(api_key, results_for_day or demo_billing.anthropic_cost_results)
 
-    def api_rules(self) -> list[Rule]:
-        return [
-            Rule("/v1/organizations/cost_report", endpoint="cost_report", methods=["GET"]),
-            Rule("/v1/organizations/usage_report/messages", endpoint="usage_messages", methods=["GET"]),
-        ]
+    routes = {
+        "/v1/organizations/cost_report": "cost_report",
+        "/v1/organizations/usage_report/messages": "usage_messages",
+    }
 
     def error(self, status: int, message: str, kind: str = "invalid_request_error") -> Response:
         return json_response({"type": "error", "error": {"type": kind, "message": message}}, status)
@@ -131,16 +126,15 @@ class AnthropicCostReportApp(EmulatorApp):
     def _usage_results(self, day: date, group_by: set[str], workspaces: list[str], models: list[str]) -> list:
         """The day's messages usage, derived from its cost rows (local/vendor_emulators/usage.py)."""
         rows = usage.anthropic_usage(self.results_for_day(day), lambda workspace: self.faults.factor(day, workspace))
-        grouped: dict[tuple, dict[str, Any]] = {}
-        for row in rows:
-            if (workspaces and (row["workspace_id"] or "default") not in workspaces) or (
-                models and row["model"] not in models
-            ):
-                continue
-            key = tuple(row.get(f) if f in group_by else None for f in USAGE_GROUP_FIELDS)
-            counts = grouped.setdefault(key, dict.fromkeys(usage.COUNTS, 0))
-            for name in usage.COUNTS:
-                counts[name] += row[name]
+        grouped = usage.counts_by_group(
+            rows,
+            USAGE_GROUP_FIELDS,
+            group_by,
+            keep=lambda row: (
+                (not workspaces or (row["workspace_id"] or "default") in workspaces)
+                and (not models or row["model"] in models)
+            ),
+        )
         out = []
         for key, c in grouped.items():
             fields = dict(zip(USAGE_GROUP_FIELDS, key, strict=False))
@@ -177,27 +171,19 @@ class AnthropicCostReportApp(EmulatorApp):
         if ending_at <= starting_at:
             return self.error(400, "ending_at: must be after starting_at")
         last = ending_at.date() if ending_at.time() == time(0) else ending_at.date() + timedelta(days=1)
-        n_buckets = (last - first_day).days
-        try:
-            offset = decode_cursor(args["page"]) if args.get("page") else 0
-        except ValueError:
-            return self.error(400, "page: invalid cursor")
-        data = []
-        for i in range(offset, min(offset + limit, n_buckets)):
+
+        def bucket_at(i: int) -> tuple[date, dict]:
             day = first_day + timedelta(days=i)
-            if self.faults.omitted(day):
-                continue
             day_start = datetime.combine(day, time(0), timezone.utc)
-            data.append(
-                {
-                    "starting_at": _iso(day_start),
-                    "ending_at": _iso(day_start + timedelta(days=1)),
-                    "results": [] if self.faults.emptied(day) else day_results(day, group_by),
-                }
-            )
-        has_more = offset + limit < n_buckets
-        return json_response(
-            {"data": data, "has_more": has_more, "next_page": encode_cursor(offset + limit) if has_more else None}
+            return day, {"starting_at": _iso(day_start), "ending_at": _iso(day_start + timedelta(days=1))}
+
+        return self.bucket_page(
+            args,
+            limit=limit,
+            n_buckets=(last - first_day).days,
+            bucket_at=bucket_at,
+            day_results=day_results,
+            group_by=group_by,
         )
 
 

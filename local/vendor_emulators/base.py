@@ -246,16 +246,19 @@ class EmulatorApp:
 
     vendor = "vendor"
 
-    def __init__(self, api_key: str) -> None:
+    def __init__(self, api_key: str, results_for_day: RowsForDay) -> None:
         self.api_key = api_key
+        self.results_for_day = results_for_day  # the vendor's cost rows of a day
         self.faults = Faults()
         self.requests: list[dict] = []
         self._log_lock = threading.Lock()
-        self.url_map = Map([Rule(FAULTS_PATH, endpoint="faults", methods=["GET", "POST", "DELETE"])] + self.api_rules())
+        self.url_map = Map(
+            [Rule(FAULTS_PATH, endpoint="faults", methods=["GET", "POST", "DELETE"])]
+            + [Rule(path, endpoint=endpoint, methods=["GET"]) for path, endpoint in self.routes.items()]
+        )
 
     # subclasses
-    def api_rules(self) -> list[Rule]:
-        raise NotImplementedError
+    routes: dict[str, str] = {}  # the vendor's GET routes: path -> endpoint (answered by `on_<endpoint>`)
 
     def auth_error(self, request: Request) -> Optional[Response]:
         raise NotImplementedError
@@ -265,6 +268,33 @@ class EmulatorApp:
 
     def bad_shape_body(self) -> Any:
         return {"unexpected": True, "message": "this is not a billing page"}
+
+    # paging
+    def bucket_page(self, args, *, limit: int, n_buckets: int, bucket_at, day_results, group_by, page_head=None):
+        """One page of daily buckets, as both vendors page them: from the `page` cursor, `limit` of the
+        `n_buckets`; `bucket_at(i)` is bucket i's (day, fields before its results), `day_results(day, group_by)`
+        its results. An omitted day's bucket is left out, an emptied day's has no results; `page_head`: the
+        page's fields before its data."""
+        try:
+            offset = decode_cursor(args["page"]) if args.get("page") else 0
+        except ValueError:
+            return self.error(400, "page: invalid cursor")
+        data = []
+        for i in range(offset, min(offset + limit, n_buckets)):
+            day, bucket = bucket_at(i)
+            if self.faults.omitted(day):
+                continue
+            bucket["results"] = [] if self.faults.emptied(day) else day_results(day, group_by)
+            data.append(bucket)
+        has_more = offset + limit < n_buckets
+        return json_response(
+            {
+                **(page_head or {}),
+                "data": data,
+                "has_more": has_more,
+                "next_page": encode_cursor(offset + limit) if has_more else None,
+            }
+        )
 
     # plumbing
     def reset(self) -> None:

@@ -18,7 +18,6 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Optional
 
-from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
 from local import demo_billing
@@ -29,8 +28,6 @@ from local.vendor_emulators.base import (
     EmulatorHandle,
     RowsForDay,
     bucket_query,
-    decode_cursor,
-    encode_cursor,
     json_response,
     serve_in_thread,
     utc_today,
@@ -46,14 +43,9 @@ class OpenAICostsApp(EmulatorApp):
     vendor = "openai"
 
     def __init__(self, api_key: str = demo_billing.OPENAI_ADMIN_KEY, results_for_day: Optional[RowsForDay] = None):
-        self.results_for_day = results_for_day or demo_billing.openai_cost_results
-        super().__init__(api_key)
+        super().__init__(api_key, results_for_day or demo_billing.openai_cost_results)
 
-    def api_rules(self) -> list[Rule]:
-        return [
-            Rule("/v1/organization/costs", endpoint="costs", methods=["GET"]),
-            Rule("/v1/organization/usage/completions", endpoint="usage_completions", methods=["GET"]),
-        ]
+    routes = {"/v1/organization/costs": "costs", "/v1/organization/usage/completions": "usage_completions"}
 
     def error(self, status: int, message: str, kind: str = "invalid_request_error") -> Response:
         return json_response({"error": {"message": message, "type": kind, "param": None, "code": None}}, status)
@@ -125,14 +117,14 @@ class OpenAICostsApp(EmulatorApp):
     def _usage_results(self, day: date, group_by: set[str], project_ids: list[str], models: list[str]) -> list:
         """The day's completions usage, derived from its cost rows (local/vendor_emulators/usage.py)."""
         rows = usage.openai_usage(self.results_for_day(day), lambda project: self.faults.factor(day, project or "none"))
-        grouped: dict[tuple, dict[str, Any]] = {}
-        for row in rows:
-            if (project_ids and row["project_id"] not in project_ids) or (models and row["model"] not in models):
-                continue
-            key = tuple(row.get(f) if f in group_by else None for f in USAGE_GROUP_FIELDS)
-            counts = grouped.setdefault(key, dict.fromkeys(usage.COUNTS, 0))
-            for name in usage.COUNTS:
-                counts[name] += row[name]
+        grouped = usage.counts_by_group(
+            rows,
+            USAGE_GROUP_FIELDS,
+            group_by,
+            keep=lambda row: (
+                (not project_ids or row["project_id"] in project_ids) and (not models or row["model"] in models)
+            ),
+        )
         out = []
         for key, c in grouped.items():
             cached, written = c["cached"], c["write_5m"] + c["write_1h"]
@@ -181,34 +173,20 @@ class OpenAICostsApp(EmulatorApp):
             )
         if end_time <= start_time:
             return self.error(400, "end_time must be after start_time")
-        n_buckets = -(-(end_time - start_time) // DAY)
-        try:
-            offset = decode_cursor(args["page"]) if args.get("page") else 0
-        except ValueError:
-            return self.error(400, "page: invalid cursor")
-        buckets = []
-        for i in range(offset, min(offset + limit, n_buckets)):
+
+        def bucket_at(i: int) -> tuple[date, dict]:
             b_start = start_time + i * DAY
-            b_end = min(b_start + DAY, end_time)
             day = datetime.fromtimestamp(b_start, tz=timezone.utc).date()
-            if self.faults.omitted(day):
-                continue
-            buckets.append(
-                {
-                    "object": "bucket",
-                    "start_time": b_start,
-                    "end_time": b_end,
-                    "results": [] if self.faults.emptied(day) else day_results(day, group_by),
-                }
-            )
-        has_more = offset + limit < n_buckets
-        return json_response(
-            {
-                "object": "page",
-                "data": buckets,
-                "has_more": has_more,
-                "next_page": encode_cursor(offset + limit) if has_more else None,
-            }
+            return day, {"object": "bucket", "start_time": b_start, "end_time": min(b_start + DAY, end_time)}
+
+        return self.bucket_page(
+            args,
+            limit=limit,
+            n_buckets=-(-(end_time - start_time) // DAY),
+            bucket_at=bucket_at,
+            day_results=day_results,
+            group_by=group_by,
+            page_head={"object": "page"},
         )
 
 

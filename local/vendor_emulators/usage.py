@@ -120,3 +120,17 @@ def anthropic_usage(
         }
         for k, counts in sums.items()
     ]
+
+
+def counts_by_group(rows: Iterable[dict], fields: tuple, group_by: set, keep: Callable[[dict], bool]) -> dict:
+    """The `COUNTS` of the usage rows `keep` keeps, summed by the `fields` grouped by (the others None):
+    {key tuple in `fields` order: {count name: total}}, in the order the keys first appear."""
+    grouped: dict[tuple, dict[str, int]] = {}
+    for row in rows:
+        if not keep(row):
+            continue
+        key = tuple(row.get(f) if f in group_by else None for f in fields)
+        counts = grouped.setdefault(key, dict.fromkeys(COUNTS, 0))
+        for name in COUNTS:
+            counts[name] += row[name]
+    return grouped
