@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 import pytest
 
 # Fixture modules every test may use (fixtures, not imports, so no test redefines a name it imported).
-pytest_plugins = ["tests.sheets_fixtures", "tests.sheet.pipeline_world"]
+pytest_plugins = ["sheets_emulator.pytest_plugin", "tests.sheets_fixtures", "tests.sheet.pipeline_world"]
 
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "AIFinOps")

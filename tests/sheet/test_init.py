@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from sheets_emulator.pytest_plugin import edited_workbook
 
 from chalicelib import sheet_sync
 from chalicelib.sheet import grid, layout, structure
 from local.fake_service_account import CLIENT_EMAIL
 from tests.sheet.helpers import api_calls, snapshot, values
-from tests.sheets_fixtures import edit_xlsx
 
 
 def test_init_lays_out_an_empty_spreadsheet(sheet):
@@ -87,7 +87,7 @@ def test_init_never_removes_a_sheet1_with_content(sheet, sheets_xlsx_path, conte
     from openpyxl.comments import Comment
 
     sheet.spreadsheet()  # the emulator has written the file
-    with edit_xlsx(sheets_xlsx_path) as wb:
+    with edited_workbook(sheets_xlsx_path) as wb:
         cell = wb[structure.DEFAULT_TAB]["C7"]
         if content == "value":
             cell.value = "finance's scratch figures"
@@ -154,7 +154,7 @@ def test_init_fills_new_input_tabs_from_the_stored_configuration(sheet, demo_org
 def test_init_completes_a_sheet_finance_made_by_hand(sheet, sheets_xlsx_path):
     # Finance's own Use cases tab: a different column order, a column of their own, some columns missing.
     sheet.spreadsheet()  # the emulator has written the file
-    with edit_xlsx(sheets_xlsx_path) as wb:
+    with edited_workbook(sheets_xlsx_path) as wb:
         ws = wb.create_sheet(layout.USE_CASES)
         ws.append(["Notes", "Team", "Use case id", "Target cost per unit"])
         ws.append(["finance's own column", "support", "ticket-escalation", "$0.40"])

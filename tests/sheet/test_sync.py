@@ -7,6 +7,7 @@ from datetime import timedelta
 from decimal import Decimal as D
 
 import pytest
+from sheets_emulator.pytest_plugin import edited_workbook
 
 from chalicelib import sheet_sync, stores
 from chalicelib.domain import engine
@@ -16,7 +17,6 @@ from chalicelib.sheet import layout
 from tests.conftest import bearer
 from tests.sheet.data import seed_demo
 from tests.sheet.helpers import NOW, api_calls, column, find_row, snapshot, values
-from tests.sheets_fixtures import edit_xlsx
 
 
 @pytest.fixture
@@ -124,7 +124,7 @@ def _rewrite(ws, rows):
 @pytest.mark.xlsx
 def test_finance_edits_take_effect_and_bad_cells_are_named(demo_sheet, sheets_xlsx_path):
     assert pipeline.sync(NOW).ok
-    with edit_xlsx(sheets_xlsx_path) as wb:
+    with edited_workbook(sheets_xlsx_path) as wb:
         ws = wb[layout.USE_CASES]
         rows = [[c.value for c in r] for r in ws.iter_rows()]
         header = rows[0]
@@ -186,7 +186,7 @@ def test_finance_edits_take_effect_and_bad_cells_are_named(demo_sheet, sheets_xl
 @pytest.mark.xlsx
 def test_a_deleted_column_comes_back_with_its_last_good_values(demo_sheet, sheets_xlsx_path):
     assert pipeline.sync(NOW).ok
-    with edit_xlsx(sheets_xlsx_path) as wb:
+    with edited_workbook(sheets_xlsx_path) as wb:
         ws = wb[layout.USE_CASES]
         owner = [c.value for c in ws[1]].index("Owner email") + 1
         ws.delete_cols(owner)
@@ -209,7 +209,7 @@ def test_unmapped_key_listed_once_then_mapped_by_finance(demo_sheet, sheets_xlsx
     keys = [r[0] for r in values(demo_sheet, layout.MAPPINGS)[1:]]
     assert keys.count("openai:project:proj_shadow_marketing") == 1
     assert any(r[3] == "unmapped vendor key" for r in values(demo_sheet, layout.ALERTS)[1:])
-    with edit_xlsx(sheets_xlsx_path) as wb:
+    with edited_workbook(sheets_xlsx_path) as wb:
         for r in wb[layout.MAPPINGS].iter_rows(min_row=2):
             if r[0].value == "openai:project:proj_shadow_marketing":
                 r[1].value, r[2].value = "sales", "lead-scoring"
@@ -233,7 +233,7 @@ def test_a_429_storm_is_retried_and_the_sync_succeeds(demo_sheet):
 @pytest.mark.xlsx
 def test_an_interrupted_write_leaves_the_sheet_as_it_was(demo_sheet, sheets_xlsx_path, monkeypatch):
     assert pipeline.sync(NOW).ok
-    with edit_xlsx(sheets_xlsx_path) as wb:
+    with edited_workbook(sheets_xlsx_path) as wb:
         for r in wb[layout.USE_CASES].iter_rows(min_row=2):
             if r[0].value == "claims-processing":
                 r[6].value = 4  # a new target: the outputs would change
@@ -304,7 +304,7 @@ def test_cli_sheet_commands(demo_sheet, capsys):
 def test_a_deleted_tab_is_recreated_with_the_last_good_rows(demo_sheet, sheets_xlsx_path):
     assert pipeline.sync(NOW).ok
     teams_before = sorted(stores.stores().organisation.load().teams, key=lambda t: t.team_id)
-    with edit_xlsx(sheets_xlsx_path) as wb:
+    with edited_workbook(sheets_xlsx_path) as wb:
         del wb[layout.TEAMS]
         del wb[layout.ALERTS]
     report = pipeline.sync(NOW)
