@@ -11,53 +11,26 @@ against Google.
 from __future__ import annotations
 
 import argparse
-import functools
 import json
-import secrets
 import sys
 from typing import Any
-
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 PROJECT_ID = "local-finops"
 CLIENT_EMAIL = f"finops-sync@{PROJECT_ID}.iam.gserviceaccount.com"
 
 
-@functools.lru_cache(maxsize=None)
-def _private_key_pem(slot: int = 0) -> str:
-    """One RSA key per process and slot (generating one takes ~50 ms)."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(
-        encoding=serialization.Encoding.PEM,
-        format=serialization.PrivateFormat.PKCS8,
-        encryption_algorithm=serialization.NoEncryption(),
-    ).decode("ascii")
-
-
 def service_account_info(
     endpoint: str, *, client_email: str = CLIENT_EMAIL, project_id: str = PROJECT_ID, fresh_key: bool = False
 ) -> dict[str, Any]:
-    """A service-account JSON dict whose ``token_uri`` is ``<endpoint>/token``.
+    """A service-account JSON dict whose ``token_uri`` is ``<endpoint>/token``: the Sheets emulator's
+    (sheets_emulator.client), in the local stack's name.
 
     ``fresh_key=True`` generates a new RSA key instead of reusing this
     process's one.
     """
-    endpoint = endpoint.rstrip("/")
-    pem = _private_key_pem.__wrapped__() if fresh_key else _private_key_pem()
-    return {
-        "type": "service_account",
-        "project_id": project_id,
-        "private_key_id": secrets.token_hex(20),
-        "private_key": pem,
-        "client_email": client_email,
-        "client_id": str(secrets.randbelow(10**20)).zfill(21),
-        "auth_uri": f"{endpoint}/o/oauth2/auth",
-        "token_uri": f"{endpoint}/token",
-        "auth_provider_x509_cert_url": f"{endpoint}/oauth2/v1/certs",
-        "client_x509_cert_url": f"{endpoint}/robot/v1/metadata/x509/{client_email}",
-        "universe_domain": "googleapis.com",
-    }
+    from sheets_emulator.client import service_account_info as emulator_account
+
+    return emulator_account(endpoint, client_email=client_email, project_id=project_id, fresh_key=fresh_key)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -50,14 +50,19 @@ def _private_key_pem() -> str:
     ).decode("ascii")
 
 
-def service_account_info(url: str, *, client_email: str = CLIENT_EMAIL, project_id: str = PROJECT_ID) -> dict[str, Any]:
-    """A service-account key (the JSON Google hands out, as a dict) whose ``token_uri`` is ``<url>/token``."""
+def service_account_info(
+    url: str, *, client_email: str = CLIENT_EMAIL, project_id: str = PROJECT_ID, fresh_key: bool = False
+) -> dict[str, Any]:
+    """A service-account key (the JSON Google hands out, as a dict) whose ``token_uri`` is ``<url>/token``.
+
+    ``fresh_key=True`` generates a new RSA key instead of reusing this process's one.
+    """
     url = url.rstrip("/")
     return {
         "type": "service_account",
         "project_id": project_id,
         "private_key_id": secrets.token_hex(20),
-        "private_key": _private_key_pem(),
+        "private_key": _private_key_pem.__wrapped__() if fresh_key else _private_key_pem(),
         "client_email": client_email,
         "client_id": str(secrets.randbelow(10**20)).zfill(21),
         "auth_uri": f"{url}/o/oauth2/auth",
