@@ -49,6 +49,29 @@ def fact(
     )
 
 
+def shared_cost(day, amount, vendor_key, rule, category, provider, service, source, billed=None):
+    """A cost of the shared platform team, split by the shared-cost rule `rule`."""
+    return fact(
+        day,
+        amount,
+        vendor_key,
+        team=SHARED_TEAM,
+        use_case=rule,
+        category=category,
+        provider=provider,
+        service=service,
+        source=source,
+        billed=billed,
+    )
+
+
+def observability(day, amount, provider, service, source, billed=None):
+    """A shared observability cost (vendor key `csv:<provider>`), split by the rule platform-observability."""
+    return shared_cost(
+        day, amount, f"csv:{provider}", "platform-observability", "observability", provider, service, source, billed
+    )
+
+
 def tricky_facts():
     """Shared costs over several providers and sub-cent amounts, credits, mapped, unmapped and unknown
     use cases, a rule with an unknown target, a rule with no targets, a foreign currency."""
@@ -69,106 +92,15 @@ def tricky_facts():
             source="csv",
         ),
         fact(D3, "80.00", "openai:project:proj_claims", currency="EUR"),
-        fact(
-            D1,
-            "100.00",
-            "csv:Datadog",
-            team=SHARED_TEAM,
-            use_case="platform-observability",
-            category="observability",
-            provider="Datadog",
-            service="APM",
-            source="datadog",
-        ),
-        fact(
-            D1,
-            "33.331",
-            "csv:LangSmith",
-            team=SHARED_TEAM,
-            use_case="platform-observability",
-            category="observability",
-            provider="LangSmith",
-            service="traces",
-            source="csv",
-        ),
-        fact(
-            D1,
-            "0.013",
-            "csv:Grafana",
-            team=SHARED_TEAM,
-            use_case="platform-observability",
-            category="observability",
-            provider="Grafana",
-            service="cloud",
-            source="csv",
-            billed="0.02",
-        ),
-        fact(
-            D2,
-            "10.00",
-            "csv:Datadog",
-            team=SHARED_TEAM,
-            use_case="platform-observability",
-            category="observability",
-            provider="Datadog",
-            service="APM",
-            source="datadog",
-        ),
-        fact(
-            D2,
-            "-1.001",
-            "csv:Datadog",
-            team=SHARED_TEAM,
-            use_case="platform-observability",
-            category="observability",
-            provider="Datadog",
-            service="credit",
-            source="datadog",
-        ),
-        fact(
-            D3,
-            "66.67",
-            "aws:gpu",
-            team=SHARED_TEAM,
-            use_case="gpu",
-            category="self_hosted",
-            provider="AWS",
-            service="SageMaker",
-            source="aws",
-        ),
-        fact(
-            D3,
-            "1.01",
-            "aws:gpu-ebs",
-            team=SHARED_TEAM,
-            use_case="gpu",
-            category="storage",
-            provider="AWS",
-            service="EBS",
-            source="aws",
-        ),
-        fact(
-            D3,
-            "9.99",
-            "aws:empty",
-            team=SHARED_TEAM,
-            use_case="empty-rule",
-            category="self_hosted",
-            provider="AWS",
-            service="EC2",
-            source="aws",
-        ),
-        fact(
-            D3,
-            "4.44",
-            "aws:none",
-            team=SHARED_TEAM,
-            use_case="no-rule-at-all",
-            category="self_hosted",
-            provider="AWS",
-            service="EC2",
-            source="aws",
-        ),
+        observability(D1, "100.00", "Datadog", "APM", "datadog"),
+        observability(D1, "33.331", "LangSmith", "traces", "csv"),
+        observability(D1, "0.013", "Grafana", "cloud", "csv", billed="0.02"),
+        observability(D2, "10.00", "Datadog", "APM", "datadog"),
+        observability(D2, "-1.001", "Datadog", "credit", "datadog"),
+        shared_cost(D3, "66.67", "aws:gpu", "gpu", "self_hosted", "AWS", "SageMaker", "aws"),
+        shared_cost(D3, "1.01", "aws:gpu-ebs", "gpu", "storage", "AWS", "EBS", "aws"),
+        shared_cost(D3, "9.99", "aws:empty", "empty-rule", "self_hosted", "AWS", "EC2", "aws"),
+        shared_cost(D3, "4.44", "aws:none", "no-rule-at-all", "self_hosted", "AWS", "EC2", "aws"),
         fact(
             D3,
             "2.50",
