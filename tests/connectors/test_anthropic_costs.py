@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal as D
 from pathlib import Path
@@ -15,26 +14,18 @@ from chalicelib.connectors import anthropic_costs
 from chalicelib.connectors.errors import SourceUnavailable
 from local import demo_billing
 from local.vendor_emulators import start_anthropic_emulator
-from tests.connectors.window import DEC_1, NOV_1
+from tests.connectors.window import DEC_1, NOV_1, demo_totals_by_key, totals_by_key
 
 REFERENCE = Path("/work/shared/reference/vendor-billing")
 
 
-def totals_by_key(facts):
-    out = defaultdict(D)
-    for f in facts:
-        out[(f.day, f.vendor_key)] += f.billed_cost
-    return dict(out)
-
-
 def expected_anthropic(start, end):
-    out = defaultdict(D)
-    day = start
-    while day < end:
-        for r in demo_billing.anthropic_cost_results(day):
-            out[(day, f"anthropic:workspace:{r['workspace_id'] or 'default'}")] += D(r["amount"]) / 100
-        day += timedelta(days=1)
-    return dict(out)
+    return demo_totals_by_key(
+        start,
+        end,
+        demo_billing.anthropic_cost_results,
+        lambda r: (f"anthropic:workspace:{r['workspace_id'] or 'default'}", D(r["amount"]) / 100),
+    )
 
 
 def test_cents_become_dollars_exactly():

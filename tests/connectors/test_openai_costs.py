@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal as D
 from pathlib import Path
@@ -14,26 +13,28 @@ import requests
 from chalicelib.connectors import openai_costs
 from chalicelib.connectors.errors import SourceUnavailable
 from local import demo_billing
-from tests.connectors.window import DEC_1, NOV_1
+from tests.connectors.window import DEC_1, NOV_1, demo_totals_by_key, totals_by_key
 
 REFERENCE = Path("/work/shared/reference/vendor-billing")
 
 
-def totals_by_key(facts):
-    out = defaultdict(D)
-    for f in facts:
-        out[(f.day, f.vendor_key)] += f.billed_cost
-    return dict(out)
-
-
 def expected_openai(start, end):
-    out = defaultdict(D)
-    day = start
-    while day < end:
-        for r in demo_billing.openai_cost_results(day):
-            out[(day, f"openai:project:{r['project_id']}")] += r["amount"]["value"]
-        day += timedelta(days=1)
-    return dict(out)
+    return demo_totals_by_key(
+        start,
+        end,
+        demo_billing.openai_cost_results,
+        lambda r: (f"openai:project:{r['project_id']}", r["amount"]["value"]),
+    )
+
+
+def costs_page(buckets, has_more=False, next_page=None):
+    """A Costs API page of these buckets (the last page unless told)."""
+    return {"object": "page", "has_more": has_more, "next_page": next_page, "data": buckets}
+
+
+def cost_result(value, **fields):
+    """A costs result of `value` US dollars (a JSON number), with any grouped-by `fields`."""
+    return {"object": "organization.costs.result", "amount": {"value": value, "currency": "usd"}, **fields}
 
 
 def test_a_month_paginated_matches_the_demo_exactly(openai_emulator, fast):
@@ -200,38 +201,16 @@ def test_documented_example_response_parses_exactly():
 
 def test_grouped_result_object_example():
     result = json.loads((REFERENCE / "openai_costs_result_object_grouped_example.json").read_text(), parse_float=D)
-    page = {
-        "object": "page",
-        "has_more": False,
-        "next_page": None,
-        "data": [{"object": "bucket", "start_time": 1730419200, "end_time": 1730505600, "results": [result]}],
-    }
+    page = costs_page([{"object": "bucket", "start_time": 1730419200, "end_time": 1730505600, "results": [result]}])
     [fact] = openai_costs.parse_costs_page(page)[0]
     assert (fact.vendor_key, fact.service, fact.billed_cost) == ("openai:project:proj_abc", "input_tokens", D("0.06"))
 
 
 def test_same_project_line_item_and_day_are_summed_across_pages():
     def page(value, has_more, cursor):
-        return {
-            "object": "page",
-            "has_more": has_more,
-            "next_page": cursor,
-            "data": [
-                {
-                    "object": "bucket",
-                    "start_time": 1730419200,
-                    "end_time": 1730505600,
-                    "results": [
-                        {
-                            "object": "organization.costs.result",
-                            "amount": {"value": value, "currency": "usd"},
-                            "project_id": "proj_a",
-                            "line_item": "gpt-4o, input",
-                        }
-                    ],
-                }
-            ],
-        }
+        result = cost_result(value, project_id="proj_a", line_item="gpt-4o, input")
+        bucket = {"object": "bucket", "start_time": 1730419200, "end_time": 1730505600, "results": [result]}
+        return costs_page([bucket], has_more=has_more, next_page=cursor)
 
     from chalicelib.connectors.common import merge_facts
 
@@ -243,18 +222,7 @@ def test_same_project_line_item_and_day_are_summed_across_pages():
 
 
 def test_floats_are_refused():
-    page = {
-        "object": "page",
-        "has_more": False,
-        "next_page": None,
-        "data": [
-            {
-                "object": "bucket",
-                "start_time": 1730419200,
-                "results": [{"object": "organization.costs.result", "amount": {"value": 0.06, "currency": "usd"}}],
-            }
-        ],
-    }
+    page = costs_page([{"object": "bucket", "start_time": 1730419200, "results": [cost_result(0.06)]}])
     with pytest.raises(SourceUnavailable, match="inexact"):
         openai_costs.parse_costs_page(page)
 
@@ -278,19 +246,9 @@ def test_unexpected_shapes_raise_source_unavailable(payload):
 
 
 def test_buckets_outside_the_window_are_ignored():
-    page = {
-        "object": "page",
-        "has_more": False,
-        "next_page": None,
-        "data": [
-            {
-                "object": "bucket",
-                "start_time": 1730419200 + 86400 * i,
-                "results": [{"object": "organization.costs.result", "amount": {"value": D(1), "currency": "usd"}}],
-            }
-            for i in range(3)
-        ],
-    }
+    page = costs_page(
+        [{"object": "bucket", "start_time": 1730419200 + 86400 * i, "results": [cost_result(D(1))]} for i in range(3)]
+    )
     facts, _, _ = openai_costs.parse_costs_page(page, start=date(2024, 11, 2), end=date(2024, 11, 3))
     assert [f.day for f in facts] == [date(2024, 11, 2)]
 
@@ -375,14 +333,11 @@ def test_an_empty_bucket_answers_its_day_with_no_facts(openai_emulator, fast):
 
 
 def test_a_page_reports_the_days_it_has_buckets_for():
-    page = {
-        "object": "page",
-        "has_more": False,
-        "next_page": None,
-        "data": [
+    page = costs_page(
+        [
             {"object": "bucket", "start_time": 1730419200, "end_time": 1730505600, "results": []},  # 2024-11-01
             {"object": "bucket", "start_time": 1730505600, "end_time": 1730592000, "results": []},  # 2024-11-02
-        ],
-    }
+        ]
+    )
     facts, cursor, answered = openai_costs.parse_costs_page(page, start=date(2024, 11, 2), end=date(2024, 11, 3))
     assert (facts, cursor, answered) == ([], None, {date(2024, 11, 2)})  # the bucket outside the window is ignored
