@@ -34,7 +34,7 @@ from decimal import Decimal
 from typing import Optional
 
 from chalicelib.sheet import cells, grid, layout, render, structure, writer
-from chalicelib.sheet.inputs import CellIssue, read_inputs
+from chalicelib.sheet.inputs import CellIssue, InputRead, read_inputs
 from chalicelib.sheet.session import SheetSession
 
 NEW_KEYS_PER_SYNC = 500
@@ -168,7 +168,7 @@ class SheetRead:
 
     session: SheetSession
     sheets: dict
-    inputs: object  # chalicelib.sheet.inputs read result: organisation, issues, mapping keys
+    inputs: InputRead  # organisation, issues, mapping keys
     previous_log: list
 
 

@@ -3,26 +3,31 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.access import Caller
 from chalicelib.domain.organisation import Organisation
-from chalicelib.domain.work_items import Rejection, dedupe_last_wins, is_text, parse_batch, validate_item
-from chalicelib.storage.work_items import WorkItemStore
+from chalicelib.domain.work_items import Rejection, WorkItem, dedupe_last_wins, is_text, parse_batch, validate_item
+
+if TYPE_CHECKING:
+    from chalicelib.storage.interfaces import WorkItems
 
 
-def post_work_items(caller: Caller, body: bytes, org: Organisation, store: WorkItemStore, now: datetime) -> dict:
+def post_work_items(caller: Caller, body: bytes, org: Organisation, store: WorkItems, now: datetime) -> dict:
     raw_items = parse_batch(body)  # BadBatch for the request as a whole
     own = {u.use_case_id: u for u in org.use_cases if u.team == caller.team and u.status != "retired"}
     checked = [validate_item(raw, own, now) for raw in raw_items]
 
-    last = dedupe_last_wins(checked)
-    to_store = [checked[i] for i in sorted(last.values())]
+    valid = {index: item for index, item in enumerate(checked) if isinstance(item, WorkItem)}
+    last = dedupe_last_wins(checked)  # indices of valid items only
+    to_store = [valid[i] for i in sorted(last.values())]
     outcome = store.save(to_store, now)
 
     seen: set = set(outcome.replaced)
     results = []
     counts = {"accepted": 0, "replaced": 0, "rejected": 0}
     for index, item in enumerate(checked):
+        result: dict[str, Any]
         if isinstance(item, Rejection):
             result = {"index": index, "status": "rejected", "error": item.to_dict()}
             work_item_id = raw_items[index].get("work_item_id") if isinstance(raw_items[index], dict) else None

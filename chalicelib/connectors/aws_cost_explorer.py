@@ -19,7 +19,8 @@ Explorer unless results are queued) answers no day, so it removes nothing from t
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Optional
+from decimal import Decimal
+from typing import Any, NoReturn, Optional
 
 from chalicelib.connectors.common import Pulled, check_window, follow_pages, in_window, vendor_amount
 from chalicelib.connectors.errors import SourceUnavailable
@@ -65,9 +66,13 @@ def request_params(
     return params
 
 
+def _refuse(what: str) -> NoReturn:
+    raise SourceUnavailable(SOURCE, f"unexpected response shape: {what}")
+
+
 def _shape(condition: bool, what: str) -> None:
     if not condition:
-        raise SourceUnavailable(SOURCE, f"unexpected response shape: {what}")
+        _refuse(what)
 
 
 def _tag_values(keys: list) -> tuple[str, str]:
@@ -82,7 +87,7 @@ def _tag_values(keys: list) -> tuple[str, str]:
     return values[TEAM_TAG], values[USE_CASE_TAG]
 
 
-def _metric(metrics: dict, name: str, where: str) -> Optional[tuple]:
+def _metric(metrics: dict, name: str, where: str) -> Optional[tuple[Decimal, str]]:
     metric = metrics.get(name)
     if metric is None:
         return None
@@ -126,7 +131,8 @@ def parse_response(
             _shape(isinstance(keys, list), f"{gwhere}.Keys")
             team, use_case = _tag_values(keys)
             billed = _metric(group["Metrics"], BILLED_METRIC, gwhere)
-            _shape(billed is not None, f"{gwhere}.Metrics has no {BILLED_METRIC}")
+            if billed is None:
+                _refuse(f"{gwhere}.Metrics has no {BILLED_METRIC}")
             effective = _metric(group["Metrics"], EFFECTIVE_METRIC, gwhere) or billed
             facts.append(
                 CostFact(
@@ -156,16 +162,19 @@ def pull(ce_client: Any, start: date, end: date, *, cost_center: str = COST_CENT
     ``ce_client`` is ``boto3.client("ce")`` (region us-east-1; the endpoint may be moto).
     Raises SourceUnavailable when Cost Explorer cannot be read."""
     check_window(start, end)
+    failures: tuple[type[Exception], ...]
     try:
         from botocore.exceptions import BotoCoreError, ClientError
+
+        failures = (ClientError, BotoCoreError)
     except ImportError:  # pragma: no cover - botocore is a runtime dependency
-        BotoCoreError = ClientError = Exception  # type: ignore[misc,assignment]
+        failures = (Exception,)
 
     def read_page(token: Optional[str], page_no: int) -> tuple[list[CostFact], Optional[str], set[date]]:
         params = request_params(start, end, cost_center=cost_center, next_page_token=token)
         try:
             response = ce_client.get_cost_and_usage(**params)
-        except (ClientError, BotoCoreError) as exc:
+        except failures as exc:
             raise SourceUnavailable(SOURCE, f"GetCostAndUsage failed: {exc}") from exc
         return parse_response(response, page_no=page_no, start=start, end=end, cost_center=cost_center)
 

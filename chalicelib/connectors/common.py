@@ -185,7 +185,9 @@ def to_decimal(value: object) -> Decimal:
     # DynamoDB keeps 38 significant digits between 1E-130 and 1E+125; no real amount needs more
     # than 20 decimal places, and refusing here keeps an import all-or-nothing.
     digits = result.as_tuple()
-    if len(digits.digits) > 38 or digits.exponent < -20 or result.adjusted() > 20:
+    exponent = digits.exponent
+    assert isinstance(exponent, int)  # finite: only NaN and Infinity have a letter here ("n", "N", "F")
+    if len(digits.digits) > 38 or exponent < -20 or result.adjusted() > 20:
         raise ValueError(f"not a usable amount (too many digits or out of range): {value!r}")
     return result
 
@@ -214,18 +216,13 @@ _ROW = re.compile(r"^(?P<prefix>.*) row (?P<n>\d+)$")
 
 
 def _ranges(numbers: list[int]) -> str:
-    parts, run_start, prev = [], None, None
+    runs: list[list[int]] = []  # [first, last] of each run of consecutive numbers
     for n in sorted(set(numbers)):
-        if run_start is None:
-            run_start = prev = n
-        elif n == prev + 1:
-            prev = n
+        if runs and n == runs[-1][1] + 1:
+            runs[-1][1] = n
         else:
-            parts.append(f"{run_start}" if run_start == prev else f"{run_start}-{prev}")
-            run_start = prev = n
-    if run_start is not None:
-        parts.append(f"{run_start}" if run_start == prev else f"{run_start}-{prev}")
-    return ",".join(parts)
+            runs.append([n, n])
+    return ",".join(f"{first}" if first == last else f"{first}-{last}" for first, last in runs)
 
 
 def merge_provenance(items: Iterable[str]) -> str:

@@ -14,7 +14,7 @@ Asked for and read as every bucketed report is (``bucket_reports.py``).
 from __future__ import annotations
 
 from datetime import date
-from typing import Optional
+from typing import NoReturn, Optional
 
 from chalicelib.connectors.bucket_reports import BucketReport, Vendor, unix_bucket_day
 from chalicelib.connectors.common import unix_seconds, vendor_amount
@@ -46,16 +46,21 @@ def vendor_key(project_id: Optional[str]) -> str:
     return f"openai:project:{project_id or NO_PROJECT}"
 
 
+def _refuse(what: str) -> NoReturn:
+    raise SourceUnavailable(SOURCE, f"unexpected response shape: {what}")
+
+
 def _shape(condition: bool, what: str) -> None:
     if not condition:
-        raise SourceUnavailable(SOURCE, f"unexpected response shape: {what}")
+        _refuse(what)
 
 
 def _fact(result: dict, where: str, day: date, page_no: int) -> CostFact:
     obj = result.get("object", "organization.costs.result")
     _shape(obj == "organization.costs.result", f"{where}.object is {obj!r}")
     amount = result.get("amount")
-    _shape(isinstance(amount, dict), f"{where}.amount is not an object")
+    if not isinstance(amount, dict):
+        _refuse(f"{where}.amount is not an object")
     value, currency = vendor_amount(
         amount.get("value"),
         amount.get("currency") or "usd",

@@ -18,7 +18,7 @@ field but ``input_cached_tokens``).
 from __future__ import annotations
 
 from datetime import date
-from typing import Optional
+from typing import NoReturn, Optional
 
 from chalicelib.connectors.bucket_reports import BucketReport
 from chalicelib.connectors.errors import SourceUnavailable
@@ -33,28 +33,37 @@ MAX_LIMIT = 31
 NO_MODEL = "unspecified"
 
 
+def _refuse(what: str) -> NoReturn:
+    raise SourceUnavailable(SOURCE, f"unexpected usage response shape: {what}")
+
+
 def _shape(condition: bool, what: str) -> None:
     if not condition:
-        raise SourceUnavailable(SOURCE, f"unexpected usage response shape: {what}")
+        _refuse(what)
 
 
-def _count(result: dict, name: str, where: str, required: bool = False) -> Optional[int]:
+def _count(result: dict, name: str, where: str) -> Optional[int]:
+    """A token or request count the answer may leave out (None)."""
     value = result.get(name)
     if value is None:
-        _shape(not required, f"{where}.{name} is missing")
         return None
-    _shape(
-        isinstance(value, int) and not isinstance(value, bool) and value >= 0,
-        f"{where}.{name} is not a token count ({value!r})",
-    )
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        _refuse(f"{where}.{name} is not a token count ({value!r})")
+    return value
+
+
+def _required_count(result: dict, name: str, where: str) -> int:
+    value = _count(result, name, where)
+    if value is None:
+        _refuse(f"{where}.{name} is missing")
     return value
 
 
 def _fact(result: dict, where: str, day: date, page_no: int) -> UsageFact:
     obj = result.get("object", RESULT_OBJECT)
     _shape(obj == RESULT_OBJECT, f"{where}.object is {obj!r}")
-    total_input = _count(result, "input_tokens", where, required=True)
-    output = _count(result, "output_tokens", where, required=True)
+    total_input = _required_count(result, "input_tokens", where)
+    output = _required_count(result, "output_tokens", where)
     cached = _count(result, "input_cached_tokens", where) or 0
     written = _count(result, "input_cache_write_tokens", where) or 0
     uncached = _count(result, "input_uncached_tokens", where)

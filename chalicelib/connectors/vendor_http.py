@@ -83,7 +83,7 @@ class _BoundedRetry(Retry):
 
     retry_after_cap: float = 30.0
 
-    def get_retry_after(self, response):  # type: ignore[override]
+    def get_retry_after(self, response):
         seconds = super().get_retry_after(response)
         if seconds is None:
             return None

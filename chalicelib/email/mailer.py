@@ -82,6 +82,8 @@ class SesMailer:
     def write_eml(
         self, key: str, recipients: Sequence[str], subject: str, html: str, text: str, message_id: str = ""
     ) -> Path:
+        if self.eml_dir is None:
+            raise ValueError("no eml_dir: this mailer keeps no .eml copies")
         self.eml_dir.mkdir(parents=True, exist_ok=True)
         path = self.eml_dir / f"{eml_name(key)}.eml"
         message = as_eml(self.sender, recipients, subject, html, text, message_id)

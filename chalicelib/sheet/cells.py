@@ -290,7 +290,7 @@ def choice(value: Any, choices: tuple) -> str:
         if low == c.lower():
             return c
     alias = _CHOICE_ALIASES.get(low)
-    if alias in choices:
+    if alias is not None and alias in choices:
         return alias
     raise CellError(f"{raw!r} is not one of {', '.join(choices)}")
 

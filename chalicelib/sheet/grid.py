@@ -7,7 +7,7 @@ gspread sends them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Any, Optional
 
 from chalicelib.sheet import layout
 
@@ -82,7 +82,7 @@ def update_cells(
     c1: Optional[int] = None,
 ) -> dict:
     """Cells from (r0, c0); with r1/c1 the whole range is written (cells not given are cleared)."""
-    body = {"rows": [{"values": row} if row else {} for row in rows], "fields": fields}
+    body: dict[str, Any] = {"rows": [{"values": row} if row else {} for row in rows], "fields": fields}
     if r1 is not None and c1 is not None:
         body["range"] = grid_range(sheet_id, r0, r1, c0, c1)
     else:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Iterable, Optional
+from typing import TYPE_CHECKING, Any, Iterable, Optional
 
 from chalicelib.domain.configuration_checks import (
     ERROR,
@@ -45,6 +45,9 @@ from chalicelib.domain.organisation import (
 )
 from chalicelib.sheet import cells, layout
 from chalicelib.sheet.layout import Column, InputTab
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 
 @dataclass(frozen=True)
@@ -98,7 +101,7 @@ def _norm(header: Any) -> str:
 
 def locate(tab: InputTab, values: list) -> TabRead:
     header = list(values[0]) if values else []
-    wanted = {}
+    wanted: dict[str, str] = {}
     for col in tab.columns:
         wanted.setdefault(_norm(col.header), col.field)
         wanted.setdefault(_norm(col.field), col.field)
@@ -561,7 +564,7 @@ def org_rows(tab: InputTab, org: Organisation) -> list:
     if tab.title == layout.EXPECTED_TOTALS:
         records = [{"month": m, "amount": a} for m, a in sorted(org.expected_totals.items())]
     else:
-        source = {
+        sources: dict[str, tuple[DataclassInstance, ...]] = {
             layout.TEAMS: org.teams,
             layout.USE_CASES: org.use_cases,
             layout.SHARED_COSTS: org.shared_rules,
@@ -569,8 +572,8 @@ def org_rows(tab: InputTab, org: Organisation) -> list:
             layout.POOL_ALLOCATIONS: org.pool_allocations,
             layout.BENCHMARKS: org.benchmarks,
             layout.MODEL_PRICES: org.model_prices,
-        }[tab.title]
-        records = [dataclasses.asdict(r) for r in source]
+        }
+        records = [dataclasses.asdict(r) for r in sources[tab.title]]
     rows = []
     for rec in records:
         row = []

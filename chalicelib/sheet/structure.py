@@ -151,10 +151,12 @@ def _add_tab(
         rows = SETTINGS_ROWS if title == layout.SETTINGS else max(INPUT_ROWS, len(data) + 100)
         columns = max(len(tab_in.columns) + 4, 8)
         colour = INPUT_TAB_COLOUR
-    else:
+    elif tab_out is not None:
         rows = max(MIN_ROWS.get(title, 2), tab_out.frozen_rows + 1)
         columns = tab_out.columns
         colour = LOG_TAB_COLOUR if title == layout.SYNC_LOG else OUTPUT_TAB_COLOUR
+    else:
+        raise ValueError(f"{title!r} is not a tab of the layout")
     frozen = _frozen(title)
     gp: dict = {"rowCount": rows, "columnCount": columns}
     if frozen:
@@ -206,7 +208,7 @@ def _add_tab(
                 rule = grid.validation_rule(col.kind, col.choices, col.note)
                 if rule:
                     reqs.append(grid.set_validation(sheet_id, 1, rows, i, rule))
-    else:
+    elif tab_out is not None:
         reqs.extend(grid.column_widths(sheet_id, tab_out.widths))
         _complete_output(result, info, editor, quiet=True)
     return info
@@ -222,7 +224,7 @@ def _settings_rows(reqs: list, sheet_id: int, r0: int, specs, columns: dict, c: 
     width = max(columns.values()) + 1
     rows = []
     for spec in specs:
-        row = [{} for _ in range(width)]
+        row: list[dict] = [{} for _ in range(width)]
         row[columns["label"]] = c.v(spec.label, bold=True)
         value = cells.to_sheet(getattr(settings, spec.field))
         cell = c.v(value)

@@ -75,7 +75,7 @@ class _EndpointAdapter(requests.adapters.HTTPAdapter):
         self.endpoint = endpoint
         super().__init__(max_retries=3)
 
-    def send(self, request, *args: Any, **kwargs: Any):  # type: ignore[override]
+    def send(self, request, *args: Any, **kwargs: Any):
         url = request.url or ""
         if url.startswith("https://"):
             host, _, path = url[len("https://") :].partition("/")

@@ -111,7 +111,7 @@ def input_additions(read, sheets: dict, new_keys: Sequence[tuple], settings, cur
         width = max(key_col, note_col if note_col is not None else 0) + 1
         rows = []
         for key, note in new_keys:
-            row = [{} for _ in range(width)]
+            row: list[dict] = [{} for _ in range(width)]
             row[key_col] = c.v(key)
             if note_col is not None:
                 row[note_col] = c.v(note, italic=True)
@@ -129,7 +129,7 @@ def _refill(reqs: list, info: SheetInfo, where, columns: list, c: Cells) -> None
     last = max(where.rows) + 1
     for col in columns:
         j = where.columns[col.field]
-        values = []
+        values: list[list[dict]] = []
         for r in range(1, last):
             v = (where.rows.get(r) or {}).get(col.field)
             if v is None or v == "" or v == ():

@@ -30,7 +30,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
-from typing import Iterable
+from typing import Any, Iterable
 
 from chalicelib.domain.facts import CostFact
 from chalicelib.domain.periods import months_between
@@ -182,7 +182,7 @@ def _manifest_item(
     pending: bool = False,
 ) -> dict:
     # No `month` attribute: the manifest stays out of the month index.
-    item = {"source_day": f"{source}#{day.isoformat()}", "fact_id": MANIFEST, "facts": facts}
+    item: dict[str, Any] = {"source_day": f"{source}#{day.isoformat()}", "fact_id": MANIFEST, "facts": facts}
     if amounts is not None:
         item.update(totals=totals or {}, amounts=amounts)
     if not stated:
@@ -234,8 +234,7 @@ class CostLedger:
             new_totals, new_amounts = _amounts(wanted.get(day, {}).values())
             # The pending manifest: the old ids keep their digests, the new ones have none yet.
             marker = {**{ident: _NOT_YET for ident in new}, **listed}
-            stated = row is not None and row.get("stated", True)
-            if stated:
+            if row is not None and row.get("stated", True):
                 if "amounts" in row:
                     old_totals, old_amounts = dict(row.get("totals", {})), row["amounts"]
                 else:  # a manifest from before totals were kept: read the day's facts once

@@ -27,7 +27,7 @@ import zlib
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Iterable, Optional
+from typing import Any, Iterable, Optional
 
 from chalicelib.domain.allocation import Ledger, RejectedFact
 from chalicelib.storage.batching import batch_write, query_all
@@ -152,7 +152,8 @@ class SnapshotStore:
             KeyConditionExpression="pk = :pk AND sk BETWEEN :a AND :b",
             ExpressionAttributeValues={":pk": PK, ":a": first, ":b": last + "#~"},
         )
-        heads, parts = {}, {}
+        heads: dict[str, dict] = {}
+        parts: dict[str, dict[tuple[Optional[str], int], Any]] = {}  # month -> (build, index) -> chunk
         for r in rows:
             month, _, index = r["sk"].partition("#")
             if index:
@@ -171,7 +172,7 @@ class SnapshotStore:
             except (ValueError, KeyError, zlib.error):
                 continue
             out[month] = Snapshot(
-                month, ledger, head.get("closed_at", ""), head.get("note", ""), build, n, head.get("stamp")
+                month, ledger, head.get("closed_at", ""), head.get("note", ""), build or "", n, head.get("stamp")
             )
         return out
 

@@ -172,7 +172,9 @@ class UsageStore:
                     UsageFact(
                         day,
                         source,
-                        *row[:3],
+                        provider=row[0],
+                        model=row[1],
+                        vendor_key=row[2],
                         input_tokens=row[5],
                         cached_input_tokens=row[6],
                         cache_write_tokens=row[7],

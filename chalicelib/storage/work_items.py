@@ -112,8 +112,9 @@ class WorkItemStore:
                 # a big group is not starved by one busy item; the untouched rest is retried as it is.
                 # An untouched item counts a try only when nothing else was to blame (a busy counter),
                 # so every cancellation either counts a try or takes an item out of the group.
-                changed = [i for i, r in zip(group, reasons) if r.get("Code") not in ("None", None)]
-                clean = [i for i, r in zip(group, reasons) if r.get("Code") in ("None", None)]
+                # The reasons go on past the items, one per counter update: zip stops at the group's end.
+                changed = [i for i, r in zip(group, reasons, strict=False) if r.get("Code") not in ("None", None)]
+                clean = [i for i, r in zip(group, reasons, strict=False) if r.get("Code") in ("None", None)]
                 pending[0:0] = [(g, attempt + (not changed)) for g in _groups(clean, stored)] + [
                     (g, attempt + 1) for g in _groups(changed, stored)
                 ]
@@ -129,7 +130,7 @@ class WorkItemStore:
         """After a cancelled transaction: what is now stored for the group's items whose condition
         failed, from the item DynamoDB returned with the failure, else read again. Returns requests."""
         unread = []
-        for item, reason in zip(group, reasons):
+        for item, reason in zip(group, reasons, strict=False):  # the counters' reasons follow the items'
             if reason.get("Code") in ("None", None):
                 continue
             row = _plain(reason.get("Item")) if reason.get("Code") == "ConditionalCheckFailed" else None
