@@ -382,20 +382,14 @@ def test_a_corrected_import_names_the_days_it_restated(demo_org):
 # --- a pull killed at any write boundary is repaired by the next pull --------------------------
 def test_a_pull_killed_at_any_write_boundary_is_repaired_by_the_next(demo_org, monkeypatch):
     from chalicelib import billing, stores
-    from chalicelib.domain.facts import CostFact
+    from chalicelib.domain.facts import UNALLOCATED
+    from tests.domain.builders import fact
     from tests.storage.test_cost_ledger_interrupted import KillAfter
 
     def answer(name, amounts):  # {(day, service): amount}
         return [
-            CostFact(
-                day=d,
-                source=name,
-                category="api",
-                provider="Vendor",
-                service=svc,
-                billed_cost=Decimal(a),
-                effective_cost=Decimal(a),
-                vendor_key=f"{name}:{svc}",
+            fact(
+                d, a, UNALLOCATED, UNALLOCATED, provider="Vendor", service=svc, source=name, vendor_key=f"{name}:{svc}"
             )
             for (d, svc), a in amounts.items()
         ]

@@ -8,21 +8,21 @@ from decimal import Decimal as D
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chalicelib.domain.facts import CostFact
+from chalicelib.domain.facts import UNALLOCATED
+from tests.domain import builders
 
 
-def fact(day, amount, service="gpt-4o", source="openai", key="openai:project:p1", **kw):
-    return CostFact(
-        day=day,
-        source=source,
-        category="api",
-        provider="OpenAI",
-        service=service,
-        billed_cost=D(amount),
-        effective_cost=D(amount),
-        vendor_key=key,
-        **kw,
-    )
+def fact(
+    day,
+    amount,
+    service="gpt-4o",
+    source="openai",
+    key="openai:project:p1",
+    team=UNALLOCATED,
+    use_case=UNALLOCATED,
+    **kw,
+):
+    return builders.fact(day, amount, use_case, team, service=service, source=source, vendor_key=key, **kw)
 
 
 def ledger():

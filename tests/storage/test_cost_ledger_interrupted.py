@@ -11,7 +11,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from chalicelib.domain.facts import CostFact
+from tests.domain import builders
 
 
 class Killed(RuntimeError):
@@ -38,17 +38,8 @@ D1, D2, D3, D4 = (date(2026, 11, 1) + timedelta(days=n) for n in range(4))
 
 
 def fact(source, day, service, amount, team="claims"):
-    return CostFact(
-        day=day,
-        source=source,
-        category="api",
-        provider="OpenAI",
-        service=service,
-        billed_cost=D(amount),
-        effective_cost=D(amount),
-        vendor_key=f"{source}:{service}",
-        team=team,
-        use_case="claims-processing",
+    return builders.fact(
+        day, amount, "claims-processing", team, service=service, source=source, vendor_key=f"{source}:{service}"
     )
 
 
