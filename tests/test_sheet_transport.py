@@ -4,7 +4,6 @@ is tested in sheets-emulator/tests/test_faults.py.)"""
 
 from __future__ import annotations
 
-import socket
 import time
 
 import pytest
@@ -93,15 +92,7 @@ def test_client_errors_are_not_retried(sheets_spreadsheet, sheets_emulator, shee
     assert sheets_client.http_client.retries == 0
 
 
-def test_nothing_leaves_localhost(sheets_env, sheets_service_account, monkeypatch):
-    resolved: list[str] = []
-    real = socket.getaddrinfo
-
-    def spy(host, *args, **kwargs):
-        resolved.append(host)
-        return real(host, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", spy)
+def test_nothing_leaves_localhost(sheets_env, sheets_service_account, resolved_hosts):
     gc = open_client(sheets_service_account)
     sh = gc.create("local only")
     sh.sheet1.update([[1]], "A1")
@@ -109,4 +100,4 @@ def test_nothing_leaves_localhost(sheets_env, sheets_service_account, monkeypatc
     while time.monotonic() < deadline and not any(e["kind"] == "iam" for e in sheets_env.request_log):
         time.sleep(0.02)
     assert any(e["kind"] == "iam" for e in sheets_env.request_log)
-    assert resolved and set(resolved) <= {"127.0.0.1", "localhost"}
+    assert resolved_hosts and set(resolved_hosts) <= {"127.0.0.1", "localhost"}

@@ -1,9 +1,9 @@
 """Fixtures for the emulator's own tests: a running emulator and a real gspread client talking to it.
 
 The package's pytest plugin (sheets_emulator.pytest_plugin) holds ``sheets_xlsx_path``, ``sheets_emulator``,
-``sheets_service_account``, ``sheets_client`` (gspread's plain HTTP client: no retries), ``sheets_spreadsheet`` and
-``edit_xlsx``; they are imported here, so that in a run of a project's tests with these (the AI FinOps repo's
-`make test`) a project's overrides of them do not reach the emulator's tests. Added here:
+``sheets_service_account``, ``sheets_client`` (gspread's plain HTTP client: no retries), ``sheets_spreadsheet``,
+``resolved_hosts`` and ``edit_xlsx``; they are imported here, so that in a run of a project's tests with these
+(the AI FinOps repo's `make test`) a project's overrides of them do not reach the emulator's tests. Added here:
 
 - ``retrying_client``: ``sheets_client`` with gspread's ``BackOffHTTPClient`` (waits of 1 ms, at most 8 retries).
 """
@@ -18,6 +18,7 @@ from gspread.http_client import BackOffHTTPClient, HTTPClient
 from sheets_emulator import EmulatorHandle
 from sheets_emulator.client import gspread_client
 from sheets_emulator.pytest_plugin import edit_xlsx as edit_xlsx
+from sheets_emulator.pytest_plugin import resolved_hosts as resolved_hosts
 from sheets_emulator.pytest_plugin import sheets_client as sheets_client
 from sheets_emulator.pytest_plugin import sheets_emulator as sheets_emulator
 from sheets_emulator.pytest_plugin import sheets_service_account as sheets_service_account

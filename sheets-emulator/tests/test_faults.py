@@ -3,7 +3,6 @@ emulator binds 127.0.0.1 and the gspread client of sheets_emulator.client never 
 
 from __future__ import annotations
 
-import socket
 import time
 
 import pytest
@@ -102,15 +101,7 @@ def test_lost_response_after_commit(retrying_client, sheets_emulator):
     assert ws.col_values(1) == ["header", "once", "once"]
 
 
-def test_the_gspread_client_never_leaves_localhost(sheets_emulator, sheets_service_account, monkeypatch):
-    resolved: list[str] = []
-    real = socket.getaddrinfo
-
-    def spy(host, *args, **kwargs):
-        resolved.append(host)
-        return real(host, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", spy)
+def test_the_gspread_client_never_leaves_localhost(sheets_emulator, sheets_service_account, resolved_hosts):
     gc = gspread_client(sheets_emulator.url, sheets_service_account)
     sh = gc.create("local only")
     sh.sheet1.update([[1]], "A1")
@@ -119,4 +110,4 @@ def test_the_gspread_client_never_leaves_localhost(sheets_emulator, sheets_servi
     deadline = time.monotonic() + 1
     while time.monotonic() < deadline and not any(e["kind"] == "iam" for e in sheets_emulator.request_log):
         time.sleep(0.02)
-    assert resolved and set(resolved) <= {"127.0.0.1", "localhost"}
+    assert resolved_hosts and set(resolved_hosts) <= {"127.0.0.1", "localhost"}

@@ -11,6 +11,8 @@ A project may override any of them (e.g. ``sheets_client`` with its own client; 
 - ``sheets_service_account``: a throwaway service-account key whose ``token_uri`` is the emulator's ``/token``.
 - ``sheets_client``: a ``gspread.Client`` (gspread's plain HTTP client: no retries) talking to the emulator.
 - ``sheets_spreadsheet``: the default spreadsheet opened with ``sheets_client``.
+- ``resolved_hosts``: every host name looked up (``socket.getaddrinfo``) from then on in the test, in order: that a
+  client never leaves localhost (request it after the fixtures that start the emulator).
 - ``edit_xlsx``: ``with edit_xlsx(path) as wb:`` opens the workbook with openpyxl and saves it on exit
   (a person editing the file by hand); :func:`edited_workbook` outside a test.
 """
@@ -18,6 +20,7 @@ A project may override any of them (e.g. ``sheets_client`` with its own client; 
 from __future__ import annotations
 
 import contextlib
+import socket
 from pathlib import Path
 from typing import Iterator
 
@@ -33,6 +36,7 @@ __all__ = [
     "sheets_service_account",
     "sheets_spreadsheet",
     "sheets_xlsx_path",
+    "resolved_hosts",
 ]
 
 
@@ -82,3 +86,16 @@ def sheets_spreadsheet(sheets_client, sheets_emulator: EmulatorHandle):
 @pytest.fixture
 def edit_xlsx():
     return edited_workbook
+
+
+@pytest.fixture
+def resolved_hosts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    resolved: list[str] = []
+    real = socket.getaddrinfo
+
+    def spy(host, *args, **kwargs):
+        resolved.append(host)
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", spy)
+    return resolved
