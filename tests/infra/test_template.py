@@ -17,16 +17,10 @@ INFRA = ROOT / "infra"
 sys.path.insert(0, str(INFRA))
 import merge_template  # noqa: E402
 
+from tests.infra.iam import FUNCTIONS  # noqa: E402  (the template's functions: logical id -> handler)
+
 CONFIG = json.loads((ROOT / ".chalice" / "config.json").read_text())
 STAGES = tuple(CONFIG["stages"])
-FUNCTIONS = {
-    "APIHandler": "api_handler",
-    "Hourly": "hourly",
-    "Daily": "daily",
-    "Weekly": "weekly",
-    "Monthly": "monthly",
-    "RequestedRuns": "requested_runs",
-}
 PIPELINE = ("Hourly", "Daily", "Weekly", "Monthly", "RequestedRuns")
 
 
