@@ -12,10 +12,11 @@ from datetime import date, timedelta
 from decimal import Decimal as D
 
 from chalicelib.domain.allocation import allocate, build_ledger, month_allocations
-from chalicelib.domain.facts import SHARED_TEAM, UNALLOCATED, CostFact, DailyUnits
+from chalicelib.domain.facts import SHARED_TEAM, UNALLOCATED, DailyUnits
 from chalicelib.domain.organisation import MappingRule, Organisation, SharedCostRule, Team, UseCase
 from chalicelib.domain.periods import month_key
 from tests.conftest import bearer
+from tests.domain import builders
 
 MONTH = "2026-11"
 D1, D2, D3 = date(2026, 11, 2), date(2026, 11, 3), date(2026, 11, 17)
@@ -34,17 +35,17 @@ def fact(
     source="openai",
     currency="USD",
 ):
-    return CostFact(
-        day=day,
+    return builders.fact(
+        day,
+        amount,
+        use_case,
+        team,
+        category,
+        provider,
+        service,
+        billed,
         source=source,
-        category=category,
-        provider=provider,
-        service=service,
-        billed_cost=D(billed if billed is not None else amount),
-        effective_cost=D(amount),
         vendor_key=vendor_key,
-        team=team,
-        use_case=use_case,
         currency=currency,
     )
 

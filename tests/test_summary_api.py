@@ -6,8 +6,8 @@ import json
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal as D
 
-from chalicelib.domain.facts import CostFact
 from tests.conftest import bearer
+from tests.domain import builders
 
 
 def fact(
@@ -21,18 +21,7 @@ def fact(
     provider="OpenAI",
     service="gpt-4o",
 ):
-    return CostFact(
-        day=day,
-        source=source,
-        category=category,
-        provider=provider,
-        service=service,
-        billed_cost=D(amount),
-        effective_cost=D(amount),
-        vendor_key=vendor_key,
-        team=team,
-        use_case=use_case,
-    )
+    return builders.fact(day, amount, use_case, team, category, provider, service, source=source, vendor_key=vendor_key)
 
 
 def get_summary(api, token, month="2026-11"):
