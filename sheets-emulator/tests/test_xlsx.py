@@ -310,31 +310,20 @@ def test_cells_sharing_a_style_after_a_reload_stay_independent(sheets_spreadshee
     sh.sheet1.format("A1:B1", {"textFormat": {"bold": True}})
     with edit_xlsx(sheets_xlsx_path) as wb:  # force a reload: both cells share one style
         wb["Sheet1"]["C5"] = "touched"
+    cell_a1 = {"sheetId": 0, "startRowIndex": 0, "endRowIndex": 1, "startColumnIndex": 0, "endColumnIndex": 1}
     sh.batch_update(
         {
             "requests": [
                 {
                     "repeatCell": {
-                        "range": {
-                            "sheetId": 0,
-                            "startRowIndex": 0,
-                            "endRowIndex": 1,
-                            "startColumnIndex": 0,
-                            "endColumnIndex": 1,
-                        },
+                        "range": cell_a1,
                         "cell": {"userEnteredFormat": {"textFormat": {"italic": True}}},
                         "fields": "userEnteredFormat.textFormat.italic",
                     }
                 },
                 {
                     "updateBorders": {
-                        "range": {
-                            "sheetId": 0,
-                            "startRowIndex": 0,
-                            "endRowIndex": 1,
-                            "startColumnIndex": 0,
-                            "endColumnIndex": 1,
-                        },
+                        "range": cell_a1,
                         "top": {"style": "SOLID"},
                     }
                 },
