@@ -22,47 +22,15 @@ MONTH = "2026-11"
 D1, D2, D3 = date(2026, 11, 2), date(2026, 11, 3), date(2026, 11, 17)
 
 
-def fact(
-    day,
-    amount,
-    vendor_key="",
-    team=UNALLOCATED,
-    use_case=UNALLOCATED,
-    category="api",
-    provider="OpenAI",
-    service="gpt-4o",
-    billed=None,
-    source="openai",
-    currency="USD",
-):
-    return builders.fact(
-        day,
-        amount,
-        use_case,
-        team,
-        category,
-        provider,
-        service,
-        billed,
-        source=source,
-        vendor_key=vendor_key,
-        currency=currency,
-    )
+def fact(day, amount, vendor_key="", team=UNALLOCATED, use_case=UNALLOCATED, service="gpt-4o", **kw):
+    """An OpenAI API cost unless told (builders.fact, with this file's defaults: unallocated, gpt-4o)."""
+    return builders.fact(day, amount, use_case, team, service=service, vendor_key=vendor_key, **kw)
 
 
 def shared_cost(day, amount, vendor_key, rule, category, provider, service, source, billed=None):
     """A cost of the shared platform team, split by the shared-cost rule `rule`."""
-    return fact(
-        day,
-        amount,
-        vendor_key,
-        team=SHARED_TEAM,
-        use_case=rule,
-        category=category,
-        provider=provider,
-        service=service,
-        source=source,
-        billed=billed,
+    return builders.fact(
+        day, amount, rule, SHARED_TEAM, category, provider, service, billed, source=source, vendor_key=vendor_key
     )
 
 

@@ -6,22 +6,13 @@ import json
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal as D
 
+from chalicelib.domain.facts import UNALLOCATED
 from tests.conftest import bearer
 from tests.domain import builders
 
 
-def fact(
-    day,
-    amount,
-    source,
-    vendor_key,
-    team="unallocated",
-    use_case="unallocated",
-    category="api",
-    provider="OpenAI",
-    service="gpt-4o",
-):
-    return builders.fact(day, amount, use_case, team, category, provider, service, source=source, vendor_key=vendor_key)
+def fact(day, amount, source, vendor_key, team=UNALLOCATED, use_case=UNALLOCATED, service="gpt-4o", **kw):
+    return builders.fact(day, amount, use_case, team, service=service, source=source, vendor_key=vendor_key, **kw)
 
 
 def get_summary(api, token, month="2026-11"):
