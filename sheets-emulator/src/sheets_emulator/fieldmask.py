@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import copy
+from functools import lru_cache
 from typing import Any
 
 from .errors import ApiError
@@ -14,11 +15,17 @@ Path = tuple[str, ...]
 
 def parse(mask: str) -> list[Path]:
     """``a.b,c(d,e/f)`` -> [(a,b), (c,d), (c,e,f)]."""
-    mask = (mask or "").replace(" ", "")
+    return list(_parsed(mask or ""))
+
+
+@lru_cache(maxsize=256)
+def _parsed(mask: str) -> tuple[Path, ...]:
+    # One request applies the same mask to every cell it writes: parse each mask once.
+    mask = mask.replace(" ", "")
     paths, i = _parse_list(mask, 0, ())
     if i != len(mask):
         raise ApiError(400, f"Invalid field selection {mask}")
-    return paths
+    return tuple(paths)
 
 
 def _parse_list(mask: str, i: int, prefix: Path) -> tuple[list[Path], int]:
