@@ -122,27 +122,38 @@ def format_general(value: float) -> str:
 # numeric patterns
 
 
+def _literal_at(section: str, i: int):
+    """A quoted string or a backslash-escaped character at `i`: (its text, the index after it); else None."""
+    if section[i] == '"':
+        j = section.find('"', i + 1)
+        j = len(section) if j < 0 else j
+        return section[i + 1 : j], j + 1
+    if section[i] == "\\" and i + 1 < len(section):
+        return section[i + 1], i + 2
+    return None
+
+
+def _bracketed_at(section: str, i: int) -> tuple[str, int]:
+    """The ``[...]`` at `i`: (what is inside, the index after it)."""
+    j = section.find("]", i)
+    j = len(section) if j < 0 else j
+    return section[i + 1 : j], j + 1
+
+
 def _tokenize_numeric(section: str):
     """Yield (kind, text): kind in {'lit', 'ph', 'dot', 'comma', 'pct', 'exp'}."""
     i = 0
     n = len(section)
     while i < n:
         ch = section[i]
-        if ch == '"':
-            j = section.find('"', i + 1)
-            j = n if j < 0 else j
-            yield "lit", section[i + 1 : j]
-            i = j + 1
-        elif ch == "\\" and i + 1 < n:
-            yield "lit", section[i + 1]
-            i += 2
+        literal = _literal_at(section, i)
+        if literal is not None:
+            text, i = literal
+            yield "lit", text
         elif ch == "[":
-            j = section.find("]", i)
-            j = n if j < 0 else j
-            inner = section[i + 1 : j]
+            inner, i = _bracketed_at(section, i)
             if inner.startswith("$"):
                 yield "lit", inner[1:].split("-")[0]
-            i = j + 1
         elif ch == "_" and i + 1 < n:
             yield "lit", " "
             i += 2
@@ -312,23 +323,15 @@ def _date_tokens(section: str):
     i, n = 0, len(section)
     while i < n:
         ch = section[i]
-        if ch == '"':
-            j = section.find('"', i + 1)
-            j = n if j < 0 else j
-            yield "lit", section[i + 1 : j]
-            i = j + 1
-            continue
-        if ch == "\\" and i + 1 < n:
-            yield "lit", section[i + 1]
-            i += 2
+        literal = _literal_at(section, i)
+        if literal is not None:
+            text, i = literal
+            yield "lit", text
             continue
         if ch == "[":
-            j = section.find("]", i)
-            j = n if j < 0 else j
-            inner = section[i + 1 : j]
+            inner, i = _bracketed_at(section, i)
             if re.fullmatch(r"(?i)h+|m+|s+", inner):
                 yield "elapsed", inner.lower()
-            i = j + 1
             continue
         low = section[i : i + 5].lower()
         if low == "am/pm":

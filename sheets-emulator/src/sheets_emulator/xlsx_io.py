@@ -190,27 +190,24 @@ def _compress(cells: list[tuple[int, int]]) -> list[Rect]:
         by_col.setdefault(c, []).append(r)
     runs: dict[tuple[int, int], list[int]] = {}
     for c, rows in by_col.items():
-        rows.sort()
-        start = prev = rows[0]
-        for r in rows[1:] + [None]:
-            if r is not None and r == prev + 1:
-                prev = r
-                continue
-            runs.setdefault((start, prev + 1), []).append(c)
-            if r is not None:
-                start = prev = r
-    rects = []
-    for (r0, r1), cols in runs.items():
-        cols.sort()
-        start = prev = cols[0]
-        for c in cols[1:] + [None]:
-            if c is not None and c == prev + 1:
-                prev = c
-                continue
-            rects.append(Rect(r0, start, r1, prev + 1))
-            if c is not None:
-                start = prev = c
-    return rects
+        for run in _consecutive(rows):
+            runs.setdefault(run, []).append(c)
+    return [Rect(r0, c0, r1, c1) for (r0, r1), cols in runs.items() for c0, c1 in _consecutive(cols)]
+
+
+def _consecutive(numbers: list[int]) -> list[tuple[int, int]]:
+    """Runs of consecutive numbers, in order: [(start, stop)], stop excluded."""
+    numbers = sorted(numbers)
+    out = []
+    start = prev = numbers[0]
+    for n in numbers[1:] + [None]:
+        if n is not None and n == prev + 1:
+            prev = n
+            continue
+        out.append((start, prev + 1))
+        if n is not None:
+            start = prev = n
+    return out
 
 
 def _a1(rect: Rect) -> str:
