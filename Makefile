@@ -22,8 +22,14 @@ demo: $(VENV)/.installed-local  ## the main job on the local stack (no AWS or Go
 serve: $(VENV)/.installed-local  ## the local stack until Ctrl-C (API on PORT, default 8000)
 	$(PY) -m local.stack
 
-test: $(VENV)/.installed  ## pytest, then the Apps Script add-on's Node tests (node --test; no npm install); fails if either fails
-	status=0; $(PY) -m pytest -q || status=$$?; node --test sheets_addon/test/ || status=1; exit $$status
+test: $(VENV)/.installed  ## ruff (lint, format), mypy, pytest on every core (pytest-xdist, a test file per worker), then the Apps Script add-on's Node tests (node --test; no npm install); fails if any fails, after running them all
+	status=0; \
+	$(PY) -m ruff check . || status=1; \
+	$(PY) -m ruff format --check . || status=1; \
+	$(PY) -m mypy || status=1; \
+	$(PY) -m pytest -q -n auto --dist loadfile || status=1; \
+	node --test sheets_addon/test/ || status=1; \
+	exit $$status
 
 .PHONY: test-fast
 test-fast: $(VENV)/.installed  ## under 20 s, no AWS or emulator: the money engine, the services on in-memory stores and the stores' contracts in memory (tests/domain, tests/services, tests/storage/contracts -k "not TestDynamoDB"), then the add-on's Node tests (the API-fuzzing pytest plugins left unloaded)
@@ -43,7 +49,7 @@ package: $(VENV)/.installed  ## per stage: chalice package --merge-template into
 	for stage in $(STAGES); do $(PY) infra/package.py build/$$stage --stage $$stage || exit 1; done
 
 clean:
-	rm -rf $(VENV) .local demo-out build .pytest_cache .hypothesis
+	rm -rf $(VENV) .local demo-out build .pytest_cache .hypothesis .mypy_cache .ruff_cache
 
 .PHONY: fault-drill
 fault-drill: $(VENV)/.installed  ## the month close under each injected fault, compared with a clean run; prints the table
