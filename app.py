@@ -64,7 +64,7 @@ def _caller(*scopes: str) -> access.Caller:
     """The caller behind the Authorization header. The route resolves it (no API Gateway authorizer), so a
     missing, unknown or revoked token is the same 401, and a scope the route does not serve the same 403,
     from API Gateway, `chalice local` and the test client. Lookups are cached 60 s per warm Lambda."""
-    caller = access.resolve(app.current_request.headers.get("authorization"), bootstrap.backend().stores.tokens.lookup)
+    caller = bootstrap.backend().caller(app.current_request.headers.get("authorization"))
     if caller is None:
         raise ApiError(401, "missing or invalid bearer token")
     if caller.scope not in scopes:

@@ -125,12 +125,11 @@ def measure_api() -> dict:
         from moto.dynamodb.models import dynamodb_backends
 
         import app as app_module
-        from chalicelib import access, bootstrap, stores
+        from chalicelib import bootstrap, stores
         from local.demo_org import demo_organisation
         from local.tables import create_tables
 
         before = bootstrap.install(bootstrap.Backend.from_env())  # a world of its own, on this moto
-        access.clear_cache()
         create_tables(boto3.client("dynamodb"))
         stores.stores().organisation.save(demo_organisation())
         token = stores.stores().tokens.create("team", "claims", datetime.now(timezone.utc))[0]
@@ -193,7 +192,6 @@ def measure_api() -> dict:
         items = 500 + 20 * 500 + 200
         out["bytes_per_item"] = stored / items
         bootstrap.install(before)
-        access.clear_cache()
     return out
 
 

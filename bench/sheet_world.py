@@ -25,12 +25,10 @@ def sheet_world(use_cases: int) -> Iterator[tuple]:
         from aws_lambda_powertools.utilities import parameters
 
         from chalicelib import bootstrap, stores
-        from chalicelib.sheet import session
         from local.tables import create_tables
         from tests.sheet.data import big_organisation
 
         before = bootstrap.install(bootstrap.Backend.from_env())  # a world of its own, on this moto
-        session.reset()
         parameters.clear_caches()
         create_tables(boto3.client("dynamodb"))
         emu = start_emulator(Path(tmp) / "bench.xlsx", port=0, persist=False)
@@ -47,5 +45,4 @@ def sheet_world(use_cases: int) -> Iterator[tuple]:
             for key in ("SHEETS_ENDPOINT_URL", "SHEET_ID"):
                 os.environ.pop(key, None)
             bootstrap.install(before)  # the next bench in this process builds its own
-            session.reset()
             parameters.clear_caches()

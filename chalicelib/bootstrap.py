@@ -1,17 +1,21 @@
 """What a process talks to, built once from its environment and handed to the code that needs it.
 
 A `Backend` holds the AWS clients (made on first use), the stores on them, and what a warm Lambda
-keeps between requests: finance's configuration as last read (ORG_CACHE_SECONDS). `dependencies()`
-gives the pipeline its `Deps`: stores, billing sources, the sheet, email.
+keeps between requests: finance's configuration as last read (ORG_CACHE_SECONDS), who each bearer
+token is (access.TOKEN_CACHE_SECONDS), the Google Sheets clients. `dependencies()` gives the pipeline
+its `Deps`: stores, billing sources, the sheet, email.
 
     backend = Backend.from_env()        # clients and stores, nothing made until first used
     backend.stores.work_items           # chalicelib.stores.Stores (DynamoDB)
     backend.organisation()              # the API's read of finance's configuration
+    backend.caller(authorization)       # the API's caller behind a bearer token, or None
+    backend.open_sheet()                # a SheetSession on SHEET_ID (its gspread client kept)
     backend.dependencies()              # pipeline.Deps
 
 `backend()` is this process's: the one installed (`install`, `serving`), else one built from the
 environment on first use and kept for the life of the process (a warm Lambda). A test or the local
-stack that needs a fresh world builds a `Backend` and serves it; nothing is ever reset.
+stack that needs a fresh world (a new Lambda: no token, sheet client or configuration remembered)
+builds a `Backend` and serves it; nothing is ever reset.
 
 Production and the local stack differ only by environment (endpoints, table names, SHEET_ID,
 ALERT_SENDER, OUTBOX_EML_DIR), which `dependencies()` reads at each run; tests build `pipeline.Deps`
@@ -26,11 +30,13 @@ import time
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional
 
+from chalicelib.access import TOKEN_CACHE_SECONDS, Caller, Callers
 from chalicelib.runtime import AwsClients, TableNames
 
 if TYPE_CHECKING:
     from chalicelib.domain.organisation import Organisation
     from chalicelib.services.pipeline import Deps
+    from chalicelib.sheet.session import SheetClients, SheetSession
     from chalicelib.stores import Stores
 
 ORG_CACHE_SECONDS = 30  # a sheet edit reaches the API within this long after a sync
@@ -44,6 +50,7 @@ class Backend:
         stores: Optional[Stores] = None,
         organisation_seconds: float = ORG_CACHE_SECONDS,
         clock: Callable[[], float] = time.monotonic,
+        token_seconds: float = TOKEN_CACHE_SECONDS,
     ):
         self.clients = clients
         self.tables = tables
@@ -51,6 +58,8 @@ class Backend:
         self.organisation_seconds = organisation_seconds
         self._clock = clock
         self._organisation: Optional[tuple[float, Organisation]] = None  # (read at, the configuration)
+        self.callers = Callers(token_seconds, clock)  # who each bearer token is, kept `token_seconds`
+        self._sheet_clients: Optional[SheetClients] = None  # built on the first open_sheet
         self._lock = threading.Lock()
 
     @classmethod
@@ -77,6 +86,22 @@ class Backend:
         self._organisation = (now, org)
         return org
 
+    def caller(self, authorization: Optional[str]) -> Optional[Caller]:
+        """The caller behind an Authorization header, or None; each token's answer kept `token_seconds`
+        (per warm Lambda: a revoked token stops working within that long)."""
+        return self.callers.resolve(authorization, lambda token: self.stores.tokens.lookup(token))
+
+    def open_sheet(self, spreadsheet_id: Optional[str] = None, info: Optional[dict] = None) -> SheetSession:
+        """A session on the spreadsheet (SHEET_ID unless given) as the service account (its secret's unless
+        given), on this backend's gspread client for that key and endpoint (made on first use)."""
+        from chalicelib.sheet.session import SheetClients, SheetSession
+
+        with self._lock:
+            if self._sheet_clients is None:
+                self._sheet_clients = SheetClients()
+            clients = self._sheet_clients
+        return SheetSession.open(spreadsheet_id, info, clients)
+
     def storage_reachable(self) -> bool:
         """The health check: one small read of the configuration table."""
         from chalicelib.runtime import storage_reachable
@@ -87,7 +112,6 @@ class Backend:
         """The pipeline's dependencies, from the environment as it is now."""
         from chalicelib.billing import vendor_sources
         from chalicelib.services.pipeline import Deps
-        from chalicelib.sheet.session import SheetSession
         from chalicelib.usage_pull import usage_sources
 
         s = self.stores
@@ -101,7 +125,7 @@ class Backend:
             outbox=outbox,
             mailer=mailer,
             sources=lambda org: vendor_sources(org, s.work_items),
-            open_sheet=SheetSession.open,
+            open_sheet=self.open_sheet,
             sheet_url=sheet_url(),
             count_requests=lambda: self.clients.dynamodb_requests,
             usage_sources=usage_sources,

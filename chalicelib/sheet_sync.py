@@ -115,9 +115,16 @@ def _stores():
     return stores.stores()
 
 
+def _open() -> SheetSession:
+    """A session on SHEET_ID through this process's backend (its gspread client reused while warm)."""
+    from chalicelib import bootstrap
+
+    return bootstrap.backend().open_sheet()
+
+
 def init(session: Optional[SheetSession] = None) -> InitReport:
     try:
-        session = session or SheetSession.open()
+        session = session or _open()
     except Exception as exc:  # noqa: BLE001 - configuration and token errors are reported
         return InitReport(False, error=f"{type(exc).__name__}: {exc}")
     report = InitReport(True, session.spreadsheet_id)
@@ -177,7 +184,7 @@ def read_configuration(previous, report: SyncReport, session: Optional[SheetSess
     their last good values from `previous`. None if the sheet cannot be read (report.error says why):
     the caller computes with the stored configuration so the guardrails still follow the spend."""
     try:
-        session = session or SheetSession.open()
+        session = session or _open()
         report.spreadsheet_id = session.spreadsheet_id
         metadata = session.metadata()
         sheets = grid.sheets_of(metadata)

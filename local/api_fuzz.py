@@ -340,11 +340,10 @@ def replay(before: dict, writes: list, tokens: dict) -> tuple:
             import boto3
 
             import app as app_module
-            from chalicelib import access, bootstrap
+            from chalicelib import bootstrap
             from local.tables import create_tables
 
             served = bootstrap.install(bootstrap.Backend.from_env())  # the replay's own world, on this moto
-            access.clear_cache()
             client = boto3.client("dynamodb")
             create_tables(client)
             boto3.client("sqs").create_queue(QueueName=os.environ.get("RUNS_QUEUE", "finops-runs"))
@@ -367,7 +366,6 @@ def replay(before: dict, writes: list, tokens: dict) -> tuple:
                     r["replayed"] = json.loads(answer.body)
             after = dump_tables(client)
             bootstrap.install(served)
-            access.clear_cache()
     finally:
         logger.setLevel(level)
         for key, value in saved.items():
@@ -567,9 +565,6 @@ def fuzz(plan: Plan) -> Outcome:
         outcome.model = check_work_item_model(after, writes)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-        from chalicelib import access
-
-        access.clear_cache()  # no token of the stopped stack stays cached (the stack's backend left with it)
     return outcome
 
 

@@ -186,7 +186,7 @@ class LocalStack:
             raise PortInUse(port, what)
 
     def _use_env(self, env: dict) -> None:
-        from chalicelib import access, bootstrap
+        from chalicelib import bootstrap
 
         for key, value in env.items():
             self._saved_env.setdefault(key, os.environ.get(key))
@@ -194,7 +194,6 @@ class LocalStack:
         # This process (the seeding, the CLI, the schedules' threads) talks to this stack from now on.
         self._served_before = bootstrap.install(bootstrap.Backend.from_env())
         self._serving = True
-        access.clear_cache()
         parameters = sys.modules.get("aws_lambda_powertools.utilities.parameters")
         if parameters is not None:  # Powertools' secrets, read from an earlier stack's moto
             parameters.clear_caches()

@@ -23,7 +23,7 @@ def aws(monkeypatch):
     on it and served for the test: chalicelib.bootstrap.Backend, the one `stores.stores()` answers with."""
     from moto import mock_aws
 
-    from chalicelib import access, bootstrap
+    from chalicelib import bootstrap
     from local.tables import create_tables
 
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
@@ -33,11 +33,9 @@ def aws(monkeypatch):
         import boto3
 
         forget_secrets()
-        access.clear_cache()
         create_tables(boto3.client("dynamodb"))
-        with bootstrap.serving(bootstrap.Backend.from_env()) as backend:
+        with bootstrap.serving(bootstrap.Backend.from_env()) as backend:  # no token or sheet client remembered
             yield backend
-        access.clear_cache()
         forget_secrets()
 
 

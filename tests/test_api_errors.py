@@ -116,18 +116,19 @@ def test_an_import_with_bad_rows_has_the_shape_beside_its_rows(api, tokens):
     assert "nothing was stored" in answer["error"]["message"] and answer["errors"][0]["column"] == "amount"
 
 
-def test_a_revoked_token_stops_working_within_the_cache_time(api, tokens, monkeypatch):
+def test_a_revoked_token_stops_working_within_the_cache_time(api, tokens, aws):
     clock = [1000.0]
-    monkeypatch.setattr(access.time, "monotonic", lambda: clock[0])
-    token = tokens["teams"]["claims"]
-    assert api.http.get("/v1/use-cases", headers=bearer(token)).status_code == 200
-    store = stores.stores().tokens
-    store.revoke(next(g.token_id for g in store.list() if g.team == "claims"))
-    clock[0] += access.TOKEN_CACHE_SECONDS - 1
-    assert api.http.get("/v1/use-cases", headers=bearer(token)).status_code == 200  # a warm Lambda's cache
-    clock[0] += 2
-    r = api.http.get("/v1/use-cases", headers=bearer(token))
-    assert r.status_code == 401 and shape(r)["status"] == 401
+    warm = bootstrap.Backend(aws.clients, aws.tables, aws.stores, clock=lambda: clock[0])  # a warm Lambda
+    with bootstrap.serving(warm):
+        token = tokens["teams"]["claims"]
+        assert api.http.get("/v1/use-cases", headers=bearer(token)).status_code == 200
+        store = stores.stores().tokens
+        store.revoke(next(g.token_id for g in store.list() if g.team == "claims"))
+        clock[0] += access.TOKEN_CACHE_SECONDS - 1
+        assert api.http.get("/v1/use-cases", headers=bearer(token)).status_code == 200  # its cache
+        clock[0] += 2
+        r = api.http.get("/v1/use-cases", headers=bearer(token))
+        assert r.status_code == 401 and shape(r)["status"] == 401
 
 
 def test_openapi_documents_the_shape_for_every_error():

@@ -22,20 +22,18 @@ def closed_port() -> int:
 
 
 def storage_down(monkeypatch):
-    from chalicelib import access, bootstrap
+    from chalicelib import bootstrap
 
     monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{closed_port()}")
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")
     bootstrap.install(bootstrap.Backend.from_env())  # a Lambda started now: its clients on the dead endpoint
-    access.clear_cache()
 
 
 def storage_back(monkeypatch):
-    from chalicelib import access, bootstrap
+    from chalicelib import bootstrap
 
     monkeypatch.delenv("AWS_ENDPOINT_URL")
     bootstrap.install(bootstrap.Backend.from_env())
-    access.clear_cache()
 
 
 def assert_503(response):

@@ -24,8 +24,6 @@ DEFAULT_SECRET = "finops/google-service-account"
 SHEET_ID_ENV = "SHEET_ID"
 SECRET_MAX_AGE = 300
 
-_clients: dict = {}
-
 
 class SheetConfigError(RuntimeError):
     """The sheet cannot be reached because of configuration (no SHEET_ID, no secret, bad key)."""
@@ -55,19 +53,27 @@ def sheet_id() -> str:
     return value
 
 
-def client_for(info: dict):
-    """A gspread client per service account key and endpoint, reused while the Lambda is warm."""
-    from chalicelib.sheet.transport import endpoint_url, open_client
+class SheetClients:
+    """gspread clients, one per service account key and endpoint, reused while the Lambda is warm (the
+    client keeps its access token). One per backend (chalicelib.bootstrap `Backend.open_sheet`), so a
+    new backend, like a new Lambda, starts with none."""
 
-    key = (info.get("client_email"), info.get("private_key_id"), info.get("token_uri"), endpoint_url())
-    client = _clients.get(key)
-    if client is None:
-        client = _clients[key] = open_client(info)
-    return client
+    def __init__(self) -> None:
+        self._clients: dict[tuple, Any] = {}
+
+    def client_for(self, info: dict) -> Any:
+        from chalicelib.sheet.transport import endpoint_url, open_client
+
+        key = (info.get("client_email"), info.get("private_key_id"), info.get("token_uri"), endpoint_url())
+        client = self._clients.get(key)
+        if client is None:
+            client = self._clients[key] = open_client(info)
+        return client
 
 
 def reset() -> None:
-    _clients.clear()
+    """Nothing to forget: the clients are kept by each backend (`SheetClients`), not by this module.
+    Kept only while tests/sheet/conftest.py still calls it; remove with its last caller."""
 
 
 @dataclass
@@ -82,9 +88,18 @@ class SheetSession:
     seconds: float = 0.0  # wall time spent in Sheets API calls (back-off included)
 
     @classmethod
-    def open(cls, spreadsheet_id: Optional[str] = None, info: Optional[dict] = None) -> "SheetSession":
+    def open(
+        cls, spreadsheet_id: Optional[str] = None, info: Optional[dict] = None, clients: Optional[SheetClients] = None
+    ) -> SheetSession:
+        """A session on the spreadsheet (SHEET_ID unless given) as the service account (the secret's unless
+        given), on a client from `clients` (a backend's: reused), else on a client of its own."""
         info = info or service_account_info()
-        client = client_for(info)
+        if clients is not None:
+            client = clients.client_for(info)
+        else:
+            from chalicelib.sheet.transport import open_client
+
+            client = open_client(info)
         return cls(spreadsheet_id or sheet_id(), client.http_client, info["client_email"])
 
     def _timed(self, call, *args, **kwargs):

@@ -67,9 +67,8 @@ def _world(mp, tmp: Path, recorder: Recorder) -> None:
     from sheets_emulator import start_emulator
 
     import app as app_module
-    from chalicelib import access, bootstrap, sheet_sync, stores
+    from chalicelib import bootstrap, sheet_sync, stores
     from chalicelib.services import pipeline
-    from chalicelib.sheet import session
     from local import demo_billing
     from local.fake_service_account import service_account_info
     from local.tables import create_tables
@@ -77,8 +76,6 @@ def _world(mp, tmp: Path, recorder: Recorder) -> None:
     from tests.sheet import pipeline_world as pw
 
     before = bootstrap.install(bootstrap.Backend.from_env())  # the operator's session, on this moto
-    access.clear_cache()
-    session.reset()
     parameters.clear_caches()
     create_tables(boto3.client("dynamodb"))
     env = os.environ
@@ -149,8 +146,6 @@ def _world(mp, tmp: Path, recorder: Recorder) -> None:
         anthropic.stop()
         sheet.stop()
         bootstrap.install(before)
-        access.clear_cache()
-        session.reset()
         parameters.clear_caches()
 
 
@@ -158,12 +153,9 @@ def cold_start() -> None:
     """What a new Lambda process starts without: cached clients, secrets, tokens, the organisation."""
     from aws_lambda_powertools.utilities import parameters
 
-    from chalicelib import access, bootstrap
-    from chalicelib.sheet import session
+    from chalicelib import bootstrap
 
-    bootstrap.install(bootstrap.Backend.from_env())  # a new process builds its own clients and stores
-    access.clear_cache()
-    session.reset()
+    bootstrap.install(bootstrap.Backend.from_env())  # a new process: its own clients, stores, tokens, sheet clients
     parameters.clear_caches()
 
 
