@@ -23,10 +23,9 @@ from datetime import date, datetime, timedelta, timezone
 import requests
 
 from local import demo_billing
+from local.demo_api import post_work_items, upload_invoices
 from local.demo_org import DAILY_VOLUME, demo_organisation
 from local.stack import LocalStack
-
-BATCH = 500
 
 
 def demo_window(today: date) -> tuple[date, date]:
@@ -64,23 +63,6 @@ def work_items_for_day(day: date, end: date, rng: random.Random) -> dict:
     return by_team
 
 
-def post_all(api_url: str, token: str, items: list) -> dict:
-    totals = {"accepted": 0, "replaced": 0, "rejected": 0, "errors": []}
-    for start in range(0, len(items), BATCH):
-        response = requests.post(
-            f"{api_url}/v1/work-items",
-            json={"items": items[start : start + BATCH]},
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=60,
-        )
-        response.raise_for_status()
-        answer = response.json()
-        for key in ("accepted", "replaced", "rejected"):
-            totals[key] += answer[key]
-        totals["errors"] += [r for r in answer["results"] if r["status"] == "rejected"]
-    return totals
-
-
 def post_month_of_work(stack: LocalStack, first: date, end: date, out) -> dict:
     rng = random.Random(f"{first}")
     by_team: dict = {}
@@ -91,7 +73,7 @@ def post_month_of_work(stack: LocalStack, first: date, end: date, out) -> dict:
     for team, items in sorted(by_team.items()):
         # Real clients retry (a repost replaces, never double-counts) and make mistakes.
         items = items + items[:5] + [dict(items[0], work_item_id=items[0]["work_item_id"] + "-bad", status="done")]
-        results[team] = totals = post_all(stack.api_url, stack.tokens["teams"][team], items)
+        results[team] = totals = post_work_items(stack.api_url, stack.tokens["teams"][team], items)
         print(
             f"  {team:<11} accepted {totals['accepted']:>6}  replaced {totals['replaced']:>3}  "
             f"rejected {totals['rejected']:>2}",
@@ -118,14 +100,7 @@ def pull_billing(stack: LocalStack, first: date, end: date, at: datetime, out):
             f"  {r.source:<13} {r.facts:>4} daily cost facts" if r.ok else f"  {r.source:<13} FAILED {r.error}",
             file=out,
         )
-    invoices = requests.post(
-        f"{stack.api_url}/v1/cost-imports?feed=invoices",
-        timeout=60,
-        data=demo_billing.invoice_csv(first, end).encode(),
-        headers={"Authorization": f"Bearer {stack.tokens['admin']}", "Content-Type": "text/csv"},
-    )
-    invoices.raise_for_status()
-    answer = invoices.json()
+    answer = upload_invoices(stack.api_url, stack.tokens["admin"], demo_billing.invoice_csv(first, end))
     print(f"  invoices CSV  {answer['rows_stored']:>4} rows ({answer['format']}), total ${answer['total']}", file=out)
     return report
 

@@ -57,7 +57,7 @@ from typing import Callable, Optional
 
 import requests
 
-from local import demo_billing
+from local import demo_api, demo_billing
 from local.demo_billing import WEEKDAY_FACTOR, daily_amount
 from local.demo_org import STORY_DAILY_VOLUME, story_organisation
 
@@ -246,27 +246,13 @@ class Story:
 
     def post_items(self, by_team: dict) -> int:
         """Each team's work items through the API with the team's own token."""
-        posted = 0
-        for team, items in sorted(by_team.items()):
-            for first in range(0, len(items), 500):
-                response = requests.post(
-                    f"{self.stack.api_url}/v1/work-items",
-                    timeout=60,
-                    json={"items": items[first : first + 500]},
-                    headers={"Authorization": f"Bearer {self.stack.tokens['teams'][team]}"},
-                )
-                response.raise_for_status()
-                posted += response.json()["accepted"]
-        return posted
+        return sum(
+            demo_api.post_work_items(self.stack.api_url, self.stack.tokens["teams"][team], items)["accepted"]
+            for team, items in sorted(by_team.items())
+        )
 
     def upload_invoices(self, day: date, end: Optional[date] = None) -> None:
-        response = requests.post(
-            f"{self.stack.api_url}/v1/cost-imports?feed=invoices",
-            timeout=60,
-            data=self.invoice_csv(day, end).encode(),
-            headers={"Authorization": f"Bearer {self.stack.tokens['admin']}", "Content-Type": "text/csv"},
-        )
-        response.raise_for_status()
+        demo_api.upload_invoices(self.stack.api_url, self.stack.tokens["admin"], self.invoice_csv(day, end))
 
     def end_of_day(self, day: date) -> None:
         """The vendors bill the day; the agents post its work items; the invoices arrive."""
