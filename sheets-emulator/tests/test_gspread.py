@@ -5,6 +5,7 @@ from __future__ import annotations
 import gspread
 import pytest
 import requests
+from cost_sheet import cost_chart, freeze_header, use_case_choices
 from gspread.exceptions import APIError
 
 
@@ -338,30 +339,8 @@ def test_batch_update_requests_and_replies(sheets_spreadsheet):
                         "fields": "userEnteredFormat.textFormat.bold",
                     }
                 },
-                {
-                    "updateSheetProperties": {
-                        "properties": {"sheetId": sid, "gridProperties": {"frozenRowCount": 1}},
-                        "fields": "gridProperties.frozenRowCount",
-                    }
-                },
-                {
-                    "setDataValidation": {
-                        "range": {
-                            "sheetId": sid,
-                            "startRowIndex": 1,
-                            "endRowIndex": 3,
-                            "startColumnIndex": 0,
-                            "endColumnIndex": 1,
-                        },
-                        "rule": {
-                            "condition": {
-                                "type": "ONE_OF_LIST",
-                                "values": [{"userEnteredValue": "triage"}, {"userEnteredValue": "scoring"}],
-                            },
-                            "strict": True,
-                        },
-                    }
-                },
+                freeze_header(sid),
+                use_case_choices(sid),
                 {
                     "addConditionalFormatRule": {
                         "index": 0,
@@ -391,55 +370,7 @@ def test_batch_update_requests_and_replies(sheets_spreadsheet):
                         }
                     }
                 },
-                {
-                    "addChart": {
-                        "chart": {
-                            "spec": {
-                                "title": "Cost",
-                                "basicChart": {
-                                    "chartType": "COLUMN",
-                                    "domains": [
-                                        {
-                                            "domain": {
-                                                "sourceRange": {
-                                                    "sources": [
-                                                        {
-                                                            "sheetId": sid,
-                                                            "startRowIndex": 0,
-                                                            "endRowIndex": 3,
-                                                            "startColumnIndex": 0,
-                                                            "endColumnIndex": 1,
-                                                        }
-                                                    ]
-                                                }
-                                            }
-                                        }
-                                    ],
-                                    "series": [
-                                        {
-                                            "series": {
-                                                "sourceRange": {
-                                                    "sources": [
-                                                        {
-                                                            "sheetId": sid,
-                                                            "startRowIndex": 0,
-                                                            "endRowIndex": 3,
-                                                            "startColumnIndex": 1,
-                                                            "endColumnIndex": 2,
-                                                        }
-                                                    ]
-                                                }
-                                            }
-                                        }
-                                    ],
-                                },
-                            },
-                            "position": {
-                                "overlayPosition": {"anchorCell": {"sheetId": sid, "rowIndex": 5, "columnIndex": 0}}
-                            },
-                        }
-                    }
-                },
+                cost_chart(sid, (5, 0)),
                 {
                     "updateDimensionProperties": {
                         "range": {"sheetId": sid, "dimension": "COLUMNS", "startIndex": 0, "endIndex": 1},

@@ -8,6 +8,7 @@ import sys
 
 import openpyxl
 import requests
+from cost_sheet import cost_chart, freeze_header, use_case_choices
 from sheets_emulator import start_emulator
 from sheets_emulator.client import gspread_client
 from sheets_emulator.xlsx_io import META_TITLE
@@ -39,30 +40,8 @@ def _populate(sh):
                         "fields": "userEnteredFormat(textFormat,backgroundColor)",
                     }
                 },
-                {
-                    "updateSheetProperties": {
-                        "properties": {"sheetId": 0, "gridProperties": {"frozenRowCount": 1}},
-                        "fields": "gridProperties.frozenRowCount",
-                    }
-                },
-                {
-                    "setDataValidation": {
-                        "range": {
-                            "sheetId": 0,
-                            "startRowIndex": 1,
-                            "endRowIndex": 3,
-                            "startColumnIndex": 0,
-                            "endColumnIndex": 1,
-                        },
-                        "rule": {
-                            "condition": {
-                                "type": "ONE_OF_LIST",
-                                "values": [{"userEnteredValue": "triage"}, {"userEnteredValue": "scoring"}],
-                            },
-                            "strict": True,
-                        },
-                    }
-                },
+                freeze_header(0),
+                use_case_choices(0),
                 {
                     "addConditionalFormatRule": {
                         "rule": {
@@ -90,56 +69,7 @@ def _populate(sh):
                         "start": {"sheetId": 0, "rowIndex": 1, "columnIndex": 0},
                     }
                 },
-                {
-                    "addChart": {
-                        "chart": {
-                            "spec": {
-                                "title": "Cost",
-                                "basicChart": {
-                                    "chartType": "COLUMN",
-                                    "headerCount": 1,
-                                    "domains": [
-                                        {
-                                            "domain": {
-                                                "sourceRange": {
-                                                    "sources": [
-                                                        {
-                                                            "sheetId": 0,
-                                                            "startRowIndex": 0,
-                                                            "endRowIndex": 3,
-                                                            "startColumnIndex": 0,
-                                                            "endColumnIndex": 1,
-                                                        }
-                                                    ]
-                                                }
-                                            }
-                                        }
-                                    ],
-                                    "series": [
-                                        {
-                                            "series": {
-                                                "sourceRange": {
-                                                    "sources": [
-                                                        {
-                                                            "sheetId": 0,
-                                                            "startRowIndex": 0,
-                                                            "endRowIndex": 3,
-                                                            "startColumnIndex": 1,
-                                                            "endColumnIndex": 2,
-                                                        }
-                                                    ]
-                                                }
-                                            }
-                                        }
-                                    ],
-                                },
-                            },
-                            "position": {
-                                "overlayPosition": {"anchorCell": {"sheetId": 0, "rowIndex": 4, "columnIndex": 5}}
-                            },
-                        }
-                    }
-                },
+                cost_chart(0, (4, 5), headerCount=1),
                 {
                     "addSheet": {
                         "properties": {
