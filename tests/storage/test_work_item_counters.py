@@ -167,26 +167,13 @@ def test_items_stored_before_revisions_are_counted_from_what_their_counters_hold
     # Its request died before its counters: they still hold the item as it was, on d0 with 3 minutes.
     legacy("died", d1, 4, batch_id="b2", counted_before={"day": d0, "status": "success", "minutes": Decimal(3)})
     legacy("oldest", d1, 1)
-    counters.put_item(
-        Item={
-            "use_case": "claims-processing",
-            "day": d0,
-            "month": d0[:7],
-            "units": 2,
-            "success_units": 2,
-            "review_minutes": Decimal(5),
-        }
-    )
-    counters.put_item(
-        Item={
-            "use_case": "claims-processing",
-            "day": d1,
-            "month": d1[:7],
-            "units": 1,
-            "success_units": 1,
-            "review_minutes": Decimal(1),
-        }
-    )
+
+    def counted(day, units, minutes):  # what the previous design's counters hold for a day (every item a success)
+        row = {"use_case": "claims-processing", "day": day, "month": day[:7], "units": units, "success_units": units}
+        counters.put_item(Item={**row, "review_minutes": Decimal(minutes)})
+
+    counted(d0, 2, 5)
+    counted(d1, 1, 1)
 
     def at(day):
         return datetime.fromisoformat(f"{day}T10:00:00+00:00")
