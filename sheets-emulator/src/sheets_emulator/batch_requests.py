@@ -577,12 +577,18 @@ def delete_conditional_format_rule(b: Batch, req: dict) -> dict:
     return {"deleteConditionalFormatRule": {"rule": sheet.conditional_formats.pop(index)}}
 
 
-def _find_protected(b: Batch, pr_id: Any) -> tuple[Sheet, int]:
+def _find_by_id(b: Batch, objects: str, id_key: str, wanted: Any, missing: str) -> tuple[Sheet, int]:
+    """The sheet whose list `objects` (protected_ranges, charts) holds the one whose `id_key` is `wanted`, and
+    its index there; RequestError `missing` + the id when no sheet does."""
     for sheet in b.book.sheets:
-        for i, pr in enumerate(sheet.protected_ranges):
-            if pr.get("protectedRangeId") == int(pr_id or 0):
+        for i, obj in enumerate(getattr(sheet, objects)):
+            if obj.get(id_key) == int(wanted or 0):
                 return sheet, i
-    raise RequestError(f"No protected range with id: {pr_id}")
+    raise RequestError(f"{missing}: {wanted}")
+
+
+def _find_protected(b: Batch, pr_id: Any) -> tuple[Sheet, int]:
+    return _find_by_id(b, "protected_ranges", "protectedRangeId", pr_id, "No protected range with id")
 
 
 def add_protected_range(b: Batch, req: dict) -> dict:
@@ -616,11 +622,7 @@ def delete_protected_range(b: Batch, req: dict) -> None:
 
 
 def _find_chart(b: Batch, chart_id: Any) -> tuple[Sheet, int]:
-    for sheet in b.book.sheets:
-        for i, chart in enumerate(sheet.charts):
-            if chart.get("chartId") == int(chart_id or 0):
-                return sheet, i
-    raise RequestError(f"No embedded object with id: {chart_id}")
+    return _find_by_id(b, "charts", "chartId", chart_id, "No embedded object with id")
 
 
 def add_chart(b: Batch, req: dict) -> dict:
