@@ -152,12 +152,10 @@ def _run(args) -> int:
     """One pipeline run now (or at --now): the same call the schedules make."""
     from chalicelib.bootstrap import dependencies
     from chalicelib.services import pipeline
-    from chalicelib.sheet_sync import SyncReport
 
     now = datetime.fromisoformat(args.now.replace("Z", "+00:00")) if args.now else datetime.now(timezone.utc)
     result = pipeline.run(args.kind, dependencies(), now, requested_by="cli")
     record, report = result.record, result.sheet
-    assert isinstance(report, SyncReport)  # RunResult.sheet is typed `object`: the run's SyncReport
     ok = record.status == "ok"
     out = sys.stdout if ok else sys.stderr
     print(f"{record.kind} run {record.run_id}: {record.status} ({record.message})", file=out)

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol, Sequence
 from chalicelib.storage.run_store import RunLog, RunRecord, new_run_id
 
 if TYPE_CHECKING:
+    from chalicelib.sheet_sync import SyncReport
     from chalicelib.storage.interfaces import Alerts, Outbox, PoolCredits, Runs, Snapshots
     from chalicelib.stores import Stores
 
@@ -185,7 +186,7 @@ class _Steps:
 @dataclass(frozen=True)
 class RunResult:
     record: RunRecord  # what is stored and GET /v1/runs/{id} answers
-    sheet: object  # the sheet's side (chalicelib.sheet_sync.SyncReport), for the CLI and tests
+    sheet: SyncReport  # the sheet's side, for the CLI and tests
 
 
 def _run_locked(kind: str, deps: Deps, now: datetime, record: RunRecord) -> RunResult:

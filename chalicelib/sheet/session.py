@@ -71,11 +71,6 @@ class SheetClients:
         return client
 
 
-def reset() -> None:
-    """Nothing to forget: the clients are kept by each backend (`SheetClients`), not by this module.
-    Kept only while tests/sheet/conftest.py still calls it; remove with its last caller."""
-
-
 @dataclass
 class SheetSession:
     spreadsheet_id: str

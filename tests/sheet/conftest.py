@@ -41,8 +41,6 @@ def sheet(request, aws, sheets_xlsx_path, monkeypatch):
     import boto3
     from aws_lambda_powertools.utilities import parameters
 
-    from chalicelib.sheet import session
-
     emu = start_emulator(sheets_xlsx_path, port=0, persist=request.node.get_closest_marker("xlsx") is not None)
     monkeypatch.setenv("SHEETS_ENDPOINT_URL", emu.url)
     monkeypatch.setenv("SHEETS_BACKOFF_CAP_SECONDS", "0.01")
@@ -53,10 +51,8 @@ def sheet(request, aws, sheets_xlsx_path, monkeypatch):
     monkeypatch.setenv("SHEET_ID", emu.default_spreadsheet_id)
     monkeypatch.delenv("GOOGLE_SERVICE_ACCOUNT_SECRET", raising=False)
     parameters.clear_caches()
-    session.reset()
     try:
         yield emu
     finally:
         emu.stop()
         parameters.clear_caches()
-        session.reset()
