@@ -29,14 +29,9 @@ from decimal import Decimal as D
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.update(
-    AWS_ACCESS_KEY_ID="bench",
-    AWS_SECRET_ACCESS_KEY="bench",
-    AWS_DEFAULT_REGION="us-east-1",
-    SHEETS_BACKOFF_CAP_SECONDS="0.05",
-    INDEX_SETTLE_SECONDS="0",
-)
-os.environ.pop("AWS_ENDPOINT_URL", None)
+from bench.in_process import in_process_env  # noqa: E402
+
+in_process_env(INDEX_SETTLE_SECONDS="0")
 os.environ.pop("ALERT_SENDER", None)
 
 from bench.goals import figure  # noqa: E402

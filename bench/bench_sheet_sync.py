@@ -9,20 +9,15 @@ Goal: the same small number of requests whatever N (2 reads, 1 write), each unde
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.update(
-    AWS_ACCESS_KEY_ID="bench",
-    AWS_SECRET_ACCESS_KEY="bench",
-    AWS_DEFAULT_REGION="us-east-1",
-    SHEETS_BACKOFF_CAP_SECONDS="0.05",
-)
-os.environ.pop("AWS_ENDPOINT_URL", None)
+from bench.in_process import in_process_env  # noqa: E402
+
+in_process_env()
 
 from bench.goals import figure  # noqa: E402
 from bench.sheet_world import sheet_world  # noqa: E402
