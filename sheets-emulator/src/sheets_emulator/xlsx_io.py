@@ -236,17 +236,18 @@ def _is_number(text: str) -> bool:
         return False
 
 
-_CF_OPERATORS = {
+# Sheets' number conditions -> the operator a conditional format (or a data validation) keeps in the xlsx.
+_NUMBER_OPERATORS = {
     "NUMBER_GREATER": "greaterThan",
     "NUMBER_GREATER_THAN_EQ": "greaterThanOrEqual",
     "NUMBER_LESS": "lessThan",
     "NUMBER_LESS_THAN_EQ": "lessThanOrEqual",
     "NUMBER_EQ": "equal",
     "NUMBER_NOT_EQ": "notEqual",
-    "TEXT_EQ": "equal",
     "NUMBER_BETWEEN": "between",
     "NUMBER_NOT_BETWEEN": "notBetween",
 }
+_CF_OPERATORS = {**_NUMBER_OPERATORS, "TEXT_EQ": "equal"}
 _SCALE_TYPES = {"MIN": "min", "MAX": "max", "NUMBER": "num", "PERCENT": "percent", "PERCENTILE": "percentile"}
 
 
@@ -307,16 +308,7 @@ def _write_conditional_format(ws, sheet: Sheet, rule: dict) -> None:
     ws.conditional_formatting.add(sqref, xrule)
 
 
-_DV_OPERATORS = {
-    "NUMBER_GREATER": "greaterThan",
-    "NUMBER_GREATER_THAN_EQ": "greaterThanOrEqual",
-    "NUMBER_LESS": "lessThan",
-    "NUMBER_LESS_THAN_EQ": "lessThanOrEqual",
-    "NUMBER_EQ": "equal",
-    "NUMBER_NOT_EQ": "notEqual",
-    "NUMBER_BETWEEN": "between",
-    "NUMBER_NOT_BETWEEN": "notBetween",
-}
+_DV_OPERATORS = _NUMBER_OPERATORS
 
 
 def _write_data_validation(ws, rule: dict, rects: list[Rect]) -> None:
