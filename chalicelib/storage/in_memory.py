@@ -20,7 +20,6 @@ lock per store), so concurrent callers see each other's writes whole.
 from __future__ import annotations
 
 import json
-import secrets
 import threading
 import time
 import uuid
@@ -108,15 +107,9 @@ class InMemoryTokens:
         self._grants: dict[str, Grant] = {}  # token hash -> its grant
 
     def create(self, scope: str, team: str, now: datetime, label: str = "") -> tuple[str, Grant]:
-        from chalicelib.storage.tokens import PREFIX, SCOPES, Grant, token_hash
+        from chalicelib.storage.tokens import new_token
 
-        if scope not in SCOPES:
-            raise ValueError(f"scope must be one of {', '.join(SCOPES)}")
-        if (scope == "team") != bool(team):
-            raise ValueError("a team token needs --team; sheet and admin tokens take none")
-        token = PREFIX + secrets.token_urlsafe(32)
-        digest = token_hash(token)
-        grant = Grant(digest[:12], scope, team, now.isoformat(), False, label)
+        token, digest, grant = new_token(scope, team, now, label)
         self._grants[digest] = grant
         return token, grant
 
@@ -658,30 +651,13 @@ class InMemoryTokenUsage:
         return result
 
     def usage_for_month(self, month: str) -> list[UsageFact]:
-        from chalicelib.domain.usage import UsageFact
+        from chalicelib.storage.usage_store import usage_fact
 
         with self._lock:
             days = sorted(
                 ((f"{s}#{d.isoformat()}", s, d, v[3]) for (s, d), v in self._days.items() if _month(d) == month)
             )
-        return [
-            UsageFact(
-                day,
-                source,
-                provider=row[0],
-                model=row[1],
-                vendor_key=row[2],
-                input_tokens=row[5],
-                cached_input_tokens=row[6],
-                cache_write_tokens=row[7],
-                output_tokens=row[8],
-                requests=row[9],
-                team=row[3],
-                use_case=row[4],
-            )
-            for _, source, day, text in days
-            for row in json.loads(text)
-        ]
+        return [usage_fact(day, source, row) for _, source, day, text in days for row in json.loads(text)]
 
 
 class InMemorySnapshots:

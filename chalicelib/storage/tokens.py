@@ -25,6 +25,17 @@ class Grant:
     label: str = ""
 
 
+def new_token(scope: str, team: str, now: datetime, label: str = "") -> tuple[str, str, Grant]:
+    """(token, its hash, its grant) for a new token; refuses a scope or team that do not go together."""
+    if scope not in SCOPES:
+        raise ValueError(f"scope must be one of {', '.join(SCOPES)}")
+    if (scope == "team") != bool(team):
+        raise ValueError("a team token needs --team; sheet and admin tokens take none")
+    token = PREFIX + secrets.token_urlsafe(32)
+    digest = token_hash(token)
+    return token, digest, Grant(digest[:12], scope, team, now.isoformat(), False, label)
+
+
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
@@ -34,13 +45,7 @@ class TokenStore:
         self._table = resource.Table(table)
 
     def create(self, scope: str, team: str, now: datetime, label: str = "") -> tuple[str, Grant]:
-        if scope not in SCOPES:
-            raise ValueError(f"scope must be one of {', '.join(SCOPES)}")
-        if (scope == "team") != bool(team):
-            raise ValueError("a team token needs --team; sheet and admin tokens take none")
-        token = PREFIX + secrets.token_urlsafe(32)
-        digest = token_hash(token)
-        grant = Grant(digest[:12], scope, team, now.isoformat(), False, label)
+        token, digest, grant = new_token(scope, team, now, label)
         item = {
             "pk": PK,
             "sk": digest,

@@ -65,6 +65,24 @@ def _row(f: UsageFact) -> list:
     return [getattr(f, name) for name in _FIELDS]
 
 
+def usage_fact(day: date, source: str, row: list) -> UsageFact:
+    """A stored row (`_row`'s order) back into its UsageFact."""
+    return UsageFact(
+        day,
+        source,
+        provider=row[0],
+        model=row[1],
+        vendor_key=row[2],
+        input_tokens=row[5],
+        cached_input_tokens=row[6],
+        cache_write_tokens=row[7],
+        output_tokens=row[8],
+        requests=row[9],
+        team=row[3],
+        use_case=row[4],
+    )
+
+
 def _text(rows: list) -> str:
     return json.dumps(rows, separators=(",", ":"), ensure_ascii=False)
 
@@ -167,21 +185,5 @@ class UsageStore:
             source, day, _ = _parse_sk(item["sk"])
             if first.get((source, day)) != item.get("digest", ""):
                 continue  # an item of a rewrite in progress, or left over by one
-            for row in json.loads(item.get("rows") or "[]"):
-                facts.append(
-                    UsageFact(
-                        day,
-                        source,
-                        provider=row[0],
-                        model=row[1],
-                        vendor_key=row[2],
-                        input_tokens=row[5],
-                        cached_input_tokens=row[6],
-                        cache_write_tokens=row[7],
-                        output_tokens=row[8],
-                        requests=row[9],
-                        team=row[3],
-                        use_case=row[4],
-                    )
-                )
+            facts += [usage_fact(day, source, row) for row in json.loads(item.get("rows") or "[]")]
         return facts
