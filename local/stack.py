@@ -314,7 +314,13 @@ class LocalStack:
         )
 
 
+_STOP_ASKED = threading.Event()
+
+
 def _interrupt(signum, _frame):
+    # The handler runs in the main thread between any two bytecodes, also inside a finalizer (a
+    # closing connection pool's), where Python swallows the exception: the event still says so.
+    _STOP_ASKED.set()
     raise KeyboardInterrupt(f"signal {signum}")
 
 
@@ -335,8 +341,8 @@ def main(argv: list | None = None) -> int:
             stack.start_pipeline()
             print(stack.describe(), flush=True)
             print("State lives in memory: stopping the stack forgets it. Ctrl-C to stop.", flush=True)
-            while True:
-                time.sleep(3600)
+            while not _STOP_ASKED.wait(1):
+                pass
     except PortInUse as exc:
         print(f"local stack not started: {exc}", file=sys.stderr, flush=True)
         return 2
