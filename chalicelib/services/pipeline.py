@@ -652,7 +652,9 @@ def _alerts(deps: Deps, out, org, today: date, now: datetime, opened: Optional[s
     live = opened is not None and opened <= last
     closed_month = overruns(org, out.allocation.get(last), last) if live else ()
     unknown = [o.key for o in closed_month if o.key not in previous]
-    closed_levels = deps.alerts.closed_levels(unknown) if unknown else {}
+    # An overrun's "spent" email went out once, whenever: the outbox keeps every key it ever claimed.
+    told = deps.outbox.claimed(f"{k}:spent" for k in unknown) if unknown and deps.outbox is not None else set()
+    closed_levels = {k: "spent" for k in unknown if f"{k}:spent" in told}
     ev = evaluate(out, org, previous, today, closed_month, closed_levels)
     _claim(deps, ev.notices, now)
     deps.alerts.save(ev.episodes, previous.values(), deps.wall())

@@ -53,22 +53,6 @@ class AlertStore:
                     requests.append({"DeleteRequest": {"Key": {"pk": OPEN, "sk": e.key}}})
         return batch_write(self._resource, self._table_name, requests)
 
-    def closed_levels(self, keys: Iterable[str]) -> dict[str, str]:
-        """key -> the highest level a closed episode of that key reached (keys never closed are absent).
-        One query a key: the caller asks only about the few budget lines of the month that closed."""
-        table = self._resource.Table(self._table_name)
-        levels: dict[str, str] = {}
-        for key in keys:
-            rows = query_all(
-                table,
-                KeyConditionExpression="pk = :pk AND begins_with(sk, :key)",
-                ExpressionAttributeValues={":pk": CLOSED, ":key": f"{key}#"},
-            )
-            for e in (from_item(Episode, r) for r in rows):
-                if e.key == key and (levels.get(key) != "spent"):
-                    levels[key] = e.level
-        return levels
-
     def digest_colours(self) -> dict:
         """The colours the last weekly digest reported (use case -> colour, "" for none)."""
         row = self._resource.Table(self._table_name).get_item(Key=DIGEST).get("Item") or {}

@@ -499,21 +499,6 @@ class InMemoryAlerts:
                         self._open.pop(e.key, None)
         return 0
 
-    def closed_levels(self, keys: Iterable[str]) -> dict[str, str]:
-        from chalicelib.domain.alerts import Episode
-
-        levels: dict[str, str] = {}
-        with self._lock:
-            closed = dict(self._closed)
-        for key in keys:
-            for sk in sorted(closed):
-                if not sk.startswith(f"{key}#"):
-                    continue
-                e = from_item(Episode, closed[sk])
-                if e.key == key and levels.get(key) != "spent":
-                    levels[key] = e.level
-        return levels
-
     def digest_colours(self) -> dict[str, str]:
         return dict(self._digest)
 
@@ -552,6 +537,10 @@ class InMemoryOutbox:
 
     def get(self, key: str) -> Optional[OutboxItem]:
         return self._emails.get(key)
+
+    def claimed(self, keys: Iterable[str]) -> set[str]:
+        with self._lock:
+            return {k for k in keys if k in self._emails}
 
     def pending(self) -> list[OutboxItem]:
         from chalicelib.storage.outbox_store import PENDING

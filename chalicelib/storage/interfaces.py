@@ -264,10 +264,6 @@ class Alerts(Protocol):
         the open ones (when `previous` had them) into the record."""
         ...
 
-    def closed_levels(self, keys: Iterable[str]) -> dict[str, str]:
-        """key -> the level its closed episodes reached ("spent" wins; keys never closed are absent)."""
-        ...
-
     def digest_colours(self) -> dict[str, str]:
         """use case -> colour the last weekly digest reported ({} before any)."""
         ...
@@ -284,6 +280,10 @@ class Outbox(Protocol):
         ...
 
     def get(self, key: str) -> Optional[OutboxItem]: ...
+
+    def claimed(self, keys: Iterable[str]) -> set[str]:
+        """Which of `keys` were ever claimed (pending, sent or abandoned)."""
+        ...
 
     def pending(self) -> list[OutboxItem]:
         """Every email claimed and neither sent nor abandoned, oldest claim first."""

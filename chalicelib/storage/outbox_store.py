@@ -22,7 +22,7 @@ import zlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Optional
+from typing import Iterable, Optional
 
 from chalicelib.domain.notices import Notice
 from chalicelib.storage.batching import batch_get, query_all
@@ -155,6 +155,16 @@ class OutboxStore:
     def get(self, key: str) -> Optional[OutboxItem]:
         row = self._table.get_item(Key={"pk": PK, "sk": key}, ConsistentRead=True).get("Item")
         return _item(row) if row else None
+
+    def claimed(self, keys: Iterable[str]) -> set[str]:
+        """Which of `keys` were ever claimed: one BatchGetItem per 100 keys, keys only."""
+        wanted = sorted(set(keys))
+        if not wanted:
+            return set()
+        rows, _ = batch_get(
+            self._resource, self._table_name, [{"pk": PK, "sk": k} for k in wanted], projection="sk", consistent=True
+        )
+        return {r["sk"] for r in rows}
 
     def pending(self) -> list[OutboxItem]:
         """Every email claimed and not sent yet (oldest claim first), with what is needed to send it."""

@@ -34,13 +34,11 @@ class AlertsContract:
         alerts.save([spent], [BUDGET], WALL)
         alerts.save([replace(spent, open=False, closed_on=date(2026, 11, 1)), SLO], [spent, SLO], WALL)
         assert alerts.open() == [SLO]
-        assert alerts.closed_levels([BUDGET.key, SLO.key, "budget:team:claims:2026-10"]) == {BUDGET.key: "spent"}
 
     def test_closing_an_episode_the_run_did_not_read_open_keeps_it_open(self, alerts):
         alerts.save([SLO], [], WALL)
         alerts.save([replace(SLO, open=False, closed_on=date(2026, 11, 19))], [], WALL)
         assert alerts.open() == [SLO]
-        assert alerts.closed_levels([SLO.key]) == {SLO.key: "red"}
 
     def test_the_digest_colours_are_the_last_ones_saved(self, alerts):
         assert alerts.digest_colours() == {}

@@ -53,6 +53,17 @@ class OutboxContract:
         assert outbox.claim(notice(), NOW, RENDERED) is False
         assert outbox.get("never") is None
 
+    def test_claimed_names_every_key_ever_claimed_whatever_became_of_it(self, outbox):
+        sent, pending, abandoned = (notice(key=f"budget:team:t{n}:2026-10:spent") for n in range(3))
+        for n in (sent, pending, abandoned):
+            outbox.claim(n, NOW, RENDERED)
+        outbox.mark_sent(sent.key, NOW, "ses-1")
+        outbox.abandon(abandoned.key, NOW, "gave up")
+        asked = [sent.key, pending.key, abandoned.key, "budget:team:never:2026-10:spent"]
+        assert outbox.claimed(asked) == {sent.key, pending.key, abandoned.key}
+        assert outbox.claimed([]) == set()
+        assert outbox.claimed(f"k{n}" for n in range(150)) == set()  # more keys than one request takes
+
     def test_pending_emails_oldest_claim_first_until_sent_or_abandoned(self, outbox):
         for n, key in enumerate(("c", "a", "b", "d")):
             outbox.claim(notice(key, team="", use_case=""), NOW + timedelta(minutes=n % 2), None)
