@@ -4,7 +4,8 @@ cannot be opened: a run computes from the stored configuration and leaves the sh
 
 The organisation and the story are the end-to-end pipeline tests' (tests/sheet/pipeline_world.py):
 `drift` (claims, OpenAI) costs 100 x $1.00 x (1 + the overrun of its week) a day for 100 claims, `steady`
-(support, Anthropic) $75 a day for 50 tickets against a $2.00 target.
+(support, Anthropic) $75 a day for 50 tickets against a $2.00 target. `held` days are days an agent
+posted no work items for (yet): `post_held` posts them late.
 """
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ class World:
     mailer: RecordingMailer = field(default_factory=RecordingMailer)
     wall: Clock = field(default_factory=Clock)
     units_through: Optional[date] = None
+    held: set = field(default_factory=set)  # (use case, day): work items its agents have not posted yet
 
     def __post_init__(self) -> None:
         self.stores.organisation.save(organisation())
@@ -97,18 +99,32 @@ class World:
     def fact(day: date, source: str, provider: str, key: str, amount: D) -> CostFact:
         return CostFact(day, source, "api", provider, "tokens", amount, amount, vendor_key=key)
 
+    @staticmethod
+    def work_items(use_case: str, day: date) -> list:
+        done = datetime(day.year, day.month, day.day, 12, tzinfo=timezone.utc)
+        units = {"drift": DRIFT_UNITS, "steady": STEADY_UNITS}[use_case]
+        return [WorkItem(f"{use_case}-{day}-{n}", use_case, done, "success") for n in range(units)]
+
     def post_units(self, through: date) -> None:
-        """The agents' work items, every day from `history_start` through `through`."""
-        day = self.history_start if self.units_through is None else self.units_through + timedelta(days=1)
-        items = []
-        while day <= through:
-            done = datetime(day.year, day.month, day.day, 12, tzinfo=timezone.utc)
-            items += [WorkItem(f"drift-{day}-{n}", "drift", done, "success") for n in range(DRIFT_UNITS)]
-            items += [WorkItem(f"steady-{day}-{n}", "steady", done, "success") for n in range(STEADY_UNITS)]
-            day += timedelta(days=1)
+        """The agents' work items, every day from `history_start` through `through` (but the `held` ones)."""
+        start = self.history_start if self.units_through is None else self.units_through + timedelta(days=1)
+        days = [start + timedelta(days=n) for n in range((through - start).days + 1)]
+        items = [
+            i for d in days for uc in ("drift", "steady") if (uc, d) not in self.held for i in self.work_items(uc, d)
+        ]
         if items:
             self.stores.work_items.save(items, datetime.now(timezone.utc))
+        if days:
             self.units_through = through
+
+    def post_held(self) -> None:
+        """The held work items of the days already posted arrive, late."""
+        late = sorted(h for h in self.held if self.units_through is not None and h[1] <= self.units_through)
+        if late:
+            self.stores.work_items.save(
+                [i for uc, day in late for i in self.work_items(uc, day)], datetime.now(timezone.utc)
+            )
+            self.held -= set(late)
 
     # --- runs --------------------------------------------------------------------------------------
 
