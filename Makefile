@@ -22,14 +22,24 @@ demo: $(VENV)/.installed-local  ## the main job on the local stack (no AWS or Go
 serve: $(VENV)/.installed-local  ## the local stack until Ctrl-C (API on PORT, default 8000)
 	$(PY) -m local.stack
 
-test: $(VENV)/.installed  ## ruff (lint, format), mypy, pytest on every core (pytest-xdist, a test file per worker), then the Apps Script add-on's Node tests (node --test; no npm install); fails if any fails, after running them all
+# Lint, types, then pytest on every core (pytest-xdist, a test file per worker) given its argument, then the
+# add-on's Node tests (node --test; no npm install); fails if any fails, after running them all.
+define run_suite
 	status=0; \
 	$(PY) -m ruff check . || status=1; \
 	$(PY) -m ruff format --check . || status=1; \
 	$(PY) -m mypy || status=1; \
-	$(PY) -m pytest -q -n auto --dist loadfile || status=1; \
+	$(PY) -m pytest -q -n auto --dist loadfile $(1) || status=1; \
 	node --test sheets_addon/test/ || status=1; \
 	exit $$status
+endef
+
+.PHONY: check
+check: $(VENV)/.installed  ## every test (what CI runs): ruff, mypy, the whole pytest suite with the end-to-end scenarios (marked e2e), the Node tests
+	$(call run_suite,)
+
+test: $(VENV)/.installed  ## under 90 s: ruff, mypy, pytest without the e2e scenarios (every behaviour on moto, the emulators and Chalice's test client, but not the weeks-long runs, kills at every write, races, the fault drill, fuzzing), the Node tests
+	$(call run_suite,-m "not e2e")
 
 .PHONY: test-fast
 test-fast: $(VENV)/.installed  ## under 20 s, no AWS or emulator: the money engine, the services on in-memory stores and the stores' contracts in memory (tests/domain, tests/services, tests/storage/contracts -k "not TestDynamoDB"), then the add-on's Node tests (the API-fuzzing pytest plugins left unloaded)

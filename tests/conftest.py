@@ -29,7 +29,8 @@ def aws(monkeypatch):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    with mock_aws():
+    # One boto3 session per worker (moto would make a new one per test): its loaded service models are kept.
+    with mock_aws(config={"core": {"reset_boto3_session": False}}):
         import boto3
 
         forget_secrets()

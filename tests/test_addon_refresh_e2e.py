@@ -16,7 +16,10 @@ import requests
 from local.stack import LocalStack
 
 ROOT = Path(__file__).resolve().parent.parent
-pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js (node) on PATH")
+pytestmark = [
+    pytest.mark.e2e,  # the add-on's Refresh now through the local stack: make check
+    pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js (node) on PATH"),
+]
 
 
 def _sync_log_rows(stack) -> list:

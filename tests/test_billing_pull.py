@@ -380,6 +380,7 @@ def test_a_corrected_import_names_the_days_it_restated(demo_org):
 
 
 # --- a pull killed at any write boundary is repaired by the next pull --------------------------
+@pytest.mark.e2e  # the pull killed at each of its writes: make check
 def test_a_pull_killed_at_any_write_boundary_is_repaired_by_the_next(demo_org, monkeypatch):
     from chalicelib import billing, stores
     from chalicelib.domain.facts import UNALLOCATED

@@ -158,6 +158,7 @@ def expected(text):
     return {(date.fromisoformat(r["date"]), r["service"]): D(r["amount"]) for r in csv.DictReader(io.StringIO(text))}
 
 
+@pytest.mark.e2e  # the import killed at each of its writes: make check
 def test_an_import_killed_at_any_write_boundary_is_completed_by_its_retry(api, tokens, monkeypatch):
     from chalicelib import stores
     from tests.storage.test_cost_ledger_interrupted import KillAfter

@@ -23,6 +23,8 @@ import requests
 from local.demo_org import BOARD_EMAIL, CFO_EMAIL, FINANCE_EMAIL
 from local.demo_story import DRIFTING, POOL_ALLOCATION
 
+pytestmark = pytest.mark.e2e  # `make demo`'s six weeks on the local stack: make check
+
 END = date(2026, 12, 1)  # November closes; its Mondays M0..M5: 26 Oct, 2, 9, 16, 23 and 30 Nov
 SCALE = D("0.2")
 

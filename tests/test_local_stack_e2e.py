@@ -11,6 +11,8 @@ import requests
 
 from local.stack import TOKENS_FILE, LocalStack
 
+pytestmark = pytest.mark.e2e  # the whole local stack started on free ports and driven over HTTP: make check
+
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):

@@ -17,6 +17,8 @@ import requests
 from local.ports import HOST, PortInUse, check_free, free_port, wait_until_up
 from local.stack import ROOT, LocalStack
 
+pytestmark = pytest.mark.e2e  # the local stack's processes started and stopped: make check
+
 
 @pytest.fixture
 def taken_port():

@@ -7,6 +7,7 @@ import json
 import os
 
 import boto3
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -185,6 +186,7 @@ def _items_by_key() -> dict:
     return {(r["use_case"], r["work_item_id"]): r for r in scan(ITEMS)}
 
 
+@pytest.mark.e2e  # every field fuzzed, 40 examples: make check (400: make fuzz)
 @settings(
     max_examples=EXAMPLES,
     deadline=None,

@@ -19,6 +19,8 @@ import pytest
 from tests.infra.aws_calls import Authorization, authorizations, source_call_sites
 from tests.infra.iam import decide
 
+pytestmark = pytest.mark.e2e  # every Lambda run against moto under its own IAM policy: make check
+
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = json.loads((ROOT / ".chalice" / "config.json").read_text())
 POLICY_OF = {name: spec["iam_policy_file"] for name, spec in CONFIG["lambda_functions"].items()}

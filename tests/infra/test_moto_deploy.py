@@ -30,7 +30,10 @@ UNSUPPORTED = {
     "AWS::SES::ConfigurationSetEventDestination",
     "AWS::S3::BucketPolicy",
 }
-pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse AWS:UserWarning")  # moto names what it skips
+pytestmark = [
+    pytest.mark.e2e,  # each stage's template deployed on moto's CloudFormation: make check
+    pytest.mark.filterwarnings("ignore:Tried to parse AWS:UserWarning"),  # moto names what it skips
+]
 PARAMETERS = {"SheetId": "1AbCdEfGhIjKlMnOpQrStUvWxYz", "AlertSenderAddress": "finops-alerts@example.com"}
 STACK = "finops-dev"
 

@@ -20,6 +20,8 @@ import pytest
 from tests.sheet.pipeline_world import at, state_digest
 from tests.sheet.test_pipeline_runs import run_ok
 
+pytestmark = pytest.mark.e2e  # runs overlapping sheet edits, posts and imports at every interleaving: make check
+
 _END_STATES: dict = {}
 
 

@@ -17,6 +17,8 @@ import pytest
 
 from tests.sheet.pipeline_world import at, ses_messages, state_digest
 
+pytestmark = pytest.mark.e2e  # the month close under each injected fault: make check
+
 # Runs of the scenario: the product has run before (the first run); the faults last through the
 # next three, the month close included; the last three recover.
 SCHEDULE = [

@@ -12,6 +12,8 @@ import pytest
 from tests.sheet.pipeline_world import at, outbox_items
 from tests.sheet.test_pipeline_runs import MONTH_CLOSE, run_ok, sheet_rows
 
+pytestmark = pytest.mark.e2e  # token usage through the scheduled runs to the sheet and the emails: make check
+
 
 def gpt4o_rows(w):
     """drift's cost as gpt-4o input (40 %) and output (60 %) line items, tokens at list price."""

@@ -31,6 +31,8 @@ from tests.sheet.pipeline_world import (
     to,
 )
 
+pytestmark = pytest.mark.e2e  # the scheduled runs over simulated weeks, killed at every step boundary: make check
+
 # drift's cost per claim over target, by week (Monday): yellow, yellow, red, critical, then fixed
 SIX_WEEKS = {
     date(2026, 8, 31): D("0.12"),

@@ -12,6 +12,8 @@ import pytest
 from tests.sheet.pipeline_world import at
 from tests.sheet.test_pipeline_runs import run_ok, sync_log_first
 
+pytestmark = pytest.mark.e2e  # month closes, re-closes and restatements over simulated weeks: make check
+
 
 def compute_detail(record) -> str:
     return next(s.detail for s in record.steps if s.name == "compute")

@@ -10,6 +10,8 @@ from chalicelib.sheet import layout
 from tests.sheet.data import big_organisation, seed_big
 from tests.sheet.helpers import NOW, api_calls, values
 
+pytestmark = pytest.mark.e2e  # syncs of up to 1,000 use cases through the Sheets emulator: make check
+
 
 def _sync_calls(sheet, n: int) -> tuple:
     org = big_organisation(n)

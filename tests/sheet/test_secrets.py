@@ -19,6 +19,8 @@ import pytest
 from tests.sheet.pipeline_world import at, ses_messages
 from tests.sheet.test_pipeline_runs import MONTH_CLOSE, run_ok
 
+pytestmark = pytest.mark.e2e  # a month close searched for secrets everywhere it writes: make check
+
 TABLES = ("finops-config", "finops-work-items", "finops-unit-counts", "finops-cost-facts")
 
 

@@ -13,6 +13,8 @@ import pytest
 
 from tests.domain import builders
 
+pytestmark = pytest.mark.e2e  # a ledger write killed at every write boundary, then retried: make check
+
 
 class Killed(RuntimeError):
     pass

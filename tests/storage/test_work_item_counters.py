@@ -10,6 +10,8 @@ import pytest
 from chalicelib.domain.work_items import WorkItem
 from tests.storage.work_item_checks import ITEMS, assert_counters_exact, copy_tables_once_per_transaction, scan
 
+pytestmark = pytest.mark.e2e  # a request killed at every DynamoDB request, then retried: make check
+
 NOW = datetime(2026, 11, 20, 12, tzinfo=timezone.utc)
 
 

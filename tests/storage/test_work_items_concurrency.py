@@ -28,6 +28,8 @@ from chalicelib.domain.work_items import WorkItem
 from chalicelib.storage.work_items import WorkItemStore
 from tests.storage.work_item_checks import COUNTS, ITEMS, assert_counters_exact, copy_tables_once_per_transaction, scan
 
+pytestmark = pytest.mark.e2e  # eight threads posting overlapping batches through moto: make check
+
 NOW = datetime(2026, 11, 20, 12, tzinfo=timezone.utc)
 USE_CASE = "claims-processing"
 BARRIER_GUARD_SECONDS = 120  # a deadlock guard only: a thread that failed early breaks the barrier
