@@ -27,6 +27,7 @@ from tests.sheet.pipeline_world import (
     STEADY_TARGET,
     STEADY_UNITS,
     SUPPORT_LEAD,
+    WEEKLY_STEPS,
     at,
 )
 
@@ -203,17 +204,7 @@ def test_six_weeks_yellow_red_critical_cleared_recovered_month_closed_pool_credi
 
     # Week 1 (judging the week of 08-31, 12 % over): yellow; nobody is mailed about drift.
     r = scheduled(world, "weekly", "2026-09-07T05:35:00Z")
-    assert [step.name for step in r.steps] == [
-        "pull billing",
-        "read sheet",
-        "configuration",
-        "compute",
-        "store guardrails",
-        "alerts",
-        "weekly digest",
-        "write sheet",
-        "email",
-    ]
+    assert [step.name for step in r.steps] == WEEKLY_STEPS
     assert (rail().colour, rail().paused) == ("yellow", False)
     assert (
         rail().cost_per_unit == drift_cpu(world, date(2026, 8, 31)) == DRIFT_TARGET * (1 + SIX_WEEKS[date(2026, 8, 31)])

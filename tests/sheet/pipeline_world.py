@@ -40,6 +40,18 @@ SUPPORT_LEAD = "support-lead@example.com"
 DRIFT_UNITS, STEADY_UNITS = 100, 50
 DRIFT_TARGET, STEADY_TARGET, STEADY_CPU = D("1.00"), D("2.00"), D("1.50")
 HISTORY_START = date(2026, 8, 1)
+# A weekly run's steps, in order
+WEEKLY_STEPS = [
+    "pull billing",
+    "read sheet",
+    "configuration",
+    "compute",
+    "store guardrails",
+    "alerts",
+    "weekly digest",
+    "write sheet",
+    "email",
+]
 
 
 def organisation() -> Organisation:

@@ -19,6 +19,7 @@ from tests.sheet.pipeline_world import (
     SENDER_ADDRESS,
     STEADY_OWNER,
     SUPPORT_LEAD,
+    WEEKLY_STEPS,
     Kill,
     at,
     emails_by_key,
@@ -94,17 +95,7 @@ def test_six_weeks_yellow_red_critical_cleared_recovered_month_closed_pool_alloc
 
     # Week 1 (judging the week of 08-31, 12 % over): yellow, nobody is mailed about it.
     r = run_ok(world, "weekly", at("2026-09-07T05:35:00Z"))
-    assert step_names(r) == [
-        "pull billing",
-        "read sheet",
-        "configuration",
-        "compute",
-        "store guardrails",
-        "alerts",
-        "weekly digest",
-        "write sheet",
-        "email",
-    ]
+    assert step_names(r) == WEEKLY_STEPS
     assert world.guardrail()["colour"] == "yellow" and unit_costs_colour(world) == "yellow"
     assert set(emails_by_key()) == {"budget:use_case:steady:2026-09:forecast", "digest:2026-W36"}
     rerun_changes_nothing(world, "weekly", at("2026-09-07T05:35:00Z"))
