@@ -2,6 +2,8 @@
 
 The fake service account lives in moto's Secrets Manager under the production secret name and
 SHEET_ID names the emulator's spreadsheet: the code under test takes its production path.
+`memory_backend` serves the stores in memory instead of on moto's tables (moto still answers
+Secrets Manager and the other clients), for tests about the sheet rather than DynamoDB.
 Tests that edit the workbook by hand (openpyxl) are marked `xlsx`: their emulator persists to
 `sheets_xlsx_path`; the others keep the spreadsheet in memory (faster).
 """
@@ -9,6 +11,7 @@ Tests that edit the workbook by hand (openpyxl) are marked `xlsx`: their emulato
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 
 import pytest
 from sheets_emulator import start_emulator
@@ -38,10 +41,20 @@ def pytest_terminal_summary(terminalreporter):
 @pytest.fixture
 def sheet(request, aws, sheets_xlsx_path, monkeypatch):
     """The emulator handle, with credentials stored and SHEET_ID set."""
+    with emulator_with_credentials(
+        sheets_xlsx_path, monkeypatch, persist=request.node.get_closest_marker("xlsx") is not None
+    ) as emu:
+        yield emu
+
+
+@contextmanager
+def emulator_with_credentials(xlsx_path, monkeypatch, persist: bool):
+    """The emulator on `xlsx_path` (loaded from it when it exists), the fake service account stored in
+    (moto's) Secrets Manager, SHEETS_ENDPOINT_URL and SHEET_ID set (`sheet`, and fixtures of a wider scope)."""
     import boto3
     from aws_lambda_powertools.utilities import parameters
 
-    emu = start_emulator(sheets_xlsx_path, port=0, persist=request.node.get_closest_marker("xlsx") is not None)
+    emu = start_emulator(xlsx_path, port=0, persist=persist)
     monkeypatch.setenv("SHEETS_ENDPOINT_URL", emu.url)
     monkeypatch.setenv("SHEETS_BACKOFF_CAP_SECONDS", "0.01")
     monkeypatch.setenv("SHEETS_MAX_BACKOFF_SECONDS", "5")
@@ -56,3 +69,17 @@ def sheet(request, aws, sheets_xlsx_path, monkeypatch):
     finally:
         emu.stop()
         parameters.clear_caches()
+
+
+@pytest.fixture
+def memory_backend(aws):
+    """A backend with moto's clients and the tables' names but every store in memory
+    (chalicelib.storage.in_memory), served for the test. Fails the test if anything reached
+    DynamoDB through the clients meanwhile (a store or an outbox built on the tables behind its back)."""
+    from chalicelib import bootstrap
+    from chalicelib.storage.in_memory import in_memory_stores
+
+    before = aws.clients.dynamodb_requests
+    with bootstrap.serving(bootstrap.Backend(aws.clients, aws.tables, stores=in_memory_stores())) as backend:
+        yield backend
+    assert aws.clients.dynamodb_requests == before, "the test used DynamoDB: a store was not the in-memory one"

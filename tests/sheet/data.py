@@ -1,4 +1,4 @@
-"""Seed cost facts and unit counts into the (moto) tables through the stores, for sheet tests and the bench.
+"""Seed cost facts and unit counts into the stores served (moto's tables, or in memory), for sheet tests and the bench.
 
 `seed_demo(today)`: the demo organisation's month: lead scoring running hot in the last
 weeks (the CRM sync broke), support drifting, claims on target, shared observability
@@ -26,11 +26,18 @@ DEMO_PROFILE = {
 
 
 def _put_units(rows: list) -> None:
-    """Unit counters as the work-item store keeps them (one item per use case and day)."""
-    from chalicelib import runtime
+    """Unit counters into the served work-item store: on DynamoDB, written to its counters table as the
+    store keeps them (one item per use case and day: posting every work item through moto would take
+    minutes); any other store (in memory) is given the work items behind them (`_save_units`)."""
+    from chalicelib import runtime, stores
     from chalicelib.storage.batching import batch_write
     from chalicelib.storage.settled_days import DayRevisions
+    from chalicelib.storage.work_items import WorkItemStore
 
+    work_items = stores.stores().work_items
+    if not isinstance(work_items, WorkItemStore):
+        _save_units(rows, work_items)
+        return
     table = runtime.TableNames.from_env().unit_counts
     requests = [
         {
@@ -50,6 +57,32 @@ def _put_units(rows: list) -> None:
     # A writer of counters, as the work-item store is: the days' cached copies go stale.
     with DayRevisions(runtime.dynamodb(), table, "use_case", "day").writing({u.day for u in rows}):
         batch_write(runtime.dynamodb(), table, requests)
+
+
+def _save_units(rows: list, work_items) -> None:
+    """Unit counters through the work-item store's interface (`save`): per row, `units` work items
+    completed at noon UTC that day, `success_units` of them successes, the first carrying the day's
+    review minutes, so the store's counters are the rows (each use case and day put once)."""
+    from datetime import datetime, time, timezone
+
+    from chalicelib.domain.work_items import WorkItem
+
+    items = []
+    for u in rows:
+        assert u.units > 0 or not u.review_minutes, f"{u}: review minutes need a work item to carry them"
+        at = datetime.combine(u.day, time(12), tzinfo=timezone.utc)
+        day = u.day.isoformat()
+        items += [
+            WorkItem(
+                f"seed-{day}-{n}",
+                u.use_case,
+                at,
+                "success" if n < u.success_units else "failure",
+                D(u.review_minutes) if n == 0 else D(0),
+            )
+            for n in range(u.units)
+        ]
+    work_items.save(items, datetime.now(timezone.utc))
 
 
 def _put_facts(facts: list) -> None:

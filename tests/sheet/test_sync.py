@@ -1,9 +1,12 @@
-"""`sheet sync` against the emulator through the real gspread client, with moto's tables behind it."""
+"""`sheet sync` against the emulator through the real gspread client, with the stores in memory behind it
+(`memory_backend`: moto is there for Secrets Manager, where the service account is; the stores are
+tested on DynamoDB by tests/storage). Each test's sheet starts as `sheet init` laid it out (`laid_out`)."""
 
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+import shutil
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal as D
 
 import pytest
@@ -18,12 +21,73 @@ from tests.conftest import bearer
 from tests.sheet.data import seed_demo
 from tests.sheet.helpers import NOW, api_calls, column, find_row, snapshot, values
 
+pytestmark = pytest.mark.usefixtures("memory_backend")
+
+
+@pytest.fixture
+def demo_org(memory_backend):
+    """The demo organisation, in the in-memory stores (as tests/conftest.py's is in moto's)."""
+    from local.demo_org import demo_organisation
+
+    org = demo_organisation()
+    memory_backend.stores.organisation.save(org)
+    return org
+
+
+@pytest.fixture
+def tokens(memory_backend, demo_org):
+    """A token per team, an admin's and the sheet's, in the in-memory stores (as tests/conftest.py's)."""
+    now = datetime.now(timezone.utc)
+    store = memory_backend.stores.tokens
+    made: dict = {
+        "teams": {team: store.create("team", team, now)[0] for team in ("sales", "support", "claims", "operations")}
+    }
+    made["admin"] = store.create("admin", "", now)[0]
+    made["sheet"] = store.create("sheet", "", now)[0]
+    return made
+
+
+@pytest.fixture(scope="module")
+def laid_out(tmp_path_factory):
+    """The demo organisation's sheet as `sheet init` lays it out (through gspread, on an emulator
+    persisting to .xlsx), made once per module: laying it out was most of the emulator's work for a
+    test, and the result is the same each time (it depends on the organisation only). That a copy
+    loaded from the file is the sheet as laid out, test_cli_sheet_commands checks: `sheet init` finds
+    nothing to change in it."""
+    from moto import mock_aws
+
+    from chalicelib import bootstrap
+    from chalicelib.runtime import AwsClients, TableNames
+    from chalicelib.storage.in_memory import in_memory_stores
+    from local.demo_org import demo_organisation
+    from tests.conftest import forget_secrets
+    from tests.sheet.conftest import emulator_with_credentials
+
+    path = tmp_path_factory.mktemp("laid-out") / "finops.xlsx"
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")):
+            mp.setenv(name, value)
+        with mock_aws(config={"core": {"reset_boto3_session": False}}):
+            forget_secrets()
+            backend = bootstrap.Backend(AwsClients(), TableNames.from_env(), stores=in_memory_stores())
+            backend.stores.organisation.save(demo_organisation())
+            with bootstrap.serving(backend), emulator_with_credentials(path, mp, persist=True):
+                report = sheet_sync.init()
+                assert report.ok and report.created, report.error
+    return path
+
+
+@pytest.fixture
+def sheets_xlsx_path(sheets_xlsx_path, laid_out):
+    """Each test's emulator starts from a copy of the laid-out sheet."""
+    sheets_xlsx_path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(laid_out, sheets_xlsx_path)
+    return sheets_xlsx_path
+
 
 @pytest.fixture
 def demo_sheet(sheet, demo_org):
-    data = seed_demo(NOW.date(), days=36)
-    assert sheet_sync.init().ok
-    sheet.data = data
+    sheet.data = seed_demo(NOW.date(), days=36)
     return sheet
 
 
@@ -317,13 +381,10 @@ def test_a_deleted_tab_is_recreated_with_the_last_good_rows(demo_sheet, sheets_x
 
 
 def test_closed_months_pool_credits_reach_the_sheet(demo_sheet):
-    from chalicelib import runtime
-    from chalicelib.storage.pool_store import PoolStore
-
     org = stores.stores().organisation.load()
     data = demo_sheet.data
     credits = engine.close_month(org, data["facts"], data["units"], NOW.date(), None, "2026-10")
-    pools = PoolStore(runtime.dynamodb(), runtime.TableNames.from_env().config)
+    pools = stores.stores().pool
     pools.save(credits)
     assert pools.load() == credits
     assert pipeline.sync(NOW).ok
