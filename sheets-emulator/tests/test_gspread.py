@@ -758,3 +758,36 @@ def test_a_duplicated_sheet_s_filter_and_bandings_are_its_own(sheets_spreadsheet
     assert copied["basicFilter"]["range"]["sheetId"] == dup.id
     assert copied["bandedRanges"][0]["range"]["sheetId"] == dup.id
     assert copied["bandedRanges"][0]["bandedRangeId"] != original["bandedRanges"][0]["bandedRangeId"]
+
+
+def test_a_rule_set_on_a_range_then_changed_in_one_cell_stays_in_the_others(sheets_spreadsheet):
+    ws = sheets_spreadsheet.sheet1
+    sid = ws.id
+    one_of = {"condition": {"type": "ONE_OF_LIST", "values": [{"userEnteredValue": "a"}, {"userEnteredValue": "b"}]}}
+    blank = {"condition": {"type": "NUMBER_GREATER", "values": [{"userEnteredValue": "0"}]}}
+    sheets_spreadsheet.batch_update(
+        {
+            "requests": [
+                {
+                    "setDataValidation": {
+                        "range": {"sheetId": sid, "startRowIndex": 0, "endRowIndex": 3, "startColumnIndex": 0},
+                        "rule": one_of,
+                    }
+                },
+                {
+                    "repeatCell": {
+                        "range": {"sheetId": sid, "startRowIndex": 1, "endRowIndex": 2, "startColumnIndex": 0},
+                        "cell": {"dataValidation": blank},
+                        "fields": "dataValidation.condition",
+                    }
+                },
+            ]
+        }
+    )
+    grid = sheets_spreadsheet.fetch_sheet_metadata(params={"ranges": "Sheet1!A1:A3", "includeGridData": "true"})
+    rows = grid["sheets"][0]["data"][0]["rowData"]
+    assert [r["values"][0]["dataValidation"]["condition"]["type"] for r in rows] == [
+        "ONE_OF_LIST",
+        "NUMBER_GREATER",
+        "ONE_OF_LIST",
+    ]

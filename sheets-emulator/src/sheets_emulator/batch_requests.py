@@ -278,9 +278,10 @@ def set_data_validation(b: Batch, req: dict) -> None:
     rule = req.get("rule")
     if rule is not None and not (rule.get("condition") or {}).get("type"):
         raise RequestError("Data validation rule must have a condition type")
+    shared = copy.deepcopy(rule) if rule else None  # one copy for the range: cell updates copy on write
     for r, c in iter_rect(rect):
-        if rule:
-            sheet.cell_for_write(r, c)["dataValidation"] = copy.deepcopy(rule)
+        if shared:
+            sheet.cell_for_write(r, c)["dataValidation"] = shared
         elif sheet.cell(r, c):
             sheet.cells[(r, c)].pop("dataValidation", None)
             sheet.prune(r, c)
