@@ -51,18 +51,25 @@ def forget_secrets() -> None:
 
 
 @pytest.fixture
-def demo_org(aws):
+def backend(aws):
+    """The backend the test's organisation and tokens are stored on: moto's DynamoDB here; a module
+    overrides it to keep them elsewhere (tests/sheet/test_sync.py: in memory)."""
+    return aws
+
+
+@pytest.fixture
+def demo_org(backend):
     from local.demo_org import demo_organisation
 
     org = demo_organisation()
-    aws.stores.organisation.save(org)
+    backend.stores.organisation.save(org)
     return org
 
 
 @pytest.fixture
-def tokens(aws, demo_org):
+def tokens(backend, demo_org):
     now = datetime.now(timezone.utc)
-    store = aws.stores.tokens
+    store = backend.stores.tokens
     made = {"teams": {}}
     for team in ("sales", "support", "claims", "operations"):
         made["teams"][team] = store.create("team", team, now)[0]

@@ -96,7 +96,7 @@ def number_formats(currency: str) -> dict:
         "cpu": {"type": "CURRENCY", "pattern": f"{prefix}#,##0.00##"},
         "pct": {"type": "PERCENT", "pattern": "0.0%"},
         "int": {"type": "NUMBER", "pattern": "#,##0"},
-        "num": {"type": "NUMBER", "pattern": "#,##0.##"},
+        "num": {"type": "NUMBER", "pattern": "#,##0.0#"},  # "#,##0.##" shows 2 as "2."
     }
 
 

@@ -217,7 +217,7 @@ def _add_tab(
 def _settings_rows(reqs: list, sheet_id: int, r0: int, specs, columns: dict, c: Cells, settings: Settings) -> None:
     formats = number_formats(settings.currency)
     kind_format = {
-        "fraction": {"type": "PERCENT", "pattern": "0.##%"},
+        "fraction": {"type": "PERCENT", "pattern": "0.0#%"},  # "0.##%" shows 20 % as "20.%"
         "money": formats["money"],
         "integer": formats["int"],
     }

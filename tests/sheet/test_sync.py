@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from decimal import Decimal as D
 
 import pytest
@@ -25,26 +25,9 @@ pytestmark = pytest.mark.usefixtures("memory_backend")
 
 
 @pytest.fixture
-def demo_org(memory_backend):
-    """The demo organisation, in the in-memory stores (as tests/conftest.py's is in moto's)."""
-    from local.demo_org import demo_organisation
-
-    org = demo_organisation()
-    memory_backend.stores.organisation.save(org)
-    return org
-
-
-@pytest.fixture
-def tokens(memory_backend, demo_org):
-    """A token per team, an admin's and the sheet's, in the in-memory stores (as tests/conftest.py's)."""
-    now = datetime.now(timezone.utc)
-    store = memory_backend.stores.tokens
-    made: dict = {
-        "teams": {team: store.create("team", team, now)[0] for team in ("sales", "support", "claims", "operations")}
-    }
-    made["admin"] = store.create("admin", "", now)[0]
-    made["sheet"] = store.create("sheet", "", now)[0]
-    return made
+def backend(memory_backend):
+    """The demo organisation and the tokens (tests/conftest.py's demo_org, tokens) in the in-memory stores."""
+    return memory_backend
 
 
 @pytest.fixture(scope="module")
@@ -396,3 +379,23 @@ def test_closed_months_pool_credits_reach_the_sheet(demo_sheet):
     assert find_row(values(demo_sheet, layout.DASHBOARD), "Reallocation pool T2")[1] == float(
         cents(out.pool.balances["T2"])
     )
+
+
+def test_no_number_finance_reads_ends_in_a_bare_decimal_point(demo_sheet, sheets_client):
+    """Whole numbers in the columns with optional decimals (percentages in Settings, tokens and
+    requests per unit, FTEs) read "20.0%" and "2.0", never "20.%" or "2." as a "0.##" pattern shows them."""
+    import re
+
+    report = pipeline.sync(NOW)
+    assert report.ok, report.error
+    book = sheets_client.open_by_key(demo_sheet.default_spreadsheet_id)
+    titles = [ws.title for ws in book.worksheets()]
+    answer = book.values_batch_get([f"'{t}'" for t in titles])  # formatted, as the browser shows them
+    bare = [
+        (title, text)
+        for title, block in zip(titles, answer["valueRanges"], strict=True)
+        for row in block.get("values", [])
+        for text in row
+        if re.fullmatch(r"[^A-Za-z]*\d\.%?", text)
+    ]
+    assert bare == [], bare
