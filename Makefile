@@ -38,7 +38,7 @@ endef
 check: $(VENV)/.installed  ## every test (what CI runs): ruff, mypy, the whole pytest suite with the end-to-end scenarios (marked e2e), the Node tests
 	$(call run_suite,)
 
-test: $(VENV)/.installed  ## under 90 s: ruff, mypy, pytest without the e2e scenarios (every behaviour on moto, the emulators and Chalice's test client, but not the weeks-long runs, kills at every write, races, the fault drill, fuzzing), the Node tests
+test: $(VENV)/.installed  ## under 90 s: ruff, mypy, pytest without the tests marked e2e (the demo's weeks and the local stack, runs over simulated weeks on moto, kills at every write, races, the fault drill, fuzzing, deployment: make check runs those), the Node tests
 	$(call run_suite,-m "not e2e")
 
 .PHONY: test-fast

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from datetime import datetime, timezone
 
+import moto  # noqa: F401  (before any boto3 session: the session the tests keep carries moto's hook)
 import pytest
 
 # Fixture modules every test may use (fixtures, not imports, so no test redefines a name it imported).

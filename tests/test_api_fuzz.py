@@ -13,9 +13,8 @@ import pytest
 from local import api_fuzz
 from local.api_fuzz import Plan, answer_source, check_work_item_model, compare_stored, fuzz, report
 
-pytestmark = pytest.mark.e2e  # schemathesis against the local stack: make check
 
-
+@pytest.mark.e2e  # schemathesis against the local stack: make check
 def test_a_short_seeded_fuzz_no_5xx_answers_as_documented_stored_data_the_accepted_writes(tmp_path):
     plan = Plan(
         scopes=("admin", "team-a"),

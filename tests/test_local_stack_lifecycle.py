@@ -17,8 +17,6 @@ import requests
 from local.ports import HOST, PortInUse, check_free, free_port, wait_until_up
 from local.stack import ROOT, LocalStack
 
-pytestmark = pytest.mark.e2e  # the local stack's processes started and stopped: make check
-
 
 @pytest.fixture
 def taken_port():
@@ -74,6 +72,7 @@ def _alive(pid: int) -> bool:
         return False
 
 
+@pytest.mark.e2e  # the whole local stack started, then signalled: make check
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads child processes from /proc")
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_a_signal_stops_the_stack_and_every_child_within_seconds(signum, tmp_path):
@@ -168,6 +167,7 @@ def _put_new(pk: str) -> dict:
     }
 
 
+@pytest.mark.e2e  # moto's server started in a process: make check
 def test_a_failed_transaction_changes_nothing(dynamodb):
     dynamodb.transact_write_items(TransactItems=[_put_new("marker-1"), _add("counter", 5), _put_new("other")])
     before = _items(dynamodb)
@@ -193,6 +193,7 @@ def test_a_failed_transaction_changes_nothing(dynamodb):
     assert after[("counter", "-")]["n"] == {"N": "12"} and set(after) == set(before) | {("marker-2", "-")}
 
 
+@pytest.mark.e2e  # moto's server started in a process: make check
 def test_concurrent_writes_get_no_500_and_lose_no_increment(dynamodb):
     """moto's stock server, threaded, raced here: a transaction copying the table while another
     request wrote to it raised "dictionary changed size during iteration" (a 500)."""
@@ -235,6 +236,7 @@ def test_concurrent_writes_get_no_500_and_lose_no_increment(dynamodb):
     assert _items(dynamodb)[("counter", "-")]["n"] == {"N": "40"}
 
 
+@pytest.mark.e2e  # moto's server started in a process: make check
 def test_data_json_still_lists_live_objects(dynamodb, moto_url):
     dynamodb.put_item(TableName="t", Item={"pk": {"S": "visible"}, "sk": {"S": "-"}})
     for _ in range(20):  # every query copies the items it returns: the copies are not kept

@@ -19,8 +19,6 @@ import pytest
 from tests.infra.aws_calls import Authorization, authorizations, source_call_sites
 from tests.infra.iam import decide
 
-pytestmark = pytest.mark.e2e  # every Lambda run against moto under its own IAM policy: make check
-
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = json.loads((ROOT / ".chalice" / "config.json").read_text())
 POLICY_OF = {name: spec["iam_policy_file"] for name, spec in CONFIG["lambda_functions"].items()}
@@ -116,10 +114,12 @@ def _auths_by_function(stack, calls) -> dict:
     return out
 
 
+@pytest.mark.e2e  # every Lambda run against moto: make check
 def test_every_lambda_ran_and_called_aws(calls):
     assert {c.lambda_name for c in calls} == set(POLICY_OF)
 
 
+@pytest.mark.e2e  # every Lambda's calls on moto: make check
 def test_every_call_each_lambda_makes_is_allowed_by_its_role(dev_stack, calls):
     refused = []
     for function, auths in _auths_by_function(dev_stack, calls).items():
@@ -138,6 +138,7 @@ def test_every_call_each_lambda_makes_is_allowed_by_its_role(dev_stack, calls):
     )
 
 
+@pytest.mark.e2e  # every Lambda's calls on moto: make check
 def test_every_aws_call_in_the_source_was_made_by_a_lambda_or_is_declared(calls):
     written = source_call_sites()
     made = {(c.site, c.operation) for c in calls}
@@ -178,6 +179,7 @@ def _statement_used(statement: dict, auths: list) -> list:
     return unused
 
 
+@pytest.mark.e2e  # every Lambda's calls on moto: make check
 def test_no_role_allows_more_than_its_lambdas_call(dev_stack, calls):
     by_function = _auths_by_function(dev_stack, calls)
     unused = []

@@ -22,6 +22,7 @@ from tests.sheet.pipeline_world import (
     DRIFT_UNITS,
     FINANCE,
     HISTORY_START,
+    SIX_WEEKS_EMAIL_KEYS,
     STEADY_CPU,
     STEADY_OWNER,
     STEADY_TARGET,
@@ -278,16 +279,7 @@ def test_six_weeks_yellow_red_critical_cleared_recovered_month_closed_pool_credi
 
     # Exactly one email per episode and escalation, each to the right people; nothing pending.
     keys = world.mailer.keys()
-    assert len(keys) == len(set(keys)) and set(keys) == {
-        "budget:use_case:steady:2026-09:forecast",
-        "budget:use_case:steady:2026-09:spent",
-        "budget:use_case:steady:2026-10:forecast",
-        "slo:drift:2026-09-21:red",
-        "slo:drift:2026-09-23:critical",
-        "slo:drift:2026-09-21:recovery",
-        "board:2026-09",
-        *(f"digest:2026-W{w}" for w in range(36, 42)),
-    }
+    assert len(keys) == len(set(keys)) and set(keys) == SIX_WEEKS_EMAIL_KEYS
     assert world.outbox.pending() == [] and all(world.outbox.get(k).status == "sent" for k in keys)
 
 

@@ -19,10 +19,6 @@ from sheets_emulator import start_emulator
 from local.fake_service_account import service_account_info
 
 
-def pytest_configure(config):
-    config.addinivalue_line("markers", "xlsx: the test edits the emulator's .xlsx by hand")
-
-
 def pytest_terminal_summary(terminalreporter):
     """The fault drill's table (tests/sheet/test_fault_drill.py), when it ran."""
     import sys

@@ -40,6 +40,18 @@ SUPPORT_LEAD = "support-lead@example.com"
 DRIFT_UNITS, STEADY_UNITS = 100, 50
 DRIFT_TARGET, STEADY_TARGET, STEADY_CPU = D("1.00"), D("2.00"), D("1.50")
 HISTORY_START = date(2026, 8, 1)
+# Every email the six weeks' story sends (tests/sheet/test_pipeline_runs.py, on fakes in
+# tests/services/test_pipeline_on_fakes.py), each once
+SIX_WEEKS_EMAIL_KEYS = {
+    "budget:use_case:steady:2026-09:forecast",
+    "budget:use_case:steady:2026-09:spent",
+    "budget:use_case:steady:2026-10:forecast",
+    "slo:drift:2026-09-21:red",
+    "slo:drift:2026-09-23:critical",
+    "slo:drift:2026-09-21:recovery",
+    "board:2026-09",
+    *(f"digest:2026-W{w}" for w in range(36, 42)),
+}
 # A weekly run's steps, in order
 WEEKLY_STEPS = [
     "pull billing",

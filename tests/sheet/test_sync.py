@@ -382,8 +382,8 @@ def test_closed_months_pool_credits_reach_the_sheet(demo_sheet):
 
 
 def test_no_number_finance_reads_ends_in_a_bare_decimal_point(demo_sheet, sheets_client):
-    """Whole numbers in the columns with optional decimals (percentages in Settings, tokens and
-    requests per unit, FTEs) read "20.0%" and "2.0", never "20.%" or "2." as a "0.##" pattern shows them."""
+    """The Settings percentages read "20.0%", never "20.%" as a "0.##%" pattern shows 20 % (the
+    demo's other numbers with optional decimals are not whole: the next test covers those)."""
     import re
 
     report = pipeline.sync(NOW)
@@ -399,3 +399,14 @@ def test_no_number_finance_reads_ends_in_a_bare_decimal_point(demo_sheet, sheets
         if re.fullmatch(r"[^A-Za-z]*\d\.%?", text)
     ]
     assert bare == [], bare
+
+
+def test_whole_numbers_in_optional_decimal_columns_read_with_a_digit_after_the_point():
+    """Tokens, requests and review minutes per unit, FTEs replaced: 2 reads "2.0", as Google renders
+    the pattern (the emulator's renderer), never "2." as "#,##0.##" shows it."""
+    from sheets_emulator.numfmt import format_number
+
+    from chalicelib.sheet.render import number_formats
+
+    pattern = number_formats("USD")["num"]["pattern"]
+    assert [format_number(v, pattern) for v in (2, 2.5, 1234.25)] == ["2.0", "2.5", "1,234.25"]
