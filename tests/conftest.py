@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from datetime import datetime, timezone
+from typing import Iterator
 
 import moto  # noqa: F401  (before any boto3 session: the session the tests keep carries moto's hook)
 import pytest
@@ -22,23 +24,33 @@ for _name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
 def aws(monkeypatch):
     """moto in-process with the tables from infra/tables.json, and a backend (clients and stores) built
     on it and served for the test: chalicelib.bootstrap.Backend, the one `stores.stores()` answers with."""
-    from moto import mock_aws
+    import boto3
 
     from chalicelib import bootstrap
     from local.tables import create_tables
+
+    with moto_aws(monkeypatch):
+        create_tables(boto3.client("dynamodb"))
+        with bootstrap.serving(bootstrap.Backend.from_env()) as backend:  # no token or sheet client remembered
+            yield backend
+
+
+@contextmanager
+def moto_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """moto in-process, empty, with its fake credentials and no secret remembered from before (`aws`, and
+    fixtures of a wider scope with their own MonkeyPatch)."""
+    from moto import mock_aws
 
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     # One boto3 session per worker (moto would make a new one per test): its loaded service models are kept.
     with mock_aws(config={"core": {"reset_boto3_session": False}}):
-        import boto3
-
         forget_secrets()
-        create_tables(boto3.client("dynamodb"))
-        with bootstrap.serving(bootstrap.Backend.from_env()) as backend:  # no token or sheet client remembered
-            yield backend
-        forget_secrets()
+        try:
+            yield
+        finally:
+            forget_secrets()
 
 
 def forget_secrets() -> None:

@@ -16,10 +16,10 @@ from decimal import Decimal as D
 from typing import Optional
 
 from chalicelib.billing import BillingSource
-from chalicelib.domain.facts import CostFact
-from chalicelib.domain.work_items import WorkItem
+from chalicelib.domain.facts import CostFact, DailyUnits
 from chalicelib.services import pipeline
 from chalicelib.storage.in_memory import InMemoryOutbox, in_memory_stores
+from tests.sheet.data import work_items_behind
 from tests.sheet.pipeline_world import DRIFT_TARGET, DRIFT_UNITS, STEADY_CPU, STEADY_UNITS, Clock, organisation
 
 SHEET_URL = "https://docs.google.com/spreadsheets/d/fake/edit"
@@ -101,9 +101,8 @@ class World:
 
     @staticmethod
     def work_items(use_case: str, day: date) -> list:
-        done = datetime(day.year, day.month, day.day, 12, tzinfo=timezone.utc)
         units = {"drift": DRIFT_UNITS, "steady": STEADY_UNITS}[use_case]
-        return [WorkItem(f"{use_case}-{day}-{n}", use_case, done, "success") for n in range(units)]
+        return work_items_behind([DailyUnits(use_case, day, units, units)])
 
     def post_units(self, through: date) -> None:
         """The agents' work items, every day from `history_start` through `through` (but the `held` ones)."""

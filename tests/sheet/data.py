@@ -60,9 +60,15 @@ def _put_units(rows: list) -> None:
 
 
 def _save_units(rows: list, work_items) -> None:
-    """Unit counters through the work-item store's interface (`save`): per row, `units` work items
-    completed at noon UTC that day, `success_units` of them successes, the first carrying the day's
-    review minutes, so the store's counters are the rows (each use case and day put once)."""
+    """Unit counters through the work-item store's interface (`save`): the work items behind the rows."""
+    from datetime import datetime, timezone
+
+    work_items.save(work_items_behind(rows), datetime.now(timezone.utc))
+
+
+def work_items_behind(rows: list) -> list:
+    """The work items whose counters are `rows` (DailyUnits): per row, `units` items completed at noon
+    UTC that day, `success_units` of them successes, the first carrying the day's review minutes."""
     from datetime import datetime, time, timezone
 
     from chalicelib.domain.work_items import WorkItem
@@ -82,7 +88,7 @@ def _save_units(rows: list, work_items) -> None:
             )
             for n in range(u.units)
         ]
-    work_items.save(items, datetime.now(timezone.utc))
+    return items
 
 
 def _put_facts(facts: list) -> None:

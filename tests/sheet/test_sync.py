@@ -37,26 +37,20 @@ def laid_out(tmp_path_factory):
     test, and the result is the same each time (it depends on the organisation only). That a copy
     loaded from the file is the sheet as laid out, test_cli_sheet_commands checks: `sheet init` finds
     nothing to change in it."""
-    from moto import mock_aws
-
     from chalicelib import bootstrap
     from chalicelib.runtime import AwsClients, TableNames
     from chalicelib.storage.in_memory import in_memory_stores
     from local.demo_org import demo_organisation
-    from tests.conftest import forget_secrets
+    from tests.conftest import moto_aws
     from tests.sheet.conftest import emulator_with_credentials
 
     path = tmp_path_factory.mktemp("laid-out") / "finops.xlsx"
-    with pytest.MonkeyPatch.context() as mp:
-        for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")):
-            mp.setenv(name, value)
-        with mock_aws(config={"core": {"reset_boto3_session": False}}):
-            forget_secrets()
-            backend = bootstrap.Backend(AwsClients(), TableNames.from_env(), stores=in_memory_stores())
-            backend.stores.organisation.save(demo_organisation())
-            with bootstrap.serving(backend), emulator_with_credentials(path, mp, persist=True):
-                report = sheet_sync.init()
-                assert report.ok and report.created, report.error
+    with pytest.MonkeyPatch.context() as mp, moto_aws(mp):
+        backend = bootstrap.Backend(AwsClients(), TableNames.from_env(), stores=in_memory_stores())
+        backend.stores.organisation.save(demo_organisation())
+        with bootstrap.serving(backend), emulator_with_credentials(path, mp, persist=True):
+            report = sheet_sync.init()
+            assert report.ok and report.created, report.error
     return path
 
 
